@@ -1,0 +1,96 @@
+import * as lp from 'it-length-prefixed'
+import { raceSignal } from 'race-signal'
+import { MAX_DETAIL_LENGTH } from './constants.js'
+import { HandshakeError, type HandshakeStage } from './errors.js'
+import { HandshakeMessage, Hello, ReasonCode } from './pb/handshake.js'
+import type { AbortOptions, Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/**
+ * Length-prefixed `HandshakeMessage`s over one stream. Every message's size is
+ * checked on its length prefix before it is buffered.
+ */
+export class HandshakeChannel {
+  readonly stream: Stream
+  private readonly messages: AsyncIterator<Uint8ArrayList>
+
+  constructor (stream: Stream, maxMessageSize: number) {
+    this.stream = stream
+    this.messages = lp.decode(stream, { maxDataLength: maxMessageSize })[Symbol.asyncIterator]()
+  }
+
+  /**
+   * Reads the next message. A remote reject surfaces as a `HandshakeError`
+   * with side `remote`; anything unreadable as MALFORMED.
+   */
+  async read (stage: HandshakeStage, options: AbortOptions): Promise<HandshakeMessage> {
+    let next: IteratorResult<Uint8ArrayList>
+    try {
+      next = await raceSignal(this.messages.next(), options.signal)
+    } catch (err: any) {
+      if (options.signal?.aborted === true) {
+        throw options.signal.reason
+      }
+      if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') {
+        throw new HandshakeError(ReasonCode.MALFORMED, `message over the size limit: ${err.message}`, 'local', stage)
+      }
+      throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, `stream failed while reading: ${err?.message ?? err}`, 'remote', stage)
+    }
+
+    if (next.done === true) {
+      throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, 'remote closed the handshake stream', 'remote', stage)
+    }
+
+    let message: HandshakeMessage
+    try {
+      message = HandshakeMessage.decode(next.value)
+    } catch (err: any) {
+      throw new HandshakeError(ReasonCode.MALFORMED, `undecodable message: ${err.message}`, 'local', stage)
+    }
+
+    if (message.reject != null) {
+      const detail = message.detail == null ? '' : `: ${message.detail.slice(0, MAX_DETAIL_LENGTH)}`
+      throw new HandshakeError(message.reject, `remote rejected with ${message.reject}${detail}`, 'remote', stage)
+    }
+    return message
+  }
+
+  /**
+   * Frames and sends one message, waiting for the stream to drain if needed
+   */
+  async write (message: HandshakeMessage, options: AbortOptions): Promise<void> {
+    if (!this.stream.send(lp.encode.single(HandshakeMessage.encode(message)))) {
+      await this.stream.onDrain(options)
+    }
+  }
+
+  /**
+   * Best effort: tells the remote why we hang up. Never throws.
+   */
+  sendReject (reason: ReasonCode, detail: string): void {
+    if (this.stream.writeStatus !== 'writable') {
+      return
+    }
+    try {
+      this.stream.send(lp.encode.single(HandshakeMessage.encode({
+        reject: reason,
+        detail: detail.slice(0, MAX_DETAIL_LENGTH)
+      })))
+    } catch {
+      // the stream died under us; the hang-up that follows says enough
+    }
+  }
+}
+
+/**
+ * Decodes the hello carried as bytes in a message
+ *
+ * @throws {HandshakeError} MALFORMED
+ */
+export function decodeHello (bytes: Uint8Array, stage: HandshakeStage): Hello {
+  try {
+    return Hello.decode(bytes)
+  } catch (err: any) {
+    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable hello: ${err.message}`, 'local', stage)
+  }
+}

@@ -1,0 +1,34 @@
+/** The handshake runs on its own stream under this protocol id */
+export const HANDSHAKE_PROTOCOL = '/peergate/handshake/1.0.0'
+
+/** `Hello.protocol_version` of this implementation; bumped with the protocol id's major version */
+export const HANDSHAKE_PROTOCOL_VERSION = 1
+
+/**
+ * Whole-handshake deadline. Four messages on loopback take a few milliseconds;
+ * 5 s covers slow links without letting a stalled peer hold a slot for long.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 5_000
+
+/**
+ * Largest handshake message accepted, checked on the length prefix before any
+ * allocation. A hello is about 200 bytes plus the chain's `extra`; geth caps its
+ * handshake at 2 KiB and CometBFT its NodeInfo at 10 KiB.
+ */
+export const MAX_MESSAGE_SIZE = 4 * 1024
+
+/** Bytes of the fresh random nonce each side puts in its hello */
+export const NONCE_LENGTH = 32
+
+/** Longest chain id accepted; chain ids are short names such as `devnet-1` */
+export const MAX_CHAIN_ID_LENGTH = 128
+
+/** Longest human-readable note sent along with a reject */
+export const MAX_DETAIL_LENGTH = 256
+
+/** Domain separator that starts every signed transcript; the signer's role follows it */
+export const TRANSCRIPT_DOMAIN = 'peergate-handshake-v1'
+
+/** The handshake stream carries one handshake; more would be a protocol error */
+export const MAX_INBOUND_HANDSHAKE_STREAMS = 1
+export const MAX_OUTBOUND_HANDSHAKE_STREAMS = 1

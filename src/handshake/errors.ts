@@ -1,0 +1,46 @@
+import { ReasonCode } from './pb/handshake.js'
+
+/** Which side of a handshake decided to reject it */
+export type RejectSide = 'local' | 'remote'
+
+/**
+ * Where in the handshake a failure happened, named after the step the local
+ * node was in (see docs/PROTOCOL.md, "State machine")
+ */
+export enum HandshakeStage {
+  /** before any message: limits, bans and duplicates of the connection */
+  Admission = 'admission',
+  /** initiator waiting for the responder's hello (message A) */
+  AwaitResponderHello = 'await-responder-hello',
+  /** responder waiting for the initiator's hello and signature (message B) */
+  AwaitInitiatorHello = 'await-initiator-hello',
+  /** initiator waiting for the responder's signature (message C) */
+  AwaitResponderSignature = 'await-responder-signature',
+  /** responder waiting for the initiator's accept (message D) */
+  AwaitInitiatorAccept = 'await-initiator-accept',
+  /** the last checks before a session is announced */
+  Commit = 'commit'
+}
+
+/**
+ * A handshake ended without a session. `reason` is the reason code sent or
+ * received on the wire; `side` says who rejected.
+ */
+export class HandshakeError extends Error {
+  static override name = 'HandshakeError'
+  override name = 'HandshakeError'
+  readonly reason: ReasonCode
+  readonly side: RejectSide
+  readonly stage?: HandshakeStage
+
+  constructor (reason: ReasonCode, message: string, side: RejectSide = 'local', stage?: HandshakeStage) {
+    super(message)
+    this.reason = reason
+    this.side = side
+    this.stage = stage
+  }
+}
+
+export function isHandshakeError (err: unknown): err is HandshakeError {
+  return err instanceof Error && err.name === HandshakeError.name && 'reason' in err
+}

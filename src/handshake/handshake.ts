@@ -1,0 +1,248 @@
+import { randomBytes } from '@libp2p/crypto'
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { anySignal } from 'any-signal'
+import { KeyDidResolver } from '../did/did-key.js'
+import { HandshakeChannel } from './channel.js'
+import { HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
+import { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'
+import { isCompatibleVersion } from './hello.js'
+import { performHandshake, type HandshakeParty } from './perform-handshake.js'
+import { ReasonCode } from './pb/handshake.js'
+import type { ChainHead } from './hello.js'
+import type { HandshakeComponents, HandshakeInit, HandshakeService } from './index.js'
+import type { HandshakeRole } from './transcript.js'
+import type { HandshakeAttempt, Session, Sessions } from '../session/index.js'
+import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** how long a hang-up may take to flush a reject before the connection is aborted */
+const HANG_UP_TIMEOUT_MS = 1_000
+
+/**
+ * Runs the peergate handshake: as responder on every inbound handshake stream,
+ * as initiator on connections to peers this node selects through
+ * {@link Handshake.connect}. Connections nobody handshakes (such as Kad-DHT's
+ * query connections) stay auxiliary.
+ */
+export class Handshake implements HandshakeService, Startable {
+  readonly [Symbol.toStringTag] = '@peergate/handshake'
+  readonly [serviceCapabilities]: string[] = ['@peergate/handshake']
+  readonly [serviceDependencies]: string[] = ['@peergate/sessions']
+
+  readonly protocol = HANDSHAKE_PROTOCOL
+  private readonly components: HandshakeComponents
+  private readonly log: Logger
+  private readonly party: HandshakeParty
+  private readonly timeout: number
+  private readonly maxMessageSize: number
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private shutdown = new AbortController()
+  private head: ChainHead | undefined
+
+  constructor (components: HandshakeComponents, init: HandshakeInit) {
+    this.components = components
+    this.log = components.logger.forComponent('peergate:handshake')
+    this.timeout = init.timeout ?? HANDSHAKE_TIMEOUT_MS
+    this.maxMessageSize = init.maxMessageSize ?? MAX_MESSAGE_SIZE
+    this.head = init.head
+    if (!(this.timeout > 0) || !(this.maxMessageSize > 0)) {
+      throw new RangeError('handshake timeout and maxMessageSize must be positive numbers')
+    }
+    this.party = {
+      chain: init.chain,
+      signer: init.signer,
+      resolver: init.resolver ?? new KeyDidResolver(),
+      isCompatibleVersion: init.isCompatibleVersion ?? isCompatibleVersion,
+      head: () => this.head,
+      extra: init.extra ?? (() => undefined),
+      nonce: () => randomBytes(NONCE_LENGTH),
+      now: init.now ?? Date.now
+    }
+    this.onInboundStream = this.onInboundStream.bind(this)
+  }
+
+  private get sessions (): Sessions {
+    return this.components.sessions
+  }
+
+  async start (): Promise<void> {
+    this.shutdown = new AbortController()
+    await this.components.registrar.handle(HANDSHAKE_PROTOCOL, this.onInboundStream, {
+      maxInboundStreams: MAX_INBOUND_HANDSHAKE_STREAMS,
+      maxOutboundStreams: MAX_OUTBOUND_HANDSHAKE_STREAMS
+    })
+  }
+
+  /**
+   * Tells every peer we are handshaking with that we are going away (SHUTDOWN)
+   * while the connections are still open
+   */
+  async beforeStop (): Promise<void> {
+    this.shutdown.abort(new HandshakeError(ReasonCode.SHUTDOWN, 'node is stopping', 'local'))
+    await Promise.allSettled([...this.inFlight])
+  }
+
+  async stop (): Promise<void> {
+    await this.components.registrar.unhandle(HANDSHAKE_PROTOCOL)
+  }
+
+  setHead (head: ChainHead | undefined): void {
+    this.head = head
+  }
+
+  /**
+   * Selects a peer: dials it (or reuses an existing connection, promoting an
+   * auxiliary one) and runs the handshake as initiator
+   */
+  async connect (target: PeerId | Multiaddr | Multiaddr[], options: AbortOptions = {}): Promise<Session> {
+    if (this.shutdown.signal.aborted) {
+      throw new HandshakeError(ReasonCode.SHUTDOWN, 'node is stopped', 'local')
+    }
+    const known = isPeerId(target) ? await this.existing(target, options) : undefined
+    if (known != null) {
+      return known
+    }
+
+    const connection = await this.components.connectionManager.openConnection(target, options)
+    const existing = await this.existing(connection.remotePeer, options)
+    if (existing != null) {
+      return existing
+    }
+
+    try {
+      return await this.run(connection, 'initiator')
+    } catch (err) {
+      // lost a simultaneous dial: the winning handshake gives the session
+      if (isHandshakeError(err) && err.reason === ReasonCode.DUPLICATE && err.side === 'local') {
+        const winner = await this.sessions.waitForSession(connection.remotePeer, options)
+        if (winner != null) {
+          return winner
+        }
+      }
+      throw err
+    }
+  }
+
+  private async existing (peer: PeerId, options: AbortOptions): Promise<Session | undefined> {
+    return this.sessions.waitForSession(peer, {
+      signal: options.signal ?? AbortSignal.timeout(this.timeout)
+    })
+  }
+
+  private onInboundStream (stream: Stream, connection: Connection): void {
+    this.run(connection, 'responder', stream).catch(() => {
+      // reported through session:reject by run()
+    })
+  }
+
+  private async run (connection: Connection, role: HandshakeRole, stream?: Stream): Promise<Session> {
+    const work = this.runHandshake(connection, role, stream)
+    this.inFlight.add(work)
+    try {
+      return await work
+    } finally {
+      this.inFlight.delete(work)
+    }
+  }
+
+  private async runHandshake (connection: Connection, role: HandshakeRole, stream?: Stream): Promise<Session> {
+    const log = this.log.newScope(`${role}:${connection.id}`)
+    let attempt: HandshakeAttempt | undefined
+    let channel: HandshakeChannel | undefined = stream == null ? undefined : new HandshakeChannel(stream, this.maxMessageSize)
+    const signal = anySignal([this.shutdown.signal, AbortSignal.timeout(this.timeout)])
+
+    try {
+      if (this.shutdown.signal.aborted) {
+        throw this.shutdown.signal.reason
+      }
+      attempt = this.sessions.beginHandshake(connection, role)
+      const attemptSignal = anySignal([signal, attempt.signal])
+      try {
+        if (channel == null) {
+          stream = await this.openHandshakeStream(connection, attemptSignal)
+          channel = new HandshakeChannel(stream, this.maxMessageSize)
+        }
+
+        let session: Session | undefined
+        const current = attempt
+        await performHandshake(channel, {
+          role,
+          localPeer: this.components.peerId,
+          remotePeer: connection.remotePeer,
+          party: this.party,
+          log,
+          hooks: {
+            admitRemote: (hello) => { this.sessions.admitRemote(current, hello) },
+            commit: (hello) => { session = this.sessions.completeHandshake(current, hello) }
+          }
+        }, { signal: attemptSignal })
+
+        stream?.close().catch(err => { stream?.abort(err) })
+        if (session == null) {
+          throw new HandshakeError(ReasonCode.UNSPECIFIED, 'handshake ended without a session', 'local', HandshakeStage.Commit)
+        }
+        return session
+      } finally {
+        attemptSignal.clear()
+      }
+    } catch (e) {
+      const err = toHandshakeError(e, signal, attempt?.signal)
+      if (err.side === 'local') {
+        channel?.sendReject(err.reason, err.message)
+      }
+      this.sessions.failHandshake(attempt, connection, role, err)
+      await hangUp(connection, stream, log)
+      throw err
+    } finally {
+      signal.clear()
+    }
+  }
+
+  private async openHandshakeStream (connection: Connection, signal: AbortSignal): Promise<Stream> {
+    try {
+      return await connection.newStream(HANDSHAKE_PROTOCOL, { signal })
+    } catch (err: any) {
+      if (err?.name === 'UnsupportedProtocolError') {
+        throw new HandshakeError(ReasonCode.INCOMPATIBLE_VERSION, `remote does not speak ${HANDSHAKE_PROTOCOL}`, 'local', HandshakeStage.Admission)
+      }
+      throw err
+    }
+  }
+}
+
+function isPeerId (target: unknown): target is PeerId {
+  return typeof target === 'object' && target != null && 'toMultihash' in target && 'type' in target
+}
+
+/**
+ * Maps whatever ended a handshake to the reason code the protocol reports
+ */
+export function toHandshakeError (err: unknown, signal: AbortSignal, attemptSignal?: AbortSignal): HandshakeError {
+  if (isHandshakeError(err)) {
+    return err
+  }
+  for (const s of [attemptSignal, signal]) {
+    if (s?.aborted === true) {
+      if (isHandshakeError(s.reason)) {
+        return s.reason
+      }
+      return new HandshakeError(ReasonCode.TIMEOUT, 'handshake timed out', 'local')
+    }
+  }
+  const e = err as Error | undefined
+  return new HandshakeError(ReasonCode.CONNECTION_CLOSED, `handshake stream failed: ${e?.message ?? String(err)}`, 'remote')
+}
+
+/**
+ * Ends the handshake stream (flushing a reject) and closes the connection
+ */
+async function hangUp (connection: Connection, stream: Stream | undefined, log: Logger): Promise<void> {
+  const signal = AbortSignal.timeout(HANG_UP_TIMEOUT_MS)
+  try {
+    await stream?.close({ signal })
+    await connection.close({ signal })
+  } catch (err) {
+    log('hang-up was not graceful - %e', err)
+    connection.abort(err as Error)
+  }
+}

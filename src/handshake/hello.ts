@@ -1,0 +1,114 @@
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { MAX_DID_LENGTH } from '../did/constants.js'
+import { HANDSHAKE_PROTOCOL_VERSION, MAX_CHAIN_ID_LENGTH, NONCE_LENGTH } from './constants.js'
+import { Hello, ReasonCode } from './pb/handshake.js'
+
+/**
+ * What the local node says about its chain in every hello
+ */
+export interface ChainIdentity {
+  /** A short chain name, e.g. `devnet-1` */
+  chainId: string
+  /** Hash of the chain's genesis block */
+  genesisHash: Uint8Array
+  /** Version of the chain software, semver (`1.4.0`) */
+  version: string
+}
+
+/** The current head of the local chain, sent in the hello */
+export interface ChainHead {
+  height: bigint
+  hash: Uint8Array
+}
+
+/**
+ * Decides whether a remote chain version can talk to the local one. The
+ * default, {@link isCompatibleVersion}, follows semver's caret rule.
+ */
+export interface VersionCompatibility {
+  (local: string, remote: string): boolean
+}
+
+interface SemVer {
+  major: number
+  minor: number
+}
+
+function parseSemVer (version: string): SemVer | undefined {
+  const match = /^v?(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:[-+].*)?$/.exec(version)
+  if (match == null) {
+    return undefined
+  }
+  return { major: Number(match[1]), minor: Number(match[2]) }
+}
+
+/**
+ * Semver caret compatibility: same major version, and for 0.x the same minor
+ * version. A version that is not semver is compatible with nothing.
+ */
+export function isCompatibleVersion (local: string, remote: string): boolean {
+  const a = parseSemVer(local)
+  const b = parseSemVer(remote)
+  if (a == null || b == null || a.major !== b.major) {
+    return false
+  }
+  return a.major !== 0 || a.minor === b.minor
+}
+
+/**
+ * A verdict on a hello: undefined when it may go on, else the reason to reject
+ */
+export interface HelloVerdict {
+  reason: ReasonCode
+  message: string
+}
+
+/**
+ * The checks of a remote hello that need nothing but the two hellos, in the
+ * order a reject reports them: malformed fields first, then chain, genesis,
+ * version and self.
+ */
+export function checkRemoteHello (local: Hello, remote: Hello, compatible: VersionCompatibility = isCompatibleVersion): HelloVerdict | undefined {
+  if (remote.nonce.byteLength !== NONCE_LENGTH) {
+    return { reason: ReasonCode.MALFORMED, message: `nonce must be ${NONCE_LENGTH} bytes, got ${remote.nonce.byteLength}` }
+  }
+  if (remote.did.length === 0 || remote.did.length > MAX_DID_LENGTH) {
+    return { reason: ReasonCode.MALFORMED, message: 'hello has no usable DID' }
+  }
+  if (remote.chainId.length > MAX_CHAIN_ID_LENGTH) {
+    return { reason: ReasonCode.MALFORMED, message: 'chain id too long' }
+  }
+  if (remote.protocolVersion !== HANDSHAKE_PROTOCOL_VERSION) {
+    return { reason: ReasonCode.INCOMPATIBLE_VERSION, message: `handshake protocol version ${remote.protocolVersion} is not ${HANDSHAKE_PROTOCOL_VERSION}` }
+  }
+  if (remote.chainId !== local.chainId) {
+    return { reason: ReasonCode.WRONG_CHAIN, message: `chain ${JSON.stringify(remote.chainId)} is not ${JSON.stringify(local.chainId)}` }
+  }
+  if (!uint8ArrayEquals(remote.genesisHash, local.genesisHash)) {
+    return { reason: ReasonCode.WRONG_GENESIS, message: 'genesis hash differs' }
+  }
+  if (!compatible(local.chainVersion, remote.chainVersion)) {
+    return { reason: ReasonCode.INCOMPATIBLE_VERSION, message: `chain version ${JSON.stringify(remote.chainVersion)} is not compatible with ${JSON.stringify(local.chainVersion)}` }
+  }
+  if (remote.did === local.did) {
+    return { reason: ReasonCode.SELF, message: 'remote presents our own DID' }
+  }
+  return undefined
+}
+
+/**
+ * Builds the local hello for one handshake
+ */
+export function createHello (chain: ChainIdentity, did: string, nonce: Uint8Array, head: ChainHead | undefined, timestamp: number, extra?: Uint8Array): Hello {
+  return {
+    protocolVersion: HANDSHAKE_PROTOCOL_VERSION,
+    chainId: chain.chainId,
+    genesisHash: chain.genesisHash as Uint8Array<ArrayBuffer>,
+    chainVersion: chain.version,
+    did,
+    nonce: nonce as Uint8Array<ArrayBuffer>,
+    timestamp: BigInt(timestamp),
+    head: head == null ? undefined : { height: head.height, hash: head.hash as Uint8Array<ArrayBuffer> },
+    extra: (extra ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
+  }
+}

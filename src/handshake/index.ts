@@ -1,0 +1,107 @@
+/**
+ * @packageDocumentation
+ *
+ * The peergate handshake, `/peergate/handshake/1.0.0`: both sides exchange a
+ * node DID and chain metadata, prove control of the DID key by signing a
+ * transcript bound to both peer ids and both fresh nonces, and validate each
+ * other. docs/PROTOCOL.md is the specification.
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { handshake, sessions } from 'peergate'
+ *
+ * services: {
+ *   sessions: sessions(),
+ *   handshake: handshake({
+ *     chain: { chainId: 'devnet-1', genesisHash, version: '1.0.0' },
+ *     signer // a DidSigner, e.g. await loadOrCreateDidSigner(datastore)
+ *   })
+ * }
+ * ```
+ */
+
+import { Handshake } from './handshake.js'
+import type { ChainHead, ChainIdentity, VersionCompatibility } from './hello.js'
+import type { DidResolver, DidSigner } from '../did/index.js'
+import type { Session, Sessions } from '../session/index.js'
+import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface HandshakeInit {
+  /** the chain this node belongs to; peers of another chain are rejected */
+  chain: ChainIdentity
+  /** the node's DID and its signing key */
+  signer: DidSigner
+
+  /**
+   * Resolves remote DIDs to their verification keys
+   *
+   * @default a did:key resolver for Ed25519 keys
+   */
+  resolver?: DidResolver
+
+  /**
+   * Decides whether a remote chain version is compatible
+   *
+   * @default semver caret rule (same major; same minor for 0.x)
+   */
+  isCompatibleVersion?: VersionCompatibility
+
+  /**
+   * Whole-handshake deadline in ms
+   *
+   * @default 5000
+   */
+  timeout?: number
+
+  /**
+   * Largest handshake message in bytes, checked on the length prefix
+   *
+   * @default 4096
+   */
+  maxMessageSize?: number
+
+  /** the local chain head sent in hellos; update it with `setHead` */
+  head?: ChainHead
+
+  /** chain-specific bytes sent in every hello (`Hello.extra`) */
+  extra?(): Uint8Array | undefined
+
+  /** clock for hello timestamps, ms since the epoch */
+  now?(): number
+}
+
+export interface HandshakeComponents {
+  peerId: PeerId
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  events: TypedEventTarget<Libp2pEvents>
+  logger: ComponentLogger
+  /** the session manager service, registered under the name `sessions` */
+  sessions: Sessions
+}
+
+export interface HandshakeService {
+  readonly protocol: string
+  /** dial (or reuse a connection to) a peer and run the handshake as initiator */
+  connect(target: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions): Promise<Session>
+  /** the head sent in later hellos */
+  setHead(head: ChainHead | undefined): void
+}
+
+/**
+ * The handshake service factory. Needs the session manager registered as the
+ * service `sessions`.
+ */
+export function handshake (init: HandshakeInit): (components: HandshakeComponents) => HandshakeService {
+  return (components) => new Handshake(components, init)
+}
+
+export { HANDSHAKE_PROTOCOL, HANDSHAKE_PROTOCOL_VERSION, HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_SIZE, NONCE_LENGTH, TRANSCRIPT_DOMAIN } from './constants.js'
+export { HandshakeError, HandshakeStage, isHandshakeError, type RejectSide } from './errors.js'
+export { checkRemoteHello, createHello, isCompatibleVersion, type ChainHead, type ChainIdentity, type VersionCompatibility, type HelloVerdict } from './hello.js'
+export { signingInput, type HandshakeRole, type Transcript } from './transcript.js'
+export { HandshakeChannel } from './channel.js'
+export { ReasonCode, Hello, HandshakeMessage, Head } from './pb/handshake.js'

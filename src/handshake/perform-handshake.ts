@@ -1,0 +1,184 @@
+import { DidUnresolvableError } from '../did/errors.js'
+import { HandshakeError, HandshakeStage } from './errors.js'
+import { checkRemoteHello, createHello } from './hello.js'
+import { decodeHello } from './channel.js'
+import { HandshakeMessage, Hello, ReasonCode } from './pb/handshake.js'
+import { signingInput, type HandshakeRole, type Transcript } from './transcript.js'
+import type { HandshakeChannel } from './channel.js'
+import type { ChainHead, ChainIdentity, VersionCompatibility } from './hello.js'
+import type { DidResolver, DidSigner } from '../did/index.js'
+import type { AbortOptions, Logger, PeerId, PublicKey } from '@libp2p/interface'
+
+/**
+ * The local side of a handshake: who we are and how we judge the remote
+ */
+export interface HandshakeParty {
+  chain: ChainIdentity
+  signer: DidSigner
+  resolver: DidResolver
+  isCompatibleVersion: VersionCompatibility
+  head(): ChainHead | undefined
+  extra(): Uint8Array | undefined
+  nonce(): Uint8Array
+  now(): number
+}
+
+/**
+ * Node state the handshake consults; both throw a `HandshakeError` to reject
+ */
+export interface HandshakeHooks {
+  /** bans and duplicates that the remote's hello reveals (its DID) */
+  admitRemote(remote: Hello): void
+  /** the last check before the local node announces the session */
+  commit(remote: Hello, remoteHelloBytes: Uint8Array): void
+}
+
+export interface HandshakeSide {
+  role: HandshakeRole
+  localPeer: PeerId
+  remotePeer: PeerId
+  party: HandshakeParty
+  hooks: HandshakeHooks
+  log: Logger
+}
+
+export interface HandshakeOutcome {
+  remoteHello: Hello
+}
+
+/**
+ * Runs one handshake to its end. Both roles follow docs/PROTOCOL.md:
+ *
+ * ```
+ * A  responder → initiator   { hello }
+ * B  initiator → responder   { hello, signature }
+ * C  responder → initiator   { signature }
+ * D  initiator → responder   { accept }
+ * ```
+ *
+ * Either side may send `{ reject }` instead of its next message and hang up.
+ */
+export async function performHandshake (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<HandshakeOutcome> {
+  return side.role === 'initiator'
+    ? performInitiator(channel, side, options)
+    : performResponder(channel, side, options)
+}
+
+async function performInitiator (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<HandshakeOutcome> {
+  const { party, hooks, log } = side
+  const localHello = createHello(party.chain, party.signer.did, party.nonce(), party.head(), party.now(), party.extra())
+  const localHelloBytes = Hello.encode(localHello)
+
+  log.trace('initiator waiting for message A')
+  const a = await channel.read(HandshakeStage.AwaitResponderHello, options)
+  const remoteHelloBytes = requireField(a.hello, 'hello', HandshakeStage.AwaitResponderHello)
+  const remoteHello = judgeHello(localHello, remoteHelloBytes, side, HandshakeStage.AwaitResponderHello)
+  // resolve while we sign; awaited below, and a failure is reported there
+  const keys = resolveKeys(party.resolver, remoteHello.did, options, HandshakeStage.AwaitResponderHello)
+  keys.catch(() => {})
+
+  const transcript = buildTranscript(side, localHello, localHelloBytes, remoteHello, remoteHelloBytes)
+  const signature = await party.signer.sign(signingInput('initiator', transcript), options)
+  log.trace('initiator sending message B')
+  await channel.write({ hello: localHelloBytes, signature: signature as Uint8Array<ArrayBuffer> }, options)
+
+  log.trace('initiator waiting for message C')
+  const c = await channel.read(HandshakeStage.AwaitResponderSignature, options)
+  const remoteSignature = requireField(c.signature, 'signature', HandshakeStage.AwaitResponderSignature)
+  await verify(await keys, signingInput('responder', transcript), remoteSignature, HandshakeStage.AwaitResponderSignature)
+
+  hooks.commit(remoteHello, remoteHelloBytes)
+  log.trace('initiator sending message D')
+  await channel.write({ accept: true }, options)
+  return { remoteHello }
+}
+
+async function performResponder (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<HandshakeOutcome> {
+  const { party, hooks, log } = side
+  const localHello = createHello(party.chain, party.signer.did, party.nonce(), party.head(), party.now(), party.extra())
+  const localHelloBytes = Hello.encode(localHello)
+
+  log.trace('responder sending message A')
+  await channel.write({ hello: localHelloBytes }, options)
+
+  log.trace('responder waiting for message B')
+  const b = await channel.read(HandshakeStage.AwaitInitiatorHello, options)
+  const remoteHelloBytes = requireField(b.hello, 'hello', HandshakeStage.AwaitInitiatorHello)
+  const remoteSignature = requireField(b.signature, 'signature', HandshakeStage.AwaitInitiatorHello)
+  const remoteHello = judgeHello(localHello, remoteHelloBytes, side, HandshakeStage.AwaitInitiatorHello)
+
+  const transcript = buildTranscript(side, localHello, localHelloBytes, remoteHello, remoteHelloBytes)
+  const keys = await resolveKeys(party.resolver, remoteHello.did, options, HandshakeStage.AwaitInitiatorHello)
+  await verify(keys, signingInput('initiator', transcript), remoteSignature, HandshakeStage.AwaitInitiatorHello)
+
+  const signature = await party.signer.sign(signingInput('responder', transcript), options)
+  log.trace('responder sending message C')
+  await channel.write({ signature: signature as Uint8Array<ArrayBuffer> }, options)
+
+  log.trace('responder waiting for message D')
+  const d = await channel.read(HandshakeStage.AwaitInitiatorAccept, options)
+  if (d.accept !== true) {
+    throw new HandshakeError(ReasonCode.MALFORMED, 'expected accept', 'local', HandshakeStage.AwaitInitiatorAccept)
+  }
+  hooks.commit(remoteHello, remoteHelloBytes)
+  return { remoteHello }
+}
+
+function requireField<T> (value: T | undefined, name: keyof HandshakeMessage, stage: HandshakeStage): T {
+  if (value == null) {
+    throw new HandshakeError(ReasonCode.MALFORMED, `message has no ${name}`, 'local', stage)
+  }
+  return value
+}
+
+function judgeHello (localHello: Hello, remoteHelloBytes: Uint8Array, side: HandshakeSide, stage: HandshakeStage): Hello {
+  const remoteHello = decodeHello(remoteHelloBytes, stage)
+  const verdict = checkRemoteHello(localHello, remoteHello, side.party.isCompatibleVersion)
+  if (verdict != null) {
+    throw new HandshakeError(verdict.reason, verdict.message, 'local', stage)
+  }
+  side.hooks.admitRemote(remoteHello)
+  return remoteHello
+}
+
+function buildTranscript (side: HandshakeSide, localHello: Hello, localHelloBytes: Uint8Array, remoteHello: Hello, remoteHelloBytes: Uint8Array): Transcript {
+  const local = { peer: side.localPeer.toMultihash().bytes, nonce: localHello.nonce, hello: localHelloBytes }
+  const remote = { peer: side.remotePeer.toMultihash().bytes, nonce: remoteHello.nonce, hello: remoteHelloBytes }
+  const [initiator, responder] = side.role === 'initiator' ? [local, remote] : [remote, local]
+  return {
+    initiatorPeerId: initiator.peer,
+    responderPeerId: responder.peer,
+    initiatorNonce: initiator.nonce,
+    responderNonce: responder.nonce,
+    initiatorHello: initiator.hello,
+    responderHello: responder.hello
+  }
+}
+
+async function resolveKeys (resolver: DidResolver, did: string, options: AbortOptions, stage: HandshakeStage): Promise<PublicKey[]> {
+  try {
+    const keys = await resolver.resolve(did, options)
+    if (keys.length === 0) {
+      throw new DidUnresolvableError('DID has no verification key')
+    }
+    return keys
+  } catch (err: any) {
+    if (options.signal?.aborted === true) {
+      throw options.signal.reason
+    }
+    throw new HandshakeError(ReasonCode.DID_UNRESOLVABLE, `cannot resolve ${did.slice(0, 64)}: ${err.message}`, 'local', stage)
+  }
+}
+
+async function verify (keys: PublicKey[], data: Uint8Array, signature: Uint8Array, stage: HandshakeStage): Promise<void> {
+  for (const key of keys) {
+    try {
+      if (await key.verify(data, signature)) {
+        return
+      }
+    } catch {
+      // a signature of the wrong shape for this key; try the next key
+    }
+  }
+  throw new HandshakeError(ReasonCode.BAD_SIGNATURE, 'transcript signature does not verify', 'local', stage)
+}

@@ -1,0 +1,15 @@
+/** Where `createPeerNode` keeps its LevelDB datastore unless told otherwise */
+export const DEFAULT_DATA_DIR = './.peergate'
+
+/** Listen on every IPv4 interface on a port the OS picks */
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0']
+
+/** The chain a node joins when none is configured: a local development network */
+export const DEFAULT_CHAIN_ID = 'peergate-devnet'
+export const DEFAULT_CHAIN_VERSION = '0.1.0'
+
+/** Chain ids become part of the DHT protocol id, so they are restricted to path-safe characters */
+export const CHAIN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/
+
+/** Sub-directory of the data dir holding the LevelDB datastore */
+export const DATASTORE_DIR = 'datastore'

@@ -1,0 +1,124 @@
+/**
+ * @packageDocumentation
+ *
+ * `createPeerNode`: a ready peergate node for standalone use.
+ */
+
+import type { ChainOptions } from './chain.js'
+import type { DidResolver, DidSigner } from '../did/index.js'
+import type { HandshakeService } from '../handshake/index.js'
+import type { ChainHead, VersionCompatibility } from '../handshake/hello.js'
+import type { Sessions } from '../session/index.js'
+import type { Identify } from '@libp2p/identify'
+import type { ComponentLogger, PeerId, PrivateKey, StreamHandlerOptions } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Datastore } from 'interface-datastore'
+import type { ConnectionManagerInit } from 'libp2p'
+
+export interface PeerNodeServices extends Record<string, unknown> {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  sessions: Sessions
+  handshake: HandshakeService
+}
+
+export interface PeerNodeOptions {
+  /**
+   * Directory of the node's LevelDB datastore: the libp2p key, the DID key,
+   * the peer store and DHT records
+   *
+   * @default './.peergate'
+   */
+  dataDir?: string
+
+  /** Use this datastore instead of a LevelDB one in `dataDir` */
+  datastore?: Datastore
+
+  /** @default ['/ip4/0.0.0.0/tcp/0'] */
+  listen?: Array<string | Multiaddr>
+
+  /** Addresses (with /p2p/<peer id>) that seed the Kad-DHT */
+  bootstrap?: Array<string | Multiaddr>
+
+  /** The chain; peers of another chain are rejected */
+  chain?: ChainOptions
+
+  /** The head sent in handshakes; update it with `node.setHead` */
+  head?: ChainHead
+
+  limits?: {
+    /** @default 34 */
+    maxInboundSessions?: number
+    /** @default 16 */
+    maxOutboundSessions?: number
+  }
+
+  handshake?: {
+    /** whole-handshake deadline in ms; @default 5000 */
+    timeout?: number
+    /** largest handshake message in bytes; @default 4096 */
+    maxMessageSize?: number
+    isCompatibleVersion?: VersionCompatibility
+    /** chain-specific bytes sent in every hello */
+    extra?(): Uint8Array | undefined
+  }
+
+  did?: {
+    /** the node's DID and signing key; @default a did:key Ed25519 key kept in the datastore */
+    signer?: DidSigner
+    /** resolves remote DIDs; @default did:key (Ed25519) */
+    resolver?: DidResolver
+  }
+
+  dht?: {
+    /**
+     * A client-mode DHT node queries but does not serve. kad-dht's own default
+     * (client mode until a public address is seen) never serves on loopback or
+     * a LAN, so peergate serves by default.
+     *
+     * @default false
+     */
+    clientMode?: boolean
+
+    /**
+     * Strip private addresses from DHT peer records, as on the public
+     * internet. Off by default so that loopback and LAN networks work.
+     *
+     * @default false
+     */
+    publicAddressesOnly?: boolean
+  }
+
+  /** The libp2p private key; @default created once and kept in the datastore */
+  privateKey?: PrivateKey
+
+  /** passed to libp2p's connection manager (e.g. `inboundConnectionThreshold` in tests) */
+  connectionManager?: ConnectionManagerInit
+
+  logger?: ComponentLogger
+}
+
+export interface HandleOptions extends StreamHandlerOptions {
+  /** serve peers without a session too (like identify or ping) */
+  ungated?: boolean
+}
+
+export type ConnectionRole = 'outbound-session' | 'inbound-session' | 'handshaking' | 'auxiliary'
+
+export interface ConnectionInfo {
+  id: string
+  peerId: PeerId
+  remoteAddr: Multiaddr
+  /** who dialed the connection */
+  direction: 'inbound' | 'outbound'
+  role: ConnectionRole
+}
+
+export { createPeerNode } from './create-node.js'
+export { PeerNode } from './peer-node.js'
+export { InvalidConfigError } from './errors.js'
+export { resolveChain, dhtProtocol, parseHex, type ChainOptions } from './chain.js'
+export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN } from './constants.js'

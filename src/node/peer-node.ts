@@ -1,0 +1,146 @@
+import { TypedEventEmitter } from 'main-event'
+import type { PeerNodeServices, ConnectionInfo, HandleOptions } from './index.js'
+import type { ChainHead, ChainIdentity } from '../handshake/hello.js'
+import type { ReasonCode } from '../handshake/pb/handshake.js'
+import type { Session, SessionEvents } from '../session/index.js'
+import type { AbortOptions, Libp2p, Logger, PeerId, Stream, StreamHandler } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { LevelDatastore } from 'datastore-level'
+
+const FORWARDED_EVENTS = ['session:open', 'session:close', 'session:reject'] as const
+
+export interface PeerNodeInit {
+  libp2p: Libp2p<PeerNodeServices>
+  chain: ChainIdentity
+  did: string
+  /** closed on stop when the node opened it */
+  datastore?: LevelDatastore
+}
+
+/**
+ * A running peergate node: a libp2p node whose application protocols are
+ * gated by authenticated sessions
+ */
+export class PeerNode extends TypedEventEmitter<SessionEvents> {
+  readonly libp2p: Libp2p<PeerNodeServices>
+  readonly chain: ChainIdentity
+  readonly did: string
+  private readonly datastore?: LevelDatastore
+  private readonly log: Logger
+  private readonly bootstrapAbort = new AbortController()
+
+  constructor (init: PeerNodeInit) {
+    super()
+    this.libp2p = init.libp2p
+    this.chain = init.chain
+    this.did = init.did
+    this.datastore = init.datastore
+    this.log = init.libp2p.logger.forComponent('peergate:node')
+    for (const type of FORWARDED_EVENTS) {
+      this.libp2p.services.sessions.addEventListener(type, (evt: CustomEvent<any>) => {
+        this.safeDispatchEvent(type, { detail: evt.detail })
+      })
+    }
+  }
+
+  get peerId (): PeerId {
+    return this.libp2p.peerId
+  }
+
+  getMultiaddrs (): Multiaddr[] {
+    return this.libp2p.getMultiaddrs()
+  }
+
+  /**
+   * Registers an application protocol. It is gated: the handler only ever
+   * sees streams from peers with a session, unless `ungated: true`.
+   */
+  async handle (protocol: string, handler: StreamHandler, options: HandleOptions = {}): Promise<void> {
+    const { ungated, ...handlerOptions } = options
+    if (ungated === true) {
+      await this.libp2p.handle(protocol, handler, handlerOptions)
+      return
+    }
+    await this.libp2p.services.sessions.handle(protocol, handler, handlerOptions)
+  }
+
+  async unhandle (protocol: string): Promise<void> {
+    if (this.libp2p.services.sessions.isGated(protocol)) {
+      await this.libp2p.services.sessions.unhandle(protocol)
+      return
+    }
+    await this.libp2p.unhandle(protocol)
+  }
+
+  /**
+   * Opens a gated stream over the session with `peer`. Waits for a handshake
+   * in flight; fails with `NoSessionError` when there is no session.
+   */
+  async dialProtocol (peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream> {
+    return this.libp2p.services.sessions.openStream(peer, protocol, options)
+  }
+
+  /**
+   * Selects a peer: dials it, or reuses an existing connection, and runs the
+   * handshake. Resolves with the session; rejects with a `HandshakeError`
+   * carrying the reason code.
+   */
+  async connect (target: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions): Promise<Session> {
+    return this.libp2p.services.handshake.connect(target, options)
+  }
+
+  /** Ends the session with `peer` and closes its connection */
+  async disconnect (peer: PeerId, reason?: ReasonCode, options?: AbortOptions): Promise<void> {
+    await this.libp2p.services.sessions.disconnect(peer, reason, options)
+  }
+
+  /** The current sessions */
+  sessions (): Session[] {
+    return this.libp2p.services.sessions.list()
+  }
+
+  /** Every open connection with its role: a session (either way), handshaking, or auxiliary */
+  connections (): ConnectionInfo[] {
+    const sessions = this.libp2p.services.sessions
+    const handshaking = sessions.handshakingConnections()
+    return this.libp2p.getConnections().map(connection => {
+      const session = sessions.get(connection.remotePeer)
+      const role = session?.connection.id === connection.id
+        ? (session.direction === 'outbound' ? 'outbound-session' : 'inbound-session')
+        : handshaking.has(connection.id) ? 'handshaking' : 'auxiliary'
+      return { peerId: connection.remotePeer, remoteAddr: connection.remoteAddr, direction: connection.direction, role, id: connection.id }
+    })
+  }
+
+  /** Bans a peer id or a DID: no session until the ban expires; an open session ends */
+  async ban (target: PeerId | string, durationMs?: number): Promise<void> {
+    await this.libp2p.services.sessions.ban(target, durationMs)
+  }
+
+  unban (target: PeerId | string): void {
+    this.libp2p.services.sessions.unban(target)
+  }
+
+  /** The head sent in later handshakes */
+  setHead (head: ChainHead | undefined): void {
+    this.libp2p.services.handshake.setHead(head)
+  }
+
+  /**
+   * Dials the bootstrap addresses as auxiliary connections, so that the
+   * Kad-DHT learns of them; no session is made with them unless selected
+   */
+  bootstrap (addrs: Multiaddr[]): void {
+    for (const addr of addrs) {
+      this.libp2p.dial(addr, { signal: this.bootstrapAbort.signal }).catch(err => {
+        this.log('could not reach bootstrap address %a - %e', addr, err)
+      })
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.bootstrapAbort.abort()
+    await this.libp2p.stop()
+    await this.datastore?.close()
+  }
+}

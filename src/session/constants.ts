@@ -1,0 +1,19 @@
+/**
+ * Inbound session slots. With {@link DEFAULT_MAX_OUTBOUND_SESSIONS} this makes
+ * 50 peers, one third of them selected by this node, as go-ethereum does.
+ */
+export const DEFAULT_MAX_INBOUND_SESSIONS = 34
+
+/** Outbound session slots: the peers this node selected itself */
+export const DEFAULT_MAX_OUTBOUND_SESSIONS = 16
+
+/**
+ * Peer-store tag on every session peer. kad-dht tags its closest peers
+ * `kad-close` with 50 (plus a keep-alive tag); libp2p's pruner closes the
+ * lowest summed tag values first, so sessions sit well above DHT-only peers.
+ */
+export const SESSION_TAG = 'peergate-session'
+export const SESSION_TAG_VALUE = 200
+
+/** A ban without an explicit duration lasts a day, as the Nuts node's long backoff does */
+export const DEFAULT_BAN_DURATION_MS = 24 * 60 * 60 * 1000

@@ -1,0 +1,159 @@
+/**
+ * @packageDocumentation
+ *
+ * The session manager: the single source of truth for "is this peer a
+ * session?", and the gate in front of every application protocol.
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { createLibp2p } from 'libp2p'
+ * import { sessions, handshake } from 'peergate'
+ *
+ * const node = await createLibp2p({
+ *   // ...transports, encrypters, muxers, identify
+ *   services: {
+ *     sessions: sessions({ maxInboundSessions: 20 }),
+ *     handshake: handshake({ chain, signer })
+ *   }
+ * })
+ *
+ * await node.services.sessions.handle('/my-chain/blocks/1.0.0', (stream) => { ... })
+ * ```
+ */
+
+import { SessionManager } from './session-manager.js'
+import type { ChainHead } from '../handshake/hello.js'
+import type { HandshakeError, RejectSide } from '../handshake/errors.js'
+import type { Hello, ReasonCode } from '../handshake/pb/handshake.js'
+import type { HandshakeRole } from '../handshake/transcript.js'
+import type { AbortOptions, ComponentLogger, Connection, Libp2pEvents, PeerId, PeerStore, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
+import type { Registrar } from '@libp2p/interface-internal'
+
+/** `outbound`: this node initiated the handshake (it selected the peer); `inbound`: the remote did */
+export type SessionDirection = 'inbound' | 'outbound'
+
+/**
+ * An authenticated peer of the same chain
+ */
+export interface Session {
+  peerId: PeerId
+  /** the node DID the peer proved control of */
+  did: string
+  direction: SessionDirection
+  /** the connection the handshake ran on; gated streams towards the peer use it */
+  connection: Connection
+  /** the peer's chain software version */
+  chainVersion: string
+  /** the peer's head at handshake time */
+  head?: ChainHead
+  /** chain-specific data from the peer's hello */
+  extra: Uint8Array
+  /** when the session opened, ms since the epoch */
+  since: number
+}
+
+export interface SessionCloseDetail {
+  session: Session
+  reason: ReasonCode
+}
+
+export interface SessionRejectDetail {
+  peerId: PeerId
+  connectionId: string
+  direction: SessionDirection
+  reason: ReasonCode
+  /** who rejected: this node (`local`) or the remote peer */
+  side: RejectSide
+  message: string
+}
+
+export interface SessionEvents {
+  'session:open': CustomEvent<Session>
+  'session:close': CustomEvent<SessionCloseDetail>
+  'session:reject': CustomEvent<SessionRejectDetail>
+}
+
+/** A handshake in flight, as the session manager tracks it */
+export interface HandshakeAttempt {
+  readonly connection: Connection
+  readonly peerId: PeerId
+  readonly role: HandshakeRole
+  /** aborted (with a `HandshakeError`) when the attempt is superseded or the node stops */
+  readonly signal: AbortSignal
+}
+
+export interface SessionManagerInit {
+  /**
+   * Sessions the remote peers initiated, plus their handshakes in flight
+   *
+   * @default 34
+   */
+  maxInboundSessions?: number
+
+  /**
+   * Sessions this node initiated, plus its handshakes in flight
+   *
+   * @default 16
+   */
+  maxOutboundSessions?: number
+
+  /**
+   * How long a gated stream from a peer whose handshake is in flight is held
+   * before it is refused; match the handshake timeout
+   *
+   * @default 5000
+   */
+  handshakeTimeout?: number
+
+  /** Clock, ms since the epoch; injectable for tests */
+  now?(): number
+}
+
+export interface SessionManagerComponents {
+  peerId: PeerId
+  registrar: Registrar
+  peerStore: PeerStore
+  events: TypedEventTarget<Libp2pEvents>
+  logger: ComponentLogger
+}
+
+/**
+ * The public face of the session manager service
+ */
+export interface Sessions extends TypedEventTarget<SessionEvents> {
+  get(peer: PeerId): Session | undefined
+  list(): Session[]
+  count(direction?: SessionDirection): number
+  isHandshaking(peer: PeerId): boolean
+  /** ids of connections with a handshake in flight */
+  handshakingConnections(): Set<string>
+  waitForSession(peer: PeerId, options?: AbortOptions): Promise<Session | undefined>
+
+  /** registers a gated protocol handler: it only ever sees streams from session peers */
+  handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+  unhandle(protocol: string, options?: AbortOptions): Promise<void>
+  isGated(protocol: string): boolean
+  /** opens a gated stream over the session with `peer`; waits for a handshake in flight */
+  openStream(peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
+
+  disconnect(peer: PeerId, reason?: ReasonCode, options?: AbortOptions): Promise<void>
+  ban(target: PeerId | string, durationMs?: number): Promise<void>
+  unban(target: PeerId | string): void
+  banExpiry(target: PeerId | string): number | undefined
+
+  beginHandshake(connection: Connection, role: HandshakeRole): HandshakeAttempt
+  admitRemote(attempt: HandshakeAttempt, remote: Hello): void
+  completeHandshake(attempt: HandshakeAttempt, remote: Hello): Session
+  failHandshake(attempt: HandshakeAttempt | undefined, connection: Connection, role: HandshakeRole, err: HandshakeError): void
+}
+
+/**
+ * The session manager service factory
+ */
+export function sessions (init: SessionManagerInit = {}): (components: SessionManagerComponents) => Sessions {
+  return (components) => new SessionManager(components, init)
+}
+
+export { NoSessionError } from './errors.js'
+export { SESSION_TAG, SESSION_TAG_VALUE, DEFAULT_MAX_INBOUND_SESSIONS, DEFAULT_MAX_OUTBOUND_SESSIONS } from './constants.js'

@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { createPeerNode, type PeerNode, type PeerNodeOptions } from '../../src/index.js'
+
+/** Nodes and directories made by one test file; `cleanup()` in `after` */
+export class TestNetwork {
+  private readonly nodes: Array<{ stop(): void | Promise<void> }> = []
+  private readonly dirs: string[] = []
+
+  async dir (): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'peergate-test-'))
+    this.dirs.push(dir)
+    return dir
+  }
+
+  /** A peergate node on 127.0.0.1 with its own LevelDB data dir */
+  async node (options: PeerNodeOptions = {}): Promise<PeerNode> {
+    const node = await createPeerNode({
+      dataDir: options.dataDir ?? await this.dir(),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      chain: { chainId: 'test-chain' },
+      ...options,
+      connectionManager: { inboundConnectionThreshold: Infinity, ...options.connectionManager }
+    })
+    this.nodes.push(node)
+    return node
+  }
+
+  /** A plain libp2p node without any peergate service */
+  async plain (): Promise<Libp2p> {
+    const node = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionManager: { inboundConnectionThreshold: Infinity },
+      services: { identify: identify() }
+    })
+    this.nodes.push(node)
+    return node
+  }
+
+  async cleanup (): Promise<void> {
+    await Promise.allSettled(this.nodes.map(async n => n.stop()))
+    await Promise.allSettled(this.dirs.map(async d => rm(d, { recursive: true, force: true })))
+  }
+}
+
+/**
+ * Resolves with the detail of the first `type` event that passes `filter`;
+ * rejects after `timeoutMs` so a missing event fails the test
+ */
+export async function nextEvent<T> (target: EventTarget, type: string, filter: (detail: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      target.removeEventListener(type, listener)
+      reject(new Error(`no ${type} event within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const listener = (evt: Event): void => {
+      const detail = (evt as CustomEvent<T>).detail
+      if (filter(detail)) {
+        clearTimeout(timer)
+        target.removeEventListener(type, listener)
+        resolve(detail)
+      }
+    }
+    target.addEventListener(type, listener)
+  })
+}
+
+/** Resolves once `predicate` holds, polling; rejects after `timeoutMs` */
+export async function until (predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!predicate()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
