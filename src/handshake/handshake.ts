@@ -187,11 +187,12 @@ export class Handshake implements HandshakeService, Startable {
       }
     } catch (e) {
       const err = toHandshakeError(e, signal, attempt?.signal)
-      if (err.side === 'local') {
+      const sentReject = err.side === 'local' && channel != null
+      if (sentReject) {
         channel?.sendReject(err.reason, err.message)
       }
       this.sessions.failHandshake(attempt, connection, role, err)
-      await hangUp(connection, stream, log)
+      await hangUp(connection, stream, sentReject, log)
       throw err
     } finally {
       signal.clear()
@@ -234,15 +235,40 @@ export function toHandshakeError (err: unknown, signal: AbortSignal, attemptSign
 }
 
 /**
- * Ends the handshake stream (flushing a reject) and closes the connection
+ * Ends the handshake stream and closes the connection. After sending a reject
+ * it first gives the remote a moment to read it and hang up itself: closing at
+ * once could reset the stream before the remote has read the reject.
  */
-async function hangUp (connection: Connection, stream: Stream | undefined, log: Logger): Promise<void> {
+async function hangUp (connection: Connection, stream: Stream | undefined, sentReject: boolean, log: Logger): Promise<void> {
   const signal = AbortSignal.timeout(HANG_UP_TIMEOUT_MS)
   try {
     await stream?.close({ signal })
+    if (sentReject && stream != null) {
+      await remoteHungUp(connection, stream, signal)
+    }
     await connection.close({ signal })
   } catch (err) {
     log('hang-up was not graceful - %e', err)
     connection.abort(err as Error)
   }
+}
+
+/** Resolves when the remote ended the stream or the connection, or when `signal` aborts */
+async function remoteHungUp (connection: Connection, stream: Stream, signal: AbortSignal): Promise<void> {
+  if (stream.status !== 'open' || connection.status !== 'open' || signal.aborted) {
+    return
+  }
+  await new Promise<void>(resolve => {
+    const done = (): void => {
+      stream.removeEventListener('close', done)
+      stream.removeEventListener('remoteCloseWrite', done)
+      connection.removeEventListener('close', done)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    stream.addEventListener('close', done)
+    stream.addEventListener('remoteCloseWrite', done)
+    connection.addEventListener('close', done)
+    signal.addEventListener('abort', done)
+  })
 }

@@ -18,6 +18,7 @@ import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './constants.js'
 import { InvalidConfigError } from './errors.js'
 import { PeerNode } from './peer-node.js'
 import type { PeerNodeOptions, PeerNodeServices } from './index.js'
+import type { Libp2p } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -63,6 +64,7 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
     const signer = options.did?.signer ?? await loadOrCreateDidSigner(datastore)
     const dht = options.dht ?? {}
 
+    let libp2pRef: Libp2p<PeerNodeServices> | undefined
     const libp2p = await createLibp2p<PeerNodeServices>({
       privateKey,
       datastore,
@@ -71,6 +73,11 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionManager: options.connectionManager,
+      // banned peers are never dialed, by us or by the DHT; inbound they still
+      // reach the handshake, which tells them BANNED
+      connectionGater: {
+        denyDialPeer: (peer) => libp2pRef?.services.sessions.banExpiry(peer) != null
+      },
       logger: options.logger,
       services: {
         identify: identify(),
@@ -98,6 +105,7 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
       }
     })
 
+    libp2pRef = libp2p
     const node = new PeerNode({ libp2p, chain, did: signer.did, datastore: ownDatastore })
     node.bootstrap(bootstrap)
     return node

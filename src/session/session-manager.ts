@@ -169,6 +169,10 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     if (own.signal.aborted) {
       throw own.signal.reason
     }
+    if (attempt.connection.status !== 'open') {
+      // its connection:close has passed already; a session now would never end
+      throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, 'connection closed before the session opened', 'remote', HandshakeStage.Commit)
+    }
     this.admitRemote(attempt, remote)
     if (this.sessions.has(attempt.peerId)) {
       throw new HandshakeError(ReasonCode.DUPLICATE, 'peer already has a session', 'local', HandshakeStage.Commit)
@@ -311,11 +315,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     if (session?.connection.id === connection.id) {
       this.endSession(session, ReasonCode.CONNECTION_CLOSED)
     }
-    for (const attempt of this.attempts.get(connection.remotePeer) ?? []) {
-      if (attempt.connection.id === connection.id) {
-        attempt.controller.abort(new HandshakeError(ReasonCode.CONNECTION_CLOSED, 'connection closed during the handshake', 'remote'))
-      }
-    }
+    // a handshake on this connection sees its stream end and fails by itself,
+    // after reading whatever reject the remote sent before hanging up
   }
 
   private endSession (session: Session, reason: ReasonCode): void {
