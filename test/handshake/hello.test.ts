@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { checkRemoteHello, createHello, isCompatibleVersion, ReasonCode, type Hello } from '../../src/index.js'
+
+const chain = { chainId: 'table-chain', genesisHash: new Uint8Array(32).fill(0xaa), version: '1.2.3' }
+const local = createHello(chain, 'did:key:zLocal', new Uint8Array(32).fill(1), undefined, 1_700_000_000_000)
+const remote = createHello(chain, 'did:key:zRemote', new Uint8Array(32).fill(2), { height: 7n, hash: new Uint8Array(32) }, 1_700_000_000_000)
+
+test('checkRemoteHello: one reason per broken field, in priority order', () => {
+  const cases: Array<[string, Partial<Hello>, ReasonCode | undefined]> = [
+    ['a well-formed hello of the same chain', {}, undefined],
+    ['short nonce', { nonce: new Uint8Array(31) }, ReasonCode.MALFORMED],
+    ['empty DID', { did: '' }, ReasonCode.MALFORMED],
+    ['huge DID', { did: 'did:key:z' + 'a'.repeat(5000) }, ReasonCode.MALFORMED],
+    ['huge chain id', { chainId: 'x'.repeat(200) }, ReasonCode.MALFORMED],
+    ['other handshake protocol version', { protocolVersion: 2 }, ReasonCode.INCOMPATIBLE_VERSION],
+    ['other chain', { chainId: 'other-chain' }, ReasonCode.WRONG_CHAIN],
+    ['other genesis', { genesisHash: new Uint8Array(32).fill(0xbb) }, ReasonCode.WRONG_GENESIS],
+    ['other chain and genesis: chain reported first', { chainId: 'other', genesisHash: new Uint8Array(1) }, ReasonCode.WRONG_CHAIN],
+    ['next major version', { chainVersion: '2.0.0' }, ReasonCode.INCOMPATIBLE_VERSION],
+    ['not semver', { chainVersion: 'banana' }, ReasonCode.INCOMPATIBLE_VERSION],
+    ['newer minor version', { chainVersion: '1.9.0' }, undefined],
+    ['our own DID', { did: 'did:key:zLocal' }, ReasonCode.SELF],
+    ['malformed nonce beats wrong chain', { nonce: new Uint8Array(0), chainId: 'other' }, ReasonCode.MALFORMED]
+  ]
+  for (const [name, change, expected] of cases) {
+    const verdict = checkRemoteHello(local, { ...remote, ...change })
+    assert.equal(verdict?.reason, expected, name)
+  }
+})
+
+test('isCompatibleVersion: semver caret rule', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['1.0.0', '1.0.0', true],
+    ['1.0.0', '1.5.2', true],
+    ['1.5.2', '1.0.0', true],
+    ['1.0.0', '2.0.0', false],
+    ['0.1.0', '0.1.9', true],
+    ['0.1.0', '0.2.0', false],
+    ['v1.2.3', '1.0.0-rc.1', true],
+    ['1.0', '1.0.0', false],
+    ['1.0.0', '', false]
+  ]
+  for (const [a, b, expected] of cases) {
+    assert.equal(isCompatibleVersion(a, b), expected, `${a} vs ${b}`)
+  }
+})
