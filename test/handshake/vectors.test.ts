@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { test } from 'node:test'
+import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import * as lp from 'it-length-prefixed'
+import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { createHello, HandshakeMessage, Hello, KeyDidResolver, KeyDidSigner, MAX_MESSAGE_SIZE, ReasonCode, signingInput } from '../../src/index.js'
+import type { Transcript } from '../../src/index.js'
+import type { PublicKey } from '@libp2p/interface'
+
+/**
+ * The test vectors of docs/PROTOCOL.md ("Test vectors"), as literals. The test
+ * recomputes every value with the handshake code and compares; it never
+ * compares the code with itself.
+ */
+const VECTORS = {
+  initiatorDidPublicKey: 'd04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737',
+  responderDidPublicKey: 'a09aa5f47a6759802ff955f8dc2d2a14a5c99d23be97f864127ff9383455a4f0',
+  initiatorDid: 'did:key:z6MktULudTtAsAhRegYPiZ6631RV3viv12qd4GQF8z1xB22S',
+  responderDid: 'did:key:z6MkqGC3nWZhYieEVTVDKW5v588CiGfsDSmRVG9ZwwWTvLSK',
+  initiatorPeerId: '12D3KooWBRFW3HkJCLKSWb4yG6iWRBpgNjbM4FFvNsL5T5JKTqrd',
+  responderPeerId: '12D3KooWQJzxKtEUvbt9BZ1uJyAMw2WSEQSShp4my4c3iikhW8Cf',
+  initiatorPeerIdMultihash: '00240801122017cb79fb2b4120f2b1ec65e4198d6e08b28e813feb01e4a400839b85e18080ce',
+  responderPeerIdMultihash: '002408011220d759793bbc13a2819a827c76adb6fba8a49aee007f49f2d0992d99b825ad2c48',
+  initiatorHello: '0801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253322001010101010101010101010101010101010101010101010101010101010101013880d095ffbc31422408291220bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+  responderHello: '0801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b714743336e575a6859696545565456444b573576353838436947667344536d525647395a77775754764c534b3220020202020202020202020202020202020202020202020202020202020202020238f4d395ffbc314224082a1220cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc',
+  initiatorSigningInput: '0000001f70656572676174652d68616e647368616b652d76312f696e69746961746f720000002600240801122017cb79fb2b4120f2b1ec65e4198d6e08b28e813feb01e4a400839b85e18080ce00000026002408011220d759793bbc13a2819a827c76adb6fba8a49aee007f49f2d0992d99b825ad2c48000000200101010101010101010101010101010101010101010101010101010101010101000000200202020202020202020202020202020202020202020202020202020202020202000000c20801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253322001010101010101010101010101010101010101010101010101010101010101013880d095ffbc31422408291220bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb000000c20801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b714743336e575a6859696545565456444b573576353838436947667344536d525647395a77775754764c534b3220020202020202020202020202020202020202020202020202020202020202020238f4d395ffbc314224082a1220cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc',
+  responderSigningInput: '0000001f70656572676174652d68616e647368616b652d76312f726573706f6e6465720000002600240801122017cb79fb2b4120f2b1ec65e4198d6e08b28e813feb01e4a400839b85e18080ce00000026002408011220d759793bbc13a2819a827c76adb6fba8a49aee007f49f2d0992d99b825ad2c48000000200101010101010101010101010101010101010101010101010101010101010101000000200202020202020202020202020202020202020202020202020202020202020202000000c20801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253322001010101010101010101010101010101010101010101010101010101010101013880d095ffbc31422408291220bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb000000c20801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b714743336e575a6859696545565456444b573576353838436947667344536d525647395a77775754764c534b3220020202020202020202020202020202020202020202020202020202020202020238f4d395ffbc314224082a1220cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc',
+  initiatorSignature: 'e06e4d331d6db6dd0e392007e3a0b1133c65a4eacebde1c9b2e3d7d03be83cf2a6217b9063863c89993306916f2eb9d8838aecf3f2ee612d708dfe50e7408f03',
+  responderSignature: 'e4145a2b3154af3f30cc9c22e684de2e06ead6a20a47c5e385dd2522b8996b93bdd971bf0ddda52bc11f1bac4b79cdc8af7b198200729d296033a47c619c9a03',
+  messageA: 'c5010ac2010801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b714743336e575a6859696545565456444b573576353838436947667344536d525647395a77775754764c534b3220020202020202020202020202020202020202020202020202020202020202020238f4d395ffbc314224082a1220cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc',
+  messageB: '87020ac2010801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253322001010101010101010101010101010101010101010101010101010101010101013880d095ffbc31422408291220bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb1240e06e4d331d6db6dd0e392007e3a0b1133c65a4eacebde1c9b2e3d7d03be83cf2a6217b9063863c89993306916f2eb9d8838aecf3f2ee612d708dfe50e7408f03',
+  messageC: '421240e4145a2b3154af3f30cc9c22e684de2e06ead6a20a47c5e385dd2522b8996b93bdd971bf0ddda52bc11f1bac4b79cdc8af7b198200729d296033a47c619c9a03',
+  messageD: '022001',
+  reject: '0f18012a0b77726f6e6720636861696e'
+} as const
+
+type VectorName = keyof typeof VECTORS
+
+const filled = (length: number, byte: number): Uint8Array => new Uint8Array(length).fill(byte)
+const hex = (bytes: Uint8Array): string => uint8ArrayToString(bytes, 'base16')
+const unhex = (value: string): Uint8Array => uint8ArrayFromString(value, 'base16')
+const frame = (message: Partial<HandshakeMessage>): string => hex(lp.encode.single(HandshakeMessage.encode(message)).subarray())
+
+interface Generated {
+  values: Record<VectorName, string>
+  transcript: Transcript
+  initiatorKey: PublicKey
+  responderKey: PublicKey
+  initiatorSignature: Uint8Array
+  responderSignature: Uint8Array
+}
+
+/**
+ * The generator of the vectors; its inputs are the ones the document lists
+ */
+async function generate (): Promise<Generated> {
+  const chain = { chainId: 'vector-chain', genesisHash: filled(32, 0xaa), version: '1.0.0' }
+  const initiatorSigner = new KeyDidSigner(await generateKeyPairFromSeed('Ed25519', filled(32, 0x11)))
+  const responderSigner = new KeyDidSigner(await generateKeyPairFromSeed('Ed25519', filled(32, 0x22)))
+  const initiatorPeer = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', filled(32, 0x33)))
+  const responderPeer = peerIdFromPrivateKey(await generateKeyPairFromSeed('Ed25519', filled(32, 0x44)))
+  const initiatorNonce = filled(32, 0x01)
+  const responderNonce = filled(32, 0x02)
+
+  const initiatorHello = Hello.encode(createHello(chain, initiatorSigner.did, initiatorNonce, { height: 41n, hash: filled(32, 0xbb) }, 1_700_000_000_000))
+  const responderHello = Hello.encode(createHello(chain, responderSigner.did, responderNonce, { height: 42n, hash: filled(32, 0xcc) }, 1_700_000_000_500))
+
+  const transcript: Transcript = {
+    initiatorPeerId: initiatorPeer.toMultihash().bytes,
+    responderPeerId: responderPeer.toMultihash().bytes,
+    initiatorNonce,
+    responderNonce,
+    initiatorHello,
+    responderHello
+  }
+  const initiatorInput = signingInput('initiator', transcript)
+  const responderInput = signingInput('responder', transcript)
+  const initiatorSignature = await initiatorSigner.sign(initiatorInput)
+  const responderSignature = await responderSigner.sign(responderInput)
+
+  return {
+    values: {
+      initiatorDidPublicKey: hex(initiatorSigner.privateKey.publicKey.raw),
+      responderDidPublicKey: hex(responderSigner.privateKey.publicKey.raw),
+      initiatorDid: initiatorSigner.did,
+      responderDid: responderSigner.did,
+      initiatorPeerId: initiatorPeer.toString(),
+      responderPeerId: responderPeer.toString(),
+      initiatorPeerIdMultihash: hex(transcript.initiatorPeerId),
+      responderPeerIdMultihash: hex(transcript.responderPeerId),
+      initiatorHello: hex(initiatorHello),
+      responderHello: hex(responderHello),
+      initiatorSigningInput: hex(initiatorInput),
+      responderSigningInput: hex(responderInput),
+      initiatorSignature: hex(initiatorSignature),
+      responderSignature: hex(responderSignature),
+      messageA: frame({ hello: responderHello }),
+      messageB: frame({ hello: initiatorHello, signature: initiatorSignature as Uint8Array<ArrayBuffer> }),
+      messageC: frame({ signature: responderSignature as Uint8Array<ArrayBuffer> }),
+      messageD: frame({ accept: true }),
+      reject: frame({ reject: ReasonCode.WRONG_CHAIN, detail: 'wrong chain' })
+    },
+    transcript,
+    initiatorKey: (await new KeyDidResolver().resolve(initiatorSigner.did))[0],
+    responderKey: (await new KeyDidResolver().resolve(responderSigner.did))[0],
+    initiatorSignature,
+    responderSignature
+  }
+}
+
+const generated = generate()
+
+function assertVectors (values: Record<VectorName, string>, names: VectorName[]): void {
+  for (const name of names) {
+    assert.equal(values[name], VECTORS[name], name)
+  }
+}
+
+test('vectors: DID keys, DIDs and peer ids', async () => {
+  const { values } = await generated
+  assertVectors(values, [
+    'initiatorDidPublicKey', 'responderDidPublicKey', 'initiatorDid', 'responderDid',
+    'initiatorPeerId', 'responderPeerId', 'initiatorPeerIdMultihash', 'responderPeerIdMultihash'
+  ])
+})
+
+test('vectors: encoded hellos', async () => {
+  const { values } = await generated
+  assertVectors(values, ['initiatorHello', 'responderHello'])
+})
+
+test('vectors: signing inputs of both roles', async () => {
+  const { values } = await generated
+  assertVectors(values, ['initiatorSigningInput', 'responderSigningInput'])
+})
+
+test('vectors: signatures (Ed25519 signatures are deterministic)', async () => {
+  const { values } = await generated
+  assertVectors(values, ['initiatorSignature', 'responderSignature'])
+})
+
+test('vectors: framed messages A, B, C, D and a reject', async () => {
+  const { values } = await generated
+  assertVectors(values, ['messageA', 'messageB', 'messageC', 'messageD', 'reject'])
+})
+
+test('vectors: the framed messages decode back to the handshake in order', async () => {
+  const stream = unhex(VECTORS.messageA + VECTORS.messageB + VECTORS.messageC + VECTORS.messageD + VECTORS.reject)
+  const messages: HandshakeMessage[] = []
+  for await (const body of lp.decode([stream], { maxDataLength: MAX_MESSAGE_SIZE })) {
+    messages.push(HandshakeMessage.decode(body))
+  }
+  assert.equal(messages.length, 5)
+  const [a, b, c, d, reject] = messages
+  assert.equal(hex(a.hello ?? new Uint8Array()), VECTORS.responderHello)
+  assert.equal(a.signature, undefined)
+  assert.equal(hex(b.hello ?? new Uint8Array()), VECTORS.initiatorHello)
+  assert.equal(hex(b.signature ?? new Uint8Array()), VECTORS.initiatorSignature)
+  assert.equal(c.hello, undefined)
+  assert.equal(hex(c.signature ?? new Uint8Array()), VECTORS.responderSignature)
+  assert.equal(d.accept, true)
+  assert.equal(reject.reject, ReasonCode.WRONG_CHAIN)
+  assert.equal(reject.detail, 'wrong chain')
+
+  const hello = Hello.decode(a.hello ?? new Uint8Array())
+  assert.equal(hello.did, VECTORS.responderDid)
+  assert.equal(hello.chainId, 'vector-chain')
+  assert.equal(hello.timestamp, 1_700_000_000_500n)
+  assert.equal(hello.head?.height, 42n)
+})
+
+test('vectors: each signature verifies with the resolved DID key and only for its own transcript', async () => {
+  const { transcript, initiatorKey, responderKey } = await generated
+  const initiatorSignature = unhex(VECTORS.initiatorSignature)
+  const responderSignature = unhex(VECTORS.responderSignature)
+
+  assert.equal(hex(initiatorKey.raw), VECTORS.initiatorDidPublicKey)
+  assert.equal(hex(responderKey.raw), VECTORS.responderDidPublicKey)
+  assert.equal(await initiatorKey.verify(signingInput('initiator', transcript), initiatorSignature), true)
+  assert.equal(await responderKey.verify(signingInput('responder', transcript), responderSignature), true)
+
+  // reflection: a signature sent back under the other role does not verify
+  assert.equal(await initiatorKey.verify(signingInput('responder', transcript), initiatorSignature), false)
+  assert.equal(await responderKey.verify(signingInput('initiator', transcript), responderSignature), false)
+
+  // replay: the verifier's fresh nonce differs from the one the signature was made over
+  const freshResponderNonce = { ...transcript, responderNonce: filled(32, 0x03) }
+  const freshInitiatorNonce = { ...transcript, initiatorNonce: filled(32, 0x03) }
+  assert.equal(await initiatorKey.verify(signingInput('initiator', freshResponderNonce), initiatorSignature), false)
+  assert.equal(await responderKey.verify(signingInput('responder', freshInitiatorNonce), responderSignature), false)
+
+  // relay: the same messages on a connection with another authenticated peer id
+  const relayed = { ...transcript, responderPeerId: transcript.initiatorPeerId }
+  assert.equal(await initiatorKey.verify(signingInput('initiator', relayed), initiatorSignature), false)
+
+  // wrong key: the other DID cannot claim the signature
+  assert.equal(await responderKey.verify(signingInput('initiator', transcript), initiatorSignature), false)
+})
+
+test('vectors: docs/PROTOCOL.md carries exactly these values', async () => {
+  const doc = await readProtocolDoc()
+  for (const [name, value] of Object.entries(VECTORS)) {
+    assert.ok(doc.includes(value), `docs/PROTOCOL.md lacks ${name}`)
+  }
+})
+
+/**
+ * Finds docs/PROTOCOL.md above this file, whether it runs from test/ or dist/test/
+ */
+async function readProtocolDoc (): Promise<string> {
+  let dir = new URL('./', import.meta.url)
+  for (let i = 0; i < 5; i++) {
+    try {
+      return await readFile(new URL('docs/PROTOCOL.md', dir), 'utf8')
+    } catch {
+      dir = new URL('../', dir)
+    }
+  }
+  throw new Error('docs/PROTOCOL.md not found')
+}
