@@ -1,0 +1,56 @@
+/**
+ * @packageDocumentation
+ *
+ * The `peergate` command line: `peergate start` runs a standalone node.
+ */
+
+import { Command, CommanderError } from 'commander'
+import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from '../index.js'
+import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
+import { runStart } from './start.js'
+import type { CliIo } from './io.js'
+import type { StartFlags } from './start.js'
+
+function collect (value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
+/**
+ * Runs the CLI on `argv` (the arguments after the program name) and resolves
+ * with the exit code; `start` resolves once its node has stopped
+ */
+export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
+  const cliIo: CliIo = { ...processIo(), ...io }
+  let exitCode = EXIT_OK
+
+  const program = new Command('peergate')
+    .description('a libp2p node whose handshake decides which peers are real peers')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => { cliIo.stdout.write(text) },
+      writeErr: (text) => { cliIo.stderr.write(text) }
+    })
+    .showHelpAfterError('(run with --help for usage)')
+
+  program.command('start')
+    .description('run a standalone peer until SIGINT or SIGTERM')
+    .option('--data-dir <dir>', `directory of the keys and datastore (default: "${DEFAULT_DATA_DIR}")`)
+    .option('--listen <multiaddr>', `address to listen on, repeatable (default: ${DEFAULT_LISTEN.join(' ')})`, collect)
+    .option('--bootstrap <multiaddr>', 'bootstrap peer address with /p2p/<peer id>, repeatable', collect)
+    .option('--chain-id <id>', `chain to join (default: "${DEFAULT_CHAIN_ID}")`)
+    .option('--genesis <hex>', 'genesis hash in hex (default: derived from the chain id)')
+    .option('--json', 'print one JSON object per line')
+    .action(async (flags: StartFlags) => {
+      exitCode = await runStart(flags, cliIo)
+    })
+
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === EXIT_OK ? EXIT_OK : EXIT_USAGE
+    }
+    throw err
+  }
+  return exitCode
+}

@@ -1,0 +1,63 @@
+import type { PeerNode, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+
+/** What the `start` command reports, one JSON line each with `--json` */
+export type CliEvent =
+  | { event: 'ready', peerId: string, did: string, chainId: string, multiaddrs: string[] }
+  | { event: 'session:open', peerId: string, did: string, direction: string }
+  | { event: 'session:close', peerId: string, did: string, reason: string }
+  | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string }
+  | { event: 'stopped' }
+
+export type Formatter = (event: CliEvent) => string
+
+export function readyEvent (node: PeerNode): CliEvent {
+  return {
+    event: 'ready',
+    peerId: node.peerId.toString(),
+    did: node.did,
+    chainId: node.chain.chainId,
+    multiaddrs: node.getMultiaddrs().map(ma => ma.toString())
+  }
+}
+
+export function openEvent (session: Session): CliEvent {
+  return { event: 'session:open', peerId: session.peerId.toString(), did: session.did, direction: session.direction }
+}
+
+export function closeEvent (detail: SessionCloseDetail): CliEvent {
+  return { event: 'session:close', peerId: detail.session.peerId.toString(), did: detail.session.did, reason: detail.reason }
+}
+
+export function rejectEvent (detail: SessionRejectDetail): CliEvent {
+  return {
+    event: 'session:reject',
+    peerId: detail.peerId.toString(),
+    reason: detail.reason,
+    side: detail.side,
+    direction: detail.direction,
+    message: detail.message
+  }
+}
+
+export const formatJson: Formatter = (event) => `${JSON.stringify(event)}\n`
+
+export const formatText: Formatter = (event) => {
+  switch (event.event) {
+    case 'ready':
+      return [
+        `peer id:   ${event.peerId}`,
+        `did:       ${event.did}`,
+        `chain id:  ${event.chainId}`,
+        ...event.multiaddrs.map(ma => `listening: ${ma}`),
+        ''
+      ].join('\n')
+    case 'session:open':
+      return `session open: ${event.peerId} ${event.did} (${event.direction})\n`
+    case 'session:close':
+      return `session closed: ${event.peerId} ${event.did} (${event.reason})\n`
+    case 'session:reject':
+      return `handshake rejected by ${event.side === 'local' ? 'this node' : 'the peer'}: ${event.peerId} (${event.direction}) ${event.reason}: ${event.message}\n`
+    case 'stopped':
+      return 'stopped\n'
+  }
+}

@@ -1,0 +1,89 @@
+import { createPeerNode, DEFAULT_DATA_DIR, InvalidConfigError } from '../index.js'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
+import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent } from './output.js'
+import type { CliIo } from './io.js'
+import type { CliEvent } from './output.js'
+import type { PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+
+/** The flags of `peergate start`, as commander parses them */
+export interface StartFlags {
+  dataDir?: string
+  listen?: string[]
+  bootstrap?: string[]
+  chainId?: string
+  genesis?: string
+  json?: boolean
+}
+
+export function startOptions (flags: StartFlags): PeerNodeOptions {
+  return {
+    dataDir: flags.dataDir,
+    listen: flags.listen,
+    bootstrap: flags.bootstrap,
+    chain: { chainId: flags.chainId, genesisHash: flags.genesis }
+  }
+}
+
+function describeStartError (err: unknown, flags: StartFlags): string {
+  if (err instanceof Error && err.name === 'OpenFailedError') {
+    const dataDir = flags.dataDir ?? DEFAULT_DATA_DIR
+    return `cannot open the datastore in ${dataDir} (is another peergate using it?): ${describeError(err)}`
+  }
+  return describeError(err)
+}
+
+/**
+ * Runs a standalone node until SIGINT or SIGTERM, printing its identity and
+ * session events; resolves with the exit code once the node has stopped
+ */
+export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
+  const format = flags.json === true ? formatJson : formatText
+  const print = (event: CliEvent): void => { io.stdout.write(format(event)) }
+
+  let requestStop!: () => void
+  const stopRequested = new Promise<void>(resolve => { requestStop = resolve })
+  const unsubscribe = io.stopSignals(() => {
+    unsubscribe()
+    requestStop()
+  })
+
+  let node: PeerNode
+  try {
+    node = await createPeerNode(startOptions(flags))
+  } catch (err) {
+    unsubscribe()
+    if (err instanceof InvalidConfigError) {
+      io.stderr.write(`peergate: ${err.message}\n`)
+      return EXIT_USAGE
+    }
+    io.stderr.write(`peergate: could not start the node: ${describeStartError(err, flags)}\n`)
+    return EXIT_FAILURE
+  }
+
+  const onOpen = (evt: CustomEvent<Session>): void => { print(openEvent(evt.detail)) }
+  const onClose = (evt: CustomEvent<SessionCloseDetail>): void => { print(closeEvent(evt.detail)) }
+  const onReject = (evt: CustomEvent<SessionRejectDetail>): void => { print(rejectEvent(evt.detail)) }
+
+  print(readyEvent(node))
+  node.addEventListener('session:open', onOpen)
+  node.addEventListener('session:close', onClose)
+  node.addEventListener('session:reject', onReject)
+  // sessions that opened before the listeners were added
+  for (const session of node.sessions()) {
+    print(openEvent(session))
+  }
+
+  await stopRequested
+  try {
+    await node.stop()
+  } catch (err) {
+    io.stderr.write(`peergate: could not stop the node cleanly: ${describeError(err)}\n`)
+    return EXIT_FAILURE
+  } finally {
+    node.removeEventListener('session:open', onOpen)
+    node.removeEventListener('session:close', onClose)
+    node.removeEventListener('session:reject', onReject)
+  }
+  print({ event: 'stopped' })
+  return EXIT_OK
+}

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { after, test } from 'node:test'
+import { multiaddr } from '@multiformats/multiaddr'
+import { TestNetwork } from '../utils/nodes.js'
+import type { ChildProcess } from 'node:child_process'
+
+const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
+const CHAIN_ID = 'cli-test'
+const TIMEOUT_MS = 10_000
+
+interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/** A `peergate` process with its stdout lines and stderr text */
+class CliProcess {
+  readonly child: ChildProcess
+  readonly lines: string[] = []
+  stderr = ''
+  readonly exited: Promise<Exit>
+  private exit?: Exit
+  private readonly waiters = new Set<() => void>()
+
+  constructor (args: string[]) {
+    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    createInterface({ input: this.child.stdout! }).on('line', line => {
+      this.lines.push(line)
+      this.wake()
+    })
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { this.stderr += chunk })
+    this.exited = new Promise<Exit>(resolve => {
+      this.child.on('close', (code, signal) => {
+        this.exit = { code, signal }
+        this.wake()
+        resolve(this.exit)
+      })
+    })
+  }
+
+  /** The first stdout line that passes `match`, waiting for it if need be */
+  async line (what: string, match: (line: string, index: number) => boolean): Promise<string> {
+    return this.until(what, () => this.lines.find(match))
+  }
+
+  /** The first JSON event line named `event` that passes `match` */
+  async event (event: string, match: (value: any) => boolean = () => true): Promise<any> {
+    const parsed = await this.line(`a ${event} event`, line => {
+      const value = parseJson(line)
+      return value?.event === event && match(value)
+    })
+    return JSON.parse(parsed)
+  }
+
+  async exitWithin (what: string): Promise<Exit> {
+    return this.until(what, () => this.exit)
+  }
+
+  private async until<T> (what: string, check: () => T | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const attempt = (): void => {
+        const found = check()
+        if (found !== undefined) {
+          finish()
+          resolve(found)
+        } else if (this.exit != null) {
+          finish()
+          reject(new Error(`process exited (${JSON.stringify(this.exit)}) before ${what}\n${this.output()}`))
+        }
+      }
+      const timer = setTimeout(() => {
+        finish()
+        reject(new Error(`no ${what} within ${TIMEOUT_MS} ms\n${this.output()}`))
+      }, TIMEOUT_MS)
+      const finish = (): void => {
+        clearTimeout(timer)
+        this.waiters.delete(attempt)
+      }
+      this.waiters.add(attempt)
+      attempt()
+    })
+  }
+
+  private wake (): void {
+    for (const waiter of [...this.waiters]) {
+      waiter()
+    }
+  }
+
+  private output (): string {
+    return `stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`
+  }
+}
+
+function parseJson (line: string): any {
+  try {
+    return JSON.parse(line)
+  } catch {
+    return undefined
+  }
+}
+
+const net = new TestNetwork()
+const processes: CliProcess[] = []
+
+function cli (...args: string[]): CliProcess {
+  const proc = new CliProcess(args)
+  processes.push(proc)
+  return proc
+}
+
+async function startJson (dataDir: string): Promise<{ proc: CliProcess, ready: any }> {
+  const proc = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  const first = await proc.line('a first stdout line', (_, index) => index === 0)
+  return { proc, ready: JSON.parse(first) }
+}
+
+async function stop (proc: CliProcess, signal: NodeJS.Signals): Promise<Exit> {
+  proc.child.kill(signal)
+  return proc.exitWithin(`an exit after ${signal}`)
+}
+
+after(async () => {
+  for (const proc of processes) {
+    if (proc.child.exitCode == null && proc.child.signalCode == null) {
+      proc.child.kill('SIGKILL')
+    }
+  }
+  await Promise.all(processes.map(async proc => proc.exited))
+  await net.cleanup()
+})
+
+test('start --json prints ready first, then session events, and stops on SIGTERM', async () => {
+  const { proc, ready } = await startJson(await net.dir())
+  assert.deepEqual(Object.keys(ready), ['event', 'peerId', 'did', 'chainId', 'multiaddrs'])
+  assert.equal(ready.event, 'ready')
+  assert.match(ready.peerId, /^12D3Koo/)
+  assert.match(ready.did, /^did:key:z6Mk/)
+  assert.equal(ready.chainId, CHAIN_ID)
+  assert.ok(ready.multiaddrs.length > 0)
+  assert.ok(ready.multiaddrs.every((ma: string) => ma.startsWith('/ip4/127.0.0.1/tcp/') && ma.endsWith(`/p2p/${ready.peerId}`)))
+
+  const node = await net.node({ chain: { chainId: CHAIN_ID } })
+  const session = await node.connect(multiaddr(ready.multiaddrs[0]))
+  assert.equal(session.did, ready.did)
+  assert.equal(session.peerId.toString(), ready.peerId)
+
+  const open = await proc.event('session:open', value => value.peerId === node.peerId.toString())
+  assert.deepEqual(open, { event: 'session:open', peerId: node.peerId.toString(), did: node.did, direction: 'inbound' })
+
+  const stranger = await net.node({ chain: { chainId: 'another-chain' } })
+  await assert.rejects(stranger.connect(multiaddr(ready.multiaddrs[0])))
+  const reject = await proc.event('session:reject', value => value.peerId === stranger.peerId.toString())
+  assert.deepEqual(Object.keys(reject), ['event', 'peerId', 'reason', 'side', 'direction', 'message'])
+  assert.equal(reject.reason, 'WRONG_CHAIN')
+  assert.equal(reject.direction, 'inbound')
+  assert.ok(['local', 'remote'].includes(reject.side))
+  assert.equal(typeof reject.message, 'string')
+
+  const exit = await stop(proc, 'SIGTERM')
+  assert.deepEqual(exit, { code: 0, signal: null })
+  assert.deepEqual(JSON.parse(proc.lines[proc.lines.length - 1]), { event: 'stopped' })
+  const close = await proc.event('session:close')
+  assert.deepEqual(close, { event: 'session:close', peerId: node.peerId.toString(), did: node.did, reason: 'SHUTDOWN' })
+  assert.ok(proc.lines.every(line => parseJson(line) != null), 'every stdout line is JSON')
+  assert.equal(proc.stderr, '')
+})
+
+test('a restart on the same data dir keeps the peer id and the DID', async () => {
+  const dataDir = await net.dir()
+  const first = await startJson(dataDir)
+  assert.deepEqual(await stop(first.proc, 'SIGTERM'), { code: 0, signal: null })
+  const second = await startJson(dataDir)
+  assert.equal(second.ready.peerId, first.ready.peerId)
+  assert.equal(second.ready.did, first.ready.did)
+  assert.deepEqual(await stop(second.proc, 'SIGTERM'), { code: 0, signal: null })
+})
+
+test('without --json it prints readable lines and stops on SIGINT', async () => {
+  const proc = cli('start', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  const listening = await proc.line('a listening line', line => line.startsWith('listening: /ip4/127.0.0.1/tcp/'))
+  assert.match(proc.lines[0], /^peer id: +12D3Koo/)
+  assert.ok(listening.endsWith(`/p2p/${proc.lines[0].split(/ +/).pop() ?? ''}`))
+  assert.ok(proc.lines.some(line => /^did: +did:key:/.test(line)))
+  assert.ok(proc.lines.some(line => line === `chain id:  ${CHAIN_ID}`))
+
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+  assert.equal(proc.lines[proc.lines.length - 1], 'stopped')
+})
+
+test('bad flags exit with a usage error on stderr and no stack trace', async () => {
+  const dataDir = await net.dir()
+  const cases: Array<{ args: string[], message: RegExp }> = [
+    { args: ['--genesis', 'zz'], message: /genesis hash must be an even number of hex digits/ },
+    { args: ['--listen', 'notamultiaddr'], message: /listen address "notamultiaddr" is not a multiaddr/ },
+    { args: ['--chain-id', 'bad chain!'], message: /chain id "bad chain!" must be/ },
+    { args: ['--bootstrap', '/ip4/127.0.0.1/tcp/4001'], message: /has no \/p2p\/<peer id>/ },
+    { args: ['--bogus'], message: /unknown option '--bogus'/ }
+  ]
+  for (const { args, message } of cases) {
+    const proc = cli('start', '--json', '--data-dir', dataDir, ...args)
+    const exit = await proc.exitWithin('an exit')
+    assert.deepEqual(exit, { code: 2, signal: null }, args.join(' '))
+    assert.match(proc.stderr, message)
+    assert.ok(!proc.stderr.includes('    at '), `stack trace for ${args.join(' ')}: ${proc.stderr}`)
+    assert.deepEqual(proc.lines, [], `stdout for ${args.join(' ')}`)
+  }
+})
