@@ -112,9 +112,13 @@ export class Handshake implements HandshakeService, Startable {
     try {
       return await this.run(connection, 'initiator')
     } catch (err) {
-      // lost a simultaneous dial: the winning handshake gives the session
-      if (isHandshakeError(err) && err.reason === ReasonCode.DUPLICATE && err.side === 'local') {
-        const winner = await this.sessions.waitForSession(connection.remotePeer, options)
+      // lost a simultaneous dial (decided here or by the remote): the winning
+      // handshake, which may not have reached us yet, gives the session
+      if (isHandshakeError(err) && err.reason === ReasonCode.DUPLICATE) {
+        const winner = await this.sessions.waitForSession(connection.remotePeer, {
+          signal: options.signal ?? AbortSignal.timeout(this.timeout),
+          expectHandshake: true
+        })
         if (winner != null) {
           return winner
         }
@@ -192,7 +196,13 @@ export class Handshake implements HandshakeService, Startable {
         channel?.sendReject(err.reason, err.message)
       }
       this.sessions.failHandshake(attempt, connection, role, err)
-      await hangUp(connection, stream, sentReject, log)
+      // a duplicate on a connection that carries the winning handshake (both
+      // sides selected each other over one connection) only ends its stream;
+      // when the remote said DUPLICATE, it knows where its winner runs and
+      // hangs up itself if this connection is spare
+      const keepConnection = err.reason === ReasonCode.DUPLICATE &&
+        (err.side === 'remote' || this.sessions.connectionInUse(connection))
+      await hangUp(keepConnection ? undefined : connection, stream, sentReject, log)
       throw err
     } finally {
       signal.clear()
@@ -235,21 +245,25 @@ export function toHandshakeError (err: unknown, signal: AbortSignal, attemptSign
 }
 
 /**
- * Ends the handshake stream and closes the connection. After sending a reject
+ * Ends the handshake stream and closes the connection (when given). After sending a reject
  * it first gives the remote a moment to read it and hang up itself: closing at
  * once could reset the stream before the remote has read the reject.
  */
-async function hangUp (connection: Connection, stream: Stream | undefined, sentReject: boolean, log: Logger): Promise<void> {
+async function hangUp (connection: Connection | undefined, stream: Stream | undefined, sentReject: boolean, log: Logger): Promise<void> {
   const signal = AbortSignal.timeout(HANG_UP_TIMEOUT_MS)
   try {
     await stream?.close({ signal })
+    if (connection == null) {
+      return
+    }
     if (sentReject && stream != null) {
       await remoteHungUp(connection, stream, signal)
     }
     await connection.close({ signal })
   } catch (err) {
     log('hang-up was not graceful - %e', err)
-    connection.abort(err as Error)
+    stream?.abort(err as Error)
+    connection?.abort(err as Error)
   }
 }
 

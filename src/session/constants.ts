@@ -10,10 +10,11 @@ export const DEFAULT_MAX_OUTBOUND_SESSIONS = 16
 /**
  * Peer-store tag on every session peer. kad-dht tags its closest peers
  * `kad-close` with 50 (plus a keep-alive tag); libp2p's pruner closes the
- * lowest summed tag values first, so sessions sit well above DHT-only peers.
+ * lowest summed tag values first, so sessions sit above DHT-only peers. 100 is
+ * the largest value the peer store accepts for one tag.
  */
 export const SESSION_TAG = 'peergate-session'
-export const SESSION_TAG_VALUE = 200
+export const SESSION_TAG_VALUE = 100
 
 /** A ban without an explicit duration lasts a day, as the Nuts node's long backoff does */
 export const DEFAULT_BAN_DURATION_MS = 24 * 60 * 60 * 1000

@@ -74,6 +74,15 @@ export interface SessionEvents {
   'session:reject': CustomEvent<SessionRejectDetail>
 }
 
+export interface WaitForSessionOptions extends AbortOptions {
+  /**
+   * Keep waiting, until `signal` aborts, even while no handshake with the peer
+   * is in flight: one is expected to start (the remote won a simultaneous
+   * dial). Resolves with undefined instead of rejecting when `signal` aborts.
+   */
+  expectHandshake?: boolean
+}
+
 /** A handshake in flight, as the session manager tracks it */
 export interface HandshakeAttempt {
   readonly connection: Connection
@@ -128,7 +137,9 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   isHandshaking(peer: PeerId): boolean
   /** ids of connections with a handshake in flight */
   handshakingConnections(): Set<string>
-  waitForSession(peer: PeerId, options?: AbortOptions): Promise<Session | undefined>
+  waitForSession(peer: PeerId, options?: WaitForSessionOptions): Promise<Session | undefined>
+  /** a session or a handshake in flight uses this connection */
+  connectionInUse(connection: Connection): boolean
 
   /** registers a gated protocol handler: it only ever sees streams from session peers */
   handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>

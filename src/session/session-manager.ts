@@ -9,7 +9,7 @@ import { ReasonCode } from '../handshake/pb/handshake.js'
 import { BanList } from './ban-list.js'
 import { DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
 import { NoSessionError } from './errors.js'
-import type { HandshakeAttempt, Session, SessionDirection, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import type { HandshakeAttempt, Session, SessionDirection, WaitForSessionOptions, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Hello } from '../handshake/pb/handshake.js'
 import type { HandshakeRole } from '../handshake/transcript.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
@@ -130,11 +130,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
     const existing = this.attempts.get(peer) ?? new Set<Attempt>()
     for (const other of existing) {
-      if (other.connection.id === connection.id) {
-        reject(ReasonCode.DUPLICATE, 'a handshake is already running on this connection')
-      }
       if (this.prefer(other, attempt) === other) {
-        reject(ReasonCode.DUPLICATE, 'simultaneous handshake on another connection wins')
+        reject(ReasonCode.DUPLICATE, 'a simultaneous handshake with this peer wins')
       }
     }
 
@@ -146,10 +143,11 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
 
     for (const other of existing) {
-      other.controller.abort(new HandshakeError(ReasonCode.DUPLICATE, 'simultaneous handshake on another connection wins', 'local'))
+      other.controller.abort(new HandshakeError(ReasonCode.DUPLICATE, 'a simultaneous handshake with this peer wins', 'local'))
     }
     existing.add(attempt)
     this.attempts.set(peer, existing)
+    this.notify(peer)
     return attempt
   }
 
@@ -261,18 +259,37 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
    * The session with `peer`, waiting while a handshake with it is in flight;
    * undefined when there is none and none is under way
    */
-  async waitForSession (peer: PeerId, options: AbortOptions = {}): Promise<Session | undefined> {
+  async waitForSession (peer: PeerId, options: WaitForSessionOptions = {}): Promise<Session | undefined> {
     while (true) {
       const session = this.sessions.get(peer)
-      if (session != null || !this.isHandshaking(peer)) {
+      if (session != null || (!this.isHandshaking(peer) && options.expectHandshake !== true)) {
         return session
       }
-      await raceSignal(new Promise<void>(resolve => {
-        const list = this.waiters.get(peer) ?? []
-        list.push(resolve)
-        this.waiters.set(peer, list)
-      }), options.signal)
+      try {
+        await raceSignal(new Promise<void>(resolve => {
+          const list = this.waiters.get(peer) ?? []
+          list.push(resolve)
+          this.waiters.set(peer, list)
+        }), options.signal)
+      } catch (err) {
+        if (options.expectHandshake === true) {
+          return this.sessions.get(peer)
+        }
+        throw err
+      }
     }
+  }
+
+  connectionInUse (connection: Connection): boolean {
+    if (this.sessions.get(connection.remotePeer)?.connection.id === connection.id) {
+      return true
+    }
+    for (const attempt of this.attempts.get(connection.remotePeer) ?? []) {
+      if (attempt.connection.id === connection.id) {
+        return true
+      }
+    }
+    return false
   }
 
   // ---- ending sessions, bans ----

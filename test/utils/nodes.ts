@@ -84,3 +84,14 @@ export async function until (predicate: () => boolean, timeoutMs = 10_000, what 
     await new Promise(resolve => setTimeout(resolve, 10))
   }
 }
+
+/** Resolves once the async `predicate` holds, polling; rejects after `timeoutMs` */
+export async function eventually (predicate: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await predicate())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
