@@ -41,6 +41,11 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
   const chain = await resolveChain(options.chain)
   const listen = parseAddrs(options.listen ?? DEFAULT_LISTEN, 'listen address')
   const bootstrap = parseAddrs(options.bootstrap, 'bootstrap address')
+  for (const addr of listen) {
+    if (addr.getComponents().find(c => c.name === 'tcp') == null) {
+      throw new InvalidConfigError(`listen address ${addr.toString()} is not a TCP address (peergate listens on TCP only)`)
+    }
+  }
   for (const addr of bootstrap) {
     if (addr.getComponents().find(c => c.name === 'p2p') == null) {
       throw new InvalidConfigError(`bootstrap address ${addr.toString()} has no /p2p/<peer id>`)
