@@ -10,14 +10,14 @@ export type RejectSide = 'local' | 'remote'
 export enum HandshakeStage {
   /** before any message: limits, bans and duplicates of the connection */
   Admission = 'admission',
-  /** initiator waiting for the responder's hello (message A) */
-  AwaitResponderHello = 'await-responder-hello',
-  /** responder waiting for the initiator's hello and signature (message B) */
+  /** responder waiting for the initiator's hello (message 1) */
   AwaitInitiatorHello = 'await-initiator-hello',
-  /** initiator waiting for the responder's signature (message C) */
-  AwaitResponderSignature = 'await-responder-signature',
-  /** responder waiting for the initiator's accept (message D) */
-  AwaitInitiatorAccept = 'await-initiator-accept',
+  /** initiator waiting for the responder's hello and signature (message 2) */
+  AwaitResponderHello = 'await-responder-hello',
+  /** responder waiting for the initiator's signature (message 3) */
+  AwaitInitiatorSignature = 'await-initiator-signature',
+  /** initiator waiting for the responder's accept (message 4) */
+  AwaitResponderAccept = 'await-responder-accept',
   /** the last checks before a session is announced */
   Commit = 'commit'
 }

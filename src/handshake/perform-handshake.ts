@@ -50,13 +50,16 @@ export interface HandshakeOutcome {
  * Runs one handshake to its end. Both roles follow docs/PROTOCOL.md:
  *
  * ```
- * A  responder → initiator   { hello }
- * B  initiator → responder   { hello, signature }
- * C  responder → initiator   { signature }
- * D  initiator → responder   { accept }
+ * 1  initiator → responder   { hello }
+ * 2  responder → initiator   { hello, signature }
+ * 3  initiator → responder   { signature }          the initiator verified 2
+ * 4  responder → initiator   { accept }             the responder verified 3
  * ```
  *
- * Either side may send `{ reject }` instead of its next message and hang up.
+ * The responder announces its session after verifying message 3 (which says
+ * the initiator verified message 2), the initiator after message 4: neither
+ * before both signatures are verified. Either side may send `{ reject }`
+ * instead of its next message and hang up.
  */
 export async function performHandshake (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<HandshakeOutcome> {
   return side.role === 'initiator'
@@ -69,58 +72,56 @@ async function performInitiator (channel: HandshakeChannel, side: HandshakeSide,
   const localHello = createHello(party.chain, party.signer.did, party.nonce(), party.head(), party.now(), party.extra())
   const localHelloBytes = Hello.encode(localHello)
 
-  log.trace('initiator waiting for message A')
-  const a = await channel.read(HandshakeStage.AwaitResponderHello, options)
-  const remoteHelloBytes = requireField(a.hello, 'hello', HandshakeStage.AwaitResponderHello)
+  log.trace('initiator sending message 1')
+  await channel.write({ hello: localHelloBytes }, options)
+
+  log.trace('initiator waiting for message 2')
+  const second = await channel.read(HandshakeStage.AwaitResponderHello, options)
+  const remoteHelloBytes = requireField(second.hello, 'hello', HandshakeStage.AwaitResponderHello)
+  const remoteSignature = requireField(second.signature, 'signature', HandshakeStage.AwaitResponderHello)
   const remoteHello = judgeHello(localHello, remoteHelloBytes, side, HandshakeStage.AwaitResponderHello)
-  // resolve while we sign; awaited below, and a failure is reported there
-  const keys = resolveKeys(party.resolver, remoteHello.did, options, HandshakeStage.AwaitResponderHello)
-  keys.catch(() => {})
 
   const transcript = buildTranscript(side, localHello, localHelloBytes, remoteHello, remoteHelloBytes)
+  const keys = await resolveKeys(party.resolver, remoteHello.did, options, HandshakeStage.AwaitResponderHello)
+  await verify(keys, signingInput('responder', transcript), remoteSignature, HandshakeStage.AwaitResponderHello)
+
   const signature = await party.signer.sign(signingInput('initiator', transcript), options)
-  log.trace('initiator sending message B')
-  await channel.write({ hello: localHelloBytes, signature: signature as Uint8Array<ArrayBuffer> }, options)
+  log.trace('initiator sending message 3')
+  await channel.write({ signature: signature as Uint8Array<ArrayBuffer> }, options)
 
-  log.trace('initiator waiting for message C')
-  const c = await channel.read(HandshakeStage.AwaitResponderSignature, options)
-  const remoteSignature = requireField(c.signature, 'signature', HandshakeStage.AwaitResponderSignature)
-  await verify(await keys, signingInput('responder', transcript), remoteSignature, HandshakeStage.AwaitResponderSignature)
-
+  log.trace('initiator waiting for message 4')
+  const fourth = await channel.read(HandshakeStage.AwaitResponderAccept, options)
+  if (fourth.accept !== true) {
+    throw new HandshakeError(ReasonCode.MALFORMED, 'expected accept', 'local', HandshakeStage.AwaitResponderAccept)
+  }
   hooks.commit(remoteHello, remoteHelloBytes)
-  log.trace('initiator sending message D')
-  await channel.write({ accept: true }, options)
   return { remoteHello }
 }
 
 async function performResponder (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<HandshakeOutcome> {
   const { party, hooks, log } = side
+
+  log.trace('responder waiting for message 1')
+  const first = await channel.read(HandshakeStage.AwaitInitiatorHello, options)
   const localHello = createHello(party.chain, party.signer.did, party.nonce(), party.head(), party.now(), party.extra())
   const localHelloBytes = Hello.encode(localHello)
-
-  log.trace('responder sending message A')
-  await channel.write({ hello: localHelloBytes }, options)
-
-  log.trace('responder waiting for message B')
-  const b = await channel.read(HandshakeStage.AwaitInitiatorHello, options)
-  const remoteHelloBytes = requireField(b.hello, 'hello', HandshakeStage.AwaitInitiatorHello)
-  const remoteSignature = requireField(b.signature, 'signature', HandshakeStage.AwaitInitiatorHello)
+  const remoteHelloBytes = requireField(first.hello, 'hello', HandshakeStage.AwaitInitiatorHello)
   const remoteHello = judgeHello(localHello, remoteHelloBytes, side, HandshakeStage.AwaitInitiatorHello)
+  const keys = await resolveKeys(party.resolver, remoteHello.did, options, HandshakeStage.AwaitInitiatorHello)
 
   const transcript = buildTranscript(side, localHello, localHelloBytes, remoteHello, remoteHelloBytes)
-  const keys = await resolveKeys(party.resolver, remoteHello.did, options, HandshakeStage.AwaitInitiatorHello)
-  await verify(keys, signingInput('initiator', transcript), remoteSignature, HandshakeStage.AwaitInitiatorHello)
-
   const signature = await party.signer.sign(signingInput('responder', transcript), options)
-  log.trace('responder sending message C')
-  await channel.write({ signature: signature as Uint8Array<ArrayBuffer> }, options)
+  log.trace('responder sending message 2')
+  await channel.write({ hello: localHelloBytes, signature: signature as Uint8Array<ArrayBuffer> }, options)
 
-  log.trace('responder waiting for message D')
-  const d = await channel.read(HandshakeStage.AwaitInitiatorAccept, options)
-  if (d.accept !== true) {
-    throw new HandshakeError(ReasonCode.MALFORMED, 'expected accept', 'local', HandshakeStage.AwaitInitiatorAccept)
-  }
+  log.trace('responder waiting for message 3')
+  const third = await channel.read(HandshakeStage.AwaitInitiatorSignature, options)
+  const remoteSignature = requireField(third.signature, 'signature', HandshakeStage.AwaitInitiatorSignature)
+  await verify(keys, signingInput('initiator', transcript), remoteSignature, HandshakeStage.AwaitInitiatorSignature)
+
   hooks.commit(remoteHello, remoteHelloBytes)
+  log.trace('responder sending message 4')
+  await channel.write({ accept: true }, options)
   return { remoteHello }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import * as lp from 'it-length-prefixed'
-import { HandshakeMessage, HandshakeStage, ReasonCode, isHandshakeError } from '../../src/index.js'
+import { HandshakeMessage, HandshakeStage, Hello, ReasonCode, createHello, isHandshakeError } from '../../src/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import { newSigner, openHandshake, rogueInitiator, testChain } from '../utils/rogue.js'
 import type { PeerNode, SessionRejectDetail, PeerNodeOptions } from '../../src/index.js'
@@ -82,15 +82,15 @@ async function peergateCase (options: PeerNodeOptions, reason: ReasonCode, decid
 
 describe('every reason code comes from a real mismatched or misbehaving peer', () => {
   it('WRONG_CHAIN', async () => {
-    await peergateCase({ chain: { chainId: 'other-chain' } }, ReasonCode.WRONG_CHAIN, 'initiator')
+    await peergateCase({ chain: { chainId: 'other-chain' } }, ReasonCode.WRONG_CHAIN, 'responder')
   })
 
   it('WRONG_GENESIS', async () => {
-    await peergateCase({ chain: { chainId: 'test-chain', genesisHash: 'ff'.repeat(32) } }, ReasonCode.WRONG_GENESIS, 'initiator')
+    await peergateCase({ chain: { chainId: 'test-chain', genesisHash: 'ff'.repeat(32) } }, ReasonCode.WRONG_GENESIS, 'responder')
   })
 
   it('INCOMPATIBLE_VERSION', async () => {
-    await peergateCase({ chain: { chainId: 'test-chain', version: '1.0.0' } }, ReasonCode.INCOMPATIBLE_VERSION, 'initiator')
+    await peergateCase({ chain: { chainId: 'test-chain', version: '1.0.0' } }, ReasonCode.INCOMPATIBLE_VERSION, 'responder')
   })
 
   it('DID_UNRESOLVABLE', async () => {
@@ -124,7 +124,7 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
   it('SELF', async () => {
     // a second node holding the responder's own DID key
     const key = (responder.libp2p.services.handshake as any).party.signer
-    await peergateCase({ did: { signer: key } }, ReasonCode.SELF, 'initiator')
+    await peergateCase({ did: { signer: key } }, ReasonCode.SELF, 'responder')
   })
 
   it('DUPLICATE (a DID that already has a session under another peer id)', async () => {
@@ -154,10 +154,9 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
     const plain = await net.plain()
     const atResponder = rejectFrom(responder, plain.peerId)
     const { channel, stream } = await openHandshake(plain, responder.getMultiaddrs()[0])
-    await channel.read(HandshakeStage.AwaitResponderHello, {})
     // a length prefix of 1 MiB: rejected on the prefix, before the body is sent
     stream.send(lp.encode.single(new Uint8Array(1024 * 1024)).subarray(0, 8))
-    await assert.rejects(channel.read(HandshakeStage.AwaitResponderSignature, {}), (err: any) => err.reason === ReasonCode.MALFORMED && err.side === 'remote')
+    await assert.rejects(channel.read(HandshakeStage.AwaitResponderHello, {}), (err: any) => err.reason === ReasonCode.MALFORMED && err.side === 'remote')
     const r = await atResponder
     assert.equal(r.reason, ReasonCode.MALFORMED)
     assert.equal(r.side, 'local')
@@ -169,9 +168,8 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
     const plain = await net.plain()
     const atResponder = rejectFrom(responder, plain.peerId)
     const { channel, stream } = await openHandshake(plain, responder.getMultiaddrs()[0])
-    await channel.read(HandshakeStage.AwaitResponderHello, {})
     stream.send(lp.encode.single(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff])))
-    await assert.rejects(channel.read(HandshakeStage.AwaitResponderSignature, {}), (err: any) => err.reason === ReasonCode.MALFORMED)
+    await assert.rejects(channel.read(HandshakeStage.AwaitResponderHello, {}), (err: any) => err.reason === ReasonCode.MALFORMED)
     assert.equal((await atResponder).reason, ReasonCode.MALFORMED)
     await hungUp(plain, responder)
   })
@@ -194,10 +192,10 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
     const strict = await net.node({ handshake: { timeout: 300 } })
     const plain = await net.plain()
     const atStrict = rejectFrom(strict, plain.peerId)
-    const { channel } = await openHandshake(plain, strict.getMultiaddrs()[0])
     const started = Date.now()
-    await channel.read(HandshakeStage.AwaitResponderHello, {})
-    await assert.rejects(channel.read(HandshakeStage.AwaitResponderSignature, {}), (err: any) => err.reason === ReasonCode.TIMEOUT && err.side === 'remote')
+    const { channel } = await openHandshake(plain, strict.getMultiaddrs()[0])
+    // the stream is open, and nothing is ever sent on it
+    await assert.rejects(channel.read(HandshakeStage.AwaitResponderHello, {}), (err: any) => err.reason === ReasonCode.TIMEOUT && err.side === 'remote')
     const elapsed = Date.now() - started
     assert.ok(elapsed >= 250 && elapsed < 3_000, `closed after ${elapsed} ms`)
     assert.equal((await atStrict).reason, ReasonCode.TIMEOUT)
@@ -209,8 +207,11 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
     const leaving = await net.node()
     const plain = await net.plain()
     const { channel } = await openHandshake(plain, leaving.getMultiaddrs()[0])
+    const hello = createHello(await testChain(), (await newSigner()).did, new Uint8Array(32).fill(7), undefined, Date.now())
+    await channel.write({ hello: Hello.encode(hello) }, {})
     await channel.read(HandshakeStage.AwaitResponderHello, {})
-    const reply = assert.rejects(channel.read(HandshakeStage.AwaitResponderSignature, {}), (err: any) => err.reason === ReasonCode.SHUTDOWN && err.side === 'remote')
+    // the responder now waits for message 3, which never comes: it stops instead
+    const reply = assert.rejects(channel.read(HandshakeStage.AwaitResponderAccept, {}), (err: any) => err.reason === ReasonCode.SHUTDOWN && err.side === 'remote')
     await leaving.stop()
     await reply
     await hungUp(plain, leaving)

@@ -30,10 +30,10 @@ const VECTORS = {
   responderSigningInput: '0000001f70656572676174652d68616e647368616b652d76312f726573706f6e6465720000002600240801122017cb79fb2b4120f2b1ec65e4198d6e08b28e813feb01e4a400839b85e18080ce00000026002408011220d759793bbc13a2819a827c76adb6fba8a49aee007f49f2d0992d99b825ad2c48000000200101010101010101010101010101010101010101010101010101010101010101000000200202020202020202020202020202020202020202020202020202020202020202000000c20801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253322001010101010101010101010101010101010101010101010101010101010101013880d095ffbc31422408291220bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb000000c20801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b714743336e575a6859696545565456444b573576353838436947667344536d525647395a77775754764c534b3220020202020202020202020202020202020202020202020202020202020202020238f4d395ffbc314224082a1220cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc',
   initiatorSignature: 'e06e4d331d6db6dd0e392007e3a0b1133c65a4eacebde1c9b2e3d7d03be83cf2a6217b9063863c89993306916f2eb9d8838aecf3f2ee612d708dfe50e7408f03',
   responderSignature: 'e4145a2b3154af3f30cc9c22e684de2e06ead6a20a47c5e385dd2522b8996b93bdd971bf0ddda52bc11f1bac4b79cdc8af7b198200729d296033a47c619c9a03',
-  messageA: 'c5010ac2010801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b714743336e575a6859696545565456444b573576353838436947667344536d525647395a77775754764c534b3220020202020202020202020202020202020202020202020202020202020202020238f4d395ffbc314224082a1220cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc',
-  messageB: '87020ac2010801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253322001010101010101010101010101010101010101010101010101010101010101013880d095ffbc31422408291220bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb1240e06e4d331d6db6dd0e392007e3a0b1133c65a4eacebde1c9b2e3d7d03be83cf2a6217b9063863c89993306916f2eb9d8838aecf3f2ee612d708dfe50e7408f03',
-  messageC: '421240e4145a2b3154af3f30cc9c22e684de2e06ead6a20a47c5e385dd2522b8996b93bdd971bf0ddda52bc11f1bac4b79cdc8af7b198200729d296033a47c619c9a03',
-  messageD: '022001',
+  message1: 'c5010ac2010801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253322001010101010101010101010101010101010101010101010101010101010101013880d095ffbc31422408291220bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+  message2: '87020ac2010801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b714743336e575a6859696545565456444b573576353838436947667344536d525647395a77775754764c534b3220020202020202020202020202020202020202020202020202020202020202020238f4d395ffbc314224082a1220cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc1240e4145a2b3154af3f30cc9c22e684de2e06ead6a20a47c5e385dd2522b8996b93bdd971bf0ddda52bc11f1bac4b79cdc8af7b198200729d296033a47c619c9a03',
+  message3: '421240e06e4d331d6db6dd0e392007e3a0b1133c65a4eacebde1c9b2e3d7d03be83cf2a6217b9063863c89993306916f2eb9d8838aecf3f2ee612d708dfe50e7408f03',
+  message4: '022001',
   reject: '0f18012a0b77726f6e6720636861696e'
 } as const
 
@@ -97,10 +97,10 @@ async function generate (): Promise<Generated> {
       responderSigningInput: hex(responderInput),
       initiatorSignature: hex(initiatorSignature),
       responderSignature: hex(responderSignature),
-      messageA: frame({ hello: responderHello }),
-      messageB: frame({ hello: initiatorHello, signature: initiatorSignature as Uint8Array<ArrayBuffer> }),
-      messageC: frame({ signature: responderSignature as Uint8Array<ArrayBuffer> }),
-      messageD: frame({ accept: true }),
+      message1: frame({ hello: initiatorHello }),
+      message2: frame({ hello: responderHello, signature: responderSignature as Uint8Array<ArrayBuffer> }),
+      message3: frame({ signature: initiatorSignature as Uint8Array<ArrayBuffer> }),
+      message4: frame({ accept: true }),
       reject: frame({ reject: ReasonCode.WRONG_CHAIN, detail: 'wrong chain' })
     },
     transcript,
@@ -142,34 +142,49 @@ test('vectors: signatures (Ed25519 signatures are deterministic)', async () => {
   assertVectors(values, ['initiatorSignature', 'responderSignature'])
 })
 
-test('vectors: framed messages A, B, C, D and a reject', async () => {
+test('vectors: framed messages 1, 2, 3, 4 and a reject', async () => {
   const { values } = await generated
-  assertVectors(values, ['messageA', 'messageB', 'messageC', 'messageD', 'reject'])
+  assertVectors(values, ['message1', 'message2', 'message3', 'message4', 'reject'])
 })
 
 test('vectors: the framed messages decode back to the handshake in order', async () => {
-  const stream = unhex(VECTORS.messageA + VECTORS.messageB + VECTORS.messageC + VECTORS.messageD + VECTORS.reject)
+  const stream = unhex(VECTORS.message1 + VECTORS.message2 + VECTORS.message3 + VECTORS.message4 + VECTORS.reject)
   const messages: HandshakeMessage[] = []
   for await (const body of lp.decode([stream], { maxDataLength: MAX_MESSAGE_SIZE })) {
     messages.push(HandshakeMessage.decode(body))
   }
   assert.equal(messages.length, 5)
-  const [a, b, c, d, reject] = messages
-  assert.equal(hex(a.hello ?? new Uint8Array()), VECTORS.responderHello)
-  assert.equal(a.signature, undefined)
-  assert.equal(hex(b.hello ?? new Uint8Array()), VECTORS.initiatorHello)
-  assert.equal(hex(b.signature ?? new Uint8Array()), VECTORS.initiatorSignature)
-  assert.equal(c.hello, undefined)
-  assert.equal(hex(c.signature ?? new Uint8Array()), VECTORS.responderSignature)
-  assert.equal(d.accept, true)
+  const [first, second, third, fourth, reject] = messages
+  // 1  initiator → responder  { hello }
+  assert.equal(hex(first.hello ?? new Uint8Array()), VECTORS.initiatorHello)
+  assert.equal(first.signature, undefined)
+  assert.equal(first.accept, undefined)
+  // 2  responder → initiator  { hello, signature }
+  assert.equal(hex(second.hello ?? new Uint8Array()), VECTORS.responderHello)
+  assert.equal(hex(second.signature ?? new Uint8Array()), VECTORS.responderSignature)
+  assert.equal(second.accept, undefined)
+  // 3  initiator → responder  { signature }
+  assert.equal(third.hello, undefined)
+  assert.equal(hex(third.signature ?? new Uint8Array()), VECTORS.initiatorSignature)
+  assert.equal(third.accept, undefined)
+  // 4  responder → initiator  { accept }
+  assert.equal(fourth.hello, undefined)
+  assert.equal(fourth.signature, undefined)
+  assert.equal(fourth.accept, true)
   assert.equal(reject.reject, ReasonCode.WRONG_CHAIN)
   assert.equal(reject.detail, 'wrong chain')
 
-  const hello = Hello.decode(a.hello ?? new Uint8Array())
-  assert.equal(hello.did, VECTORS.responderDid)
-  assert.equal(hello.chainId, 'vector-chain')
-  assert.equal(hello.timestamp, 1_700_000_000_500n)
-  assert.equal(hello.head?.height, 42n)
+  const initiatorHello = Hello.decode(first.hello ?? new Uint8Array())
+  assert.equal(initiatorHello.did, VECTORS.initiatorDid)
+  assert.equal(initiatorHello.chainId, 'vector-chain')
+  assert.equal(initiatorHello.timestamp, 1_700_000_000_000n)
+  assert.equal(initiatorHello.head?.height, 41n)
+
+  const responderHello = Hello.decode(second.hello ?? new Uint8Array())
+  assert.equal(responderHello.did, VECTORS.responderDid)
+  assert.equal(responderHello.chainId, 'vector-chain')
+  assert.equal(responderHello.timestamp, 1_700_000_000_500n)
+  assert.equal(responderHello.head?.height, 42n)
 })
 
 test('vectors: each signature verifies with the resolved DID key and only for its own transcript', async () => {

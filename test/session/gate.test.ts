@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { NoSessionError } from '../../src/index.js'
 import { TestNetwork, until } from '../utils/nodes.js'
-import { newSigner, rogueInitiator, testChain } from '../utils/rogue.js'
+import { newSigner, rogueInitiator, rogueResponder, testChain } from '../utils/rogue.js'
 import type { PeerNode } from '../../src/index.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
@@ -157,28 +157,31 @@ describe('the gate', () => {
     }
   })
 
-  it('holds a gated stream that overtakes the initiator\'s final message, then serves it', async () => {
-    const responder = await net.node()
+  it('holds a gated stream that overtakes the final accept, then serves it', async () => {
+    // the responder's side completes first (after message 3): its application
+    // stream to the initiator goes out at once, while the accept (message 4)
+    // is held back on the wire, so the stream reaches the initiator's gate
+    // mid-handshake
+    const initiator = await net.node()
     const handler = new EchoHandler()
-    await responder.handle(PROTOCOL, handler.handler)
+    await initiator.handle(PROTOCOL, handler.handler)
     const plain = await net.plain()
     let reply: Promise<string> | undefined
-
-    const outcome = await rogueInitiator(plain, responder.getMultiaddrs()[0], {
+    const { outcome } = await rogueResponder(plain, {
       chain: await testChain(),
       signer: await newSigner(),
       beforeAccept: async (connection) => {
-        // the initiator has verified the responder: its side is complete. Its
-        // application stream goes out first and the accept is held back on
-        // the wire for a while, so the stream reaches the gate mid-handshake.
         const stream = await connection.newStream(PROTOCOL)
         reply = echo(stream, 'overtaking')
         await new Promise(resolve => setTimeout(resolve, 100))
         assert.equal(handler.total, 0, 'held until the handshake ends')
-        assert.equal(responder.sessions().length, 0)
+        assert.equal(initiator.sessions().length, 0)
       }
     })
-    assert.equal(outcome.accepted, true)
+
+    const session = await initiator.connect(plain.getMultiaddrs()[0])
+    assert.ok(session.peerId.equals(plain.peerId))
+    assert.equal((await outcome).accepted, true)
     assert.equal(await reply, 'overtaking')
     assert.equal(handler.total, 1)
   })

@@ -4,8 +4,8 @@ import {
   HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE, HandshakeChannel, HandshakeStage, Hello, KeyDidSigner,
   createHello, isHandshakeError, resolveChain, signingInput
 } from '../../src/index.js'
-import type { ChainIdentity, DidSigner, ReasonCode } from '../../src/index.js'
-import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import type { ChainIdentity, DidSigner, ReasonCode, Transcript } from '../../src/index.js'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export async function newSigner (): Promise<KeyDidSigner> {
@@ -23,23 +23,41 @@ export async function openHandshake (plain: Libp2p, target: Multiaddr): Promise<
   return { connection, stream, channel: new HandshakeChannel(stream, MAX_MESSAGE_SIZE) }
 }
 
-export interface RogueInitiatorOptions {
+export interface RogueOptions {
   chain: ChainIdentity
   signer: DidSigner
-  /** what to send as the signature in message B, given the real one */
+  /** what to send as this peer's signature, given the real one */
   signature?(real: Uint8Array): Uint8Array
-  /** runs after the responder's signature (message C) arrived, before the accept (message D) goes out */
-  beforeAccept?(connection: Connection): Promise<void>
+}
+
+export interface RogueInitiatorOptions extends RogueOptions {
+  /** runs after the initiator's signature (message 3) went out, before the accept (message 4) arrives */
+  afterSignature?(connection: Connection): Promise<void>
 }
 
 export interface RogueOutcome {
   /** the reason the remote rejected with, if it did */
   reject?: ReasonCode
-  /** the signature this peer sent in message B */
+  /** the signature this peer sent */
   signatureSent?: Uint8Array
-  /** the remote sent its signature (message C) and we answered with accept */
+  /** the handshake ran to its end */
   accepted: boolean
   connection: Connection
+}
+
+function transcriptOf (initiator: PeerId, responder: PeerId, initiatorHello: Uint8Array, responderHello: Uint8Array): Transcript {
+  return {
+    initiatorPeerId: initiator.toMultihash().bytes,
+    responderPeerId: responder.toMultihash().bytes,
+    initiatorNonce: Hello.decode(initiatorHello).nonce,
+    responderNonce: Hello.decode(responderHello).nonce,
+    initiatorHello,
+    responderHello
+  }
+}
+
+function rogueHello (options: RogueOptions): Uint8Array {
+  return Hello.encode(createHello(options.chain, options.signer.did, randomBytes(32), undefined, Date.now()))
 }
 
 /**
@@ -51,23 +69,15 @@ export async function rogueInitiator (plain: Libp2p, target: Multiaddr, options:
   const signal = AbortSignal.timeout(5_000)
   let signatureSent: Uint8Array | undefined
   try {
-    const a = await channel.read(HandshakeStage.AwaitResponderHello, { signal })
-    const responderHello = Hello.decode(a.hello ?? new Uint8Array())
-    const hello = createHello(options.chain, options.signer.did, randomBytes(32), undefined, Date.now())
-    const helloBytes = Hello.encode(hello)
-    const real = await options.signer.sign(signingInput('initiator', {
-      initiatorPeerId: plain.peerId.toMultihash().bytes,
-      responderPeerId: connection.remotePeer.toMultihash().bytes,
-      initiatorNonce: hello.nonce,
-      responderNonce: responderHello.nonce,
-      initiatorHello: helloBytes,
-      responderHello: a.hello ?? new Uint8Array()
-    }))
+    const hello = rogueHello(options)
+    await channel.write({ hello: hello as Uint8Array<ArrayBuffer> }, { signal })
+    const second = await channel.read(HandshakeStage.AwaitResponderHello, { signal })
+    const transcript = transcriptOf(plain.peerId, connection.remotePeer, hello, second.hello ?? new Uint8Array())
+    const real = await options.signer.sign(signingInput('initiator', transcript))
     signatureSent = options.signature?.(real) ?? real
-    await channel.write({ hello: helloBytes, signature: signatureSent as Uint8Array<ArrayBuffer> }, { signal })
-    await channel.read(HandshakeStage.AwaitResponderSignature, { signal })
-    await options.beforeAccept?.(connection)
-    await channel.write({ accept: true }, { signal })
+    await channel.write({ signature: signatureSent as Uint8Array<ArrayBuffer> }, { signal })
+    await options.afterSignature?.(connection)
+    await channel.read(HandshakeStage.AwaitResponderAccept, { signal })
     return { signatureSent, accepted: true, connection }
   } catch (err) {
     if (isHandshakeError(err) && err.side === 'remote') {
@@ -75,4 +85,35 @@ export async function rogueInitiator (plain: Libp2p, target: Multiaddr, options:
     }
     throw err
   }
+}
+
+export interface RogueResponderOptions extends RogueOptions {
+  /** runs after the initiator's signature (message 3) arrived, before the accept (message 4) goes out */
+  beforeAccept?(connection: Connection): Promise<void>
+}
+
+/**
+ * Serves the handshake protocol by hand on a plain libp2p node; `outcome`
+ * resolves with the first handshake it answers
+ */
+export async function rogueResponder (plain: Libp2p, options: RogueResponderOptions): Promise<{ outcome: Promise<RogueOutcome> }> {
+  let answer!: (outcome: Promise<RogueOutcome>) => void
+  const outcome = new Promise<RogueOutcome>(resolve => { answer = resolve })
+  await plain.handle(HANDSHAKE_PROTOCOL, (stream, connection) => {
+    answer((async () => {
+      const channel = new HandshakeChannel(stream, MAX_MESSAGE_SIZE)
+      const signal = AbortSignal.timeout(5_000)
+      const first = await channel.read(HandshakeStage.AwaitInitiatorHello, { signal })
+      const hello = rogueHello(options)
+      const transcript = transcriptOf(connection.remotePeer, plain.peerId, first.hello ?? new Uint8Array(), hello)
+      const real = await options.signer.sign(signingInput('responder', transcript))
+      const signatureSent = options.signature?.(real) ?? real
+      await channel.write({ hello: hello as Uint8Array<ArrayBuffer>, signature: signatureSent as Uint8Array<ArrayBuffer> }, { signal })
+      await channel.read(HandshakeStage.AwaitInitiatorSignature, { signal })
+      await options.beforeAccept?.(connection)
+      await channel.write({ accept: true }, { signal })
+      return { signatureSent, accepted: true, connection }
+    })())
+  })
+  return { outcome }
 }
