@@ -1,3 +1,4 @@
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { Key } from 'interface-datastore'
 import { DID_KEY_DATASTORE_KEY } from './constants.js'
@@ -12,14 +13,28 @@ import type { Datastore } from 'interface-datastore'
 export class KeyDidSigner implements DidSigner {
   readonly did: string
   readonly privateKey: Ed25519PrivateKey
+  /**
+   * node:crypto's form of the key, made once: `privateKey.sign` would import
+   * the key again for every signature, which costs more than signing
+   */
+  private readonly keyObject: KeyObject
 
   constructor (privateKey: Ed25519PrivateKey) {
     this.privateKey = privateKey
     this.did = ed25519DidKey(privateKey.publicKey)
+    this.keyObject = createPrivateKey({
+      format: 'jwk',
+      key: {
+        kty: 'OKP',
+        crv: 'Ed25519',
+        d: Buffer.from(privateKey.raw.subarray(0, 32)).toString('base64url'),
+        x: Buffer.from(privateKey.publicKey.raw).toString('base64url')
+      }
+    })
   }
 
-  sign (data: Uint8Array): Uint8Array | Promise<Uint8Array> {
-    return this.privateKey.sign(data)
+  sign (data: Uint8Array): Uint8Array {
+    return sign(null, data, this.keyObject)
   }
 }
 

@@ -1,5 +1,7 @@
 import { randomBytes } from '@libp2p/crypto'
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { PeerMap } from '@libp2p/peer-collections'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { anySignal } from 'any-signal'
 import { KeyDidResolver } from '../did/did-key.js'
 import { HandshakeChannel } from './channel.js'
@@ -36,6 +38,7 @@ export class Handshake implements HandshakeService, Startable {
   private readonly timeout: number
   private readonly maxMessageSize: number
   private readonly inFlight = new Set<Promise<unknown>>()
+  private readonly selecting = new PeerMap<Selection>()
   private shutdown = new AbortController()
   private head: ChainHead | undefined
 
@@ -59,6 +62,12 @@ export class Handshake implements HandshakeService, Startable {
       now: init.now ?? Date.now
     }
     this.onInboundStream = this.onInboundStream.bind(this)
+    this.onConnectionOpen = this.onConnectionOpen.bind(this)
+    // listening from construction, as identify does, and constructed before
+    // identify: the handshake stream is then the first stream of a selected
+    // connection and its round trips start before identify's. The listener
+    // does nothing until connect() selects a peer.
+    components.events.addEventListener('connection:open', this.onConnectionOpen)
   }
 
   private get sessions (): Sessions {
@@ -71,6 +80,7 @@ export class Handshake implements HandshakeService, Startable {
       maxInboundStreams: MAX_INBOUND_HANDSHAKE_STREAMS,
       maxOutboundStreams: MAX_OUTBOUND_HANDSHAKE_STREAMS
     })
+    this.components.events.addEventListener('connection:open', this.onConnectionOpen)
   }
 
   /**
@@ -83,6 +93,8 @@ export class Handshake implements HandshakeService, Startable {
   }
 
   async stop (): Promise<void> {
+    this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
+    this.selecting.clear()
     await this.components.registrar.unhandle(HANDSHAKE_PROTOCOL)
   }
 
@@ -98,24 +110,52 @@ export class Handshake implements HandshakeService, Startable {
     if (this.shutdown.signal.aborted) {
       throw new HandshakeError(ReasonCode.SHUTDOWN, 'node is stopped', 'local')
     }
-    const known = isPeerId(target) ? await this.existing(target, options) : undefined
-    if (known != null) {
-      return known
+    const peer = targetPeer(target)
+    if (peer != null) {
+      const known = await this.existing(peer, options)
+      if (known != null) {
+        return known
+      }
     }
 
-    const connection = await this.components.connectionManager.openConnection(target, options)
-    const existing = await this.existing(connection.remotePeer, options)
-    if (existing != null) {
-      return existing
+    // a peer known by id is handshaken from connection:open, before the dial
+    // call returns; otherwise once the dial returns the connection
+    const selection = peer == null ? undefined : this.select(peer)
+    let handshake: Promise<Session>
+    let remote: PeerId
+    try {
+      let connection: Connection
+      try {
+        connection = await this.components.connectionManager.openConnection(target, options)
+      } catch (err) {
+        // a handshake that failed fast hangs up before the dial call returns:
+        // its reason is the answer
+        await selection?.started
+        throw err
+      }
+      remote = connection.remotePeer
+      if (selection?.started != null) {
+        handshake = selection.started
+      } else {
+        const existing = await this.existing(remote, options)
+        if (existing != null) {
+          return existing
+        }
+        handshake = this.run(connection, 'initiator')
+      }
+    } finally {
+      if (peer != null && this.selecting.get(peer) === selection) {
+        this.selecting.delete(peer)
+      }
     }
 
     try {
-      return await this.run(connection, 'initiator')
+      return await handshake
     } catch (err) {
       // lost a simultaneous dial (decided here or by the remote): the winning
       // handshake, which may not have reached us yet, gives the session
       if (isHandshakeError(err) && err.reason === ReasonCode.DUPLICATE) {
-        const winner = await this.sessions.waitForSession(connection.remotePeer, {
+        const winner = await this.sessions.waitForSession(remote, {
           signal: options.signal ?? AbortSignal.timeout(this.timeout),
           expectHandshake: true
         })
@@ -125,6 +165,25 @@ export class Handshake implements HandshakeService, Startable {
       }
       throw err
     }
+  }
+
+  private select (peer: PeerId): Selection {
+    const selection: Selection = {}
+    this.selecting.set(peer, selection)
+    return selection
+  }
+
+  /** starts the handshake on a new connection to a peer being selected, as soon as it opens */
+  private onConnectionOpen (evt: CustomEvent<Connection>): void {
+    const connection = evt.detail
+    const selection = this.selecting.get(connection.remotePeer)
+    if (selection == null || selection.started != null || this.sessions.get(connection.remotePeer) != null) {
+      return
+    }
+    selection.started = this.run(connection, 'initiator')
+    selection.started.catch(() => {
+      // the caller of connect() gets this error
+    })
   }
 
   private async existing (peer: PeerId, options: AbortOptions): Promise<Session | undefined> {
@@ -223,6 +282,28 @@ export class Handshake implements HandshakeService, Startable {
 
 function isPeerId (target: unknown): target is PeerId {
   return typeof target === 'object' && target != null && 'toMultihash' in target && 'type' in target
+}
+
+/** The peer a dial target names, if it names one */
+function targetPeer (target: PeerId | Multiaddr | Multiaddr[]): PeerId | undefined {
+  if (isPeerId(target)) {
+    return target
+  }
+  const first = Array.isArray(target) ? target[0] : target
+  const id = first?.getComponents().find(c => c.name === 'p2p')?.value
+  if (id == null) {
+    return undefined
+  }
+  try {
+    return peerIdFromString(id)
+  } catch {
+    return undefined
+  }
+}
+
+interface Selection {
+  /** the initiator handshake started from connection:open */
+  started?: Promise<Session>
 }
 
 /**

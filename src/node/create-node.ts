@@ -85,13 +85,8 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
       },
       logger: options.logger,
       services: {
-        identify: identify(),
-        ping: ping(),
-        dht: kadDHT({
-          protocol: dhtProtocol(chain.chainId),
-          clientMode: dht.clientMode ?? false,
-          peerInfoMapper: dht.publicAddressesOnly === true ? removePrivateAddressesMapper : passthroughMapper
-        }),
+        // peergate's services first: the handshake's connection:open listener
+        // then runs before identify's (see Handshake's constructor)
         sessions: sessions({
           maxInboundSessions: options.limits?.maxInboundSessions,
           maxOutboundSessions: options.limits?.maxOutboundSessions,
@@ -106,6 +101,13 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
           maxMessageSize: options.handshake?.maxMessageSize,
           head: options.head,
           extra: options.handshake?.extra
+        }),
+        identify: identify(),
+        ping: ping(),
+        dht: kadDHT({
+          protocol: dhtProtocol(chain.chainId),
+          clientMode: dht.clientMode ?? false,
+          peerInfoMapper: dht.publicAddressesOnly === true ? removePrivateAddressesMapper : passthroughMapper
         })
       }
     })
