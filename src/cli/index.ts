@@ -5,7 +5,7 @@
  */
 
 import { Command, CommanderError } from 'commander'
-import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from '../index.js'
+import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from '../index.js'
 import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
 import { runStart } from './start.js'
 import type { CliIo } from './io.js'
@@ -39,6 +39,9 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--bootstrap <multiaddr>', 'bootstrap peer address with /p2p/<peer id>, repeatable', collect)
     .option('--chain-id <id>', `chain to join (default: "${DEFAULT_CHAIN_ID}")`)
     .option('--genesis <hex>', 'genesis hash in hex (default: derived from the chain id)')
+    .option('--reserved <multiaddr>', 'peer always kept connected, with /p2p/<peer id>, repeatable', collect)
+    .option('--max-peers <n>', `sessions in all, one third of them outbound (default: ${DEFAULT_MAX_PEERS})`)
+    .option('--status-interval <seconds>', 'print a status line every so many seconds, 0 for never', '30')
     .option('--json', 'print one JSON object per line')
     .action(async (flags: StartFlags) => {
       exitCode = await runStart(flags, cliIo)

@@ -1,4 +1,4 @@
-import type { PeerNode, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+import type { NodeStatus, PeerNode, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** What the `start` command reports, one JSON line each with `--json` */
 export type CliEvent =
@@ -6,6 +6,7 @@ export type CliEvent =
   | { event: 'session:open', peerId: string, did: string, direction: string }
   | { event: 'session:close', peerId: string, did: string, reason: string }
   | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string }
+  | { event: 'status', sessions: NodeStatus['sessions'], connections: NodeStatus['connections'], dialing: number, contacts: number }
   | { event: 'stopped' }
 
 export type Formatter = (event: CliEvent) => string
@@ -39,6 +40,10 @@ export function rejectEvent (detail: SessionRejectDetail): CliEvent {
   }
 }
 
+export function statusEvent (node: PeerNode): CliEvent {
+  return { event: 'status', ...node.status() }
+}
+
 export const formatJson: Formatter = (event) => `${JSON.stringify(event)}\n`
 
 export const formatText: Formatter = (event) => {
@@ -57,6 +62,11 @@ export const formatText: Formatter = (event) => {
       return `session closed: ${event.peerId} ${event.did} (${event.reason})\n`
     case 'session:reject':
       return `handshake rejected by ${event.side === 'local' ? 'this node' : 'the peer'}: ${event.peerId} (${event.direction}) ${event.reason}: ${event.message}\n`
+    case 'status': {
+      const { sessions, connections } = event
+      return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound; ` +
+        `connections ${connections.auxiliary} auxiliary, ${connections.handshaking} handshaking; ${event.dialing} dialing; ${event.contacts} contacts\n`
+    }
     case 'stopped':
       return 'stopped\n'
   }

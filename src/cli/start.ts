@@ -1,6 +1,6 @@
 import { createPeerNode, DEFAULT_DATA_DIR, InvalidConfigError } from '../index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
-import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent } from './output.js'
+import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
 import type { PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
@@ -12,7 +12,20 @@ export interface StartFlags {
   bootstrap?: string[]
   chainId?: string
   genesis?: string
+  reserved?: string[]
+  maxPeers?: string
+  statusInterval?: string
   json?: boolean
+}
+
+function wholeNumber (value: string | undefined, flag: string): number | undefined {
+  if (value == null) {
+    return undefined
+  }
+  if (!/^\d{1,9}$/.test(value)) {
+    throw new InvalidConfigError(`${flag} must be a whole number, got ${JSON.stringify(value)}`)
+  }
+  return Number(value)
 }
 
 export function startOptions (flags: StartFlags): PeerNodeOptions {
@@ -20,6 +33,8 @@ export function startOptions (flags: StartFlags): PeerNodeOptions {
     dataDir: flags.dataDir,
     listen: flags.listen,
     bootstrap: flags.bootstrap,
+    reserved: flags.reserved,
+    limits: { maxPeers: wholeNumber(flags.maxPeers, '--max-peers') },
     chain: { chainId: flags.chainId, genesisHash: flags.genesis }
   }
 }
@@ -48,7 +63,9 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   })
 
   let node: PeerNode
+  let statusIntervalS: number
   try {
+    statusIntervalS = wholeNumber(flags.statusInterval, '--status-interval') ?? 0
     node = await createPeerNode(startOptions(flags))
   } catch (err) {
     unsubscribe()
@@ -73,7 +90,12 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
     print(openEvent(session))
   }
 
+  const statusTimer = statusIntervalS > 0
+    ? setInterval(() => { print(statusEvent(node)) }, statusIntervalS * 1000)
+    : undefined
+
   await stopRequested
+  clearInterval(statusTimer)
   try {
     await node.stop()
   } catch (err) {

@@ -11,7 +11,7 @@ import { isCompatibleVersion } from './hello.js'
 import { performHandshake, type HandshakeParty } from './perform-handshake.js'
 import { ReasonCode } from './pb/handshake.js'
 import type { ChainHead } from './hello.js'
-import type { HandshakeComponents, HandshakeInit, HandshakeService } from './index.js'
+import type { ConnectOptions, HandshakeComponents, HandshakeInit, HandshakeService } from './index.js'
 import type { HandshakeRole } from './transcript.js'
 import type { HandshakeAttempt, Session, Sessions } from '../session/index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
@@ -106,7 +106,7 @@ export class Handshake implements HandshakeService, Startable {
    * Selects a peer: dials it (or reuses an existing connection, promoting an
    * auxiliary one) and runs the handshake as initiator
    */
-  async connect (target: PeerId | Multiaddr | Multiaddr[], options: AbortOptions = {}): Promise<Session> {
+  async connect (target: PeerId | Multiaddr | Multiaddr[], options: ConnectOptions = {}): Promise<Session> {
     if (this.shutdown.signal.aborted) {
       throw new HandshakeError(ReasonCode.SHUTDOWN, 'node is stopped', 'local')
     }
@@ -120,7 +120,7 @@ export class Handshake implements HandshakeService, Startable {
 
     // a peer known by id is handshaken from connection:open, before the dial
     // call returns; otherwise once the dial returns the connection
-    const selection = peer == null ? undefined : this.select(peer)
+    const selection = peer == null ? undefined : this.select(peer, options.expectedDid)
     let handshake: Promise<Session>
     let remote: PeerId
     try {
@@ -141,7 +141,7 @@ export class Handshake implements HandshakeService, Startable {
         if (existing != null) {
           return existing
         }
-        handshake = this.run(connection, 'initiator')
+        handshake = this.run(connection, 'initiator', undefined, options.expectedDid)
       }
     } finally {
       if (peer != null && this.selecting.get(peer) === selection) {
@@ -167,8 +167,8 @@ export class Handshake implements HandshakeService, Startable {
     }
   }
 
-  private select (peer: PeerId): Selection {
-    const selection: Selection = {}
+  private select (peer: PeerId, expectedDid?: string): Selection {
+    const selection: Selection = { expectedDid }
     this.selecting.set(peer, selection)
     return selection
   }
@@ -180,7 +180,7 @@ export class Handshake implements HandshakeService, Startable {
     if (selection == null || selection.started != null || this.sessions.get(connection.remotePeer) != null) {
       return
     }
-    selection.started = this.run(connection, 'initiator')
+    selection.started = this.run(connection, 'initiator', undefined, selection.expectedDid)
     selection.started.catch(() => {
       // the caller of connect() gets this error
     })
@@ -198,8 +198,8 @@ export class Handshake implements HandshakeService, Startable {
     })
   }
 
-  private async run (connection: Connection, role: HandshakeRole, stream?: Stream): Promise<Session> {
-    const work = this.runHandshake(connection, role, stream)
+  private async run (connection: Connection, role: HandshakeRole, stream?: Stream, expectedDid?: string): Promise<Session> {
+    const work = this.runHandshake(connection, role, stream, expectedDid)
     this.inFlight.add(work)
     try {
       return await work
@@ -208,7 +208,7 @@ export class Handshake implements HandshakeService, Startable {
     }
   }
 
-  private async runHandshake (connection: Connection, role: HandshakeRole, stream?: Stream): Promise<Session> {
+  private async runHandshake (connection: Connection, role: HandshakeRole, stream?: Stream, expectedDid?: string): Promise<Session> {
     const log = this.log.newScope(`${role}:${connection.id}`)
     let attempt: HandshakeAttempt | undefined
     let channel: HandshakeChannel | undefined = stream == null ? undefined : new HandshakeChannel(stream, this.maxMessageSize)
@@ -235,7 +235,12 @@ export class Handshake implements HandshakeService, Startable {
           party: this.party,
           log,
           hooks: {
-            admitRemote: (hello) => { this.sessions.admitRemote(current, hello) },
+            admitRemote: (hello) => {
+              if (expectedDid != null && hello.did !== expectedDid) {
+                throw new HandshakeError(ReasonCode.UNEXPECTED_DID, `expected ${expectedDid.slice(0, 64)}, the peer presented ${hello.did.slice(0, 64)}`, 'local')
+              }
+              this.sessions.admitRemote(current, hello)
+            },
             commit: (hello) => { session = this.sessions.completeHandshake(current, hello) }
           }
         }, { signal: attemptSignal })
@@ -302,6 +307,7 @@ function targetPeer (target: PeerId | Multiaddr | Multiaddr[]): PeerId | undefin
 }
 
 interface Selection {
+  expectedDid?: string
   /** the initiator handshake started from connection:open */
   started?: Promise<Session>
 }

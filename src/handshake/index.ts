@@ -83,10 +83,18 @@ export interface HandshakeComponents {
   sessions: Sessions
 }
 
+export interface ConnectOptions extends AbortOptions {
+  /**
+   * The DID the peer must present; another one is rejected with
+   * UNEXPECTED_DID (the DID moved, or the address now belongs to someone else)
+   */
+  expectedDid?: string
+}
+
 export interface HandshakeService {
   readonly protocol: string
   /** dial (or reuse a connection to) a peer and run the handshake as initiator */
-  connect(target: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions): Promise<Session>
+  connect(target: PeerId | Multiaddr | Multiaddr[], options?: ConnectOptions): Promise<Session>
   /** the head sent in later hellos */
   setHead(head: ChainHead | undefined): void
 }

@@ -7,30 +7,20 @@ import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import { loadOrCreateDidSigner } from '../did/identity.js'
 import { handshake } from '../handshake/index.js'
-import { sessions } from '../session/index.js'
+import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
+import { sessions, type SessionManagerInit } from '../session/index.js'
 import { dhtProtocol, resolveChain } from './chain.js'
-import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './constants.js'
+import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, INBOUND_BURST_FRACTION, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { InvalidConfigError } from './errors.js'
 import { PeerNode } from './peer-node.js'
-import type { PeerNodeOptions, PeerNodeServices } from './index.js'
+import { parseAddrs, parsePeerAddrs } from './peers.js'
+import type { PeerNodeLimits, PeerNodeOptions, PeerNodeServices } from './index.js'
 import type { Libp2p } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
-import type { Multiaddr } from '@multiformats/multiaddr'
-
-function parseAddrs (values: Array<string | Multiaddr> | undefined, what: string): Multiaddr[] {
-  return (values ?? []).map(value => {
-    try {
-      return typeof value === 'string' ? multiaddr(value) : value
-    } catch (err: any) {
-      throw new InvalidConfigError(`${what} ${JSON.stringify(value)} is not a multiaddr: ${err.message}`)
-    }
-  })
-}
 
 /**
  * Builds and starts a peergate node: libp2p with TCP, Noise, Yamux, identify,
@@ -40,17 +30,14 @@ function parseAddrs (values: Array<string | Multiaddr> | undefined, what: string
 export async function createPeerNode (options: PeerNodeOptions = {}): Promise<PeerNode> {
   const chain = await resolveChain(options.chain)
   const listen = parseAddrs(options.listen ?? DEFAULT_LISTEN, 'listen address')
-  const bootstrap = parseAddrs(options.bootstrap, 'bootstrap address')
   for (const addr of listen) {
     if (addr.getComponents().find(c => c.name === 'tcp') == null) {
       throw new InvalidConfigError(`listen address ${addr.toString()} is not a TCP address (peergate listens on TCP only)`)
     }
   }
-  for (const addr of bootstrap) {
-    if (addr.getComponents().find(c => c.name === 'p2p') == null) {
-      throw new InvalidConfigError(`bootstrap address ${addr.toString()} has no /p2p/<peer id>`)
-    }
-  }
+  const bootstrap = parsePeerAddrs(options.bootstrap, 'bootstrap address')
+  const reserved = parsePeerAddrs(options.reserved, 'reserved peer address')
+  const limits = resolveLimits(options.limits)
 
   let datastore: Datastore
   let ownDatastore: LevelDatastore | undefined
@@ -88,8 +75,7 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
         // peergate's services first: the handshake's connection:open listener
         // then runs before identify's (see Handshake's constructor)
         sessions: sessions({
-          maxInboundSessions: options.limits?.maxInboundSessions,
-          maxOutboundSessions: options.limits?.maxOutboundSessions,
+          ...limits,
           handshakeTimeout: options.handshake?.timeout
         }),
         handshake: handshake({
@@ -103,21 +89,52 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
           extra: options.handshake?.extra
         }),
         identify: identify(),
-        ping: ping(),
+        // libp2p 3.3.11 loses a remote close-write that arrives before an
+        // inbound handler starts reading (it starts late when the peer store
+        // is busy), so a ping stream can stay open until the ping handler's
+        // 10 s timeout; with the default of one outbound ping stream the
+        // connection monitor's next heartbeat then fails and aborts a healthy
+        // connection. A few streams of headroom keep sessions alive.
+        ping: ping({ maxOutboundStreams: PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: PING_MAX_INBOUND_STREAMS }),
         dht: kadDHT({
           protocol: dhtProtocol(chain.chainId),
           clientMode: dht.clientMode ?? false,
           peerInfoMapper: dht.publicAddressesOnly === true ? removePrivateAddressesMapper : passthroughMapper
+        }),
+        dial: dialManager({
+          ...options.dial,
+          bootstrap,
+          reserved,
+          addressBook: options.addressBook,
+          discovery: options.discovery
         })
       }
     })
 
     libp2pRef = libp2p
     const node = new PeerNode({ libp2p, chain, did: signer.did, datastore: ownDatastore })
-    node.bootstrap(bootstrap)
+    node.bootstrap(bootstrap.flatMap(peer => peer.multiaddrs.map(addr => addr.encapsulate(`/p2p/${peer.peerId.toString()}`))))
     return node
   } catch (err) {
     await ownDatastore?.close()
     throw err
   }
+}
+
+/**
+ * Session limits from `maxPeers`: one third outbound (the peers this node
+ * selects), the rest inbound, plus a burst allowance of inbound sessions that
+ * the dial manager sheds on its next tick
+ */
+export function resolveLimits (limits: PeerNodeLimits = {}): Required<Pick<SessionManagerInit, 'maxInboundSessions' | 'maxOutboundSessions' | 'inboundBurst'>> {
+  const maxPeers = limits.maxPeers ?? DEFAULT_MAX_PEERS
+  const maxOutboundSessions = limits.maxOutboundSessions ?? Math.floor(maxPeers * OUTBOUND_FRACTION)
+  const maxInboundSessions = limits.maxInboundSessions ?? Math.max(0, maxPeers - maxOutboundSessions)
+  const inboundBurst = limits.inboundBurst ?? Math.ceil(maxInboundSessions * INBOUND_BURST_FRACTION)
+  for (const [name, value] of Object.entries({ maxPeers, maxOutboundSessions, maxInboundSessions, inboundBurst })) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new InvalidConfigError(`limits.${name} must be a whole number >= 0, got ${value}`)
+    }
+  }
+  return { maxInboundSessions, maxOutboundSessions, inboundBurst }
 }

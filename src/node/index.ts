@@ -5,7 +5,9 @@
  */
 
 import type { ChainOptions } from './chain.js'
+import type { AddressBookInit } from '../addressbook/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
+import type { DialManagerInit, DialManagerService, DiscoveryInit } from '../dial/index.js'
 import type { HandshakeService } from '../handshake/index.js'
 import type { ChainHead, VersionCompatibility } from '../handshake/hello.js'
 import type { Sessions } from '../session/index.js'
@@ -23,6 +25,7 @@ export interface PeerNodeServices extends Record<string, unknown> {
   dht: KadDHT
   sessions: Sessions
   handshake: HandshakeService
+  dial: DialManagerService
 }
 
 export interface PeerNodeOptions {
@@ -49,12 +52,19 @@ export interface PeerNodeOptions {
   /** The head sent in handshakes; update it with `node.setHead` */
   head?: ChainHead
 
-  limits?: {
-    /** @default 34 */
-    maxInboundSessions?: number
-    /** @default 16 */
-    maxOutboundSessions?: number
-  }
+  limits?: PeerNodeLimits
+
+  /** peers always kept connected, outside the limits (addresses with /p2p/<peer id>) */
+  reserved?: Array<string | Multiaddr>
+
+  /** the dial loop */
+  dial?: Pick<DialManagerInit, 'tickMs' | 'maxDialsPerTick' | 'dialTimeoutMs' | 'autoDial' | 'now' | 'random'>
+
+  /** the persistent address book: size bound and backoff */
+  addressBook?: Omit<AddressBookInit, 'now' | 'random'>
+
+  /** Kad-DHT random walks that fill the address book; `false` turns them off */
+  discovery?: DiscoveryInit | false
 
   handshake?: {
     /** whole-handshake deadline in ms; @default 5000 */
@@ -101,9 +111,45 @@ export interface PeerNodeOptions {
   logger?: ComponentLogger
 }
 
+export interface PeerNodeLimits {
+  /**
+   * Sessions in all
+   *
+   * @default 50
+   */
+  maxPeers?: number
+  /**
+   * Sessions this node selects and dials; the dial manager's target
+   *
+   * @default one third of maxPeers (16)
+   */
+  maxOutboundSessions?: number
+  /**
+   * Sessions remote peers start
+   *
+   * @default the rest of maxPeers (34)
+   */
+  maxInboundSessions?: number
+  /**
+   * Inbound sessions admitted beyond maxInboundSessions until the next dial
+   * tick sheds them
+   *
+   * @default 10 % of maxInboundSessions, rounded up
+   */
+  inboundBurst?: number
+}
+
 export interface HandleOptions extends StreamHandlerOptions {
   /** serve peers without a session too (like identify or ping) */
   ungated?: boolean
+}
+
+export interface NodeStatus {
+  sessions: { outbound: number, inbound: number, targetOutbound: number, maxInbound: number }
+  connections: Record<ConnectionRole, number>
+  /** dials in flight */
+  dialing: number
+  contacts: number
 }
 
 export type ConnectionRole = 'outbound-session' | 'inbound-session' | 'handshaking' | 'auxiliary'
@@ -117,8 +163,9 @@ export interface ConnectionInfo {
   role: ConnectionRole
 }
 
-export { createPeerNode } from './create-node.js'
+export { createPeerNode, resolveLimits } from './create-node.js'
 export { PeerNode } from './peer-node.js'
 export { InvalidConfigError } from './errors.js'
 export { resolveChain, dhtProtocol, parseHex, type ChainOptions } from './chain.js'
-export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN } from './constants.js'
+export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from './constants.js'
+export { parsePeerAddrs } from './peers.js'

@@ -1,5 +1,8 @@
 import { TypedEventEmitter } from 'main-event'
-import type { PeerNodeServices, ConnectionInfo, HandleOptions } from './index.js'
+import { parsePeerAddrs } from './peers.js'
+import type { PeerNodeServices, ConnectionInfo, ConnectionRole, HandleOptions, NodeStatus } from './index.js'
+import type { Contact, ContactSource } from '../addressbook/index.js'
+import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../handshake/hello.js'
 import type { ReasonCode } from '../handshake/pb/handshake.js'
 import type { Session, SessionEvents } from '../session/index.js'
@@ -85,7 +88,7 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
    * handshake. Resolves with the session; rejects with a `HandshakeError`
    * carrying the reason code.
    */
-  async connect (target: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions): Promise<Session> {
+  async connect (target: PeerId | Multiaddr | Multiaddr[], options?: ConnectOptions): Promise<Session> {
     return this.libp2p.services.handshake.connect(target, options)
   }
 
@@ -97,6 +100,50 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
   /** The current sessions */
   sessions (): Session[] {
     return this.libp2p.services.sessions.list()
+  }
+
+  /** The peers: sessions only, never DHT or other auxiliary connections */
+  peers (): Session[] {
+    return this.sessions()
+  }
+
+  /** Every contact of the address book, with its backoff */
+  contacts (): Contact[] {
+    return this.libp2p.services.dial.addressBook.list()
+  }
+
+  /**
+   * Adds contacts to the address book (source `manual` unless told); the dial
+   * manager dials them when it has free outbound slots. Addresses end in
+   * /p2p/<peer id>.
+   */
+  async addContact (addrs: string | Multiaddr | Array<string | Multiaddr>, source: ContactSource = 'manual'): Promise<Contact[]> {
+    const peers = parsePeerAddrs(Array.isArray(addrs) ? addrs : [addrs], 'contact address')
+    const added: Contact[] = []
+    for (const peer of peers) {
+      added.push(await this.libp2p.services.dial.addContact(peer.peerId, peer.multiaddrs, source))
+    }
+    return added
+  }
+
+  async removeContact (peer: PeerId): Promise<void> {
+    await this.libp2p.services.dial.addressBook.remove(peer)
+  }
+
+  /** Counts for an operator: sessions per direction against their targets, connections per role, contacts */
+  status (): NodeStatus {
+    const dial = this.libp2p.services.dial.status()
+    const limits = this.libp2p.services.sessions.limits()
+    const connections: Record<ConnectionRole, number> = { 'outbound-session': 0, 'inbound-session': 0, handshaking: 0, auxiliary: 0 }
+    for (const info of this.connections()) {
+      connections[info.role]++
+    }
+    return {
+      sessions: { outbound: dial.outbound, inbound: dial.inbound, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
+      connections,
+      dialing: dial.dialing,
+      contacts: dial.contacts
+    }
   }
 
   /** Every open connection with its role: a session (either way), handshaking, or auxiliary */

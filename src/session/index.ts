@@ -83,6 +83,12 @@ export interface WaitForSessionOptions extends AbortOptions {
   expectHandshake?: boolean
 }
 
+export interface SessionLimits {
+  maxInbound: number
+  maxOutbound: number
+  inboundBurst: number
+}
+
 /** A handshake in flight, as the session manager tracks it */
 export interface HandshakeAttempt {
   readonly connection: Connection
@@ -106,6 +112,16 @@ export interface SessionManagerInit {
    * @default 16
    */
   maxOutboundSessions?: number
+
+  /**
+   * Inbound sessions admitted beyond `maxInboundSessions` before new ones are
+   * refused with TOO_MANY_PEERS; the dial manager sheds the excess on its next
+   * tick, so a burst of newcomers replaces the least valuable sessions instead
+   * of bouncing off a full node
+   *
+   * @default 0
+   */
+  inboundBurst?: number
 
   /**
    * How long a gated stream from a peer whose handshake is in flight is held
@@ -135,6 +151,10 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   list(): Session[]
   count(direction?: SessionDirection): number
   isHandshaking(peer: PeerId): boolean
+  limits(): SessionLimits
+  /** reserved peers are outside the session limits */
+  setReserved(peers: PeerId[]): void
+  isReserved(peer: PeerId): boolean
   /** ids of connections with a handshake in flight */
   handshakingConnections(): Set<string>
   waitForSession(peer: PeerId, options?: WaitForSessionOptions): Promise<Session | undefined>

@@ -1,5 +1,5 @@
 import { serviceCapabilities } from '@libp2p/interface'
-import { PeerMap } from '@libp2p/peer-collections'
+import { PeerMap, PeerSet } from '@libp2p/peer-collections'
 import { TypedEventEmitter } from 'main-event'
 import { raceSignal } from 'race-signal'
 import { compare as uint8ArrayCompare } from 'uint8arrays/compare'
@@ -9,7 +9,7 @@ import { ReasonCode } from '../handshake/pb/handshake.js'
 import { BanList } from './ban-list.js'
 import { DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
 import { NoSessionError } from './errors.js'
-import type { HandshakeAttempt, Session, SessionDirection, WaitForSessionOptions, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import type { HandshakeAttempt, Session, SessionDirection, SessionLimits, WaitForSessionOptions, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Hello } from '../handshake/pb/handshake.js'
 import type { HandshakeRole } from '../handshake/transcript.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
@@ -36,6 +36,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly log: Logger
   private readonly maxInbound: number
   private readonly maxOutbound: number
+  private readonly inboundBurst: number
+  private readonly reserved = new PeerSet()
   private readonly holdTimeout: number
   private readonly now: () => number
   private readonly bans: BanList
@@ -50,11 +52,12 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.log = components.logger.forComponent('peergate:session')
     this.maxInbound = init.maxInboundSessions ?? DEFAULT_MAX_INBOUND_SESSIONS
     this.maxOutbound = init.maxOutboundSessions ?? DEFAULT_MAX_OUTBOUND_SESSIONS
+    this.inboundBurst = init.inboundBurst ?? 0
     this.holdTimeout = init.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
     this.now = init.now ?? Date.now
     this.bans = new BanList(this.now)
-    if (!(this.maxInbound >= 0) || !(this.maxOutbound >= 0)) {
-      throw new RangeError('maxInboundSessions and maxOutboundSessions must be numbers >= 0')
+    if (!(this.maxInbound >= 0) || !(this.maxOutbound >= 0) || !(this.inboundBurst >= 0)) {
+      throw new RangeError('maxInboundSessions, maxOutboundSessions and inboundBurst must be numbers >= 0')
     }
     this.onConnectionClose = this.onConnectionClose.bind(this)
   }
@@ -96,6 +99,21 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return n
   }
 
+  limits (): SessionLimits {
+    return { maxInbound: this.maxInbound, maxOutbound: this.maxOutbound, inboundBurst: this.inboundBurst }
+  }
+
+  setReserved (peers: PeerId[]): void {
+    this.reserved.clear()
+    for (const peer of peers) {
+      this.reserved.add(peer)
+    }
+  }
+
+  isReserved (peer: PeerId): boolean {
+    return this.reserved.has(peer)
+  }
+
   isHandshaking (peer: PeerId): boolean {
     return (this.attempts.get(peer)?.size ?? 0) > 0
   }
@@ -135,11 +153,14 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       }
     }
 
-    if (role === 'responder' && this.load('inbound') >= this.maxInbound) {
-      reject(ReasonCode.TOO_MANY_PEERS, `inbound session limit ${this.maxInbound} reached`)
-    }
-    if (role === 'initiator' && this.load('outbound') >= this.maxOutbound) {
-      reject(ReasonCode.TOO_MANY_PEERS, `outbound session limit ${this.maxOutbound} reached`)
+    // reserved peers are outside the limits
+    if (!this.reserved.has(peer)) {
+      if (role === 'responder' && this.load('inbound') >= this.maxInbound + this.inboundBurst) {
+        reject(ReasonCode.TOO_MANY_PEERS, `inbound session limit ${this.maxInbound} (+${this.inboundBurst}) reached`)
+      }
+      if (role === 'initiator' && this.load('outbound') >= this.maxOutbound) {
+        reject(ReasonCode.TOO_MANY_PEERS, `outbound session limit ${this.maxOutbound} reached`)
+      }
     }
 
     for (const other of existing) {
@@ -347,12 +368,17 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.tag(session.peerId, false)
   }
 
-  /** sessions plus handshakes in flight, per direction */
+  /** sessions plus handshakes in flight, per direction, reserved peers aside */
   private load (direction: SessionDirection): number {
-    let n = this.count(direction)
+    let n = 0
+    for (const session of this.sessions.values()) {
+      if (session.direction === direction && !this.reserved.has(session.peerId)) {
+        n++
+      }
+    }
     for (const attempts of this.attempts.values()) {
       for (const attempt of attempts) {
-        if (directionOf(attempt.role) === direction) {
+        if (directionOf(attempt.role) === direction && !this.reserved.has(attempt.peerId)) {
           n++
         }
       }

@@ -137,7 +137,7 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
   })
 
   it('TOO_MANY_PEERS', async () => {
-    const small = await net.node({ limits: { maxInboundSessions: 1 } })
+    const small = await net.node({ limits: { maxInboundSessions: 1, inboundBurst: 0 } })
     const first = await net.node()
     await first.connect(small.getMultiaddrs()[0])
     const initiator = await net.node()

@@ -19,12 +19,18 @@ export class TestNetwork {
     return dir
   }
 
-  /** A peergate node on 127.0.0.1 with its own LevelDB data dir */
+  /**
+   * A peergate node on 127.0.0.1 with its own LevelDB data dir. Its dial loop
+   * and DHT random walks are off unless `options` turn them on, so that a test
+   * of something else sees only the sessions it makes.
+   */
   async node (options: PeerNodeOptions = {}): Promise<PeerNode> {
     const node = await createPeerNode({
       dataDir: options.dataDir ?? await this.dir(),
       listen: ['/ip4/127.0.0.1/tcp/0'],
       chain: { chainId: 'test-chain' },
+      dial: { autoDial: false },
+      discovery: false,
       ...options,
       connectionManager: { inboundConnectionThreshold: Infinity, ...options.connectionManager }
     })
@@ -93,5 +99,47 @@ export async function eventually (predicate: () => Promise<boolean>, what: strin
       throw new Error(`timed out waiting for ${what}`)
     }
     await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+/** A port on 127.0.0.1 that nothing listens on: dials to it are refused at once */
+export async function closedPort (): Promise<number> {
+  const { createServer } = await import('node:net')
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+/**
+ * A TCP server on 127.0.0.1 that accepts connections and never answers: a
+ * dial to it hangs in the security handshake. Counts what it accepted.
+ */
+export async function blackHole (): Promise<{ port: number, accepted(): number, close(): Promise<void> }> {
+  const { createServer } = await import('node:net')
+  const sockets: Array<import('node:net').Socket> = []
+  const server = createServer(socket => {
+    socket.on('error', () => {})
+    sockets.push(socket)
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  return {
+    port,
+    accepted: () => sockets.length,
+    close: async () => {
+      sockets.forEach(s => s.destroy())
+      await new Promise(resolve => server.close(resolve))
+    }
+  }
+}
+
+/** A settable clock for the dial manager and the address book */
+export class TestClock {
+  time = 1_700_000_000_000
+  readonly now = (): number => this.time
+  advance (ms: number): void {
+    this.time += ms
   }
 }

@@ -1,0 +1,93 @@
+/**
+ * Pure backoff arithmetic: no clock and no randomness of its own, so that
+ * callers inject both and tests are tables.
+ */
+import {
+  CLEAN_CLOSE_MAX_MS,
+  CLEAN_CLOSE_MIN_MS,
+  DEFAULT_INITIAL_BACKOFF_MS,
+  DEFAULT_JITTER,
+  DEFAULT_MAX_BACKOFF_MS,
+  LONG_BACKOFF_MS,
+  MAX_BACKOFF_DOUBLINGS
+} from './constants.js'
+import type { BackoffInit } from './index.js'
+
+/** BackoffInit with every default filled in and every value checked */
+export interface ResolvedBackoff {
+  initialMs: number
+  maxMs: number
+  jitter: number
+  cleanCloseMinMs: number
+  cleanCloseMaxMs: number
+  longMs: number
+}
+
+/**
+ * Fills in the defaults of a BackoffInit and validates it
+ *
+ * @throws {RangeError} when a duration is negative, not finite or NaN, when
+ * jitter is outside [0, 1], or when a minimum exceeds its maximum
+ */
+export function resolveBackoff (init: BackoffInit = {}): ResolvedBackoff {
+  const backoff: ResolvedBackoff = {
+    initialMs: init.initialMs ?? DEFAULT_INITIAL_BACKOFF_MS,
+    maxMs: init.maxMs ?? DEFAULT_MAX_BACKOFF_MS,
+    jitter: init.jitter ?? DEFAULT_JITTER,
+    cleanCloseMinMs: init.cleanCloseMinMs ?? CLEAN_CLOSE_MIN_MS,
+    cleanCloseMaxMs: init.cleanCloseMaxMs ?? CLEAN_CLOSE_MAX_MS,
+    longMs: init.longMs ?? LONG_BACKOFF_MS
+  }
+
+  for (const name of ['initialMs', 'maxMs', 'cleanCloseMinMs', 'cleanCloseMaxMs', 'longMs'] as const) {
+    const value = backoff[name]
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(`backoff.${name} must be a finite number of milliseconds ≥ 0, got ${value}`)
+    }
+  }
+  if (!(backoff.jitter >= 0 && backoff.jitter <= 1)) {
+    throw new RangeError(`backoff.jitter must be a fraction in [0, 1], got ${backoff.jitter}`)
+  }
+  if (backoff.initialMs > backoff.maxMs) {
+    throw new RangeError(`backoff.initialMs (${backoff.initialMs}) must not exceed backoff.maxMs (${backoff.maxMs})`)
+  }
+  if (backoff.cleanCloseMinMs > backoff.cleanCloseMaxMs) {
+    throw new RangeError(`backoff.cleanCloseMinMs (${backoff.cleanCloseMinMs}) must not exceed backoff.cleanCloseMaxMs (${backoff.cleanCloseMaxMs})`)
+  }
+  return backoff
+}
+
+/**
+ * The wait after the `failures`-th consecutive failure: initialMs doubled per
+ * failure after the first, capped at maxMs, then shortened by up to `jitter`
+ * of itself, i.e. drawn from [wait × (1 - jitter), wait]. Finite for any
+ * failure count; 0 when there is no failure (failures < 1).
+ *
+ * @param random - uniform in [0, 1); 0 gives the full wait
+ */
+export function failureBackoffMs (failures: number, backoff: ResolvedBackoff, random: number): number {
+  if (!(failures >= 1)) {
+    return 0
+  }
+  const doublings = Math.min(Math.floor(failures) - 1, MAX_BACKOFF_DOUBLINGS)
+  const wait = Math.min(backoff.initialMs * 2 ** doublings, backoff.maxMs)
+  return wait * (1 - backoff.jitter * clampUnit(random))
+}
+
+/**
+ * The wait after a session that ended cleanly, uniform in
+ * [cleanCloseMinMs, cleanCloseMaxMs]
+ *
+ * @param random - uniform in [0, 1)
+ */
+export function cleanCloseBackoffMs (backoff: ResolvedBackoff, random: number): number {
+  return backoff.cleanCloseMinMs + clampUnit(random) * (backoff.cleanCloseMaxMs - backoff.cleanCloseMinMs)
+}
+
+/** A random draw kept in [0, 1], so that a bad generator cannot push a wait out of its range */
+function clampUnit (random: number): number {
+  if (!(random > 0)) {
+    return 0
+  }
+  return Math.min(random, 1)
+}

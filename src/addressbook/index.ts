@@ -1,0 +1,139 @@
+/**
+ * @packageDocumentation
+ *
+ * The persistent address book: one record per contact (a peer this node may
+ * dial), with its addresses, its DID once learned, where it came from, and its
+ * backoff. Records live in the node's datastore under their own key prefix;
+ * each change is one atomic put, so a kill -9 at any moment loses at most the
+ * last update and never corrupts the book.
+ */
+
+import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Where a contact came from */
+export type ContactSource = 'bootstrap' | 'dht' | 'manual' | 'inbound'
+
+/**
+ * Why a contact's next attempt waits: a ReasonCode name for handshake
+ * outcomes, or one of the dial-level reasons
+ */
+export type BackoffReason = string
+
+export interface Contact {
+  peerId: PeerId
+  multiaddrs: Multiaddr[]
+  /** the node DID, once a session proved it */
+  did?: string
+  source: ContactSource
+  /** ms since the epoch */
+  firstSeen: number
+  lastSeen: number
+  /** when the last session with this contact opened */
+  lastSession?: number
+  /** consecutive failed dials or handshakes */
+  failures: number
+  /** no dial before this time, ms since the epoch (0: now) */
+  nextAttempt: number
+  /** why nextAttempt is in the future */
+  backoffReason?: BackoffReason
+}
+
+export interface NewContact {
+  peerId: PeerId
+  multiaddrs: Multiaddr[]
+  source: ContactSource
+  did?: string
+}
+
+export interface BackoffInit {
+  /**
+   * First wait after a failed dial or handshake; doubles per consecutive failure
+   *
+   * @default 1000
+   */
+  initialMs?: number
+
+  /**
+   * Cap of the doubling wait
+   *
+   * @default 3600000 (1 h)
+   */
+  maxMs?: number
+
+  /**
+   * Random spread of a failure wait, as a fraction: the wait is drawn from
+   * [wait × (1 - jitter), wait]
+   *
+   * @default 0.2
+   */
+  jitter?: number
+
+  /**
+   * After a session that ended cleanly, the next dial waits a random time in
+   * [min, max], so that peers do not reconnect in a storm
+   *
+   * @default 1000 and 5000
+   */
+  cleanCloseMinMs?: number
+  cleanCloseMaxMs?: number
+
+  /**
+   * After the peer presented another DID than its record holds, or belongs to
+   * another chain (WRONG_CHAIN, WRONG_GENESIS)
+   *
+   * @default 86400000 (24 h)
+   */
+  longMs?: number
+}
+
+export interface AddressBookInit {
+  /**
+   * Most contacts kept; past it, stale and failing contacts are evicted first
+   *
+   * @default 10000
+   */
+  maxContacts?: number
+  backoff?: BackoffInit
+  /** clock, ms since the epoch; injectable for tests */
+  now?(): number
+  /** uniform random in [0, 1); injectable for tests */
+  random?(): number
+}
+
+export interface AddressBook {
+  readonly size: number
+  /** reads every record from the datastore; call once before use */
+  load(options?: AbortOptions): Promise<void>
+  get(peer: PeerId): Contact | undefined
+  list(): Contact[]
+  /**
+   * Calls `fn` with every live contact, without copying: the dial tick's scan.
+   * (`forEach` rather than an iterator: over 100,000 contacts a Map iterator
+   * costs a few milliseconds more.) Do not mutate the contacts.
+   */
+  forEach(fn: (contact: Contact) => void): void
+
+  /**
+   * Adds a contact or refreshes a known one: `lastSeen` moves to now, new
+   * addresses are merged in, and a contact whose addresses changed has its
+   * backoff reset. The first source is kept.
+   */
+  add(contact: NewContact, options?: AbortOptions): Promise<Contact>
+  /** replaces a contact's addresses (resets its backoff when they differ) and/or DID */
+  update(peer: PeerId, patch: { multiaddrs?: Multiaddr[], did?: string }, options?: AbortOptions): Promise<Contact | undefined>
+  remove(peer: PeerId, options?: AbortOptions): Promise<void>
+
+  /** a dial or handshake failed: exponential backoff with jitter */
+  recordFailure(peer: PeerId, reason: BackoffReason, options?: AbortOptions): Promise<Contact | undefined>
+  /** a session opened: failures reset, DID remembered */
+  recordSession(peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined>
+  /** a session ended cleanly: a random wait of cleanCloseMinMs..cleanCloseMaxMs */
+  recordCleanClose(peer: PeerId, options?: AbortOptions): Promise<Contact | undefined>
+  /** another DID than expected, or another chain: backoff of longMs */
+  recordLongBackoff(peer: PeerId, reason: BackoffReason, options?: AbortOptions): Promise<Contact | undefined>
+}
+
+export { PersistentAddressBook } from './address-book.js'
+export { failureBackoffMs, cleanCloseBackoffMs, resolveBackoff, type ResolvedBackoff } from './backoff.js'
+export { ADDRESS_BOOK_PREFIX, DEFAULT_MAX_CONTACTS } from './constants.js'

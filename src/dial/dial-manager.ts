@@ -1,0 +1,381 @@
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { PeerMap } from '@libp2p/peer-collections'
+import { anySignal } from 'any-signal'
+import { PersistentAddressBook } from '../addressbook/address-book.js'
+import { failureBackoffMs, resolveBackoff } from '../addressbook/backoff.js'
+import { isHandshakeError } from '../handshake/errors.js'
+import { ReasonCode } from '../handshake/pb/handshake.js'
+import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
+import { RandomWalk } from './random-walk.js'
+import { selectDials, selectDrops } from './select.js'
+import type { DialManagerComponents, DialManagerInit, DialManagerService, DialStatus, ReservedPeer } from './index.js'
+import type { AddressBook, Contact, ContactSource } from '../addressbook/index.js'
+import type { Session, SessionCloseDetail } from '../session/index.js'
+import type { IdentifyResult, Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Handshake outcomes after which a contact waits the long backoff (24 h by default) */
+const LONG_BACKOFF_REASONS = new Set<string>([
+  ReasonCode.WRONG_CHAIN,
+  ReasonCode.WRONG_GENESIS,
+  ReasonCode.UNEXPECTED_DID,
+  ReasonCode.BANNED
+])
+
+/** Session ends that say nothing bad about the peer: a short random wait, no failure */
+const CLEAN_CLOSE_REASONS = new Set<string>([
+  ReasonCode.CONNECTION_CLOSED,
+  ReasonCode.DISCONNECT_REQUESTED,
+  ReasonCode.SHUTDOWN,
+  ReasonCode.TOO_MANY_PEERS
+])
+
+interface ReservedState extends ReservedPeer {
+  failures: number
+  nextAttempt: number
+}
+
+/**
+ * Keeps the node at its target number of outbound sessions, from a persistent
+ * address book with per-contact backoff. Every tick it sheds sessions over the
+ * limits, dials reserved peers that are down, and dials up to K of the best
+ * contacts whose backoff has expired. Kad-DHT random walks fill the book; the
+ * DHT's own query connections never become sessions unless a contact is
+ * selected here (then the existing connection is promoted by the handshake).
+ */
+export class DialManager implements DialManagerService, Startable {
+  readonly [Symbol.toStringTag] = '@peergate/dial'
+  readonly [serviceCapabilities]: string[] = ['@peergate/dial']
+  readonly [serviceDependencies]: string[] = ['@peergate/sessions', '@peergate/handshake']
+
+  readonly addressBook: AddressBook
+  private readonly components: DialManagerComponents
+  private readonly log: Logger
+  private readonly init: DialManagerInit
+  private readonly tickMs: number
+  private readonly maxDialsPerTick: number
+  private readonly dialTimeoutMs: number
+  private readonly now: () => number
+  private readonly random: () => number
+  private readonly dialing = new PeerMap<Promise<void>>()
+  private readonly reserved: ReservedState[]
+  private readonly randomWalk?: RandomWalk
+  private shutdown = new AbortController()
+  private timer?: ReturnType<typeof setTimeout>
+  private ticking?: Promise<void>
+  private running = false
+
+  constructor (components: DialManagerComponents, init: DialManagerInit = {}) {
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('peergate:dial')
+    this.tickMs = init.tickMs ?? DIAL_TICK_MS
+    this.maxDialsPerTick = init.maxDialsPerTick ?? MAX_DIALS_PER_TICK
+    this.dialTimeoutMs = init.dialTimeoutMs ?? DIAL_TIMEOUT_MS
+    this.now = init.now ?? Date.now
+    this.random = init.random ?? Math.random
+    if (!(this.tickMs > 0) || !(this.maxDialsPerTick >= 0) || !(this.dialTimeoutMs > 0)) {
+      throw new RangeError('dial tickMs and dialTimeoutMs must be positive, maxDialsPerTick >= 0')
+    }
+    this.reserved = (init.reserved ?? []).map(peer => ({ ...peer, failures: 0, nextAttempt: 0 }))
+    this.addressBook = new PersistentAddressBook(components, {
+      ...init.addressBook,
+      now: this.now,
+      random: this.random
+    })
+    if (init.discovery !== false) {
+      const dht = optionalDht(components)
+      if (dht != null) {
+        this.randomWalk = new RandomWalk(dht, this.log.newScope('random-walk'), {
+          ...init.discovery,
+          onPeer: (peer) => { this.onDiscovered(peer) },
+          onEmpty: () => { this.reseed() },
+          belowTarget: () => this.outboundLoad() < this.targetOutbound()
+        })
+      }
+    }
+    this.onSessionOpen = this.onSessionOpen.bind(this)
+    this.onSessionClose = this.onSessionClose.bind(this)
+    this.onIdentify = this.onIdentify.bind(this)
+    this.onPeerDiscovery = this.onPeerDiscovery.bind(this)
+  }
+
+  async start (): Promise<void> {
+    this.shutdown = new AbortController()
+    await this.addressBook.load()
+    for (const contact of this.init.bootstrap ?? []) {
+      await this.addressBook.add({ ...contact, source: 'bootstrap' })
+    }
+    this.components.sessions.setReserved(this.reserved.map(r => r.peerId))
+    this.components.sessions.addEventListener('session:open', this.onSessionOpen)
+    this.components.sessions.addEventListener('session:close', this.onSessionClose)
+    this.components.events.addEventListener('peer:identify', this.onIdentify)
+    this.components.events.addEventListener('peer:discovery', this.onPeerDiscovery)
+  }
+
+  afterStart (): void {
+    this.running = this.init.autoDial !== false
+    this.randomWalk?.start()
+    this.schedule(0)
+  }
+
+  /**
+   * Stops dialing before the connections go: dials in flight are cancelled
+   * without counting against their contacts, and the sessions that end with
+   * the node do not push their contacts back
+   */
+  async beforeStop (): Promise<void> {
+    this.running = false
+    clearTimeout(this.timer)
+    this.shutdown.abort()
+    this.components.sessions.removeEventListener('session:open', this.onSessionOpen)
+    this.components.sessions.removeEventListener('session:close', this.onSessionClose)
+    this.components.events.removeEventListener('peer:identify', this.onIdentify)
+    this.components.events.removeEventListener('peer:discovery', this.onPeerDiscovery)
+    await this.randomWalk?.stop()
+    await this.ticking
+    await Promise.allSettled([...this.dialing.values()])
+  }
+
+  stop (): void {
+    this.running = false
+    clearTimeout(this.timer)
+  }
+
+  targetOutbound (): number {
+    return this.components.sessions.limits().maxOutbound
+  }
+
+  status (): DialStatus {
+    return {
+      targetOutbound: this.targetOutbound(),
+      outbound: this.components.sessions.count('outbound'),
+      inbound: this.components.sessions.count('inbound'),
+      dialing: this.dialing.size,
+      contacts: this.addressBook.size
+    }
+  }
+
+  async addContact (peerId: PeerId, multiaddrs: Multiaddr[], source: ContactSource = 'manual'): Promise<Contact> {
+    return this.addressBook.add({ peerId, multiaddrs, source })
+  }
+
+  /** one round of the dial loop; runs on its own every `tickMs` */
+  async tick (): Promise<void> {
+    const now = this.now()
+    await this.shed()
+
+    let budget = this.maxDialsPerTick
+    for (const reserved of this.reserved) {
+      if (budget === 0) {
+        break
+      }
+      if (reserved.nextAttempt <= now && !this.isBusy(reserved.peerId)) {
+        budget--
+        this.dialReserved(reserved)
+      }
+    }
+
+    const slots = this.targetOutbound() - this.outboundLoad()
+    const picks = selectDials({
+      contacts: this.addressBook,
+      now,
+      maxDials: Math.min(slots, budget),
+      isBusy: (peer) => this.isBusy(peer) || this.components.sessions.isReserved(peer),
+      banExpiry: (peer) => this.components.sessions.banExpiry(peer)
+    })
+    for (const contact of picks) {
+      this.dialContact(contact)
+    }
+  }
+
+  private schedule (delayMs: number): void {
+    if (!this.running) {
+      return
+    }
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .catch(err => { this.log.error('dial tick failed - %e', err) })
+        .finally(() => { this.schedule(this.tickMs) })
+    }, delayMs)
+  }
+
+  /** outbound sessions and dials in flight, reserved peers aside */
+  private outboundLoad (): number {
+    let n = 0
+    for (const session of this.components.sessions.list()) {
+      if (session.direction === 'outbound' && !this.components.sessions.isReserved(session.peerId)) {
+        n++
+      }
+    }
+    for (const peer of this.dialing.keys()) {
+      if (!this.components.sessions.isReserved(peer)) {
+        n++
+      }
+    }
+    return n
+  }
+
+  private isBusy (peer: PeerId): boolean {
+    return this.dialing.has(peer) ||
+      this.components.sessions.get(peer) != null ||
+      this.components.sessions.isHandshaking(peer) ||
+      peer.equals(this.components.peerId)
+  }
+
+  private async shed (): Promise<void> {
+    const sessions = this.components.sessions
+    const { maxInbound, maxOutbound } = sessions.limits()
+    const drops = selectDrops({
+      sessions: sessions.list().map(s => ({ peerId: s.peerId, direction: s.direction, since: s.since, reserved: sessions.isReserved(s.peerId) })),
+      maxInbound,
+      maxOutbound
+    })
+    for (const drop of drops) {
+      this.log('over the %s limit: dropping %p', drop.direction, drop.peerId)
+      await sessions.disconnect(drop.peerId, ReasonCode.TOO_MANY_PEERS)
+    }
+  }
+
+  private dialContact (contact: Contact): void {
+    this.dial(contact.peerId, contact.multiaddrs, contact.did, async (err) => {
+      if (isHandshakeError(err) && err.reason === ReasonCode.DUPLICATE) {
+        // a session with this peer exists or is being made on another connection
+        return
+      }
+      const reason = isHandshakeError(err) ? err.reason : 'DIAL_FAILED'
+      this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
+      if (LONG_BACKOFF_REASONS.has(reason)) {
+        await this.addressBook.recordLongBackoff(contact.peerId, reason)
+      } else {
+        await this.addressBook.recordFailure(contact.peerId, reason)
+      }
+    })
+  }
+
+  private dialReserved (reserved: ReservedState): void {
+    this.dial(reserved.peerId, reserved.multiaddrs, undefined, async (err) => {
+      reserved.failures++
+      reserved.nextAttempt = this.now() + failureBackoffMs(reserved.failures, RESERVED_BACKOFF, this.random())
+      this.log('dial of reserved peer %p failed - %e', reserved.peerId, err)
+    }, () => {
+      reserved.failures = 0
+      reserved.nextAttempt = 0
+    })
+  }
+
+  private dial (peer: PeerId, multiaddrs: Multiaddr[], expectedDid: string | undefined, onFailure: (err: unknown) => Promise<void>, onSuccess?: () => void): void {
+    const work = (async () => {
+      const signal = anySignal([this.shutdown.signal, AbortSignal.timeout(this.dialTimeoutMs)])
+      try {
+        await this.components.peerStore.merge(peer, { multiaddrs }, { signal })
+        await this.components.handshake.connect(peer, { signal, expectedDid })
+        onSuccess?.()
+      } catch (err) {
+        // stopping cancels dials without punishing their contacts
+        if (this.shutdown.signal.aborted) {
+          return
+        }
+        await onFailure(err).catch(e => { this.log.error('could not record the failed dial of %p - %e', peer, e) })
+      } finally {
+        signal.clear()
+        this.dialing.delete(peer)
+      }
+    })()
+    this.dialing.set(peer, work)
+  }
+
+  private onSessionOpen (evt: CustomEvent<Session>): void {
+    const session = evt.detail
+    this.rememberSession(session).catch(err => {
+      this.log.error('could not record the session with %p - %e', session.peerId, err)
+    })
+  }
+
+  private async rememberSession (session: Session): Promise<void> {
+    const known = this.addressBook.get(session.peerId)
+    const multiaddrs = session.direction === 'outbound'
+      ? [session.connection.remoteAddr]
+      : await this.listenAddresses(session.peerId)
+    if (known == null || multiaddrs.length > 0) {
+      await this.addressBook.add({
+        peerId: session.peerId,
+        multiaddrs,
+        source: session.direction === 'inbound' ? 'inbound' : 'manual'
+      })
+    }
+    await this.addressBook.recordSession(session.peerId, session.did)
+  }
+
+  private onSessionClose (evt: CustomEvent<SessionCloseDetail>): void {
+    const { session, reason } = evt.detail
+    if (!CLEAN_CLOSE_REASONS.has(reason)) {
+      return
+    }
+    this.addressBook.recordCleanClose(session.peerId).catch(err => {
+      this.log.error('could not record the end of the session with %p - %e', session.peerId, err)
+    })
+  }
+
+  /** a session peer told us where it listens: that is where to dial it next time */
+  private onIdentify (evt: CustomEvent<IdentifyResult>): void {
+    const { peerId, listenAddrs } = evt.detail
+    if (this.components.sessions.get(peerId) == null || listenAddrs.length === 0 || this.addressBook.get(peerId) == null) {
+      return
+    }
+    this.addressBook.update(peerId, { multiaddrs: listenAddrs }).catch(err => {
+      this.log.error('could not update the addresses of %p - %e', peerId, err)
+    })
+  }
+
+  private onPeerDiscovery (evt: CustomEvent<PeerInfo>): void {
+    this.onDiscovered(evt.detail)
+  }
+
+  private onDiscovered (peer: PeerInfo): void {
+    if (peer.multiaddrs.length === 0 || peer.id.equals(this.components.peerId)) {
+      return
+    }
+    this.addressBook.add({ peerId: peer.id, multiaddrs: peer.multiaddrs, source: 'dht' }).catch(err => {
+      this.log.error('could not add discovered peer %p - %e', peer.id, err)
+    })
+  }
+
+  /**
+   * Reconnects the DHT to bootstrap peers it has lost. A full bootstrap node
+   * rejects our handshake with TOO_MANY_PEERS and hangs up, which can leave a
+   * young node with an empty routing table; an auxiliary connection (no
+   * handshake) lets its DHT learn the network again.
+   */
+  private reseed (): void {
+    for (const peer of this.init.bootstrap ?? []) {
+      if (this.components.connectionManager.getConnections(peer.peerId).length > 0 || this.components.sessions.banExpiry(peer.peerId) != null) {
+        continue
+      }
+      this.log('routing table empty: dialing bootstrap peer %p for the DHT', peer.peerId)
+      this.components.peerStore.merge(peer.peerId, { multiaddrs: peer.multiaddrs }, { signal: this.shutdown.signal })
+        .then(async () => this.components.connectionManager.openConnection(peer.peerId, { signal: this.shutdown.signal }))
+        .catch(err => { this.log('could not reach bootstrap peer %p - %e', peer.peerId, err) })
+    }
+  }
+
+  private async listenAddresses (peer: PeerId): Promise<Multiaddr[]> {
+    try {
+      return (await this.components.peerStore.get(peer)).addresses.map(address => address.multiaddr)
+    } catch {
+      // not identified yet: onIdentify fills the addresses in
+      return []
+    }
+  }
+}
+
+const RESERVED_BACKOFF = resolveBackoff({ initialMs: RESERVED_BACKOFF_INITIAL_MS, maxMs: RESERVED_BACKOFF_MAX_MS })
+
+function optionalDht (components: DialManagerComponents): DialManagerComponents['dht'] {
+  try {
+    return components.dht
+  } catch {
+    // no service called `dht`: discovery stays off
+    return undefined
+  }
+}

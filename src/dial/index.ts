@@ -1,0 +1,122 @@
+/**
+ * @packageDocumentation
+ *
+ * The dial manager: keeps the node at its target number of outbound sessions
+ * from the persistent address book, sheds sessions over the limits, keeps
+ * reserved peers connected, and fills the book from Kad-DHT random walks while
+ * keeping the DHT's own connections apart from the peers it selects.
+ */
+
+import { DialManager } from './dial-manager.js'
+import type { AddressBook, AddressBookInit, Contact, ContactSource } from '../addressbook/index.js'
+import type { HandshakeService } from '../handshake/index.js'
+import type { Sessions } from '../session/index.js'
+import type { ComponentLogger, Libp2pEvents, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Datastore } from 'interface-datastore'
+
+export interface ReservedPeer {
+  peerId: PeerId
+  multiaddrs: Multiaddr[]
+}
+
+export interface DiscoveryInit {
+  /** @default 2000 */
+  intervalBelowTargetMs?: number
+  /** @default 60000 */
+  intervalAtTargetMs?: number
+  /** @default 10000 */
+  queryTimeoutMs?: number
+}
+
+export interface DialManagerInit {
+  /**
+   * How often the dial loop runs
+   *
+   * @default 1000
+   */
+  tickMs?: number
+
+  /**
+   * At most this many dials start per tick
+   *
+   * @default 10
+   */
+  maxDialsPerTick?: number
+
+  /**
+   * A dial plus handshake is given up after this long
+   *
+   * @default 10000
+   */
+  dialTimeoutMs?: number
+
+  /**
+   * Run the dial loop on its own every `tickMs`, the first round right after
+   * start. With `false` nothing is dialed until `tick()` is called (tests,
+   * or an embedding chain that drives the loop itself).
+   *
+   * @default true
+   */
+  autoDial?: boolean
+
+  /** always kept connected, outside the session limits, on a short backoff of their own */
+  reserved?: ReservedPeer[]
+
+  /** contacts added to the book (source `bootstrap`) at start */
+  bootstrap?: ReservedPeer[]
+
+  addressBook?: Omit<AddressBookInit, 'now' | 'random'>
+
+  /** Kad-DHT random walks; `false` turns them off. Needs the DHT as service `dht`. */
+  discovery?: DiscoveryInit | false
+
+  /** clock, ms since the epoch; injectable for tests */
+  now?(): number
+  /** uniform random in [0, 1); injectable for tests */
+  random?(): number
+}
+
+export interface DialManagerComponents {
+  peerId: PeerId
+  datastore: Datastore
+  peerStore: PeerStore
+  connectionManager: ConnectionManager
+  events: TypedEventTarget<Libp2pEvents>
+  logger: ComponentLogger
+  /** the session manager service, registered as `sessions` */
+  sessions: Sessions
+  /** the handshake service, registered as `handshake` */
+  handshake: HandshakeService
+  /** the Kad-DHT service, registered as `dht` (optional) */
+  dht?: KadDHT
+}
+
+export interface DialStatus {
+  targetOutbound: number
+  outbound: number
+  inbound: number
+  dialing: number
+  contacts: number
+}
+
+export interface DialManagerService {
+  readonly addressBook: AddressBook
+  status(): DialStatus
+  addContact(peerId: PeerId, multiaddrs: Multiaddr[], source?: ContactSource): Promise<Contact>
+  /** runs one round of the dial loop now */
+  tick(): Promise<void>
+}
+
+/**
+ * The dial manager service factory. Needs the session manager as `sessions`
+ * and the handshake as `handshake`; uses the Kad-DHT as `dht` when present.
+ */
+export function dialManager (init: DialManagerInit = {}): (components: DialManagerComponents) => DialManagerService {
+  return (components) => new DialManager(components, init)
+}
+
+export { selectDials, selectDrops, compareDialPriority, type SelectDialsInput, type SelectDropsInput, type SessionSlot } from './select.js'
+export { DIAL_TICK_MS, MAX_DIALS_PER_TICK, DIAL_TIMEOUT_MS, OUTBOUND_FRACTION } from './constants.js'

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff } from '../../src/addressbook/backoff.js'
+import type { BackoffInit } from '../../src/addressbook/index.js'
+
+const defaults = resolveBackoff()
+
+test('backoff: defaults', () => {
+  assert.deepEqual(defaults, {
+    initialMs: 1000,
+    maxMs: 3_600_000,
+    jitter: 0.2,
+    cleanCloseMinMs: 1000,
+    cleanCloseMaxMs: 5000,
+    longMs: 86_400_000
+  })
+})
+
+test('backoff: failure wait doubles from 1 s and stops at 1 h (random 0: full wait)', () => {
+  const table: Array<[failures: number, waitMs: number]> = [
+    [0, 0],
+    [1, 1000],
+    [2, 2000],
+    [3, 4000],
+    [4, 8000],
+    [10, 512_000],
+    [12, 2_048_000],
+    [13, 3_600_000],
+    [20, 3_600_000],
+    [1000, 3_600_000],
+    [1024, 3_600_000],
+    [1025, 3_600_000],
+    [0xFFFF_FFFF, 3_600_000],
+    [Number.MAX_SAFE_INTEGER, 3_600_000],
+    [Number.POSITIVE_INFINITY, 3_600_000]
+  ]
+  for (const [failures, waitMs] of table) {
+    assert.equal(failureBackoffMs(failures, defaults, 0), waitMs, `failures ${failures}`)
+  }
+})
+
+test('backoff: no failure, or a nonsense count, waits nothing', () => {
+  for (const failures of [0, -1, Number.NaN, 0.5]) {
+    assert.equal(failureBackoffMs(failures, defaults, 0.5), 0, `failures ${failures}`)
+  }
+})
+
+test('backoff: jitter shortens the wait by up to 20 %', () => {
+  const table: Array<[failures: number, random: number, waitMs: number]> = [
+    [1, 0, 1000],
+    [1, 0.5, 900],
+    [3, 0.25, 3800],
+    [13, 0.5, 3_240_000],
+    [1_000_000, 0.5, 3_240_000]
+  ]
+  for (const [failures, random, waitMs] of table) {
+    assert.equal(failureBackoffMs(failures, defaults, random), waitMs, `failures ${failures}, random ${random}`)
+  }
+  const nearlyOne = 1 - Number.EPSILON
+  for (const [failures, fullMs] of [[1, 1000], [5, 16_000], [64, 3_600_000]]) {
+    const waitMs = failureBackoffMs(failures, defaults, nearlyOne)
+    assert.ok(waitMs > fullMs * 0.8 - 1e-6 && waitMs < fullMs * 0.8 + 1e-6, `failures ${failures}: ${waitMs}`)
+  }
+})
+
+test('backoff: the wait stays in [0.8 × wait, wait] and finite for any draw and count', () => {
+  for (const failures of [1, 2, 7, 13, 52, 53, 1023, 1024, 1e9, 1e300]) {
+    const full = failureBackoffMs(failures, defaults, 0)
+    for (const random of [0, 0.1, 0.5, 0.999, 1, -1, 2, Number.NaN]) {
+      const waitMs = failureBackoffMs(failures, defaults, random)
+      assert.ok(Number.isFinite(waitMs), `failures ${failures}, random ${random}: ${waitMs}`)
+      assert.ok(waitMs <= full && waitMs >= full * 0.8, `failures ${failures}, random ${random}: ${waitMs}`)
+    }
+  }
+})
+
+test('backoff: huge counts do not overflow with unusual settings', () => {
+  const zero = resolveBackoff({ initialMs: 0, maxMs: 0 })
+  assert.equal(failureBackoffMs(1e6, zero, 0), 0)
+  const tiny = resolveBackoff({ initialMs: 1e-6, maxMs: Number.MAX_SAFE_INTEGER })
+  assert.equal(failureBackoffMs(1e6, tiny, 0), Number.MAX_SAFE_INTEGER)
+  const noJitter = resolveBackoff({ jitter: 0 })
+  assert.equal(failureBackoffMs(3, noJitter, 0.99), 4000)
+})
+
+test('backoff: a clean close waits 1 s to 5 s', () => {
+  const table: Array<[random: number, waitMs: number]> = [
+    [0, 1000],
+    [0.25, 2000],
+    [0.5, 3000],
+    [1, 5000],
+    [-3, 1000],
+    [7, 5000],
+    [Number.NaN, 1000]
+  ]
+  for (const [random, waitMs] of table) {
+    assert.equal(cleanCloseBackoffMs(defaults, random), waitMs, `random ${random}`)
+  }
+  for (let i = 0; i < 100; i++) {
+    const waitMs = cleanCloseBackoffMs(defaults, Math.random())
+    assert.ok(waitMs >= 1000 && waitMs <= 5000, String(waitMs))
+  }
+})
+
+test('backoff: resolveBackoff keeps given values', () => {
+  assert.deepEqual(resolveBackoff({ initialMs: 10, maxMs: 10, jitter: 1, cleanCloseMinMs: 0, cleanCloseMaxMs: 0, longMs: 0 }), {
+    initialMs: 10,
+    maxMs: 10,
+    jitter: 1,
+    cleanCloseMinMs: 0,
+    cleanCloseMaxMs: 0,
+    longMs: 0
+  })
+})
+
+test('backoff: resolveBackoff rejects bad settings with a RangeError naming them', () => {
+  const table: Array<[init: BackoffInit, message: RegExp]> = [
+    [{ initialMs: -1 }, /backoff\.initialMs must be a finite number of milliseconds ≥ 0, got -1/],
+    [{ initialMs: Number.NaN }, /backoff\.initialMs .* got NaN/],
+    [{ maxMs: Number.POSITIVE_INFINITY }, /backoff\.maxMs .* got Infinity/],
+    [{ maxMs: -5 }, /backoff\.maxMs/],
+    [{ cleanCloseMinMs: -1 }, /backoff\.cleanCloseMinMs/],
+    [{ cleanCloseMaxMs: Number.NaN }, /backoff\.cleanCloseMaxMs/],
+    [{ longMs: -86_400_000 }, /backoff\.longMs/],
+    [{ jitter: -0.1 }, /backoff\.jitter must be a fraction in \[0, 1\], got -0\.1/],
+    [{ jitter: 1.5 }, /backoff\.jitter/],
+    [{ jitter: Number.NaN }, /backoff\.jitter .* got NaN/],
+    [{ initialMs: 2000, maxMs: 1000 }, /backoff\.initialMs \(2000\) must not exceed backoff\.maxMs \(1000\)/],
+    [{ cleanCloseMinMs: 6000 }, /backoff\.cleanCloseMinMs \(6000\) must not exceed backoff\.cleanCloseMaxMs \(5000\)/]
+  ]
+  for (const [init, message] of table) {
+    assert.throws(() => resolveBackoff(init), (err: unknown) => {
+      assert.ok(err instanceof RangeError, `${JSON.stringify(init)} threw ${String(err)}`)
+      assert.match(err.message, message)
+      return true
+    })
+  }
+})

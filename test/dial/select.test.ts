@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { selectDials, selectDrops } from '../../src/index.js'
+import type { Contact } from '../../src/index.js'
+import type { PeerId } from '@libp2p/interface'
+
+async function peer (): Promise<PeerId> {
+  return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+}
+
+async function contact (name: string, fields: Partial<Contact> = {}): Promise<Contact & { name: string }> {
+  return {
+    name,
+    peerId: await peer(),
+    multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/4001')],
+    source: 'dht',
+    firstSeen: 0,
+    lastSeen: 0,
+    failures: 0,
+    nextAttempt: 0,
+    ...fields
+  }
+}
+
+test('selectDials: eligibility', async () => {
+  const now = 10_000
+  const ready = await contact('ready')
+  const waiting = await contact('waiting', { nextAttempt: now + 1 })
+  const due = await contact('due exactly now', { nextAttempt: now })
+  const noAddress = await contact('no address', { multiaddrs: [] })
+  const banned = await contact('banned')
+  const banOver = await contact('ban over')
+  const busy = await contact('busy')
+  const picked = selectDials({
+    contacts: [ready, waiting, due, noAddress, banned, banOver, busy],
+    now,
+    maxDials: 10,
+    isBusy: (p) => p.equals(busy.peerId),
+    banExpiry: (p) => p.equals(banned.peerId) ? now + 5 : p.equals(banOver.peerId) ? now - 5 : undefined
+  }) as Array<Contact & { name: string }>
+  assert.deepEqual(picked.map(c => c.name).sort(), ['ban over', 'due exactly now', 'ready'])
+})
+
+test('selectDials: at most maxDials, best first', async () => {
+  const contacts = [
+    await contact('never, 3 failures', { failures: 3 }),
+    await contact('session long ago', { lastSession: 100 }),
+    await contact('never, 0 failures, seen late', { lastSeen: 50 }),
+    await contact('recent session', { lastSession: 900 }),
+    await contact('never, 0 failures, seen early', { lastSeen: 10 }),
+    await contact('never, 1 failure', { failures: 1 })
+  ]
+  const order = (maxDials: number): string[] => (selectDials({
+    contacts,
+    now: 1_000,
+    maxDials,
+    isBusy: () => false,
+    banExpiry: () => undefined
+  }) as Array<Contact & { name: string }>).map(c => c.name)
+
+  assert.deepEqual(order(10), [
+    'recent session',
+    'session long ago',
+    'never, 0 failures, seen late',
+    'never, 0 failures, seen early',
+    'never, 1 failure',
+    'never, 3 failures'
+  ])
+  assert.deepEqual(order(2), ['recent session', 'session long ago'])
+  assert.deepEqual(order(0), [])
+})
+
+test('selectDrops: sheds the newest sessions over each limit, never reserved ones', async () => {
+  const s = async (name: string, direction: 'inbound' | 'outbound', since: number, reserved = false) => ({ name, peerId: await peer(), direction, since, reserved })
+  const sessions = [
+    await s('in old', 'inbound', 1),
+    await s('in mid', 'inbound', 2),
+    await s('in new', 'inbound', 3),
+    await s('in newest reserved', 'inbound', 4, true),
+    await s('out a', 'outbound', 1),
+    await s('out b', 'outbound', 2)
+  ]
+  const names = (maxInbound: number, maxOutbound: number): string[] =>
+    (selectDrops({ sessions, maxInbound, maxOutbound }) as unknown as Array<{ name: string }>).map(d => d.name)
+  assert.deepEqual(names(3, 2), [])
+  assert.deepEqual(names(2, 2), ['in new'])
+  assert.deepEqual(names(1, 1), ['in new', 'in mid', 'out b'])
+  assert.deepEqual(names(0, 2), ['in new', 'in mid', 'in old'])
+})
