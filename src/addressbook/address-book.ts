@@ -3,6 +3,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Key } from 'interface-datastore'
 import * as Digest from 'multiformats/hashes/digest'
+import { NO_SESSION } from '../dial/select.js'
 import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, type ResolvedBackoff } from './backoff.js'
 import {
   ADDRESS_BOOK_PREFIX,
@@ -16,6 +17,7 @@ import {
   MAX_RECORD_SIZE_BYTES
 } from './constants.js'
 import { ContactRecord, ContactSource as ContactSourceCode } from './pb/addressbook.js'
+import type { DialCandidates } from '../dial/select.js'
 import type { AddressBook, AddressBookInit, BackoffReason, Contact, ContactSource, NewContact } from './index.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -41,6 +43,12 @@ const SOURCES = new Map<ContactSourceCode, ContactSource>(
  * The address book kept in memory and mirrored to the datastore, one record
  * per contact.
  *
+ * In memory, the numbers a dial tick compares (nextAttempt, lastSession,
+ * failures, lastSeen) live in dense typed arrays, one slot per contact
+ * (`ContactColumns`), which the contact objects read and write through
+ * accessors: every change of a contact keeps them in step, and
+ * `candidates()` hands them to the dial tick without visiting 100,000 objects.
+ *
  * Every change updates the in-memory contact first, then writes that contact's
  * whole record with one `put` (atomic per key), so a kill -9 loses at most the
  * write in flight. Writes of one contact run one after the other and each
@@ -56,8 +64,10 @@ export class PersistentAddressBook implements AddressBook {
   private readonly backoff: ResolvedBackoff
   private readonly now: () => number
   private readonly random: () => number
-  /** by peer id string */
-  private readonly contacts = new Map<string, Contact>()
+  /** by peer id string; each holds a slot of `columns` */
+  private contacts = new Map<string, StoredContact>()
+  /** the fields a dial tick compares, one slot per contact */
+  private columns = new ContactColumns()
   /** per peer id string, the last write scheduled (never rejects); the next one chains on it */
   private readonly writes = new Map<string, Promise<void>>()
 
@@ -84,21 +94,22 @@ export class PersistentAddressBook implements AddressBook {
    * When more than maxContacts records load, the worst are evicted.
    */
   async load (options?: AbortOptions): Promise<void> {
-    const loaded = new Map<string, Contact>()
+    const loaded = new Map<string, StoredContact>()
+    const columns = new ContactColumns()
+    const chunks = new RecordChunks()
     let skipped = 0
     for await (const { key, value } of this.datastore.query({ prefix: `${ADDRESS_BOOK_PREFIX}/` }, options)) {
       try {
         const id = key.toString().slice(ADDRESS_BOOK_PREFIX.length + 1)
-        loaded.set(id, decodeContact(id, value))
+        loaded.set(id, decodeContact(id, value, columns, chunks))
       } catch (err) {
         skipped++
         this.log.error('skipping unreadable address book record %s - %e', key.toString(), err)
       }
     }
-    this.contacts.clear()
-    for (const [id, contact] of loaded) {
-      this.contacts.set(id, contact)
-    }
+    // contacts of the replaced book keep their values in the old columns, which nothing changes any more
+    this.contacts = loaded
+    this.columns = columns
     const evicted = this.trim()
     this.log('loaded %d contacts, skipped %d unreadable, evicted %d over the limit', this.contacts.size, skipped, evicted.length)
     if (evicted.length > 0) {
@@ -119,7 +130,11 @@ export class PersistentAddressBook implements AddressBook {
   }
 
   forEach (fn: (contact: Contact) => void): void {
-    this.contacts.forEach(contact => { fn(contact) })
+    this.columns.forEach(fn)
+  }
+
+  candidates (): DialCandidates {
+    return this.columns
   }
 
   async add (contact: NewContact, options?: AbortOptions): Promise<Contact> {
@@ -191,7 +206,7 @@ export class PersistentAddressBook implements AddressBook {
 
   async remove (peer: PeerId, options?: AbortOptions): Promise<void> {
     const id = peer.toString()
-    if (!this.contacts.delete(id)) {
+    if (!this.forget(id)) {
       return
     }
     await this.persist(id, options)
@@ -241,6 +256,17 @@ export class PersistentAddressBook implements AddressBook {
     return Math.floor(this.now())
   }
 
+  /** removes a contact from memory (its slot too); false when unknown */
+  private forget (id: string): boolean {
+    const contact = this.contacts.get(id)
+    if (contact == null) {
+      return false
+    }
+    this.contacts.delete(id)
+    contact.detach()
+    return true
+  }
+
   private async mutate (peer: PeerId, options: AbortOptions | undefined, change: (contact: Contact, now: number) => void): Promise<Contact | undefined> {
     const id = peer.toString()
     const contact = this.contacts.get(id)
@@ -254,11 +280,11 @@ export class PersistentAddressBook implements AddressBook {
   }
 
   /** adds or refreshes one checked contact in memory, as documented by AddressBook.add */
-  private upsert (id: string, contact: NewContact, now: number): Contact {
+  private upsert (id: string, contact: NewContact, now: number): StoredContact {
     const incoming = this.acceptable(contact.multiaddrs, contact.peerId)
     const known = this.contacts.get(id)
     if (known == null) {
-      const created = makeContact({
+      const created = makeContact(this.columns, {
         peerId: contact.peerId,
         multiaddrs: mergeMultiaddrs([], incoming),
         did: contact.did,
@@ -309,7 +335,7 @@ export class PersistentAddressBook implements AddressBook {
     if (worstId == null) {
       throw new RangeError('cannot evict from an empty address book')
     }
-    this.contacts.delete(worstId)
+    this.forget(worstId)
     return worstId
   }
 
@@ -324,7 +350,7 @@ export class PersistentAddressBook implements AddressBook {
       .slice(0, excess)
       .map(([id]) => id)
     for (const id of evicted) {
-      this.contacts.delete(id)
+      this.forget(id)
     }
     return evicted
   }
@@ -384,68 +410,245 @@ export class PersistentAddressBook implements AddressBook {
   }
 }
 
+/** Slots the columns of a book start with; they double when full */
+const INITIAL_COLUMN_SLOTS = 64
+
+/**
+ * The numbers a dial tick compares, for every contact of a book, in dense
+ * typed arrays (one slot per contact, slots 0 to size - 1), plus the contacts
+ * themselves by slot. Removing a contact moves the last slot into its place.
+ * It is the book's `DialCandidates` view.
+ */
+class ContactColumns implements DialCandidates {
+  size = 0
+  nextAttempt: Float64Array
+  /** NO_SESSION when never (so a session time of exactly -1 ms reads back as none) */
+  lastSession: Float64Array
+  failures: Uint32Array
+  lastSeen: Float64Array
+  private readonly contacts: StoredContact[] = []
+
+  constructor (slots = INITIAL_COLUMN_SLOTS) {
+    this.nextAttempt = new Float64Array(slots)
+    this.lastSession = new Float64Array(slots)
+    this.failures = new Uint32Array(slots)
+    this.lastSeen = new Float64Array(slots)
+  }
+
+  contact (slot: number): Contact {
+    return this.contacts[slot]
+  }
+
+  forEach (fn: (contact: Contact) => void): void {
+    for (let slot = 0; slot < this.size; slot++) {
+      fn(this.contacts[slot])
+    }
+  }
+
+  /** a new slot holding `contact` with these numbers; returns it */
+  append (contact: StoredContact, fields: DialFields): number {
+    if (this.size === this.nextAttempt.length) {
+      this.grow()
+    }
+    const slot = this.size++
+    this.contacts.push(contact)
+    this.nextAttempt[slot] = fields.nextAttempt
+    this.lastSession[slot] = fields.lastSession ?? NO_SESSION
+    this.failures[slot] = fields.failures
+    this.lastSeen[slot] = fields.lastSeen
+    return slot
+  }
+
+  /** frees `slot`: the contact of the last slot moves into it */
+  release (slot: number): void {
+    const last = --this.size
+    const moved = this.contacts[last]
+    this.contacts.pop()
+    if (slot === last) {
+      return
+    }
+    this.contacts[slot] = moved
+    moved.slot = slot
+    this.nextAttempt[slot] = this.nextAttempt[last]
+    this.lastSession[slot] = this.lastSession[last]
+    this.failures[slot] = this.failures[last]
+    this.lastSeen[slot] = this.lastSeen[last]
+  }
+
+  private grow (): void {
+    const slots = this.nextAttempt.length * 2
+    this.nextAttempt = filledWith(new Float64Array(slots), this.nextAttempt)
+    this.lastSession = filledWith(new Float64Array(slots), this.lastSession)
+    this.failures = filledWith(new Uint32Array(slots), this.failures)
+    this.lastSeen = filledWith(new Float64Array(slots), this.lastSeen)
+  }
+}
+
+/** `target` with `source` copied to its start */
+function filledWith<T extends Float64Array | Uint32Array> (target: T, source: ArrayLike<number>): T {
+  target.set(source)
+  return target
+}
+
+/** the fields a contact keeps in its book's columns */
+type DialFields = Pick<Contact, 'nextAttempt' | 'lastSession' | 'failures' | 'lastSeen'>
+
 /**
  * A contact as the book holds it. Loading 100,000 records must stay within a
  * second and a dial tick must scan them in milliseconds, so the costly parts
  * are decoded on first use: the peer id (its public key) and the addresses
- * stay as stored bytes until someone reads them, and the fields a dial tick
- * compares are plain numbers on one class shape.
+ * stay in a copy of the stored record (RecordChunks) until someone reads
+ * them; and the fields a dial tick
+ * compares live in a slot of the book's columns, read and written through
+ * accessors, so that every change keeps the columns in step.
  */
 class StoredContact implements Contact {
   did: string | undefined
   source: ContactSource
   firstSeen: number
-  lastSeen: number
-  lastSession: number | undefined
-  failures: number
-  nextAttempt: number
   backoffReason: BackoffReason | undefined
+  /** the columns holding this contact's dial fields: its book's, or its own once removed */
+  private columns: ContactColumns
+  /** its slot in `columns`; ContactColumns moves it */
+  slot: number
   private peerIdValue: PeerId | undefined
-  private peerIdBytes: Uint8Array | undefined
   private multiaddrsValue: Multiaddr[] | undefined
-  private multiaddrBytes: Uint8Array[] | undefined
+  /** the record this contact was loaded from, while its peer id or addresses are undecoded */
+  private record: Uint8Array | undefined
+  private recordOffset: number
+  private recordLength: number
 
-  constructor (fields: Omit<Contact, 'peerId' | 'multiaddrs'>, peerId: PeerId | Uint8Array, multiaddrs: Multiaddr[] | Uint8Array[]) {
+  constructor (columns: ContactColumns, fields: Omit<Contact, 'peerId' | 'multiaddrs'>, origin: Pick<Contact, 'peerId' | 'multiaddrs'> | RecordCopy) {
     this.did = fields.did
     this.source = fields.source
     this.firstSeen = fields.firstSeen
-    this.lastSeen = fields.lastSeen
-    this.lastSession = fields.lastSession
-    this.failures = fields.failures
-    this.nextAttempt = fields.nextAttempt
     this.backoffReason = fields.backoffReason
-    if (peerId instanceof Uint8Array) {
-      this.peerIdBytes = peerId
+    this.columns = columns
+    this.slot = columns.append(this, fields)
+    if ('chunk' in origin) {
+      this.record = origin.chunk
+      this.recordOffset = origin.offset
+      this.recordLength = origin.length
     } else {
-      this.peerIdValue = peerId
+      this.peerIdValue = origin.peerId
+      this.multiaddrsValue = origin.multiaddrs
+      this.recordOffset = 0
+      this.recordLength = 0
     }
-    if (multiaddrs.length > 0 && multiaddrs[0] instanceof Uint8Array) {
-      this.multiaddrBytes = multiaddrs as Uint8Array[]
-    } else {
-      this.multiaddrsValue = multiaddrs as Multiaddr[]
-    }
+  }
+
+  get nextAttempt (): number {
+    return this.columns.nextAttempt[this.slot]
+  }
+
+  set nextAttempt (value: number) {
+    this.columns.nextAttempt[this.slot] = value
+  }
+
+  get lastSession (): number | undefined {
+    const value = this.columns.lastSession[this.slot]
+    return value === NO_SESSION ? undefined : value
+  }
+
+  set lastSession (value: number | undefined) {
+    this.columns.lastSession[this.slot] = value ?? NO_SESSION
+  }
+
+  get failures (): number {
+    return this.columns.failures[this.slot]
+  }
+
+  set failures (value: number) {
+    this.columns.failures[this.slot] = value
+  }
+
+  get lastSeen (): number {
+    return this.columns.lastSeen[this.slot]
+  }
+
+  set lastSeen (value: number) {
+    this.columns.lastSeen[this.slot] = value
+  }
+
+  /**
+   * Takes the contact out of its book's columns into columns of its own, so
+   * that whoever still holds it (a dial in flight) reads its last values
+   */
+  detach (): void {
+    const own = new ContactColumns(1)
+    const slot = this.slot
+    const book = this.columns
+    this.slot = own.append(this, this)
+    this.columns = own
+    book.release(slot)
   }
 
   get peerId (): PeerId {
     if (this.peerIdValue == null) {
-      // checked at load: the bytes are a multihash that names the record's key
-      this.peerIdValue = peerIdFromMultihash(Digest.decode(this.peerIdBytes ?? new Uint8Array()))
-      this.peerIdBytes = undefined
+      // checked at load: the peer id is a multihash that names the record's key
+      this.peerIdValue = peerIdFromMultihash(Digest.decode(this.loadedRecord().peerId))
+      this.dropRecordOnceDecoded()
     }
     return this.peerIdValue
   }
 
   get multiaddrs (): Multiaddr[] {
     if (this.multiaddrsValue == null) {
-      this.multiaddrsValue = decodeMultiaddrs(this.multiaddrBytes ?? [])
-      this.multiaddrBytes = undefined
+      this.multiaddrsValue = decodeMultiaddrs(this.loadedRecord().multiaddrs)
+      this.dropRecordOnceDecoded()
     }
     return this.multiaddrsValue
   }
 
   set multiaddrs (multiaddrs: Multiaddr[]) {
     this.multiaddrsValue = multiaddrs
-    this.multiaddrBytes = undefined
+    this.dropRecordOnceDecoded()
+  }
+
+  /** the record this contact was loaded from, decoded again (it decoded at load) */
+  private loadedRecord (): ContactRecord {
+    const bytes = this.record?.subarray(this.recordOffset, this.recordOffset + this.recordLength) ?? new Uint8Array()
+    return ContactRecord.decode(bytes, { limits: { multiaddrs: MAX_MULTIADDRS_PER_CONTACT } })
+  }
+
+  private dropRecordOnceDecoded (): void {
+    if (this.peerIdValue != null && this.multiaddrsValue != null) {
+      this.record = undefined
+    }
+  }
+}
+
+/** where a loaded record was copied: bytes offset to offset + length of chunk */
+interface RecordCopy {
+  chunk: Uint8Array
+  offset: number
+  length: number
+}
+
+/** Bytes of each chunk that RecordChunks packs loaded records into */
+const RECORD_CHUNK_BYTES = 64 * 1024
+
+/**
+ * Copies of the records read by one load, packed into shared chunks: a loaded
+ * contact keeps its undecoded peer id and addresses as a place in a chunk
+ * rather than as buffers of its own. (Holding the datastore's buffer of every
+ * record, plus a view per address, made up more than half of the heap after
+ * loading 100,000 contacts and much of the garbage collector's work during
+ * the load.) Chunks are never written again once filled.
+ */
+class RecordChunks {
+  private chunk = new Uint8Array(RECORD_CHUNK_BYTES)
+  private used = 0
+
+  copy (bytes: Uint8Array): RecordCopy {
+    if (this.used + bytes.byteLength > this.chunk.byteLength) {
+      this.chunk = new Uint8Array(Math.max(RECORD_CHUNK_BYTES, bytes.byteLength))
+      this.used = 0
+    }
+    const offset = this.used
+    this.chunk.set(bytes, offset)
+    this.used += bytes.byteLength
+    return { chunk: this.chunk, offset, length: bytes.byteLength }
   }
 }
 
@@ -462,9 +665,9 @@ function decodeMultiaddrs (stored: Uint8Array[]): Multiaddr[] {
   return out
 }
 
-/** every contact in the book is built here, so that all share one class shape */
-function makeContact (fields: Contact): Contact {
-  return new StoredContact(fields, fields.peerId, fields.multiaddrs)
+/** every contact added to the book is built here or by decodeContact, so that all share one class shape */
+function makeContact (columns: ContactColumns, fields: Contact): StoredContact {
+  return new StoredContact(columns, fields, fields)
 }
 
 function copyContact (contact: Contact): Contact {
@@ -598,12 +801,14 @@ function encodeContact (contact: Contact): Uint8Array {
 }
 
 /**
- * Decodes the record filed under the peer id string `id`
+ * Decodes the record filed under the peer id string `id` into a contact
+ * holding a new slot of `columns`, its peer id and addresses left undecoded
+ * in a copy of the record in `chunks`
  *
  * @throws {InvalidMessageError} when the record is too large, does not decode,
  * names an unknown source or another peer id than its key
  */
-function decodeContact (id: string, bytes: Uint8Array): Contact {
+function decodeContact (id: string, bytes: Uint8Array, columns: ContactColumns, chunks: RecordChunks): StoredContact {
   if (bytes.byteLength > MAX_RECORD_SIZE_BYTES) {
     throw new InvalidMessageError(`record of ${bytes.byteLength} bytes exceeds ${MAX_RECORD_SIZE_BYTES}`)
   }
@@ -617,7 +822,7 @@ function decodeContact (id: string, bytes: Uint8Array): Contact {
   if (source == null) {
     throw new InvalidMessageError(`record has unknown source ${record.source}`)
   }
-  return new StoredContact({
+  return new StoredContact(columns, {
     did: record.did === '' ? undefined : record.did,
     source,
     firstSeen: record.firstSeen,
@@ -626,5 +831,5 @@ function decodeContact (id: string, bytes: Uint8Array): Contact {
     failures: record.failures,
     nextAttempt: record.nextAttempt,
     backoffReason: record.backoffReason
-  }, record.peerId, record.multiaddrs)
+  }, chunks.copy(bytes))
 }

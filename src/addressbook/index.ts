@@ -8,6 +8,7 @@
  * last update and never corrupts the book.
  */
 
+import type { DialCandidates } from '../dial/select.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -108,11 +109,16 @@ export interface AddressBook {
   get(peer: PeerId): Contact | undefined
   list(): Contact[]
   /**
-   * Calls `fn` with every live contact, without copying: the dial tick's scan.
-   * (`forEach` rather than an iterator: over 100,000 contacts a Map iterator
-   * costs a few milliseconds more.) Do not mutate the contacts.
+   * Calls `fn` with every live contact, without copying, in no particular
+   * order. Do not mutate the contacts, nor the book while it runs.
    */
   forEach(fn: (contact: Contact) => void): void
+  /**
+   * The dial tick's scan: a live view of the fields a tick compares, as
+   * dense columns, one entry per contact (see DialCandidates). Valid until
+   * the book next changes; read it synchronously and never write to it.
+   */
+  candidates(): DialCandidates
 
   /**
    * Adds a contact or refreshes a known one: `lastSeen` moves to now, new

@@ -5,7 +5,7 @@ import { PersistentAddressBook } from '../addressbook/address-book.js'
 import { failureBackoffMs, resolveBackoff } from '../addressbook/backoff.js'
 import { isHandshakeError } from '../handshake/errors.js'
 import { ReasonCode } from '../handshake/pb/handshake.js'
-import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
+import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, DISCOVERY_REFRESH_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
 import { RandomWalk } from './random-walk.js'
 import { selectDials, selectDrops } from './select.js'
 import type { DialManagerComponents, DialManagerInit, DialManagerService, DialStatus, ReservedPeer } from './index.js'
@@ -178,7 +178,7 @@ export class DialManager implements DialManagerService, Startable {
 
     const slots = this.targetOutbound() - this.outboundLoad()
     const picks = selectDials({
-      contacts: this.addressBook,
+      contacts: this.addressBook.candidates(),
       now,
       maxDials: Math.min(slots, budget),
       isBusy: (peer) => this.isBusy(peer) || this.components.sessions.isReserved(peer),
@@ -245,6 +245,10 @@ export class DialManager implements DialManagerService, Startable {
       }
       const reason = isHandshakeError(err) ? err.reason : 'DIAL_FAILED'
       this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
+      if (contact.source === 'bootstrap' && reason === ReasonCode.TOO_MANY_PEERS) {
+        // a full bootstrap node hung up on us: keep its DHT within reach
+        this.reseed()
+      }
       if (LONG_BACKOFF_REASONS.has(reason)) {
         await this.addressBook.recordLongBackoff(contact.peerId, reason)
       } else {
@@ -336,6 +340,14 @@ export class DialManager implements DialManagerService, Startable {
     if (peer.multiaddrs.length === 0 || peer.id.equals(this.components.peerId)) {
       return
     }
+    // random walks meet the same peers over and over: refresh a known contact
+    // (one datastore write) only when it brings a new address or was last
+    // seen a while ago
+    const known = this.addressBook.get(peer.id)
+    if (known != null && known.lastSeen > this.now() - DISCOVERY_REFRESH_MS &&
+      peer.multiaddrs.every(ma => known.multiaddrs.some(k => k.equals(ma)))) {
+      return
+    }
     this.addressBook.add({ peerId: peer.id, multiaddrs: peer.multiaddrs, source: 'dht' }).catch(err => {
       this.log.error('could not add discovered peer %p - %e', peer.id, err)
     })
@@ -349,7 +361,7 @@ export class DialManager implements DialManagerService, Startable {
    */
   private reseed (): void {
     for (const peer of this.init.bootstrap ?? []) {
-      if (this.components.connectionManager.getConnections(peer.peerId).length > 0 || this.components.sessions.banExpiry(peer.peerId) != null) {
+      if (this.components.connectionManager.getConnections(peer.peerId).some(c => c.status === 'open') || this.components.sessions.banExpiry(peer.peerId) != null) {
         continue
       }
       this.log('routing table empty: dialing bootstrap peer %p for the DHT', peer.peerId)

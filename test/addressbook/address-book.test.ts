@@ -10,9 +10,12 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { Key } from 'interface-datastore'
 import { PersistentAddressBook } from '../../src/addressbook/address-book.js'
+import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, type ResolvedBackoff } from '../../src/addressbook/backoff.js'
 import { ADDRESS_BOOK_PREFIX, MAX_MULTIADDRS_PER_CONTACT, MAX_RECORD_SIZE_BYTES } from '../../src/addressbook/constants.js'
 import { ContactRecord, ContactSource } from '../../src/addressbook/pb/addressbook.js'
+import { dialCandidates, NO_SESSION, selectDials } from '../../src/dial/select.js'
 import type { AddressBookInit, Contact } from '../../src/addressbook/index.js'
+import type { DialCandidates } from '../../src/dial/select.js'
 import type { PeerId } from '@libp2p/interface'
 
 const T0 = 1_700_000_000_000
@@ -100,6 +103,120 @@ function withReorderedWrites (datastore: LevelDatastore): LevelDatastore {
       return typeof value === 'function' ? value.bind(target) : value
     }
   })
+}
+
+/** a seeded uniform random in [0, 1) (mulberry32), so that a failing sequence replays */
+function seededRandom (seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6D2B79F5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+/** the dial fields of entry `i` of the columns */
+function columnsAt (candidates: DialCandidates, i: number): unknown {
+  return {
+    nextAttempt: candidates.nextAttempt[i],
+    lastSession: candidates.lastSession[i] === NO_SESSION ? undefined : candidates.lastSession[i],
+    failures: candidates.failures[i],
+    lastSeen: candidates.lastSeen[i]
+  }
+}
+
+function dialFields (contact: Contact | undefined): unknown {
+  return contact == null ? undefined : { nextAttempt: contact.nextAttempt, lastSession: contact.lastSession, failures: contact.failures, lastSeen: contact.lastSeen }
+}
+
+type Operation = 'add' | 'addMany' | 'update' | 'updateDid' | 'remove' | 'failure' | 'session' | 'cleanClose' | 'longBackoff' | 'reload'
+
+function sameAddresses (a: Contact, b: Contact): boolean {
+  const texts = new Set(a.multiaddrs.map(String))
+  return texts.size === new Set(b.multiaddrs.map(String)).size && b.multiaddrs.every(ma => texts.has(ma.toString()))
+}
+
+/**
+ * The dial fields of a contact after `op` changed it, worked out from what
+ * it was (`prev`, undefined when new) and, for address changes, what its
+ * addresses became (`after`)
+ */
+function expectedDialFields (op: Operation, prev: Contact | undefined, after: Contact, now: number, draw: number, backoff: ResolvedBackoff): unknown {
+  if (prev == null) {
+    assert.ok(op === 'add' || op === 'addMany', `${op} does not create a contact`)
+    return { nextAttempt: 0, lastSession: undefined, failures: 0, lastSeen: now }
+  }
+  const fields = { nextAttempt: prev.nextAttempt, lastSession: prev.lastSession, failures: prev.failures, lastSeen: prev.lastSeen }
+  const reset = { failures: 0, nextAttempt: 0 }
+  switch (op) {
+    case 'add':
+    case 'addMany':
+      return { ...fields, lastSeen: now, ...(sameAddresses(prev, after) ? {} : reset) }
+    case 'update':
+      return { ...fields, ...(sameAddresses(prev, after) ? {} : reset) }
+    case 'failure':
+      return { ...fields, failures: prev.failures + 1, nextAttempt: now + Math.ceil(failureBackoffMs(prev.failures + 1, backoff, draw)) }
+    case 'session':
+      return { ...fields, ...reset, lastSession: now, lastSeen: now }
+    case 'cleanClose':
+      return { ...fields, nextAttempt: now + Math.ceil(cleanCloseBackoffMs(backoff, draw)) }
+    case 'longBackoff':
+      return { ...fields, failures: prev.failures + 1, nextAttempt: now + backoff.longMs }
+    default:
+      return fields
+  }
+}
+
+/** the book's own object for `peer`, as a dial tick gets it */
+function liveContact (book: PersistentAddressBook, peer: PeerId): Contact | undefined {
+  const candidates = book.candidates()
+  for (let i = 0; i < candidates.size; i++) {
+    if (candidates.contact(i).peerId.equals(peer)) {
+      return candidates.contact(i)
+    }
+  }
+  return undefined
+}
+
+/** what a selection depends on: who, and the order of the priorities */
+function picksView (picks: Contact[]): { ids: string[], keys: unknown[] } {
+  return { ids: picks.map(c => c.peerId.toString()).sort(), keys: picks.map(dialFields) }
+}
+
+/**
+ * The book's columns hold exactly its contacts, each entry equal to its
+ * contact, and a selection over them matches one over a plain list of the
+ * same contacts
+ */
+function assertColumnsInStep (book: PersistentAddressBook, now: number, maxDials: number, step: string): void {
+  const candidates = book.candidates()
+  assert.equal(candidates.size, book.size, `${step}: one entry per contact`)
+  const listed = book.list()
+  const ids: string[] = []
+  for (let i = 0; i < candidates.size; i++) {
+    const contact = candidates.contact(i)
+    ids.push(contact.peerId.toString())
+    assert.deepEqual(columnsAt(candidates, i), dialFields(contact), `${step}: entry ${i} equals its contact`)
+    assert.deepEqual(columnsAt(candidates, i), dialFields(book.get(contact.peerId)), `${step}: entry ${i} equals the book's record`)
+  }
+  assert.deepEqual(ids.sort(), listed.map(c => c.peerId.toString()), `${step}: the entries are the book's contacts`)
+
+  const [busy, banned] = listed
+  const input = {
+    now,
+    isBusy: (peer: PeerId) => busy != null && peer.equals(busy.peerId),
+    banExpiry: (peer: PeerId) => banned != null && peer.equals(banned.peerId) ? now + 1 : undefined
+  }
+  for (const max of [maxDials, listed.length + 1]) {
+    const fromColumns = picksView(selectDials({ ...input, maxDials: max, contacts: candidates }))
+    const fromList = picksView(selectDials({ ...input, maxDials: max, contacts: dialCandidates(listed) }))
+    assert.deepEqual(fromColumns.keys, fromList.keys, `${step}: the same priorities picked, at most ${max}`)
+    if (max > listed.length) {
+      assert.deepEqual(fromColumns.ids, fromList.ids, `${step}: the same contacts picked`)
+    }
+  }
 }
 
 async function storedKeys (datastore: LevelDatastore): Promise<string[]> {
@@ -446,6 +563,85 @@ describe('address book', () => {
 
     const { book: reloaded } = await h.reopen(dir, datastore)
     assert.deepEqual(reloaded.list().map(view), inMemory)
+  })
+
+  it('keeps its dial columns in step with its contacts through every kind of change', async () => {
+    const random = seededRandom(0x5eed)
+    const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]
+    const addrs = (): Array<ReturnType<typeof multiaddr>> => Array.from({ length: Math.floor(random() * 3) }, () => addr(4000 + Math.floor(random() * 4)))
+    const pool = [...peers, ...await Promise.all(Array.from({ length: 8 }, newPeerId))]
+    const backoff = resolveBackoff()
+    const dir = await h.dir()
+    let datastore = await h.open(dir)
+    let book = await h.book(datastore, { maxContacts: 10 })
+    const counts = new Map<Operation, number>()
+
+    for (let step = 0; step < 400; step++) {
+      h.now += Math.floor(random() * 3000)
+      h.draw = random()
+      const now = h.now
+      const peer = pick(pool)
+      const op = pick<Operation>(['add', 'add', 'addMany', 'update', 'updateDid', 'remove', 'failure', 'failure', 'session', 'cleanClose', 'longBackoff', 'reload'])
+      counts.set(op, (counts.get(op) ?? 0) + 1)
+      const before = new Map(book.list().map(c => [c.peerId.toString(), c]))
+      const held = liveContact(book, peer)
+      const heldBefore = dialFields(held)
+      const touched = new Set([peer.toString()])
+      switch (op) {
+        case 'add':
+          await book.add({ peerId: peer, multiaddrs: addrs(), source: 'dht' })
+          break
+        case 'addMany': {
+          const batch = Array.from({ length: 1 + Math.floor(random() * 6) }, () => ({ peerId: pick(pool), multiaddrs: addrs(), source: 'dht' as const }))
+          touched.clear()
+          batch.forEach(c => touched.add(c.peerId.toString()))
+          await book.addMany(batch)
+          break
+        }
+        case 'update':
+          await book.update(peer, { multiaddrs: addrs() })
+          break
+        case 'updateDid':
+          await book.update(peer, { did: `did:key:z6Mk${step}` })
+          break
+        case 'remove':
+          await book.remove(peer)
+          assert.deepEqual(dialFields(held), heldBefore, 'a removed contact keeps its values for whoever holds it')
+          break
+        case 'failure':
+          await book.recordFailure(peer, 'TIMEOUT')
+          break
+        case 'session':
+          await book.recordSession(peer, `did:key:z6Mk${step}`)
+          break
+        case 'cleanClose':
+          await book.recordCleanClose(peer)
+          break
+        case 'longBackoff':
+          await book.recordLongBackoff(peer, 'WRONG_CHAIN')
+          break
+        case 'reload': {
+          touched.clear()
+          const reopened = await h.reopen(dir, datastore, { maxContacts: 4 + Math.floor(random() * 8) })
+          datastore = reopened.datastore
+          book = reopened.book
+          break
+        }
+      }
+
+      // the model: what each change does to the dial fields, from the contacts as they were
+      for (const contact of book.list()) {
+        const id = contact.peerId.toString()
+        const prev = before.get(id)
+        const expected = touched.has(id) ? expectedDialFields(op, prev, contact, now, h.draw, backoff) : dialFields(prev)
+        assert.deepEqual(dialFields(contact), expected, `step ${step} (${op}): ${id === peer.toString() ? 'the target' : 'another contact'}`)
+      }
+      assertColumnsInStep(book, now - Math.floor(random() * 20_000), 1 + Math.floor(random() * 4), `step ${step} (${op})`)
+    }
+    assert.ok(book.size > 0)
+    assert.ok([...counts.values()].every(n => n > 10), 'every kind of change ran')
+    h.now = T0
+    h.draw = 0
   })
 
   it('addMany writes many contacts in one batch and refreshes known ones', async () => {

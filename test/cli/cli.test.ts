@@ -169,6 +169,19 @@ test('start --json prints ready first, then session events, and stops on SIGTERM
   assert.equal(proc.stderr, '')
 })
 
+test('--status-interval prints the session and connection counts', async () => {
+  const proc = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--max-peers', '9')
+  const ready = JSON.parse(await proc.line('ready', (_, index) => index === 0))
+  const node = await net.node({ chain: { chainId: CHAIN_ID } })
+  await node.connect(multiaddr(ready.multiaddrs[0]))
+  const status = await proc.event('status', value => value.sessions.inbound === 1)
+  assert.deepEqual(status.sessions, { outbound: 0, inbound: 1, targetOutbound: 3, maxInbound: 6 })
+  assert.deepEqual(Object.keys(status.connections).sort(), ['auxiliary', 'handshaking', 'inbound-session', 'outbound-session'])
+  assert.equal(status.connections['inbound-session'], 1)
+  assert.equal(status.contacts, 1, 'the inbound peer became a contact')
+  assert.deepEqual(await stop(proc, 'SIGTERM'), { code: 0, signal: null })
+})
+
 test('a restart on the same data dir keeps the peer id and the DID', async () => {
   const dataDir = await net.dir()
   const first = await startJson(dataDir)
@@ -198,6 +211,8 @@ test('bad flags exit with a usage error on stderr and no stack trace', async () 
     { args: ['--listen', 'notamultiaddr'], message: /listen address "notamultiaddr" is not a multiaddr/ },
     { args: ['--chain-id', 'bad chain!'], message: /chain id "bad chain!" must be/ },
     { args: ['--bootstrap', '/ip4/127.0.0.1/tcp/4001'], message: /has no \/p2p\/<peer id>/ },
+    { args: ['--max-peers', 'many'], message: /--max-peers must be a whole number/ },
+    { args: ['--status-interval', '-1'], message: /--status-interval must be a whole number/ },
     { args: ['--bogus'], message: /unknown option '--bogus'/ }
   ]
   for (const { args, message } of cases) {

@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { dialCandidates } from '../../src/dial/select.js'
 import { selectDials, selectDrops } from '../../src/index.js'
 import type { Contact } from '../../src/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -35,7 +36,7 @@ test('selectDials: eligibility', async () => {
   const banOver = await contact('ban over')
   const busy = await contact('busy')
   const picked = selectDials({
-    contacts: [ready, waiting, due, noAddress, banned, banOver, busy],
+    contacts: dialCandidates([ready, waiting, due, noAddress, banned, banOver, busy]),
     now,
     maxDials: 10,
     isBusy: (p) => p.equals(busy.peerId),
@@ -54,7 +55,7 @@ test('selectDials: at most maxDials, best first', async () => {
     await contact('never, 1 failure', { failures: 1 })
   ]
   const order = (maxDials: number): string[] => (selectDials({
-    contacts,
+    contacts: dialCandidates(contacts),
     now: 1_000,
     maxDials,
     isBusy: () => false,
@@ -71,6 +72,37 @@ test('selectDials: at most maxDials, best first', async () => {
   ])
   assert.deepEqual(order(2), ['recent session', 'session long ago'])
   assert.deepEqual(order(0), [])
+})
+
+test('selectDials: looks at addresses, bans and busyness of contenders only', async () => {
+  const looked: string[] = []
+  const watched = async (name: string, fields: Partial<Contact>): Promise<Contact> => {
+    const plain = await contact(name, fields)
+    return Object.defineProperty(plain, 'multiaddrs', {
+      get: () => {
+        looked.push(name)
+        return [multiaddr('/ip4/127.0.0.1/tcp/4001')]
+      }
+    })
+  }
+  const contacts = [
+    await watched('session', { lastSession: 5 }),
+    await watched('never', {}),
+    await watched('waiting', { nextAttempt: 2_000 }),
+    await watched('failing', { failures: 2 }),
+    await watched('newer session', { lastSession: 9 })
+  ]
+  const asked: string[] = []
+  const picked = selectDials({
+    contacts: dialCandidates(contacts),
+    now: 1_000,
+    maxDials: 1,
+    isBusy: (p) => { asked.push(p.toString()); return false },
+    banExpiry: () => undefined
+  }) as Array<Contact & { name: string }>
+  assert.deepEqual(picked.map(c => c.name), ['newer session'])
+  assert.deepEqual(looked, ['session', 'newer session'])
+  assert.equal(asked.length, 2)
 })
 
 test('selectDrops: sheds the newest sessions over each limit, never reserved ones', async () => {
