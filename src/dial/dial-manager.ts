@@ -49,6 +49,7 @@ export class DialManager implements DialManagerService, Startable {
   readonly [serviceDependencies]: string[] = ['@peergate/sessions', '@peergate/handshake']
 
   readonly addressBook: AddressBook
+  private readonly book: PersistentAddressBook
   private readonly components: DialManagerComponents
   private readonly log: Logger
   private readonly init: DialManagerInit
@@ -58,6 +59,8 @@ export class DialManager implements DialManagerService, Startable {
   private readonly now: () => number
   private readonly random: () => number
   private readonly dialing = new PeerMap<Promise<void>>()
+  /** book updates started by events, awaited before the node stops */
+  private readonly recording = new Set<Promise<unknown>>()
   private readonly reserved: ReservedState[]
   private readonly randomWalk?: RandomWalk
   private shutdown = new AbortController()
@@ -78,11 +81,12 @@ export class DialManager implements DialManagerService, Startable {
       throw new RangeError('dial tickMs and dialTimeoutMs must be positive, maxDialsPerTick >= 0')
     }
     this.reserved = (init.reserved ?? []).map(peer => ({ ...peer, failures: 0, nextAttempt: 0 }))
-    this.addressBook = new PersistentAddressBook(components, {
+    this.book = new PersistentAddressBook(components, {
       ...init.addressBook,
       now: this.now,
       random: this.random
     })
+    this.addressBook = this.book
     if (init.discovery !== false) {
       const dht = optionalDht(components)
       if (dht != null) {
@@ -135,6 +139,9 @@ export class DialManager implements DialManagerService, Startable {
     await this.randomWalk?.stop()
     await this.ticking
     await Promise.allSettled([...this.dialing.values()])
+    await Promise.allSettled([...this.recording])
+    // what the book wrote must reach the datastore before it closes
+    await this.book.flush()
   }
 
   stop (): void {
@@ -291,14 +298,14 @@ export class DialManager implements DialManagerService, Startable {
 
   private onSessionOpen (evt: CustomEvent<Session>): void {
     const session = evt.detail
-    this.rememberSession(session).catch(err => {
-      this.log.error('could not record the session with %p - %e', session.peerId, err)
-    })
+    this.record(this.rememberSession(session), 'could not record the session with %p - %e', session.peerId)
   }
 
   private async rememberSession (session: Session): Promise<void> {
     const known = this.addressBook.get(session.peerId)
-    const multiaddrs = session.direction === 'outbound'
+    // an address we dialed is worth keeping; the address of a connection the
+    // peer dialed is an ephemeral port, so take its listen addresses instead
+    const multiaddrs = session.connection.direction === 'outbound'
       ? [session.connection.remoteAddr]
       : await this.listenAddresses(session.peerId)
     if (known == null || multiaddrs.length > 0) {
@@ -316,9 +323,7 @@ export class DialManager implements DialManagerService, Startable {
     if (!CLEAN_CLOSE_REASONS.has(reason)) {
       return
     }
-    this.addressBook.recordCleanClose(session.peerId).catch(err => {
-      this.log.error('could not record the end of the session with %p - %e', session.peerId, err)
-    })
+    this.record(this.addressBook.recordCleanClose(session.peerId), 'could not record the end of the session with %p - %e', session.peerId)
   }
 
   /** a session peer told us where it listens: that is where to dial it next time */
@@ -327,9 +332,7 @@ export class DialManager implements DialManagerService, Startable {
     if (this.components.sessions.get(peerId) == null || listenAddrs.length === 0 || this.addressBook.get(peerId) == null) {
       return
     }
-    this.addressBook.update(peerId, { multiaddrs: listenAddrs }).catch(err => {
-      this.log.error('could not update the addresses of %p - %e', peerId, err)
-    })
+    this.record(this.addressBook.update(peerId, { multiaddrs: listenAddrs }), 'could not update the addresses of %p - %e', peerId)
   }
 
   private onPeerDiscovery (evt: CustomEvent<PeerInfo>): void {
@@ -348,9 +351,7 @@ export class DialManager implements DialManagerService, Startable {
       peer.multiaddrs.every(ma => known.multiaddrs.some(k => k.equals(ma)))) {
       return
     }
-    this.addressBook.add({ peerId: peer.id, multiaddrs: peer.multiaddrs, source: 'dht' }).catch(err => {
-      this.log.error('could not add discovered peer %p - %e', peer.id, err)
-    })
+    this.record(this.addressBook.add({ peerId: peer.id, multiaddrs: peer.multiaddrs, source: 'dht' }), 'could not add discovered peer %p - %e', peer.id)
   }
 
   /**
@@ -369,6 +370,13 @@ export class DialManager implements DialManagerService, Startable {
         .then(async () => this.components.connectionManager.openConnection(peer.peerId, { signal: this.shutdown.signal }))
         .catch(err => { this.log('could not reach bootstrap peer %p - %e', peer.peerId, err) })
     }
+  }
+
+  /** keeps an event's book update until it settles; a failure is logged */
+  private record (update: Promise<unknown>, message: string, peer: PeerId): void {
+    const tracked = update.catch(err => { this.log.error(message, peer, err) })
+    this.recording.add(tracked)
+    void tracked.finally(() => { this.recording.delete(tracked) })
   }
 
   private async listenAddresses (peer: PeerId): Promise<Multiaddr[]> {
