@@ -1,5 +1,5 @@
 import { TypedEventEmitter } from 'main-event'
-import { parsePeerAddrs } from './peers.js'
+import { parseAddrs, parsePeerAddrs } from './peers.js'
 import type { PeerNodeServices, ConnectionInfo, ConnectionRole, HandleOptions, NodeStatus } from './index.js'
 import type { Contact, ContactSource } from '../addressbook/index.js'
 import type { ConnectOptions } from '../handshake/index.js'
@@ -124,6 +124,12 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
       added.push(await this.libp2p.services.dial.addContact(peer.peerId, peer.multiaddrs, source))
     }
     return added
+  }
+
+  /** Replaces a contact's addresses (its backoff resets when they change) and/or its DID */
+  async updateContact (peer: PeerId, patch: { multiaddrs?: Array<string | Multiaddr>, did?: string }): Promise<Contact | undefined> {
+    const multiaddrs = patch.multiaddrs == null ? undefined : parseAddrs(patch.multiaddrs, 'contact address')
+    return this.libp2p.services.dial.addressBook.update(peer, { multiaddrs, did: patch.did })
   }
 
   async removeContact (peer: PeerId): Promise<void> {

@@ -1,25 +1,24 @@
 /**
- * A child process for the kill -9 test: writes contacts to an address book in
- * a LevelDB dir as fast as it can, printing each peer id once its write has
- * resolved, until it is killed.
+ * A child process for the kill -9 test: a peergate node on a LevelDB data dir
+ * that adds contacts to its address book as fast as it can, printing each
+ * peer id once the write has resolved, until it is killed.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
-import { LevelDatastore } from 'datastore-level'
-import { PersistentAddressBook } from '../../src/index.js'
+import { createPeerNode } from '../../src/index.js'
 
-const dir = process.argv[2]
-const datastore = new LevelDatastore(dir)
-await datastore.open()
-const book = new PersistentAddressBook({ datastore, logger: defaultLogger() })
-await book.load()
+const node = await createPeerNode({
+  dataDir: process.argv[2],
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+  chain: { chainId: 'test-chain' },
+  dial: { autoDial: false },
+  discovery: false
+})
 
 for (let i = 0; ; i++) {
   const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
-  await book.add({ peerId, multiaddrs: [multiaddr(`/ip4/127.0.0.1/tcp/${1000 + (i % 60000)}`)], source: 'dht' })
+  await node.addContact(`/ip4/127.0.0.1/tcp/${1000 + (i % 60000)}/p2p/${peerId.toString()}`)
   // and keep rewriting records too, so that the kill may land in an update
-  await book.recordFailure(peerId, 'DIAL_FAILED')
+  await node.libp2p.services.dial.addressBook.recordFailure(peerId, 'DIAL_FAILED')
   process.stdout.write(`${peerId.toString()}\n`)
 }
