@@ -10,7 +10,7 @@ import type { AbortOptions, Libp2p, Logger, PeerId, Stream, StreamHandler } from
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 
-const FORWARDED_EVENTS = ['session:open', 'session:close', 'session:reject'] as const
+const FORWARDED_EVENTS = ['session:handshake', 'session:open', 'session:close', 'session:reject'] as const
 
 export interface PeerNodeInit {
   libp2p: Libp2p<PeerNodeServices>

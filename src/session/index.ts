@@ -68,7 +68,15 @@ export interface SessionRejectDetail {
   message: string
 }
 
+export interface SessionHandshakeDetail {
+  peerId: PeerId
+  connectionId: string
+  direction: SessionDirection
+}
+
 export interface SessionEvents {
+  /** a handshake started on a connection: the peer is handshaking */
+  'session:handshake': CustomEvent<SessionHandshakeDetail>
   'session:open': CustomEvent<Session>
   'session:close': CustomEvent<SessionCloseDetail>
   'session:reject': CustomEvent<SessionRejectDetail>

@@ -169,6 +169,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     existing.add(attempt)
     this.attempts.set(peer, existing)
     this.notify(peer)
+    this.safeDispatchEvent('session:handshake', { detail: { peerId: peer, connectionId: connection.id, direction: directionOf(role) } })
     return attempt
   }
 

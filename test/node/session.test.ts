@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test'
 import { ReasonCode, SESSION_TAG, SESSION_TAG_VALUE, createPeerNode } from '../../src/index.js'
 import { TestNetwork, eventually, nextEvent, until } from '../utils/nodes.js'
 import type { PeerNode, Session, SessionCloseDetail } from '../../src/index.js'
+import type { PeerId } from '@libp2p/interface'
 
 const net = new TestNetwork()
 after(async () => { await net.cleanup() })
@@ -18,6 +19,7 @@ describe('sessions', () => {
     const b = await net.node()
     const c = await net.node()
 
+    const handshakeAtB = nextEvent<{ peerId: PeerId, direction: string }>(b, 'session:handshake')
     const atB = nextEvent<Session>(b, 'session:open')
     const atA = nextEvent<Session>(a, 'session:open')
     const session = await a.connect(b.getMultiaddrs()[0])
@@ -29,6 +31,9 @@ describe('sessions', () => {
     assert.equal(fromB.did, a.did)
     assert.equal(fromB.direction, 'inbound')
     assert.equal(fromB.chainVersion, '0.1.0')
+    const handshake = await handshakeAtB
+    assert.ok(handshake.peerId.equals(a.peerId))
+    assert.equal(handshake.direction, 'inbound')
 
     // the other way round: c selects a
     await c.connect(a.getMultiaddrs()[0])
