@@ -170,8 +170,8 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
     await this.libp2p.services.sessions.ban(target, durationMs)
   }
 
-  unban (target: PeerId | string): void {
-    this.libp2p.services.sessions.unban(target)
+  async unban (target: PeerId | string): Promise<void> {
+    await this.libp2p.services.sessions.unban(target)
   }
 
   /** The head sent in later handshakes */

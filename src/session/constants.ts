@@ -18,3 +18,9 @@ export const SESSION_TAG_VALUE = 100
 
 /** A ban without an explicit duration lasts a day, as the Nuts node's long backoff does */
 export const DEFAULT_BAN_DURATION_MS = 24 * 60 * 60 * 1000
+
+/** Where bans live in the node's datastore, one record per banned peer id or DID */
+export const BAN_KEY_PREFIX = '/peergate/bans'
+
+/** A ban record is `{"expiresAt":<ms>}`; anything longer is not one */
+export const MAX_BAN_RECORD_BYTES = 256

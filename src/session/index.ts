@@ -29,6 +29,7 @@ import type { Hello, ReasonCode } from '../handshake/pb/handshake.js'
 import type { HandshakeRole } from '../handshake/transcript.js'
 import type { AbortOptions, ComponentLogger, Connection, Libp2pEvents, PeerId, PeerStore, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
+import type { Datastore } from 'interface-datastore'
 
 /** `outbound`: this node initiated the handshake (it selected the peer); `inbound`: the remote did */
 export type SessionDirection = 'inbound' | 'outbound'
@@ -145,6 +146,8 @@ export interface SessionManagerInit {
 
 export interface SessionManagerComponents {
   peerId: PeerId
+  /** bans are kept here (optional: without it they last until the node stops) */
+  datastore?: Datastore
   registrar: Registrar
   peerStore: PeerStore
   events: TypedEventTarget<Libp2pEvents>
@@ -178,7 +181,7 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
 
   disconnect(peer: PeerId, reason?: ReasonCode, options?: AbortOptions): Promise<void>
   ban(target: PeerId | string, durationMs?: number): Promise<void>
-  unban(target: PeerId | string): void
+  unban(target: PeerId | string): Promise<void>
   banExpiry(target: PeerId | string): number | undefined
 
   beginHandshake(connection: Connection, role: HandshakeRole): HandshakeAttempt

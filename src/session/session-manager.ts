@@ -55,14 +55,15 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.inboundBurst = init.inboundBurst ?? 0
     this.holdTimeout = init.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
     this.now = init.now ?? Date.now
-    this.bans = new BanList(this.now)
+    this.bans = new BanList(this.now, components.datastore, this.log.newScope('bans'))
     if (!(this.maxInbound >= 0) || !(this.maxOutbound >= 0) || !(this.inboundBurst >= 0)) {
       throw new RangeError('maxInboundSessions, maxOutboundSessions and inboundBurst must be numbers >= 0')
     }
     this.onConnectionClose = this.onConnectionClose.bind(this)
   }
 
-  start (): void {
+  async start (): Promise<void> {
+    await this.bans.load()
     this.components.events.addEventListener('connection:close', this.onConnectionClose)
   }
 
@@ -329,7 +330,10 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
   async ban (target: PeerId | string, durationMs: number = DEFAULT_BAN_DURATION_MS): Promise<void> {
     const key = target.toString()
-    this.bans.ban(key, durationMs)
+    if (!(durationMs > 0)) {
+      throw new RangeError(`a ban lasts a positive number of ms, got ${durationMs}`)
+    }
+    await this.bans.ban(key, durationMs)
     this.log('banned %s for %d ms', key, durationMs)
     for (const session of this.list()) {
       if (session.peerId.toString() === key || session.did === key) {
@@ -338,8 +342,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
   }
 
-  unban (target: PeerId | string): void {
-    this.bans.unban(target.toString())
+  async unban (target: PeerId | string): Promise<void> {
+    await this.bans.unban(target.toString())
   }
 
   banExpiry (target: PeerId | string): number | undefined {

@@ -186,7 +186,7 @@ describe('dial manager', () => {
     await tickAndSettle(node)
     assert.equal(node.sessions().length, 0)
     assert.equal(contactOf(node, peer.peerId).failures, 0, 'not even tried')
-    node.unban(peer.peerId)
+    await node.unban(peer.peerId)
     await tickAndSettle(node)
     assert.equal(node.sessions().length, 1)
   })

@@ -103,7 +103,7 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
     const signer = await newSigner()
     await responder.ban(signer.did, 60_000)
     await peergateCase({ did: { signer } }, ReasonCode.BANNED, 'responder')
-    responder.unban(signer.did)
+    await responder.unban(signer.did)
   })
 
   it('BANNED (by peer id, before any hello)', async () => {
@@ -117,7 +117,7 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
     await closedOnBothSides(initiator, (await atInitiator).connectionId, responder, r.connectionId)
     // the responder never dials a banned peer, the DHT included
     await assert.rejects(responder.libp2p.dial(initiator.getMultiaddrs()[0], { force: true }))
-    responder.unban(initiator.peerId)
+    await responder.unban(initiator.peerId)
     await stillServes(responder)
   })
 

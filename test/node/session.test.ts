@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { ReasonCode, SESSION_TAG, SESSION_TAG_VALUE, createPeerNode } from '../../src/index.js'
 import { TestNetwork, eventually, nextEvent, until } from '../utils/nodes.js'
+import { newSigner } from '../utils/rogue.js'
 import type { PeerNode, Session, SessionCloseDetail } from '../../src/index.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -102,6 +103,21 @@ describe('sessions', () => {
       assert.equal(a.sessions().length, 1)
       assert.equal(b.sessions().length, 1)
     }
+  })
+
+  it('keep a ban across a restart', async () => {
+    const dataDir = await net.dir()
+    const signer = await newSigner()
+    const first = await net.node({ dataDir })
+    await first.ban(signer.did, 60_000)
+    await first.stop()
+
+    const again = await net.node({ dataDir })
+    assert.ok(again.libp2p.services.sessions.banExpiry(signer.did) != null)
+    const banned = await net.node({ did: { signer } })
+    await assert.rejects(banned.connect(again.getMultiaddrs()[0]), (err: any) => err.reason === ReasonCode.BANNED)
+    await again.unban(signer.did)
+    assert.equal((await banned.connect(again.getMultiaddrs()[0])).did, again.did)
   })
 
   it('survive a restart: same peer id and DID from the same data dir', async () => {
