@@ -4,15 +4,17 @@ import * as lp from 'it-length-prefixed'
 import { HandshakeMessage, HandshakeStage, Hello, ReasonCode, createHello, isHandshakeError } from '../../src/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import { newSigner, openHandshake, rogueInitiator, testChain } from '../utils/rogue.js'
-import type { PeerNode, SessionRejectDetail, PeerNodeOptions } from '../../src/index.js'
+import type { DidSigner, PeerNode, SessionRejectDetail, PeerNodeOptions } from '../../src/index.js'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 
 const net = new TestNetwork()
 let responder: PeerNode
+let responderSigner: DidSigner
 let good: PeerNode
 
 before(async () => {
-  responder = await net.node()
+  responderSigner = await newSigner()
+  responder = await net.node({ did: { signer: responderSigner } })
   good = await net.node()
 })
 after(async () => { await net.cleanup() })
@@ -123,8 +125,7 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
 
   it('SELF', async () => {
     // a second node holding the responder's own DID key
-    const key = (responder.libp2p.services.handshake as any).party.signer
-    await peergateCase({ did: { signer: key } }, ReasonCode.SELF, 'responder')
+    await peergateCase({ did: { signer: responderSigner } }, ReasonCode.SELF, 'responder')
   })
 
   it('DUPLICATE (a DID that already has a session under another peer id)', async () => {
