@@ -119,6 +119,7 @@ export class DialManager implements DialManagerService, Startable {
 
   afterStart (): void {
     this.running = this.init.autoDial !== false
+    this.reseed()
     this.randomWalk?.start()
     this.schedule(0)
   }
@@ -355,17 +356,17 @@ export class DialManager implements DialManagerService, Startable {
   }
 
   /**
-   * Reconnects the DHT to bootstrap peers it has lost. A full bootstrap node
-   * rejects our handshake with TOO_MANY_PEERS and hangs up, which can leave a
-   * young node with an empty routing table; an auxiliary connection (no
-   * handshake) lets its DHT learn the network again.
+   * Connects the DHT to the bootstrap peers it has no connection to: at start,
+   * and again when it lost them. (A full bootstrap node rejects our handshake
+   * with TOO_MANY_PEERS and hangs up, which can leave a young node with an
+   * empty routing table.) These connections are auxiliary: no handshake.
    */
   private reseed (): void {
     for (const peer of this.init.bootstrap ?? []) {
       if (this.components.connectionManager.getConnections(peer.peerId).some(c => c.status === 'open') || this.components.sessions.banExpiry(peer.peerId) != null) {
         continue
       }
-      this.log('routing table empty: dialing bootstrap peer %p for the DHT', peer.peerId)
+      this.log('dialing bootstrap peer %p for the DHT', peer.peerId)
       this.components.peerStore.merge(peer.peerId, { multiaddrs: peer.multiaddrs }, { signal: this.shutdown.signal })
         .then(async () => this.components.connectionManager.openConnection(peer.peerId, { signal: this.shutdown.signal }))
         .catch(err => { this.log('could not reach bootstrap peer %p - %e', peer.peerId, err) })

@@ -112,9 +112,7 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
     })
 
     libp2pRef = libp2p
-    const node = new PeerNode({ libp2p, chain, did: signer.did, datastore: ownDatastore })
-    node.bootstrap(bootstrap.flatMap(peer => peer.multiaddrs.map(addr => addr.encapsulate(`/p2p/${peer.peerId.toString()}`))))
-    return node
+    return new PeerNode({ libp2p, chain, did: signer.did, datastore: ownDatastore })
   } catch (err) {
     await ownDatastore?.close()
     throw err

@@ -6,7 +6,7 @@ import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../handshake/hello.js'
 import type { ReasonCode } from '../handshake/pb/handshake.js'
 import type { Session, SessionEvents } from '../session/index.js'
-import type { AbortOptions, Libp2p, Logger, PeerId, Stream, StreamHandler } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 
@@ -29,8 +29,6 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
   readonly chain: ChainIdentity
   readonly did: string
   private readonly datastore?: LevelDatastore
-  private readonly log: Logger
-  private readonly bootstrapAbort = new AbortController()
 
   constructor (init: PeerNodeInit) {
     super()
@@ -38,7 +36,6 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
     this.chain = init.chain
     this.did = init.did
     this.datastore = init.datastore
-    this.log = init.libp2p.logger.forComponent('peergate:node')
     for (const type of FORWARDED_EVENTS) {
       this.libp2p.services.sessions.addEventListener(type, (evt: CustomEvent<any>) => {
         this.safeDispatchEvent(type, { detail: evt.detail })
@@ -179,20 +176,7 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
     this.libp2p.services.handshake.setHead(head)
   }
 
-  /**
-   * Dials the bootstrap addresses as auxiliary connections, so that the
-   * Kad-DHT learns of them; no session is made with them unless selected
-   */
-  bootstrap (addrs: Multiaddr[]): void {
-    for (const addr of addrs) {
-      this.libp2p.dial(addr, { signal: this.bootstrapAbort.signal }).catch(err => {
-        this.log('could not reach bootstrap address %a - %e', addr, err)
-      })
-    }
-  }
-
   async stop (): Promise<void> {
-    this.bootstrapAbort.abort()
     await this.libp2p.stop()
     await this.datastore?.close()
   }
