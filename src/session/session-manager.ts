@@ -258,8 +258,9 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
    */
   gate (protocol: string, handler: StreamHandler): StreamHandler {
     return async (stream, connection) => {
-      const session = await this.waitForSession(connection.remotePeer, { signal: AbortSignal.timeout(this.holdTimeout) })
-        .catch(() => undefined)
+      // the common case, a session peer, costs no timer
+      const session = this.sessions.get(connection.remotePeer) ??
+        await this.waitForSession(connection.remotePeer, { signal: AbortSignal.timeout(this.holdTimeout) }).catch(() => undefined)
       if (session == null) {
         this.log('refusing inbound %s stream from %p: no session', protocol, connection.remotePeer)
         stream.abort(new NoSessionError(`no session for inbound ${protocol} stream`))
