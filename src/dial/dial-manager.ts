@@ -309,7 +309,8 @@ export class DialManager implements DialManagerService, Startable {
     const multiaddrs = session.connection.direction === 'outbound'
       ? [session.connection.remoteAddr]
       : await this.listenAddresses(session.peerId)
-    if (known == null || multiaddrs.length > 0) {
+    // recordSession refreshes lastSeen; add only to create the contact or learn an address
+    if (known == null || !knowsAll(known, multiaddrs)) {
       await this.addressBook.add({
         peerId: session.peerId,
         multiaddrs,
@@ -348,8 +349,7 @@ export class DialManager implements DialManagerService, Startable {
     // (one datastore write) only when it brings a new address or was last
     // seen a while ago
     const known = this.addressBook.get(peer.id)
-    if (known != null && known.lastSeen > this.now() - DISCOVERY_REFRESH_MS &&
-      peer.multiaddrs.every(ma => known.multiaddrs.some(k => k.equals(ma)))) {
+    if (known != null && known.lastSeen > this.now() - DISCOVERY_REFRESH_MS && knowsAll(known, peer.multiaddrs)) {
       return
     }
     this.record(this.addressBook.add({ peerId: peer.id, multiaddrs: peer.multiaddrs, source: 'dht' }), 'could not add discovered peer %p - %e', peer.id)
@@ -388,6 +388,11 @@ export class DialManager implements DialManagerService, Startable {
       return []
     }
   }
+}
+
+/** the contact already holds every one of these addresses */
+function knowsAll (contact: Contact, multiaddrs: Multiaddr[]): boolean {
+  return multiaddrs.every(ma => contact.multiaddrs.some(known => known.equals(ma)))
 }
 
 const RESERVED_BACKOFF = resolveBackoff({ initialMs: RESERVED_BACKOFF_INITIAL_MS, maxMs: RESERVED_BACKOFF_MAX_MS })
