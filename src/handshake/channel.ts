@@ -1,5 +1,6 @@
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
+import { endOnRemoteClose } from '../stream/index.js'
 import { MAX_DETAIL_LENGTH } from './constants.js'
 import { HandshakeError, type HandshakeStage } from './errors.js'
 import { HandshakeMessage, Hello, ReasonCode } from './pb/handshake.js'
@@ -16,7 +17,7 @@ export class HandshakeChannel {
 
   constructor (stream: Stream, maxMessageSize: number) {
     this.stream = stream
-    this.messages = lp.decode(stream, { maxDataLength: maxMessageSize })[Symbol.asyncIterator]()
+    this.messages = lp.decode(endOnRemoteClose(stream), { maxDataLength: maxMessageSize })[Symbol.asyncIterator]()
   }
 
   /**

@@ -1,4 +1,5 @@
 import { TypedEventEmitter } from 'main-event'
+import { endOnRemoteClose } from '../stream/index.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
 import type { PeerNodeServices, ConnectionInfo, ConnectionRole, HandleOptions, NodeStatus } from './index.js'
 import type { Contact, ContactSource } from '../addressbook/index.js'
@@ -58,7 +59,9 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
   async handle (protocol: string, handler: StreamHandler, options: HandleOptions = {}): Promise<void> {
     const { ungated, ...handlerOptions } = options
     if (ungated === true) {
-      await this.libp2p.handle(protocol, handler, handlerOptions)
+      await this.libp2p.handle(protocol, async (stream, connection) => {
+        await handler(endOnRemoteClose(stream), connection)
+      }, handlerOptions)
       return
     }
     await this.libp2p.services.sessions.handle(protocol, handler, handlerOptions)

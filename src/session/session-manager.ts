@@ -6,6 +6,7 @@ import { compare as uint8ArrayCompare } from 'uint8arrays/compare'
 import { HANDSHAKE_TIMEOUT_MS } from '../handshake/constants.js'
 import { HandshakeError, HandshakeStage } from '../handshake/errors.js'
 import { ReasonCode } from '../handshake/pb/handshake.js'
+import { endOnRemoteClose } from '../stream/index.js'
 import { BanList } from './ban-list.js'
 import { DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
 import { NoSessionError } from './errors.js'
@@ -266,7 +267,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
         stream.abort(new NoSessionError(`no session for inbound ${protocol} stream`))
         return
       }
-      await handler(stream, connection)
+      await handler(endOnRemoteClose(stream), connection)
     }
   }
 
@@ -276,7 +277,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     if (session == null) {
       throw new NoSessionError(`no session with ${peer.toString()}`)
     }
-    return session.connection.newStream(protocol, { ...options, signal })
+    return endOnRemoteClose(await session.connection.newStream(protocol, { ...options, signal }))
   }
 
   /**
