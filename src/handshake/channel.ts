@@ -13,6 +13,8 @@ import type { Uint8ArrayList } from 'uint8arraylist'
  */
 export class HandshakeChannel {
   readonly stream: Stream
+  /** messages read so far, rejects included */
+  messagesRead = 0
   private readonly messages: AsyncIterator<Uint8ArrayList>
 
   constructor (stream: Stream, maxMessageSize: number) {
@@ -41,6 +43,7 @@ export class HandshakeChannel {
     if (next.done === true) {
       throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, 'remote closed the handshake stream', 'remote', stage)
     }
+    this.messagesRead++
 
     let message: HandshakeMessage
     try {

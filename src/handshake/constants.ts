@@ -32,3 +32,29 @@ export const TRANSCRIPT_DOMAIN = 'peergate-handshake-v1'
 /** The handshake stream carries one handshake; more would be a protocol error */
 export const MAX_INBOUND_HANDSHAKE_STREAMS = 1
 export const MAX_OUTBOUND_HANDSHAKE_STREAMS = 1
+
+/**
+ * Inbound handshakes in flight at once. A handshake takes a few ms on a LAN
+ * and two round trips on the Internet, so 64 lets a crowd of newcomers in at
+ * the same instant, well above the 34 inbound session slots, while bounding
+ * what peers that have proven nothing can hold. Handshakes never hold session
+ * slots; the session limits apply to sessions.
+ */
+export const MAX_INBOUND_HANDSHAKES = 64
+
+/**
+ * Inbound handshakes in flight from one remote IP address. Honest nodes behind
+ * one NAT rarely handshake with the same node at the same instant; 8 makes an
+ * attacker need 8 addresses to fill {@link MAX_INBOUND_HANDSHAKES}, and even
+ * then a newcomer takes the place of a stalled handshake.
+ */
+export const MAX_INBOUND_HANDSHAKES_PER_IP = 8
+
+/**
+ * How long a responder waits for message 1 after the handshake stream reached
+ * it. The initiator sends message 1 as soon as it has negotiated the stream,
+ * which is about one round trip after the responder's side is ready, so 2 s
+ * covers slow links with room to spare; a peer that opens the stream and says
+ * nothing is dropped well before the whole-handshake deadline.
+ */
+export const FIRST_MESSAGE_TIMEOUT_MS = 2_000

@@ -5,9 +5,10 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { anySignal } from 'any-signal'
 import { KeyDidResolver } from '../did/did-key.js'
 import { HandshakeChannel } from './channel.js'
-import { HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
+import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
 import { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'
 import { isCompatibleVersion } from './hello.js'
+import { InboundLimiter, type InboundTicket } from './inbound-limiter.js'
 import { performHandshake, type HandshakeParty } from './perform-handshake.js'
 import { ReasonCode } from './pb/handshake.js'
 import type { ChainHead } from './hello.js'
@@ -37,6 +38,8 @@ export class Handshake implements HandshakeService, Startable {
   private readonly party: HandshakeParty
   private readonly timeout: number
   private readonly maxMessageSize: number
+  private readonly firstMessageTimeout: number
+  private readonly inbound: InboundLimiter
   private readonly inFlight = new Set<Promise<unknown>>()
   private readonly selecting = new PeerMap<Selection>()
   private shutdown = new AbortController()
@@ -48,9 +51,17 @@ export class Handshake implements HandshakeService, Startable {
     this.timeout = init.timeout ?? HANDSHAKE_TIMEOUT_MS
     this.maxMessageSize = init.maxMessageSize ?? MAX_MESSAGE_SIZE
     this.head = init.head
-    if (!(this.timeout > 0) || !(this.maxMessageSize > 0)) {
-      throw new RangeError('handshake timeout and maxMessageSize must be positive numbers')
+    this.firstMessageTimeout = init.firstMessageTimeout ?? FIRST_MESSAGE_TIMEOUT_MS
+    const limits = {
+      maxInFlight: init.maxInboundHandshakes ?? MAX_INBOUND_HANDSHAKES,
+      maxPerIp: init.maxInboundHandshakesPerIp ?? MAX_INBOUND_HANDSHAKES_PER_IP
     }
+    for (const [name, value] of Object.entries({ timeout: this.timeout, maxMessageSize: this.maxMessageSize, firstMessageTimeout: this.firstMessageTimeout, maxInboundHandshakes: limits.maxInFlight, maxInboundHandshakesPerIp: limits.maxPerIp })) {
+      if (!(value > 0)) {
+        throw new RangeError(`handshake ${name} must be a positive number, got ${value}`)
+      }
+    }
+    this.inbound = new InboundLimiter(limits)
     this.party = {
       chain: init.chain,
       signer: init.signer,
@@ -212,11 +223,32 @@ export class Handshake implements HandshakeService, Startable {
     const log = this.log.newScope(`${role}:${connection.id}`)
     let attempt: HandshakeAttempt | undefined
     let channel: HandshakeChannel | undefined = stream == null ? undefined : new HandshakeChannel(stream, this.maxMessageSize)
-    const signal = anySignal([this.shutdown.signal, AbortSignal.timeout(this.timeout)])
+    // sheds and the first-message deadline end an inbound handshake through this
+    const dropped = new AbortController()
+    const signal = anySignal([this.shutdown.signal, AbortSignal.timeout(this.timeout), dropped.signal])
+    let ticket: InboundTicket | undefined
+    let firstMessageTimer: ReturnType<typeof setTimeout> | undefined
 
     try {
       if (this.shutdown.signal.aborted) {
         throw this.shutdown.signal.reason
+      }
+      if (role === 'responder') {
+        const heard = (): boolean => (channel?.messagesRead ?? 0) > 0
+        const drop = (message: string): void => {
+          dropped.abort(new HandshakeError(ReasonCode.TIMEOUT, message, 'local', HandshakeStage.AwaitInitiatorHello))
+        }
+        ticket = { ip: remoteIp(connection), heard, shed: () => { drop('no hello yet, and its place was needed') } }
+        const decision = this.inbound.admit(ticket)
+        if (!decision.admit) {
+          ticket = undefined
+          throw new HandshakeError(ReasonCode.TOO_MANY_PEERS, `busy: ${decision.why}`, 'local', HandshakeStage.Admission)
+        }
+        firstMessageTimer = setTimeout(() => {
+          if (!heard()) {
+            drop(`no hello within ${this.firstMessageTimeout} ms`)
+          }
+        }, this.firstMessageTimeout)
       }
       attempt = this.sessions.beginHandshake(connection, role)
       const attemptSignal = anySignal([signal, attempt.signal])
@@ -269,8 +301,17 @@ export class Handshake implements HandshakeService, Startable {
       await hangUp(keepConnection ? undefined : connection, stream, sentReject, log)
       throw err
     } finally {
+      clearTimeout(firstMessageTimer)
+      if (ticket != null) {
+        this.inbound.release(ticket)
+      }
       signal.clear()
     }
+  }
+
+  /** Inbound handshakes in flight (each also holds a place in the inbound limiter) */
+  inboundInFlight (): number {
+    return this.inbound.size
   }
 
   private async openHandshakeStream (connection: Connection, signal: AbortSignal): Promise<Stream> {
@@ -283,6 +324,11 @@ export class Handshake implements HandshakeService, Startable {
       throw err
     }
   }
+}
+
+/** The IP address a connection comes from; the whole address where it names none */
+function remoteIp (connection: Connection): string {
+  return connection.remoteAddr.getComponents().find(c => c.name === 'ip4' || c.name === 'ip6')?.value ?? connection.remoteAddr.toString()
 }
 
 function isPeerId (target: unknown): target is PeerId {

@@ -63,6 +63,30 @@ export interface HandshakeInit {
    */
   maxMessageSize?: number
 
+  /**
+   * How long a responder waits for the initiator's first message (its hello)
+   * before it drops the handshake with TIMEOUT
+   *
+   * @default 2000
+   */
+  firstMessageTimeout?: number
+
+  /**
+   * Inbound handshakes in flight at once; a newcomer beyond it takes the place
+   * of a stalled one (no hello yet) or is refused with TOO_MANY_PEERS
+   *
+   * @default 64
+   */
+  maxInboundHandshakes?: number
+
+  /**
+   * Inbound handshakes in flight from one remote IP address, handled as
+   * `maxInboundHandshakes` is
+   *
+   * @default 8
+   */
+  maxInboundHandshakesPerIp?: number
+
   /** the local chain head sent in hellos; update it with `setHead` */
   head?: ChainHead
 
@@ -97,6 +121,8 @@ export interface HandshakeService {
   connect(target: PeerId | Multiaddr | Multiaddr[], options?: ConnectOptions): Promise<Session>
   /** the head sent in later hellos */
   setHead(head: ChainHead | undefined): void
+  /** inbound handshakes in flight */
+  inboundInFlight(): number
 }
 
 /**
@@ -107,7 +133,7 @@ export function handshake (init: HandshakeInit): (components: HandshakeComponent
   return (components) => new Handshake(components, init)
 }
 
-export { HANDSHAKE_PROTOCOL, HANDSHAKE_PROTOCOL_VERSION, HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_SIZE, NONCE_LENGTH, TRANSCRIPT_DOMAIN } from './constants.js'
+export { FIRST_MESSAGE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, HANDSHAKE_PROTOCOL, HANDSHAKE_PROTOCOL_VERSION, HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_SIZE, NONCE_LENGTH, TRANSCRIPT_DOMAIN } from './constants.js'
 export { HandshakeError, HandshakeStage, isHandshakeError, type RejectSide } from './errors.js'
 export { checkRemoteHello, createHello, isCompatibleVersion, type ChainHead, type ChainIdentity, type VersionCompatibility, type HelloVerdict } from './hello.js'
 export { signingInput, type HandshakeRole, type Transcript } from './transcript.js'

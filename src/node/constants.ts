@@ -17,12 +17,6 @@ export const DATASTORE_DIR = 'datastore'
 /** Sessions a node keeps by default, as go-ethereum's MaxPeers */
 export const DEFAULT_MAX_PEERS = 50
 
-/**
- * Inbound sessions admitted beyond the inbound limit, as a fraction of it,
- * before newcomers are refused; the dial manager sheds the excess each tick
- */
-export const INBOUND_BURST_FRACTION = 0.1
-
 /** Ping streams per connection; above libp2p's defaults (1 out, 2 in), see create-node.ts */
 export const PING_MAX_OUTBOUND_STREAMS = 3
 export const PING_MAX_INBOUND_STREAMS = 4

@@ -12,9 +12,9 @@ import { createLibp2p } from 'libp2p'
 import { loadOrCreateDidSigner } from '../did/identity.js'
 import { handshake } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
-import { sessions, type SessionManagerInit } from '../session/index.js'
+import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
 import { dhtProtocol, resolveChain } from './chain.js'
-import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, INBOUND_BURST_FRACTION, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
+import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { InvalidConfigError } from './errors.js'
 import { PeerNode } from './peer-node.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
@@ -74,10 +74,7 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
       services: {
         // peergate's services first: the handshake's connection:open listener
         // then runs before identify's (see Handshake's constructor)
-        sessions: sessions({
-          ...limits,
-          handshakeTimeout: options.handshake?.timeout
-        }),
+        sessions: sessions(limits),
         handshake: handshake({
           chain,
           signer,
@@ -85,6 +82,9 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
           isCompatibleVersion: options.handshake?.isCompatibleVersion,
           timeout: options.handshake?.timeout,
           maxMessageSize: options.handshake?.maxMessageSize,
+          firstMessageTimeout: options.handshake?.firstMessageTimeout,
+          maxInboundHandshakes: options.handshake?.maxInboundHandshakes,
+          maxInboundHandshakesPerIp: options.handshake?.maxInboundHandshakesPerIp,
           head: options.head,
           extra: options.handshake?.extra
         }),
@@ -128,7 +128,7 @@ export function resolveLimits (limits: PeerNodeLimits = {}): Required<Pick<Sessi
   const maxPeers = limits.maxPeers ?? DEFAULT_MAX_PEERS
   const maxOutboundSessions = limits.maxOutboundSessions ?? Math.floor(maxPeers * OUTBOUND_FRACTION)
   const maxInboundSessions = limits.maxInboundSessions ?? Math.max(0, maxPeers - maxOutboundSessions)
-  const inboundBurst = limits.inboundBurst ?? Math.ceil(maxInboundSessions * INBOUND_BURST_FRACTION)
+  const inboundBurst = limits.inboundBurst ?? defaultInboundBurst(maxInboundSessions)
   for (const [name, value] of Object.entries({ maxPeers, maxOutboundSessions, maxInboundSessions, inboundBurst })) {
     if (!Number.isInteger(value) || value < 0) {
       throw new InvalidConfigError(`limits.${name} must be a whole number >= 0, got ${value}`)

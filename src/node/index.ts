@@ -71,6 +71,12 @@ export interface PeerNodeOptions {
     timeout?: number
     /** largest handshake message in bytes; @default 4096 */
     maxMessageSize?: number
+    /** how long a responder waits for the initiator's hello, in ms; @default 2000 */
+    firstMessageTimeout?: number
+    /** inbound handshakes in flight at once; @default 64 */
+    maxInboundHandshakes?: number
+    /** inbound handshakes in flight from one IP address; @default 8 */
+    maxInboundHandshakesPerIp?: number
     isCompatibleVersion?: VersionCompatibility
     /** chain-specific bytes sent in every hello */
     extra?(): Uint8Array | undefined

@@ -4,6 +4,14 @@
  */
 export const DEFAULT_MAX_INBOUND_SESSIONS = 34
 
+/**
+ * Inbound sessions admitted beyond the inbound limit, as a fraction of it,
+ * before newcomers are refused with TOO_MANY_PEERS; the dial manager sheds
+ * the excess each tick, so newcomers replace the least valuable sessions
+ * instead of bouncing off a full node
+ */
+export const INBOUND_BURST_FRACTION = 0.1
+
 /** Outbound session slots: the peers this node selected itself */
 export const DEFAULT_MAX_OUTBOUND_SESSIONS = 16
 

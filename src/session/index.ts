@@ -109,7 +109,8 @@ export interface HandshakeAttempt {
 
 export interface SessionManagerInit {
   /**
-   * Sessions the remote peers initiated, plus their handshakes in flight
+   * Sessions the remote peers initiated (their handshakes in flight hold no
+   * slot; the handshake service bounds those)
    *
    * @default 34
    */
@@ -128,17 +129,9 @@ export interface SessionManagerInit {
    * tick, so a burst of newcomers replaces the least valuable sessions instead
    * of bouncing off a full node
    *
-   * @default 0
+   * @default 10 % of maxInboundSessions, rounded up (4)
    */
   inboundBurst?: number
-
-  /**
-   * How long a gated stream from a peer whose handshake is in flight is held
-   * before it is refused; match the handshake timeout
-   *
-   * @default 5000
-   */
-  handshakeTimeout?: number
 
   /** Clock, ms since the epoch; injectable for tests */
   now?(): number
@@ -198,4 +191,5 @@ export function sessions (init: SessionManagerInit = {}): (components: SessionMa
 }
 
 export { NoSessionError } from './errors.js'
-export { SESSION_TAG, SESSION_TAG_VALUE, DEFAULT_MAX_INBOUND_SESSIONS, DEFAULT_MAX_OUTBOUND_SESSIONS } from './constants.js'
+export { defaultInboundBurst } from './session-manager.js'
+export { INBOUND_BURST_FRACTION, SESSION_TAG, SESSION_TAG_VALUE, DEFAULT_MAX_INBOUND_SESSIONS, DEFAULT_MAX_OUTBOUND_SESSIONS } from './constants.js'

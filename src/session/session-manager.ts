@@ -3,12 +3,11 @@ import { PeerMap, PeerSet } from '@libp2p/peer-collections'
 import { TypedEventEmitter } from 'main-event'
 import { raceSignal } from 'race-signal'
 import { compare as uint8ArrayCompare } from 'uint8arrays/compare'
-import { HANDSHAKE_TIMEOUT_MS } from '../handshake/constants.js'
 import { HandshakeError, HandshakeStage } from '../handshake/errors.js'
 import { ReasonCode } from '../handshake/pb/handshake.js'
 import { endOnRemoteClose } from '../stream/index.js'
 import { BanList } from './ban-list.js'
-import { DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
+import { DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, INBOUND_BURST_FRACTION, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
 import { NoSessionError } from './errors.js'
 import type { HandshakeAttempt, Session, SessionDirection, SessionLimits, WaitForSessionOptions, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Hello } from '../handshake/pb/handshake.js'
@@ -17,6 +16,11 @@ import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, Strea
 
 interface Attempt extends HandshakeAttempt {
   readonly controller: AbortController
+}
+
+/** Inbound sessions admitted beyond the inbound limit until the dial manager's next tick sheds them */
+export function defaultInboundBurst (maxInbound: number): number {
+  return Math.ceil(maxInbound * INBOUND_BURST_FRACTION)
 }
 
 function directionOf (role: HandshakeRole): SessionDirection {
@@ -39,7 +43,6 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly maxOutbound: number
   private readonly inboundBurst: number
   private readonly reserved = new PeerSet()
-  private readonly holdTimeout: number
   private readonly now: () => number
   private readonly bans: BanList
   private readonly sessions = new PeerMap<Session>()
@@ -53,8 +56,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.log = components.logger.forComponent('peergate:session')
     this.maxInbound = init.maxInboundSessions ?? DEFAULT_MAX_INBOUND_SESSIONS
     this.maxOutbound = init.maxOutboundSessions ?? DEFAULT_MAX_OUTBOUND_SESSIONS
-    this.inboundBurst = init.inboundBurst ?? 0
-    this.holdTimeout = init.handshakeTimeout ?? HANDSHAKE_TIMEOUT_MS
+    this.inboundBurst = init.inboundBurst ?? defaultInboundBurst(this.maxInbound)
     this.now = init.now ?? Date.now
     this.bans = new BanList(this.now, components.datastore, this.log.newScope('bans'))
     if (!(this.maxInbound >= 0) || !(this.maxOutbound >= 0) || !(this.inboundBurst >= 0)) {
@@ -157,11 +159,9 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
     // reserved peers are outside the limits
     if (!this.reserved.has(peer)) {
-      if (role === 'responder' && this.load('inbound') >= this.maxInbound + this.inboundBurst) {
-        reject(ReasonCode.TOO_MANY_PEERS, `inbound session limit ${this.maxInbound} (+${this.inboundBurst}) reached`)
-      }
-      if (role === 'initiator' && this.load('outbound') >= this.maxOutbound) {
-        reject(ReasonCode.TOO_MANY_PEERS, `outbound session limit ${this.maxOutbound} reached`)
+      const full = this.limitReached(directionOf(role))
+      if (full != null) {
+        reject(ReasonCode.TOO_MANY_PEERS, full)
       }
     }
 
@@ -198,6 +198,12 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.admitRemote(attempt, remote)
     if (this.sessions.has(attempt.peerId)) {
       throw new HandshakeError(ReasonCode.DUPLICATE, 'peer already has a session', 'local', HandshakeStage.Commit)
+    }
+    // inbound handshakes hold no slot while in flight: the limit is checked
+    // again now that this one has earned a session
+    const full = attempt.role === 'responder' && !this.reserved.has(attempt.peerId) ? this.limitReached('inbound') : undefined
+    if (full != null) {
+      throw new HandshakeError(ReasonCode.TOO_MANY_PEERS, full, 'local', HandshakeStage.Commit)
     }
     this.forget(own)
 
@@ -260,8 +266,10 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   gate (protocol: string, handler: StreamHandler): StreamHandler {
     return async (stream, connection) => {
       // the common case, a session peer, costs no timer
+      // otherwise held while a handshake is in flight: it ends, at the
+      // latest, at the handshake deadline
       const session = this.sessions.get(connection.remotePeer) ??
-        await this.waitForSession(connection.remotePeer, { signal: AbortSignal.timeout(this.holdTimeout) }).catch(() => undefined)
+        await this.waitForSession(connection.remotePeer)
       if (session == null) {
         this.log('refusing inbound %s stream from %p: no session', protocol, connection.remotePeer)
         stream.abort(new NoSessionError(`no session for inbound ${protocol} stream`))
@@ -272,12 +280,11 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   }
 
   async openStream (peer: PeerId, protocol: string | string[], options: AbortOptions = {}): Promise<Stream> {
-    const signal = options.signal ?? AbortSignal.timeout(this.holdTimeout)
-    const session = await this.waitForSession(peer, { signal })
+    const session = await this.waitForSession(peer, options)
     if (session == null) {
       throw new NoSessionError(`no session with ${peer.toString()}`)
     }
-    return endOnRemoteClose(await session.connection.newStream(protocol, { ...options, signal }))
+    return endOnRemoteClose(await session.connection.newStream(protocol, options))
   }
 
   /**
@@ -375,22 +382,31 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.tag(session.peerId, false)
   }
 
-  /** sessions plus handshakes in flight, per direction, reserved peers aside */
-  private load (direction: SessionDirection): number {
+  /**
+   * Why a new session of `direction` would exceed its limit, if it would.
+   * Counts sessions, reserved peers aside; outbound also counts this node's
+   * own handshakes in flight (peers it selected, which the dial manager
+   * budgets), inbound never counts a handshake: a handshake that has proven
+   * nothing holds no slot.
+   */
+  private limitReached (direction: SessionDirection): string | undefined {
     let n = 0
     for (const session of this.sessions.values()) {
       if (session.direction === direction && !this.reserved.has(session.peerId)) {
         n++
       }
     }
+    if (direction === 'inbound') {
+      return n >= this.maxInbound + this.inboundBurst ? `inbound session limit ${this.maxInbound} (+${this.inboundBurst}) reached` : undefined
+    }
     for (const attempts of this.attempts.values()) {
       for (const attempt of attempts) {
-        if (directionOf(attempt.role) === direction && !this.reserved.has(attempt.peerId)) {
+        if (attempt.role === 'initiator' && !this.reserved.has(attempt.peerId)) {
           n++
         }
       }
     }
-    return n
+    return n >= this.maxOutbound ? `outbound session limit ${this.maxOutbound} reached` : undefined
   }
 
   /**
