@@ -1,8 +1,9 @@
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
-import { MAX_DETAIL_LENGTH } from './constants.js'
+import { MAX_DETAIL_BYTES } from './constants.js'
 import { HandshakeError, type HandshakeStage } from './errors.js'
 import { HandshakeMessage, Hello, ReasonCode } from './pb/handshake.js'
+import { truncateUtf8 } from './utf8.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -49,7 +50,7 @@ export class HandshakeChannel {
     }
 
     if (message.reject != null) {
-      const detail = message.detail == null ? '' : `: ${message.detail.slice(0, MAX_DETAIL_LENGTH)}`
+      const detail = message.detail == null ? '' : `: ${truncateUtf8(message.detail, MAX_DETAIL_BYTES)}`
       throw new HandshakeError(message.reject, `remote rejected with ${message.reject}${detail}`, 'remote', stage)
     }
     return message
@@ -74,7 +75,7 @@ export class HandshakeChannel {
     try {
       this.stream.send(lp.encode.single(HandshakeMessage.encode({
         reject: reason,
-        detail: detail.slice(0, MAX_DETAIL_LENGTH)
+        detail: truncateUtf8(detail, MAX_DETAIL_BYTES)
       })))
     } catch {
       // the stream died under us; the hang-up that follows says enough

@@ -29,6 +29,42 @@ test('checkRemoteHello: one reason per broken field, in priority order', () => {
   }
 })
 
+/** a DID of exactly `bytes` UTF-8 bytes: a prefix, then `fill` characters, then ASCII to make up the rest */
+function didOfBytes (bytes: number, fill: string): string {
+  const prefix = 'did:example:'
+  const fillBytes = Buffer.byteLength(fill)
+  const count = Math.floor((bytes - prefix.length) / fillBytes)
+  const did = prefix + fill.repeat(count) + 'a'.repeat(bytes - prefix.length - count * fillBytes)
+  assert.equal(Buffer.byteLength(did), bytes)
+  return did
+}
+
+test('checkRemoteHello: DID and chain id lengths are UTF-8 bytes, at the boundaries', () => {
+  const cases: Array<[string, Partial<Hello>, ReasonCode | undefined]> = [
+    ['DID of 1 byte', { did: 'x' }, undefined],
+    ['DID of 2048 ASCII bytes', { did: didOfBytes(2048, 'a') }, undefined],
+    ['DID of 2049 ASCII bytes', { did: didOfBytes(2049, 'a') }, ReasonCode.MALFORMED],
+    ['DID of 2048 bytes in 2-byte characters (1030 characters)', { did: didOfBytes(2048, 'é') }, undefined],
+    ['DID of 2049 bytes in 2-byte characters (1031 characters)', { did: didOfBytes(2049, 'é') }, ReasonCode.MALFORMED],
+    ['DID of 2048 bytes in 3-byte characters', { did: didOfBytes(2048, '€') }, undefined],
+    ['DID of 2049 bytes in 3-byte characters', { did: didOfBytes(2049, '€') }, ReasonCode.MALFORMED],
+    ['DID of 2048 bytes in 4-byte characters', { did: didOfBytes(2048, '😀') }, undefined],
+    ['DID of 2049 bytes in 4-byte characters (fewer than 2048 UTF-16 units)', { did: didOfBytes(2049, '😀') }, ReasonCode.MALFORMED],
+    ['DID of 2052 bytes ending in a 4-byte character', { did: didOfBytes(2048, 'a') + '😀' }, ReasonCode.MALFORMED],
+    // a chain id that passes the length check is then compared: WRONG_CHAIN, not MALFORMED
+    ['chain id of 128 ASCII bytes', { chainId: 'c'.repeat(128) }, ReasonCode.WRONG_CHAIN],
+    ['chain id of 129 ASCII bytes', { chainId: 'c'.repeat(129) }, ReasonCode.MALFORMED],
+    ['chain id of 128 bytes in 2-byte characters (64 characters)', { chainId: 'é'.repeat(64) }, ReasonCode.WRONG_CHAIN],
+    ['chain id of 129 bytes, 65 characters', { chainId: 'é'.repeat(64) + 'a' }, ReasonCode.MALFORMED],
+    ['chain id of 128 bytes in 4-byte characters', { chainId: '😀'.repeat(32) }, ReasonCode.WRONG_CHAIN],
+    ['chain id of 130 bytes, 66 UTF-16 units', { chainId: '😀'.repeat(32) + 'é' }, ReasonCode.MALFORMED]
+  ]
+  for (const [name, change, expected] of cases) {
+    const verdict = checkRemoteHello(local, { ...remote, ...change })
+    assert.equal(verdict?.reason, expected, name)
+  }
+})
+
 test('isCompatibleVersion: semver caret rule', () => {
   const cases: Array<[string, string, boolean]> = [
     ['1.0.0', '1.0.0', true],
