@@ -4,6 +4,7 @@ import { MAX_DETAIL_BYTES } from './constants.js'
 import { HandshakeError, type HandshakeStage } from './errors.js'
 import { HandshakeMessage, Hello, ReasonCode } from './pb/handshake.js'
 import { truncateUtf8 } from './utf8.js'
+import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, checkEncoding } from './wire-check.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -42,13 +43,7 @@ export class HandshakeChannel {
       throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, 'remote closed the handshake stream', 'remote', stage)
     }
 
-    let message: HandshakeMessage
-    try {
-      message = HandshakeMessage.decode(next.value)
-    } catch (err: any) {
-      throw new HandshakeError(ReasonCode.MALFORMED, `undecodable message: ${err.message}`, 'local', stage)
-    }
-
+    const message = decodeHandshakeMessage(next.value.subarray(), stage)
     if (message.reject != null) {
       const detail = message.detail == null ? '' : `: ${truncateUtf8(message.detail, MAX_DETAIL_BYTES)}`
       throw new HandshakeError(message.reject, `remote rejected with ${message.reject}${detail}`, 'remote', stage)
@@ -84,11 +79,36 @@ export class HandshakeChannel {
 }
 
 /**
- * Decodes the hello carried as bytes in a message
+ * Decodes the body of one frame. Its encoding is checked strictly first
+ * (docs/PROTOCOL.md §4.3), because protons' decoder accepts encodings that
+ * do not say what it makes of them.
  *
- * @throws {HandshakeError} MALFORMED
+ * @throws {HandshakeError} MALFORMED, "undecodable message: …"
+ */
+export function decodeHandshakeMessage (bytes: Uint8Array, stage: HandshakeStage): HandshakeMessage {
+  const problem = checkEncoding(bytes, HANDSHAKE_MESSAGE_SPEC)
+  if (problem != null) {
+    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable message: ${problem}`, 'local', stage)
+  }
+  try {
+    return HandshakeMessage.decode(bytes)
+  } catch (err: any) {
+    // a reject code this implementation does not know
+    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable message: ${err.message}`, 'local', stage)
+  }
+}
+
+/**
+ * Decodes the hello carried as bytes in a message, checking its encoding
+ * strictly first (docs/PROTOCOL.md §4.3)
+ *
+ * @throws {HandshakeError} MALFORMED, "undecodable hello: …"
  */
 export function decodeHello (bytes: Uint8Array, stage: HandshakeStage): Hello {
+  const problem = checkEncoding(bytes, HELLO_SPEC)
+  if (problem != null) {
+    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable hello: ${problem}`, 'local', stage)
+  }
   try {
     return Hello.decode(bytes)
   } catch (err: any) {
