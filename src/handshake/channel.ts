@@ -1,12 +1,42 @@
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
-import { MAX_DETAIL_BYTES } from './constants.js'
-import { HandshakeError, type HandshakeStage } from './errors.js'
+import { MAX_DETAIL_BYTES, MAX_LENGTH_PREFIX_BYTES } from './constants.js'
+import { HandshakeError, InvalidLengthPrefixError, type HandshakeStage } from './errors.js'
 import { HandshakeMessage, Hello, ReasonCode } from './pb/handshake.js'
 import { truncateUtf8 } from './utf8.js'
 import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, checkEncoding } from './wire-check.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
+
+/**
+ * Reads the unsigned-varint length prefix at the start of `data` for
+ * it-length-prefixed, and says in `.bytes` how many bytes it took. Its own
+ * decoder computes that from the value, not from the bytes it read, so a
+ * prefix that is not minimally encoded (`c5 81 00` for 197, `80 00` for 0)
+ * leaves its padding in the body and shifts every frame after it. Such a
+ * prefix is refused, as multiformats' unsigned-varint requires.
+ *
+ * @throws {RangeError} when `data` ends inside the prefix: it-length-prefixed then waits for more
+ * @throws {InvalidLengthPrefixError} for a prefix that is not minimal or is too long
+ */
+export const decodeLengthPrefix = Object.assign((data: Uint8ArrayList): number => {
+  let value = 0
+  for (let i = 0; i < Math.min(data.byteLength, MAX_LENGTH_PREFIX_BYTES); i++) {
+    const byte = data.get(i)
+    value += (byte & 0x7f) * 2 ** (7 * i)
+    if (byte < 0x80) {
+      if (byte === 0 && i > 0) {
+        throw new InvalidLengthPrefixError(`length prefix ${Buffer.from(data.subarray(0, i + 1)).toString('hex')} is not minimally encoded`)
+      }
+      decodeLengthPrefix.bytes = i + 1
+      return value
+    }
+  }
+  if (data.byteLength >= MAX_LENGTH_PREFIX_BYTES) {
+    throw new InvalidLengthPrefixError(`length prefix is longer than ${MAX_LENGTH_PREFIX_BYTES} bytes`)
+  }
+  throw new RangeError('the length prefix continues in bytes not received yet')
+}, { bytes: 0 })
 
 /**
  * Length-prefixed `HandshakeMessage`s over one stream. Every message's size is
@@ -18,7 +48,7 @@ export class HandshakeChannel {
 
   constructor (stream: Stream, maxMessageSize: number) {
     this.stream = stream
-    this.messages = lp.decode(stream, { maxDataLength: maxMessageSize })[Symbol.asyncIterator]()
+    this.messages = lp.decode(stream, { maxDataLength: maxMessageSize, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
   }
 
   /**
@@ -35,6 +65,9 @@ export class HandshakeChannel {
       }
       if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') {
         throw new HandshakeError(ReasonCode.MALFORMED, `message over the size limit: ${err.message}`, 'local', stage)
+      }
+      if (err?.name === InvalidLengthPrefixError.name) {
+        throw new HandshakeError(ReasonCode.MALFORMED, `unreadable frame: ${err.message}`, 'local', stage)
       }
       throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, `stream failed while reading: ${err?.message ?? err}`, 'remote', stage)
     }
