@@ -46,7 +46,9 @@ function parseSemVer (version: string): SemVer | undefined {
 
 /**
  * Semver caret compatibility: same major version, and for 0.x the same minor
- * version. A version that is not semver is compatible with nothing.
+ * version; the patch and any `-pre`/`+build` suffix are not compared, and a
+ * leading `v` is allowed. A version that is not semver is compatible with
+ * nothing. docs/PROTOCOL.md §8.2 states the rule exactly.
  */
 export function isCompatibleVersion (local: string, remote: string): boolean {
   const a = parseSemVer(local)
