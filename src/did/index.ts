@@ -32,6 +32,6 @@ export interface DidSigner {
 
 export { DID_KEY_PREFIX, MAX_DID_BYTES } from './constants.js'
 export { didSizeBytes, isDidSizeAllowed } from './did-size.js'
-export { DidUnresolvableError } from './errors.js'
+export { DamagedDidKeyError, DidUnresolvableError } from './errors.js'
 export { KeyDidResolver, ed25519DidKey, parseEd25519DidKey } from './did-key.js'
-export { KeyDidSigner, loadOrCreateDidSigner } from './identity.js'
+export { KeyDidSigner, loadOrCreateDidSigner, type LoadDidSignerOptions } from './identity.js'
