@@ -1,4 +1,6 @@
 import { InvalidParametersError } from '@libp2p/interface'
+import { MAX_DID_BYTES } from '../did/constants.js'
+import { didSizeBytes, isDidSizeAllowed } from '../did/did-size.js'
 import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, type ResolvedBackoff } from './backoff.js'
 import { ContactColumns } from './columns.js'
 import {
@@ -6,7 +8,6 @@ import {
   CLEAN_CLOSE_BACKOFF_REASON,
   DEFAULT_MAX_CONTACTS,
   MAX_BACKOFF_REASON_LENGTH,
-  MAX_DID_LENGTH,
   MAX_FAILURE_COUNT,
   MAX_MULTIADDR_SIZE_BYTES
 } from './constants.js'
@@ -422,8 +423,9 @@ function checkNewContact (contact: NewContact): void {
 }
 
 function checkDid (did: string | undefined): void {
-  if (did != null && (did === '' || did.length > MAX_DID_LENGTH)) {
-    throw new InvalidParametersError(`a DID must have 1 to ${MAX_DID_LENGTH} characters, got ${did.length}`)
+  // the handshake's limit: every DID that can make a session can be recorded
+  if (did != null && !isDidSizeAllowed(did)) {
+    throw new InvalidParametersError(`a DID must be 1 to ${MAX_DID_BYTES} bytes of UTF-8, got ${didSizeBytes(did)}`)
   }
 }
 

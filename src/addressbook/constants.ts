@@ -34,8 +34,9 @@ export const LONG_BACKOFF_MS = 86_400_000
 
 /**
  * Largest stored record accepted on load: well above the largest record the
- * book writes (MAX_MULTIADDRS_PER_CONTACT × MAX_MULTIADDR_SIZE_BYTES plus a
- * DID and a reason, about 13 KiB at worst), so anything bigger is corrupt
+ * book writes (MAX_MULTIADDRS_PER_CONTACT × MAX_MULTIADDR_SIZE_BYTES, a DID of
+ * up to MAX_DID_BYTES from did/, and a reason: about 11 KiB at worst), so
+ * anything bigger is corrupt
  */
 export const MAX_RECORD_SIZE_BYTES = 16 * 1024
 
@@ -51,9 +52,6 @@ export const MAX_MULTIADDRS_PER_CONTACT = 16
  * always stays under MAX_RECORD_SIZE_BYTES
  */
 export const MAX_MULTIADDR_SIZE_BYTES = 512
-
-/** Longest DID accepted, in characters (a did:key is about 56); bounds the record size */
-export const MAX_DID_LENGTH = 1024
 
 /** Longest backoff reason accepted, in characters (a ReasonCode name is about 20); bounds the record size */
 export const MAX_BACKOFF_REASON_LENGTH = 64

@@ -24,11 +24,19 @@ export const DISCOVERY_INTERVAL_BELOW_TARGET_MS = 2_000
 export const DISCOVERY_INTERVAL_AT_TARGET_MS = 60_000
 
 /**
- * One random-walk lookup is abandoned after this long. A walk only collects
- * candidates, so a partial one is still useful; and kad-dht holds a lookup
- * while its routing table is empty, which must not stall discovery for long.
+ * One random-walk lookup (`getClosestPeers` of a random key) is given up after
+ * this long. A lookup walks several hops, each a dial (TCP, Noise, Yamux: a few
+ * round trips) and a request, so over a WAN it takes seconds; and kad-dht
+ * holds every lookup until its routing table has a peer and its initial
+ * self-query (a whole lookup of its own, without a deadline) has finished. A
+ * 3 s deadline would end the first walks after start, and walks over slow
+ * links, having met nobody, and make the dial manager reseed the DHT for
+ * nothing. 10 s is kad-dht's own wait for one reply (its READ_MESSAGE_TIMEOUT),
+ * so a slow peer's answer still counts. A longer walk delays no candidate
+ * (peers are handed on as replies arrive) and walks never overlap (the next is
+ * scheduled when one ends), so a stalled one costs at most this long.
  */
-export const DISCOVERY_QUERY_TIMEOUT_MS = 3_000
+export const DISCOVERY_QUERY_TIMEOUT_MS = 10_000
 
 /** Bytes of the random key a random-walk lookup searches for (a sha256-sized key) */
 export const RANDOM_WALK_KEY_LENGTH = 32

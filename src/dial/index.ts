@@ -23,11 +23,23 @@ export interface ReservedPeer {
 }
 
 export interface DiscoveryInit {
-  /** @default 2000 */
+  /**
+   * Time between random walks while the node is below its outbound target
+   *
+   * @default 2000 (DISCOVERY_INTERVAL_BELOW_TARGET_MS)
+   */
   intervalBelowTargetMs?: number
-  /** @default 60000 */
+  /**
+   * Time between random walks once the node is at its outbound target
+   *
+   * @default 60000 (DISCOVERY_INTERVAL_AT_TARGET_MS)
+   */
   intervalAtTargetMs?: number
-  /** @default 10000 */
+  /**
+   * One walk's `getClosestPeers` lookup is given up after this long
+   *
+   * @default 10000 (DISCOVERY_QUERY_TIMEOUT_MS)
+   */
   queryTimeoutMs?: number
 }
 

@@ -24,7 +24,8 @@ export class RandomWalk {
   private readonly init: RandomWalkInit
   private readonly belowTargetMs: number
   private readonly atTargetMs: number
-  private readonly queryTimeoutMs: number
+  /** the deadline of one lookup: `queryTimeoutMs`, else DISCOVERY_QUERY_TIMEOUT_MS */
+  readonly queryTimeoutMs: number
   private controller = new AbortController()
   private timer?: ReturnType<typeof setTimeout>
   private walking?: Promise<void>

@@ -11,7 +11,9 @@ export const ED25519_PUBLIC_KEY_LENGTH = 32
 export const DID_KEY_DATASTORE_KEY = '/peergate/did/private-key'
 
 /**
- * DIDs longer than this are refused before any parsing. A did:key of an Ed25519
- * key is 56 characters; 2 KiB leaves room for registries with long method ids.
+ * Longest DID accepted anywhere (handshake, resolver, address book), in UTF-8
+ * bytes: its size on the wire and in records, whatever characters it holds. A
+ * did:key of an Ed25519 key is 56 bytes; 2 KiB leaves room for registries with
+ * long method-specific ids and still fits a hello in a 4 KiB handshake message.
  */
-export const MAX_DID_LENGTH = 2048
+export const MAX_DID_BYTES = 2048

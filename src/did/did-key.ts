@@ -2,7 +2,8 @@ import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { base58btc } from 'multiformats/bases/base58'
 import * as varint from 'uint8-varint'
 import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
-import { DID_KEY_PREFIX, ED25519_PUB_MULTICODEC, ED25519_PUBLIC_KEY_LENGTH, MAX_DID_LENGTH } from './constants.js'
+import { DID_KEY_PREFIX, ED25519_PUB_MULTICODEC, ED25519_PUBLIC_KEY_LENGTH, MAX_DID_BYTES } from './constants.js'
+import { didSizeBytes } from './did-size.js'
 import { DidUnresolvableError } from './errors.js'
 import type { DidResolver } from './index.js'
 import type { Ed25519PublicKey, PublicKey } from '@libp2p/interface'
@@ -21,7 +22,7 @@ export function ed25519DidKey (publicKey: Ed25519PublicKey): string {
  * @throws {DidUnresolvableError} for anything else
  */
 export function parseEd25519DidKey (did: string): Ed25519PublicKey {
-  if (did.length > MAX_DID_LENGTH || !did.startsWith(DID_KEY_PREFIX)) {
+  if (didSizeBytes(did) > MAX_DID_BYTES || !did.startsWith(DID_KEY_PREFIX)) {
     throw new DidUnresolvableError('not a did:key DID')
   }
 

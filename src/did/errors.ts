@@ -7,3 +7,16 @@ export class DidUnresolvableError extends Error {
     super(message)
   }
 }
+
+/**
+ * The DID key record in the node's datastore cannot be read as an Ed25519 key.
+ * The node refuses to start rather than come up under a new DID.
+ */
+export class DamagedDidKeyError extends Error {
+  static override name = 'DamagedDidKeyError'
+  override name = 'DamagedDidKeyError'
+
+  constructor (message = 'the DID key in the datastore is damaged') {
+    super(message)
+  }
+}

@@ -3,8 +3,9 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { Key } from 'interface-datastore'
 import { DID_KEY_DATASTORE_KEY } from './constants.js'
 import { ed25519DidKey } from './did-key.js'
+import { DamagedDidKeyError } from './errors.js'
 import type { DidSigner } from './index.js'
-import type { AbortOptions, Ed25519PrivateKey } from '@libp2p/interface'
+import type { AbortOptions, Ed25519PrivateKey, PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
 /**
@@ -38,18 +39,35 @@ export class KeyDidSigner implements DidSigner {
   }
 }
 
+export interface LoadDidSignerOptions extends AbortOptions {
+  /** where the datastore lives (e.g. the LevelDB directory of a data dir), named in errors */
+  location?: string
+}
+
 /**
  * Loads the node's DID key from the datastore, creating and storing a new
  * Ed25519 key the first time. The DID key is not the libp2p peer key: the DID
  * is the node's long-lived identity, the peer key only secures transport.
+ *
+ * A record that is there but cannot be read as an Ed25519 key is never
+ * replaced: the node must not come up under a new DID without its operator
+ * deciding so.
+ *
+ * @throws {DamagedDidKeyError} when the stored record is not an Ed25519 key; the record is left as it is
  */
-export async function loadOrCreateDidSigner (datastore: Datastore, options?: AbortOptions): Promise<KeyDidSigner> {
+export async function loadOrCreateDidSigner (datastore: Datastore, options: LoadDidSignerOptions = {}): Promise<KeyDidSigner> {
   const key = new Key(DID_KEY_DATASTORE_KEY)
 
   if (await datastore.has(key, options)) {
-    const privateKey = privateKeyFromProtobuf(await datastore.get(key, options))
+    const record = await datastore.get(key, options)
+    let privateKey: PrivateKey
+    try {
+      privateKey = privateKeyFromProtobuf(record)
+    } catch (err: any) {
+      throw damaged(options.location, `${record.byteLength} bytes that are not a libp2p private key (${err?.message ?? err})`)
+    }
     if (privateKey.type !== 'Ed25519') {
-      throw new TypeError(`DID key in the datastore is ${privateKey.type}, expected Ed25519`)
+      throw damaged(options.location, `a ${privateKey.type} key, where an Ed25519 key belongs`)
     }
     return new KeyDidSigner(privateKey)
   }
@@ -57,4 +75,14 @@ export async function loadOrCreateDidSigner (datastore: Datastore, options?: Abo
   const privateKey = await generateKeyPair('Ed25519')
   await datastore.put(key, privateKeyToProtobuf(privateKey), options)
   return new KeyDidSigner(privateKey)
+}
+
+function damaged (location: string | undefined, found: string): DamagedDidKeyError {
+  const where = location == null ? 'the datastore' : `the datastore at ${location}`
+  return new DamagedDidKeyError(
+    `the node's DID key, record ${DID_KEY_DATASTORE_KEY} in ${where}, is damaged: it holds ${found}. ` +
+    'The node did not start, so that it does not come up under a new DID. ' +
+    `To recover, restore the record (or the whole data dir) from a backup. To give the node a new DID instead, which peers that knew the old one will take for another node, delete the record ${DID_KEY_DATASTORE_KEY}, ` +
+    'or start on an empty data dir (which also makes a new peer id and an empty address book).'
+  )
 }

@@ -1,11 +1,43 @@
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
 import { endOnRemoteClose } from '../stream/index.js'
-import { MAX_DETAIL_LENGTH } from './constants.js'
-import { HandshakeError, type HandshakeStage } from './errors.js'
+import { MAX_DETAIL_BYTES, MAX_LENGTH_PREFIX_BYTES } from './constants.js'
+import { HandshakeError, InvalidLengthPrefixError, type HandshakeStage } from './errors.js'
 import { HandshakeMessage, Hello, ReasonCode } from './pb/handshake.js'
+import { truncateUtf8 } from './utf8.js'
+import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, checkEncoding } from './wire-check.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
+
+/**
+ * Reads the unsigned-varint length prefix at the start of `data` for
+ * it-length-prefixed, and says in `.bytes` how many bytes it took. Its own
+ * decoder computes that from the value, not from the bytes it read, so a
+ * prefix that is not minimally encoded (`c5 81 00` for 197, `80 00` for 0)
+ * leaves its padding in the body and shifts every frame after it. Such a
+ * prefix is refused, as multiformats' unsigned-varint requires.
+ *
+ * @throws {RangeError} when `data` ends inside the prefix: it-length-prefixed then waits for more
+ * @throws {InvalidLengthPrefixError} for a prefix that is not minimal or is too long
+ */
+const decodeLengthPrefix = Object.assign((data: Uint8ArrayList): number => {
+  let value = 0
+  for (let i = 0; i < Math.min(data.byteLength, MAX_LENGTH_PREFIX_BYTES); i++) {
+    const byte = data.get(i)
+    value += (byte & 0x7f) * 2 ** (7 * i)
+    if (byte < 0x80) {
+      if (byte === 0 && i > 0) {
+        throw new InvalidLengthPrefixError(`length prefix ${Buffer.from(data.subarray(0, i + 1)).toString('hex')} is not minimally encoded`)
+      }
+      decodeLengthPrefix.bytes = i + 1
+      return value
+    }
+  }
+  if (data.byteLength >= MAX_LENGTH_PREFIX_BYTES) {
+    throw new InvalidLengthPrefixError(`length prefix is longer than ${MAX_LENGTH_PREFIX_BYTES} bytes`)
+  }
+  throw new RangeError('the length prefix continues in bytes not received yet')
+}, { bytes: 0 })
 
 /**
  * Length-prefixed `HandshakeMessage`s over one stream. Every message's size is
@@ -19,7 +51,7 @@ export class HandshakeChannel {
 
   constructor (stream: Stream, maxMessageSize: number) {
     this.stream = stream
-    this.messages = lp.decode(endOnRemoteClose(stream), { maxDataLength: maxMessageSize })[Symbol.asyncIterator]()
+    this.messages = lp.decode(endOnRemoteClose(stream), { maxDataLength: maxMessageSize, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
   }
 
   /**
@@ -37,6 +69,9 @@ export class HandshakeChannel {
       if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') {
         throw new HandshakeError(ReasonCode.MALFORMED, `message over the size limit: ${err.message}`, 'local', stage)
       }
+      if (err?.name === InvalidLengthPrefixError.name) {
+        throw new HandshakeError(ReasonCode.MALFORMED, `unreadable frame: ${err.message}`, 'local', stage)
+      }
       throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, `stream failed while reading: ${err?.message ?? err}`, 'remote', stage)
     }
 
@@ -45,15 +80,9 @@ export class HandshakeChannel {
     }
     this.messagesRead++
 
-    let message: HandshakeMessage
-    try {
-      message = HandshakeMessage.decode(next.value)
-    } catch (err: any) {
-      throw new HandshakeError(ReasonCode.MALFORMED, `undecodable message: ${err.message}`, 'local', stage)
-    }
-
+    const message = decodeHandshakeMessage(next.value.subarray(), stage)
     if (message.reject != null) {
-      const detail = message.detail == null ? '' : `: ${message.detail.slice(0, MAX_DETAIL_LENGTH)}`
+      const detail = message.detail == null ? '' : `: ${truncateUtf8(message.detail, MAX_DETAIL_BYTES)}`
       throw new HandshakeError(message.reject, `remote rejected with ${message.reject}${detail}`, 'remote', stage)
     }
     return message
@@ -78,7 +107,7 @@ export class HandshakeChannel {
     try {
       this.stream.send(lp.encode.single(HandshakeMessage.encode({
         reject: reason,
-        detail: detail.slice(0, MAX_DETAIL_LENGTH)
+        detail: truncateUtf8(detail, MAX_DETAIL_BYTES)
       })))
     } catch {
       // the stream died under us; the hang-up that follows says enough
@@ -87,11 +116,36 @@ export class HandshakeChannel {
 }
 
 /**
- * Decodes the hello carried as bytes in a message
+ * Decodes the body of one frame. Its encoding is checked strictly first
+ * (docs/PROTOCOL.md §4.3), because protons' decoder accepts encodings that
+ * do not say what it makes of them.
  *
- * @throws {HandshakeError} MALFORMED
+ * @throws {HandshakeError} MALFORMED, "undecodable message: …"
+ */
+export function decodeHandshakeMessage (bytes: Uint8Array, stage: HandshakeStage): HandshakeMessage {
+  const problem = checkEncoding(bytes, HANDSHAKE_MESSAGE_SPEC)
+  if (problem != null) {
+    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable message: ${problem}`, 'local', stage)
+  }
+  try {
+    return HandshakeMessage.decode(bytes)
+  } catch (err: any) {
+    // a reject code this implementation does not know
+    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable message: ${err.message}`, 'local', stage)
+  }
+}
+
+/**
+ * Decodes the hello carried as bytes in a message, checking its encoding
+ * strictly first (docs/PROTOCOL.md §4.3)
+ *
+ * @throws {HandshakeError} MALFORMED, "undecodable hello: …"
  */
 export function decodeHello (bytes: Uint8Array, stage: HandshakeStage): Hello {
+  const problem = checkEncoding(bytes, HELLO_SPEC)
+  if (problem != null) {
+    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable hello: ${problem}`, 'local', stage)
+  }
   try {
     return Hello.decode(bytes)
   } catch (err: any) {

@@ -17,14 +17,28 @@ export const HANDSHAKE_TIMEOUT_MS = 5_000
  */
 export const MAX_MESSAGE_SIZE = 4 * 1024
 
+/**
+ * Longest length prefix of a frame, in bytes: it-length-prefixed's limit,
+ * enough for any safe integer. A minimal prefix of a MAX_MESSAGE_SIZE frame
+ * takes 2.
+ */
+export const MAX_LENGTH_PREFIX_BYTES = 8
+
 /** Bytes of the fresh random nonce each side puts in its hello */
 export const NONCE_LENGTH = 32
 
-/** Longest chain id accepted; chain ids are short names such as `devnet-1` */
-export const MAX_CHAIN_ID_LENGTH = 128
+/**
+ * Longest chain id accepted in a hello, in UTF-8 bytes; chain ids are short
+ * names such as `devnet-1`
+ */
+export const MAX_CHAIN_ID_BYTES = 128
 
-/** Longest human-readable note sent along with a reject */
-export const MAX_DETAIL_LENGTH = 256
+/**
+ * Longest human-readable note of a reject, in UTF-8 bytes: a sender cuts a
+ * longer one and a receiver reads no more, both on a character boundary. A
+ * sentence is enough; the reason code is what counts.
+ */
+export const MAX_DETAIL_BYTES = 256
 
 /** Domain separator that starts every signed transcript; the signer's role follows it */
 export const TRANSCRIPT_DOMAIN = 'peergate-handshake-v1'

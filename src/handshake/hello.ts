@@ -1,7 +1,9 @@
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { MAX_DID_LENGTH } from '../did/constants.js'
-import { HANDSHAKE_PROTOCOL_VERSION, MAX_CHAIN_ID_LENGTH, NONCE_LENGTH } from './constants.js'
+import { MAX_DID_BYTES } from '../did/constants.js'
+import { didSizeBytes } from '../did/did-size.js'
+import { HANDSHAKE_PROTOCOL_VERSION, MAX_CHAIN_ID_BYTES, NONCE_LENGTH } from './constants.js'
 import { Hello, ReasonCode } from './pb/handshake.js'
+import { utf8Length } from './utf8.js'
 
 /**
  * What the local node says about its chain in every hello
@@ -44,7 +46,9 @@ function parseSemVer (version: string): SemVer | undefined {
 
 /**
  * Semver caret compatibility: same major version, and for 0.x the same minor
- * version. A version that is not semver is compatible with nothing.
+ * version; the patch and any `-pre`/`+build` suffix are not compared, and a
+ * leading `v` is allowed. A version that is not semver is compatible with
+ * nothing. docs/PROTOCOL.md §8.2 states the rule exactly.
  */
 export function isCompatibleVersion (local: string, remote: string): boolean {
   const a = parseSemVer(local)
@@ -65,18 +69,21 @@ export interface HelloVerdict {
 
 /**
  * The checks of a remote hello that need nothing but the two hellos, in the
- * order a reject reports them: malformed fields first, then chain, genesis,
- * version and self.
+ * order a reject reports them (docs/PROTOCOL.md §8.2, checks 2–9): malformed
+ * fields first, then chain, genesis, version and self. Lengths of strings are
+ * UTF-8 bytes, as they travel.
  */
 export function checkRemoteHello (local: Hello, remote: Hello, compatible: VersionCompatibility = isCompatibleVersion): HelloVerdict | undefined {
   if (remote.nonce.byteLength !== NONCE_LENGTH) {
     return { reason: ReasonCode.MALFORMED, message: `nonce must be ${NONCE_LENGTH} bytes, got ${remote.nonce.byteLength}` }
   }
-  if (remote.did.length === 0 || remote.did.length > MAX_DID_LENGTH) {
-    return { reason: ReasonCode.MALFORMED, message: 'hello has no usable DID' }
+  const didBytes = didSizeBytes(remote.did)
+  if (didBytes === 0 || didBytes > MAX_DID_BYTES) {
+    return { reason: ReasonCode.MALFORMED, message: `DID must be 1 to ${MAX_DID_BYTES} bytes, got ${didBytes}` }
   }
-  if (remote.chainId.length > MAX_CHAIN_ID_LENGTH) {
-    return { reason: ReasonCode.MALFORMED, message: 'chain id too long' }
+  const chainIdBytes = utf8Length(remote.chainId)
+  if (chainIdBytes > MAX_CHAIN_ID_BYTES) {
+    return { reason: ReasonCode.MALFORMED, message: `chain id must be at most ${MAX_CHAIN_ID_BYTES} bytes, got ${chainIdBytes}` }
   }
   if (remote.protocolVersion !== HANDSHAKE_PROTOCOL_VERSION) {
     return { reason: ReasonCode.INCOMPATIBLE_VERSION, message: `handshake protocol version ${remote.protocolVersion} is not ${HANDSHAKE_PROTOCOL_VERSION}` }

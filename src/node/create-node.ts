@@ -41,19 +41,21 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
 
   let datastore: Datastore
   let ownDatastore: LevelDatastore | undefined
+  let location: string | undefined
   if (options.datastore != null) {
     datastore = options.datastore
   } else {
     const dataDir = options.dataDir ?? DEFAULT_DATA_DIR
     await mkdir(dataDir, { recursive: true })
-    ownDatastore = new LevelDatastore(join(dataDir, DATASTORE_DIR))
+    location = join(dataDir, DATASTORE_DIR)
+    ownDatastore = new LevelDatastore(location)
     await ownDatastore.open()
     datastore = ownDatastore
   }
 
   try {
     const privateKey = options.privateKey ?? await loadOrCreateSelfKey(datastore)
-    const signer = options.did?.signer ?? await loadOrCreateDidSigner(datastore)
+    const signer = options.did?.signer ?? await loadOrCreateDidSigner(datastore, { location })
     const dht = options.dht ?? {}
 
     let libp2pRef: Libp2p<PeerNodeServices> | undefined

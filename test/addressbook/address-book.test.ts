@@ -527,6 +527,35 @@ describe('address book', () => {
     assert.equal(book.get(a)?.failures, 0)
   })
 
+  it('takes a DID of 1 to 2048 UTF-8 bytes, the handshake\'s limit, and stores it whole', async () => {
+    const dir = await h.dir()
+    const datastore = await h.open(dir)
+    const book = await h.book(datastore)
+    const [a, b] = peers
+    await book.add({ peerId: a, multiaddrs: [addr(1)], source: 'dht' })
+    const cases: Array<[string, string, boolean]> = [
+      ['1 byte', 'x', true],
+      ['1512 ASCII bytes (over the old limit of 1024 characters)', 'did:example:' + 'a'.repeat(1500), true],
+      ['2048 ASCII bytes', 'did:example:' + 'a'.repeat(2036), true],
+      ['2048 bytes in 2-byte characters (1030 characters)', 'did:example:' + 'é'.repeat(1018), true],
+      ['2049 ASCII bytes', 'did:example:' + 'a'.repeat(2037), false],
+      ['2049 bytes, 1031 characters', 'did:example:' + 'é'.repeat(1018) + 'a', false],
+      ['empty', '', false]
+    ]
+    for (const [name, did, ok] of cases) {
+      if (ok) {
+        assert.equal((await book.recordSession(a, did))?.did, did, name)
+      } else {
+        await assert.rejects(book.recordSession(a, did), { name: 'InvalidParametersError' }, name)
+        await assert.rejects(book.add({ peerId: b, multiaddrs: [], source: 'dht', did }), { name: 'InvalidParametersError' }, name)
+      }
+    }
+    const longest = 'did:example:' + 'é'.repeat(1018)
+    await book.recordSession(a, longest)
+    const { book: reloaded } = await h.reopen(dir, datastore)
+    assert.equal(reloaded.get(a)?.did, longest, 'the longest DID survives a reload')
+  })
+
   it('serialises concurrent writes of one contact: the stored record equals the in-memory one', async () => {
     const dir = await h.dir()
     const datastore = await h.open(dir)

@@ -29,6 +29,42 @@ test('checkRemoteHello: one reason per broken field, in priority order', () => {
   }
 })
 
+/** a DID of exactly `bytes` UTF-8 bytes: a prefix, then `fill` characters, then ASCII to make up the rest */
+function didOfBytes (bytes: number, fill: string): string {
+  const prefix = 'did:example:'
+  const fillBytes = Buffer.byteLength(fill)
+  const count = Math.floor((bytes - prefix.length) / fillBytes)
+  const did = prefix + fill.repeat(count) + 'a'.repeat(bytes - prefix.length - count * fillBytes)
+  assert.equal(Buffer.byteLength(did), bytes)
+  return did
+}
+
+test('checkRemoteHello: DID and chain id lengths are UTF-8 bytes, at the boundaries', () => {
+  const cases: Array<[string, Partial<Hello>, ReasonCode | undefined]> = [
+    ['DID of 1 byte', { did: 'x' }, undefined],
+    ['DID of 2048 ASCII bytes', { did: didOfBytes(2048, 'a') }, undefined],
+    ['DID of 2049 ASCII bytes', { did: didOfBytes(2049, 'a') }, ReasonCode.MALFORMED],
+    ['DID of 2048 bytes in 2-byte characters (1030 characters)', { did: didOfBytes(2048, 'é') }, undefined],
+    ['DID of 2049 bytes in 2-byte characters (1031 characters)', { did: didOfBytes(2049, 'é') }, ReasonCode.MALFORMED],
+    ['DID of 2048 bytes in 3-byte characters', { did: didOfBytes(2048, '€') }, undefined],
+    ['DID of 2049 bytes in 3-byte characters', { did: didOfBytes(2049, '€') }, ReasonCode.MALFORMED],
+    ['DID of 2048 bytes in 4-byte characters', { did: didOfBytes(2048, '😀') }, undefined],
+    ['DID of 2049 bytes in 4-byte characters (fewer than 2048 UTF-16 units)', { did: didOfBytes(2049, '😀') }, ReasonCode.MALFORMED],
+    ['DID of 2052 bytes ending in a 4-byte character', { did: didOfBytes(2048, 'a') + '😀' }, ReasonCode.MALFORMED],
+    // a chain id that passes the length check is then compared: WRONG_CHAIN, not MALFORMED
+    ['chain id of 128 ASCII bytes', { chainId: 'c'.repeat(128) }, ReasonCode.WRONG_CHAIN],
+    ['chain id of 129 ASCII bytes', { chainId: 'c'.repeat(129) }, ReasonCode.MALFORMED],
+    ['chain id of 128 bytes in 2-byte characters (64 characters)', { chainId: 'é'.repeat(64) }, ReasonCode.WRONG_CHAIN],
+    ['chain id of 129 bytes, 65 characters', { chainId: 'é'.repeat(64) + 'a' }, ReasonCode.MALFORMED],
+    ['chain id of 128 bytes in 4-byte characters', { chainId: '😀'.repeat(32) }, ReasonCode.WRONG_CHAIN],
+    ['chain id of 130 bytes, 66 UTF-16 units', { chainId: '😀'.repeat(32) + 'é' }, ReasonCode.MALFORMED]
+  ]
+  for (const [name, change, expected] of cases) {
+    const verdict = checkRemoteHello(local, { ...remote, ...change })
+    assert.equal(verdict?.reason, expected, name)
+  }
+})
+
 test('isCompatibleVersion: semver caret rule', () => {
   const cases: Array<[string, string, boolean]> = [
     ['1.0.0', '1.0.0', true],
@@ -43,5 +79,44 @@ test('isCompatibleVersion: semver caret rule', () => {
   ]
   for (const [a, b, expected] of cases) {
     assert.equal(isCompatibleVersion(a, b), expected, `${a} vs ${b}`)
+  }
+})
+
+test('isCompatibleVersion: pre-release and build suffixes, prefixes and odd forms (PROTOCOL.md §8.2)', () => {
+  const cases: Array<[string, string, boolean, string]> = [
+    // a suffix after - or + is ignored: a pre-release is compatible like its release
+    ['1.2.0-rc.1', '1.0.0', true, 'pre-release of a later minor'],
+    ['0.1.0-alpha', '0.1.0', true, 'pre-release of the same 0.x release'],
+    ['0.1.0-alpha', '0.1.5', true, 'pre-release and a later patch of the same 0.x'],
+    ['0.1.0-alpha', '0.2.0', false, 'pre-release of another 0.x minor'],
+    ['2.0.0-rc.1', '1.9.0', false, 'pre-release of the next major'],
+    ['2.0.0-rc.1', '2.5.0', true, 'pre-release and a release of the same major'],
+    ['1.0.0-rc.1', '1.0.0-rc.2', true, 'two pre-releases'],
+    ['1.0.0+build.7', '1.9.3', true, 'build metadata'],
+    ['1.0.0-rc.1+build.7', '1.0.0', true, 'pre-release and build metadata'],
+    ['1.0.0-', '1.0.0', true, 'an empty suffix is still ignored'],
+    ['1.0.0+', '1.0.0', true, 'an empty build suffix is still ignored'],
+    ['1.0.0-!!', '1.0.0', true, 'the suffix is not checked against semver\'s grammar'],
+    ['1.0.0-a\nb', '1.0.0', false, 'a line break in the suffix: does not parse'],
+    // the v prefix
+    ['v1.0.0', '1.0.0', true, 'lowercase v'],
+    ['v0.1.0', 'v0.1.3', true, 'v on both sides'],
+    ['V1.0.0', '1.0.0', false, 'uppercase V does not parse'],
+    ['vv1.0.0', '1.0.0', false, 'two v do not parse'],
+    // the numbers
+    ['01.2.3', '1.0.0', true, 'leading zeros are read as numbers'],
+    ['0.0.1', '0.0.2', true, '0.0.x: the patch is not compared (npm\'s caret would)'],
+    ['999999999.0.0', '999999999.1.0', true, 'nine digits'],
+    ['1234567890.0.0', '1234567890.0.0', false, 'ten digits do not parse, not even against themselves'],
+    // forms that do not parse
+    ['1.0.0.0', '1.0.0', false, 'four numbers'],
+    [' 1.0.0', '1.0.0', false, 'leading space'],
+    ['1.0.0 ', '1.0.0', false, 'trailing space'],
+    ['1.0.0_rc1', '1.0.0', false, 'a suffix that starts with neither - nor +'],
+    ['banana', 'banana', false, 'not semver is compatible with nothing, not even itself']
+  ]
+  for (const [a, b, expected, name] of cases) {
+    assert.equal(isCompatibleVersion(a, b), expected, `${name}: ${a} vs ${b}`)
+    assert.equal(isCompatibleVersion(b, a), expected, `${name}, the other way round: ${b} vs ${a}`)
   }
 })

@@ -175,6 +175,20 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
     await hungUp(plain, responder)
   })
 
+  it('MALFORMED: an undecodable hello (field 1 with the wrong wire type) is reported as such', async () => {
+    const plain = await net.plain()
+    const atResponder = rejectFrom(responder, plain.peerId)
+    const { channel } = await openHandshake(plain, responder.getMultiaddrs()[0])
+    // protons alone would read this as protocol_version = 255 and blame the missing nonce
+    await channel.write({ hello: Uint8Array.from([0x0a, 0xff, 0x01]) }, {})
+    await assert.rejects(channel.read(HandshakeStage.AwaitResponderHello, {}), (err: any) =>
+      err.reason === ReasonCode.MALFORMED && err.side === 'remote' && /undecodable hello: field 1 \(protocol_version\) has wire type 2/.test(err.message))
+    const r = await atResponder
+    assert.equal(r.reason, ReasonCode.MALFORMED)
+    assert.match(r.message, /^undecodable hello: /)
+    await hungUp(plain, responder)
+  })
+
   it('BAD_SIGNATURE', async () => {
     const plain = await net.plain()
     const atResponder = rejectFrom(responder, plain.peerId)

@@ -6,8 +6,10 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import * as lp from 'it-length-prefixed'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { createHello, HandshakeMessage, Hello, KeyDidResolver, KeyDidSigner, MAX_MESSAGE_SIZE, ReasonCode, signingInput } from '../../src/index.js'
-import type { Transcript } from '../../src/index.js'
+import { checkRemoteHello, createHello, HandshakeMessage, HandshakeStage, Hello, isHandshakeError, KeyDidResolver, KeyDidSigner, MAX_MESSAGE_SIZE, ReasonCode, signingInput } from '../../src/index.js'
+import { decodeHello } from '../../src/handshake/channel.js'
+import { fakeChannel } from '../utils/fake-stream.js'
+import type { ChainIdentity, Transcript } from '../../src/index.js'
 import type { PublicKey } from '@libp2p/interface'
 
 /**
@@ -34,8 +36,46 @@ const VECTORS = {
   message2: '87020ac2010801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b714743336e575a6859696545565456444b573576353838436947667344536d525647395a77775754764c534b3220020202020202020202020202020202020202020202020202020202020202020238f4d395ffbc314224082a1220cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc1240e4145a2b3154af3f30cc9c22e684de2e06ead6a20a47c5e385dd2522b8996b93bdd971bf0ddda52bc11f1bac4b79cdc8af7b198200729d296033a47c619c9a03',
   message3: '421240e06e4d331d6db6dd0e392007e3a0b1133c65a4eacebde1c9b2e3d7d03be83cf2a6217b9063863c89993306916f2eb9d8838aecf3f2ee612d708dfe50e7408f03',
   message4: '022001',
-  reject: '0f18012a0b77726f6e6720636861696e'
-} as const
+  reject: '0f18012a0b77726f6e6720636861696e',
+  helloWithoutHead: '0801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253322001010101010101010101010101010101010101010101010101010101010101013880d095ffbc31',
+  // the long ones as their parts: 08 01, chain_id, genesis_hash, chain_version, did, nonce, timestamp
+  helloDid2048: '0801120c766563746f722d636861696e1a20' + 'aa'.repeat(32) + '2205312e302e30' + '2a8010' + '6469643a6578616d706c653a' + 'c3a9'.repeat(1018) + '3220' + '01'.repeat(32) + '3880d095ffbc31',
+  helloDid2049: '0801120c766563746f722d636861696e1a20' + 'aa'.repeat(32) + '2205312e302e30' + '2a8110' + '6469643a6578616d706c653a' + 'c3a9'.repeat(1018) + '61' + '3220' + '01'.repeat(32) + '3880d095ffbc31',
+  helloChainId128: '0801128001c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a91a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253322001010101010101010101010101010101010101010101010101010101010101013880d095ffbc31',
+  helloChainId129: '0801128101c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9611a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253322001010101010101010101010101010101010101010101010101010101010101013880d095ffbc31',
+  helloNonce31: '0801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a317842323253321f010101010101010101010101010101010101010101010101010101010101013880d095ffbc31',
+  helloNonce33: '0801120c766563746f722d636861696e1a20aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2205312e302e302a386469643a6b65793a7a364d6b74554c75645474417341685265675950695a363633315256337669763132716434475146387a31784232325332210101010101010101010101010101010101010101010101010101010101010101013880d095ffbc31',
+  rejectWrongGenesis: '1818022a1467656e6573697320686173682064696666657273',
+  rejectIncompatibleVersion: '3818032a34636861696e2076657273696f6e2022322e302e3022206973206e6f7420636f6d70617469626c6520776974682022312e302e3022',
+  rejectMalformed: '2218042a1e6e6f6e6365206d7573742062652033322062797465732c20676f74203331',
+  rejectBadSignature: '2818052a247472616e736372697074207369676e617475726520646f6573206e6f7420766572696679',
+  rejectDidUnresolvable: '3e18062a3a63616e6e6f74207265736f6c7665206469643a7765623a6e6f64652e6578616d706c652e636f6d3a206e6f742061206469643a6b657920444944',
+  rejectBanned: '0a18072a0662616e6e6564',
+  rejectSelf: '1f18082a1b72656d6f74652070726573656e7473206f7572206f776e20444944',
+  rejectDuplicate: '1e18092a1a7065657220616c72656164792068617320612073657373696f6e',
+  rejectTooManyPeers: '21180a2a1d696e626f756e642073657373696f6e206c696d69742072656163686564',
+  rejectTimeout: '25180b2a2168616e647368616b652074696d6564206f75742061667465722035303030206d73',
+  rejectShutdown: '14180c2a106e6f64652069732073746f7070696e67',
+  rejectUnexpectedDid: '22180f2a1e74686520706565722070726573656e74656420616e6f7468657220444944',
+  rejectDetailCut: '850218042a8002c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9'
+}
+
+/** The reject of each code that may be sent (PROTOCOL.md §14.9), with its detail text */
+const REJECTS: Array<[VectorName, ReasonCode, string]> = [
+  ['reject', ReasonCode.WRONG_CHAIN, 'wrong chain'],
+  ['rejectWrongGenesis', ReasonCode.WRONG_GENESIS, 'genesis hash differs'],
+  ['rejectIncompatibleVersion', ReasonCode.INCOMPATIBLE_VERSION, 'chain version "2.0.0" is not compatible with "1.0.0"'],
+  ['rejectMalformed', ReasonCode.MALFORMED, 'nonce must be 32 bytes, got 31'],
+  ['rejectBadSignature', ReasonCode.BAD_SIGNATURE, 'transcript signature does not verify'],
+  ['rejectDidUnresolvable', ReasonCode.DID_UNRESOLVABLE, 'cannot resolve did:web:node.example.com: not a did:key DID'],
+  ['rejectBanned', ReasonCode.BANNED, 'banned'],
+  ['rejectSelf', ReasonCode.SELF, 'remote presents our own DID'],
+  ['rejectDuplicate', ReasonCode.DUPLICATE, 'peer already has a session'],
+  ['rejectTooManyPeers', ReasonCode.TOO_MANY_PEERS, 'inbound session limit reached'],
+  ['rejectTimeout', ReasonCode.TIMEOUT, 'handshake timed out after 5000 ms'],
+  ['rejectShutdown', ReasonCode.SHUTDOWN, 'node is stopping'],
+  ['rejectUnexpectedDid', ReasonCode.UNEXPECTED_DID, 'the peer presented another DID']
+]
 
 type VectorName = keyof typeof VECTORS
 
@@ -81,8 +121,17 @@ async function generate (): Promise<Generated> {
   const initiatorSignature = await initiatorSigner.sign(initiatorInput)
   const responderSignature = await responderSigner.sign(responderInput)
 
+  // §14.7 and §14.8: the initiator's hello without head, and with one field at a boundary
+  const bare = (c: ChainIdentity, did: string, nonce: Uint8Array): string => hex(Hello.encode(createHello(c, did, nonce, undefined, 1_700_000_000_000)))
+  // §14.9: a reject of each code, and one whose detail the sender cuts
+  const rejects = Object.fromEntries(REJECTS.map(([name, reason, detail]) => [name, frame({ reject: reason, detail })]))
+  const { channel, sent } = fakeChannel([])
+  channel.sendReject(ReasonCode.MALFORMED, 'é'.repeat(130))
+
   return {
     values: {
+      // typed as every vector; the values that follow override all but the rejects
+      ...rejects as Record<VectorName, string>,
       initiatorDidPublicKey: hex(initiatorSigner.privateKey.publicKey.raw),
       responderDidPublicKey: hex(responderSigner.privateKey.publicKey.raw),
       initiatorDid: initiatorSigner.did,
@@ -101,7 +150,15 @@ async function generate (): Promise<Generated> {
       message2: frame({ hello: responderHello, signature: responderSignature as Uint8Array<ArrayBuffer> }),
       message3: frame({ signature: initiatorSignature as Uint8Array<ArrayBuffer> }),
       message4: frame({ accept: true }),
-      reject: frame({ reject: ReasonCode.WRONG_CHAIN, detail: 'wrong chain' })
+      reject: frame({ reject: ReasonCode.WRONG_CHAIN, detail: 'wrong chain' }),
+      helloWithoutHead: bare(chain, initiatorSigner.did, initiatorNonce),
+      helloDid2048: bare(chain, 'did:example:' + 'é'.repeat(1018), initiatorNonce),
+      helloDid2049: bare(chain, 'did:example:' + 'é'.repeat(1018) + 'a', initiatorNonce),
+      helloChainId128: bare({ ...chain, chainId: 'é'.repeat(64) }, initiatorSigner.did, initiatorNonce),
+      helloChainId129: bare({ ...chain, chainId: 'é'.repeat(64) + 'a' }, initiatorSigner.did, initiatorNonce),
+      helloNonce31: bare(chain, initiatorSigner.did, filled(31, 0x01)),
+      helloNonce33: bare(chain, initiatorSigner.did, filled(33, 0x01)),
+      rejectDetailCut: hex(sent[0])
     },
     transcript,
     initiatorKey: (await new KeyDidResolver().resolve(initiatorSigner.did))[0],
@@ -145,6 +202,60 @@ test('vectors: signatures (Ed25519 signatures are deterministic)', async () => {
 test('vectors: framed messages 1, 2, 3, 4 and a reject', async () => {
   const { values } = await generated
   assertVectors(values, ['message1', 'message2', 'message3', 'message4', 'reject'])
+})
+
+test('vectors: a hello without head, and hellos at the length boundaries', async () => {
+  const { values } = await generated
+  assertVectors(values, ['helloWithoutHead', 'helloDid2048', 'helloDid2049', 'helloChainId128', 'helloChainId129', 'helloNonce31', 'helloNonce33'])
+  assert.equal(VECTORS.helloDid2048.length / 2, 2149)
+  assert.equal(VECTORS.helloDid2049.length / 2, 2150)
+})
+
+test('vectors: the hellos of §14.7 and §14.8 get the verdicts the document gives', () => {
+  const chain = { chainId: 'vector-chain', genesisHash: filled(32, 0xaa), version: '1.0.0' }
+  const local = createHello(chain, VECTORS.responderDid, filled(32, 0x02), undefined, 1_700_000_000_500)
+  const localOfOtherChain = createHello({ ...chain, chainId: 'é'.repeat(64) }, VECTORS.responderDid, filled(32, 0x02), undefined, 1_700_000_000_500)
+  const cases: Array<[VectorName, Hello, ReasonCode | undefined]> = [
+    ['helloWithoutHead', local, undefined],
+    ['helloDid2048', local, undefined],
+    ['helloDid2049', local, ReasonCode.MALFORMED],
+    ['helloChainId128', local, ReasonCode.WRONG_CHAIN],
+    ['helloChainId128', localOfOtherChain, undefined],
+    ['helloChainId129', local, ReasonCode.MALFORMED],
+    ['helloChainId129', localOfOtherChain, ReasonCode.MALFORMED],
+    ['helloNonce31', local, ReasonCode.MALFORMED],
+    ['helloNonce33', local, ReasonCode.MALFORMED]
+  ]
+  for (const [name, receiver, expected] of cases) {
+    const hello = decodeHello(unhex(VECTORS[name]), HandshakeStage.AwaitInitiatorHello)
+    assert.equal(checkRemoteHello(receiver, hello)?.reason, expected, `${name} at a receiver of chain ${receiver.chainId.slice(0, 12)}`)
+  }
+  assert.equal(decodeHello(unhex(VECTORS.helloWithoutHead), HandshakeStage.AwaitInitiatorHello).head, undefined)
+  assert.equal(Buffer.byteLength(decodeHello(unhex(VECTORS.helloDid2048), HandshakeStage.AwaitInitiatorHello).did), 2048)
+  assert.equal(decodeHello(unhex(VECTORS.helloDid2049), HandshakeStage.AwaitInitiatorHello).did.length, 1031)
+})
+
+test('vectors: a reject of every code that may be sent, and a detail cut on a character boundary', async () => {
+  const { values } = await generated
+  assertVectors(values, [...REJECTS.map(([name]) => name), 'rejectDetailCut'])
+
+  // every code but UNSPECIFIED and the two never sent (PROTOCOL.md §12)
+  const sendable = Object.values(ReasonCode).filter((code): code is ReasonCode => typeof code === 'string' &&
+    ![ReasonCode.UNSPECIFIED, ReasonCode.CONNECTION_CLOSED, ReasonCode.DISCONNECT_REQUESTED].includes(code as ReasonCode))
+  assert.deepEqual(REJECTS.map(([, reason]) => reason).sort(), sendable.sort())
+
+  // each reads back, through a channel, as the remote's reject with its detail
+  const expected: Array<[VectorName, ReasonCode, string]> = [...REJECTS, ['rejectDetailCut', ReasonCode.MALFORMED, 'é'.repeat(128)]]
+  for (const [name, reason, detail] of expected) {
+    const { channel } = fakeChannel([unhex(VECTORS[name])])
+    await assert.rejects(channel.read(HandshakeStage.AwaitResponderHello, {}), (err: Error) => {
+      assert.ok(isHandshakeError(err), name)
+      assert.equal(err.reason, reason, name)
+      assert.equal(err.side, 'remote', name)
+      assert.equal(err.message, `remote rejected with ${reason}: ${detail}`, name)
+      return true
+    })
+  }
 })
 
 test('vectors: the framed messages decode back to the handshake in order', async () => {
@@ -216,7 +327,8 @@ test('vectors: each signature verifies with the resolved DID key and only for it
 })
 
 test('vectors: docs/PROTOCOL.md carries exactly these values', async () => {
-  const doc = await readProtocolDoc()
+  // hex wrapped over lines (the long hellos of §14.8) is read as one value
+  const doc = (await readProtocolDoc()).replace(/([0-9a-f])\n(?=[0-9a-f])/g, '$1')
   for (const [name, value] of Object.entries(VECTORS)) {
     assert.ok(doc.includes(value), `docs/PROTOCOL.md lacks ${name}`)
   }

@@ -4,7 +4,7 @@ import {
   HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE, HandshakeChannel, HandshakeStage, Hello, KeyDidSigner,
   createHello, isHandshakeError, resolveChain, signingInput
 } from '../../src/index.js'
-import type { ChainIdentity, DidSigner, ReasonCode, Transcript } from '../../src/index.js'
+import type { ChainIdentity, DidSigner, HandshakeMessage, ReasonCode, Transcript } from '../../src/index.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -26,8 +26,8 @@ export async function openHandshake (plain: Libp2p, target: Multiaddr): Promise<
 export interface RogueOptions {
   chain: ChainIdentity
   signer: DidSigner
-  /** what to send as this peer's signature, given the real one */
-  signature?(real: Uint8Array): Uint8Array
+  /** what to send as this peer's signature, given the real one; undefined sends none */
+  signature?(real: Uint8Array): Uint8Array | undefined
 }
 
 export interface RogueInitiatorOptions extends RogueOptions {
@@ -74,8 +74,8 @@ export async function rogueInitiator (plain: Libp2p, target: Multiaddr, options:
     const second = await channel.read(HandshakeStage.AwaitResponderHello, { signal })
     const transcript = transcriptOf(plain.peerId, connection.remotePeer, hello, second.hello ?? new Uint8Array())
     const real = await options.signer.sign(signingInput('initiator', transcript))
-    signatureSent = options.signature?.(real) ?? real
-    await channel.write({ signature: signatureSent as Uint8Array<ArrayBuffer> }, { signal })
+    signatureSent = options.signature == null ? real : options.signature(real)
+    await channel.write({ signature: signatureSent as Uint8Array<ArrayBuffer> | undefined }, { signal })
     await options.afterSignature?.(connection)
     await channel.read(HandshakeStage.AwaitResponderAccept, { signal })
     return { signatureSent, accepted: true, connection }
@@ -90,6 +90,8 @@ export async function rogueInitiator (plain: Libp2p, target: Multiaddr, options:
 export interface RogueResponderOptions extends RogueOptions {
   /** runs after the initiator's signature (message 3) arrived, before the accept (message 4) goes out */
   beforeAccept?(connection: Connection): Promise<void>
+  /** what to send as message 4 instead of `{ accept: true }` */
+  fourth?: HandshakeMessage
 }
 
 /**
@@ -107,11 +109,11 @@ export async function rogueResponder (plain: Libp2p, options: RogueResponderOpti
       const hello = rogueHello(options)
       const transcript = transcriptOf(connection.remotePeer, plain.peerId, first.hello ?? new Uint8Array(), hello)
       const real = await options.signer.sign(signingInput('responder', transcript))
-      const signatureSent = options.signature?.(real) ?? real
-      await channel.write({ hello: hello as Uint8Array<ArrayBuffer>, signature: signatureSent as Uint8Array<ArrayBuffer> }, { signal })
+      const signatureSent = options.signature == null ? real : options.signature(real)
+      await channel.write({ hello: hello as Uint8Array<ArrayBuffer>, signature: signatureSent as Uint8Array<ArrayBuffer> | undefined }, { signal })
       await channel.read(HandshakeStage.AwaitInitiatorSignature, { signal })
       await options.beforeAccept?.(connection)
-      await channel.write({ accept: true }, { signal })
+      await channel.write(options.fourth ?? { accept: true }, { signal })
       return { signatureSent, accepted: true, connection }
     })())
   })
