@@ -43,8 +43,14 @@ export const MAX_DETAIL_BYTES = 256
 /** Domain separator that starts every signed transcript; the signer's role follows it */
 export const TRANSCRIPT_DOMAIN = 'peergate-handshake-v1'
 
-/** The handshake stream carries one handshake; more would be a protocol error */
-export const MAX_INBOUND_HANDSHAKE_STREAMS = 1
+/**
+ * Inbound handshake streams per connection. One carries the handshake; a
+ * second one, opened while it runs, still reaches the handshake service so
+ * that it gets DUPLICATE on the wire (PROTOCOL.md §8.1) instead of a bare
+ * reset; libp2p resets any beyond these two before a byte is read.
+ */
+export const MAX_INBOUND_HANDSHAKE_STREAMS = 2
+/** This node opens one handshake stream per connection */
 export const MAX_OUTBOUND_HANDSHAKE_STREAMS = 1
 
 /**

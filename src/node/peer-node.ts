@@ -165,11 +165,16 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
     })
   }
 
-  /** Bans a peer id or a DID: no session until the ban expires; an open session ends */
+  /**
+   * Bans a peer id or a DID: no session until the ban expires; an open
+   * session ends. A DID's ban also covers the peer ids seen with it, a peer
+   * id's ban the DID of its session (see `Sessions.ban`).
+   */
   async ban (target: PeerId | string, durationMs?: number): Promise<void> {
     await this.libp2p.services.sessions.ban(target, durationMs)
   }
 
+  /** Lifts the ban of a peer id or DID, and the bans it covered */
   async unban (target: PeerId | string): Promise<void> {
     await this.libp2p.services.sessions.unban(target)
   }

@@ -9,8 +9,14 @@ import type { Datastore } from 'interface-datastore'
  * entries are dropped when they are next looked at, and from the datastore
  * at the next load.
  */
+interface Ban {
+  expiresAt: number
+  /** the ban this one was extended from (a DID's ban covers the peer ids seen with it, and back) */
+  via?: string
+}
+
 export class BanList {
-  private readonly bans = new Map<string, number>()
+  private readonly bans = new Map<string, Ban>()
   private readonly now: () => number
   private readonly datastore?: Datastore
   private readonly log?: Logger
@@ -28,15 +34,15 @@ export class BanList {
     }
     const stale: Key[] = []
     for await (const { key, value } of this.datastore.query({ prefix: `${BAN_KEY_PREFIX}/` }, options)) {
-      const expiry = decodeExpiry(value)
+      const ban = decodeBan(value)
       const target = decodeTarget(key)
-      if (expiry == null || target == null) {
+      if (ban == null || target == null) {
         this.log?.error('dropping unreadable ban record %s', key.toString())
         stale.push(key)
-      } else if (expiry <= this.now()) {
+      } else if (ban.expiresAt <= this.now()) {
         stale.push(key)
       } else {
-        this.bans.set(target, expiry)
+        this.bans.set(target, ban)
       }
     }
     for (const key of stale) {
@@ -45,27 +51,46 @@ export class BanList {
   }
 
   async ban (target: string, durationMs: number, options?: AbortOptions): Promise<void> {
-    const expiry = this.now() + durationMs
-    this.bans.set(target, expiry)
-    await this.datastore?.put(banKey(target), new TextEncoder().encode(JSON.stringify({ expiresAt: expiry })), options)
+    await this.put(target, { expiresAt: this.now() + durationMs }, options)
   }
 
+  /**
+   * Extends the ban of `via` to `target` until `via`'s ban ends; unbanning
+   * `via` lifts it too. A longer ban `target` already has is kept.
+   */
+  async extend (target: string, via: string, options?: AbortOptions): Promise<void> {
+    const expiresAt = this.expiresAt(via)
+    if (expiresAt == null || target === via || (this.expiresAt(target) ?? 0) >= expiresAt) {
+      return
+    }
+    await this.put(target, { expiresAt, via }, options)
+  }
+
+  /** Lifts the ban of `target` and every ban extended from it */
   async unban (target: string, options?: AbortOptions): Promise<void> {
-    this.bans.delete(target)
-    await this.datastore?.delete(banKey(target), options)
+    const lifted = [target, ...[...this.bans].filter(([, ban]) => ban.via === target).map(([key]) => key)]
+    for (const key of lifted) {
+      this.bans.delete(key)
+      await this.datastore?.delete(banKey(key), options)
+    }
   }
 
   /** When the ban of `target` ends, or undefined when it is not banned */
   expiresAt (target: string): number | undefined {
-    const expiry = this.bans.get(target)
-    if (expiry == null) {
+    const ban = this.bans.get(target)
+    if (ban == null) {
       return undefined
     }
-    if (expiry <= this.now()) {
+    if (ban.expiresAt <= this.now()) {
       this.bans.delete(target)
       return undefined
     }
-    return expiry
+    return ban.expiresAt
+  }
+
+  private async put (target: string, ban: Ban, options?: AbortOptions): Promise<void> {
+    this.bans.set(target, ban)
+    await this.datastore?.put(banKey(target), new TextEncoder().encode(JSON.stringify(ban)), options)
   }
 
   isBanned (target: string): boolean {
@@ -83,13 +108,16 @@ function decodeTarget (key: Key): string | undefined {
   return /^[A-Za-z0-9_-]+$/.test(encoded) ? Buffer.from(encoded, 'base64url').toString() : undefined
 }
 
-function decodeExpiry (value: Uint8Array): number | undefined {
+function decodeBan (value: Uint8Array): Ban | undefined {
   if (value.byteLength > MAX_BAN_RECORD_BYTES) {
     return undefined
   }
   try {
-    const expiresAt = JSON.parse(new TextDecoder().decode(value)).expiresAt
-    return Number.isFinite(expiresAt) ? expiresAt : undefined
+    const { expiresAt, via } = JSON.parse(new TextDecoder().decode(value))
+    if (!Number.isFinite(expiresAt) || (via != null && typeof via !== 'string')) {
+      return undefined
+    }
+    return via == null ? { expiresAt } : { expiresAt, via }
   } catch {
     return undefined
   }

@@ -1,3 +1,5 @@
+import { MAX_DID_BYTES } from '../did/constants.js'
+
 /**
  * Inbound session slots. With {@link DEFAULT_MAX_OUTBOUND_SESSIONS} this makes
  * 50 peers, one third of them selected by this node, as go-ethereum does.
@@ -30,5 +32,9 @@ export const DEFAULT_BAN_DURATION_MS = 24 * 60 * 60 * 1000
 /** Where bans live in the node's datastore, one record per banned peer id or DID */
 export const BAN_KEY_PREFIX = '/peergate/bans'
 
-/** A ban record is `{"expiresAt":<ms>}`; anything longer is not one */
-export const MAX_BAN_RECORD_BYTES = 256
+/**
+ * A ban record is `{"expiresAt":<ms>}`, plus `"via":<target>` for a ban
+ * extended from another (a DID of up to MAX_DID_BYTES, each byte at most a
+ * 6-character JSON escape); anything longer is not one
+ */
+export const MAX_BAN_RECORD_BYTES = 64 + 6 * MAX_DID_BYTES

@@ -173,7 +173,14 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   openStream(peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
 
   disconnect(peer: PeerId, reason?: ReasonCode, options?: AbortOptions): Promise<void>
+  /**
+   * Bans a peer id or a DID (default a day, kept in the datastore). A DID's
+   * ban covers the peer id of its session and every peer id that presents the
+   * DID later; a peer id's ban covers the DID of its session. An open session
+   * ends with BANNED.
+   */
   ban(target: PeerId | string, durationMs?: number): Promise<void>
+  /** Lifts the ban of a peer id or DID and the bans it covered */
   unban(target: PeerId | string): Promise<void>
   banExpiry(target: PeerId | string): number | undefined
 

@@ -177,6 +177,10 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
   admitRemote (attempt: HandshakeAttempt, remote: Hello): void {
     if (this.bans.isBanned(remote.did)) {
+      // a DID's ban covers every peer id seen with it
+      this.bans.extend(attempt.peerId.toString(), remote.did).catch(err => {
+        this.log.error('could not extend the ban of a DID to %p - %e', attempt.peerId, err)
+      })
       throw new HandshakeError(ReasonCode.BANNED, 'DID is banned', 'local')
     }
     for (const session of this.sessions.values()) {
@@ -345,7 +349,10 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     await this.bans.ban(key, durationMs)
     this.log('banned %s for %d ms', key, durationMs)
     for (const session of this.list()) {
-      if (session.peerId.toString() === key || session.did === key) {
+      const peer = session.peerId.toString()
+      if (peer === key || session.did === key) {
+        // the ban covers the session's other half too: its DID, or its peer id
+        await this.bans.extend(peer === key ? session.did : peer, key)
         await this.disconnect(session.peerId, ReasonCode.BANNED)
       }
     }

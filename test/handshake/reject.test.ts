@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import * as lp from 'it-length-prefixed'
-import { HandshakeMessage, HandshakeStage, Hello, ReasonCode, createHello, isHandshakeError } from '../../src/index.js'
+import { HANDSHAKE_PROTOCOL, HandshakeChannel, HandshakeMessage, HandshakeStage, Hello, MAX_MESSAGE_SIZE, ReasonCode, createHello, isHandshakeError } from '../../src/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import { newSigner, openHandshake, rogueInitiator, testChain } from '../utils/rogue.js'
 import type { DidSigner, PeerNode, SessionRejectDetail, PeerNodeOptions } from '../../src/index.js'
@@ -121,6 +121,18 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
     await assert.rejects(responder.libp2p.dial(initiator.getMultiaddrs()[0], { force: true }))
     await responder.unban(initiator.peerId)
     await stillServes(responder)
+  })
+
+  it('DUPLICATE: a second handshake stream on a connection whose handshake is in flight; the first goes on', async () => {
+    const plain = await net.plain()
+    const { connection } = await openHandshake(plain, responder.getMultiaddrs()[0])
+    const second = await connection.newStream(HANDSHAKE_PROTOCOL)
+    const reject = await new HandshakeChannel(second, MAX_MESSAGE_SIZE).read(HandshakeStage.AwaitResponderHello, {}).then(() => undefined, (err: any) => err)
+    assert.equal(reject?.reason, ReasonCode.DUPLICATE)
+    assert.equal(reject?.side, 'remote')
+    assert.equal(connection.status, 'open')
+    assert.equal(responder.libp2p.services.sessions.handshakingConnections().has(responder.libp2p.getConnections(plain.peerId)[0]?.id), true, 'the first handshake still runs')
+    await connection.close()
   })
 
   it('SELF', async () => {
