@@ -15,6 +15,9 @@ import type { IdentifyResult, Logger, PeerId, PeerInfo, Startable } from '@libp2
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Handshake outcomes after which a contact waits the long backoff (24 h by default) */
+/** A peer that answered with these is on another chain: its DHT is of no use to us either */
+const OTHER_CHAIN_REASONS = new Set<string>([ReasonCode.WRONG_CHAIN, ReasonCode.WRONG_GENESIS])
+
 const LONG_BACKOFF_REASONS = new Set<string>([
   ReasonCode.WRONG_CHAIN,
   ReasonCode.WRONG_GENESIS,
@@ -359,11 +362,16 @@ export class DialManager implements DialManagerService, Startable {
    * Connects the DHT to the bootstrap peers it has no connection to: at start,
    * and again when it lost them. (A full bootstrap node rejects our handshake
    * with TOO_MANY_PEERS and hangs up, which can leave a young node with an
-   * empty routing table.) These connections are auxiliary: no handshake.
+   * empty routing table.) These connections are auxiliary: no handshake. A
+   * bootstrap peer of another chain (WRONG_CHAIN, WRONG_GENESIS) is left
+   * alone while that backoff lasts: its DHT does not speak ours, so the
+   * connection would only hold a slot on both sides.
    */
   private reseed (): void {
     for (const peer of this.init.bootstrap ?? []) {
-      if (this.components.connectionManager.getConnections(peer.peerId).some(c => c.status === 'open') || this.components.sessions.banExpiry(peer.peerId) != null) {
+      if (this.components.connectionManager.getConnections(peer.peerId).some(c => c.status === 'open') ||
+        this.components.sessions.banExpiry(peer.peerId) != null ||
+        this.onOtherChain(peer.peerId)) {
         continue
       }
       this.log('dialing bootstrap peer %p for the DHT', peer.peerId)
@@ -371,6 +379,12 @@ export class DialManager implements DialManagerService, Startable {
         .then(async () => this.components.connectionManager.openConnection(peer.peerId, { signal: this.shutdown.signal }))
         .catch(err => { this.log('could not reach bootstrap peer %p - %e', peer.peerId, err) })
     }
+  }
+
+  /** the peer told us, within its backoff, that it is on another chain */
+  private onOtherChain (peer: PeerId): boolean {
+    const contact = this.addressBook.get(peer)
+    return contact?.backoffReason != null && OTHER_CHAIN_REASONS.has(contact.backoffReason) && contact.nextAttempt > this.now()
   }
 
   /** keeps an event's book update until it settles; a failure is logged */

@@ -299,6 +299,13 @@ export class Handshake implements HandshakeService, Startable {
       const keepConnection = err.reason === ReasonCode.DUPLICATE &&
         (err.side === 'remote' || this.sessions.connectionInUse(connection))
       await hangUp(keepConnection ? undefined : connection, stream, sentReject, log)
+      if (err.reason === ReasonCode.WRONG_CHAIN || err.reason === ReasonCode.WRONG_GENESIS) {
+        // a peer of another chain cannot even speak this chain's DHT: no
+        // auxiliary connection to it is worth its slot either
+        await this.components.connectionManager.closeConnections(connection.remotePeer).catch(closeErr => {
+          log('could not close the other connections of a peer of another chain - %e', closeErr)
+        })
+      }
       throw err
     } finally {
       clearTimeout(firstMessageTimer)
