@@ -161,6 +161,25 @@ describe('dial manager', () => {
     assert.equal(node.sessions().length, 0)
   })
 
+  it('an explicit connect() accepts a moved DID unless the caller names the DID it expects; the contact learns the new DID', async () => {
+    const clock = new TestClock()
+    const node = await manualNode(clock)
+    const key = await generateKeyPair('Ed25519')
+    const listen = [`/ip4/127.0.0.1/tcp/${await closedPort()}`]
+    const first = await net.node({ privateKey: key, listen })
+    await node.addContact(first.getMultiaddrs()[0])
+    await tickAndSettle(node)
+    await until(() => contactOf(node, first.peerId).did === first.did, 5_000, 'DID learned')
+    await node.disconnect(first.peerId)
+    await first.stop()
+    const moved = await net.node({ privateKey: key, listen, did: { signer: await newSigner() } })
+
+    await assert.rejects(node.connect(moved.getMultiaddrs()[0], { expectedDid: first.did }), (err: any) => err.reason === ReasonCode.UNEXPECTED_DID)
+    const session = await node.connect(moved.getMultiaddrs()[0])
+    assert.equal(session.did, moved.did)
+    await until(() => contactOf(node, moved.peerId).did === moved.did, 5_000, 'the contact to hold the new DID')
+  })
+
   it('rejects a manually added node of another chain and puts it on the 24 h backoff', async () => {
     const clock = new TestClock()
     const node = await manualNode(clock)
