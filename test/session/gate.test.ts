@@ -20,8 +20,7 @@ class EchoHandler {
     const key = `${connection.id}/${stream.id}`
     this.runs.set(key, (this.runs.get(key) ?? 0) + 1)
     this.total++
-    // one message each way: libp2p 3.3.11 loses a remote close-write that
-    // arrives before a handler starts reading, so no test waits for one
+    // one message each way; test/stream covers reading to the remote's end
     for await (const chunk of stream) {
       stream.send(chunk)
       break
