@@ -1,6 +1,5 @@
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
-import { endOnRemoteClose } from '../stream/index.js'
 import { MAX_DETAIL_BYTES, MAX_LENGTH_PREFIX_BYTES } from './constants.js'
 import { HandshakeError, InvalidLengthPrefixError, type HandshakeStage } from './errors.js'
 import { HandshakeMessage, Hello, ReasonCode } from './pb/handshake.js'
@@ -51,7 +50,7 @@ export class HandshakeChannel {
 
   constructor (stream: Stream, maxMessageSize: number) {
     this.stream = stream
-    this.messages = lp.decode(endOnRemoteClose(stream), { maxDataLength: maxMessageSize, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
+    this.messages = lp.decode(stream, { maxDataLength: maxMessageSize, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
   }
 
   /**

@@ -4,6 +4,7 @@ import { PeerMap } from '@libp2p/peer-collections'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { anySignal } from 'any-signal'
 import { KeyDidResolver } from '../did/did-key.js'
+import { endOnRemoteClose } from '../stream/index.js'
 import { HandshakeChannel } from './channel.js'
 import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
 import { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'
@@ -222,7 +223,7 @@ export class Handshake implements HandshakeService, Startable {
   private async runHandshake (connection: Connection, role: HandshakeRole, stream?: Stream, expectedDid?: string): Promise<Session> {
     const log = this.log.newScope(`${role}:${connection.id}`)
     let attempt: HandshakeAttempt | undefined
-    let channel: HandshakeChannel | undefined = stream == null ? undefined : new HandshakeChannel(stream, this.maxMessageSize)
+    let channel: HandshakeChannel | undefined = stream == null ? undefined : new HandshakeChannel(endOnRemoteClose(stream), this.maxMessageSize)
     // sheds and the first-message deadline end an inbound handshake through this
     const dropped = new AbortController()
     const signal = anySignal([this.shutdown.signal, AbortSignal.timeout(this.timeout), dropped.signal])
@@ -255,7 +256,7 @@ export class Handshake implements HandshakeService, Startable {
       try {
         if (channel == null) {
           stream = await this.openHandshakeStream(connection, attemptSignal)
-          channel = new HandshakeChannel(stream, this.maxMessageSize)
+          channel = new HandshakeChannel(endOnRemoteClose(stream), this.maxMessageSize)
         }
 
         let session: Session | undefined
