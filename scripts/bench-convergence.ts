@@ -29,6 +29,12 @@ async function start (i: number, bootstrap?: string): Promise<PeerNode> {
     chain: { chainId: 'bench-chain' },
     bootstrap: bootstrap == null ? [] : [bootstrap],
     limits: { maxPeers: MAX_PEERS },
+    // fifty hosts simulated on 127.0.0.1: the per-IP handshake cap is a
+    // per-host limit, as inboundConnectionThreshold is; and fifty nodes share
+    // one event loop, where a hello can wait behind other nodes' work longer
+    // than the 2 s first-message deadline (a node in its own process does
+    // not), so the deadline gets the handshake's whole 5 s
+    handshake: { maxInboundHandshakesPerIp: 1_000, firstMessageTimeout: 5_000 },
     connectionManager: { inboundConnectionThreshold: Infinity, maxIncomingPendingConnections: 1_000 }
   })
 }
