@@ -35,6 +35,23 @@ function contactOf (node: PeerNode, peer: PeerId): Contact {
   return contact
 }
 
+/**
+ * A contact of `node` whose DID the book learned in a session, then the same
+ * peer id at the same address presenting another DID
+ */
+async function movedDid (node: PeerNode): Promise<{ first: PeerNode, moved: PeerNode }> {
+  const key = await generateKeyPair('Ed25519')
+  const listen = [`/ip4/127.0.0.1/tcp/${await closedPort()}`]
+  const first = await net.node({ privateKey: key, listen })
+  await node.addContact(first.getMultiaddrs()[0])
+  await tickAndSettle(node)
+  await until(() => contactOf(node, first.peerId).did === first.did, 5_000, 'DID learned')
+  await node.disconnect(first.peerId)
+  await first.stop()
+  const moved = await net.node({ privateKey: key, listen, did: { signer: await newSigner() } })
+  return { first, moved }
+}
+
 /** runs one tick and waits for the dials it started to end */
 async function tickAndSettle (node: PeerNode): Promise<void> {
   await node.libp2p.services.dial.tick()
@@ -137,18 +154,7 @@ describe('dial manager', () => {
   it('puts a peer whose DID moved on the 24 h backoff', async () => {
     const clock = new TestClock()
     const node = await manualNode(clock)
-    const key = await generateKeyPair('Ed25519')
-    const port = await closedPort()
-    const listen = [`/ip4/127.0.0.1/tcp/${port}`]
-    const first = await net.node({ privateKey: key, listen })
-    await node.addContact(first.getMultiaddrs()[0])
-    await tickAndSettle(node)
-    await until(() => contactOf(node, first.peerId).did === first.did, 5_000, 'DID learned')
-    await node.disconnect(first.peerId)
-    await first.stop()
-
-    // the same peer id at the same address, now presenting another DID
-    const moved = await net.node({ privateKey: key, listen, did: { signer: await newSigner() } })
+    const { first, moved } = await movedDid(node)
     assert.ok(moved.peerId.equals(first.peerId))
     assert.notEqual(moved.did, first.did)
     clock.advance(10_000)
@@ -164,15 +170,7 @@ describe('dial manager', () => {
   it('an explicit connect() accepts a moved DID unless the caller names the DID it expects; the contact learns the new DID', async () => {
     const clock = new TestClock()
     const node = await manualNode(clock)
-    const key = await generateKeyPair('Ed25519')
-    const listen = [`/ip4/127.0.0.1/tcp/${await closedPort()}`]
-    const first = await net.node({ privateKey: key, listen })
-    await node.addContact(first.getMultiaddrs()[0])
-    await tickAndSettle(node)
-    await until(() => contactOf(node, first.peerId).did === first.did, 5_000, 'DID learned')
-    await node.disconnect(first.peerId)
-    await first.stop()
-    const moved = await net.node({ privateKey: key, listen, did: { signer: await newSigner() } })
+    const { first, moved } = await movedDid(node)
 
     await assert.rejects(node.connect(moved.getMultiaddrs()[0], { expectedDid: first.did }), (err: any) => err.reason === ReasonCode.UNEXPECTED_DID)
     const session = await node.connect(moved.getMultiaddrs()[0])

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
@@ -7,6 +6,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK } from '../../src/index.js'
 import { DISCOVERY_INTERVAL_AT_TARGET_MS, DISCOVERY_INTERVAL_BELOW_TARGET_MS, DISCOVERY_QUERY_TIMEOUT_MS } from '../../src/dial/constants.js'
 import { RandomWalk } from '../../src/dial/random-walk.js'
+import { readRepoFile } from '../utils/files.js'
 import type { AbortOptions, PeerInfo } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 
@@ -62,19 +62,6 @@ test('the default query timeout is DISCOVERY_QUERY_TIMEOUT_MS, 10 s', () => {
   assert.equal(walkOf(stubDht([], false), 250).walk.queryTimeoutMs, 250)
 })
 
-/** Reads a file of the repository, whether the test runs from test/ or dist/test/ */
-async function readAbove (path: string): Promise<string> {
-  let dir = new URL('./', import.meta.url)
-  for (let i = 0; i < 5; i++) {
-    try {
-      return await readFile(new URL(path, dir), 'utf8')
-    } catch {
-      dir = new URL('../', dir)
-    }
-  }
-  throw new Error(`${path} not found`)
-}
-
 /** the number after `@default` in the doc comment right above `option` */
 function documentedDefault (source: string, option: string): number {
   const match = new RegExp(`@default (\\d+)[^\\n]*\\n\\s*\\*/\\n\\s*${option}\\?:`).exec(source)
@@ -83,7 +70,7 @@ function documentedDefault (source: string, option: string): number {
 }
 
 test('the dial options\' documented defaults quote the constants, and so does the README', async () => {
-  const source = await readAbove('src/dial/index.ts')
+  const source = await readRepoFile('src/dial/index.ts')
   assert.equal(documentedDefault(source, 'intervalBelowTargetMs'), DISCOVERY_INTERVAL_BELOW_TARGET_MS)
   assert.equal(documentedDefault(source, 'intervalAtTargetMs'), DISCOVERY_INTERVAL_AT_TARGET_MS)
   assert.equal(documentedDefault(source, 'queryTimeoutMs'), DISCOVERY_QUERY_TIMEOUT_MS)
@@ -91,7 +78,7 @@ test('the dial options\' documented defaults quote the constants, and so does th
   assert.equal(documentedDefault(source, 'maxDialsPerTick'), MAX_DIALS_PER_TICK)
   assert.equal(documentedDefault(source, 'dialTimeoutMs'), DIAL_TIMEOUT_MS)
 
-  const readme = await readAbove('README.md')
+  const readme = await readRepoFile('README.md')
   const row = readme.split('\n').find(line => line.startsWith('| `discovery` |'))
   assert.ok(row != null)
   assert.ok(row.includes(`every ${DISCOVERY_INTERVAL_BELOW_TARGET_MS / 1000} s below the outbound target`), row)

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
 import * as lp from 'it-length-prefixed'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
@@ -7,6 +6,7 @@ import { HandshakeStage, Hello, ReasonCode, createHello, isHandshakeError } from
 import { decodeHandshakeMessage, decodeHello } from '../../src/handshake/channel.js'
 import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, type MessageSpec } from '../../src/handshake/wire-check.js'
 import { fakeChannel } from '../utils/fake-stream.js'
+import { readRepoFile } from '../utils/files.js'
 
 const unhex = (value: string): Uint8Array => uint8ArrayFromString(value.replace(/\s+/g, ''), 'base16')
 
@@ -158,7 +158,7 @@ function specFields (spec: MessageSpec): Map<number, [string, string]> {
 }
 
 test('the strict check\'s field specs mirror protobuf/handshake.proto', async () => {
-  const proto = await readAbove('protobuf/handshake.proto')
+  const proto = await readRepoFile('protobuf/handshake.proto')
   assert.deepEqual(specFields(HELLO_SPEC), protoFields(proto, 'Hello'))
   assert.deepEqual(specFields(HANDSHAKE_MESSAGE_SPEC), protoFields(proto, 'HandshakeMessage'))
   const head = HELLO_SPEC.get(8)?.message
@@ -166,15 +166,3 @@ test('the strict check\'s field specs mirror protobuf/handshake.proto', async ()
   assert.deepEqual(specFields(head), protoFields(proto, 'Head'))
 })
 
-/** Reads a file of the repository, whether the test runs from test/ or dist/test/ */
-async function readAbove (path: string): Promise<string> {
-  let dir = new URL('./', import.meta.url)
-  for (let i = 0; i < 5; i++) {
-    try {
-      return await readFile(new URL(path, dir), 'utf8')
-    } catch {
-      dir = new URL('../', dir)
-    }
-  }
-  throw new Error(`${path} not found`)
-}
