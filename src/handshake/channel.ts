@@ -4,7 +4,7 @@ import { MAX_DETAIL_BYTES, MAX_LENGTH_PREFIX_BYTES } from './constants.js'
 import { HandshakeError, InvalidLengthPrefixError, type HandshakeStage } from './errors.js'
 import { HandshakeMessage, Hello, ReasonCode } from './pb/handshake.js'
 import { truncateUtf8 } from './utf8.js'
-import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, checkEncoding } from './wire-check.js'
+import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, checkEncoding, type MessageSpec } from './wire-check.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -122,16 +122,7 @@ export class HandshakeChannel {
  * @throws {HandshakeError} MALFORMED, "undecodable message: …"
  */
 export function decodeHandshakeMessage (bytes: Uint8Array, stage: HandshakeStage): HandshakeMessage {
-  const problem = checkEncoding(bytes, HANDSHAKE_MESSAGE_SPEC)
-  if (problem != null) {
-    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable message: ${problem}`, 'local', stage)
-  }
-  try {
-    return HandshakeMessage.decode(bytes)
-  } catch (err: any) {
-    // a reject code this implementation does not know
-    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable message: ${err.message}`, 'local', stage)
-  }
+  return decodeStrictly(bytes, HANDSHAKE_MESSAGE_SPEC, HandshakeMessage, 'message', stage)
 }
 
 /**
@@ -141,13 +132,18 @@ export function decodeHandshakeMessage (bytes: Uint8Array, stage: HandshakeStage
  * @throws {HandshakeError} MALFORMED, "undecodable hello: …"
  */
 export function decodeHello (bytes: Uint8Array, stage: HandshakeStage): Hello {
-  const problem = checkEncoding(bytes, HELLO_SPEC)
+  return decodeStrictly(bytes, HELLO_SPEC, Hello, 'hello', stage)
+}
+
+/** The strict encoding check, then protons' decoder (which still refuses a reject code it does not know) */
+function decodeStrictly<T> (bytes: Uint8Array, spec: MessageSpec, codec: { decode(bytes: Uint8Array): T }, what: string, stage: HandshakeStage): T {
+  const problem = checkEncoding(bytes, spec)
   if (problem != null) {
-    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable hello: ${problem}`, 'local', stage)
+    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable ${what}: ${problem}`, 'local', stage)
   }
   try {
-    return Hello.decode(bytes)
+    return codec.decode(bytes)
   } catch (err: any) {
-    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable hello: ${err.message}`, 'local', stage)
+    throw new HandshakeError(ReasonCode.MALFORMED, `undecodable ${what}: ${err.message}`, 'local', stage)
   }
 }
