@@ -3,7 +3,7 @@ import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import { PersistentAddressBook } from '../addressbook/address-book.js'
 import { failureBackoffMs, resolveBackoff } from '../addressbook/backoff.js'
-import { isHandshakeError } from '../handshake/errors.js'
+import { isHandshakeError, isOtherChain } from '../handshake/errors.js'
 import { ReasonCode } from '../handshake/pb/handshake.js'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, DISCOVERY_REFRESH_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
 import { RandomWalk } from './random-walk.js'
@@ -15,9 +15,6 @@ import type { IdentifyResult, Logger, PeerId, PeerInfo, Startable } from '@libp2
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Handshake outcomes after which a contact waits the long backoff (24 h by default) */
-/** A peer that answered with these is on another chain: its DHT is of no use to us either */
-const OTHER_CHAIN_REASONS = new Set<string>([ReasonCode.WRONG_CHAIN, ReasonCode.WRONG_GENESIS])
-
 const LONG_BACKOFF_REASONS = new Set<string>([
   ReasonCode.WRONG_CHAIN,
   ReasonCode.WRONG_GENESIS,
@@ -384,7 +381,7 @@ export class DialManager implements DialManagerService, Startable {
   /** the peer told us, within its backoff, that it is on another chain */
   private onOtherChain (peer: PeerId): boolean {
     const contact = this.addressBook.get(peer)
-    return contact?.backoffReason != null && OTHER_CHAIN_REASONS.has(contact.backoffReason) && contact.nextAttempt > this.now()
+    return contact?.backoffReason != null && isOtherChain(contact.backoffReason) && contact.nextAttempt > this.now()
   }
 
   /** keeps an event's book update until it settles; a failure is logged */

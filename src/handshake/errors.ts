@@ -57,3 +57,11 @@ export class InvalidLengthPrefixError extends Error {
 export function isHandshakeError (err: unknown): err is HandshakeError {
   return err instanceof Error && err.name === HandshakeError.name && 'reason' in err
 }
+
+/**
+ * The remote is on another chain (another chain id or genesis): it cannot
+ * speak this chain's DHT either, so no connection to it is worth keeping
+ */
+export function isOtherChain (reason: ReasonCode | string): boolean {
+  return reason === ReasonCode.WRONG_CHAIN || reason === ReasonCode.WRONG_GENESIS
+}

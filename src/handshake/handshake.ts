@@ -7,7 +7,7 @@ import { KeyDidResolver } from '../did/did-key.js'
 import { endOnRemoteClose } from '../stream/index.js'
 import { HandshakeChannel } from './channel.js'
 import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
-import { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'
+import { HandshakeError, HandshakeStage, isHandshakeError, isOtherChain } from './errors.js'
 import { isCompatibleVersion } from './hello.js'
 import { InboundLimiter, type InboundTicket } from './inbound-limiter.js'
 import { performHandshake, type HandshakeParty } from './perform-handshake.js'
@@ -300,9 +300,8 @@ export class Handshake implements HandshakeService, Startable {
       const keepConnection = err.reason === ReasonCode.DUPLICATE &&
         (err.side === 'remote' || this.sessions.connectionInUse(connection))
       await hangUp(keepConnection ? undefined : connection, stream, sentReject, log)
-      if (err.reason === ReasonCode.WRONG_CHAIN || err.reason === ReasonCode.WRONG_GENESIS) {
-        // a peer of another chain cannot even speak this chain's DHT: no
-        // auxiliary connection to it is worth its slot either
+      if (isOtherChain(err.reason)) {
+        // no auxiliary connection to it is worth its slot either
         await this.components.connectionManager.closeConnections(connection.remotePeer).catch(closeErr => {
           log('could not close the other connections of a peer of another chain - %e', closeErr)
         })
