@@ -18,11 +18,11 @@ export interface InboundLimits {
 }
 
 /**
- * What the limiter decided for a newcomer: `admit` (after shedding the
- * tickets in `shed`, whose places it takes) or `refuse`
+ * What the limiter decided for a newcomer: admitted (having shed the ticket
+ * whose place it took, if any), or refused and why
  */
 export type InboundDecision =
-  | { admit: true, shed: InboundTicket[] }
+  | { admit: true }
   | { admit: false, why: string }
 
 /**
@@ -57,8 +57,8 @@ export class InboundLimiter {
   }
 
   /**
-   * Decides on a newcomer; when it is admitted, the tickets it displaces are
-   * released and their `shed()` called, and `ticket` holds a place until
+   * Decides on a newcomer; when it is admitted, the ticket it displaces (if
+   * any) is released and its `shed()` called, and `ticket` holds a place until
    * {@link release}
    */
   admit (ticket: InboundTicket): InboundDecision {
@@ -75,15 +75,12 @@ export class InboundLimiter {
       }
     }
     // a place freed on the newcomer's IP is also a place in the whole table
-    const shed = victim == null ? [] : [victim]
-    for (const t of shed) {
-      this.release(t)
+    if (victim != null) {
+      this.release(victim)
     }
     this.add(ticket)
-    for (const t of shed) {
-      t.shed()
-    }
-    return { admit: true, shed }
+    victim?.shed()
+    return { admit: true }
   }
 
   /** Frees the ticket's place; a no-op for a ticket that holds none */

@@ -157,12 +157,9 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       }
     }
 
-    // reserved peers are outside the limits
-    if (!this.reserved.has(peer)) {
-      const full = this.limitReached(directionOf(role))
-      if (full != null) {
-        reject(ReasonCode.TOO_MANY_PEERS, full)
-      }
+    const full = this.limitReached(directionOf(role), peer)
+    if (full != null) {
+      reject(ReasonCode.TOO_MANY_PEERS, full)
     }
 
     for (const other of existing) {
@@ -205,7 +202,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
     // inbound handshakes hold no slot while in flight: the limit is checked
     // again now that this one has earned a session
-    const full = attempt.role === 'responder' && !this.reserved.has(attempt.peerId) ? this.limitReached('inbound') : undefined
+    const full = attempt.role === 'responder' ? this.limitReached('inbound', attempt.peerId) : undefined
     if (full != null) {
       throw new HandshakeError(ReasonCode.TOO_MANY_PEERS, full, 'local', HandshakeStage.Commit)
     }
@@ -390,13 +387,16 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   }
 
   /**
-   * Why a new session of `direction` would exceed its limit, if it would.
-   * Counts sessions, reserved peers aside; outbound also counts this node's
-   * own handshakes in flight (peers it selected, which the dial manager
-   * budgets), inbound never counts a handshake: a handshake that has proven
-   * nothing holds no slot.
+   * Why a new session of `direction` with `peer` would exceed its limit, if it
+   * would. Reserved peers are outside the limits, and not counted. Outbound
+   * also counts this node's own handshakes in flight (peers it selected,
+   * which the dial manager budgets); inbound never counts a handshake: a
+   * handshake that has proven nothing holds no slot.
    */
-  private limitReached (direction: SessionDirection): string | undefined {
+  private limitReached (direction: SessionDirection, peer: PeerId): string | undefined {
+    if (this.reserved.has(peer)) {
+      return undefined
+    }
     let n = 0
     for (const session of this.sessions.values()) {
       if (session.direction === direction && !this.reserved.has(session.peerId)) {
