@@ -31,6 +31,7 @@ import { LevelDatastore } from 'datastore-level'
 import { PersistentAddressBook } from '../src/addressbook/address-book.js'
 import { ADDRESS_BOOK_PREFIX } from '../src/addressbook/constants.js'
 import { selectDials } from '../src/dial/select.js'
+import { ReasonCode } from '../src/reason/index.js'
 import { percentile } from './stats.js'
 import type { ContactSource, NewContact } from '../src/addressbook/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -121,12 +122,12 @@ async function fill (dir: string, n: number): Promise<FillReport> {
       case 5:
         for (let f = 0; f <= i % 12; f++) {
           clockMs = at
-          await book.recordFailure(peer, 'TIMEOUT')
+          await book.recordFailure(peer, ReasonCode.TIMEOUT)
         }
         break
       case 6:
         clockMs = at
-        await book.recordLongBackoff(peer, 'WRONG_CHAIN')
+        await book.recordLongBackoff(peer, ReasonCode.WRONG_CHAIN)
         break
       default:
         break

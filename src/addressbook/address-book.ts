@@ -1,20 +1,20 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { MAX_DID_BYTES } from '../did/constants.js'
 import { didSizeBytes, isDidSizeAllowed } from '../did/did-size.js'
+import { LocalReason, isOutcome } from '../reason/index.js'
 import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, type ResolvedBackoff } from './backoff.js'
 import { ContactColumns } from './columns.js'
 import {
   ADDRESS_BOOK_PREFIX,
-  CLEAN_CLOSE_BACKOFF_REASON,
   DEFAULT_MAX_CONTACTS,
-  MAX_BACKOFF_REASON_LENGTH,
   MAX_FAILURE_COUNT,
   MAX_MULTIADDR_SIZE_BYTES
 } from './constants.js'
 import { mergeMultiaddrs, sameSequence, sameSet } from './multiaddrs.js'
 import { SOURCE_CODES, contactKey, decodeContact, encodeContact } from './record.js'
 import { RecordChunks, copyContact, makeContact, resetBackoff, type StoredContact } from './stored-contact.js'
-import type { AddressBook, AddressBookInit, BackoffReason, Contact, NewContact } from './index.js'
+import type { AddressBook, AddressBookInit, Contact, NewContact } from './index.js'
+import type { Outcome } from '../reason/index.js'
 import type { DialCandidates } from '../dial/select.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -198,7 +198,7 @@ export class PersistentAddressBook implements AddressBook {
     await this.persist(id, options)
   }
 
-  async recordFailure (peer: PeerId, reason: BackoffReason, options?: AbortOptions): Promise<Contact | undefined> {
+  async recordFailure (peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined> {
     checkReason(reason)
     return this.mutate(peer, options, (contact, now) => {
       contact.failures = Math.min(contact.failures + 1, MAX_FAILURE_COUNT)
@@ -220,11 +220,11 @@ export class PersistentAddressBook implements AddressBook {
   async recordCleanClose (peer: PeerId, options?: AbortOptions): Promise<Contact | undefined> {
     return this.mutate(peer, options, (contact, now) => {
       contact.nextAttempt = now + Math.ceil(cleanCloseBackoffMs(this.backoff, this.random()))
-      contact.backoffReason = CLEAN_CLOSE_BACKOFF_REASON
+      contact.backoffReason = LocalReason.SESSION_ENDED
     })
   }
 
-  async recordLongBackoff (peer: PeerId, reason: BackoffReason, options?: AbortOptions): Promise<Contact | undefined> {
+  async recordLongBackoff (peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined> {
     checkReason(reason)
     return this.mutate(peer, options, (contact, now) => {
       contact.failures = Math.min(contact.failures + 1, MAX_FAILURE_COUNT)
@@ -429,8 +429,8 @@ function checkDid (did: string | undefined): void {
   }
 }
 
-function checkReason (reason: BackoffReason): void {
-  if (reason.length > MAX_BACKOFF_REASON_LENGTH) {
-    throw new InvalidParametersError(`a backoff reason must have at most ${MAX_BACKOFF_REASON_LENGTH} characters, got ${reason.length}`)
+function checkReason (reason: Outcome): void {
+  if (!isOutcome(reason)) {
+    throw new InvalidParametersError(`a backoff reason is a ReasonCode or LocalReason, got ${JSON.stringify(String(reason).slice(0, 64))}`)
   }
 }

@@ -35,7 +35,7 @@ export const LONG_BACKOFF_MS = 86_400_000
 /**
  * Largest stored record accepted on load: well above the largest record the
  * book writes (MAX_MULTIADDRS_PER_CONTACT × MAX_MULTIADDR_SIZE_BYTES, a DID of
- * up to MAX_DID_BYTES from did/, and a reason: about 11 KiB at worst), so
+ * up to MAX_DID_BYTES from did/, and an Outcome name: about 11 KiB at worst), so
  * anything bigger is corrupt
  */
 export const MAX_RECORD_SIZE_BYTES = 16 * 1024
@@ -53,9 +53,6 @@ export const MAX_MULTIADDRS_PER_CONTACT = 16
  */
 export const MAX_MULTIADDR_SIZE_BYTES = 512
 
-/** Longest backoff reason accepted, in characters (a ReasonCode name is about 20); bounds the record size */
-export const MAX_BACKOFF_REASON_LENGTH = 64
-
 /**
  * Largest exponent of the failure doubling: 2^1023 is the largest finite power
  * of two, so the wait computes to a finite number (then the cap) for any count
@@ -64,6 +61,3 @@ export const MAX_BACKOFF_DOUBLINGS = 1023
 
 /** Largest failure count stored: the record holds it as a uint32, and the wait is capped long before */
 export const MAX_FAILURE_COUNT = 0xFFFF_FFFF
-
-/** backoffReason of a contact waiting after a clean session end; not a failure, so not a ReasonCode */
-export const CLEAN_CLOSE_BACKOFF_REASON = 'SESSION_ENDED'

@@ -9,17 +9,13 @@
  */
 
 import type { DialCandidates } from '../dial/select.js'
+import type { Outcome } from '../reason/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Where a contact came from */
 export type ContactSource = 'bootstrap' | 'dht' | 'manual' | 'inbound'
 
-/**
- * Why a contact's next attempt waits: a ReasonCode name for handshake
- * outcomes, or one of the dial-level reasons
- */
-export type BackoffReason = string
 
 export interface Contact {
   peerId: PeerId
@@ -37,7 +33,7 @@ export interface Contact {
   /** no dial before this time, ms since the epoch (0: now) */
   nextAttempt: number
   /** why nextAttempt is in the future */
-  backoffReason?: BackoffReason
+  backoffReason?: Outcome
 }
 
 export interface NewContact {
@@ -131,13 +127,13 @@ export interface AddressBook {
   remove(peer: PeerId, options?: AbortOptions): Promise<void>
 
   /** a dial or handshake failed: exponential backoff with jitter */
-  recordFailure(peer: PeerId, reason: BackoffReason, options?: AbortOptions): Promise<Contact | undefined>
+  recordFailure(peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined>
   /** a session opened: failures reset, DID remembered */
   recordSession(peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined>
   /** a session ended cleanly: a random wait of cleanCloseMinMs..cleanCloseMaxMs */
   recordCleanClose(peer: PeerId, options?: AbortOptions): Promise<Contact | undefined>
   /** another DID than expected, or another chain: backoff of longMs */
-  recordLongBackoff(peer: PeerId, reason: BackoffReason, options?: AbortOptions): Promise<Contact | undefined>
+  recordLongBackoff(peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined>
 }
 
 export { PersistentAddressBook } from './address-book.js'

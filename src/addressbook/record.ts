@@ -1,5 +1,6 @@
 import { InvalidMessageError } from '@libp2p/interface'
 import { Key } from 'interface-datastore'
+import { isOutcome } from '../reason/index.js'
 import * as Digest from 'multiformats/hashes/digest'
 import { ADDRESS_BOOK_PREFIX, MAX_MULTIADDRS_PER_CONTACT, MAX_RECORD_SIZE_BYTES } from './constants.js'
 import { ContactRecord, ContactSource as ContactSourceCode } from './pb/addressbook.js'
@@ -98,6 +99,7 @@ export function decodeContact (id: string, bytes: Uint8Array, columns: ContactCo
     lastSession: record.lastSession,
     failures: record.failures,
     nextAttempt: record.nextAttempt,
-    backoffReason: record.backoffReason
+    // a reason this version does not know (written by a newer one) is left out; the wait stands
+    backoffReason: record.backoffReason != null && isOutcome(record.backoffReason) ? record.backoffReason : undefined
   }, chunks.copy(bytes))
 }

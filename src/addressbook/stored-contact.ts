@@ -5,7 +5,8 @@ import { NO_SESSION } from '../dial/select.js'
 import { MAX_MULTIADDRS_PER_CONTACT } from './constants.js'
 import { ContactRecord } from './pb/addressbook.js'
 import { ContactColumns } from './columns.js'
-import type { BackoffReason, Contact, ContactSource } from './index.js'
+import type { Contact, ContactSource } from './index.js'
+import type { Outcome } from '../reason/index.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -22,7 +23,7 @@ export class StoredContact implements Contact {
   did: string | undefined
   source: ContactSource
   firstSeen: number
-  backoffReason: BackoffReason | undefined
+  backoffReason: Outcome | undefined
   /** the columns holding this contact's dial fields: its book's, or its own once removed */
   private columns: ContactColumns
   /** its slot in `columns`; ContactColumns moves it */

@@ -3,8 +3,8 @@ import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import { PersistentAddressBook } from '../addressbook/address-book.js'
 import { failureBackoffMs, resolveBackoff } from '../addressbook/backoff.js'
-import { isHandshakeError, isOtherChain } from '../handshake/errors.js'
-import { ReasonCode } from '../handshake/pb/handshake.js'
+import { isHandshakeError } from '../handshake/errors.js'
+import { LocalReason, ReasonCode, isOtherChain } from '../reason/index.js'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, DISCOVERY_REFRESH_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
 import { RandomWalk } from './random-walk.js'
 import { selectDials, selectDrops } from './select.js'
@@ -251,7 +251,7 @@ export class DialManager implements DialManagerService, Startable {
         // a session with this peer exists or is being made on another connection
         return
       }
-      const reason = isHandshakeError(err) ? err.reason : 'DIAL_FAILED'
+      const reason = isHandshakeError(err) ? err.reason : LocalReason.DIAL_FAILED
       this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
       if (contact.source === 'bootstrap' && reason === ReasonCode.TOO_MANY_PEERS) {
         // a full bootstrap node hung up on us: keep its DHT within reach

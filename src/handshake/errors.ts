@@ -1,4 +1,4 @@
-import { ReasonCode } from './pb/handshake.js'
+import type { ReasonCode } from '../reason/index.js'
 
 /** Which side of a handshake decided to reject it */
 export type RejectSide = 'local' | 'remote'
@@ -56,12 +56,4 @@ export class InvalidLengthPrefixError extends Error {
 
 export function isHandshakeError (err: unknown): err is HandshakeError {
   return err instanceof Error && err.name === HandshakeError.name && 'reason' in err
-}
-
-/**
- * The remote is on another chain (another chain id or genesis): it cannot
- * speak this chain's DHT either, so no connection to it is worth keeping
- */
-export function isOtherChain (reason: ReasonCode | string): boolean {
-  return reason === ReasonCode.WRONG_CHAIN || reason === ReasonCode.WRONG_GENESIS
 }

@@ -2,7 +2,8 @@ import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { MAX_DID_BYTES } from '../did/constants.js'
 import { didSizeBytes } from '../did/did-size.js'
 import { HANDSHAKE_PROTOCOL_VERSION, MAX_CHAIN_ID_BYTES, NONCE_LENGTH } from './constants.js'
-import { Hello, ReasonCode } from './pb/handshake.js'
+import { ReasonCode } from '../reason/index.js'
+import { Hello } from './pb/handshake.js'
 import { utf8Length } from './utf8.js'
 
 /**

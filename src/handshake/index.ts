@@ -138,4 +138,4 @@ export { HandshakeError, HandshakeStage, isHandshakeError, type RejectSide } fro
 export { checkRemoteHello, createHello, isCompatibleVersion, type ChainHead, type ChainIdentity, type VersionCompatibility, type HelloVerdict } from './hello.js'
 export { signingInput, type HandshakeRole, type Transcript } from './transcript.js'
 export { HandshakeChannel } from './channel.js'
-export { ReasonCode, Hello, HandshakeMessage, Head } from './pb/handshake.js'
+export { Hello, HandshakeMessage, Head } from './pb/handshake.js'

@@ -5,7 +5,7 @@ import type { PeerNodeServices, ConnectionInfo, ConnectionRole, HandleOptions, N
 import type { Contact, ContactSource } from '../addressbook/index.js'
 import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../handshake/hello.js'
-import type { ReasonCode } from '../handshake/pb/handshake.js'
+import type { ReasonCode } from '../reason/index.js'
 import type { Session, SessionEvents } from '../session/index.js'
 import type { AbortOptions, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'

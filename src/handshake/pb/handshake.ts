@@ -1,51 +1,8 @@
+import { ReasonCode } from '../../reason/pb/reason.js'
 import { decodeMessage, encodeMessage, enumeration, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
-
-export enum ReasonCode {
-  UNSPECIFIED = 'UNSPECIFIED',
-  WRONG_CHAIN = 'WRONG_CHAIN',
-  WRONG_GENESIS = 'WRONG_GENESIS',
-  INCOMPATIBLE_VERSION = 'INCOMPATIBLE_VERSION',
-  MALFORMED = 'MALFORMED',
-  BAD_SIGNATURE = 'BAD_SIGNATURE',
-  DID_UNRESOLVABLE = 'DID_UNRESOLVABLE',
-  BANNED = 'BANNED',
-  SELF = 'SELF',
-  DUPLICATE = 'DUPLICATE',
-  TOO_MANY_PEERS = 'TOO_MANY_PEERS',
-  TIMEOUT = 'TIMEOUT',
-  SHUTDOWN = 'SHUTDOWN',
-  CONNECTION_CLOSED = 'CONNECTION_CLOSED',
-  DISCONNECT_REQUESTED = 'DISCONNECT_REQUESTED',
-  UNEXPECTED_DID = 'UNEXPECTED_DID'
-}
-
-enum __ReasonCodeValues {
-  UNSPECIFIED = 0,
-  WRONG_CHAIN = 1,
-  WRONG_GENESIS = 2,
-  INCOMPATIBLE_VERSION = 3,
-  MALFORMED = 4,
-  BAD_SIGNATURE = 5,
-  DID_UNRESOLVABLE = 6,
-  BANNED = 7,
-  SELF = 8,
-  DUPLICATE = 9,
-  TOO_MANY_PEERS = 10,
-  TIMEOUT = 11,
-  SHUTDOWN = 12,
-  CONNECTION_CLOSED = 13,
-  DISCONNECT_REQUESTED = 14,
-  UNEXPECTED_DID = 15
-}
-
-export namespace ReasonCode {
-  export const codec = (): Codec<ReasonCode> => {
-    return enumeration<ReasonCode>(__ReasonCodeValues)
-  }
-}
 
 export interface Head {
   height: bigint
