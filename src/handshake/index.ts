@@ -22,7 +22,7 @@
  */
 
 import { Handshake } from './handshake.js'
-import type { ChainHead, ChainIdentity, VersionCompatibility } from './hello.js'
+import type { ChainHead, ChainIdentity, VersionCompatibility } from '../chain/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
 import type { Session, Sessions } from '../session/index.js'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
@@ -135,7 +135,7 @@ export function handshake (init: HandshakeInit): (components: HandshakeComponent
 
 export { FIRST_MESSAGE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, HANDSHAKE_PROTOCOL, HANDSHAKE_PROTOCOL_VERSION, HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_SIZE, NONCE_LENGTH, TRANSCRIPT_DOMAIN } from './constants.js'
 export { HandshakeError, HandshakeStage, isHandshakeError, type RejectSide } from './errors.js'
-export { checkRemoteHello, createHello, isCompatibleVersion, type ChainHead, type ChainIdentity, type VersionCompatibility, type HelloVerdict } from './hello.js'
+export { checkRemoteHello, createHello, type HelloVerdict } from './hello.js'
 export { signingInput, type HandshakeRole, type Transcript } from './transcript.js'
 export { HandshakeChannel } from './channel.js'
 export { Hello, HandshakeMessage, Head } from './pb/handshake.js'

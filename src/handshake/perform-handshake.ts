@@ -6,7 +6,7 @@ import { ReasonCode } from '../reason/index.js'
 import { HandshakeMessage, Hello } from './pb/handshake.js'
 import { signingInput, type HandshakeRole, type Transcript } from './transcript.js'
 import type { HandshakeChannel } from './channel.js'
-import type { ChainHead, ChainIdentity, VersionCompatibility } from './hello.js'
+import type { ChainHead, ChainIdentity, VersionCompatibility } from '../chain/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
 import type { AbortOptions, Logger, PeerId, PublicKey } from '@libp2p/interface'
 

@@ -2,7 +2,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { CHAIN_ID_PATTERN, DEFAULT_CHAIN_ID, DEFAULT_CHAIN_VERSION } from './constants.js'
 import { InvalidConfigError } from './errors.js'
-import type { ChainIdentity } from '../handshake/hello.js'
+import type { ChainIdentity } from '../chain/index.js'
 
 export interface ChainOptions {
   /** @default 'peergate-devnet' */

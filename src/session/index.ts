@@ -23,7 +23,7 @@
  */
 
 import { SessionManager } from './session-manager.js'
-import type { ChainHead } from '../handshake/hello.js'
+import type { ChainHead } from '../chain/index.js'
 import type { HandshakeError, RejectSide } from '../handshake/errors.js'
 import type { Hello } from '../handshake/pb/handshake.js'
 import type { ReasonCode } from '../reason/index.js'
