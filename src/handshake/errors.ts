@@ -1,7 +1,6 @@
-import type { ReasonCode } from '../reason/index.js'
-
-/** Which side of a handshake decided to reject it */
-export type RejectSide = 'local' | 'remote'
+import { ReasonCode } from '../reason/index.js'
+import type { Rejection } from '../session/admission.js'
+import type { RejectSide } from '../session/index.js'
 
 /**
  * Where in the handshake a failure happened, named after the step the local
@@ -56,4 +55,13 @@ export class InvalidLengthPrefixError extends Error {
 
 export function isHandshakeError (err: unknown): err is HandshakeError {
   return err instanceof Error && err.name === HandshakeError.name && 'reason' in err
+}
+
+/**
+ * The error a handshake ends with when the session manager's verdict rejects
+ * it. A connection found closed is the remote's doing, and never sent.
+ */
+export function rejectionError (rejection: Rejection, stage?: HandshakeStage): HandshakeError {
+  const side: RejectSide = rejection.reason === ReasonCode.CONNECTION_CLOSED ? 'remote' : 'local'
+  return new HandshakeError(rejection.reason, rejection.message, side, stage)
 }

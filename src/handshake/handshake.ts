@@ -9,18 +9,19 @@ import { endOnRemoteClose } from '../stream/index.js'
 import { HandshakeChannel } from './channel.js'
 import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
 import { ReasonCode, isOtherChain } from '../reason/index.js'
-import { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'
+import { admissionOf, isRejection } from '../session/admission.js'
+import { hangUp } from '../session/hang-up.js'
+import { HandshakeError, HandshakeStage, isHandshakeError, rejectionError } from './errors.js'
 import { InboundLimiter, type InboundTicket } from './inbound-limiter.js'
 import { performHandshake, type HandshakeParty } from './perform-handshake.js'
 import type { ChainHead } from '../chain/index.js'
 import type { ConnectOptions, HandshakeComponents, HandshakeInit, HandshakeService } from './index.js'
+import type { Hello } from './pb/handshake.js'
 import type { HandshakeRole } from './transcript.js'
-import type { HandshakeAttempt, Session, Sessions } from '../session/index.js'
+import type { Admission, Attempt, RemoteInfo } from '../session/admission.js'
+import type { Session, SessionDirection, Sessions } from '../session/index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-
-/** how long a hang-up may take to flush a reject before the connection is aborted */
-const HANG_UP_TIMEOUT_MS = 1_000
 
 /**
  * Runs the peergate handshake: as responder on every inbound handshake stream,
@@ -86,6 +87,10 @@ export class Handshake implements HandshakeService, Startable {
     return this.components.sessions
   }
 
+  private get admission (): Admission {
+    return admissionOf(this.components.sessions)
+  }
+
   async start (): Promise<void> {
     this.shutdown = new AbortController()
     await this.components.registrar.handle(HANDSHAKE_PROTOCOL, this.onInboundStream, {
@@ -124,7 +129,7 @@ export class Handshake implements HandshakeService, Startable {
     }
     const peer = targetPeer(target)
     if (peer != null) {
-      const known = await this.existing(peer, options)
+      const known = await this.sessionOrHandshakeInFlight(peer, options)
       if (known != null) {
         return known
       }
@@ -149,7 +154,7 @@ export class Handshake implements HandshakeService, Startable {
       if (selection?.started != null) {
         handshake = selection.started
       } else {
-        const existing = await this.existing(remote, options)
+        const existing = await this.sessionOrHandshakeInFlight(remote, options)
         if (existing != null) {
           return existing
         }
@@ -167,9 +172,8 @@ export class Handshake implements HandshakeService, Startable {
       // lost a simultaneous dial (decided here or by the remote): the winning
       // handshake, which may not have reached us yet, gives the session
       if (isHandshakeError(err) && err.reason === ReasonCode.DUPLICATE) {
-        const winner = await this.sessions.waitForSession(remote, {
-          signal: options.signal ?? AbortSignal.timeout(this.timeout),
-          expectHandshake: true
+        const winner = await this.admission.nextSession(remote, {
+          signal: options.signal ?? AbortSignal.timeout(this.timeout)
         })
         if (winner != null) {
           return winner
@@ -198,7 +202,12 @@ export class Handshake implements HandshakeService, Startable {
     })
   }
 
-  private async existing (peer: PeerId, options: AbortOptions): Promise<Session | undefined> {
+  /**
+   * The session with `peer`; while a handshake with it is in flight, the
+   * session that one makes, waiting up to the handshake timeout (or the
+   * caller's signal); undefined when there is neither
+   */
+  private async sessionOrHandshakeInFlight (peer: PeerId, options: AbortOptions): Promise<Session | undefined> {
     return this.sessions.waitForSession(peer, {
       signal: options.signal ?? AbortSignal.timeout(this.timeout)
     })
@@ -222,7 +231,9 @@ export class Handshake implements HandshakeService, Startable {
 
   private async runHandshake (connection: Connection, role: HandshakeRole, stream?: Stream, expectedDid?: string): Promise<Session> {
     const log = this.log.newScope(`${role}:${connection.id}`)
-    let attempt: HandshakeAttempt | undefined
+    const direction = directionOf(role)
+    const admission = this.admission
+    let attempt: Attempt | undefined
     let channel: HandshakeChannel | undefined = stream == null ? undefined : new HandshakeChannel(endOnRemoteClose(stream), this.maxMessageSize)
     // sheds and the first-message deadline end an inbound handshake through this
     const dropped = new AbortController()
@@ -251,8 +262,12 @@ export class Handshake implements HandshakeService, Startable {
           }
         }, this.firstMessageTimeout)
       }
-      attempt = this.sessions.beginHandshake(connection, role)
-      const attemptSignal = anySignal([signal, attempt.signal])
+      const begun = admission.begin(connection, direction)
+      if (isRejection(begun)) {
+        throw rejectionError(begun, HandshakeStage.Admission)
+      }
+      const current = attempt = begun
+      const attemptSignal = anySignal([signal, current.signal])
       try {
         if (channel == null) {
           stream = await this.openHandshakeStream(connection, attemptSignal)
@@ -260,21 +275,26 @@ export class Handshake implements HandshakeService, Startable {
         }
 
         let session: Session | undefined
-        const current = attempt
         await performHandshake(channel, {
           role,
           localPeer: this.components.peerId,
           remotePeer: connection.remotePeer,
           party: this.party,
           log,
-          hooks: {
-            admitRemote: (hello) => {
+          judge: {
+            admit: (hello) => {
               if (expectedDid != null && hello.did !== expectedDid) {
-                throw new HandshakeError(ReasonCode.UNEXPECTED_DID, `expected ${expectedDid.slice(0, 64)}, the peer presented ${hello.did.slice(0, 64)}`, 'local')
+                return { reason: ReasonCode.UNEXPECTED_DID, message: `expected ${expectedDid.slice(0, 64)}, the peer presented ${hello.did.slice(0, 64)}` }
               }
-              this.sessions.admitRemote(current, hello)
+              return admission.checkRemote(current, hello.did)
             },
-            commit: (hello) => { session = this.sessions.completeHandshake(current, hello) }
+            commit: (hello) => {
+              const opened = admission.open(current, remoteInfo(hello))
+              if (isRejection(opened)) {
+                return opened
+              }
+              session = opened
+            }
           }
         }, { signal: attemptSignal })
 
@@ -288,18 +308,18 @@ export class Handshake implements HandshakeService, Startable {
       }
     } catch (e) {
       const err = toHandshakeError(e, signal, attempt?.signal)
-      const sentReject = err.side === 'local' && channel != null
-      if (sentReject) {
+      const said = err.side === 'local' && channel != null
+      if (said) {
         channel?.sendReject(err.reason, err.message)
       }
-      this.sessions.failHandshake(attempt, connection, role, err)
+      admission.fail(attempt, connection, direction, { reason: err.reason, side: err.side, message: err.message })
       // a duplicate on a connection that carries the winning handshake (both
       // sides selected each other over one connection) only ends its stream;
       // when the remote said DUPLICATE, it knows where its winner runs and
       // hangs up itself if this connection is spare
       const keepConnection = err.reason === ReasonCode.DUPLICATE &&
         (err.side === 'remote' || this.sessions.connectionInUse(connection))
-      await hangUp(keepConnection ? undefined : connection, stream, sentReject, log)
+      await hangUp(keepConnection ? undefined : connection, stream == null ? undefined : { stream, said }, log)
       if (isOtherChain(err.reason)) {
         // no auxiliary connection to it is worth its slot either
         await this.components.connectionManager.closeConnections(connection.remotePeer).catch(closeErr => {
@@ -372,57 +392,25 @@ export function toHandshakeError (err: unknown, signal: AbortSignal, attemptSign
   if (isHandshakeError(err)) {
     return err
   }
-  for (const s of [attemptSignal, signal]) {
-    if (s?.aborted === true) {
-      if (isHandshakeError(s.reason)) {
-        return s.reason
-      }
-      return new HandshakeError(ReasonCode.TIMEOUT, 'handshake timed out', 'local')
+  if (attemptSignal?.aborted === true && isRejection(attemptSignal.reason)) {
+    // superseded by a simultaneous handshake, or the session manager is stopping
+    return rejectionError(attemptSignal.reason)
+  }
+  if (signal.aborted) {
+    if (isHandshakeError(signal.reason)) {
+      return signal.reason
     }
+    return new HandshakeError(ReasonCode.TIMEOUT, 'handshake timed out', 'local')
   }
   const e = err as Error | undefined
   return new HandshakeError(ReasonCode.CONNECTION_CLOSED, `handshake stream failed: ${e?.message ?? String(err)}`, 'remote')
 }
 
-/**
- * Ends the handshake stream and closes the connection (when given). After sending a reject
- * it first gives the remote a moment to read it and hang up itself: closing at
- * once could reset the stream before the remote has read the reject.
- */
-async function hangUp (connection: Connection | undefined, stream: Stream | undefined, sentReject: boolean, log: Logger): Promise<void> {
-  const signal = AbortSignal.timeout(HANG_UP_TIMEOUT_MS)
-  try {
-    await stream?.close({ signal })
-    if (connection == null) {
-      return
-    }
-    if (sentReject && stream != null) {
-      await remoteHungUp(connection, stream, signal)
-    }
-    await connection.close({ signal })
-  } catch (err) {
-    log('hang-up was not graceful - %e', err)
-    stream?.abort(err as Error)
-    connection?.abort(err as Error)
-  }
+function directionOf (role: HandshakeRole): SessionDirection {
+  return role === 'initiator' ? 'outbound' : 'inbound'
 }
 
-/** Resolves when the remote ended the stream or the connection, or when `signal` aborts */
-async function remoteHungUp (connection: Connection, stream: Stream, signal: AbortSignal): Promise<void> {
-  if (stream.status !== 'open' || connection.status !== 'open' || signal.aborted) {
-    return
-  }
-  await new Promise<void>(resolve => {
-    const done = (): void => {
-      stream.removeEventListener('close', done)
-      stream.removeEventListener('remoteCloseWrite', done)
-      connection.removeEventListener('close', done)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    stream.addEventListener('close', done)
-    stream.addEventListener('remoteCloseWrite', done)
-    connection.addEventListener('close', done)
-    signal.addEventListener('abort', done)
-  })
+/** What a session records of the remote's hello */
+function remoteInfo (hello: Hello): RemoteInfo {
+  return { did: hello.did, chainVersion: hello.chainVersion, head: hello.head, extra: hello.extra }
 }

@@ -1,5 +1,5 @@
 import { DidUnresolvableError } from '../did/errors.js'
-import { HandshakeError, HandshakeStage } from './errors.js'
+import { HandshakeError, HandshakeStage, rejectionError } from './errors.js'
 import { checkRemoteHello, createHello } from './hello.js'
 import { decodeHello } from './channel.js'
 import { ReasonCode } from '../reason/index.js'
@@ -7,6 +7,7 @@ import { HandshakeMessage, Hello } from './pb/handshake.js'
 import { signingInput, type HandshakeRole, type Transcript } from './transcript.js'
 import type { HandshakeChannel } from './channel.js'
 import type { ChainHead, ChainIdentity, VersionCompatibility } from '../chain/index.js'
+import type { Rejection } from '../session/admission.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
 import type { AbortOptions, Logger, PeerId, PublicKey } from '@libp2p/interface'
 
@@ -25,13 +26,15 @@ export interface HandshakeParty {
 }
 
 /**
- * Node state the handshake consults; both throw a `HandshakeError` to reject
+ * The node's say in a handshake, asked twice: once the remote's hello has
+ * passed the hello checks, and once both signatures are verified. Each returns
+ * a rejection to end the handshake with, or undefined to go on.
  */
-export interface HandshakeHooks {
-  /** bans and duplicates that the remote's hello reveals (its DID) */
-  admitRemote(remote: Hello): void
-  /** the last check before the local node announces the session */
-  commit(remote: Hello, remoteHelloBytes: Uint8Array): void
+export interface HandshakeJudge {
+  /** what the remote's hello reveals (its DID): bans, duplicates, the DID this node expected */
+  admit(remote: Hello): Rejection | undefined
+  /** the last checks; undefined means the local node announced the session */
+  commit(remote: Hello): Rejection | undefined
 }
 
 export interface HandshakeSide {
@@ -39,12 +42,8 @@ export interface HandshakeSide {
   localPeer: PeerId
   remotePeer: PeerId
   party: HandshakeParty
-  hooks: HandshakeHooks
+  judge: HandshakeJudge
   log: Logger
-}
-
-export interface HandshakeOutcome {
-  remoteHello: Hello
 }
 
 /**
@@ -62,14 +61,14 @@ export interface HandshakeOutcome {
  * before both signatures are verified. Either side may send `{ reject }`
  * instead of its next message and hang up.
  */
-export async function performHandshake (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<HandshakeOutcome> {
+export async function performHandshake (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<void> {
   return side.role === 'initiator'
     ? performInitiator(channel, side, options)
     : performResponder(channel, side, options)
 }
 
-async function performInitiator (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<HandshakeOutcome> {
-  const { party, hooks, log } = side
+async function performInitiator (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<void> {
+  const { party, judge, log } = side
   const localHello = createHello(party.chain, party.signer.did, party.nonce(), party.head(), party.now(), party.extra())
   const localHelloBytes = Hello.encode(localHello)
 
@@ -95,12 +94,11 @@ async function performInitiator (channel: HandshakeChannel, side: HandshakeSide,
   if (fourth.accept !== true) {
     throw new HandshakeError(ReasonCode.MALFORMED, 'expected accept', 'local', HandshakeStage.AwaitResponderAccept)
   }
-  hooks.commit(remoteHello, remoteHelloBytes)
-  return { remoteHello }
+  throwIfRejected(judge.commit(remoteHello), HandshakeStage.Commit)
 }
 
-async function performResponder (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<HandshakeOutcome> {
-  const { party, hooks, log } = side
+async function performResponder (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<void> {
+  const { party, judge, log } = side
 
   log.trace('responder waiting for message 1')
   const first = await channel.read(HandshakeStage.AwaitInitiatorHello, options)
@@ -120,10 +118,15 @@ async function performResponder (channel: HandshakeChannel, side: HandshakeSide,
   const remoteSignature = requireField(third.signature, 'signature', HandshakeStage.AwaitInitiatorSignature)
   await verify(keys, signingInput('initiator', transcript), remoteSignature, HandshakeStage.AwaitInitiatorSignature)
 
-  hooks.commit(remoteHello, remoteHelloBytes)
+  throwIfRejected(judge.commit(remoteHello), HandshakeStage.Commit)
   log.trace('responder sending message 4')
   await channel.write({ accept: true }, options)
-  return { remoteHello }
+}
+
+function throwIfRejected (rejection: Rejection | undefined, stage: HandshakeStage): void {
+  if (rejection != null) {
+    throw rejectionError(rejection, stage)
+  }
 }
 
 function requireField<T> (value: T | undefined, name: keyof HandshakeMessage, stage: HandshakeStage): T {
@@ -139,7 +142,7 @@ function judgeHello (localHello: Hello, remoteHelloBytes: Uint8Array, side: Hand
   if (verdict != null) {
     throw new HandshakeError(verdict.reason, verdict.message, 'local', stage)
   }
-  side.hooks.admitRemote(remoteHello)
+  throwIfRejected(side.judge.admit(remoteHello), stage)
   return remoteHello
 }
 

@@ -11,7 +11,7 @@ import type { AbortOptions, Libp2p, PeerId, Stream, StreamHandler } from '@libp2
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 
-const FORWARDED_EVENTS = ['session:handshake', 'session:open', 'session:close', 'session:reject'] as const
+const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject'] as const
 
 export interface PeerNodeInit {
   libp2p: Libp2p<PeerNodeServices>
@@ -79,7 +79,7 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
    * Opens a gated stream over the session with `peer`. Waits for a handshake
    * in flight; fails with `NoSessionError` when there is no session.
    */
-  async dialProtocol (peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream> {
+  async openStream (peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream> {
     return this.libp2p.services.sessions.openStream(peer, protocol, options)
   }
 
@@ -97,14 +97,9 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
     await this.libp2p.services.sessions.disconnect(peer, reason, options)
   }
 
-  /** The current sessions */
+  /** The current sessions: the node's peers (never DHT or other auxiliary connections) */
   sessions (): Session[] {
     return this.libp2p.services.sessions.list()
-  }
-
-  /** The peers: sessions only, never DHT or other auxiliary connections */
-  peers (): Session[] {
-    return this.sessions()
   }
 
   /** Every contact of the address book, with its backoff */

@@ -38,3 +38,9 @@ export const BAN_KEY_PREFIX = '/peergate/bans'
  * 6-character JSON escape); anything longer is not one
  */
 export const MAX_BAN_RECORD_BYTES = 64 + 6 * MAX_DID_BYTES
+
+/**
+ * How long a hang-up may take to flush its last words (a reject) and close
+ * the connection before the connection is aborted
+ */
+export const HANG_UP_TIMEOUT_MS = 1_000

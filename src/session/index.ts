@@ -24,16 +24,16 @@
 
 import { SessionManager } from './session-manager.js'
 import type { ChainHead } from '../chain/index.js'
-import type { HandshakeError, RejectSide } from '../handshake/errors.js'
-import type { Hello } from '../handshake/pb/handshake.js'
 import type { ReasonCode } from '../reason/index.js'
-import type { HandshakeRole } from '../handshake/transcript.js'
 import type { AbortOptions, ComponentLogger, Connection, Libp2pEvents, PeerId, PeerStore, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
 import type { Registrar } from '@libp2p/interface-internal'
 import type { Datastore } from 'interface-datastore'
 
 /** `outbound`: this node initiated the handshake (it selected the peer); `inbound`: the remote did */
 export type SessionDirection = 'inbound' | 'outbound'
+
+/** Which side of a handshake decided to reject it */
+export type RejectSide = 'local' | 'remote'
 
 /**
  * An authenticated peer of the same chain
@@ -70,7 +70,7 @@ export interface SessionRejectDetail {
   message: string
 }
 
-export interface SessionHandshakeDetail {
+export interface HandshakeStartDetail {
   peerId: PeerId
   connectionId: string
   direction: SessionDirection
@@ -78,34 +78,16 @@ export interface SessionHandshakeDetail {
 
 export interface SessionEvents {
   /** a handshake started on a connection: the peer is handshaking */
-  'session:handshake': CustomEvent<SessionHandshakeDetail>
+  'handshake:start': CustomEvent<HandshakeStartDetail>
   'session:open': CustomEvent<Session>
   'session:close': CustomEvent<SessionCloseDetail>
   'session:reject': CustomEvent<SessionRejectDetail>
-}
-
-export interface WaitForSessionOptions extends AbortOptions {
-  /**
-   * Keep waiting, until `signal` aborts, even while no handshake with the peer
-   * is in flight: one is expected to start (the remote won a simultaneous
-   * dial). Resolves with undefined instead of rejecting when `signal` aborts.
-   */
-  expectHandshake?: boolean
 }
 
 export interface SessionLimits {
   maxInbound: number
   maxOutbound: number
   inboundBurst: number
-}
-
-/** A handshake in flight, as the session manager tracks it */
-export interface HandshakeAttempt {
-  readonly connection: Connection
-  readonly peerId: PeerId
-  readonly role: HandshakeRole
-  /** aborted (with a `HandshakeError`) when the attempt is superseded or the node stops */
-  readonly signal: AbortSignal
 }
 
 export interface SessionManagerInit {
@@ -149,7 +131,9 @@ export interface SessionManagerComponents {
 }
 
 /**
- * The public face of the session manager service
+ * The public face of the session manager service: the registry of sessions,
+ * the gate in front of application protocols, and bans. Sessions are made by
+ * the handshake service alone, through a port that is not part of this face.
  */
 export interface Sessions extends TypedEventTarget<SessionEvents> {
   get(peer: PeerId): Session | undefined
@@ -162,7 +146,11 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   isReserved(peer: PeerId): boolean
   /** ids of connections with a handshake in flight */
   handshakingConnections(): Set<string>
-  waitForSession(peer: PeerId, options?: WaitForSessionOptions): Promise<Session | undefined>
+  /**
+   * The session with `peer`, waiting while a handshake with it is in flight;
+   * undefined when there is none and none is under way
+   */
+  waitForSession(peer: PeerId, options?: AbortOptions): Promise<Session | undefined>
   /** a session or a handshake in flight uses this connection */
   connectionInUse(connection: Connection): boolean
 
@@ -173,6 +161,7 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   /** opens a gated stream over the session with `peer`; waits for a handshake in flight */
   openStream(peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
 
+  /** Ends the session with `peer` (`session:close` with `reason`) and hangs up its connection */
   disconnect(peer: PeerId, reason?: ReasonCode, options?: AbortOptions): Promise<void>
   /**
    * Bans a peer id or a DID (default a day, kept in the datastore). A DID's
@@ -184,11 +173,6 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   /** Lifts the ban of a peer id or DID and the bans it covered */
   unban(target: PeerId | string): Promise<void>
   banExpiry(target: PeerId | string): number | undefined
-
-  beginHandshake(connection: Connection, role: HandshakeRole): HandshakeAttempt
-  admitRemote(attempt: HandshakeAttempt, remote: Hello): void
-  completeHandshake(attempt: HandshakeAttempt, remote: Hello): Session
-  failHandshake(attempt: HandshakeAttempt | undefined, connection: Connection, role: HandshakeRole, err: HandshakeError): void
 }
 
 /**

@@ -1,30 +1,27 @@
-import { serviceCapabilities } from '@libp2p/interface'
+import { InvalidParametersError, serviceCapabilities } from '@libp2p/interface'
 import { PeerMap, PeerSet } from '@libp2p/peer-collections'
 import { TypedEventEmitter } from 'main-event'
 import { raceSignal } from 'race-signal'
-import { compare as uint8ArrayCompare } from 'uint8arrays/compare'
-import { HandshakeError, HandshakeStage } from '../handshake/errors.js'
 import { ReasonCode } from '../reason/index.js'
 import { endOnRemoteClose } from '../stream/index.js'
+import { registerAdmission } from './admission.js'
 import { BanList } from './ban-list.js'
 import { DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, INBOUND_BURST_FRACTION, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
 import { NoSessionError } from './errors.js'
-import type { HandshakeAttempt, Session, SessionDirection, SessionLimits, WaitForSessionOptions, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
-import type { Hello } from '../handshake/pb/handshake.js'
-import type { HandshakeRole } from '../handshake/transcript.js'
+import { hangUp } from './hang-up.js'
+import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
+import type { Attempt, Failure, RemoteInfo } from './admission.js'
+import type { Session, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import type { HandshakeSide, Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
-interface Attempt extends HandshakeAttempt {
+interface TrackedAttempt extends Attempt {
   readonly controller: AbortController
 }
 
 /** Inbound sessions admitted beyond the inbound limit until the dial manager's next tick sheds them */
 export function defaultInboundBurst (maxInbound: number): number {
   return Math.ceil(maxInbound * INBOUND_BURST_FRACTION)
-}
-
-function directionOf (role: HandshakeRole): SessionDirection {
-  return role === 'initiator' ? 'outbound' : 'inbound'
 }
 
 /**
@@ -46,7 +43,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly now: () => number
   private readonly bans: BanList
   private readonly sessions = new PeerMap<Session>()
-  private readonly attempts = new PeerMap<Set<Attempt>>()
+  private readonly attempts = new PeerMap<Set<TrackedAttempt>>()
   private readonly waiters = new PeerMap<Array<() => void>>()
   private readonly gatedProtocols = new Set<string>()
 
@@ -60,9 +57,16 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.now = init.now ?? Date.now
     this.bans = new BanList(this.now, components.datastore, this.log.newScope('bans'))
     if (!(this.maxInbound >= 0) || !(this.maxOutbound >= 0) || !(this.inboundBurst >= 0)) {
-      throw new RangeError('maxInboundSessions, maxOutboundSessions and inboundBurst must be numbers >= 0')
+      throw new InvalidParametersError('maxInboundSessions, maxOutboundSessions and inboundBurst must be numbers >= 0')
     }
     this.onConnectionClose = this.onConnectionClose.bind(this)
+    registerAdmission(this, {
+      begin: this.begin.bind(this),
+      checkRemote: this.checkRemote.bind(this),
+      open: this.open.bind(this),
+      fail: this.fail.bind(this),
+      nextSession: this.nextSession.bind(this)
+    })
   }
 
   async start (): Promise<void> {
@@ -70,16 +74,24 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.components.events.addEventListener('connection:close', this.onConnectionClose)
   }
 
-  stop (): void {
-    this.components.events.removeEventListener('connection:close', this.onConnectionClose)
+  /**
+   * Ends every session (SHUTDOWN) and handshake while their connections are
+   * still open, so that listeners see the sessions end before the
+   * connections go
+   */
+  beforeStop (): void {
     for (const session of [...this.sessions.values()]) {
       this.endSession(session, ReasonCode.SHUTDOWN)
     }
     for (const attempts of this.attempts.values()) {
       for (const attempt of attempts) {
-        attempt.controller.abort(new HandshakeError(ReasonCode.SHUTDOWN, 'node is stopping', 'local'))
+        attempt.controller.abort({ reason: ReasonCode.SHUTDOWN, message: 'node is stopping' } satisfies Rejection)
       }
     }
+  }
+
+  stop (): void {
+    this.components.events.removeEventListener('connection:close', this.onConnectionClose)
   }
 
   get (peer: PeerId): Session | undefined {
@@ -132,86 +144,63 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return ids
   }
 
-  // ---- handshake bookkeeping (called by the handshake service) ----
+  // ---- admission: the port only the handshake service holds (admission.ts) ----
 
-  beginHandshake (connection: Connection, role: HandshakeRole): HandshakeAttempt {
+  private begin (connection: Connection, direction: SessionDirection): Attempt | Rejection {
     const peer = connection.remotePeer
-    const reject = (reason: ReasonCode, message: string): never => {
-      throw new HandshakeError(reason, message, 'local', HandshakeStage.Admission)
+    const existing = this.attempts.get(peer) ?? new Set<TrackedAttempt>()
+    const incoming = this.initiatorOf(peer, direction)
+    const rejection = beginVerdict({
+      peerBanned: this.bans.isBanned(peer.toString()),
+      hasSession: this.sessions.has(peer),
+      losesToExisting: [...existing].some(other => !incomingWins(this.initiatorOf(peer, other.direction), incoming)),
+      full: this.limitReached(direction, peer)
+    })
+    if (rejection != null) {
+      return rejection
     }
 
-    if (this.bans.isBanned(peer.toString())) {
-      reject(ReasonCode.BANNED, 'peer id is banned')
+    for (const other of existing) {
+      other.controller.abort({ reason: ReasonCode.DUPLICATE, message: 'a simultaneous handshake with this peer wins' } satisfies Rejection)
     }
-    if (this.sessions.has(peer)) {
-      reject(ReasonCode.DUPLICATE, 'peer already has a session')
-    }
-
     const controller = new AbortController()
-    const attempt: Attempt = { connection, peerId: peer, role, controller, signal: controller.signal }
-
-    const existing = this.attempts.get(peer) ?? new Set<Attempt>()
-    for (const other of existing) {
-      if (this.prefer(other, attempt) === other) {
-        reject(ReasonCode.DUPLICATE, 'a simultaneous handshake with this peer wins')
-      }
-    }
-
-    const full = this.limitReached(directionOf(role), peer)
-    if (full != null) {
-      reject(ReasonCode.TOO_MANY_PEERS, full)
-    }
-
-    for (const other of existing) {
-      other.controller.abort(new HandshakeError(ReasonCode.DUPLICATE, 'a simultaneous handshake with this peer wins', 'local'))
-    }
+    const attempt: TrackedAttempt = { connection, peerId: peer, direction, controller, signal: controller.signal }
     existing.add(attempt)
     this.attempts.set(peer, existing)
     this.notify(peer)
-    this.safeDispatchEvent('session:handshake', { detail: { peerId: peer, connectionId: connection.id, direction: directionOf(role) } })
+    this.safeDispatchEvent('handshake:start', { detail: { peerId: peer, connectionId: connection.id, direction } })
     return attempt
   }
 
-  admitRemote (attempt: HandshakeAttempt, remote: Hello): void {
-    if (this.bans.isBanned(remote.did)) {
-      // a DID's ban covers every peer id seen with it
-      this.bans.extend(attempt.peerId.toString(), remote.did).catch(err => {
-        this.log.error('could not extend the ban of a DID to %p - %e', attempt.peerId, err)
-      })
-      throw new HandshakeError(ReasonCode.BANNED, 'DID is banned', 'local')
-    }
-    for (const session of this.sessions.values()) {
-      if (session.did === remote.did && !session.peerId.equals(attempt.peerId)) {
-        throw new HandshakeError(ReasonCode.DUPLICATE, 'DID already has a session with another peer id', 'local')
-      }
-    }
+  private checkRemote (attempt: Attempt, did: string): Rejection | undefined {
+    const rejection = remoteVerdict(this.remoteFacts(attempt.peerId, did))
+    this.extendDidBan(attempt, did, rejection)
+    return rejection
   }
 
-  completeHandshake (attempt: HandshakeAttempt, remote: Hello): Session {
-    const own = attempt as Attempt
+  private open (attempt: Attempt, remote: RemoteInfo): Session | Rejection {
+    const own = attempt as TrackedAttempt
     if (own.signal.aborted) {
-      throw own.signal.reason
+      return own.signal.reason
     }
-    if (attempt.connection.status !== 'open') {
-      // its connection:close has passed already; a session now would never end
-      throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, 'connection closed before the session opened', 'remote', HandshakeStage.Commit)
-    }
-    this.admitRemote(attempt, remote)
-    if (this.sessions.has(attempt.peerId)) {
-      throw new HandshakeError(ReasonCode.DUPLICATE, 'peer already has a session', 'local', HandshakeStage.Commit)
-    }
-    // inbound handshakes hold no slot while in flight: the limit is checked
-    // again now that this one has earned a session
-    const full = attempt.role === 'responder' ? this.limitReached('inbound', attempt.peerId) : undefined
-    if (full != null) {
-      throw new HandshakeError(ReasonCode.TOO_MANY_PEERS, full, 'local', HandshakeStage.Commit)
+    const rejection = commitVerdict({
+      connectionOpen: attempt.connection.status === 'open',
+      ...this.remoteFacts(attempt.peerId, remote.did),
+      hasSession: this.sessions.has(attempt.peerId),
+      // inbound handshakes hold no slot while in flight: the limit is checked
+      // again now that this one has earned a session
+      full: attempt.direction === 'inbound' ? this.limitReached('inbound', attempt.peerId) : undefined
+    })
+    if (rejection != null) {
+      this.extendDidBan(attempt, remote.did, rejection)
+      return rejection
     }
     this.forget(own)
 
     const session: Session = {
       peerId: attempt.peerId,
       did: remote.did,
-      direction: directionOf(attempt.role),
+      direction: attempt.direction,
       connection: attempt.connection,
       chainVersion: remote.chainVersion,
       head: remote.head,
@@ -226,21 +215,55 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return session
   }
 
-  failHandshake (attempt: HandshakeAttempt | undefined, connection: Connection, role: HandshakeRole, err: HandshakeError): void {
+  private fail (attempt: Attempt | undefined, connection: Connection, direction: SessionDirection, failure: Failure): void {
     if (attempt != null) {
-      this.forget(attempt as Attempt)
+      this.forget(attempt as TrackedAttempt)
     }
     const detail: SessionRejectDetail = {
       peerId: connection.remotePeer,
       connectionId: connection.id,
-      direction: directionOf(role),
-      reason: err.reason,
-      side: err.side,
-      message: err.message
+      direction,
+      reason: failure.reason,
+      side: failure.side,
+      message: failure.message
     }
     this.log('handshake with %p failed, %s rejected with %s: %s', detail.peerId, detail.side, detail.reason, detail.message)
     this.safeDispatchEvent('session:reject', { detail })
     this.notify(connection.remotePeer)
+  }
+
+  private async nextSession (peer: PeerId, options: Required<AbortOptions>): Promise<Session | undefined> {
+    while (true) {
+      const session = this.sessions.get(peer)
+      if (session != null) {
+        return session
+      }
+      try {
+        await this.changeOf(peer, options.signal)
+      } catch {
+        return this.sessions.get(peer)
+      }
+    }
+  }
+
+  private remoteFacts (peer: PeerId, did: string): RemoteFacts {
+    let didInUse = false
+    for (const session of this.sessions.values()) {
+      if (session.did === did && !session.peerId.equals(peer)) {
+        didInUse = true
+      }
+    }
+    return { didBanned: this.bans.isBanned(did), didInUse }
+  }
+
+  /** A banned DID's ban covers every peer id seen presenting it */
+  private extendDidBan (attempt: Attempt, did: string, rejection: Rejection | undefined): void {
+    if (rejection?.reason !== ReasonCode.BANNED) {
+      return
+    }
+    this.bans.extend(attempt.peerId.toString(), did).catch(err => {
+      this.log.error('could not extend the ban of a DID to %p - %e', attempt.peerId, err)
+    })
   }
 
   // ---- the gate ----
@@ -288,29 +311,23 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return endOnRemoteClose(await session.connection.newStream(protocol, options))
   }
 
-  /**
-   * The session with `peer`, waiting while a handshake with it is in flight;
-   * undefined when there is none and none is under way
-   */
-  async waitForSession (peer: PeerId, options: WaitForSessionOptions = {}): Promise<Session | undefined> {
+  async waitForSession (peer: PeerId, options: AbortOptions = {}): Promise<Session | undefined> {
     while (true) {
       const session = this.sessions.get(peer)
-      if (session != null || (!this.isHandshaking(peer) && options.expectHandshake !== true)) {
+      if (session != null || !this.isHandshaking(peer)) {
         return session
       }
-      try {
-        await raceSignal(new Promise<void>(resolve => {
-          const list = this.waiters.get(peer) ?? []
-          list.push(resolve)
-          this.waiters.set(peer, list)
-        }), options.signal)
-      } catch (err) {
-        if (options.expectHandshake === true) {
-          return this.sessions.get(peer)
-        }
-        throw err
-      }
+      await this.changeOf(peer, options.signal)
     }
+  }
+
+  /** Resolves at the next change of `peer`'s state (a handshake begins or ends, a session opens or closes) */
+  private async changeOf (peer: PeerId, signal?: AbortSignal): Promise<void> {
+    await raceSignal(new Promise<void>(resolve => {
+      const list = this.waiters.get(peer) ?? []
+      list.push(resolve)
+      this.waiters.set(peer, list)
+    }), signal)
   }
 
   connectionInUse (connection: Connection): boolean {
@@ -333,15 +350,13 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       return
     }
     this.endSession(session, reason)
-    await session.connection.close(options).catch(err => {
-      session.connection.abort(err)
-    })
+    await hangUp(session.connection, undefined, this.log, options)
   }
 
   async ban (target: PeerId | string, durationMs: number = DEFAULT_BAN_DURATION_MS): Promise<void> {
     const key = target.toString()
     if (!(durationMs > 0)) {
-      throw new RangeError(`a ban lasts a positive number of ms, got ${durationMs}`)
+      throw new InvalidParametersError(`a ban lasts a positive number of ms, got ${durationMs}`)
     }
     await this.bans.ban(key, durationMs)
     this.log('banned %s for %d ms', key, durationMs)
@@ -386,48 +401,33 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.tag(session.peerId, false)
   }
 
-  /**
-   * Why a new session of `direction` with `peer` would exceed its limit, if it
-   * would. Reserved peers are outside the limits, and not counted. Outbound
-   * also counts this node's own handshakes in flight (peers it selected,
-   * which the dial manager budgets); inbound never counts a handshake: a
-   * handshake that has proven nothing holds no slot.
-   */
+  /** Why a new session of `direction` with `peer` would exceed its limit, if it would (see rules.ts) */
   private limitReached (direction: SessionDirection, peer: PeerId): string | undefined {
     if (this.reserved.has(peer)) {
       return undefined
     }
-    let n = 0
+    const counts: SlotCounts = { inbound: 0, outbound: 0, initiating: 0 }
     for (const session of this.sessions.values()) {
-      if (session.direction === direction && !this.reserved.has(session.peerId)) {
-        n++
+      if (!this.reserved.has(session.peerId)) {
+        counts[session.direction]++
       }
-    }
-    if (direction === 'inbound') {
-      return n >= this.maxInbound + this.inboundBurst ? `inbound session limit ${this.maxInbound} (+${this.inboundBurst}) reached` : undefined
     }
     for (const attempts of this.attempts.values()) {
       for (const attempt of attempts) {
-        if (attempt.role === 'initiator' && !this.reserved.has(attempt.peerId)) {
-          n++
+        if (attempt.direction === 'outbound' && !this.reserved.has(attempt.peerId)) {
+          counts.initiating++
         }
       }
     }
-    return n >= this.maxOutbound ? `outbound session limit ${this.maxOutbound} reached` : undefined
+    return limitReached(direction, false, counts, this.limits())
   }
 
-  /**
-   * Of two handshakes with one peer on two connections, the one whose
-   * initiator has the lower peer id wins; both sides compute the same answer.
-   * Two from the same initiator: the older one wins.
-   */
-  private prefer (existing: Attempt, incoming: Attempt): Attempt {
-    const initiatorOf = (a: Attempt): Uint8Array =>
-      (a.role === 'initiator' ? this.components.peerId : a.peerId).toMultihash().bytes
-    return uint8ArrayCompare(initiatorOf(incoming), initiatorOf(existing)) < 0 ? incoming : existing
+  /** The tie-break side of a handshake of `direction` with `peer`: who initiated it */
+  private initiatorOf (peer: PeerId, direction: SessionDirection): HandshakeSide {
+    return { initiator: (direction === 'outbound' ? this.components.peerId : peer).toMultihash().bytes }
   }
 
-  private forget (attempt: Attempt): void {
+  private forget (attempt: TrackedAttempt): void {
     const set = this.attempts.get(attempt.peerId)
     if (set == null) {
       return

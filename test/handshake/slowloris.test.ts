@@ -60,7 +60,7 @@ function holdings (node: PeerNode): Record<string, number> {
     sessions: sessions.list().length,
     connections: node.libp2p.getConnections().length,
     timers: process.getActiveResourcesInfo().filter(r => r === 'Timeout').length,
-    listeners: ['session:handshake', 'session:open', 'session:close', 'session:reject']
+    listeners: ['handshake:start', 'session:open', 'session:close', 'session:reject']
       .reduce((n, type) => n + (sessions as unknown as { listenerCount(type: string): number }).listenerCount(type), 0)
   }
 }

@@ -52,7 +52,7 @@ describe('Kad-DHT traffic stays auxiliary', () => {
     }
 
     // gated protocols stay closed over auxiliary connections, both ways of asking
-    await assert.rejects(a.dialProtocol(c.peerId, PROTOCOL), (err: Error) => err.name === NoSessionError.name)
+    await assert.rejects(a.openStream(c.peerId, PROTOCOL), (err: Error) => err.name === NoSessionError.name)
     const raw = await a.libp2p.dialProtocol(c.peerId, PROTOCOL)
     const outcome = await (async () => {
       raw.send(new Uint8Array([1, 2, 3]))

@@ -52,7 +52,7 @@ test('the services run inside someone else\'s createLibp2p', async () => {
     assert.equal(session.direction, 'outbound')
 
     // and the gate serves the session peer
-    const stream = await peer.dialProtocol(embedded.peerId, '/test-chain/blocks/1.0.0')
+    const stream = await peer.openStream(embedded.peerId, '/test-chain/blocks/1.0.0')
     await until(() => served.length === 1, 5_000, 'gated handler ran')
     await stream.close()
   } finally {

@@ -20,7 +20,7 @@ describe('sessions', () => {
     const b = await net.node()
     const c = await net.node()
 
-    const handshakeAtB = nextEvent<{ peerId: PeerId, direction: string }>(b, 'session:handshake')
+    const handshakeAtB = nextEvent<{ peerId: PeerId, direction: string }>(b, 'handshake:start')
     const atB = nextEvent<Session>(b, 'session:open')
     const atA = nextEvent<Session>(a, 'session:open')
     const session = await a.connect(b.getMultiaddrs()[0])

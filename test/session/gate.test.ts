@@ -80,7 +80,7 @@ describe('the gate', () => {
     // and a peergate node whose handshake was rejected cannot open one either
     const stranger = await net.node({ chain: { chainId: 'other-chain' } })
     await assert.rejects(stranger.connect(node.getMultiaddrs()[0]))
-    await assert.rejects(stranger.dialProtocol(node.peerId, PROTOCOL), (err: Error) => err.name === NoSessionError.name)
+    await assert.rejects(stranger.openStream(node.peerId, PROTOCOL), (err: Error) => err.name === NoSessionError.name)
     assert.equal(handler.total, 0)
   })
 
@@ -92,12 +92,12 @@ describe('the gate', () => {
     await b.handle(PROTOCOL, gated.handler)
     await b.handle('/test-chain/status/1.0.0', open.handler, { ungated: true })
 
-    await assert.rejects(a.dialProtocol(b.peerId, PROTOCOL), (err: Error) => err.name === NoSessionError.name)
+    await assert.rejects(a.openStream(b.peerId, PROTOCOL), (err: Error) => err.name === NoSessionError.name)
     const plain = await net.plain()
     assert.equal(await echo(await plain.dialProtocol(b.getMultiaddrs()[0], '/test-chain/status/1.0.0'), 'hi'), 'hi')
 
     await a.connect(b.getMultiaddrs()[0])
-    assert.equal(await echo(await a.dialProtocol(b.peerId, PROTOCOL), 'hello'), 'hello')
+    assert.equal(await echo(await a.openStream(b.peerId, PROTOCOL), 'hello'), 'hello')
     assert.equal(gated.total, 1)
   })
 
@@ -121,9 +121,9 @@ describe('the gate', () => {
     for (const { node } of peers) {
       for (let i = 0; i < STREAMS; i++) {
         // interleave directions: peer → hub, then hub → peer on the same protocol
-        assert.equal(await echo(await node.dialProtocol(hub.peerId, PROTOCOL), `p${i}`), `p${i}`)
+        assert.equal(await echo(await node.openStream(hub.peerId, PROTOCOL), `p${i}`), `p${i}`)
         inboundAtHub++
-        assert.equal(await echo(await hub.dialProtocol(node.peerId, PROTOCOL), `h${i}`), `h${i}`)
+        assert.equal(await echo(await hub.openStream(node.peerId, PROTOCOL), `h${i}`), `h${i}`)
       }
     }
 
@@ -147,7 +147,7 @@ describe('the gate', () => {
       // session:open fires on the initiator before its final message is even sent
       const early = new Promise<Stream>((resolve, reject) => {
         initiator.addEventListener('session:open', (evt) => {
-          initiator.dialProtocol(evt.detail.peerId, PROTOCOL).then(resolve, reject)
+          initiator.openStream(evt.detail.peerId, PROTOCOL).then(resolve, reject)
         }, { once: true })
       })
       await initiator.connect(responder.getMultiaddrs()[0])
@@ -185,7 +185,7 @@ describe('the gate', () => {
     assert.equal(handler.total, 1)
   })
 
-  it('dialProtocol waits for a handshake in flight', async () => {
+  it('openStream waits for a handshake in flight', async () => {
     const a = await net.node()
     const b = await net.node()
     const handler = new EchoHandler()
@@ -193,7 +193,7 @@ describe('the gate', () => {
     const connecting = a.connect(b.getMultiaddrs()[0])
     await until(() => a.libp2p.services.sessions.isHandshaking(b.peerId), 5_000, 'handshake in flight')
     assert.equal(a.sessions().length, 0)
-    const stream = await a.dialProtocol(b.peerId, PROTOCOL)
+    const stream = await a.openStream(b.peerId, PROTOCOL)
     assert.equal(a.sessions().length, 1, 'the stream opened once the session did')
     await connecting
     assert.equal(await echo(stream, 'x'), 'x')

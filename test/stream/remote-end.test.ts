@@ -79,7 +79,7 @@ function requestOnOpen (node: PeerNode): { replies: Array<Promise<string | undef
     const peer = evt.detail.peerId
     for (const protocol of [ECHO, SLOW_ECHO]) {
       const text = `${protocol} from ${node.peerId.toString().slice(-6)} #${replies.length}`
-      replies.push(request(node.dialProtocol(peer, protocol), text).then(reply => {
+      replies.push(request(node.openStream(peer, protocol), text).then(reply => {
         assert.ok(reply === undefined || reply === text, `echo of "${text}" came back as "${reply}"`)
         return reply
       }))

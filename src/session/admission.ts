@@ -1,0 +1,76 @@
+/**
+ * The narrow port through which the handshake service, and nothing else,
+ * turns a handshake into a session. It is not part of the `Sessions` face: the
+ * session manager registers its port here when it is built, and the handshake
+ * service looks it up; the package exports neither, so no caller of the
+ * public API can create a session that the protocol did not earn.
+ */
+import type { ChainHead } from '../chain/index.js'
+import type { Rejection } from './rules.js'
+import type { RejectSide, Session, SessionDirection, Sessions } from './index.js'
+import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
+
+export type { Rejection } from './rules.js'
+
+/** What a handshake learnt about the remote: everything a session records of its hello */
+export interface RemoteInfo {
+  /** the node DID the peer proved control of */
+  did: string
+  chainVersion: string
+  head?: ChainHead
+  extra: Uint8Array
+}
+
+/** A handshake in flight, as the session manager tracks it */
+export interface Attempt {
+  readonly connection: Connection
+  readonly peerId: PeerId
+  readonly direction: SessionDirection
+  /**
+   * Aborted when the attempt is superseded (a simultaneous handshake wins) or
+   * the node stops; `signal.reason` is then the attempt's Rejection
+   */
+  readonly signal: AbortSignal
+}
+
+/** How a handshake that made no session ended, as `session:reject` reports it */
+export interface Failure extends Rejection {
+  side: RejectSide
+}
+
+export interface Admission {
+  /** A handshake starts on `connection` (§8.1): the attempt, or why it may not */
+  begin(connection: Connection, direction: SessionDirection): Attempt | Rejection
+  /** The remote's hello named its DID: bans and duplicates it reveals (§8.2 check 9a) */
+  checkRemote(attempt: Attempt, did: string): Rejection | undefined
+  /** Both signatures verified: the last checks (§8.3), then the session opens */
+  open(attempt: Attempt, remote: RemoteInfo): Session | Rejection
+  /** The handshake ended without a session; `attempt` is undefined when it never began */
+  fail(attempt: Attempt | undefined, connection: Connection, direction: SessionDirection, failure: Failure): void
+  /**
+   * The session a simultaneous handshake with `peer` is about to make (this
+   * one lost the tie-break, here or at the remote): resolves when it opens,
+   * or with undefined when `signal` aborts first
+   */
+  nextSession(peer: PeerId, options: Required<AbortOptions>): Promise<Session | undefined>
+}
+
+export function isRejection (value: unknown): value is Rejection {
+  return typeof value === 'object' && value != null && 'reason' in value && 'message' in value && !('peerId' in value)
+}
+
+const ports = new WeakMap<Sessions, Admission>()
+
+/** Called once by the session manager it belongs to */
+export function registerAdmission (sessions: Sessions, admission: Admission): void {
+  ports.set(sessions, admission)
+}
+
+/** The admission port of a session manager; the handshake service's way in */
+export function admissionOf (sessions: Sessions): Admission {
+  const admission = ports.get(sessions)
+  if (admission == null) {
+    throw new TypeError('the sessions component is not a peergate session manager')
+  }
+  return admission
+}

@@ -1,0 +1,130 @@
+/**
+ * The session rules as pure functions over plain snapshots: limits, the
+ * tie-break between simultaneous handshakes, and duplicates and bans at each
+ * step of admission (docs/PROTOCOL.md §8.1 and §8.3). The session manager
+ * gathers the facts and acts on the verdict; tests are tables.
+ */
+import { compare as uint8ArrayCompare } from 'uint8arrays/compare'
+import { ReasonCode } from '../reason/index.js'
+import type { SessionDirection, SessionLimits } from './index.js'
+
+/** Why a handshake may not go on: the reason code it ends with and a note for the reject */
+export interface Rejection {
+  reason: ReasonCode
+  message: string
+}
+
+/** Sessions and handshakes that count against the limits (reserved peers never do) */
+export interface SlotCounts {
+  inbound: number
+  outbound: number
+  /** outbound handshakes in flight: peers this node selected, which the dial manager budgets */
+  initiating: number
+}
+
+/**
+ * Why one more session of `direction` would exceed its limit, if it would.
+ * Reserved peers are outside the limits. Outbound counts this node's own
+ * handshakes in flight too; inbound never counts a handshake: a handshake
+ * that has proven nothing holds no slot.
+ */
+export function limitReached (direction: SessionDirection, reserved: boolean, counts: SlotCounts, limits: SessionLimits): string | undefined {
+  if (reserved) {
+    return undefined
+  }
+  if (direction === 'inbound') {
+    return counts.inbound >= limits.maxInbound + limits.inboundBurst
+      ? `inbound session limit ${limits.maxInbound} (+${limits.inboundBurst}) reached`
+      : undefined
+  }
+  return counts.outbound + counts.initiating >= limits.maxOutbound
+    ? `outbound session limit ${limits.maxOutbound} reached`
+    : undefined
+}
+
+/** One side of a tie-break: who initiated a handshake */
+export interface HandshakeSide {
+  /** multihash bytes of the peer id that initiated it */
+  initiator: Uint8Array
+}
+
+/**
+ * Of two handshakes with one peer on two connections, the one whose initiator
+ * has the lower peer id wins, so both sides compute the same answer; two from
+ * the same initiator: the older (`existing`) wins.
+ */
+export function incomingWins (existing: HandshakeSide, incoming: HandshakeSide): boolean {
+  return uint8ArrayCompare(incoming.initiator, existing.initiator) < 0
+}
+
+/** What the session manager knows when a handshake asks to begin (before any message) */
+export interface BeginFacts {
+  peerBanned: boolean
+  hasSession: boolean
+  /** a simultaneous handshake with the peer is in flight and wins the tie-break */
+  losesToExisting: boolean
+  /** limitReached() for this handshake */
+  full?: string
+}
+
+/** §8.1: bans, then duplicates, then limits; undefined lets the handshake begin */
+export function beginVerdict (facts: BeginFacts): Rejection | undefined {
+  if (facts.peerBanned) {
+    return { reason: ReasonCode.BANNED, message: 'peer id is banned' }
+  }
+  if (facts.hasSession) {
+    return { reason: ReasonCode.DUPLICATE, message: 'peer already has a session' }
+  }
+  if (facts.losesToExisting) {
+    return { reason: ReasonCode.DUPLICATE, message: 'a simultaneous handshake with this peer wins' }
+  }
+  if (facts.full != null) {
+    return { reason: ReasonCode.TOO_MANY_PEERS, message: facts.full }
+  }
+  return undefined
+}
+
+/** What the remote's hello reveals: its DID */
+export interface RemoteFacts {
+  didBanned: boolean
+  /** another peer id holds a session with this DID */
+  didInUse: boolean
+}
+
+/** §8.2 check 9a: a banned DID, or a DID with a session under another peer id */
+export function remoteVerdict (facts: RemoteFacts): Rejection | undefined {
+  if (facts.didBanned) {
+    return { reason: ReasonCode.BANNED, message: 'DID is banned' }
+  }
+  if (facts.didInUse) {
+    return { reason: ReasonCode.DUPLICATE, message: 'DID already has a session with another peer id' }
+  }
+  return undefined
+}
+
+/** What the session manager knows when a handshake that verified both signatures asks to open its session */
+export interface CommitFacts extends RemoteFacts {
+  connectionOpen: boolean
+  hasSession: boolean
+  /** limitReached() again, for inbound handshakes only (they held no slot) */
+  full?: string
+}
+
+/** §8.3: the last checks before the session is announced */
+export function commitVerdict (facts: CommitFacts): Rejection | undefined {
+  if (!facts.connectionOpen) {
+    // its connection:close has passed already; a session now would never end
+    return { reason: ReasonCode.CONNECTION_CLOSED, message: 'connection closed before the session opened' }
+  }
+  const remote = remoteVerdict(facts)
+  if (remote != null) {
+    return remote
+  }
+  if (facts.hasSession) {
+    return { reason: ReasonCode.DUPLICATE, message: 'peer already has a session' }
+  }
+  if (facts.full != null) {
+    return { reason: ReasonCode.TOO_MANY_PEERS, message: facts.full }
+  }
+  return undefined
+}
