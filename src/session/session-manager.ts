@@ -61,11 +61,11 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
     this.onConnectionClose = this.onConnectionClose.bind(this)
     registerAdmission(this, {
-      begin: this.begin.bind(this),
-      checkRemote: this.checkRemote.bind(this),
-      open: this.open.bind(this),
-      fail: this.fail.bind(this),
-      nextSession: this.nextSession.bind(this)
+      begin: this.#begin.bind(this),
+      checkRemote: this.#checkRemote.bind(this),
+      open: this.#open.bind(this),
+      fail: this.#fail.bind(this),
+      nextSession: this.#nextSession.bind(this)
     })
   }
 
@@ -146,7 +146,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
   // ---- admission: the port only the handshake service holds (admission.ts) ----
 
-  private begin (connection: Connection, direction: SessionDirection): Attempt | Rejection {
+  #begin (connection: Connection, direction: SessionDirection): Attempt | Rejection {
     const peer = connection.remotePeer
     const existing = this.attempts.get(peer) ?? new Set<TrackedAttempt>()
     const incoming = this.initiatorOf(peer, direction)
@@ -172,13 +172,13 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return attempt
   }
 
-  private checkRemote (attempt: Attempt, did: string): Rejection | undefined {
+  #checkRemote (attempt: Attempt, did: string): Rejection | undefined {
     const rejection = remoteVerdict(this.remoteFacts(attempt.peerId, did))
     this.extendDidBan(attempt, did, rejection)
     return rejection
   }
 
-  private open (attempt: Attempt, remote: RemoteInfo): Session | Rejection {
+  #open (attempt: Attempt, remote: RemoteInfo): Session | Rejection {
     const own = attempt as TrackedAttempt
     if (own.signal.aborted) {
       return own.signal.reason
@@ -215,7 +215,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return session
   }
 
-  private fail (attempt: Attempt | undefined, connection: Connection, direction: SessionDirection, failure: Failure): void {
+  #fail (attempt: Attempt | undefined, connection: Connection, direction: SessionDirection, failure: Failure): void {
     if (attempt != null) {
       this.forget(attempt as TrackedAttempt)
     }
@@ -232,7 +232,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.notify(connection.remotePeer)
   }
 
-  private async nextSession (peer: PeerId, options: Required<AbortOptions>): Promise<Session | undefined> {
+  async #nextSession (peer: PeerId, options: Required<AbortOptions>): Promise<Session | undefined> {
     while (true) {
       const session = this.sessions.get(peer)
       if (session != null) {

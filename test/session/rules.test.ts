@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { ReasonCode } from '../../src/reason/index.js'
+import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict, type BeginFacts, type CommitFacts, type SlotCounts } from '../../src/session/rules.js'
+import type { SessionDirection } from '../../src/session/index.js'
+
+const limits = { maxInbound: 4, maxOutbound: 2, inboundBurst: 1 }
+
+describe('session rules', () => {
+  it('limitReached: inbound counts sessions up to limit + burst, outbound counts sessions and own handshakes, reserved peers pass', () => {
+    const table: Array<[SessionDirection, boolean, SlotCounts, boolean]> = [
+      // direction, reserved, counts, full?
+      ['inbound', false, { inbound: 0, outbound: 0, initiating: 0 }, false],
+      ['inbound', false, { inbound: 4, outbound: 2, initiating: 5 }, false], // the burst slot
+      ['inbound', false, { inbound: 5, outbound: 0, initiating: 0 }, true],
+      ['inbound', true, { inbound: 9, outbound: 9, initiating: 9 }, false],
+      ['outbound', false, { inbound: 9, outbound: 1, initiating: 0 }, false],
+      ['outbound', false, { inbound: 0, outbound: 1, initiating: 1 }, true], // a handshake in flight holds its slot
+      ['outbound', false, { inbound: 0, outbound: 2, initiating: 0 }, true], // no burst outbound
+      ['outbound', true, { inbound: 0, outbound: 2, initiating: 3 }, false]
+    ]
+    for (const [direction, reserved, counts, full] of table) {
+      const why = limitReached(direction, reserved, counts, limits)
+      assert.equal(why != null, full, `${direction} reserved=${reserved} ${JSON.stringify(counts)}: ${why}`)
+      if (why != null) {
+        assert.match(why, direction === 'inbound' ? /inbound session limit 4 \(\+1\) reached/ : /outbound session limit 2 reached/)
+      }
+    }
+  })
+
+  it('incomingWins: the lower initiator peer id wins; the same initiator keeps the older handshake', () => {
+    const low = Uint8Array.of(1, 2, 3)
+    const high = Uint8Array.of(1, 2, 4)
+    const table: Array<[Uint8Array, Uint8Array, boolean]> = [
+      // existing initiator, incoming initiator, incoming wins
+      [high, low, true],
+      [low, high, false],
+      [low, low, false],
+      [Uint8Array.of(1, 2), Uint8Array.of(1, 2, 0), false] // a prefix sorts first
+    ]
+    for (const [existing, incoming, wins] of table) {
+      assert.equal(incomingWins({ initiator: existing }, { initiator: incoming }), wins, `${existing} vs ${incoming}`)
+      assert.equal(incomingWins({ initiator: incoming }, { initiator: existing }), !wins && !sameBytes(existing, incoming), 'both sides compute the same answer')
+    }
+  })
+
+  it('beginVerdict checks bans, then duplicates, then limits (PROTOCOL.md §8.1)', () => {
+    const clear: BeginFacts = { peerBanned: false, hasSession: false, losesToExisting: false }
+    const table: Array<[Partial<BeginFacts>, ReasonCode | undefined]> = [
+      [{}, undefined],
+      [{ peerBanned: true, hasSession: true, losesToExisting: true, full: 'full' }, ReasonCode.BANNED],
+      [{ hasSession: true, losesToExisting: true, full: 'full' }, ReasonCode.DUPLICATE],
+      [{ losesToExisting: true, full: 'full' }, ReasonCode.DUPLICATE],
+      [{ full: 'inbound session limit 4 (+1) reached' }, ReasonCode.TOO_MANY_PEERS]
+    ]
+    for (const [facts, reason] of table) {
+      assert.equal(beginVerdict({ ...clear, ...facts })?.reason, reason, JSON.stringify(facts))
+    }
+    assert.equal(beginVerdict({ ...clear, full: 'outbound session limit 2 reached' })?.message, 'outbound session limit 2 reached')
+  })
+
+  it('remoteVerdict rejects a banned DID, then a DID in a session under another peer id', () => {
+    const table: Array<[boolean, boolean, ReasonCode | undefined]> = [
+      [false, false, undefined],
+      [true, false, ReasonCode.BANNED],
+      [true, true, ReasonCode.BANNED],
+      [false, true, ReasonCode.DUPLICATE]
+    ]
+    for (const [didBanned, didInUse, reason] of table) {
+      assert.equal(remoteVerdict({ didBanned, didInUse })?.reason, reason, `banned=${didBanned} inUse=${didInUse}`)
+    }
+  })
+
+  it('commitVerdict: closed connection, then the DID, then a session that won meanwhile, then the inbound limit (§8.3)', () => {
+    const clear: CommitFacts = { connectionOpen: true, didBanned: false, didInUse: false, hasSession: false }
+    const table: Array<[Partial<CommitFacts>, ReasonCode | undefined]> = [
+      [{}, undefined],
+      [{ connectionOpen: false, didBanned: true, hasSession: true, full: 'full' }, ReasonCode.CONNECTION_CLOSED],
+      [{ didBanned: true, hasSession: true, full: 'full' }, ReasonCode.BANNED],
+      [{ didInUse: true, hasSession: true }, ReasonCode.DUPLICATE],
+      [{ hasSession: true, full: 'full' }, ReasonCode.DUPLICATE],
+      [{ full: 'full' }, ReasonCode.TOO_MANY_PEERS]
+    ]
+    for (const [facts, reason] of table) {
+      assert.equal(commitVerdict({ ...clear, ...facts })?.reason, reason, JSON.stringify(facts))
+    }
+  })
+})
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i])
+}

@@ -1,0 +1,239 @@
+/**
+ * The session manager against in-memory components: a fake connection per
+ * handshake, a memory datastore, no network. The admission port is driven
+ * directly, as the handshake service drives it.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { MemoryDatastore } from 'datastore-core'
+import { TypedEventEmitter } from 'main-event'
+import { sessions, type Session, type SessionCloseDetail, type SessionRejectDetail, type Sessions, type SessionManagerInit } from '../../src/index.js'
+import { ReasonCode } from '../../src/reason/index.js'
+import { admissionOf, isRejection, type Admission, type Attempt, type Rejection, type RemoteInfo } from '../../src/session/admission.js'
+import type { Connection, Libp2pEvents, PeerId } from '@libp2p/interface'
+
+async function newPeer (): Promise<PeerId> {
+  return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+}
+
+let connections = 0
+
+function fakeConnection (remotePeer: PeerId): Connection {
+  const connection = {
+    id: `c${++connections}`,
+    remotePeer,
+    remoteAddr: multiaddr('/ip4/127.0.0.1/tcp/1'),
+    direction: 'inbound',
+    status: 'open',
+    async close () { connection.status = 'closed' },
+    abort () { connection.status = 'closed' }
+  }
+  return connection as unknown as Connection
+}
+
+function remote (did: string): RemoteInfo {
+  return { did, chainVersion: '1.0.0', extra: new Uint8Array() }
+}
+
+interface Harness {
+  manager: Sessions & { beforeStop(): void }
+  admission: Admission
+  events: TypedEventEmitter<Libp2pEvents>
+  local: PeerId
+}
+
+async function harness (init: SessionManagerInit = {}): Promise<Harness> {
+  const local = await newPeer()
+  const events = new TypedEventEmitter<Libp2pEvents>()
+  const manager = sessions(init)({
+    peerId: local,
+    datastore: new MemoryDatastore(),
+    registrar: {} as any,
+    peerStore: { merge: async () => ({}) } as any,
+    events,
+    logger: defaultLogger()
+  }) as Sessions & { start(): Promise<void>, beforeStop(): void }
+  await manager.start()
+  return { manager, admission: admissionOf(manager), events, local }
+}
+
+function begun (result: Attempt | Rejection): Attempt {
+  if (isRejection(result)) {
+    assert.fail(`expected an attempt, got ${result.reason}: ${result.message}`)
+  }
+  return result
+}
+
+function opened (result: Session | Rejection): Session {
+  if (isRejection(result)) {
+    assert.fail(`expected a session, got ${result.reason}: ${result.message}`)
+  }
+  return result
+}
+
+describe('session manager (in memory)', () => {
+  it('offers no public way to make a session: only the admission port does', async () => {
+    const { manager } = await harness()
+    for (const name of ['begin', 'open', 'checkRemote', 'fail', 'beginHandshake', 'admitRemote', 'completeHandshake', 'failHandshake']) {
+      assert.equal(typeof (manager as any)[name], 'undefined', name)
+    }
+    assert.throws(() => admissionOf({} as Sessions), { name: 'TypeError' })
+  })
+
+  it('opens a session from a plain remote record and announces it', async () => {
+    const { manager, admission } = await harness()
+    const peer = await newPeer()
+    const connection = fakeConnection(peer)
+    const starts: unknown[] = []
+    manager.addEventListener('handshake:start', (evt) => { starts.push(evt.detail) })
+    const attempt = begun(admission.begin(connection, 'inbound'))
+    assert.equal(manager.isHandshaking(peer), true)
+    assert.deepEqual(starts, [{ peerId: peer, connectionId: connection.id, direction: 'inbound' }])
+    assert.equal(manager.connectionInUse(connection), true)
+
+    const session = opened(admission.open(attempt, { ...remote('did:key:a'), head: { height: 7n, hash: Uint8Array.of(1) } }))
+    assert.equal(manager.get(peer), session)
+    assert.deepEqual([session.did, session.direction, session.chainVersion, session.head?.height, session.connection], ['did:key:a', 'inbound', '1.0.0', 7n, connection])
+    assert.equal(manager.isHandshaking(peer), false)
+    assert.equal(manager.count('inbound'), 1)
+    assert.equal(isRejection(admission.begin(fakeConnection(peer), 'outbound')), true, 'a second handshake with a session peer is a duplicate')
+  })
+
+  it('inbound handshakes hold no slot: the limit is checked again when one opens its session', async () => {
+    const { manager, admission } = await harness({ maxInboundSessions: 1, inboundBurst: 0 })
+    const [a, b, c] = await Promise.all([newPeer(), newPeer(), newPeer()])
+    const first = begun(admission.begin(fakeConnection(a), 'inbound'))
+    const second = begun(admission.begin(fakeConnection(b), 'inbound'))
+    opened(admission.open(first, remote('did:key:a')))
+    assert.deepEqual(admission.open(second, remote('did:key:b')), { reason: ReasonCode.TOO_MANY_PEERS, message: 'inbound session limit 1 (+0) reached' })
+    manager.setReserved([c])
+    opened(admission.open(begun(admission.begin(fakeConnection(c), 'inbound')), remote('did:key:c')))
+    assert.equal(manager.count('inbound'), 2, 'a reserved peer is outside the limit')
+  })
+
+  it('outbound handshakes in flight hold their slot', async () => {
+    const { admission } = await harness({ maxOutboundSessions: 1 })
+    const [a, b] = await Promise.all([newPeer(), newPeer()])
+    begun(admission.begin(fakeConnection(a), 'outbound'))
+    assert.equal((admission.begin(fakeConnection(b), 'outbound') as any).reason, ReasonCode.TOO_MANY_PEERS)
+  })
+
+  it('of two simultaneous handshakes the lower initiator wins, and the loser learns it through its signal', async () => {
+    const { manager, admission, local } = await harness()
+    const peer = await newPeer()
+    const ours = begun(admission.begin(fakeConnection(peer), 'outbound'))
+    const theirs = admission.begin(fakeConnection(peer), 'inbound')
+    if (comparePeers(peer, local) < 0) {
+      // the remote initiated the newcomer and has the lower id: it wins
+      begun(theirs)
+      assert.equal(ours.signal.aborted, true)
+      assert.equal(ours.signal.reason.reason, ReasonCode.DUPLICATE)
+    } else {
+      // this node initiated the one in flight and has the lower id: it stays
+      assert.equal((theirs as any).reason, ReasonCode.DUPLICATE)
+      assert.equal(ours.signal.aborted, false)
+    }
+    assert.equal(manager.isHandshaking(peer), true)
+  })
+
+  it('a DID in a session under another peer id is a duplicate; a banned DID is BANNED and the ban covers the new peer id', async () => {
+    const { manager, admission } = await harness()
+    const [a, b, c] = await Promise.all([newPeer(), newPeer(), newPeer()])
+    opened(admission.open(begun(admission.begin(fakeConnection(a), 'inbound')), remote('did:key:same')))
+    const twin = begun(admission.begin(fakeConnection(b), 'inbound'))
+    assert.equal(admission.checkRemote(twin, 'did:key:same')?.reason, ReasonCode.DUPLICATE)
+
+    await manager.ban('did:key:banned')
+    const banned = begun(admission.begin(fakeConnection(c), 'inbound'))
+    assert.equal(admission.checkRemote(banned, 'did:key:banned')?.reason, ReasonCode.BANNED)
+    await waitFor(() => manager.banExpiry(c) != null)
+    assert.equal((admission.begin(fakeConnection(c), 'inbound') as any).reason, ReasonCode.BANNED)
+  })
+
+  it('a connection that closed before the commit makes no session', async () => {
+    const { manager, admission } = await harness()
+    const peer = await newPeer()
+    const connection = fakeConnection(peer)
+    const attempt = begun(admission.begin(connection, 'inbound'))
+    await connection.close()
+    assert.equal((admission.open(attempt, remote('did:key:a')) as any).reason, ReasonCode.CONNECTION_CLOSED)
+    assert.equal(manager.get(peer), undefined)
+  })
+
+  it('a failed handshake is reported once as session:reject and frees the peer', async () => {
+    const { manager, admission } = await harness()
+    const peer = await newPeer()
+    const connection = fakeConnection(peer)
+    const rejects: SessionRejectDetail[] = []
+    manager.addEventListener('session:reject', (evt) => { rejects.push(evt.detail) })
+    const attempt = begun(admission.begin(connection, 'outbound'))
+    admission.fail(attempt, connection, 'outbound', { reason: ReasonCode.BAD_SIGNATURE, side: 'local', message: 'no' })
+    assert.deepEqual(rejects.map(r => [r.reason, r.side, r.direction, r.connectionId]), [[ReasonCode.BAD_SIGNATURE, 'local', 'outbound', connection.id]])
+    assert.equal(manager.isHandshaking(peer), false)
+    assert.equal(manager.connectionInUse(connection), false)
+  })
+
+  it('waitForSession waits for a handshake in flight; nextSession waits for one to come and gives up on its signal', async () => {
+    const { manager, admission } = await harness()
+    const peer = await newPeer()
+    assert.equal(await manager.waitForSession(peer), undefined, 'nothing in flight: no wait')
+    const attempt = begun(admission.begin(fakeConnection(peer), 'inbound'))
+    const waiting = manager.waitForSession(peer)
+    const session = opened(admission.open(attempt, remote('did:key:a')))
+    assert.equal(await waiting, session)
+
+    const other = await newPeer()
+    assert.equal(await admission.nextSession(other, { signal: AbortSignal.timeout(20) }), undefined)
+    const coming = admission.nextSession(other, { signal: AbortSignal.timeout(5_000) })
+    const later = begun(admission.begin(fakeConnection(other), 'inbound'))
+    const made = opened(admission.open(later, remote('did:key:b')))
+    assert.equal(await coming, made)
+  })
+
+  it('ends sessions with CONNECTION_CLOSED when their connection closes, and every session with SHUTDOWN before the node stops', async () => {
+    const { manager, admission, events } = await harness()
+    const [a, b, c] = await Promise.all([newPeer(), newPeer(), newPeer()])
+    const closes: SessionCloseDetail[] = []
+    manager.addEventListener('session:close', (evt) => { closes.push(evt.detail) })
+    const connectionA = fakeConnection(a)
+    opened(admission.open(begun(admission.begin(connectionA, 'inbound')), remote('did:key:a')))
+    opened(admission.open(begun(admission.begin(fakeConnection(b), 'outbound')), remote('did:key:b')))
+    const inFlight = begun(admission.begin(fakeConnection(c), 'inbound'))
+
+    events.safeDispatchEvent('connection:close', { detail: connectionA })
+    assert.deepEqual(closes.map(d => [d.session.peerId, d.reason]), [[a, ReasonCode.CONNECTION_CLOSED]])
+
+    manager.beforeStop()
+    assert.deepEqual(closes.map(d => [d.session.peerId, d.reason]), [[a, ReasonCode.CONNECTION_CLOSED], [b, ReasonCode.SHUTDOWN]])
+    assert.equal(inFlight.signal.reason.reason, ReasonCode.SHUTDOWN)
+    assert.equal(manager.count(), 0)
+  })
+
+  it('refuses bad limits and ban durations with InvalidParametersError', async () => {
+    await assert.rejects(harness({ maxInboundSessions: -1 }), { name: 'InvalidParametersError' })
+    const { manager } = await harness()
+    await assert.rejects(manager.ban('did:key:x', 0), { name: 'InvalidParametersError' })
+  })
+})
+
+function comparePeers (a: PeerId, b: PeerId): number {
+  const x = a.toMultihash().bytes
+  const y = b.toMultihash().bytes
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) {
+      return x[i] - y[i]
+    }
+  }
+  return x.length - y.length
+}
+
+async function waitFor (condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) {
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+  assert.ok(condition())
+}
