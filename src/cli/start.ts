@@ -1,4 +1,5 @@
-import { createPeerNode, DEFAULT_DATA_DIR, InvalidConfigError } from '../index.js'
+import { InvalidParametersError } from '@libp2p/interface'
+import { createPeerNode, DEFAULT_DATA_DIR } from '../index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { CliIo } from './io.js'
@@ -23,7 +24,7 @@ function wholeNumber (value: string | undefined, flag: string): number | undefin
     return undefined
   }
   if (!/^\d{1,9}$/.test(value)) {
-    throw new InvalidConfigError(`${flag} must be a whole number, got ${JSON.stringify(value)}`)
+    throw new InvalidParametersError(`${flag} must be a whole number, got ${JSON.stringify(value)}`)
   }
   return Number(value)
 }
@@ -69,7 +70,7 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
     node = await createPeerNode(startOptions(flags))
   } catch (err) {
     unsubscribe()
-    if (err instanceof InvalidConfigError) {
+    if (err instanceof Error && err.name === InvalidParametersError.name) {
       io.stderr.write(`peergate: ${err.message}\n`)
       return EXIT_USAGE
     }

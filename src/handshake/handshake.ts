@@ -1,5 +1,5 @@
 import { randomBytes } from '@libp2p/crypto'
-import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { InvalidParametersError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { anySignal } from 'any-signal'
@@ -60,7 +60,7 @@ export class Handshake implements HandshakeService, Startable {
     }
     for (const [name, value] of Object.entries({ timeout: this.timeout, maxMessageSize: this.maxMessageSize, firstMessageTimeout: this.firstMessageTimeout, maxInboundHandshakes: limits.maxInFlight, maxInboundHandshakesPerIp: limits.maxPerIp })) {
       if (!(value > 0)) {
-        throw new RangeError(`handshake ${name} must be a positive number, got ${value}`)
+        throw new InvalidParametersError(`handshake ${name} must be a positive number, got ${value}`)
       }
     }
     this.inbound = new InboundLimiter(limits)

@@ -1,7 +1,7 @@
+import { InvalidParametersError } from '@libp2p/interface'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { CHAIN_ID_PATTERN, DEFAULT_CHAIN_ID, DEFAULT_CHAIN_VERSION } from './constants.js'
-import { InvalidConfigError } from './errors.js'
 import type { ChainIdentity } from '../chain/index.js'
 
 export interface ChainOptions {
@@ -20,13 +20,13 @@ export interface ChainOptions {
 export async function resolveChain (options: ChainOptions = {}): Promise<ChainIdentity> {
   const chainId = options.chainId ?? DEFAULT_CHAIN_ID
   if (!CHAIN_ID_PATTERN.test(chainId)) {
-    throw new InvalidConfigError(`chain id ${JSON.stringify(chainId)} must be 1-128 characters of A-Z a-z 0-9 . _ -`)
+    throw new InvalidParametersError(`chain id ${JSON.stringify(chainId)} must be 1-128 characters of A-Z a-z 0-9 . _ -`)
   }
   const genesisHash = options.genesisHash == null
     ? (await sha256.digest(uint8ArrayFromString(`peergate-genesis:${chainId}`))).digest
     : typeof options.genesisHash === 'string' ? parseHex(options.genesisHash, 'genesis hash') : options.genesisHash
   if (genesisHash.byteLength === 0 || genesisHash.byteLength > 64) {
-    throw new InvalidConfigError('genesis hash must be 1-64 bytes')
+    throw new InvalidParametersError('genesis hash must be 1-64 bytes')
   }
   return { chainId, genesisHash, version: options.version ?? DEFAULT_CHAIN_VERSION }
 }
@@ -34,7 +34,7 @@ export async function resolveChain (options: ChainOptions = {}): Promise<ChainId
 export function parseHex (value: string, what: string): Uint8Array {
   const hex = value.startsWith('0x') ? value.slice(2) : value
   if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
-    throw new InvalidConfigError(`${what} must be an even number of hex digits, got ${JSON.stringify(value)}`)
+    throw new InvalidParametersError(`${what} must be an even number of hex digits, got ${JSON.stringify(value)}`)
   }
   return Uint8Array.from(Buffer.from(hex, 'hex'))
 }

@@ -4,6 +4,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { loadOrCreateSelfKey } from '@libp2p/config'
 import { identify } from '@libp2p/identify'
+import { InvalidParametersError } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -15,7 +16,6 @@ import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
 import { dhtProtocol, resolveChain } from './chain.js'
 import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
-import { InvalidConfigError } from './errors.js'
 import { PeerNode } from './peer-node.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
 import type { PeerNodeLimits, PeerNodeOptions, PeerNodeServices } from './index.js'
@@ -32,7 +32,7 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
   const listen = parseAddrs(options.listen ?? DEFAULT_LISTEN, 'listen address')
   for (const addr of listen) {
     if (addr.getComponents().find(c => c.name === 'tcp') == null) {
-      throw new InvalidConfigError(`listen address ${addr.toString()} is not a TCP address (peergate listens on TCP only)`)
+      throw new InvalidParametersError(`listen address ${addr.toString()} is not a TCP address (peergate listens on TCP only)`)
     }
   }
   const bootstrap = parsePeerAddrs(options.bootstrap, 'bootstrap address')
@@ -133,7 +133,7 @@ export function resolveLimits (limits: PeerNodeLimits = {}): Required<Pick<Sessi
   const inboundBurst = limits.inboundBurst ?? defaultInboundBurst(maxInboundSessions)
   for (const [name, value] of Object.entries({ maxPeers, maxOutboundSessions, maxInboundSessions, inboundBurst })) {
     if (!Number.isInteger(value) || value < 0) {
-      throw new InvalidConfigError(`limits.${name} must be a whole number >= 0, got ${value}`)
+      throw new InvalidParametersError(`limits.${name} must be a whole number >= 0, got ${value}`)
     }
   }
   return { maxInboundSessions, maxOutboundSessions, inboundBurst }

@@ -171,7 +171,6 @@ export interface ConnectionInfo {
 
 export { createPeerNode, resolveLimits } from './create-node.js'
 export { PeerNode } from './peer-node.js'
-export { InvalidConfigError } from './errors.js'
 export { resolveChain, dhtProtocol, parseHex, type ChainOptions } from './chain.js'
 export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from './constants.js'
 export { parsePeerAddrs } from './peers.js'

@@ -1,6 +1,6 @@
+import { InvalidParametersError } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { InvalidConfigError } from './errors.js'
 import type { ReservedPeer } from '../dial/index.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -12,7 +12,7 @@ export function parseAddrs (values: Array<string | Multiaddr> | undefined, what:
     try {
       return typeof value === 'string' ? multiaddr(value) : value
     } catch (err: any) {
-      throw new InvalidConfigError(`${what} ${JSON.stringify(value)} is not a multiaddr: ${err.message}`)
+      throw new InvalidParametersError(`${what} ${JSON.stringify(value)} is not a multiaddr: ${err.message}`)
     }
   })
 }
@@ -26,14 +26,14 @@ export function parsePeerAddrs (values: Array<string | Multiaddr> | undefined, w
   for (const addr of parseAddrs(values, what)) {
     const id = addr.getComponents().find(c => c.name === 'p2p')?.value
     if (id == null) {
-      throw new InvalidConfigError(`${what} ${addr.toString()} has no /p2p/<peer id>`)
+      throw new InvalidParametersError(`${what} ${addr.toString()} has no /p2p/<peer id>`)
     }
     let peer: ReservedPeer | undefined = peers.get(id)
     if (peer == null) {
       try {
         peer = { peerId: peerIdFromString(id), multiaddrs: [] }
       } catch (err: any) {
-        throw new InvalidConfigError(`${what} ${addr.toString()} has an invalid peer id: ${err.message}`)
+        throw new InvalidParametersError(`${what} ${addr.toString()} has an invalid peer id: ${err.message}`)
       }
       peers.set(id, peer)
     }
