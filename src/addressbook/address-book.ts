@@ -396,8 +396,6 @@ export class PersistentAddressBook implements AddressBook {
   }
 }
 
-/** Slots the columns of a book start with; they double when full */
-
 /**
  * Eviction order: negative when `a` goes before `b`. A contact that never
  * had a session goes before one that had, then the one with more failures,

@@ -16,7 +16,6 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 /** Where a contact came from */
 export type ContactSource = 'bootstrap' | 'dht' | 'manual' | 'inbound'
 
-
 export interface Contact {
   peerId: PeerId
   multiaddrs: Multiaddr[]
