@@ -15,7 +15,7 @@ import { SOURCE_CODES, contactKey, decodeContact, encodeContact } from './record
 import { RecordChunks, copyContact, makeContact, resetBackoff, type StoredContact } from './stored-contact.js'
 import type { AddressBook, AddressBookInit, Contact, NewContact } from './index.js'
 import type { Outcome } from '../reason/index.js'
-import type { DialCandidates } from '../dial/select.js'
+import type { DialCandidates } from './candidates.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'

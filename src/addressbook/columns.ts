@@ -1,7 +1,7 @@
-import { NO_SESSION } from '../dial/select.js'
+import { NO_SESSION } from './candidates.js'
 import type { Contact } from './index.js'
 import type { StoredContact } from './stored-contact.js'
-import type { DialCandidates } from '../dial/select.js'
+import type { DialCandidates } from './candidates.js'
 
 /** Slots the columns of a book start with; they double when full */
 const INITIAL_COLUMN_SLOTS = 64

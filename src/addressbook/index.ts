@@ -8,7 +8,7 @@
  * last update and never corrupts the book.
  */
 
-import type { DialCandidates } from '../dial/select.js'
+import type { DialCandidates } from './candidates.js'
 import type { Outcome } from '../reason/index.js'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -136,5 +136,6 @@ export interface AddressBook {
 }
 
 export { PersistentAddressBook } from './address-book.js'
+export { NO_SESSION, dialCandidates, type DialCandidates } from './candidates.js'
 export { failureBackoffMs, cleanCloseBackoffMs, resolveBackoff, type ResolvedBackoff } from './backoff.js'
 export { ADDRESS_BOOK_PREFIX, DEFAULT_MAX_CONTACTS } from './constants.js'

@@ -1,7 +1,7 @@
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
-import { NO_SESSION } from '../dial/select.js'
+import { NO_SESSION } from './candidates.js'
 import { MAX_MULTIADDRS_PER_CONTACT } from './constants.js'
 import { ContactRecord } from './pb/addressbook.js'
 import { ContactColumns } from './columns.js'

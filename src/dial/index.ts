@@ -130,5 +130,5 @@ export function dialManager (init: DialManagerInit = {}): (components: DialManag
   return (components) => new DialManager(components, init)
 }
 
-export { selectDials, selectDrops, compareDialPriority, dialCandidates, NO_SESSION, type DialCandidates, type SelectDialsInput, type SelectDropsInput, type SessionSlot } from './select.js'
+export { selectDials, selectDrops, compareDialPriority, type SelectDialsInput, type SelectDropsInput, type SessionSlot } from './select.js'
 export { DIAL_TICK_MS, DISCOVERY_INTERVAL_BELOW_TARGET_MS, MAX_DIALS_PER_TICK, DIAL_TIMEOUT_MS, OUTBOUND_FRACTION } from './constants.js'

@@ -13,10 +13,11 @@ import { PersistentAddressBook } from '../../src/addressbook/address-book.js'
 import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, type ResolvedBackoff } from '../../src/addressbook/backoff.js'
 import { ADDRESS_BOOK_PREFIX, MAX_MULTIADDRS_PER_CONTACT, MAX_RECORD_SIZE_BYTES } from '../../src/addressbook/constants.js'
 import { ContactRecord, ContactSource } from '../../src/addressbook/pb/addressbook.js'
-import { dialCandidates, NO_SESSION, selectDials } from '../../src/dial/select.js'
+import { dialCandidates, NO_SESSION } from '../../src/addressbook/candidates.js'
+import { selectDials } from '../../src/dial/select.js'
 import { ReasonCode } from '../../src/reason/index.js'
 import type { AddressBookInit, Contact } from '../../src/addressbook/index.js'
-import type { DialCandidates } from '../../src/dial/select.js'
+import type { DialCandidates } from '../../src/addressbook/candidates.js'
 import type { PeerId } from '@libp2p/interface'
 
 const T0 = 1_700_000_000_000
