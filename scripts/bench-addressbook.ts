@@ -31,7 +31,7 @@ import { LevelDatastore } from 'datastore-level'
 import { PersistentAddressBook } from '../src/addressbook/address-book.js'
 import { ADDRESS_BOOK_PREFIX } from '../src/addressbook/constants.js'
 import { selectDials } from '../src/dial/select.js'
-import { ReasonCode } from '../src/reason/index.js'
+import { LocalReason, ReasonCode } from '../src/reason/index.js'
 import { percentile } from './stats.js'
 import type { ContactSource, NewContact } from '../src/addressbook/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -114,7 +114,7 @@ async function fill (dir: string, n: number): Promise<FillReport> {
         await book.recordSession(peer, `did:key:z6Mkbench${i}`)
         if (i % 2 === 0) {
           clockMs = at
-          await book.recordCleanClose(peer)
+          await book.recordOutcome(peer, LocalReason.SESSION_ENDED)
         }
         break
       case 3:
@@ -122,12 +122,12 @@ async function fill (dir: string, n: number): Promise<FillReport> {
       case 5:
         for (let f = 0; f <= i % 12; f++) {
           clockMs = at
-          await book.recordFailure(peer, ReasonCode.TIMEOUT)
+          await book.recordOutcome(peer, ReasonCode.TIMEOUT)
         }
         break
       case 6:
         clockMs = at
-        await book.recordLongBackoff(peer, ReasonCode.WRONG_CHAIN)
+        await book.recordOutcome(peer, ReasonCode.WRONG_CHAIN)
         break
       default:
         break

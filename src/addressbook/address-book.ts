@@ -1,13 +1,12 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { MAX_DID_BYTES } from '../did/constants.js'
 import { didSizeBytes, isDidSizeAllowed } from '../did/did-size.js'
-import { LocalReason, isOutcome } from '../reason/index.js'
-import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, type ResolvedBackoff } from './backoff.js'
+import { isOutcome } from '../reason/index.js'
+import { backoff, resolveBackoff, type ResolvedBackoff } from './backoff.js'
 import { ContactColumns } from './columns.js'
 import {
   ADDRESS_BOOK_PREFIX,
   DEFAULT_MAX_CONTACTS,
-  MAX_FAILURE_COUNT,
   MAX_MULTIADDR_SIZE_BYTES
 } from './constants.js'
 import { mergeMultiaddrs, sameSequence, sameSet } from './multiaddrs.js'
@@ -198,13 +197,23 @@ export class PersistentAddressBook implements AddressBook {
     await this.persist(id, options)
   }
 
-  async recordFailure (peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined> {
+  async recordOutcome (peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined> {
     checkReason(reason)
-    return this.mutate(peer, options, (contact, now) => {
-      contact.failures = Math.min(contact.failures + 1, MAX_FAILURE_COUNT)
-      contact.nextAttempt = now + Math.ceil(failureBackoffMs(contact.failures, this.backoff, this.random()))
-      contact.backoffReason = reason
-    })
+    const id = peer.toString()
+    const contact = this.contacts.get(id)
+    if (contact == null) {
+      return undefined
+    }
+    const change = backoff(reason, contact, this.backoff, this.random(), this.clock())
+    if (change == null) {
+      return copyContact(contact)
+    }
+    contact.failures = change.failures
+    contact.nextAttempt = change.nextAttempt
+    contact.backoffReason = change.backoffReason
+    const result = copyContact(contact)
+    await this.persist(id, options)
+    return result
   }
 
   async recordSession (peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined> {
@@ -214,22 +223,6 @@ export class PersistentAddressBook implements AddressBook {
       contact.lastSession = now
       contact.lastSeen = now
       contact.did = did
-    })
-  }
-
-  async recordCleanClose (peer: PeerId, options?: AbortOptions): Promise<Contact | undefined> {
-    return this.mutate(peer, options, (contact, now) => {
-      contact.nextAttempt = now + Math.ceil(cleanCloseBackoffMs(this.backoff, this.random()))
-      contact.backoffReason = LocalReason.SESSION_ENDED
-    })
-  }
-
-  async recordLongBackoff (peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined> {
-    checkReason(reason)
-    return this.mutate(peer, options, (contact, now) => {
-      contact.failures = Math.min(contact.failures + 1, MAX_FAILURE_COUNT)
-      contact.nextAttempt = now + Math.ceil(this.backoff.longMs)
-      contact.backoffReason = reason
     })
   }
 

@@ -75,8 +75,9 @@ export interface BackoffInit {
   cleanCloseMaxMs?: number
 
   /**
-   * After the peer presented another DID than its record holds, or belongs to
-   * another chain (WRONG_CHAIN, WRONG_GENESIS)
+   * After the peer presented another DID than its record holds
+   * (UNEXPECTED_DID), belongs to another chain (WRONG_CHAIN, WRONG_GENESIS)
+   * or banned this node (BANNED)
    *
    * @default 86400000 (24 h)
    */
@@ -125,17 +126,20 @@ export interface AddressBook {
   update(peer: PeerId, patch: { multiaddrs?: Multiaddr[], did?: string }, options?: AbortOptions): Promise<Contact | undefined>
   remove(peer: PeerId, options?: AbortOptions): Promise<void>
 
-  /** a dial or handshake failed: exponential backoff with jitter */
-  recordFailure(peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined>
+  /**
+   * A dial, a handshake or a session with the contact ended with `reason`:
+   * its backoff follows the book's one policy, `backoff()` (a failure doubles
+   * the wait, a clean end waits a few seconds, another chain or DID a day,
+   * DUPLICATE changes nothing)
+   *
+   * @throws {InvalidParametersError} when `reason` is not an Outcome
+   */
+  recordOutcome(peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined>
   /** a session opened: failures reset, DID remembered */
   recordSession(peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined>
-  /** a session ended cleanly: a random wait of cleanCloseMinMs..cleanCloseMaxMs */
-  recordCleanClose(peer: PeerId, options?: AbortOptions): Promise<Contact | undefined>
-  /** another DID than expected, or another chain: backoff of longMs */
-  recordLongBackoff(peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined>
 }
 
 export { PersistentAddressBook } from './address-book.js'
 export { NO_SESSION, dialCandidates, type DialCandidates } from './candidates.js'
-export { failureBackoffMs, cleanCloseBackoffMs, resolveBackoff, type ResolvedBackoff } from './backoff.js'
+export { backoff, sessionEndOutcome, failureBackoffMs, cleanCloseBackoffMs, resolveBackoff, type BackoffState, type ResolvedBackoff } from './backoff.js'
 export { ADDRESS_BOOK_PREFIX, DEFAULT_MAX_CONTACTS } from './constants.js'

@@ -2,7 +2,7 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import { PersistentAddressBook } from '../addressbook/address-book.js'
-import { failureBackoffMs, resolveBackoff } from '../addressbook/backoff.js'
+import { failureBackoffMs, resolveBackoff, sessionEndOutcome } from '../addressbook/backoff.js'
 import { isHandshakeError } from '../handshake/errors.js'
 import { LocalReason, ReasonCode, isOtherChain } from '../reason/index.js'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, DISCOVERY_REFRESH_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
@@ -13,22 +13,6 @@ import type { AddressBook, Contact, ContactSource } from '../addressbook/index.j
 import type { Session, SessionCloseDetail } from '../session/index.js'
 import type { IdentifyResult, Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-
-/** Handshake outcomes after which a contact waits the long backoff (24 h by default) */
-const LONG_BACKOFF_REASONS = new Set<string>([
-  ReasonCode.WRONG_CHAIN,
-  ReasonCode.WRONG_GENESIS,
-  ReasonCode.UNEXPECTED_DID,
-  ReasonCode.BANNED
-])
-
-/** Session ends that say nothing bad about the peer: a short random wait, no failure */
-const CLEAN_CLOSE_REASONS = new Set<string>([
-  ReasonCode.CONNECTION_CLOSED,
-  ReasonCode.DISCONNECT_REQUESTED,
-  ReasonCode.SHUTDOWN,
-  ReasonCode.TOO_MANY_PEERS
-])
 
 interface ReservedState extends ReservedPeer {
   failures: number
@@ -247,21 +231,14 @@ export class DialManager implements DialManagerService, Startable {
 
   private dialContact (contact: Contact): void {
     this.dial(contact.peerId, contact.multiaddrs, contact.did, async (err) => {
-      if (isHandshakeError(err) && err.reason === ReasonCode.DUPLICATE) {
-        // a session with this peer exists or is being made on another connection
-        return
-      }
       const reason = isHandshakeError(err) ? err.reason : LocalReason.DIAL_FAILED
       this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
       if (contact.source === 'bootstrap' && reason === ReasonCode.TOO_MANY_PEERS) {
         // a full bootstrap node hung up on us: keep its DHT within reach
         this.reseed()
       }
-      if (LONG_BACKOFF_REASONS.has(reason)) {
-        await this.addressBook.recordLongBackoff(contact.peerId, reason)
-      } else {
-        await this.addressBook.recordFailure(contact.peerId, reason)
-      }
+      // the book's backoff policy decides what the reason means (DUPLICATE: nothing)
+      await this.addressBook.recordOutcome(contact.peerId, reason)
     })
   }
 
@@ -322,10 +299,11 @@ export class DialManager implements DialManagerService, Startable {
 
   private onSessionClose (evt: CustomEvent<SessionCloseDetail>): void {
     const { session, reason } = evt.detail
-    if (!CLEAN_CLOSE_REASONS.has(reason)) {
+    const outcome = sessionEndOutcome(reason)
+    if (outcome == null) {
       return
     }
-    this.record(this.addressBook.recordCleanClose(session.peerId), 'could not record the end of the session with %p - %e', session.peerId)
+    this.record(this.addressBook.recordOutcome(session.peerId, outcome), 'could not record the end of the session with %p - %e', session.peerId)
   }
 
   /** a session peer told us where it listens: that is where to dial it next time */
