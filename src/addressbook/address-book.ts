@@ -19,7 +19,8 @@ import type { AbortOptions, ComponentLogger, Logger, PeerId } from '@libp2p/inte
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 
-export interface AddressBookComponents {
+/** What the persistent book needs: where it keeps its records, and a logger */
+export interface PersistentAddressBookComponents {
   datastore: Datastore
   logger: ComponentLogger
 }
@@ -44,7 +45,7 @@ export interface AddressBookComponents {
  */
 export class PersistentAddressBook implements AddressBook {
   private readonly datastore: Datastore
-  private readonly log: Logger
+  protected readonly log: Logger
   private readonly maxContacts: number
   private readonly backoff: ResolvedBackoff
   private readonly now: () => number
@@ -56,7 +57,7 @@ export class PersistentAddressBook implements AddressBook {
   /** per peer id string, the last write scheduled (never rejects); the next one chains on it */
   private readonly writes = new Map<string, Promise<void>>()
 
-  constructor (components: AddressBookComponents, init: AddressBookInit = {}) {
+  constructor (components: PersistentAddressBookComponents, init: AddressBookInit = {}) {
     this.datastore = components.datastore
     this.log = components.logger.forComponent('peergate:addressbook')
     this.maxContacts = init.maxContacts ?? DEFAULT_MAX_CONTACTS
@@ -73,7 +74,8 @@ export class PersistentAddressBook implements AddressBook {
   }
 
   /**
-   * Replaces the in-memory book with the stored records. A record that cannot
+   * Replaces the in-memory book with the stored records; call once before
+   * use (the address book service does in `start()`). A record that cannot
    * be read (oversized, corrupt, of an unknown source, filed under another
    * peer id) is logged and skipped, and stays in the datastore untouched.
    * When more than maxContacts records load, the worst are evicted.
@@ -231,7 +233,8 @@ export class PersistentAddressBook implements AddressBook {
     await Promise.all(this.writes.values())
   }
 
-  private clock (): number {
+  /** the injected clock, in whole ms since the epoch */
+  protected clock (): number {
     return Math.floor(this.now())
   }
 

@@ -1,17 +1,15 @@
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
-import { PersistentAddressBook } from '../addressbook/address-book.js'
-import { failureBackoffMs, resolveBackoff, sessionEndOutcome } from '../addressbook/backoff.js'
+import { failureBackoffMs, resolveBackoff } from '../addressbook/index.js'
 import { isHandshakeError } from '../handshake/errors.js'
 import { LocalReason, ReasonCode, isOtherChain } from '../reason/index.js'
-import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, DISCOVERY_REFRESH_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
+import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
 import { RandomWalk } from './random-walk.js'
 import { selectDials, selectDrops } from './select.js'
 import type { DialManagerComponents, DialManagerInit, DialManagerService, DialStatus, ReservedPeer } from './index.js'
-import type { AddressBook, Contact, ContactSource } from '../addressbook/index.js'
-import type { Session, SessionCloseDetail } from '../session/index.js'
-import type { IdentifyResult, Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
+import type { AddressBookService, Contact } from '../addressbook/index.js'
+import type { Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 interface ReservedState extends ReservedPeer {
@@ -20,20 +18,20 @@ interface ReservedState extends ReservedPeer {
 }
 
 /**
- * Keeps the node at its target number of outbound sessions, from a persistent
- * address book with per-contact backoff. Every tick it sheds sessions over the
- * limits, dials reserved peers that are down, and dials up to K of the best
- * contacts whose backoff has expired. Kad-DHT random walks fill the book; the
- * DHT's own query connections never become sessions unless a contact is
- * selected here (then the existing connection is promoted by the handshake).
+ * Keeps the node at its target number of outbound sessions, from the address
+ * book service (`components.addressBook`) and its per-contact backoff. Every
+ * tick it sheds sessions over the limits, dials reserved peers that are down,
+ * and dials up to K of the best contacts whose backoff has expired; a failed
+ * dial is reported to the book (`recordOutcome`), a session the book sees for
+ * itself. Kad-DHT random walks fill the book; the DHT's own query connections
+ * never become sessions unless a contact is selected here (then the existing
+ * connection is promoted by the handshake).
  */
 export class DialManager implements DialManagerService, Startable {
   readonly [Symbol.toStringTag] = '@peergate/dial'
   readonly [serviceCapabilities]: string[] = ['@peergate/dial']
-  readonly [serviceDependencies]: string[] = ['@peergate/sessions', '@peergate/handshake']
+  readonly [serviceDependencies]: string[] = ['@peergate/sessions', '@peergate/handshake', '@peergate/address-book']
 
-  readonly addressBook: AddressBook
-  private readonly book: PersistentAddressBook
   private readonly components: DialManagerComponents
   private readonly log: Logger
   private readonly init: DialManagerInit
@@ -43,8 +41,8 @@ export class DialManager implements DialManagerService, Startable {
   private readonly now: () => number
   private readonly random: () => number
   private readonly dialing = new PeerMap<Promise<void>>()
-  /** book updates started by events, awaited before the node stops */
-  private readonly recording = new Set<Promise<unknown>>()
+  /** peers discovered by random walks, on their way into the book; awaited before the node stops */
+  private readonly discovering = new Set<Promise<unknown>>()
   private readonly reserved: ReservedState[]
   private readonly randomWalk?: RandomWalk
   private shutdown = new AbortController()
@@ -65,12 +63,6 @@ export class DialManager implements DialManagerService, Startable {
       throw new RangeError('dial tickMs and dialTimeoutMs must be positive, maxDialsPerTick >= 0')
     }
     this.reserved = (init.reserved ?? []).map(peer => ({ ...peer, failures: 0, nextAttempt: 0 }))
-    this.book = new PersistentAddressBook(components, {
-      ...init.addressBook,
-      now: this.now,
-      random: this.random
-    })
-    this.addressBook = this.book
     if (init.discovery !== false) {
       const dht = optionalDht(components)
       if (dht != null) {
@@ -82,26 +74,23 @@ export class DialManager implements DialManagerService, Startable {
         })
       }
     }
-    this.onSessionOpen = this.onSessionOpen.bind(this)
-    this.onSessionClose = this.onSessionClose.bind(this)
-    this.onIdentify = this.onIdentify.bind(this)
-    this.onPeerDiscovery = this.onPeerDiscovery.bind(this)
   }
 
-  async start (): Promise<void> {
+  /** the address book service, registered as `addressBook` */
+  private get addressBook (): AddressBookService {
+    return this.components.addressBook
+  }
+
+  start (): void {
     this.shutdown = new AbortController()
-    await this.addressBook.load()
+    this.components.sessions.setReserved(this.reserved.map(r => r.peerId))
+  }
+
+  /** the book is loaded once every service has started: bootstrap contacts go in, then dialing starts */
+  async afterStart (): Promise<void> {
     for (const contact of this.init.bootstrap ?? []) {
       await this.addressBook.add({ ...contact, source: 'bootstrap' })
     }
-    this.components.sessions.setReserved(this.reserved.map(r => r.peerId))
-    this.components.sessions.addEventListener('session:open', this.onSessionOpen)
-    this.components.sessions.addEventListener('session:close', this.onSessionClose)
-    this.components.events.addEventListener('peer:identify', this.onIdentify)
-    this.components.events.addEventListener('peer:discovery', this.onPeerDiscovery)
-  }
-
-  afterStart (): void {
     this.running = this.init.autoDial !== false
     this.reseed()
     this.randomWalk?.start()
@@ -110,23 +99,17 @@ export class DialManager implements DialManagerService, Startable {
 
   /**
    * Stops dialing before the connections go: dials in flight are cancelled
-   * without counting against their contacts, and the sessions that end with
-   * the node do not push their contacts back
+   * without counting against their contacts. What this manager reported to
+   * the book is written before this resolves, so before the datastore closes.
    */
   async beforeStop (): Promise<void> {
     this.running = false
     clearTimeout(this.timer)
     this.shutdown.abort()
-    this.components.sessions.removeEventListener('session:open', this.onSessionOpen)
-    this.components.sessions.removeEventListener('session:close', this.onSessionClose)
-    this.components.events.removeEventListener('peer:identify', this.onIdentify)
-    this.components.events.removeEventListener('peer:discovery', this.onPeerDiscovery)
     await this.randomWalk?.stop()
     await this.ticking
     await Promise.allSettled([...this.dialing.values()])
-    await Promise.allSettled([...this.recording])
-    // what the book wrote must reach the datastore before it closes
-    await this.book.flush()
+    await Promise.allSettled([...this.discovering])
   }
 
   stop (): void {
@@ -143,13 +126,8 @@ export class DialManager implements DialManagerService, Startable {
       targetOutbound: this.targetOutbound(),
       outbound: this.components.sessions.count('outbound'),
       inbound: this.components.sessions.count('inbound'),
-      dialing: this.dialing.size,
-      contacts: this.addressBook.size
+      dialing: this.dialing.size
     }
-  }
-
-  async addContact (peerId: PeerId, multiaddrs: Multiaddr[], source: ContactSource = 'manual'): Promise<Contact> {
-    return this.addressBook.add({ peerId, multiaddrs, source })
   }
 
   /** one round of the dial loop; runs on its own every `tickMs` */
@@ -274,63 +252,12 @@ export class DialManager implements DialManagerService, Startable {
     this.dialing.set(peer, work)
   }
 
-  private onSessionOpen (evt: CustomEvent<Session>): void {
-    const session = evt.detail
-    this.record(this.rememberSession(session), 'could not record the session with %p - %e', session.peerId)
-  }
-
-  private async rememberSession (session: Session): Promise<void> {
-    const known = this.addressBook.get(session.peerId)
-    // an address we dialed is worth keeping; the address of a connection the
-    // peer dialed is an ephemeral port, so take its listen addresses instead
-    const multiaddrs = session.connection.direction === 'outbound'
-      ? [session.connection.remoteAddr]
-      : await this.listenAddresses(session.peerId)
-    // recordSession refreshes lastSeen; add only to create the contact or learn an address
-    if (known == null || !knowsAll(known, multiaddrs)) {
-      await this.addressBook.add({
-        peerId: session.peerId,
-        multiaddrs,
-        source: session.direction === 'inbound' ? 'inbound' : 'manual'
-      })
-    }
-    await this.addressBook.recordSession(session.peerId, session.did)
-  }
-
-  private onSessionClose (evt: CustomEvent<SessionCloseDetail>): void {
-    const { session, reason } = evt.detail
-    const outcome = sessionEndOutcome(reason)
-    if (outcome == null) {
-      return
-    }
-    this.record(this.addressBook.recordOutcome(session.peerId, outcome), 'could not record the end of the session with %p - %e', session.peerId)
-  }
-
-  /** a session peer told us where it listens: that is where to dial it next time */
-  private onIdentify (evt: CustomEvent<IdentifyResult>): void {
-    const { peerId, listenAddrs } = evt.detail
-    if (this.components.sessions.get(peerId) == null || listenAddrs.length === 0 || this.addressBook.get(peerId) == null) {
-      return
-    }
-    this.record(this.addressBook.update(peerId, { multiaddrs: listenAddrs }), 'could not update the addresses of %p - %e', peerId)
-  }
-
-  private onPeerDiscovery (evt: CustomEvent<PeerInfo>): void {
-    this.onDiscovered(evt.detail)
-  }
-
+  /** a random walk met a peer: the book decides whether it is news */
   private onDiscovered (peer: PeerInfo): void {
-    if (peer.multiaddrs.length === 0 || peer.id.equals(this.components.peerId)) {
-      return
-    }
-    // random walks meet the same peers over and over: refresh a known contact
-    // (one datastore write) only when it brings a new address or was last
-    // seen a while ago
-    const known = this.addressBook.get(peer.id)
-    if (known != null && known.lastSeen > this.now() - DISCOVERY_REFRESH_MS && knowsAll(known, peer.multiaddrs)) {
-      return
-    }
-    this.record(this.addressBook.add({ peerId: peer.id, multiaddrs: peer.multiaddrs, source: 'dht' }), 'could not add discovered peer %p - %e', peer.id)
+    const adding = this.addressBook.discovered(peer)
+      .catch(err => { this.log.error('could not add discovered peer %p - %e', peer.id, err) })
+    this.discovering.add(adding)
+    void adding.finally(() => { this.discovering.delete(adding) })
   }
 
   /**
@@ -361,27 +288,6 @@ export class DialManager implements DialManagerService, Startable {
     const contact = this.addressBook.get(peer)
     return contact?.backoffReason != null && isOtherChain(contact.backoffReason) && contact.nextAttempt > this.now()
   }
-
-  /** keeps an event's book update until it settles; a failure is logged */
-  private record (update: Promise<unknown>, message: string, peer: PeerId): void {
-    const tracked = update.catch(err => { this.log.error(message, peer, err) })
-    this.recording.add(tracked)
-    void tracked.finally(() => { this.recording.delete(tracked) })
-  }
-
-  private async listenAddresses (peer: PeerId): Promise<Multiaddr[]> {
-    try {
-      return (await this.components.peerStore.get(peer)).addresses.map(address => address.multiaddr)
-    } catch {
-      // not identified yet: onIdentify fills the addresses in
-      return []
-    }
-  }
-}
-
-/** the contact already holds every one of these addresses */
-function knowsAll (contact: Contact, multiaddrs: Multiaddr[]): boolean {
-  return multiaddrs.every(ma => contact.multiaddrs.some(known => known.equals(ma)))
 }
 
 const RESERVED_BACKOFF = resolveBackoff({ initialMs: RESERVED_BACKOFF_INITIAL_MS, maxMs: RESERVED_BACKOFF_MAX_MS })

@@ -2,20 +2,19 @@
  * @packageDocumentation
  *
  * The dial manager: keeps the node at its target number of outbound sessions
- * from the persistent address book, sheds sessions over the limits, keeps
+ * from the address book service, sheds sessions over the limits, keeps
  * reserved peers connected, and fills the book from Kad-DHT random walks while
  * keeping the DHT's own connections apart from the peers it selects.
  */
 
 import { DialManager } from './dial-manager.js'
-import type { AddressBook, AddressBookInit, Contact, ContactSource } from '../addressbook/index.js'
+import type { AddressBookService } from '../addressbook/index.js'
 import type { HandshakeService } from '../handshake/index.js'
 import type { Sessions } from '../session/index.js'
 import type { ComponentLogger, Libp2pEvents, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Datastore } from 'interface-datastore'
 
 export interface ReservedPeer {
   peerId: PeerId
@@ -80,20 +79,20 @@ export interface DialManagerInit {
   /** contacts added to the book (source `bootstrap`) at start */
   bootstrap?: ReservedPeer[]
 
-  addressBook?: Omit<AddressBookInit, 'now' | 'random'>
-
   /** Kad-DHT random walks; `false` turns them off. Needs the DHT as service `dht`. */
   discovery?: DiscoveryInit | false
 
-  /** clock, ms since the epoch; injectable for tests */
+  /**
+   * clock, ms since the epoch; injectable for tests (createPeerNode hands the
+   * address book the same one)
+   */
   now?(): number
-  /** uniform random in [0, 1); injectable for tests */
+  /** uniform random in [0, 1), for reserved peers' jitter; injectable for tests (as `now`) */
   random?(): number
 }
 
 export interface DialManagerComponents {
   peerId: PeerId
-  datastore: Datastore
   peerStore: PeerStore
   connectionManager: ConnectionManager
   events: TypedEventTarget<Libp2pEvents>
@@ -102,6 +101,8 @@ export interface DialManagerComponents {
   sessions: Sessions
   /** the handshake service, registered as `handshake` */
   handshake: HandshakeService
+  /** the address book service, registered as `addressBook` */
+  addressBook: AddressBookService
   /** the Kad-DHT service, registered as `dht` (optional) */
   dht?: KadDHT
 }
@@ -111,20 +112,18 @@ export interface DialStatus {
   outbound: number
   inbound: number
   dialing: number
-  contacts: number
 }
 
 export interface DialManagerService {
-  readonly addressBook: AddressBook
   status(): DialStatus
-  addContact(peerId: PeerId, multiaddrs: Multiaddr[], source?: ContactSource): Promise<Contact>
   /** runs one round of the dial loop now */
   tick(): Promise<void>
 }
 
 /**
- * The dial manager service factory. Needs the session manager as `sessions`
- * and the handshake as `handshake`; uses the Kad-DHT as `dht` when present.
+ * The dial manager service factory. Needs the session manager as `sessions`,
+ * the handshake as `handshake` and the address book as `addressBook`; uses
+ * the Kad-DHT as `dht` when present.
  */
 export function dialManager (init: DialManagerInit = {}): (components: DialManagerComponents) => DialManagerService {
   return (components) => new DialManager(components, init)
