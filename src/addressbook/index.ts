@@ -171,9 +171,9 @@ export interface AddressBookComponents {
   /** the records live here */
   datastore: Datastore
   /** where an inbound session's peer listens, once identify has told */
-  peerStore: PeerStore
+  peerStore: Pick<PeerStore, 'get'>
   /** `peer:identify` and `peer:discovery` */
-  events: TypedEventTarget<Libp2pEvents>
+  events: Pick<TypedEventTarget<Libp2pEvents>, 'addEventListener' | 'removeEventListener'>
   logger: ComponentLogger
   /** the session manager service, registered as `sessions`: its sessions open and end */
   sessions: Pick<Sessions, 'get' | 'addEventListener' | 'removeEventListener'>

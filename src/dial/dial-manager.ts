@@ -1,4 +1,4 @@
-import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { InvalidParametersError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import { failureBackoffMs, resolveBackoff } from '../addressbook/index.js'
@@ -59,8 +59,13 @@ export class DialManager implements DialManagerService, Startable {
     this.dialTimeoutMs = init.dialTimeoutMs ?? DIAL_TIMEOUT_MS
     this.now = init.now ?? Date.now
     this.random = init.random ?? Math.random
-    if (!(this.tickMs > 0) || !(this.maxDialsPerTick >= 0) || !(this.dialTimeoutMs > 0)) {
-      throw new RangeError('dial tickMs and dialTimeoutMs must be positive, maxDialsPerTick >= 0')
+    for (const [name, value] of [['tickMs', this.tickMs], ['dialTimeoutMs', this.dialTimeoutMs]] as const) {
+      if (!(value > 0)) {
+        throw new InvalidParametersError(`dial ${name} must be a positive number of milliseconds, got ${value}`)
+      }
+    }
+    if (!(this.maxDialsPerTick >= 0)) {
+      throw new InvalidParametersError(`dial maxDialsPerTick must be a number >= 0, got ${this.maxDialsPerTick}`)
     }
     this.reserved = (init.reserved ?? []).map(peer => ({ ...peer, failures: 0, nextAttempt: 0 }))
     if (init.discovery !== false) {

@@ -11,7 +11,7 @@ import { DialManager } from './dial-manager.js'
 import type { AddressBookService } from '../addressbook/index.js'
 import type { HandshakeService } from '../handshake/index.js'
 import type { Sessions } from '../session/index.js'
-import type { ComponentLogger, Libp2pEvents, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
+import type { ComponentLogger, PeerId, PeerStore } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -93,14 +93,15 @@ export interface DialManagerInit {
 
 export interface DialManagerComponents {
   peerId: PeerId
-  peerStore: PeerStore
-  connectionManager: ConnectionManager
-  events: TypedEventTarget<Libp2pEvents>
+  /** a contact's addresses go here before it is dialed */
+  peerStore: Pick<PeerStore, 'merge'>
+  /** bootstrap peers are connected to for the DHT, without a handshake */
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection'>
   logger: ComponentLogger
   /** the session manager service, registered as `sessions` */
-  sessions: Sessions
+  sessions: Pick<Sessions, 'get' | 'list' | 'count' | 'isHandshaking' | 'limits' | 'setReserved' | 'isReserved' | 'banExpiry' | 'disconnect'>
   /** the handshake service, registered as `handshake` */
-  handshake: HandshakeService
+  handshake: Pick<HandshakeService, 'connect'>
   /** the address book service, registered as `addressBook` */
   addressBook: AddressBookService
   /** the Kad-DHT service, registered as `dht` (optional) */
