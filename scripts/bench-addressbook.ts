@@ -188,13 +188,11 @@ async function measure (dir: string, n: number): Promise<void> {
   }
   console.info(`load ${book.size} contacts: ${ms(loadMs)} ms (target ≤ ${LOAD_TARGET_MS} ms); bare scan of the records: ${ms(scanMs)} ms, load/scan ${(loadMs / scanMs).toFixed(1)}×`)
 
-  const busy = new Set(filled.busy)
-  const bans = new Map(filled.banned.map(id => [id, filled.now + 60_000]))
   const input = {
     now: filled.now,
     maxDials: MAX_DIALS,
-    isBusy: (peer: PeerId) => busy.has(peer.toString()),
-    banExpiry: (peer: PeerId) => bans.get(peer.toString())
+    busy: new Set(filled.busy),
+    bans: new Map(filled.banned.map(id => [id, filled.now + 60_000]))
   }
 
   const selectSamples: number[] = []

@@ -6,8 +6,9 @@ import { isHandshakeError } from '../handshake/errors.js'
 import { LocalReason, ReasonCode, isOtherChain } from '../reason/index.js'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
 import { RandomWalk } from './random-walk.js'
-import { selectDials, selectDrops } from './select.js'
+import { outboundLoad, planTick, type ReservedSlot, type TickPlan, type TickSnapshot } from './plan.js'
 import type { DialManagerComponents, DialManagerInit, DialManagerService, DialStatus, ReservedPeer } from './index.js'
+import type { SessionSlot } from './select.js'
 import type { AddressBookService, Contact } from '../addressbook/index.js'
 import type { Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -15,6 +16,12 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 interface ReservedState extends ReservedPeer {
   failures: number
   nextAttempt: number
+}
+
+/** A tick's snapshot while it is gathered: what asking about contacts learns goes into it */
+interface GatheredSnapshot extends TickSnapshot {
+  busy: Set<string>
+  bans: Map<string, number>
 }
 
 /**
@@ -75,7 +82,7 @@ export class DialManager implements DialManagerService, Startable {
           ...init.discovery,
           onPeer: (peer) => { this.onDiscovered(peer) },
           onEmpty: () => { this.reseed() },
-          belowTarget: () => this.outboundLoad() < this.targetOutbound()
+          belowTarget: () => this.belowTarget()
         })
       }
     }
@@ -135,31 +142,24 @@ export class DialManager implements DialManagerService, Startable {
     }
   }
 
-  /** one round of the dial loop; runs on its own every `tickMs` */
+  /**
+   * One round of the dial loop (runs on its own every `tickMs`): gathers a
+   * snapshot, plans on it (`planTick`), then ends the sessions over the
+   * limits and starts the dials
+   */
   async tick (): Promise<void> {
-    const now = this.now()
-    await this.shed()
-
-    let budget = this.maxDialsPerTick
-    for (const reserved of this.reserved) {
-      if (budget === 0) {
-        break
-      }
-      if (reserved.nextAttempt <= now && !this.isBusy(reserved.peerId)) {
-        budget--
+    const plan = this.plan()
+    for (const drop of plan.drops) {
+      this.log('over the %s limit: dropping %p', drop.direction, drop.peerId)
+      await this.components.sessions.disconnect(drop.peerId, ReasonCode.TOO_MANY_PEERS)
+    }
+    for (const slot of plan.reservedDials) {
+      const reserved = this.reserved.find(r => r.peerId.equals(slot.peerId))
+      if (reserved != null) {
         this.dialReserved(reserved)
       }
     }
-
-    const slots = this.targetOutbound() - this.outboundLoad()
-    const picks = selectDials({
-      contacts: this.addressBook.candidates(),
-      now,
-      maxDials: Math.min(slots, budget),
-      isBusy: (peer) => this.isBusy(peer) || this.components.sessions.isReserved(peer),
-      banExpiry: (peer) => this.components.sessions.banExpiry(peer)
-    })
-    for (const contact of picks) {
+    for (const contact of plan.dials) {
       this.dialContact(contact)
     }
   }
@@ -175,41 +175,92 @@ export class DialManager implements DialManagerService, Startable {
     }, delayMs)
   }
 
-  /** outbound sessions and dials in flight, reserved peers aside */
-  private outboundLoad (): number {
-    let n = 0
-    for (const session of this.components.sessions.list()) {
-      if (session.direction === 'outbound' && !this.components.sessions.isReserved(session.peerId)) {
-        n++
+  /**
+   * The tick's plan. The session manager answers "banned?" and "handshaking?"
+   * one peer at a time, and asking about each of 100,000 contacts would cost
+   * more than the selection itself; so the snapshot starts with what is known
+   * of the peers in play (sessions, dials in flight, reserved peers), and the
+   * contacts a plan would dial are asked about before it stands. When an
+   * answer rules one out, the plan is made again (each contact is asked about
+   * once per tick, so this ends; rarely is a second plan needed).
+   */
+  private plan (): TickPlan {
+    const snapshot = this.gather()
+    const asked = new Set<string>()
+    for (;;) {
+      const plan = planTick(snapshot)
+      if (!this.askAbout(plan.dials, snapshot, asked)) {
+        return plan
       }
     }
-    for (const peer of this.dialing.keys()) {
-      if (!this.components.sessions.isReserved(peer)) {
-        n++
-      }
-    }
-    return n
   }
 
-  private isBusy (peer: PeerId): boolean {
-    return this.dialing.has(peer) ||
-      this.components.sessions.get(peer) != null ||
-      this.components.sessions.isHandshaking(peer) ||
-      peer.equals(this.components.peerId)
-  }
-
-  private async shed (): Promise<void> {
+  /** the tick's snapshot, as far as it is known without asking about contacts */
+  private gather (): GatheredSnapshot {
     const sessions = this.components.sessions
     const { maxInbound, maxOutbound } = sessions.limits()
-    const drops = selectDrops({
-      sessions: sessions.list().map(s => ({ peerId: s.peerId, direction: s.direction, since: s.since, reserved: sessions.isReserved(s.peerId) })),
-      maxInbound,
-      maxOutbound
-    })
-    for (const drop of drops) {
-      this.log('over the %s limit: dropping %p', drop.direction, drop.peerId)
-      await sessions.disconnect(drop.peerId, ReasonCode.TOO_MANY_PEERS)
+    const busy = new Set<string>([this.components.peerId.toString()])
+    const slots: SessionSlot[] = []
+    for (const session of sessions.list()) {
+      busy.add(session.peerId.toString())
+      slots.push({ peerId: session.peerId, direction: session.direction, since: session.since, reserved: sessions.isReserved(session.peerId) })
     }
+    let dialing = 0
+    for (const peer of this.dialing.keys()) {
+      busy.add(peer.toString())
+      if (!sessions.isReserved(peer)) {
+        dialing++
+      }
+    }
+    const reserved: ReservedSlot[] = []
+    for (const peer of this.reserved) {
+      if (sessions.isHandshaking(peer.peerId)) {
+        busy.add(peer.peerId.toString())
+      }
+      reserved.push({ peerId: peer.peerId, nextAttempt: peer.nextAttempt })
+    }
+    return {
+      now: this.now(),
+      budget: this.maxDialsPerTick,
+      limits: { maxInbound, maxOutbound },
+      sessions: slots,
+      dialing,
+      reserved,
+      busy,
+      bans: new Map(),
+      contacts: this.addressBook.candidates()
+    }
+  }
+
+  /**
+   * Asks the session manager about the contacts not asked about yet: a ban,
+   * a handshake in flight. True when an answer rules one of them out.
+   */
+  private askAbout (contacts: Contact[], snapshot: GatheredSnapshot, asked: Set<string>): boolean {
+    let ruledOut = false
+    for (const contact of contacts) {
+      const id = contact.peerId.toString()
+      if (asked.has(id)) {
+        continue
+      }
+      asked.add(id)
+      const banEnds = this.components.sessions.banExpiry(contact.peerId)
+      if (banEnds != null) {
+        snapshot.bans.set(id, banEnds)
+        ruledOut ||= banEnds > snapshot.now
+      }
+      if (this.components.sessions.isHandshaking(contact.peerId)) {
+        snapshot.busy.add(id)
+        ruledOut = true
+      }
+    }
+    return ruledOut
+  }
+
+  /** below the outbound target: random walks come faster */
+  private belowTarget (): boolean {
+    const { sessions, dialing, limits } = this.gather()
+    return outboundLoad(sessions, dialing) < limits.maxOutbound
   }
 
   private dialContact (contact: Contact): void {

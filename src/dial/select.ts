@@ -1,4 +1,3 @@
-import { NO_SESSION } from '../addressbook/index.js'
 import type { Contact, DialCandidates } from '../addressbook/index.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -9,39 +8,25 @@ export interface SelectDialsInput {
   now: number
   /** at most this many contacts are returned */
   maxDials: number
-  /** the peer has a session, a handshake in flight, or a dial in flight */
-  isBusy(peer: PeerId): boolean
-  /** when a ban of the peer ends, if it is banned */
-  banExpiry(peer: PeerId): number | undefined
-}
-
-/**
- * Orders dial candidates, best first: contacts that had a session before the
- * ones that never did, the most recent session first; then fewer consecutive
- * failures; then the one waiting longest; then the most recently seen.
- */
-export function compareDialPriority (a: Contact, b: Contact): number {
-  const aSession = a.lastSession ?? NO_SESSION
-  const bSession = b.lastSession ?? NO_SESSION
-  if (aSession !== bSession) {
-    return bSession - aSession
-  }
-  if (a.failures !== b.failures) {
-    return a.failures - b.failures
-  }
-  if (a.nextAttempt !== b.nextAttempt) {
-    return a.nextAttempt - b.nextAttempt
-  }
-  return b.lastSeen - a.lastSeen
+  /** peer id strings of peers not to dial now (a session, a handshake or a dial in flight, ...) */
+  busy: ReadonlySet<string>
+  /** when the ban of a peer ends, ms since the epoch, by peer id string; a peer missing here is not banned */
+  bans: ReadonlyMap<string, number>
 }
 
 /**
  * Whom to dial this tick: at most `maxDials` contacts that have an address,
- * whose backoff has expired, that are not banned and not busy, best first
- * (`compareDialPriority`; among equals, the first in column order). One pass
- * over the columns keeping the best few, so a tick over 100,000 contacts
- * stays well within a few milliseconds; addresses, peer ids, bans and
- * busyness are looked at only for a contact that would enter the best few.
+ * whose backoff has expired, that are not banned and not busy, best first.
+ *
+ * Best first means: contacts that had a session before the ones that never
+ * did, the most recent session first; then fewer consecutive failures; then
+ * the one waiting longest (earliest `nextAttempt`); then the most recently
+ * seen; among equals, the first in column order.
+ *
+ * One pass over the columns keeping the best few, so a tick over 100,000
+ * contacts stays well within a few milliseconds; addresses, peer ids, bans
+ * and busyness are looked at only for a contact that would enter the best
+ * few.
  */
 export function selectDials (input: SelectDialsInput): Contact[] {
   const { now, maxDials, contacts } = input
@@ -49,7 +34,7 @@ export function selectDials (input: SelectDialsInput): Contact[] {
     return []
   }
   const { size, nextAttempt, lastSession, failures, lastSeen } = contacts
-  /** compareDialPriority of entries `a` and `b` */
+  /** negative when entry `a` is better than entry `b` (see above) */
   const compare = (a: number, b: number): number => {
     if (lastSession[a] !== lastSession[b]) {
       return lastSession[b] - lastSession[a]
@@ -80,8 +65,9 @@ export function selectDials (input: SelectDialsInput): Contact[] {
     if (contact.multiaddrs.length === 0) {
       continue
     }
-    const banEnds = input.banExpiry(contact.peerId)
-    if ((banEnds != null && banEnds > now) || input.isBusy(contact.peerId)) {
+    const id = contact.peerId.toString()
+    const banEnds = input.bans.get(id)
+    if ((banEnds != null && banEnds > now) || input.busy.has(id)) {
       continue
     }
 

@@ -208,8 +208,8 @@ function assertColumnsInStep (book: PersistentAddressBook, now: number, maxDials
   const [busy, banned] = listed
   const input = {
     now,
-    isBusy: (peer: PeerId) => busy != null && peer.equals(busy.peerId),
-    banExpiry: (peer: PeerId) => banned != null && peer.equals(banned.peerId) ? now + 1 : undefined
+    busy: new Set(busy == null ? [] : [busy.peerId.toString()]),
+    bans: new Map(banned == null ? [] : [[banned.peerId.toString(), now + 1]])
   }
   for (const max of [maxDials, listed.length + 1]) {
     const fromColumns = picksView(selectDials({ ...input, maxDials: max, contacts: candidates }))
