@@ -3,14 +3,14 @@ import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import { failureBackoffMs, resolveBackoff } from '../addressbook/index.js'
 import { isHandshakeError } from '../handshake/errors.js'
-import { LocalReason, ReasonCode, isOtherChain } from '../reason/index.js'
+import { LocalReason, ReasonCode } from '../reason/index.js'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
-import { RandomWalk } from './random-walk.js'
+import { Discovery } from './discovery.js'
 import { outboundLoad, planTick, type ReservedSlot, type TickPlan, type TickSnapshot } from './plan.js'
 import type { DialManagerComponents, DialManagerInit, DialManagerService, DialStatus, ReservedPeer } from './index.js'
 import type { SessionSlot } from './select.js'
 import type { AddressBookService, Contact } from '../addressbook/index.js'
-import type { Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
+import type { Logger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 interface ReservedState extends ReservedPeer {
@@ -48,10 +48,8 @@ export class DialManager implements DialManagerService, Startable {
   private readonly now: () => number
   private readonly random: () => number
   private readonly dialing = new PeerMap<Promise<void>>()
-  /** peers discovered by random walks, on their way into the book; awaited before the node stops */
-  private readonly discovering = new Set<Promise<unknown>>()
   private readonly reserved: ReservedState[]
-  private readonly randomWalk?: RandomWalk
+  private readonly discovery: Discovery
   private shutdown = new AbortController()
   private timer?: ReturnType<typeof setTimeout>
   private ticking?: Promise<void>
@@ -75,17 +73,12 @@ export class DialManager implements DialManagerService, Startable {
       throw new InvalidParametersError(`dial maxDialsPerTick must be a number >= 0, got ${this.maxDialsPerTick}`)
     }
     this.reserved = (init.reserved ?? []).map(peer => ({ ...peer, failures: 0, nextAttempt: 0 }))
-    if (init.discovery !== false) {
-      const dht = optionalDht(components)
-      if (dht != null) {
-        this.randomWalk = new RandomWalk(dht, this.log.newScope('random-walk'), {
-          ...init.discovery,
-          onPeer: (peer) => { this.onDiscovered(peer) },
-          onEmpty: () => { this.reseed() },
-          belowTarget: () => this.belowTarget()
-        })
-      }
-    }
+    this.discovery = new Discovery(components, this.log.newScope('discovery'), {
+      bootstrap: init.bootstrap ?? [],
+      walks: init.discovery ?? {},
+      belowTarget: () => this.belowTarget(),
+      now: this.now
+    })
   }
 
   /** the address book service, registered as `addressBook` */
@@ -98,14 +91,10 @@ export class DialManager implements DialManagerService, Startable {
     this.components.sessions.setReserved(this.reserved.map(r => r.peerId))
   }
 
-  /** the book is loaded once every service has started: bootstrap contacts go in, then dialing starts */
+  /** the book is loaded once every service has started: discovery puts the bootstrap peers in, then dialing starts */
   async afterStart (): Promise<void> {
-    for (const contact of this.init.bootstrap ?? []) {
-      await this.addressBook.add({ ...contact, source: 'bootstrap' })
-    }
+    await this.discovery.start()
     this.running = this.init.autoDial !== false
-    this.reseed()
-    this.randomWalk?.start()
     this.schedule(0)
   }
 
@@ -118,10 +107,9 @@ export class DialManager implements DialManagerService, Startable {
     this.running = false
     clearTimeout(this.timer)
     this.shutdown.abort()
-    await this.randomWalk?.stop()
+    await this.discovery.stop()
     await this.ticking
     await Promise.allSettled([...this.dialing.values()])
-    await Promise.allSettled([...this.discovering])
   }
 
   stop (): void {
@@ -269,7 +257,7 @@ export class DialManager implements DialManagerService, Startable {
       this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
       if (contact.source === 'bootstrap' && reason === ReasonCode.TOO_MANY_PEERS) {
         // a full bootstrap node hung up on us: keep its DHT within reach
-        this.reseed()
+        this.discovery.reseed()
       }
       // the book's backoff policy decides what the reason means (DUPLICATE: nothing)
       await this.addressBook.recordOutcome(contact.peerId, reason)
@@ -307,52 +295,6 @@ export class DialManager implements DialManagerService, Startable {
     })()
     this.dialing.set(peer, work)
   }
-
-  /** a random walk met a peer: the book decides whether it is news */
-  private onDiscovered (peer: PeerInfo): void {
-    const adding = this.addressBook.discovered(peer)
-      .catch(err => { this.log.error('could not add discovered peer %p - %e', peer.id, err) })
-    this.discovering.add(adding)
-    void adding.finally(() => { this.discovering.delete(adding) })
-  }
-
-  /**
-   * Connects the DHT to the bootstrap peers it has no connection to: at start,
-   * and again when it lost them. (A full bootstrap node rejects our handshake
-   * with TOO_MANY_PEERS and hangs up, which can leave a young node with an
-   * empty routing table.) These connections are auxiliary: no handshake. A
-   * bootstrap peer of another chain (WRONG_CHAIN, WRONG_GENESIS) is left
-   * alone while that backoff lasts: its DHT does not speak ours, so the
-   * connection would only hold a slot on both sides.
-   */
-  private reseed (): void {
-    for (const peer of this.init.bootstrap ?? []) {
-      if (this.components.connectionManager.getConnections(peer.peerId).some(c => c.status === 'open') ||
-        this.components.sessions.banExpiry(peer.peerId) != null ||
-        this.onOtherChain(peer.peerId)) {
-        continue
-      }
-      this.log('dialing bootstrap peer %p for the DHT', peer.peerId)
-      this.components.peerStore.merge(peer.peerId, { multiaddrs: peer.multiaddrs }, { signal: this.shutdown.signal })
-        .then(async () => this.components.connectionManager.openConnection(peer.peerId, { signal: this.shutdown.signal }))
-        .catch(err => { this.log('could not reach bootstrap peer %p - %e', peer.peerId, err) })
-    }
-  }
-
-  /** the peer told us, within its backoff, that it is on another chain */
-  private onOtherChain (peer: PeerId): boolean {
-    const contact = this.addressBook.get(peer)
-    return contact?.backoffReason != null && isOtherChain(contact.backoffReason) && contact.nextAttempt > this.now()
-  }
 }
 
 const RESERVED_BACKOFF = resolveBackoff({ initialMs: RESERVED_BACKOFF_INITIAL_MS, maxMs: RESERVED_BACKOFF_MAX_MS })
-
-function optionalDht (components: DialManagerComponents): DialManagerComponents['dht'] {
-  try {
-    return components.dht
-  } catch {
-    // no service called `dht`: discovery stays off
-    return undefined
-  }
-}
