@@ -155,9 +155,9 @@ export interface AddressBook {
 
   /**
    * A dial, a handshake or a session with the contact ended with `reason`:
-   * its backoff follows the book's one policy, `backoff()` (a failure doubles
-   * the wait, a clean end waits a few seconds, another chain or DID a day,
-   * DUPLICATE changes nothing)
+   * its backoff follows the book's one policy, `backoff()`, which also says
+   * what each reason means. Nothing is written when the policy changes
+   * nothing (DUPLICATE).
    *
    * @throws {InvalidParametersError} when `reason` is not an Outcome
    */
