@@ -62,7 +62,7 @@ export class PersistentAddressBook implements AddressBook {
     this.log = components.logger.forComponent('peergate:addressbook')
     this.maxContacts = init.maxContacts ?? DEFAULT_MAX_CONTACTS
     if (!Number.isSafeInteger(this.maxContacts) || this.maxContacts < 1) {
-      throw new RangeError(`maxContacts must be an integer ≥ 1, got ${this.maxContacts}`)
+      throw new InvalidParametersError(`maxContacts must be an integer ≥ 1, got ${this.maxContacts}`)
     }
     this.backoff = resolveBackoff(init.backoff)
     this.now = init.now ?? Date.now

@@ -2,6 +2,7 @@
  * The address book's backoff policy, pure: no clock and no randomness of its
  * own, so that callers inject both and tests are tables.
  */
+import { InvalidParametersError } from '@libp2p/interface'
 import { LocalReason, ReasonCode } from '../reason/index.js'
 import {
   CLEAN_CLOSE_MAX_MS,
@@ -29,7 +30,7 @@ export interface ResolvedBackoff {
 /**
  * Fills in the defaults of a BackoffInit and validates it
  *
- * @throws {RangeError} when a duration is negative, not finite or NaN, when
+ * @throws {InvalidParametersError} when a duration is negative, not finite or NaN, when
  * jitter is outside [0, 1], or when a minimum exceeds its maximum
  */
 export function resolveBackoff (init: BackoffInit = {}): ResolvedBackoff {
@@ -45,17 +46,17 @@ export function resolveBackoff (init: BackoffInit = {}): ResolvedBackoff {
   for (const name of ['initialMs', 'maxMs', 'cleanCloseMinMs', 'cleanCloseMaxMs', 'longMs'] as const) {
     const value = backoff[name]
     if (!Number.isFinite(value) || value < 0) {
-      throw new RangeError(`backoff.${name} must be a finite number of milliseconds ≥ 0, got ${value}`)
+      throw new InvalidParametersError(`backoff.${name} must be a finite number of milliseconds ≥ 0, got ${value}`)
     }
   }
   if (!(backoff.jitter >= 0 && backoff.jitter <= 1)) {
-    throw new RangeError(`backoff.jitter must be a fraction in [0, 1], got ${backoff.jitter}`)
+    throw new InvalidParametersError(`backoff.jitter must be a fraction in [0, 1], got ${backoff.jitter}`)
   }
   if (backoff.initialMs > backoff.maxMs) {
-    throw new RangeError(`backoff.initialMs (${backoff.initialMs}) must not exceed backoff.maxMs (${backoff.maxMs})`)
+    throw new InvalidParametersError(`backoff.initialMs (${backoff.initialMs}) must not exceed backoff.maxMs (${backoff.maxMs})`)
   }
   if (backoff.cleanCloseMinMs > backoff.cleanCloseMaxMs) {
-    throw new RangeError(`backoff.cleanCloseMinMs (${backoff.cleanCloseMinMs}) must not exceed backoff.cleanCloseMaxMs (${backoff.cleanCloseMaxMs})`)
+    throw new InvalidParametersError(`backoff.cleanCloseMinMs (${backoff.cleanCloseMinMs}) must not exceed backoff.cleanCloseMaxMs (${backoff.cleanCloseMaxMs})`)
   }
   return backoff
 }

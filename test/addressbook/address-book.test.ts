@@ -542,6 +542,14 @@ describe('address book', () => {
     assert.equal(recovered.failures, 0, 'a peer whose record was unreadable can be added again')
   })
 
+  it('rejects bad settings with InvalidParametersError', async () => {
+    const datastore = await h.open(await h.dir())
+    for (const maxContacts of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => new PersistentAddressBook({ datastore, logger: defaultLogger() }, { maxContacts }), { name: 'InvalidParametersError' }, String(maxContacts))
+    }
+    assert.throws(() => new PersistentAddressBook({ datastore, logger: defaultLogger() }, { backoff: { jitter: 2 } }), { name: 'InvalidParametersError' })
+  })
+
   it('rejects a DID or reason too long to store, before changing anything', async () => {
     const book = await h.book(await h.open(await h.dir()), { maxContacts: 1 })
     const [a, b] = peers

@@ -116,7 +116,7 @@ test('backoff: resolveBackoff keeps given values', () => {
   })
 })
 
-test('backoff: resolveBackoff rejects bad settings with a RangeError naming them', () => {
+test('backoff: resolveBackoff rejects bad settings with an InvalidParametersError naming them', () => {
   const table: Array<[init: BackoffInit, message: RegExp]> = [
     [{ initialMs: -1 }, /backoff\.initialMs must be a finite number of milliseconds ≥ 0, got -1/],
     [{ initialMs: Number.NaN }, /backoff\.initialMs .* got NaN/],
@@ -133,7 +133,7 @@ test('backoff: resolveBackoff rejects bad settings with a RangeError naming them
   ]
   for (const [init, message] of table) {
     assert.throws(() => resolveBackoff(init), (err: unknown) => {
-      assert.ok(err instanceof RangeError, `${JSON.stringify(init)} threw ${String(err)}`)
+      assert.ok(err instanceof Error && err.name === 'InvalidParametersError', `${JSON.stringify(init)} threw ${String(err)}`)
       assert.match(err.message, message)
       return true
     })
