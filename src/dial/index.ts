@@ -76,7 +76,7 @@ export interface DialManagerInit {
   /** always kept connected, outside the session limits, on a short backoff of their own */
   reserved?: ReservedPeer[]
 
-  /** contacts added to the book (source `bootstrap`) at start */
+  /** contacts added to the book (source `bootstrap`) once the node has started, and the DHT's seeds */
   bootstrap?: ReservedPeer[]
 
   /** Kad-DHT random walks; `false` turns them off. Needs the DHT as service `dht`. */
