@@ -31,7 +31,7 @@ import { LevelDatastore } from 'datastore-level'
 import { PersistentAddressBook } from '../src/addressbook/address-book.js'
 import { ADDRESS_BOOK_PREFIX } from '../src/addressbook/constants.js'
 import { selectDials } from '../src/dial/select.js'
-import { ReasonCode } from '../src/reason/index.js'
+import { LocalReason, ReasonCode } from '../src/reason/index.js'
 import { percentile } from './stats.js'
 import type { ContactSource, NewContact } from '../src/addressbook/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -114,7 +114,7 @@ async function fill (dir: string, n: number): Promise<FillReport> {
         await book.recordSession(peer, `did:key:z6Mkbench${i}`)
         if (i % 2 === 0) {
           clockMs = at
-          await book.recordCleanClose(peer)
+          await book.recordOutcome(peer, LocalReason.SESSION_ENDED)
         }
         break
       case 3:
@@ -122,12 +122,12 @@ async function fill (dir: string, n: number): Promise<FillReport> {
       case 5:
         for (let f = 0; f <= i % 12; f++) {
           clockMs = at
-          await book.recordFailure(peer, ReasonCode.TIMEOUT)
+          await book.recordOutcome(peer, ReasonCode.TIMEOUT)
         }
         break
       case 6:
         clockMs = at
-        await book.recordLongBackoff(peer, ReasonCode.WRONG_CHAIN)
+        await book.recordOutcome(peer, ReasonCode.WRONG_CHAIN)
         break
       default:
         break
@@ -188,13 +188,11 @@ async function measure (dir: string, n: number): Promise<void> {
   }
   console.info(`load ${book.size} contacts: ${ms(loadMs)} ms (target ≤ ${LOAD_TARGET_MS} ms); bare scan of the records: ${ms(scanMs)} ms, load/scan ${(loadMs / scanMs).toFixed(1)}×`)
 
-  const busy = new Set(filled.busy)
-  const bans = new Map(filled.banned.map(id => [id, filled.now + 60_000]))
   const input = {
     now: filled.now,
     maxDials: MAX_DIALS,
-    isBusy: (peer: PeerId) => busy.has(peer.toString()),
-    banExpiry: (peer: PeerId) => bans.get(peer.toString())
+    busy: new Set(filled.busy),
+    bans: new Map(filled.banned.map(id => [id, filled.now + 60_000]))
   }
 
   const selectSamples: number[] = []

@@ -1,13 +1,12 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { MAX_DID_BYTES } from '../did/constants.js'
 import { didSizeBytes, isDidSizeAllowed } from '../did/did-size.js'
-import { LocalReason, isOutcome } from '../reason/index.js'
-import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, type ResolvedBackoff } from './backoff.js'
+import { isOutcome } from '../reason/index.js'
+import { backoff, resolveBackoff, type ResolvedBackoff } from './backoff.js'
 import { ContactColumns } from './columns.js'
 import {
   ADDRESS_BOOK_PREFIX,
   DEFAULT_MAX_CONTACTS,
-  MAX_FAILURE_COUNT,
   MAX_MULTIADDR_SIZE_BYTES
 } from './constants.js'
 import { mergeMultiaddrs, sameSequence, sameSet } from './multiaddrs.js'
@@ -15,12 +14,13 @@ import { SOURCE_CODES, contactKey, decodeContact, encodeContact } from './record
 import { RecordChunks, copyContact, makeContact, resetBackoff, type StoredContact } from './stored-contact.js'
 import type { AddressBook, AddressBookInit, Contact, NewContact } from './index.js'
 import type { Outcome } from '../reason/index.js'
-import type { DialCandidates } from '../dial/select.js'
+import type { DialCandidates } from './candidates.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 
-export interface AddressBookComponents {
+/** What the persistent book needs: where it keeps its records, and a logger */
+export interface PersistentAddressBookComponents {
   datastore: Datastore
   logger: ComponentLogger
 }
@@ -45,7 +45,7 @@ export interface AddressBookComponents {
  */
 export class PersistentAddressBook implements AddressBook {
   private readonly datastore: Datastore
-  private readonly log: Logger
+  protected readonly log: Logger
   private readonly maxContacts: number
   private readonly backoff: ResolvedBackoff
   private readonly now: () => number
@@ -57,12 +57,12 @@ export class PersistentAddressBook implements AddressBook {
   /** per peer id string, the last write scheduled (never rejects); the next one chains on it */
   private readonly writes = new Map<string, Promise<void>>()
 
-  constructor (components: AddressBookComponents, init: AddressBookInit = {}) {
+  constructor (components: PersistentAddressBookComponents, init: AddressBookInit = {}) {
     this.datastore = components.datastore
     this.log = components.logger.forComponent('peergate:addressbook')
     this.maxContacts = init.maxContacts ?? DEFAULT_MAX_CONTACTS
     if (!Number.isSafeInteger(this.maxContacts) || this.maxContacts < 1) {
-      throw new RangeError(`maxContacts must be an integer ≥ 1, got ${this.maxContacts}`)
+      throw new InvalidParametersError(`maxContacts must be an integer ≥ 1, got ${this.maxContacts}`)
     }
     this.backoff = resolveBackoff(init.backoff)
     this.now = init.now ?? Date.now
@@ -74,7 +74,8 @@ export class PersistentAddressBook implements AddressBook {
   }
 
   /**
-   * Replaces the in-memory book with the stored records. A record that cannot
+   * Replaces the in-memory book with the stored records; call once before
+   * use (the address book service does in `start()`). A record that cannot
    * be read (oversized, corrupt, of an unknown source, filed under another
    * peer id) is logged and skipped, and stays in the datastore untouched.
    * When more than maxContacts records load, the worst are evicted.
@@ -198,13 +199,23 @@ export class PersistentAddressBook implements AddressBook {
     await this.persist(id, options)
   }
 
-  async recordFailure (peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined> {
+  async recordOutcome (peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined> {
     checkReason(reason)
-    return this.mutate(peer, options, (contact, now) => {
-      contact.failures = Math.min(contact.failures + 1, MAX_FAILURE_COUNT)
-      contact.nextAttempt = now + Math.ceil(failureBackoffMs(contact.failures, this.backoff, this.random()))
-      contact.backoffReason = reason
-    })
+    const id = peer.toString()
+    const contact = this.contacts.get(id)
+    if (contact == null) {
+      return undefined
+    }
+    const change = backoff(reason, contact, this.backoff, this.random(), this.clock())
+    if (change == null) {
+      return copyContact(contact)
+    }
+    contact.failures = change.failures
+    contact.nextAttempt = change.nextAttempt
+    contact.backoffReason = change.backoffReason
+    const result = copyContact(contact)
+    await this.persist(id, options)
+    return result
   }
 
   async recordSession (peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined> {
@@ -217,28 +228,13 @@ export class PersistentAddressBook implements AddressBook {
     })
   }
 
-  async recordCleanClose (peer: PeerId, options?: AbortOptions): Promise<Contact | undefined> {
-    return this.mutate(peer, options, (contact, now) => {
-      contact.nextAttempt = now + Math.ceil(cleanCloseBackoffMs(this.backoff, this.random()))
-      contact.backoffReason = LocalReason.SESSION_ENDED
-    })
-  }
-
-  async recordLongBackoff (peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined> {
-    checkReason(reason)
-    return this.mutate(peer, options, (contact, now) => {
-      contact.failures = Math.min(contact.failures + 1, MAX_FAILURE_COUNT)
-      contact.nextAttempt = now + Math.ceil(this.backoff.longMs)
-      contact.backoffReason = reason
-    })
-  }
-
   /** resolves once every write scheduled so far has settled (for shutdown and tests) */
   async flush (): Promise<void> {
     await Promise.all(this.writes.values())
   }
 
-  private clock (): number {
+  /** the injected clock, in whole ms since the epoch */
+  protected clock (): number {
     return Math.floor(this.now())
   }
 
@@ -395,8 +391,6 @@ export class PersistentAddressBook implements AddressBook {
     return result
   }
 }
-
-/** Slots the columns of a book start with; they double when full */
 
 /**
  * Eviction order: negative when `a` goes before `b`. A contact that never

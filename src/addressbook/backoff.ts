@@ -1,7 +1,9 @@
 /**
- * Pure backoff arithmetic: no clock and no randomness of its own, so that
- * callers inject both and tests are tables.
+ * The address book's backoff policy, pure: no clock and no randomness of its
+ * own, so that callers inject both and tests are tables.
  */
+import { InvalidParametersError } from '@libp2p/interface'
+import { LocalReason, ReasonCode } from '../reason/index.js'
 import {
   CLEAN_CLOSE_MAX_MS,
   CLEAN_CLOSE_MIN_MS,
@@ -9,9 +11,11 @@ import {
   DEFAULT_JITTER,
   DEFAULT_MAX_BACKOFF_MS,
   LONG_BACKOFF_MS,
-  MAX_BACKOFF_DOUBLINGS
+  MAX_BACKOFF_DOUBLINGS,
+  MAX_FAILURE_COUNT
 } from './constants.js'
-import type { BackoffInit } from './index.js'
+import type { BackoffInit, Contact } from './index.js'
+import type { Outcome } from '../reason/index.js'
 
 /** BackoffInit with every default filled in and every value checked */
 export interface ResolvedBackoff {
@@ -26,7 +30,7 @@ export interface ResolvedBackoff {
 /**
  * Fills in the defaults of a BackoffInit and validates it
  *
- * @throws {RangeError} when a duration is negative, not finite or NaN, when
+ * @throws {InvalidParametersError} when a duration is negative, not finite or NaN, when
  * jitter is outside [0, 1], or when a minimum exceeds its maximum
  */
 export function resolveBackoff (init: BackoffInit = {}): ResolvedBackoff {
@@ -42,17 +46,17 @@ export function resolveBackoff (init: BackoffInit = {}): ResolvedBackoff {
   for (const name of ['initialMs', 'maxMs', 'cleanCloseMinMs', 'cleanCloseMaxMs', 'longMs'] as const) {
     const value = backoff[name]
     if (!Number.isFinite(value) || value < 0) {
-      throw new RangeError(`backoff.${name} must be a finite number of milliseconds ≥ 0, got ${value}`)
+      throw new InvalidParametersError(`backoff.${name} must be a finite number of milliseconds ≥ 0, got ${value}`)
     }
   }
   if (!(backoff.jitter >= 0 && backoff.jitter <= 1)) {
-    throw new RangeError(`backoff.jitter must be a fraction in [0, 1], got ${backoff.jitter}`)
+    throw new InvalidParametersError(`backoff.jitter must be a fraction in [0, 1], got ${backoff.jitter}`)
   }
   if (backoff.initialMs > backoff.maxMs) {
-    throw new RangeError(`backoff.initialMs (${backoff.initialMs}) must not exceed backoff.maxMs (${backoff.maxMs})`)
+    throw new InvalidParametersError(`backoff.initialMs (${backoff.initialMs}) must not exceed backoff.maxMs (${backoff.maxMs})`)
   }
   if (backoff.cleanCloseMinMs > backoff.cleanCloseMaxMs) {
-    throw new RangeError(`backoff.cleanCloseMinMs (${backoff.cleanCloseMinMs}) must not exceed backoff.cleanCloseMaxMs (${backoff.cleanCloseMaxMs})`)
+    throw new InvalidParametersError(`backoff.cleanCloseMinMs (${backoff.cleanCloseMinMs}) must not exceed backoff.cleanCloseMaxMs (${backoff.cleanCloseMaxMs})`)
   }
   return backoff
 }
@@ -90,4 +94,72 @@ function clampUnit (random: number): number {
     return 0
   }
   return Math.min(random, 1)
+}
+
+/** A contact's backoff: the fields an outcome changes */
+export type BackoffState = Pick<Contact, 'failures' | 'nextAttempt' | 'backoffReason'>
+
+/**
+ * Outcomes that will not change within minutes: the peer is on another chain,
+ * presented another DID than its record holds, or banned this node
+ */
+const LONG_BACKOFF_OUTCOMES = new Set<Outcome>([
+  ReasonCode.WRONG_CHAIN,
+  ReasonCode.WRONG_GENESIS,
+  ReasonCode.UNEXPECTED_DID,
+  ReasonCode.BANNED
+])
+
+/**
+ * The backoff policy: a contact's backoff once `reason` ended a dial, a
+ * handshake or a session with it, at `now`; undefined when nothing changes.
+ *
+ * - `DUPLICATE`: nothing changes (a session with the peer exists, or is being
+ *   made on another connection)
+ * - `SESSION_ENDED`, a clean end: a random wait in [cleanCloseMinMs,
+ *   cleanCloseMaxMs], failures unchanged
+ * - `WRONG_CHAIN`, `WRONG_GENESIS`, `UNEXPECTED_DID`, `BANNED`: one more
+ *   failure and a wait of longMs
+ * - anything else: one more failure and `failureBackoffMs` of the new count
+ *   (doubling, with jitter)
+ *
+ * A session that opened is not an outcome here: `AddressBook.recordSession`
+ * clears the backoff. Waits are rounded up to whole milliseconds.
+ *
+ * @param random - uniform in [0, 1), drawn for this outcome
+ */
+export function backoff (reason: Outcome, contact: BackoffState, config: ResolvedBackoff, random: number, now: number): BackoffState | undefined {
+  if (reason === ReasonCode.DUPLICATE) {
+    return undefined
+  }
+  if (reason === LocalReason.SESSION_ENDED) {
+    return {
+      failures: contact.failures,
+      nextAttempt: now + Math.ceil(cleanCloseBackoffMs(config, random)),
+      backoffReason: reason
+    }
+  }
+  const failures = Math.min(contact.failures + 1, MAX_FAILURE_COUNT)
+  const waitMs = LONG_BACKOFF_OUTCOMES.has(reason) ? config.longMs : failureBackoffMs(failures, config, random)
+  return { failures, nextAttempt: now + Math.ceil(waitMs), backoffReason: reason }
+}
+
+/**
+ * Session ends that say nothing bad about the peer: the connection closed,
+ * one side hung up, or a full node shed the session
+ */
+const CLEAN_SESSION_ENDS = new Set<ReasonCode>([
+  ReasonCode.CONNECTION_CLOSED,
+  ReasonCode.DISCONNECT_REQUESTED,
+  ReasonCode.TOO_MANY_PEERS
+])
+
+/**
+ * What the end of a session records in the book: `SESSION_ENDED` for a clean
+ * end; nothing (undefined) for `SHUTDOWN`, which is this node going away, nor
+ * for any other end (a ban, or a reason given to `disconnect`), which leaves
+ * the contact's backoff to whoever ended it
+ */
+export function sessionEndOutcome (reason: ReasonCode): Outcome | undefined {
+  return CLEAN_SESSION_ENDS.has(reason) ? LocalReason.SESSION_ENDED : undefined
 }

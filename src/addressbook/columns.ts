@@ -1,8 +1,9 @@
-import { NO_SESSION } from '../dial/select.js'
+import { NO_SESSION } from './candidates.js'
 import type { Contact } from './index.js'
 import type { StoredContact } from './stored-contact.js'
-import type { DialCandidates } from '../dial/select.js'
+import type { DialCandidates } from './candidates.js'
 
+/** Slots the columns of a book start with; they double when full */
 const INITIAL_COLUMN_SLOTS = 64
 
 /**
@@ -77,12 +78,10 @@ export class ContactColumns implements DialCandidates {
 }
 
 /** `target` with `source` copied to its start */
-
 function filledWith<T extends Float64Array | Uint32Array> (target: T, source: ArrayLike<number>): T {
   target.set(source)
   return target
 }
 
 /** the fields a contact keeps in its book's columns */
-
 export type DialFields = Pick<Contact, 'nextAttempt' | 'lastSession' | 'failures' | 'lastSeen'>

@@ -11,6 +11,13 @@ export const ADDRESS_BOOK_PREFIX = '/peergate/addressbook'
  */
 export const DEFAULT_MAX_CONTACTS = 10_000
 
+/**
+ * A contact that discovery meets again is written back (its lastSeen) at most
+ * this often, unless it brings a new address: random walks meet the same
+ * peers every few seconds, and lastSeen only orders evictions
+ */
+export const DISCOVERY_REFRESH_MS = 10 * 60 * 1000
+
 /** First wait after a failed dial or handshake: long enough to skip a restarting peer's gap, short enough to feel immediate */
 export const DEFAULT_INITIAL_BACKOFF_MS = 1000
 

@@ -6,16 +6,44 @@
  * backoff. Records live in the node's datastore under their own key prefix;
  * each change is one atomic put, so a kill -9 at any moment loses at most the
  * last update and never corrupts the book.
+ *
+ * As a libp2p service (`addressBook()`) the book keeps itself: it loads on
+ * start, learns from the node's sessions (opened: reset backoff, remember the
+ * DID and address; ended cleanly: a short wait), from identify (a session
+ * peer's listen addresses) and from peer discovery, and writes everything out
+ * before the node stops. The dial manager reads it and reports its failed
+ * dials to it (`recordOutcome`).
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { createLibp2p } from 'libp2p'
+ * import { addressBook, dialManager, handshake, sessions } from 'peergate'
+ *
+ * const node = await createLibp2p({
+ *   // ...datastore, transports, encrypters, muxers, identify
+ *   services: {
+ *     sessions: sessions(),
+ *     handshake: handshake({ chain, signer }),
+ *     addressBook: addressBook({ maxContacts: 1000 }),
+ *     dial: dialManager()
+ *   }
+ * })
+ *
+ * node.services.addressBook.list()
+ * ```
  */
 
-import type { DialCandidates } from '../dial/select.js'
+import { AddressBookManager } from './address-book-manager.js'
+import type { DialCandidates } from './candidates.js'
 import type { Outcome } from '../reason/index.js'
-import type { AbortOptions, PeerId } from '@libp2p/interface'
+import type { Sessions } from '../session/index.js'
+import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, PeerInfo, PeerStore, TypedEventTarget } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Datastore } from 'interface-datastore'
 
 /** Where a contact came from */
 export type ContactSource = 'bootstrap' | 'dht' | 'manual' | 'inbound'
-
 
 export interface Contact {
   peerId: PeerId
@@ -76,8 +104,9 @@ export interface BackoffInit {
   cleanCloseMaxMs?: number
 
   /**
-   * After the peer presented another DID than its record holds, or belongs to
-   * another chain (WRONG_CHAIN, WRONG_GENESIS)
+   * After the peer presented another DID than its record holds
+   * (UNEXPECTED_DID), belongs to another chain (WRONG_CHAIN, WRONG_GENESIS)
+   * or banned this node (BANNED)
    *
    * @default 86400000 (24 h)
    */
@@ -100,8 +129,6 @@ export interface AddressBookInit {
 
 export interface AddressBook {
   readonly size: number
-  /** reads every record from the datastore; call once before use */
-  load(options?: AbortOptions): Promise<void>
   get(peer: PeerId): Contact | undefined
   list(): Contact[]
   /**
@@ -126,16 +153,56 @@ export interface AddressBook {
   update(peer: PeerId, patch: { multiaddrs?: Multiaddr[], did?: string }, options?: AbortOptions): Promise<Contact | undefined>
   remove(peer: PeerId, options?: AbortOptions): Promise<void>
 
-  /** a dial or handshake failed: exponential backoff with jitter */
-  recordFailure(peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined>
+  /**
+   * A dial, a handshake or a session with the contact ended with `reason`:
+   * its backoff follows the book's one policy, `backoff()`, which also says
+   * what each reason means. Nothing is written when the policy changes
+   * nothing (DUPLICATE).
+   *
+   * @throws {InvalidParametersError} when `reason` is not an Outcome
+   */
+  recordOutcome(peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined>
   /** a session opened: failures reset, DID remembered */
   recordSession(peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined>
-  /** a session ended cleanly: a random wait of cleanCloseMinMs..cleanCloseMaxMs */
-  recordCleanClose(peer: PeerId, options?: AbortOptions): Promise<Contact | undefined>
-  /** another DID than expected, or another chain: backoff of longMs */
-  recordLongBackoff(peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined>
+}
+
+export interface AddressBookComponents {
+  peerId: PeerId
+  /** the records live here */
+  datastore: Datastore
+  /** where an inbound session's peer listens, once identify has told */
+  peerStore: Pick<PeerStore, 'get'>
+  /** `peer:identify` and `peer:discovery` */
+  events: Pick<TypedEventTarget<Libp2pEvents>, 'addEventListener' | 'removeEventListener'>
+  logger: ComponentLogger
+  /** the session manager service, registered as `sessions`: its sessions open and end */
+  sessions: Pick<Sessions, 'get' | 'addEventListener' | 'removeEventListener'>
+}
+
+/**
+ * The address book service: the book, kept up to date by the node's own
+ * events. Use it once the node has started.
+ */
+export interface AddressBookService extends AddressBook {
+  /**
+   * A peer met through discovery (a DHT walk, `peer:discovery`): added as a
+   * `dht` contact, or refreshed when it brings a new address or was last seen
+   * more than DISCOVERY_REFRESH_MS ago (walks meet the same peers every few
+   * seconds). This node and peers without an address are left out. Resolves
+   * with the contact when it was written, else undefined.
+   */
+  discovered(peer: PeerInfo, options?: AbortOptions): Promise<Contact | undefined>
+}
+
+/**
+ * The address book service factory. Needs the session manager as `sessions`;
+ * register it before the dial manager, which finds it as `addressBook`.
+ */
+export function addressBook (init: AddressBookInit = {}): (components: AddressBookComponents) => AddressBookService {
+  return (components) => new AddressBookManager(components, init)
 }
 
 export { PersistentAddressBook } from './address-book.js'
-export { failureBackoffMs, cleanCloseBackoffMs, resolveBackoff, type ResolvedBackoff } from './backoff.js'
-export { ADDRESS_BOOK_PREFIX, DEFAULT_MAX_CONTACTS } from './constants.js'
+export { NO_SESSION, dialCandidates, type DialCandidates } from './candidates.js'
+export { backoff, sessionEndOutcome, failureBackoffMs, cleanCloseBackoffMs, resolveBackoff, type BackoffState, type ResolvedBackoff } from './backoff.js'
+export { ADDRESS_BOOK_PREFIX, DEFAULT_MAX_CONTACTS, DISCOVERY_REFRESH_MS } from './constants.js'

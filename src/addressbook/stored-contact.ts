@@ -1,7 +1,7 @@
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
-import { NO_SESSION } from '../dial/select.js'
+import { NO_SESSION } from './candidates.js'
 import { MAX_MULTIADDRS_PER_CONTACT } from './constants.js'
 import { ContactRecord } from './pb/addressbook.js'
 import { ContactColumns } from './columns.js'
@@ -136,7 +136,6 @@ export class StoredContact implements Contact {
 }
 
 /** where a loaded record was copied: bytes offset to offset + length of chunk */
-
 export interface RecordCopy {
   chunk: Uint8Array
   offset: number
@@ -144,7 +143,6 @@ export interface RecordCopy {
 }
 
 /** Bytes of each chunk that RecordChunks packs loaded records into */
-
 const RECORD_CHUNK_BYTES = 64 * 1024
 
 /**
@@ -172,7 +170,6 @@ export class RecordChunks {
 }
 
 /** stored addresses that no longer parse are dropped rather than breaking a dial tick */
-
 function decodeMultiaddrs (stored: Uint8Array[]): Multiaddr[] {
   const out: Multiaddr[] = []
   for (const bytes of stored) {
@@ -186,7 +183,6 @@ function decodeMultiaddrs (stored: Uint8Array[]): Multiaddr[] {
 }
 
 /** every contact added to the book is built here or by decodeContact, so that all share one class shape */
-
 export function makeContact (columns: ContactColumns, fields: Contact): StoredContact {
   return new StoredContact(columns, fields, fields)
 }

@@ -43,10 +43,3 @@ export const RANDOM_WALK_KEY_LENGTH = 32
 
 /** The fraction of `maxPeers` this node dials itself; the rest are inbound slots (go-ethereum's dial ratio of 3) */
 export const OUTBOUND_FRACTION = 1 / 3
-
-/**
- * A contact the DHT meets again is written back (its lastSeen) at most this
- * often, unless it brings a new address: random walks meet the same peers
- * every few seconds, and lastSeen only orders evictions
- */
-export const DISCOVERY_REFRESH_MS = 10 * 60 * 1000

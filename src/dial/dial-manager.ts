@@ -1,55 +1,44 @@
-import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { InvalidParametersError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
-import { PersistentAddressBook } from '../addressbook/address-book.js'
-import { failureBackoffMs, resolveBackoff } from '../addressbook/backoff.js'
+import { failureBackoffMs, resolveBackoff } from '../addressbook/index.js'
 import { isHandshakeError } from '../handshake/errors.js'
-import { LocalReason, ReasonCode, isOtherChain } from '../reason/index.js'
-import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, DISCOVERY_REFRESH_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
-import { RandomWalk } from './random-walk.js'
-import { selectDials, selectDrops } from './select.js'
+import { LocalReason, ReasonCode } from '../reason/index.js'
+import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
+import { Discovery } from './discovery.js'
+import { outboundLoad, planTick, type ReservedSlot, type TickPlan, type TickSnapshot } from './plan.js'
 import type { DialManagerComponents, DialManagerInit, DialManagerService, DialStatus, ReservedPeer } from './index.js'
-import type { AddressBook, Contact, ContactSource } from '../addressbook/index.js'
-import type { Session, SessionCloseDetail } from '../session/index.js'
-import type { IdentifyResult, Logger, PeerId, PeerInfo, Startable } from '@libp2p/interface'
+import type { SessionSlot } from './select.js'
+import type { AddressBookService, Contact } from '../addressbook/index.js'
+import type { Logger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-
-/** Handshake outcomes after which a contact waits the long backoff (24 h by default) */
-const LONG_BACKOFF_REASONS = new Set<string>([
-  ReasonCode.WRONG_CHAIN,
-  ReasonCode.WRONG_GENESIS,
-  ReasonCode.UNEXPECTED_DID,
-  ReasonCode.BANNED
-])
-
-/** Session ends that say nothing bad about the peer: a short random wait, no failure */
-const CLEAN_CLOSE_REASONS = new Set<string>([
-  ReasonCode.CONNECTION_CLOSED,
-  ReasonCode.DISCONNECT_REQUESTED,
-  ReasonCode.SHUTDOWN,
-  ReasonCode.TOO_MANY_PEERS
-])
 
 interface ReservedState extends ReservedPeer {
   failures: number
   nextAttempt: number
 }
 
+/** A tick's snapshot while it is gathered: what asking about contacts learns goes into it */
+interface GatheredSnapshot extends TickSnapshot {
+  busy: Set<string>
+  bans: Map<string, number>
+}
+
 /**
- * Keeps the node at its target number of outbound sessions, from a persistent
- * address book with per-contact backoff. Every tick it sheds sessions over the
- * limits, dials reserved peers that are down, and dials up to K of the best
- * contacts whose backoff has expired. Kad-DHT random walks fill the book; the
- * DHT's own query connections never become sessions unless a contact is
- * selected here (then the existing connection is promoted by the handshake).
+ * Keeps the node at its target number of outbound sessions, from the address
+ * book service (`components.addressBook`) and its per-contact backoff. Every
+ * tick it sheds sessions over the limits, dials reserved peers that are down,
+ * and dials up to K of the best contacts whose backoff has expired; a failed
+ * dial is reported to the book (`recordOutcome`), a session the book sees for
+ * itself. Kad-DHT random walks fill the book; the DHT's own query connections
+ * never become sessions unless a contact is selected here (then the existing
+ * connection is promoted by the handshake).
  */
 export class DialManager implements DialManagerService, Startable {
   readonly [Symbol.toStringTag] = '@peergate/dial'
   readonly [serviceCapabilities]: string[] = ['@peergate/dial']
-  readonly [serviceDependencies]: string[] = ['@peergate/sessions', '@peergate/handshake']
+  readonly [serviceDependencies]: string[] = ['@peergate/sessions', '@peergate/handshake', '@peergate/address-book']
 
-  readonly addressBook: AddressBook
-  private readonly book: PersistentAddressBook
   private readonly components: DialManagerComponents
   private readonly log: Logger
   private readonly init: DialManagerInit
@@ -59,10 +48,8 @@ export class DialManager implements DialManagerService, Startable {
   private readonly now: () => number
   private readonly random: () => number
   private readonly dialing = new PeerMap<Promise<void>>()
-  /** book updates started by events, awaited before the node stops */
-  private readonly recording = new Set<Promise<unknown>>()
   private readonly reserved: ReservedState[]
-  private readonly randomWalk?: RandomWalk
+  private readonly discovery: Discovery
   private shutdown = new AbortController()
   private timer?: ReturnType<typeof setTimeout>
   private ticking?: Promise<void>
@@ -77,72 +64,52 @@ export class DialManager implements DialManagerService, Startable {
     this.dialTimeoutMs = init.dialTimeoutMs ?? DIAL_TIMEOUT_MS
     this.now = init.now ?? Date.now
     this.random = init.random ?? Math.random
-    if (!(this.tickMs > 0) || !(this.maxDialsPerTick >= 0) || !(this.dialTimeoutMs > 0)) {
-      throw new RangeError('dial tickMs and dialTimeoutMs must be positive, maxDialsPerTick >= 0')
-    }
-    this.reserved = (init.reserved ?? []).map(peer => ({ ...peer, failures: 0, nextAttempt: 0 }))
-    this.book = new PersistentAddressBook(components, {
-      ...init.addressBook,
-      now: this.now,
-      random: this.random
-    })
-    this.addressBook = this.book
-    if (init.discovery !== false) {
-      const dht = optionalDht(components)
-      if (dht != null) {
-        this.randomWalk = new RandomWalk(dht, this.log.newScope('random-walk'), {
-          ...init.discovery,
-          onPeer: (peer) => { this.onDiscovered(peer) },
-          onEmpty: () => { this.reseed() },
-          belowTarget: () => this.outboundLoad() < this.targetOutbound()
-        })
+    for (const [name, value] of [['tickMs', this.tickMs], ['dialTimeoutMs', this.dialTimeoutMs]] as const) {
+      if (!(value > 0)) {
+        throw new InvalidParametersError(`dial ${name} must be a positive number of milliseconds, got ${value}`)
       }
     }
-    this.onSessionOpen = this.onSessionOpen.bind(this)
-    this.onSessionClose = this.onSessionClose.bind(this)
-    this.onIdentify = this.onIdentify.bind(this)
-    this.onPeerDiscovery = this.onPeerDiscovery.bind(this)
-  }
-
-  async start (): Promise<void> {
-    this.shutdown = new AbortController()
-    await this.addressBook.load()
-    for (const contact of this.init.bootstrap ?? []) {
-      await this.addressBook.add({ ...contact, source: 'bootstrap' })
+    if (!(this.maxDialsPerTick >= 0)) {
+      throw new InvalidParametersError(`dial maxDialsPerTick must be a number >= 0, got ${this.maxDialsPerTick}`)
     }
-    this.components.sessions.setReserved(this.reserved.map(r => r.peerId))
-    this.components.sessions.addEventListener('session:open', this.onSessionOpen)
-    this.components.sessions.addEventListener('session:close', this.onSessionClose)
-    this.components.events.addEventListener('peer:identify', this.onIdentify)
-    this.components.events.addEventListener('peer:discovery', this.onPeerDiscovery)
+    this.reserved = (init.reserved ?? []).map(peer => ({ ...peer, failures: 0, nextAttempt: 0 }))
+    this.discovery = new Discovery(components, this.log.newScope('discovery'), {
+      bootstrap: init.bootstrap ?? [],
+      walks: init.discovery ?? {},
+      belowTarget: () => this.belowTarget(),
+      now: this.now
+    })
   }
 
-  afterStart (): void {
+  /** the address book service, registered as `addressBook` */
+  private get addressBook (): AddressBookService {
+    return this.components.addressBook
+  }
+
+  start (): void {
+    this.shutdown = new AbortController()
+    this.components.sessions.setReserved(this.reserved.map(r => r.peerId))
+  }
+
+  /** the book is loaded once every service has started: discovery puts the bootstrap peers in, then dialing starts */
+  async afterStart (): Promise<void> {
+    await this.discovery.start()
     this.running = this.init.autoDial !== false
-    this.reseed()
-    this.randomWalk?.start()
     this.schedule(0)
   }
 
   /**
    * Stops dialing before the connections go: dials in flight are cancelled
-   * without counting against their contacts, and the sessions that end with
-   * the node do not push their contacts back
+   * without counting against their contacts. What this manager reported to
+   * the book is written before this resolves, so before the datastore closes.
    */
   async beforeStop (): Promise<void> {
     this.running = false
     clearTimeout(this.timer)
     this.shutdown.abort()
-    this.components.sessions.removeEventListener('session:open', this.onSessionOpen)
-    this.components.sessions.removeEventListener('session:close', this.onSessionClose)
-    this.components.events.removeEventListener('peer:identify', this.onIdentify)
-    this.components.events.removeEventListener('peer:discovery', this.onPeerDiscovery)
-    await this.randomWalk?.stop()
+    await this.discovery.stop()
     await this.ticking
     await Promise.allSettled([...this.dialing.values()])
-    await Promise.allSettled([...this.recording])
-    // what the book wrote must reach the datastore before it closes
-    await this.book.flush()
   }
 
   stop (): void {
@@ -159,40 +126,28 @@ export class DialManager implements DialManagerService, Startable {
       targetOutbound: this.targetOutbound(),
       outbound: this.components.sessions.count('outbound'),
       inbound: this.components.sessions.count('inbound'),
-      dialing: this.dialing.size,
-      contacts: this.addressBook.size
+      dialing: this.dialing.size
     }
   }
 
-  async addContact (peerId: PeerId, multiaddrs: Multiaddr[], source: ContactSource = 'manual'): Promise<Contact> {
-    return this.addressBook.add({ peerId, multiaddrs, source })
-  }
-
-  /** one round of the dial loop; runs on its own every `tickMs` */
+  /**
+   * One round of the dial loop (runs on its own every `tickMs`): gathers a
+   * snapshot, plans on it (`planTick`), then ends the sessions over the
+   * limits and starts the dials
+   */
   async tick (): Promise<void> {
-    const now = this.now()
-    await this.shed()
-
-    let budget = this.maxDialsPerTick
-    for (const reserved of this.reserved) {
-      if (budget === 0) {
-        break
-      }
-      if (reserved.nextAttempt <= now && !this.isBusy(reserved.peerId)) {
-        budget--
+    const plan = this.plan()
+    for (const drop of plan.drops) {
+      this.log('over the %s limit: dropping %p', drop.direction, drop.peerId)
+      await this.components.sessions.disconnect(drop.peerId, ReasonCode.TOO_MANY_PEERS)
+    }
+    for (const slot of plan.reservedDials) {
+      const reserved = this.reserved.find(r => r.peerId.equals(slot.peerId))
+      if (reserved != null) {
         this.dialReserved(reserved)
       }
     }
-
-    const slots = this.targetOutbound() - this.outboundLoad()
-    const picks = selectDials({
-      contacts: this.addressBook.candidates(),
-      now,
-      maxDials: Math.min(slots, budget),
-      isBusy: (peer) => this.isBusy(peer) || this.components.sessions.isReserved(peer),
-      banExpiry: (peer) => this.components.sessions.banExpiry(peer)
-    })
-    for (const contact of picks) {
+    for (const contact of plan.dials) {
       this.dialContact(contact)
     }
   }
@@ -208,60 +163,104 @@ export class DialManager implements DialManagerService, Startable {
     }, delayMs)
   }
 
-  /** outbound sessions and dials in flight, reserved peers aside */
-  private outboundLoad (): number {
-    let n = 0
-    for (const session of this.components.sessions.list()) {
-      if (session.direction === 'outbound' && !this.components.sessions.isReserved(session.peerId)) {
-        n++
+  /**
+   * The tick's plan. The session manager answers "banned?" and "handshaking?"
+   * one peer at a time, and asking about each of 100,000 contacts would cost
+   * more than the selection itself; so the snapshot starts with what is known
+   * of the peers in play (sessions, dials in flight, reserved peers), and the
+   * contacts a plan would dial are asked about before it stands. When an
+   * answer rules one out, the plan is made again (each contact is asked about
+   * once per tick, so this ends; rarely is a second plan needed).
+   */
+  private plan (): TickPlan {
+    const snapshot = this.gather()
+    const asked = new Set<string>()
+    for (;;) {
+      const plan = planTick(snapshot)
+      if (!this.askAbout(plan.dials, snapshot, asked)) {
+        return plan
       }
     }
-    for (const peer of this.dialing.keys()) {
-      if (!this.components.sessions.isReserved(peer)) {
-        n++
-      }
-    }
-    return n
   }
 
-  private isBusy (peer: PeerId): boolean {
-    return this.dialing.has(peer) ||
-      this.components.sessions.get(peer) != null ||
-      this.components.sessions.isHandshaking(peer) ||
-      peer.equals(this.components.peerId)
-  }
-
-  private async shed (): Promise<void> {
+  /** the tick's snapshot, as far as it is known without asking about contacts */
+  private gather (): GatheredSnapshot {
     const sessions = this.components.sessions
     const { maxInbound, maxOutbound } = sessions.limits()
-    const drops = selectDrops({
-      sessions: sessions.list().map(s => ({ peerId: s.peerId, direction: s.direction, since: s.since, reserved: sessions.isReserved(s.peerId) })),
-      maxInbound,
-      maxOutbound
-    })
-    for (const drop of drops) {
-      this.log('over the %s limit: dropping %p', drop.direction, drop.peerId)
-      await sessions.disconnect(drop.peerId, ReasonCode.TOO_MANY_PEERS)
+    const busy = new Set<string>([this.components.peerId.toString()])
+    const slots: SessionSlot[] = []
+    for (const session of sessions.list()) {
+      busy.add(session.peerId.toString())
+      slots.push({ peerId: session.peerId, direction: session.direction, since: session.since, reserved: sessions.isReserved(session.peerId) })
     }
+    let dialing = 0
+    for (const peer of this.dialing.keys()) {
+      busy.add(peer.toString())
+      if (!sessions.isReserved(peer)) {
+        dialing++
+      }
+    }
+    const reserved: ReservedSlot[] = []
+    for (const peer of this.reserved) {
+      if (sessions.isHandshaking(peer.peerId)) {
+        busy.add(peer.peerId.toString())
+      }
+      reserved.push({ peerId: peer.peerId, nextAttempt: peer.nextAttempt })
+    }
+    return {
+      now: this.now(),
+      budget: this.maxDialsPerTick,
+      limits: { maxInbound, maxOutbound },
+      sessions: slots,
+      dialing,
+      reserved,
+      busy,
+      bans: new Map(),
+      contacts: this.addressBook.candidates()
+    }
+  }
+
+  /**
+   * Asks the session manager about the contacts not asked about yet: a ban,
+   * a handshake in flight. True when an answer rules one of them out.
+   */
+  private askAbout (contacts: Contact[], snapshot: GatheredSnapshot, asked: Set<string>): boolean {
+    let ruledOut = false
+    for (const contact of contacts) {
+      const id = contact.peerId.toString()
+      if (asked.has(id)) {
+        continue
+      }
+      asked.add(id)
+      const banEnds = this.components.sessions.banExpiry(contact.peerId)
+      if (banEnds != null) {
+        snapshot.bans.set(id, banEnds)
+        ruledOut ||= banEnds > snapshot.now
+      }
+      if (this.components.sessions.isHandshaking(contact.peerId)) {
+        snapshot.busy.add(id)
+        ruledOut = true
+      }
+    }
+    return ruledOut
+  }
+
+  /** below the outbound target: random walks come faster */
+  private belowTarget (): boolean {
+    const { sessions, dialing, limits } = this.gather()
+    return outboundLoad(sessions, dialing) < limits.maxOutbound
   }
 
   private dialContact (contact: Contact): void {
     this.dial(contact.peerId, contact.multiaddrs, contact.did, async (err) => {
-      if (isHandshakeError(err) && err.reason === ReasonCode.DUPLICATE) {
-        // a session with this peer exists or is being made on another connection
-        return
-      }
       const reason = isHandshakeError(err) ? err.reason : LocalReason.DIAL_FAILED
       this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
       if (contact.source === 'bootstrap' && reason === ReasonCode.TOO_MANY_PEERS) {
         // a full bootstrap node hung up on us: keep its DHT within reach
-        this.reseed()
+        this.discovery.reseed()
       }
-      if (LONG_BACKOFF_REASONS.has(reason)) {
-        await this.addressBook.recordLongBackoff(contact.peerId, reason)
-      } else {
-        await this.addressBook.recordFailure(contact.peerId, reason)
-      }
+      // the book's backoff policy decides what the reason means (DUPLICATE: nothing)
+      await this.addressBook.recordOutcome(contact.peerId, reason)
     })
   }
 
@@ -296,123 +295,6 @@ export class DialManager implements DialManagerService, Startable {
     })()
     this.dialing.set(peer, work)
   }
-
-  private onSessionOpen (evt: CustomEvent<Session>): void {
-    const session = evt.detail
-    this.record(this.rememberSession(session), 'could not record the session with %p - %e', session.peerId)
-  }
-
-  private async rememberSession (session: Session): Promise<void> {
-    const known = this.addressBook.get(session.peerId)
-    // an address we dialed is worth keeping; the address of a connection the
-    // peer dialed is an ephemeral port, so take its listen addresses instead
-    const multiaddrs = session.connection.direction === 'outbound'
-      ? [session.connection.remoteAddr]
-      : await this.listenAddresses(session.peerId)
-    // recordSession refreshes lastSeen; add only to create the contact or learn an address
-    if (known == null || !knowsAll(known, multiaddrs)) {
-      await this.addressBook.add({
-        peerId: session.peerId,
-        multiaddrs,
-        source: session.direction === 'inbound' ? 'inbound' : 'manual'
-      })
-    }
-    await this.addressBook.recordSession(session.peerId, session.did)
-  }
-
-  private onSessionClose (evt: CustomEvent<SessionCloseDetail>): void {
-    const { session, reason } = evt.detail
-    if (!CLEAN_CLOSE_REASONS.has(reason)) {
-      return
-    }
-    this.record(this.addressBook.recordCleanClose(session.peerId), 'could not record the end of the session with %p - %e', session.peerId)
-  }
-
-  /** a session peer told us where it listens: that is where to dial it next time */
-  private onIdentify (evt: CustomEvent<IdentifyResult>): void {
-    const { peerId, listenAddrs } = evt.detail
-    if (this.components.sessions.get(peerId) == null || listenAddrs.length === 0 || this.addressBook.get(peerId) == null) {
-      return
-    }
-    this.record(this.addressBook.update(peerId, { multiaddrs: listenAddrs }), 'could not update the addresses of %p - %e', peerId)
-  }
-
-  private onPeerDiscovery (evt: CustomEvent<PeerInfo>): void {
-    this.onDiscovered(evt.detail)
-  }
-
-  private onDiscovered (peer: PeerInfo): void {
-    if (peer.multiaddrs.length === 0 || peer.id.equals(this.components.peerId)) {
-      return
-    }
-    // random walks meet the same peers over and over: refresh a known contact
-    // (one datastore write) only when it brings a new address or was last
-    // seen a while ago
-    const known = this.addressBook.get(peer.id)
-    if (known != null && known.lastSeen > this.now() - DISCOVERY_REFRESH_MS && knowsAll(known, peer.multiaddrs)) {
-      return
-    }
-    this.record(this.addressBook.add({ peerId: peer.id, multiaddrs: peer.multiaddrs, source: 'dht' }), 'could not add discovered peer %p - %e', peer.id)
-  }
-
-  /**
-   * Connects the DHT to the bootstrap peers it has no connection to: at start,
-   * and again when it lost them. (A full bootstrap node rejects our handshake
-   * with TOO_MANY_PEERS and hangs up, which can leave a young node with an
-   * empty routing table.) These connections are auxiliary: no handshake. A
-   * bootstrap peer of another chain (WRONG_CHAIN, WRONG_GENESIS) is left
-   * alone while that backoff lasts: its DHT does not speak ours, so the
-   * connection would only hold a slot on both sides.
-   */
-  private reseed (): void {
-    for (const peer of this.init.bootstrap ?? []) {
-      if (this.components.connectionManager.getConnections(peer.peerId).some(c => c.status === 'open') ||
-        this.components.sessions.banExpiry(peer.peerId) != null ||
-        this.onOtherChain(peer.peerId)) {
-        continue
-      }
-      this.log('dialing bootstrap peer %p for the DHT', peer.peerId)
-      this.components.peerStore.merge(peer.peerId, { multiaddrs: peer.multiaddrs }, { signal: this.shutdown.signal })
-        .then(async () => this.components.connectionManager.openConnection(peer.peerId, { signal: this.shutdown.signal }))
-        .catch(err => { this.log('could not reach bootstrap peer %p - %e', peer.peerId, err) })
-    }
-  }
-
-  /** the peer told us, within its backoff, that it is on another chain */
-  private onOtherChain (peer: PeerId): boolean {
-    const contact = this.addressBook.get(peer)
-    return contact?.backoffReason != null && isOtherChain(contact.backoffReason) && contact.nextAttempt > this.now()
-  }
-
-  /** keeps an event's book update until it settles; a failure is logged */
-  private record (update: Promise<unknown>, message: string, peer: PeerId): void {
-    const tracked = update.catch(err => { this.log.error(message, peer, err) })
-    this.recording.add(tracked)
-    void tracked.finally(() => { this.recording.delete(tracked) })
-  }
-
-  private async listenAddresses (peer: PeerId): Promise<Multiaddr[]> {
-    try {
-      return (await this.components.peerStore.get(peer)).addresses.map(address => address.multiaddr)
-    } catch {
-      // not identified yet: onIdentify fills the addresses in
-      return []
-    }
-  }
-}
-
-/** the contact already holds every one of these addresses */
-function knowsAll (contact: Contact, multiaddrs: Multiaddr[]): boolean {
-  return multiaddrs.every(ma => contact.multiaddrs.some(known => known.equals(ma)))
 }
 
 const RESERVED_BACKOFF = resolveBackoff({ initialMs: RESERVED_BACKOFF_INITIAL_MS, maxMs: RESERVED_BACKOFF_MAX_MS })
-
-function optionalDht (components: DialManagerComponents): DialManagerComponents['dht'] {
-  try {
-    return components.dht
-  } catch {
-    // no service called `dht`: discovery stays off
-    return undefined
-  }
-}

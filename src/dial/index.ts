@@ -2,20 +2,19 @@
  * @packageDocumentation
  *
  * The dial manager: keeps the node at its target number of outbound sessions
- * from the persistent address book, sheds sessions over the limits, keeps
+ * from the address book service, sheds sessions over the limits, keeps
  * reserved peers connected, and fills the book from Kad-DHT random walks while
  * keeping the DHT's own connections apart from the peers it selects.
  */
 
 import { DialManager } from './dial-manager.js'
-import type { AddressBook, AddressBookInit, Contact, ContactSource } from '../addressbook/index.js'
+import type { AddressBookService } from '../addressbook/index.js'
 import type { HandshakeService } from '../handshake/index.js'
 import type { Sessions } from '../session/index.js'
-import type { ComponentLogger, Libp2pEvents, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
+import type { ComponentLogger, PeerId, PeerStore } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { Datastore } from 'interface-datastore'
 
 export interface ReservedPeer {
   peerId: PeerId
@@ -77,31 +76,34 @@ export interface DialManagerInit {
   /** always kept connected, outside the session limits, on a short backoff of their own */
   reserved?: ReservedPeer[]
 
-  /** contacts added to the book (source `bootstrap`) at start */
+  /** contacts added to the book (source `bootstrap`) once the node has started, and the DHT's seeds */
   bootstrap?: ReservedPeer[]
-
-  addressBook?: Omit<AddressBookInit, 'now' | 'random'>
 
   /** Kad-DHT random walks; `false` turns them off. Needs the DHT as service `dht`. */
   discovery?: DiscoveryInit | false
 
-  /** clock, ms since the epoch; injectable for tests */
+  /**
+   * clock, ms since the epoch; injectable for tests (createPeerNode hands the
+   * address book the same one)
+   */
   now?(): number
-  /** uniform random in [0, 1); injectable for tests */
+  /** uniform random in [0, 1), for reserved peers' jitter; injectable for tests (as `now`) */
   random?(): number
 }
 
 export interface DialManagerComponents {
   peerId: PeerId
-  datastore: Datastore
-  peerStore: PeerStore
-  connectionManager: ConnectionManager
-  events: TypedEventTarget<Libp2pEvents>
+  /** a contact's addresses go here before it is dialed */
+  peerStore: Pick<PeerStore, 'merge'>
+  /** bootstrap peers are connected to for the DHT, without a handshake */
+  connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection'>
   logger: ComponentLogger
   /** the session manager service, registered as `sessions` */
-  sessions: Sessions
+  sessions: Pick<Sessions, 'get' | 'list' | 'count' | 'isHandshaking' | 'limits' | 'setReserved' | 'isReserved' | 'banExpiry' | 'disconnect'>
   /** the handshake service, registered as `handshake` */
-  handshake: HandshakeService
+  handshake: Pick<HandshakeService, 'connect'>
+  /** the address book service, registered as `addressBook` */
+  addressBook: AddressBookService
   /** the Kad-DHT service, registered as `dht` (optional) */
   dht?: KadDHT
 }
@@ -111,24 +113,23 @@ export interface DialStatus {
   outbound: number
   inbound: number
   dialing: number
-  contacts: number
 }
 
 export interface DialManagerService {
-  readonly addressBook: AddressBook
   status(): DialStatus
-  addContact(peerId: PeerId, multiaddrs: Multiaddr[], source?: ContactSource): Promise<Contact>
   /** runs one round of the dial loop now */
   tick(): Promise<void>
 }
 
 /**
- * The dial manager service factory. Needs the session manager as `sessions`
- * and the handshake as `handshake`; uses the Kad-DHT as `dht` when present.
+ * The dial manager service factory. Needs the session manager as `sessions`,
+ * the handshake as `handshake` and the address book as `addressBook`; uses
+ * the Kad-DHT as `dht` when present.
  */
 export function dialManager (init: DialManagerInit = {}): (components: DialManagerComponents) => DialManagerService {
   return (components) => new DialManager(components, init)
 }
 
-export { selectDials, selectDrops, compareDialPriority, dialCandidates, NO_SESSION, type DialCandidates, type SelectDialsInput, type SelectDropsInput, type SessionSlot } from './select.js'
+export { selectDials, selectDrops, type SelectDialsInput, type SelectDropsInput, type SessionSlot } from './select.js'
+export { planTick, outboundLoad, type ReservedSlot, type TickPlan, type TickSnapshot } from './plan.js'
 export { DIAL_TICK_MS, DISCOVERY_INTERVAL_BELOW_TARGET_MS, MAX_DIALS_PER_TICK, DIAL_TIMEOUT_MS, OUTBOUND_FRACTION } from './constants.js'

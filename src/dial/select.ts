@@ -1,54 +1,5 @@
-import type { Contact } from '../addressbook/index.js'
+import type { Contact, DialCandidates } from '../addressbook/index.js'
 import type { PeerId } from '@libp2p/interface'
-
-/** `DialCandidates.lastSession` of a contact that never had a session */
-export const NO_SESSION = -1
-
-/**
- * The contacts a dial tick chooses from, as columns: entry `i` of each column
- * belongs to `contact(i)`, for `i` below `size` (a column may be longer). The
- * selection compares numbers in these dense arrays instead of visiting one
- * object per contact scattered over the heap, which keeps a pass over 100,000
- * contacts under a millisecond once optimised; it reads `contact(i)` only for
- * the few contenders.
- *
- * The address book hands out a live view of its own columns
- * (`AddressBook.candidates()`): read it synchronously, and never write to it.
- * `dialCandidates` builds one from a plain array.
- */
-export interface DialCandidates {
-  readonly size: number
-  /** no dial before this time, ms since the epoch */
-  readonly nextAttempt: Float64Array
-  /** when the last session opened, ms since the epoch; NO_SESSION when never */
-  readonly lastSession: Float64Array
-  /** consecutive failed dials or handshakes */
-  readonly failures: Uint32Array
-  /** ms since the epoch */
-  readonly lastSeen: Float64Array
-  /** the contact of entry `i` */
-  contact(i: number): Contact
-}
-
-/**
- * Columns of a plain array of contacts, in its order (for tests, and callers
- * without a book). `failures` must be whole numbers below 2^32, as the
- * address book keeps them.
- */
-export function dialCandidates (contacts: readonly Contact[]): DialCandidates {
-  const size = contacts.length
-  const nextAttempt = new Float64Array(size)
-  const lastSession = new Float64Array(size)
-  const failures = new Uint32Array(size)
-  const lastSeen = new Float64Array(size)
-  contacts.forEach((contact, i) => {
-    nextAttempt[i] = contact.nextAttempt
-    lastSession[i] = contact.lastSession ?? NO_SESSION
-    failures[i] = contact.failures
-    lastSeen[i] = contact.lastSeen
-  })
-  return { size, nextAttempt, lastSession, failures, lastSeen, contact: (i) => contacts[i] }
-}
 
 export interface SelectDialsInput {
   /** the book's columns (`AddressBook.candidates()`), or `dialCandidates(list)` */
@@ -57,39 +8,25 @@ export interface SelectDialsInput {
   now: number
   /** at most this many contacts are returned */
   maxDials: number
-  /** the peer has a session, a handshake in flight, or a dial in flight */
-  isBusy(peer: PeerId): boolean
-  /** when a ban of the peer ends, if it is banned */
-  banExpiry(peer: PeerId): number | undefined
-}
-
-/**
- * Orders dial candidates, best first: contacts that had a session before the
- * ones that never did, the most recent session first; then fewer consecutive
- * failures; then the one waiting longest; then the most recently seen.
- */
-export function compareDialPriority (a: Contact, b: Contact): number {
-  const aSession = a.lastSession ?? NO_SESSION
-  const bSession = b.lastSession ?? NO_SESSION
-  if (aSession !== bSession) {
-    return bSession - aSession
-  }
-  if (a.failures !== b.failures) {
-    return a.failures - b.failures
-  }
-  if (a.nextAttempt !== b.nextAttempt) {
-    return a.nextAttempt - b.nextAttempt
-  }
-  return b.lastSeen - a.lastSeen
+  /** peer id strings of peers not to dial now (a session, a handshake or a dial in flight, ...) */
+  busy: ReadonlySet<string>
+  /** when the ban of a peer ends, ms since the epoch, by peer id string; a peer missing here is not banned */
+  bans: ReadonlyMap<string, number>
 }
 
 /**
  * Whom to dial this tick: at most `maxDials` contacts that have an address,
- * whose backoff has expired, that are not banned and not busy, best first
- * (`compareDialPriority`; among equals, the first in column order). One pass
- * over the columns keeping the best few, so a tick over 100,000 contacts
- * stays well within a few milliseconds; addresses, peer ids, bans and
- * busyness are looked at only for a contact that would enter the best few.
+ * whose backoff has expired, that are not banned and not busy, best first.
+ *
+ * Best first means: contacts that had a session before the ones that never
+ * did, the most recent session first; then fewer consecutive failures; then
+ * the one waiting longest (earliest `nextAttempt`); then the most recently
+ * seen; among equals, the first in column order.
+ *
+ * One pass over the columns keeping the best few, so a tick over 100,000
+ * contacts stays well within a few milliseconds; addresses, peer ids, bans
+ * and busyness are looked at only for a contact that would enter the best
+ * few.
  */
 export function selectDials (input: SelectDialsInput): Contact[] {
   const { now, maxDials, contacts } = input
@@ -97,7 +34,7 @@ export function selectDials (input: SelectDialsInput): Contact[] {
     return []
   }
   const { size, nextAttempt, lastSession, failures, lastSeen } = contacts
-  /** compareDialPriority of entries `a` and `b` */
+  /** negative when entry `a` is better than entry `b` (see above) */
   const compare = (a: number, b: number): number => {
     if (lastSession[a] !== lastSession[b]) {
       return lastSession[b] - lastSession[a]
@@ -128,8 +65,9 @@ export function selectDials (input: SelectDialsInput): Contact[] {
     if (contact.multiaddrs.length === 0) {
       continue
     }
-    const banEnds = input.banExpiry(contact.peerId)
-    if ((banEnds != null && banEnds > now) || input.isBusy(contact.peerId)) {
+    const id = contact.peerId.toString()
+    const banEnds = input.bans.get(id)
+    if ((banEnds != null && banEnds > now) || input.busy.has(id)) {
       continue
     }
 

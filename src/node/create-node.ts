@@ -11,6 +11,7 @@ import { tcp } from '@libp2p/tcp'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import { loadOrCreateDidSigner } from '../did/identity.js'
+import { addressBook } from '../addressbook/index.js'
 import { handshake } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
@@ -24,8 +25,9 @@ import type { Datastore } from 'interface-datastore'
 
 /**
  * Builds and starts a peergate node: libp2p with TCP, Noise, Yamux, identify,
- * ping and a chain-scoped Kad-DHT, plus the session manager and handshake
- * services, persisted in a LevelDB datastore in `dataDir`.
+ * ping and a chain-scoped Kad-DHT, plus the session manager, handshake,
+ * address book and dial manager services, persisted in a LevelDB datastore in
+ * `dataDir`.
  */
 export async function createPeerNode (options: PeerNodeOptions = {}): Promise<PeerNode> {
   const chain = await resolveChain(options.chain)
@@ -103,11 +105,17 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
           clientMode: dht.clientMode ?? false,
           peerInfoMapper: dht.publicAddressesOnly === true ? removePrivateAddressesMapper : passthroughMapper
         }),
+        // the dial manager finds the book as `addressBook`; both run on the
+        // same injected clock and random draw
+        addressBook: addressBook({
+          ...options.addressBook,
+          now: options.dial?.now,
+          random: options.dial?.random
+        }),
         dial: dialManager({
           ...options.dial,
           bootstrap,
           reserved,
-          addressBook: options.addressBook,
           discovery: options.discovery
         })
       }

@@ -5,7 +5,7 @@
  */
 
 import type { ChainOptions } from './chain.js'
-import type { AddressBookInit } from '../addressbook/index.js'
+import type { AddressBookInit, AddressBookService } from '../addressbook/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
 import type { DialManagerInit, DialManagerService, DiscoveryInit } from '../dial/index.js'
 import type { HandshakeService } from '../handshake/index.js'
@@ -25,6 +25,7 @@ export interface PeerNodeServices extends Record<string, unknown> {
   dht: KadDHT
   sessions: Sessions
   handshake: HandshakeService
+  addressBook: AddressBookService
   dial: DialManagerService
 }
 

@@ -104,7 +104,7 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
 
   /** Every contact of the address book, with its backoff */
   contacts (): Contact[] {
-    return this.libp2p.services.dial.addressBook.list()
+    return this.libp2p.services.addressBook.list()
   }
 
   /**
@@ -116,7 +116,7 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
     const peers = parsePeerAddrs(Array.isArray(addrs) ? addrs : [addrs], 'contact address')
     const added: Contact[] = []
     for (const peer of peers) {
-      added.push(await this.libp2p.services.dial.addContact(peer.peerId, peer.multiaddrs, source))
+      added.push(await this.libp2p.services.addressBook.add({ peerId: peer.peerId, multiaddrs: peer.multiaddrs, source }))
     }
     return added
   }
@@ -124,11 +124,11 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
   /** Replaces a contact's addresses (its backoff resets when they change) and/or its DID */
   async updateContact (peer: PeerId, patch: { multiaddrs?: Array<string | Multiaddr>, did?: string }): Promise<Contact | undefined> {
     const multiaddrs = patch.multiaddrs == null ? undefined : parseAddrs(patch.multiaddrs, 'contact address')
-    return this.libp2p.services.dial.addressBook.update(peer, { multiaddrs, did: patch.did })
+    return this.libp2p.services.addressBook.update(peer, { multiaddrs, did: patch.did })
   }
 
   async removeContact (peer: PeerId): Promise<void> {
-    await this.libp2p.services.dial.addressBook.remove(peer)
+    await this.libp2p.services.addressBook.remove(peer)
   }
 
   /** Counts for an operator: sessions per direction against their targets, connections per role, contacts */
@@ -143,7 +143,7 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
       sessions: { outbound: dial.outbound, inbound: dial.inbound, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
       connections,
       dialing: dial.dialing,
-      contacts: dial.contacts
+      contacts: this.libp2p.services.addressBook.size
     }
   }
 

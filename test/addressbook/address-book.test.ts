@@ -13,10 +13,11 @@ import { PersistentAddressBook } from '../../src/addressbook/address-book.js'
 import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, type ResolvedBackoff } from '../../src/addressbook/backoff.js'
 import { ADDRESS_BOOK_PREFIX, MAX_MULTIADDRS_PER_CONTACT, MAX_RECORD_SIZE_BYTES } from '../../src/addressbook/constants.js'
 import { ContactRecord, ContactSource } from '../../src/addressbook/pb/addressbook.js'
-import { dialCandidates, NO_SESSION, selectDials } from '../../src/dial/select.js'
-import { ReasonCode } from '../../src/reason/index.js'
+import { dialCandidates, NO_SESSION } from '../../src/addressbook/candidates.js'
+import { selectDials } from '../../src/dial/select.js'
+import { LocalReason, ReasonCode } from '../../src/reason/index.js'
 import type { AddressBookInit, Contact } from '../../src/addressbook/index.js'
-import type { DialCandidates } from '../../src/dial/select.js'
+import type { DialCandidates } from '../../src/addressbook/candidates.js'
 import type { PeerId } from '@libp2p/interface'
 
 const T0 = 1_700_000_000_000
@@ -207,8 +208,8 @@ function assertColumnsInStep (book: PersistentAddressBook, now: number, maxDials
   const [busy, banned] = listed
   const input = {
     now,
-    isBusy: (peer: PeerId) => busy != null && peer.equals(busy.peerId),
-    banExpiry: (peer: PeerId) => banned != null && peer.equals(banned.peerId) ? now + 1 : undefined
+    busy: new Set(busy == null ? [] : [busy.peerId.toString()]),
+    bans: new Map(banned == null ? [] : [[banned.peerId.toString(), now + 1]])
   }
   for (const max of [maxDials, listed.length + 1]) {
     const fromColumns = picksView(selectDials({ ...input, maxDials: max, contacts: candidates }))
@@ -314,9 +315,9 @@ describe('address book', () => {
     await book.add({ peerId: a, multiaddrs: [addr(4001), addr(4002)], source: 'bootstrap' })
     await book.add({ peerId: b, multiaddrs: [multiaddr('/dns4/example.com/tcp/443')], source: 'dht', did: 'did:key:z6MkB' })
     await book.add({ peerId: c, multiaddrs: [], source: 'inbound' })
-    await book.recordFailure(a, ReasonCode.TIMEOUT)
+    await book.recordOutcome(a, ReasonCode.TIMEOUT)
     await book.recordSession(b, 'did:key:z6MkB2')
-    await book.recordCleanClose(b)
+    await book.recordOutcome(b, LocalReason.SESSION_ENDED)
     const before = book.list().map(view)
 
     const { book: reloaded } = await h.reopen(dir, datastore)
@@ -332,13 +333,13 @@ describe('address book', () => {
     const expected = [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 512_000, 1_024_000, 2_048_000, 3_600_000, 3_600_000, 3_600_000]
     for (const [i, waitMs] of expected.entries()) {
       h.now = T0 + i * 10_000_000
-      const contact = await book.recordFailure(a, ReasonCode.TIMEOUT)
+      const contact = await book.recordOutcome(a, ReasonCode.TIMEOUT)
       assert.equal(contact?.failures, i + 1)
       assert.equal(contact?.nextAttempt, h.now + waitMs, `failure ${i + 1}`)
       assert.equal(contact?.backoffReason, 'TIMEOUT')
     }
     h.draw = 0.5
-    const jittered = await book.recordFailure(a, ReasonCode.BAD_SIGNATURE)
+    const jittered = await book.recordOutcome(a, ReasonCode.BAD_SIGNATURE)
     assert.equal(jittered?.nextAttempt, h.now + 3_240_000, 'half the 20 % jitter')
     assert.equal(jittered?.backoffReason, 'BAD_SIGNATURE')
     h.draw = 0
@@ -346,7 +347,7 @@ describe('address book', () => {
     const session = await book.recordSession(a, 'did:key:z6MkA')
     assert.deepEqual([session?.failures, session?.nextAttempt, session?.backoffReason, session?.lastSession, session?.lastSeen, session?.did],
       [0, 0, undefined, h.now, h.now, 'did:key:z6MkA'])
-    const first = await book.recordFailure(a, ReasonCode.TIMEOUT)
+    const first = await book.recordOutcome(a, ReasonCode.TIMEOUT)
     assert.equal(first?.nextAttempt, h.now + 1000, 'a session restarts the doubling')
   })
 
@@ -354,10 +355,10 @@ describe('address book', () => {
     const book = await h.book(await h.open(await h.dir()))
     const [a] = peers
     await book.add({ peerId: a, multiaddrs: [addr(4001)], source: 'dht' })
-    await book.recordFailure(a, ReasonCode.TIMEOUT)
+    await book.recordOutcome(a, ReasonCode.TIMEOUT)
     for (const [draw, waitMs] of [[0, 1000], [0.5, 3000], [0.999, 4996]]) {
       h.draw = draw
-      const contact = await book.recordCleanClose(a)
+      const contact = await book.recordOutcome(a, LocalReason.SESSION_ENDED)
       assert.equal(contact?.nextAttempt, h.now + waitMs, `draw ${draw}`)
       assert.equal(contact?.backoffReason, 'SESSION_ENDED')
       assert.equal(contact?.failures, 1)
@@ -370,7 +371,7 @@ describe('address book', () => {
     const [a] = peers
     await book.add({ peerId: a, multiaddrs: [addr(4001)], source: 'dht' })
     h.draw = 0.7
-    const contact = await book.recordLongBackoff(a, ReasonCode.WRONG_CHAIN)
+    const contact = await book.recordOutcome(a, ReasonCode.WRONG_CHAIN)
     h.draw = 0
     assert.equal(contact?.nextAttempt, h.now + 86_400_000)
     assert.equal(contact?.failures, 1)
@@ -382,8 +383,8 @@ describe('address book', () => {
     const book = await h.book(datastore)
     const [a] = peers
     await book.add({ peerId: a, multiaddrs: [addr(4001)], source: 'dht' })
-    await book.recordFailure(a, ReasonCode.TIMEOUT)
-    await book.recordFailure(a, ReasonCode.TIMEOUT)
+    await book.recordOutcome(a, ReasonCode.TIMEOUT)
+    await book.recordOutcome(a, ReasonCode.TIMEOUT)
 
     const same = await book.add({ peerId: a, multiaddrs: [addr(4001)], source: 'dht' })
     assert.equal(same.failures, 2, 'a known address keeps the backoff')
@@ -392,7 +393,7 @@ describe('address book', () => {
     const moved = await book.add({ peerId: a, multiaddrs: [addr(4002)], source: 'dht' })
     assert.deepEqual([moved.failures, moved.nextAttempt, moved.backoffReason], [0, 0, undefined])
 
-    await book.recordLongBackoff(a, ReasonCode.WRONG_GENESIS)
+    await book.recordOutcome(a, ReasonCode.WRONG_GENESIS)
     const sameSet = await book.update(a, { multiaddrs: [addr(4002), addr(4001)] })
     assert.equal(sameSet?.failures, 1, 'the same addresses in another order keep the backoff')
     const replaced = await book.update(a, { multiaddrs: [addr(4003)] })
@@ -402,16 +403,40 @@ describe('address book', () => {
     assert.deepEqual(didOnly?.multiaddrs.map(String), ['/ip4/127.0.0.1/tcp/4003'])
   })
 
+  it('records every outcome through one policy: DUPLICATE changes nothing and writes nothing', async () => {
+    const datastore = await h.open(await h.dir())
+    let puts = 0
+    const counted = new Proxy(datastore, {
+      get (target, property) {
+        if (property === 'put') {
+          puts++
+        }
+        const value = Reflect.get(target, property, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      }
+    })
+    const book = await h.book(counted)
+    const [a] = peers
+    await book.add({ peerId: a, multiaddrs: [addr(4001)], source: 'dht' })
+    const failed = await book.recordOutcome(a, LocalReason.DIAL_FAILED)
+    assert.deepEqual([failed?.failures, failed?.nextAttempt, failed?.backoffReason], [1, h.now + 1000, LocalReason.DIAL_FAILED])
+    const written = puts
+    const duplicate = await book.recordOutcome(a, ReasonCode.DUPLICATE)
+    assert.deepEqual(view(duplicate), view(failed))
+    assert.deepEqual(view(book.get(a)), view(failed))
+    assert.equal(puts, written, 'no write')
+  })
+
   it('returns undefined and writes nothing for an unknown peer', async () => {
     const datastore = await h.open(await h.dir())
     const book = await h.book(datastore)
     const [a, stranger] = peers
     await book.add({ peerId: a, multiaddrs: [addr(4001)], source: 'dht' })
     assert.equal(await book.update(stranger, { did: 'did:key:z6MkX' }), undefined)
-    assert.equal(await book.recordFailure(stranger, ReasonCode.TIMEOUT), undefined)
+    assert.equal(await book.recordOutcome(stranger, ReasonCode.TIMEOUT), undefined)
     assert.equal(await book.recordSession(stranger, 'did:key:z6MkX'), undefined)
-    assert.equal(await book.recordCleanClose(stranger), undefined)
-    assert.equal(await book.recordLongBackoff(stranger, ReasonCode.WRONG_CHAIN), undefined)
+    assert.equal(await book.recordOutcome(stranger, LocalReason.SESSION_ENDED), undefined)
+    assert.equal(await book.recordOutcome(stranger, ReasonCode.WRONG_CHAIN), undefined)
     await book.remove(stranger)
     assert.deepEqual(await storedKeys(datastore), [`${ADDRESS_BOOK_PREFIX}/${a.toString()}`])
     assert.equal(book.size, 1)
@@ -427,16 +452,16 @@ describe('address book', () => {
     await book.add({ peerId: stale, multiaddrs: [addr(1)], source: 'dht' })
     h.now = T0 + 1000
     await book.add({ peerId: withSession, multiaddrs: [addr(2)], source: 'bootstrap' })
-    await book.recordFailure(withSession, ReasonCode.TIMEOUT)
-    await book.recordFailure(withSession, ReasonCode.TIMEOUT)
-    await book.recordFailure(withSession, ReasonCode.TIMEOUT)
+    await book.recordOutcome(withSession, ReasonCode.TIMEOUT)
+    await book.recordOutcome(withSession, ReasonCode.TIMEOUT)
+    await book.recordOutcome(withSession, ReasonCode.TIMEOUT)
     await book.recordSession(withSession, 'did:key:z6MkS')
-    await book.recordFailure(withSession, ReasonCode.TIMEOUT)
-    await book.recordFailure(withSession, ReasonCode.TIMEOUT)
-    await book.recordFailure(withSession, ReasonCode.TIMEOUT)
+    await book.recordOutcome(withSession, ReasonCode.TIMEOUT)
+    await book.recordOutcome(withSession, ReasonCode.TIMEOUT)
+    await book.recordOutcome(withSession, ReasonCode.TIMEOUT)
     await book.add({ peerId: failing, multiaddrs: [addr(3)], source: 'dht' })
-    await book.recordFailure(failing, ReasonCode.TIMEOUT)
-    await book.recordFailure(failing, ReasonCode.TIMEOUT)
+    await book.recordOutcome(failing, ReasonCode.TIMEOUT)
+    await book.recordOutcome(failing, ReasonCode.TIMEOUT)
 
     const ids = (): string[] => book.list().map(c => c.peerId.toString()).sort()
 
@@ -470,7 +495,7 @@ describe('address book', () => {
       { peerId: c, multiaddrs: [addr(3)], source: 'dht' }
     ])
     await book.recordSession(a, 'did:key:z6MkA')
-    await book.recordFailure(c, ReasonCode.TIMEOUT)
+    await book.recordOutcome(c, ReasonCode.TIMEOUT)
     const { datastore: reopened, book: small } = await h.reopen(dir, datastore, { maxContacts: 1 })
     assert.deepEqual(small.list().map(c => c.peerId.toString()), [a.toString()])
     assert.deepEqual(await storedKeys(reopened), [`${ADDRESS_BOOK_PREFIX}/${a.toString()}`])
@@ -517,6 +542,14 @@ describe('address book', () => {
     assert.equal(recovered.failures, 0, 'a peer whose record was unreadable can be added again')
   })
 
+  it('rejects bad settings with InvalidParametersError', async () => {
+    const datastore = await h.open(await h.dir())
+    for (const maxContacts of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => new PersistentAddressBook({ datastore, logger: defaultLogger() }, { maxContacts }), { name: 'InvalidParametersError' }, String(maxContacts))
+    }
+    assert.throws(() => new PersistentAddressBook({ datastore, logger: defaultLogger() }, { backoff: { jitter: 2 } }), { name: 'InvalidParametersError' })
+  })
+
   it('rejects a DID or reason too long to store, before changing anything', async () => {
     const book = await h.book(await h.open(await h.dir()), { maxContacts: 1 })
     const [a, b] = peers
@@ -524,7 +557,7 @@ describe('address book', () => {
     await assert.rejects(book.add({ peerId: b, multiaddrs: [], source: 'dht', did: 'x'.repeat(5000) }), { name: 'InvalidParametersError' })
     await assert.rejects(book.add({ peerId: b, multiaddrs: [], source: 'nowhere' as 'dht' }), { name: 'InvalidParametersError' })
     assert.deepEqual(book.list().map(c => c.peerId.toString()), [a.toString()], 'nothing was evicted')
-    await assert.rejects(book.recordFailure(a, 'R'.repeat(65) as ReasonCode), { name: 'InvalidParametersError' })
+    await assert.rejects(book.recordOutcome(a, 'R'.repeat(65) as ReasonCode), { name: 'InvalidParametersError' })
     assert.equal(book.get(a)?.failures, 0)
   })
 
@@ -569,13 +602,13 @@ describe('address book', () => {
     for (let i = 0; i < 50; i++) {
       h.now = T0 + i
       h.draw = (i % 10) / 10
-      pending.push(book.recordFailure(a, ReasonCode.TIMEOUT))
+      pending.push(book.recordOutcome(a, ReasonCode.TIMEOUT))
       pending.push(book.add({ peerId: a, multiaddrs: [addr(4001 + (i % 3))], source: 'dht' }))
       if (i % 7 === 0) {
         pending.push(book.recordSession(a, `did:key:z6Mk${i}`))
       }
       if (i % 5 === 0) {
-        pending.push(book.recordCleanClose(a))
+        pending.push(book.recordOutcome(a, LocalReason.SESSION_ENDED))
         pending.push(book.update(b, { multiaddrs: [addr(5000 + i)] }))
       }
       if (i === 20) {
@@ -583,7 +616,7 @@ describe('address book', () => {
       }
       if (i === 30) {
         pending.push(book.add({ peerId: b, multiaddrs: [addr(5999)], source: 'manual' }))
-        pending.push(book.recordLongBackoff(a, ReasonCode.WRONG_CHAIN))
+        pending.push(book.recordOutcome(a, ReasonCode.WRONG_CHAIN))
       }
     }
     h.draw = 0
@@ -639,16 +672,16 @@ describe('address book', () => {
           assert.deepEqual(dialFields(held), heldBefore, 'a removed contact keeps its values for whoever holds it')
           break
         case 'failure':
-          await book.recordFailure(peer, ReasonCode.TIMEOUT)
+          await book.recordOutcome(peer, ReasonCode.TIMEOUT)
           break
         case 'session':
           await book.recordSession(peer, `did:key:z6Mk${step}`)
           break
         case 'cleanClose':
-          await book.recordCleanClose(peer)
+          await book.recordOutcome(peer, LocalReason.SESSION_ENDED)
           break
         case 'longBackoff':
-          await book.recordLongBackoff(peer, ReasonCode.WRONG_CHAIN)
+          await book.recordOutcome(peer, ReasonCode.WRONG_CHAIN)
           break
         case 'reload': {
           touched.clear()
@@ -679,7 +712,7 @@ describe('address book', () => {
     const datastore = await h.open(dir)
     const book = await h.book(datastore)
     await book.add({ peerId: peers[0], multiaddrs: [addr(1)], source: 'bootstrap' })
-    await book.recordFailure(peers[0], ReasonCode.TIMEOUT)
+    await book.recordOutcome(peers[0], ReasonCode.TIMEOUT)
     h.now = T0 + 50
     await book.addMany(peers.map((peerId, i) => ({ peerId, multiaddrs: [addr(i + 1)], source: 'dht' as const })))
     assert.equal(book.size, peers.length)

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff } from '../../src/addressbook/backoff.js'
+import { backoff, cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, sessionEndOutcome } from '../../src/addressbook/backoff.js'
+import { LocalReason, ReasonCode } from '../../src/reason/index.js'
+import type { BackoffState } from '../../src/addressbook/backoff.js'
 import type { BackoffInit } from '../../src/addressbook/index.js'
+import type { Outcome } from '../../src/reason/index.js'
 
 const defaults = resolveBackoff()
 
@@ -113,7 +116,7 @@ test('backoff: resolveBackoff keeps given values', () => {
   })
 })
 
-test('backoff: resolveBackoff rejects bad settings with a RangeError naming them', () => {
+test('backoff: resolveBackoff rejects bad settings with an InvalidParametersError naming them', () => {
   const table: Array<[init: BackoffInit, message: RegExp]> = [
     [{ initialMs: -1 }, /backoff\.initialMs must be a finite number of milliseconds ≥ 0, got -1/],
     [{ initialMs: Number.NaN }, /backoff\.initialMs .* got NaN/],
@@ -130,9 +133,75 @@ test('backoff: resolveBackoff rejects bad settings with a RangeError naming them
   ]
   for (const [init, message] of table) {
     assert.throws(() => resolveBackoff(init), (err: unknown) => {
-      assert.ok(err instanceof RangeError, `${JSON.stringify(init)} threw ${String(err)}`)
+      assert.ok(err instanceof Error && err.name === 'InvalidParametersError', `${JSON.stringify(init)} threw ${String(err)}`)
       assert.match(err.message, message)
       return true
     })
   }
+})
+
+/** every member of ReasonCode (which also carries its protobuf codec) */
+const REASON_CODES = Object.values(ReasonCode).filter((v): v is ReasonCode => typeof v === 'string')
+/** every member of ReasonCode and LocalReason */
+const ALL_OUTCOMES: Outcome[] = [...REASON_CODES, ...Object.values(LocalReason)]
+
+test('backoff: the policy for every outcome', () => {
+  const now = 1_700_000_000_000
+  const random = 0.5
+  const contact: BackoffState = { failures: 2, nextAttempt: now - 5, backoffReason: ReasonCode.TIMEOUT }
+  /** what each outcome does to a contact with 2 failures (a Record: a new member does not compile until it is placed) */
+  const table: Record<Outcome, 'nothing' | 'clean end' | 'long' | 'failure'> = {
+    [ReasonCode.UNSPECIFIED]: 'failure',
+    [ReasonCode.WRONG_CHAIN]: 'long',
+    [ReasonCode.WRONG_GENESIS]: 'long',
+    [ReasonCode.INCOMPATIBLE_VERSION]: 'failure',
+    [ReasonCode.MALFORMED]: 'failure',
+    [ReasonCode.BAD_SIGNATURE]: 'failure',
+    [ReasonCode.DID_UNRESOLVABLE]: 'failure',
+    [ReasonCode.BANNED]: 'long',
+    [ReasonCode.SELF]: 'failure',
+    [ReasonCode.DUPLICATE]: 'nothing',
+    [ReasonCode.TOO_MANY_PEERS]: 'failure',
+    [ReasonCode.TIMEOUT]: 'failure',
+    [ReasonCode.SHUTDOWN]: 'failure',
+    [ReasonCode.CONNECTION_CLOSED]: 'failure',
+    [ReasonCode.DISCONNECT_REQUESTED]: 'failure',
+    [ReasonCode.UNEXPECTED_DID]: 'long',
+    [LocalReason.DIAL_FAILED]: 'failure',
+    [LocalReason.SESSION_ENDED]: 'clean end'
+  }
+  assert.deepEqual(Object.keys(table).sort(), [...ALL_OUTCOMES].sort(), 'the table covers every outcome')
+
+  const expected = {
+    nothing: undefined,
+    // 1 s + 0.5 × (5 s - 1 s)
+    'clean end': (reason: Outcome) => ({ failures: 2, nextAttempt: now + 3000, backoffReason: reason }),
+    long: (reason: Outcome) => ({ failures: 3, nextAttempt: now + 86_400_000, backoffReason: reason }),
+    // the third failure: 4 s, less half the 20 % jitter
+    failure: (reason: Outcome) => ({ failures: 3, nextAttempt: now + 3600, backoffReason: reason })
+  }
+  for (const reason of ALL_OUTCOMES) {
+    const effect = expected[table[reason]]
+    assert.deepEqual(backoff(reason, contact, defaults, random, now), effect?.(reason), reason)
+  }
+  assert.deepEqual(contact, { failures: 2, nextAttempt: now - 5, backoffReason: ReasonCode.TIMEOUT }, 'the contact itself is left alone')
+})
+
+test('backoff: waits round up to whole milliseconds, and the failure count stops at the largest a record holds', () => {
+  const odd = resolveBackoff({ initialMs: 1.2, cleanCloseMinMs: 0.5, cleanCloseMaxMs: 0.5, longMs: 2.1 })
+  const contact: BackoffState = { failures: 0, nextAttempt: 0 }
+  assert.equal(backoff(ReasonCode.TIMEOUT, contact, odd, 0, 100)?.nextAttempt, 102)
+  assert.equal(backoff(LocalReason.SESSION_ENDED, contact, odd, 0, 100)?.nextAttempt, 101)
+  assert.equal(backoff(ReasonCode.WRONG_CHAIN, contact, odd, 0, 100)?.nextAttempt, 103)
+  for (const reason of [ReasonCode.TIMEOUT, ReasonCode.BANNED]) {
+    assert.equal(backoff(reason, { failures: 0xFFFF_FFFF, nextAttempt: 0 }, defaults, 0, 0)?.failures, 0xFFFF_FFFF, reason)
+  }
+})
+
+test('sessionEndOutcome: a clean end waits a little, this node\'s shutdown and any other end record nothing', () => {
+  const clean = new Set<string>([ReasonCode.CONNECTION_CLOSED, ReasonCode.DISCONNECT_REQUESTED, ReasonCode.TOO_MANY_PEERS])
+  for (const reason of REASON_CODES) {
+    assert.equal(sessionEndOutcome(reason), clean.has(reason) ? LocalReason.SESSION_ENDED : undefined, reason)
+  }
+  assert.equal(sessionEndOutcome(ReasonCode.SHUTDOWN), undefined)
 })

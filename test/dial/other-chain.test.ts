@@ -20,7 +20,6 @@ describe('a node of another chain', () => {
     })
     const rejected = await nextEvent<SessionRejectDetail>(stranger, 'session:reject', d => d.peerId.equals(bootstrap.peerId))
     assert.equal(rejected.reason, ReasonCode.WRONG_CHAIN)
-    for (let i = 0; i < 12; i++) { await new Promise(r => setTimeout(r, 500)); console.log(i, stranger.connections().map(c => c.role + c.direction), bootstrap.connections().map(c => c.role + c.direction)) }
     // an absence over time: give the walks three rounds to reconnect
     await new Promise(resolve => setTimeout(resolve, 6 * WALK_MS))
     assert.deepEqual(stranger.connections().filter(c => c.peerId.equals(bootstrap.peerId)).map(c => c.role), [])

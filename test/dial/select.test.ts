@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { dialCandidates } from '../../src/dial/select.js'
+import { dialCandidates } from '../../src/addressbook/candidates.js'
 import { selectDials, selectDrops } from '../../src/index.js'
 import type { Contact } from '../../src/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -39,8 +39,8 @@ test('selectDials: eligibility', async () => {
     contacts: dialCandidates([ready, waiting, due, noAddress, banned, banOver, busy]),
     now,
     maxDials: 10,
-    isBusy: (p) => p.equals(busy.peerId),
-    banExpiry: (p) => p.equals(banned.peerId) ? now + 5 : p.equals(banOver.peerId) ? now - 5 : undefined
+    busy: new Set([busy.peerId.toString()]),
+    bans: new Map([[banned.peerId.toString(), now + 5], [banOver.peerId.toString(), now - 5]])
   }) as Array<Contact & { name: string }>
   assert.deepEqual(picked.map(c => c.name).sort(), ['ban over', 'due exactly now', 'ready'])
 })
@@ -58,8 +58,8 @@ test('selectDials: at most maxDials, best first', async () => {
     contacts: dialCandidates(contacts),
     now: 1_000,
     maxDials,
-    isBusy: () => false,
-    banExpiry: () => undefined
+    busy: new Set(),
+    bans: new Map()
   }) as Array<Contact & { name: string }>).map(c => c.name)
 
   assert.deepEqual(order(10), [
@@ -93,16 +93,23 @@ test('selectDials: looks at addresses, bans and busyness of contenders only', as
     await watched('newer session', { lastSession: 9 })
   ]
   const asked: string[] = []
+  /** a set that notes every lookup */
+  class WatchedSet extends Set<string> {
+    override has (id: string): boolean {
+      asked.push(id)
+      return super.has(id)
+    }
+  }
   const picked = selectDials({
     contacts: dialCandidates(contacts),
     now: 1_000,
     maxDials: 1,
-    isBusy: (p) => { asked.push(p.toString()); return false },
-    banExpiry: () => undefined
+    busy: new WatchedSet(),
+    bans: new Map()
   }) as Array<Contact & { name: string }>
   assert.deepEqual(picked.map(c => c.name), ['newer session'])
   assert.deepEqual(looked, ['session', 'newer session'])
-  assert.equal(asked.length, 2)
+  assert.deepEqual(asked, [contacts[0].peerId.toString(), contacts[4].peerId.toString()])
 })
 
 test('selectDrops: sheds the newest sessions over each limit, never reserved ones', async () => {

@@ -9,7 +9,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
-import { dialManager, dhtProtocol, handshake, loadOrCreateDidSigner, resolveChain, sessions } from '../../src/index.js'
+import { addressBook, dialManager, dhtProtocol, handshake, loadOrCreateDidSigner, resolveChain, sessions } from '../../src/index.js'
 import { TestNetwork, until } from '../utils/nodes.js'
 import type { Session } from '../../src/index.js'
 
@@ -33,6 +33,7 @@ test('the services run inside someone else\'s createLibp2p', async () => {
       sessions: sessions({ maxOutboundSessions: 2 }),
       handshake: handshake({ chain, signer: await loadOrCreateDidSigner(datastore) }),
       dht: kadDHT({ protocol: dhtProtocol(chain.chainId), clientMode: false, peerInfoMapper: passthroughMapper }),
+      addressBook: addressBook(),
       dial: dialManager({ tickMs: 100 })
     }
   })
@@ -44,7 +45,7 @@ test('the services run inside someone else\'s createLibp2p', async () => {
     })
 
     // the embedded dial manager selects a contact and makes it a session
-    await embedded.services.dial.addContact(peer.peerId, [peer.getMultiaddrs()[0].decapsulateCode(421)])
+    await embedded.services.addressBook.add({ peerId: peer.peerId, multiaddrs: [peer.getMultiaddrs()[0].decapsulateCode(421)], source: 'manual' })
     await until(() => embedded.services.sessions.list().length === 1, 5_000, 'the dial manager made a session')
     const session: Session = embedded.services.sessions.list()[0]
     assert.ok(session.peerId.equals(peer.peerId))

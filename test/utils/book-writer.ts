@@ -19,6 +19,6 @@ for (let i = 0; ; i++) {
   const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
   await node.addContact(`/ip4/127.0.0.1/tcp/${1000 + (i % 60000)}/p2p/${peerId.toString()}`)
   // and keep rewriting records too, so that the kill may land in an update
-  await node.libp2p.services.dial.addressBook.recordFailure(peerId, LocalReason.DIAL_FAILED)
+  await node.libp2p.services.addressBook.recordOutcome(peerId, LocalReason.DIAL_FAILED)
   process.stdout.write(`${peerId.toString()}\n`)
 }

@@ -1,0 +1,140 @@
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { PersistentAddressBook } from './address-book.js'
+import { sessionEndOutcome } from './backoff.js'
+import { DISCOVERY_REFRESH_MS } from './constants.js'
+import type { AddressBookComponents, AddressBookInit, AddressBookService, Contact } from './index.js'
+import type { Session, SessionCloseDetail } from '../session/index.js'
+import type { AbortOptions, IdentifyResult, PeerId, PeerInfo, Startable } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/**
+ * The address book as a libp2p service: the persistent book, loaded in
+ * `start()`, kept up to date from the node's own events, and written out in
+ * `beforeStop()`.
+ *
+ * - `session:open`: the contact is created or learns the session's address,
+ *   its backoff clears and its DID is remembered (`recordSession`)
+ * - `session:close`: a clean end waits a little (`sessionEndOutcome`); the
+ *   sessions that end because this node stops (SHUTDOWN) change nothing
+ * - `peer:identify` of a session peer: its listen addresses replace the
+ *   contact's
+ * - `peer:discovery`: `discovered()`
+ */
+export class AddressBookManager extends PersistentAddressBook implements AddressBookService, Startable {
+  readonly [Symbol.toStringTag] = '@peergate/address-book'
+  readonly [serviceCapabilities]: string[] = ['@peergate/address-book']
+  readonly [serviceDependencies]: string[] = ['@peergate/sessions']
+
+  private readonly components: AddressBookComponents
+  /** book updates started by events, awaited before the node stops */
+  private readonly recording = new Set<Promise<unknown>>()
+
+  constructor (components: AddressBookComponents, init: AddressBookInit = {}) {
+    super(components, init)
+    this.components = components
+    this.onSessionOpen = this.onSessionOpen.bind(this)
+    this.onSessionClose = this.onSessionClose.bind(this)
+    this.onIdentify = this.onIdentify.bind(this)
+    this.onPeerDiscovery = this.onPeerDiscovery.bind(this)
+  }
+
+  async start (): Promise<void> {
+    await this.load()
+    this.components.sessions.addEventListener('session:open', this.onSessionOpen)
+    this.components.sessions.addEventListener('session:close', this.onSessionClose)
+    this.components.events.addEventListener('peer:identify', this.onIdentify)
+    this.components.events.addEventListener('peer:discovery', this.onPeerDiscovery)
+  }
+
+  /** what the book wrote must reach the datastore before it closes */
+  async beforeStop (): Promise<void> {
+    this.components.sessions.removeEventListener('session:open', this.onSessionOpen)
+    this.components.sessions.removeEventListener('session:close', this.onSessionClose)
+    this.components.events.removeEventListener('peer:identify', this.onIdentify)
+    this.components.events.removeEventListener('peer:discovery', this.onPeerDiscovery)
+    await Promise.allSettled([...this.recording])
+    await this.flush()
+  }
+
+  /** nothing left to do: `beforeStop` wrote the book out */
+  stop (): void {}
+
+  async discovered (peer: PeerInfo, options?: AbortOptions): Promise<Contact | undefined> {
+    if (peer.multiaddrs.length === 0 || peer.id.equals(this.components.peerId)) {
+      return undefined
+    }
+    // refresh a known contact (one datastore write) only when it brings a new
+    // address or was last seen a while ago
+    const known = this.get(peer.id)
+    if (known != null && known.lastSeen > this.clock() - DISCOVERY_REFRESH_MS && knowsAll(known, peer.multiaddrs)) {
+      return undefined
+    }
+    return this.add({ peerId: peer.id, multiaddrs: peer.multiaddrs, source: 'dht' }, options)
+  }
+
+  private onSessionOpen (evt: CustomEvent<Session>): void {
+    const session = evt.detail
+    this.record(this.rememberSession(session), 'could not record the session with %p - %e', session.peerId)
+  }
+
+  private async rememberSession (session: Session): Promise<void> {
+    const known = this.get(session.peerId)
+    // an address we dialed is worth keeping; the address of a connection the
+    // peer dialed is an ephemeral port, so take its listen addresses instead
+    const multiaddrs = session.connection.direction === 'outbound'
+      ? [session.connection.remoteAddr]
+      : await this.listenAddresses(session.peerId)
+    // recordSession refreshes lastSeen; add only to create the contact or learn an address
+    if (known == null || !knowsAll(known, multiaddrs)) {
+      await this.add({
+        peerId: session.peerId,
+        multiaddrs,
+        source: session.direction === 'inbound' ? 'inbound' : 'manual'
+      })
+    }
+    await this.recordSession(session.peerId, session.did)
+  }
+
+  private onSessionClose (evt: CustomEvent<SessionCloseDetail>): void {
+    const { session, reason } = evt.detail
+    const outcome = sessionEndOutcome(reason)
+    if (outcome == null) {
+      return
+    }
+    this.record(this.recordOutcome(session.peerId, outcome), 'could not record the end of the session with %p - %e', session.peerId)
+  }
+
+  /** a session peer told us where it listens: that is where to dial it next time */
+  private onIdentify (evt: CustomEvent<IdentifyResult>): void {
+    const { peerId, listenAddrs } = evt.detail
+    if (this.components.sessions.get(peerId) == null || listenAddrs.length === 0 || this.get(peerId) == null) {
+      return
+    }
+    this.record(this.update(peerId, { multiaddrs: listenAddrs }), 'could not update the addresses of %p - %e', peerId)
+  }
+
+  private onPeerDiscovery (evt: CustomEvent<PeerInfo>): void {
+    this.record(this.discovered(evt.detail), 'could not add discovered peer %p - %e', evt.detail.id)
+  }
+
+  /** keeps an event's book update until it settles; a failure is logged */
+  private record (update: Promise<unknown>, message: string, peer: PeerId): void {
+    const tracked = update.catch(err => { this.log.error(message, peer, err) })
+    this.recording.add(tracked)
+    void tracked.finally(() => { this.recording.delete(tracked) })
+  }
+
+  private async listenAddresses (peer: PeerId): Promise<Multiaddr[]> {
+    try {
+      return (await this.components.peerStore.get(peer)).addresses.map(address => address.multiaddr)
+    } catch {
+      // not identified yet: onIdentify fills the addresses in
+      return []
+    }
+  }
+}
+
+/** the contact already holds every one of these addresses */
+function knowsAll (contact: Contact, multiaddrs: Multiaddr[]): boolean {
+  return multiaddrs.every(ma => contact.multiaddrs.some(known => known.equals(ma)))
+}
