@@ -7,13 +7,13 @@ import { LocalReason, ReasonCode } from '../reason/index.js'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
 import { Discovery } from './discovery.js'
 import { outboundLoad, planTick, type ReservedSlot, type TickPlan, type TickSnapshot } from './plan.js'
-import type { DialManagerComponents, DialManagerInit, DialManagerService, DialStatus, ReservedPeer } from './index.js'
+import type { DialManagerComponents, DialManagerInit, DialManagerService, DialStatus, PeerAddress } from './index.js'
 import type { SessionSlot } from './select.js'
 import type { AddressBookService, Contact } from '../addressbook/index.js'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-interface ReservedState extends ReservedPeer {
+interface ReservedState extends PeerAddress {
   failures: number
   nextAttempt: number
 }

@@ -8,7 +8,7 @@ import { randomBytes } from '@libp2p/crypto'
 import { anySignal } from 'any-signal'
 import { isOtherChain } from '../reason/index.js'
 import { DISCOVERY_INTERVAL_AT_TARGET_MS, DISCOVERY_INTERVAL_BELOW_TARGET_MS, DISCOVERY_QUERY_TIMEOUT_MS, RANDOM_WALK_KEY_LENGTH } from './constants.js'
-import type { DialManagerComponents, DiscoveryInit, ReservedPeer } from './index.js'
+import type { DialManagerComponents, DiscoveryInit, PeerAddress } from './index.js'
 import type { Logger, PeerId, PeerInfo } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 
@@ -19,7 +19,7 @@ export type DiscoveryComponents = Pick<DialManagerComponents, 'peerStore' | 'con
 
 export interface DiscoveryOptions {
   /** contacts added to the book (source `bootstrap`) at start, and the DHT's seeds */
-  bootstrap: ReservedPeer[]
+  bootstrap: PeerAddress[]
   /** random walks; `false` turns them off (they also need the DHT) */
   walks: DiscoveryInit | false
   /** true while the node wants more candidates: walks come faster */

@@ -16,7 +16,8 @@ import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-export interface ReservedPeer {
+/** A peer and the addresses to dial it at: a reserved or bootstrap peer, or any list of `/p2p/` addresses */
+export interface PeerAddress {
   peerId: PeerId
   multiaddrs: Multiaddr[]
 }
@@ -74,10 +75,10 @@ export interface DialManagerInit {
   autoDial?: boolean
 
   /** always kept connected, outside the session limits, on a short backoff of their own */
-  reserved?: ReservedPeer[]
+  reserved?: PeerAddress[]
 
   /** contacts added to the book (source `bootstrap`) once the node has started, and the DHT's seeds */
-  bootstrap?: ReservedPeer[]
+  bootstrap?: PeerAddress[]
 
   /** Kad-DHT random walks; `false` turns them off. Needs the DHT as service `dht`. */
   discovery?: DiscoveryInit | false

@@ -1,7 +1,7 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { ReservedPeer } from '../dial/index.js'
+import type { PeerAddress } from '../dial/index.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** multicodec of the /p2p/ component */
@@ -21,14 +21,14 @@ export function parseAddrs (values: Array<string | Multiaddr> | undefined, what:
  * Turns addresses that end in /p2p/<peer id> into peers with their dialable
  * addresses, one entry per peer
  */
-export function parsePeerAddrs (values: Array<string | Multiaddr> | undefined, what: string): ReservedPeer[] {
-  const peers = new Map<string, ReservedPeer>()
+export function parsePeerAddrs (values: Array<string | Multiaddr> | undefined, what: string): PeerAddress[] {
+  const peers = new Map<string, PeerAddress>()
   for (const addr of parseAddrs(values, what)) {
     const id = addr.getComponents().find(c => c.name === 'p2p')?.value
     if (id == null) {
       throw new InvalidParametersError(`${what} ${addr.toString()} has no /p2p/<peer id>`)
     }
-    let peer: ReservedPeer | undefined = peers.get(id)
+    let peer: PeerAddress | undefined = peers.get(id)
     if (peer == null) {
       try {
         peer = { peerId: peerIdFromString(id), multiaddrs: [] }

@@ -17,7 +17,7 @@ import { DialManager } from '../../src/dial/dial-manager.js'
 import { HandshakeError, LocalReason, ReasonCode } from '../../src/index.js'
 import { FakeHandshake, FakeSessions } from '../utils/fake-components.js'
 import { TestClock, until } from '../utils/nodes.js'
-import type { DialManagerComponents, DialManagerInit, Outcome, ReservedPeer } from '../../src/index.js'
+import type { DialManagerComponents, DialManagerInit, Outcome, PeerAddress } from '../../src/index.js'
 import type { Connection, Libp2pEvents, Peer, PeerId } from '@libp2p/interface'
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -169,7 +169,7 @@ describe('dial manager on in-memory components', () => {
 
   it('a tick dials reserved peers that are down first, outside the limits and within the tick\'s budget, on their own backoff', async () => {
     const reservedPeers = await randomPeers(2)
-    const reserved: ReservedPeer[] = reservedPeers.map((peerId, i) => ({ peerId, multiaddrs: [addressOf(100 + i)] }))
+    const reserved: PeerAddress[] = reservedPeers.map((peerId, i) => ({ peerId, multiaddrs: [addressOf(100 + i)] }))
     const t = await setUp({ reserved, maxDialsPerTick: 3 })
     t.sessions.sessionLimits = { maxInbound: 0, maxOutbound: 5, inboundBurst: 0 }
     const contacts = await randomPeers(4)
