@@ -4,6 +4,12 @@
  * peergate: a libp2p node for blockchain prototypes whose node-DID + chain
  * handshake decides which peers are real peers.
  *
+ * The public API is this list (README.md, "Public API", says what each is
+ * for): a ready node (`createPeerNode`), the services to put in your own
+ * `createLibp2p` (`sessions`, `handshake`, `addressBook`, `dialManager`), the
+ * DID layer, the reason codes, and the stream correction. Everything else is
+ * internal and may change.
+ *
  * @example
  *
  * ```TypeScript
@@ -16,12 +22,27 @@
  * ```
  */
 
-export * from './node/index.js'
-export * from './handshake/index.js'
-export * from './session/index.js'
-export * from './did/index.js'
-export * from './dial/index.js'
-export * from './addressbook/index.js'
-export * from './stream/index.js'
-export * from './reason/index.js'
-export * from './chain/index.js'
+// a ready node
+export { createPeerNode, PeerNode, dhtProtocol } from './node/index.js'
+export type { PeerNodeOptions, PeerNodeLimits, PeerNodeServices, ChainOptions, HandleOptions, NodeStatus, ConnectionInfo, ConnectionRole } from './node/index.js'
+
+// the services, for your own createLibp2p
+export { sessions, NoSessionError } from './session/index.js'
+export type { Sessions, Session, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, HandshakeStartDetail, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
+export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL } from './handshake/index.js'
+export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions } from './handshake/index.js'
+export { addressBook } from './addressbook/index.js'
+export type { AddressBook, AddressBookService, AddressBookInit, AddressBookComponents, BackoffInit, Contact, ContactSource, NewContact } from './addressbook/index.js'
+export { dialManager } from './dial/index.js'
+export type { DialManagerService, DialManagerInit, DialManagerComponents, DialStatus, DiscoveryInit, PeerAddress } from './dial/index.js'
+
+// the chain, DIDs and reasons every layer shares
+export { isCompatibleVersion } from './chain/index.js'
+export type { ChainIdentity, ChainHead, VersionCompatibility } from './chain/index.js'
+export { KeyDidResolver, KeyDidSigner, loadOrCreateDidSigner, DidUnresolvableError, DamagedDidKeyError } from './did/index.js'
+export type { DidResolver, DidSigner, LoadDidSignerOptions } from './did/index.js'
+export { ReasonCode, LocalReason } from './reason/index.js'
+export type { Outcome } from './reason/index.js'
+
+// for streams opened through libp2p directly
+export { endOnRemoteClose } from './stream/index.js'

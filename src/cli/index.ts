@@ -5,7 +5,7 @@
  */
 
 import { Command, CommanderError } from 'commander'
-import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from '../index.js'
+import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from '../node/index.js'
 import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
 import { runStart } from './start.js'
 import type { CliIo } from './io.js'

@@ -1,5 +1,6 @@
 import { InvalidParametersError } from '@libp2p/interface'
-import { createPeerNode, DEFAULT_DATA_DIR } from '../index.js'
+import { createPeerNode } from '../index.js'
+import { DEFAULT_DATA_DIR } from '../node/index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { CliIo } from './io.js'

@@ -5,7 +5,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { dialCandidates } from '../../src/addressbook/candidates.js'
 import { outboundLoad, planTick } from '../../src/dial/plan.js'
-import type { Contact, SessionSlot, TickSnapshot } from '../../src/index.js'
+import type { Contact } from '../../src/index.js'
+import type { SessionSlot, TickSnapshot } from '../../src/dial/index.js'
 import type { PeerId } from '@libp2p/interface'
 
 const NOW = 10_000

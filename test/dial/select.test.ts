@@ -4,7 +4,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { dialCandidates } from '../../src/addressbook/candidates.js'
-import { selectDials, selectDrops } from '../../src/index.js'
+import { selectDials, selectDrops } from '../../src/dial/index.js'
 import type { Contact } from '../../src/index.js'
 import type { PeerId } from '@libp2p/interface'
 

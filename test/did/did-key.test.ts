@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { generateKeyPair, generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { base58btc } from 'multiformats/bases/base58'
-import { DidUnresolvableError, KeyDidResolver, ed25519DidKey, parseEd25519DidKey } from '../../src/index.js'
+import { DidUnresolvableError, KeyDidResolver } from '../../src/index.js'
+import { ed25519DidKey, parseEd25519DidKey } from '../../src/did/index.js'
 
 test('did:key round-trips an Ed25519 key', async () => {
   const key = await generateKeyPair('Ed25519')

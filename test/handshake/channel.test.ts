@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
-import { HandshakeStage, ReasonCode, isHandshakeError, type HandshakeMessage } from '../../src/index.js'
+import { HandshakeStage, ReasonCode, isHandshakeError } from '../../src/index.js'
+import { type HandshakeMessage } from '../../src/handshake/index.js'
 import { fakeChannel } from '../utils/fake-stream.js'
 
 const unhex = (value: string): Uint8Array => uint8ArrayFromString(value.replace(/\s+/g, ''), 'base16')

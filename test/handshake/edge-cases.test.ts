@@ -4,7 +4,8 @@ import { concat as uint8ArrayConcat } from 'uint8arrays/concat'
 import { HandshakeStage, ReasonCode, isHandshakeError } from '../../src/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import { newSigner, rogueInitiator, rogueResponder, testChain } from '../utils/rogue.js'
-import type { ChainIdentity, HandshakeMessage, PeerNode, SessionRejectDetail } from '../../src/index.js'
+import type { ChainIdentity, PeerNode, SessionRejectDetail } from '../../src/index.js'
+import type { HandshakeMessage } from '../../src/handshake/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
 /**

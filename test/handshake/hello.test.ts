@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { checkRemoteHello, createHello, isCompatibleVersion, ReasonCode, type Hello } from '../../src/index.js'
+import { isCompatibleVersion, ReasonCode } from '../../src/index.js'
+import { checkRemoteHello, createHello, type Hello } from '../../src/handshake/index.js'
 
 const chain = { chainId: 'table-chain', genesisHash: new Uint8Array(32).fill(0xaa), version: '1.2.3' }
 const local = createHello(chain, 'did:key:zLocal', new Uint8Array(32).fill(1), undefined, 1_700_000_000_000)

@@ -1,4 +1,4 @@
-import { HandshakeChannel, MAX_MESSAGE_SIZE } from '../../src/index.js'
+import { HandshakeChannel, MAX_MESSAGE_SIZE } from '../../src/handshake/index.js'
 import type { Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 

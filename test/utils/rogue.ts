@@ -1,10 +1,10 @@
 import { randomBytes } from '@libp2p/crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import {
-  HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE, HandshakeChannel, HandshakeStage, Hello, KeyDidSigner,
-  createHello, isHandshakeError, resolveChain, signingInput
-} from '../../src/index.js'
-import type { ChainIdentity, DidSigner, HandshakeMessage, ReasonCode, Transcript } from '../../src/index.js'
+import { HANDSHAKE_PROTOCOL, HandshakeStage, KeyDidSigner, isHandshakeError } from '../../src/index.js'
+import { MAX_MESSAGE_SIZE, HandshakeChannel, Hello, createHello, signingInput } from '../../src/handshake/index.js'
+import { resolveChain } from '../../src/node/index.js'
+import type { ChainIdentity, DidSigner, ReasonCode } from '../../src/index.js'
+import type { HandshakeMessage, Transcript } from '../../src/handshake/index.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
