@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { dialCandidates } from '../../src/addressbook/candidates.js'
 import { outboundLoad, planTick } from '../../src/dial/plan.js'
+import { testContact } from '../utils/contacts.js'
 import type { Contact } from '../../src/index.js'
 import type { SessionSlot, TickSnapshot } from '../../src/dial/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -51,16 +51,7 @@ interface Row {
 }
 
 function snapshotOf (row: Row): TickSnapshot {
-  const contacts: Contact[] = (row.contacts ?? []).map(([name, fields]) => ({
-    peerId: peer(name),
-    multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/4001')],
-    source: 'dht',
-    firstSeen: 0,
-    lastSeen: 0,
-    failures: 0,
-    nextAttempt: 0,
-    ...fields
-  }))
+  const contacts: Contact[] = (row.contacts ?? []).map(([name, fields]) => testContact(peer(name), fields))
   return {
     now: NOW,
     budget: row.budget ?? 10,

@@ -5,6 +5,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { dialCandidates } from '../../src/addressbook/candidates.js'
 import { selectDials, selectDrops } from '../../src/dial/index.js'
+import { testContact } from '../utils/contacts.js'
 import type { Contact } from '../../src/index.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -13,17 +14,7 @@ async function peer (): Promise<PeerId> {
 }
 
 async function contact (name: string, fields: Partial<Contact> = {}): Promise<Contact & { name: string }> {
-  return {
-    name,
-    peerId: await peer(),
-    multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/4001')],
-    source: 'dht',
-    firstSeen: 0,
-    lastSeen: 0,
-    failures: 0,
-    nextAttempt: 0,
-    ...fields
-  }
+  return { name, ...testContact(await peer(), fields) }
 }
 
 test('selectDials: eligibility', async () => {
