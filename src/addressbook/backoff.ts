@@ -1,4 +1,4 @@
-/**
+/*
  * The address book's backoff policy, pure: no clock and no randomness of its
  * own, so that callers inject both and tests are tables.
  */

@@ -1,4 +1,4 @@
-/**
+/*
  * Where the dial manager's candidates come from, besides what the book learns
  * by itself: the bootstrap peers (contacts, and the DHT's first connections)
  * and Kad-DHT random walks. What they find goes into the book through the

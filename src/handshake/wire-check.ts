@@ -1,4 +1,4 @@
-/**
+/*
  * A strict structural check of a protobuf encoding against the fields its
  * message declares, run before protons decodes it.
  *

@@ -1,4 +1,4 @@
-/**
+/*
  * The narrow port through which the handshake service, and nothing else,
  * turns a handshake into a session. It is not part of the `Sessions` face: the
  * session manager registers its port here when it is built, and the handshake

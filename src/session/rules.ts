@@ -1,4 +1,4 @@
-/**
+/*
  * The session rules as pure functions over plain snapshots: limits, the
  * tie-break between simultaneous handshakes, and duplicates and bans at each
  * step of admission (docs/PROTOCOL.md §8.1 and §8.3). The session manager
