@@ -6,7 +6,7 @@ import { isHandshakeError } from '../handshake/errors.js'
 import { LocalReason, ReasonCode } from '../reason/index.js'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
 import { Discovery } from './discovery.js'
-import { outboundLoad, planTick, type ReservedSlot, type TickPlan, type TickSnapshot } from './plan.js'
+import { outboundLoad, planTick, type TickSnapshot } from './plan.js'
 import type { DialManagerComponents, DialManagerInit, DialManagerService, DialStatus, PeerAddress } from './index.js'
 import type { SessionSlot } from './select.js'
 import type { AddressBookService, Contact } from '../addressbook/index.js'
@@ -16,12 +16,6 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 interface ReservedState extends PeerAddress {
   failures: number
   nextAttempt: number
-}
-
-/** A tick's snapshot while it is gathered: what asking about contacts learns goes into it */
-interface GatheredSnapshot extends TickSnapshot {
-  busy: Set<string>
-  bans: Map<string, number>
 }
 
 /**
@@ -136,7 +130,7 @@ export class DialManager implements DialManagerService, Startable {
    * limits and starts the dials
    */
   async tick (): Promise<void> {
-    const plan = this.plan()
+    const plan = planTick(this.gather())
     for (const drop of plan.drops) {
       this.log('over the %s limit: dropping %p', drop.direction, drop.peerId)
       await this.components.sessions.disconnect(drop.peerId, ReasonCode.TOO_MANY_PEERS)
@@ -164,27 +158,10 @@ export class DialManager implements DialManagerService, Startable {
   }
 
   /**
-   * The tick's plan. The session manager answers "banned?" and "handshaking?"
-   * one peer at a time, and asking about each of 100,000 contacts would cost
-   * more than the selection itself; so the snapshot starts with what is known
-   * of the peers in play (sessions, dials in flight, reserved peers), and the
-   * contacts a plan would dial are asked about before it stands. When an
-   * answer rules one out, the plan is made again (each contact is asked about
-   * once per tick, so this ends; rarely is a second plan needed).
+   * The tick's snapshot: sessions, handshakes and dials in flight, bans and
+   * reserved peers as plain data, and a view of the book's columns
    */
-  private plan (): TickPlan {
-    const snapshot = this.gather()
-    const asked = new Set<string>()
-    for (;;) {
-      const plan = planTick(snapshot)
-      if (!this.askAbout(plan.dials, snapshot, asked)) {
-        return plan
-      }
-    }
-  }
-
-  /** the tick's snapshot, as far as it is known without asking about contacts */
-  private gather (): GatheredSnapshot {
+  private gather (): TickSnapshot {
     const sessions = this.components.sessions
     const { maxInbound, maxOutbound } = sessions.limits()
     const busy = new Set<string>([this.components.peerId.toString()])
@@ -193,6 +170,9 @@ export class DialManager implements DialManagerService, Startable {
       busy.add(session.peerId.toString())
       slots.push({ peerId: session.peerId, direction: session.direction, since: session.since, reserved: sessions.isReserved(session.peerId) })
     }
+    for (const handshake of sessions.handshakes()) {
+      busy.add(handshake.peerId.toString())
+    }
     let dialing = 0
     for (const peer of this.dialing.keys()) {
       busy.add(peer.toString())
@@ -200,49 +180,17 @@ export class DialManager implements DialManagerService, Startable {
         dialing++
       }
     }
-    const reserved: ReservedSlot[] = []
-    for (const peer of this.reserved) {
-      if (sessions.isHandshaking(peer.peerId)) {
-        busy.add(peer.peerId.toString())
-      }
-      reserved.push({ peerId: peer.peerId, nextAttempt: peer.nextAttempt })
-    }
     return {
       now: this.now(),
       budget: this.maxDialsPerTick,
       limits: { maxInbound, maxOutbound },
       sessions: slots,
       dialing,
-      reserved,
+      reserved: this.reserved.map(peer => ({ peerId: peer.peerId, nextAttempt: peer.nextAttempt })),
       busy,
-      bans: new Map(),
+      bans: sessions.bans(),
       contacts: this.addressBook.candidates()
     }
-  }
-
-  /**
-   * Asks the session manager about the contacts not asked about yet: a ban,
-   * a handshake in flight. True when an answer rules one of them out.
-   */
-  private askAbout (contacts: Contact[], snapshot: GatheredSnapshot, asked: Set<string>): boolean {
-    let ruledOut = false
-    for (const contact of contacts) {
-      const id = contact.peerId.toString()
-      if (asked.has(id)) {
-        continue
-      }
-      asked.add(id)
-      const banEnds = this.components.sessions.banExpiry(contact.peerId)
-      if (banEnds != null) {
-        snapshot.bans.set(id, banEnds)
-        ruledOut ||= banEnds > snapshot.now
-      }
-      if (this.components.sessions.isHandshaking(contact.peerId)) {
-        snapshot.busy.add(id)
-        ruledOut = true
-      }
-    }
-    return ruledOut
   }
 
   /** below the outbound target: random walks come faster */

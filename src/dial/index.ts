@@ -100,7 +100,7 @@ export interface DialManagerComponents {
   connectionManager: Pick<ConnectionManager, 'getConnections' | 'openConnection'>
   logger: ComponentLogger
   /** the session manager service, registered as `sessions` */
-  sessions: Pick<Sessions, 'get' | 'list' | 'count' | 'isHandshaking' | 'limits' | 'setReserved' | 'isReserved' | 'banExpiry' | 'disconnect'>
+  sessions: Pick<Sessions, 'get' | 'list' | 'count' | 'handshakes' | 'limits' | 'setReserved' | 'isReserved' | 'bans' | 'banExpiry' | 'disconnect'>
   /** the handshake service, registered as `handshake` */
   handshake: Pick<HandshakeService, 'connect'>
   /** the address book service, registered as `addressBook` */

@@ -150,7 +150,7 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
   /** Every open connection with its role: a session (either way), handshaking, or auxiliary */
   connections (): ConnectionInfo[] {
     const sessions = this.libp2p.services.sessions
-    const handshaking = sessions.handshakingConnections()
+    const handshaking = new Set(sessions.handshakes().map(h => h.connectionId))
     return this.libp2p.getConnections().map(connection => {
       const session = sessions.get(connection.remotePeer)
       const role = session?.connection.id === connection.id

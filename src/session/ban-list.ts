@@ -3,18 +3,18 @@ import { BAN_KEY_PREFIX, MAX_BAN_RECORD_BYTES } from './constants.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
-/**
- * Peer ids and DIDs that may not hold a session until their ban expires,
- * kept in the node's datastore so that a ban outlives a restart. Expired
- * entries are dropped when they are next looked at, and from the datastore
- * at the next load.
- */
 interface Ban {
   expiresAt: number
   /** the ban this one was extended from (a DID's ban covers the peer ids seen with it, and back) */
   via?: string
 }
 
+/**
+ * Peer ids and DIDs that may not hold a session until their ban expires,
+ * kept in the node's datastore so that a ban outlives a restart. Expired
+ * entries are dropped when they are next looked at, and from the datastore
+ * at the next load.
+ */
 export class BanList {
   private readonly bans = new Map<string, Ban>()
   private readonly now: () => number
@@ -86,6 +86,18 @@ export class BanList {
       return undefined
     }
     return ban.expiresAt
+  }
+
+  /** Every ban in force: target → when it ends */
+  list (): Map<string, number> {
+    const active = new Map<string, number>()
+    for (const target of [...this.bans.keys()]) {
+      const expiresAt = this.expiresAt(target)
+      if (expiresAt != null) {
+        active.set(target, expiresAt)
+      }
+    }
+    return active
   }
 
   private async put (target: string, ban: Ban, options?: AbortOptions): Promise<void> {

@@ -144,8 +144,8 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   /** reserved peers are outside the session limits */
   setReserved(peers: PeerId[]): void
   isReserved(peer: PeerId): boolean
-  /** ids of connections with a handshake in flight */
-  handshakingConnections(): Set<string>
+  /** the handshakes in flight, one per connection */
+  handshakes(): HandshakeStartDetail[]
   /**
    * The session with `peer`, waiting while a handshake with it is in flight;
    * undefined when there is none and none is under way
@@ -173,6 +173,8 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   /** Lifts the ban of a peer id or DID and the bans it covered */
   unban(target: PeerId | string): Promise<void>
   banExpiry(target: PeerId | string): number | undefined
+  /** Every ban in force: peer id or DID → when it ends, ms since the epoch */
+  bans(): Map<string, number>
 }
 
 /**

@@ -11,7 +11,7 @@ import { NoSessionError } from './errors.js'
 import { hangUp } from './hang-up.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
 import type { Attempt, Failure, RemoteInfo } from './admission.js'
-import type { Session, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import type { HandshakeStartDetail, Session, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { HandshakeSide, Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
@@ -41,7 +41,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly inboundBurst: number
   private readonly reserved = new PeerSet()
   private readonly now: () => number
-  private readonly bans: BanList
+  private readonly banList: BanList
   private readonly sessions = new PeerMap<Session>()
   private readonly attempts = new PeerMap<Set<TrackedAttempt>>()
   private readonly waiters = new PeerMap<Array<() => void>>()
@@ -55,7 +55,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.maxOutbound = init.maxOutboundSessions ?? DEFAULT_MAX_OUTBOUND_SESSIONS
     this.inboundBurst = init.inboundBurst ?? defaultInboundBurst(this.maxInbound)
     this.now = init.now ?? Date.now
-    this.bans = new BanList(this.now, components.datastore, this.log.newScope('bans'))
+    this.banList = new BanList(this.now, components.datastore, this.log.newScope('bans'))
     if (!(this.maxInbound >= 0) || !(this.maxOutbound >= 0) || !(this.inboundBurst >= 0)) {
       throw new InvalidParametersError('maxInboundSessions, maxOutboundSessions and inboundBurst must be numbers >= 0')
     }
@@ -70,7 +70,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   }
 
   async start (): Promise<void> {
-    await this.bans.load()
+    await this.banList.load()
     this.components.events.addEventListener('connection:close', this.onConnectionClose)
   }
 
@@ -134,15 +134,16 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return (this.attempts.get(peer)?.size ?? 0) > 0
   }
 
-  handshakingConnections (): Set<string> {
-    const ids = new Set<string>()
+  handshakes (): HandshakeStartDetail[] {
+    const list: HandshakeStartDetail[] = []
     for (const attempts of this.attempts.values()) {
       for (const attempt of attempts) {
-        ids.add(attempt.connection.id)
+        list.push({ peerId: attempt.peerId, connectionId: attempt.connection.id, direction: attempt.direction })
       }
     }
-    return ids
+    return list
   }
+
 
   // ---- admission: the port only the handshake service holds (admission.ts) ----
 
@@ -151,7 +152,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     const existing = this.attempts.get(peer) ?? new Set<TrackedAttempt>()
     const incoming = this.initiatorOf(peer, direction)
     const rejection = beginVerdict({
-      peerBanned: this.bans.isBanned(peer.toString()),
+      peerBanned: this.banList.isBanned(peer.toString()),
       hasSession: this.sessions.has(peer),
       losesToExisting: [...existing].some(other => !incomingWins(this.initiatorOf(peer, other.direction), incoming)),
       full: this.limitReached(direction, peer)
@@ -253,7 +254,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
         didInUse = true
       }
     }
-    return { didBanned: this.bans.isBanned(did), didInUse }
+    return { didBanned: this.banList.isBanned(did), didInUse }
   }
 
   /** A banned DID's ban covers every peer id seen presenting it */
@@ -261,7 +262,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     if (rejection?.reason !== ReasonCode.BANNED) {
       return
     }
-    this.bans.extend(attempt.peerId.toString(), did).catch(err => {
+    this.banList.extend(attempt.peerId.toString(), did).catch(err => {
       this.log.error('could not extend the ban of a DID to %p - %e', attempt.peerId, err)
     })
   }
@@ -358,24 +359,28 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     if (!(durationMs > 0)) {
       throw new InvalidParametersError(`a ban lasts a positive number of ms, got ${durationMs}`)
     }
-    await this.bans.ban(key, durationMs)
+    await this.banList.ban(key, durationMs)
     this.log('banned %s for %d ms', key, durationMs)
     for (const session of this.list()) {
       const peer = session.peerId.toString()
       if (peer === key || session.did === key) {
         // the ban covers the session's other half too: its DID, or its peer id
-        await this.bans.extend(peer === key ? session.did : peer, key)
+        await this.banList.extend(peer === key ? session.did : peer, key)
         await this.disconnect(session.peerId, ReasonCode.BANNED)
       }
     }
   }
 
   async unban (target: PeerId | string): Promise<void> {
-    await this.bans.unban(target.toString())
+    await this.banList.unban(target.toString())
   }
 
   banExpiry (target: PeerId | string): number | undefined {
-    return this.bans.expiresAt(target.toString())
+    return this.banList.expiresAt(target.toString())
+  }
+
+  bans (): Map<string, number> {
+    return this.banList.list()
   }
 
   // ---- internals ----

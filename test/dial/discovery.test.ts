@@ -144,7 +144,7 @@ async function discoveryOf (bootstrap: PeerId[], options: { dht?: KadDHT, walks?
 test('discovery: the bootstrap peers go into the book at start, and the DHT is seeded with those it has no connection to, that are not banned nor of another chain', async () => {
   const [plain, connected, banned, otherChain] = await Promise.all([randomPeer(), randomPeer(), randomPeer(), randomPeer()])
   const t = await discoveryOf([plain, connected, banned, otherChain], { connected: [connected] })
-  t.sessions.bans.set(banned.toString(), t.clock.now() + 60_000)
+  t.sessions.banned.set(banned.toString(), t.clock.now() + 60_000)
   // known from an earlier run, at the address it is configured with
   await t.book.add({ peerId: otherChain, multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/4003')], source: 'bootstrap' })
   await t.book.recordOutcome(otherChain, ReasonCode.WRONG_CHAIN)

@@ -56,7 +56,7 @@ function holdings (node: PeerNode): Record<string, number> {
   const sessions = node.libp2p.services.sessions
   return {
     inboundHandshakes: node.libp2p.services.handshake.inboundInFlight(),
-    handshaking: sessions.handshakingConnections().size,
+    handshaking: sessions.handshakes().length,
     sessions: sessions.list().length,
     connections: node.libp2p.getConnections().length,
     timers: process.getActiveResourcesInfo().filter(r => r === 'Timeout').length,

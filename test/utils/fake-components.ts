@@ -4,11 +4,11 @@
  * dial-queue.spec.ts does): a session manager whose sessions the test opens
  * and closes, and a handshake whose every connect() the test settles.
  */
-import { PeerMap } from '@libp2p/peer-collections'
+import { PeerMap, PeerSet } from '@libp2p/peer-collections'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { ReasonCode } from '../../src/index.js'
-import type { AddressBookComponents, DialManagerComponents, Session, SessionDirection, SessionEvents, SessionLimits } from '../../src/index.js'
+import type { AddressBookComponents, DialManagerComponents, HandshakeStartDetail, Session, SessionDirection, SessionEvents, SessionLimits } from '../../src/index.js'
 import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -18,9 +18,10 @@ type SessionsPort = DialManagerComponents['sessions'] & AddressBookComponents['s
 /** A session manager that holds what the test tells it, and announces sessions as the real one does */
 export class FakeSessions extends TypedEventEmitter<SessionEvents> implements SessionsPort {
   readonly sessions = new PeerMap<Session>()
-  readonly handshaking = new Set<string>()
+  /** peers with a handshake in flight */
+  readonly handshaking = new PeerSet()
   /** ban expiries by peer id string */
-  readonly bans = new Map<string, number>()
+  readonly banned = new Map<string, number>()
   /** every disconnect() call, in order */
   readonly disconnected: Array<{ peerId: PeerId, reason: ReasonCode }> = []
   sessionLimits: SessionLimits = { maxInbound: 10, maxOutbound: 3, inboundBurst: 0 }
@@ -39,7 +40,16 @@ export class FakeSessions extends TypedEventEmitter<SessionEvents> implements Se
   }
 
   isHandshaking (peer: PeerId): boolean {
-    return this.handshaking.has(peer.toString())
+    return this.handshaking.has(peer)
+  }
+
+  handshakes (): HandshakeStartDetail[] {
+    return [...this.handshaking].map(peerId => ({ peerId, connectionId: `handshake-${peerId.toString()}`, direction: 'inbound' }))
+  }
+
+  bans (): Map<string, number> {
+    // the dial plan compares expiries with its own clock
+    return new Map(this.banned)
   }
 
   limits (): SessionLimits {
@@ -55,7 +65,7 @@ export class FakeSessions extends TypedEventEmitter<SessionEvents> implements Se
   }
 
   banExpiry (target: PeerId | string): number | undefined {
-    return this.bans.get(target.toString())
+    return this.banned.get(target.toString())
   }
 
   async disconnect (peer: PeerId, reason: ReasonCode = ReasonCode.DISCONNECT_REQUESTED, _options?: AbortOptions): Promise<void> {
