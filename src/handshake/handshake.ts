@@ -46,6 +46,7 @@ export class Handshake implements HandshakeService, Startable {
   private readonly selecting = new PeerMap<Selection>()
   private shutdown = new AbortController()
   private head: ChainHead | undefined
+  private admissionPort?: Admission
 
   constructor (components: HandshakeComponents, init: HandshakeInit) {
     this.components = components
@@ -87,11 +88,16 @@ export class Handshake implements HandshakeService, Startable {
     return this.components.sessions
   }
 
+  /** the session manager's admission port, found at start */
   private get admission (): Admission {
-    return admissionOf(this.components.sessions)
+    if (this.admissionPort == null) {
+      throw new HandshakeError(ReasonCode.SHUTDOWN, 'the handshake service is not started', 'local')
+    }
+    return this.admissionPort
   }
 
   async start (): Promise<void> {
+    this.admissionPort = admissionOf(this.components.sessions)
     this.shutdown = new AbortController()
     await this.components.registrar.handle(HANDSHAKE_PROTOCOL, this.onInboundStream, {
       maxInboundStreams: MAX_INBOUND_HANDSHAKE_STREAMS,

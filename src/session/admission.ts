@@ -5,6 +5,7 @@
  * service looks it up; the package exports neither, so no caller of the
  * public API can create a session that the protocol did not earn.
  */
+import { InvalidParametersError } from '@libp2p/interface'
 import type { ChainHead } from '../chain/index.js'
 import type { Rejection } from './rules.js'
 import type { RejectSide, Session, SessionDirection, Sessions } from './index.js'
@@ -70,7 +71,7 @@ export function registerAdmission (sessions: Sessions, admission: Admission): vo
 export function admissionOf (sessions: Sessions): Admission {
   const admission = ports.get(sessions)
   if (admission == null) {
-    throw new TypeError('the sessions component is not a peergate session manager')
+    throw new InvalidParametersError('the handshake needs peergate\'s session manager registered as the service `sessions`')
   }
   return admission
 }

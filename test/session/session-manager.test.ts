@@ -11,7 +11,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import { TypedEventEmitter } from 'main-event'
-import { sessions, type Session, type SessionCloseDetail, type SessionRejectDetail, type Sessions, type SessionManagerInit } from '../../src/index.js'
+import { KeyDidSigner, handshake, sessions, type Session, type SessionCloseDetail, type SessionRejectDetail, type Sessions, type SessionManagerInit } from '../../src/index.js'
 import { ReasonCode } from '../../src/reason/index.js'
 import { admissionOf, isRejection, type Admission, type Attempt, type Rejection, type RemoteInfo } from '../../src/session/admission.js'
 import type { Connection, Libp2pEvents, PeerId } from '@libp2p/interface'
@@ -81,7 +81,19 @@ describe('session manager (in memory)', () => {
     for (const name of ['begin', 'open', 'checkRemote', 'fail', 'beginHandshake', 'admitRemote', 'completeHandshake', 'failHandshake']) {
       assert.equal(typeof (manager as any)[name], 'undefined', name)
     }
-    assert.throws(() => admissionOf({} as Sessions), { name: 'TypeError' })
+    assert.throws(() => admissionOf({} as Sessions), { name: 'InvalidParametersError', message: /session manager registered as the service `sessions`/ })
+  })
+
+  it('a handshake service given another sessions component refuses to start, naming what it needs', async () => {
+    const service = handshake({ chain: { chainId: 'c', genesisHash: Uint8Array.of(1), version: '1.0.0' }, signer: new KeyDidSigner(await generateKeyPair('Ed25519')) })({
+      peerId: await newPeer(),
+      registrar: { handle: async () => {} } as any,
+      connectionManager: {} as any,
+      events: new TypedEventEmitter<Libp2pEvents>(),
+      logger: defaultLogger(),
+      sessions: new TypedEventEmitter() as unknown as Sessions
+    }) as unknown as { start(): Promise<void> }
+    await assert.rejects(service.start(), { name: 'InvalidParametersError', message: /session manager registered as the service `sessions`/ })
   })
 
   it('opens a session from a plain remote record and announces it', async () => {
