@@ -70,7 +70,8 @@ export interface SessionRejectDetail {
   message: string
 }
 
-export interface HandshakeStartDetail {
+/** A handshake in flight on one connection: `handshake:start` announces it, `Sessions.handshakes()` lists them */
+export interface HandshakeInFlight {
   peerId: PeerId
   connectionId: string
   direction: SessionDirection
@@ -78,7 +79,7 @@ export interface HandshakeStartDetail {
 
 export interface SessionEvents {
   /** a handshake started on a connection: the peer is handshaking */
-  'handshake:start': CustomEvent<HandshakeStartDetail>
+  'handshake:start': CustomEvent<HandshakeInFlight>
   'session:open': CustomEvent<Session>
   'session:close': CustomEvent<SessionCloseDetail>
   'session:reject': CustomEvent<SessionRejectDetail>
@@ -145,7 +146,7 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   setReserved(peers: PeerId[]): void
   isReserved(peer: PeerId): boolean
   /** the handshakes in flight, one per connection */
-  handshakes(): HandshakeStartDetail[]
+  handshakes(): HandshakeInFlight[]
   /**
    * The session with `peer`, waiting while a handshake with it is in flight;
    * undefined when there is none and none is under way

@@ -11,7 +11,7 @@ import { NoSessionError } from './errors.js'
 import { hangUp } from './hang-up.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
 import type { Attempt, Failure, RemoteInfo } from './admission.js'
-import type { HandshakeStartDetail, Session, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import type { HandshakeInFlight, Session, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { HandshakeSide, Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
@@ -134,8 +134,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return (this.attempts.get(peer)?.size ?? 0) > 0
   }
 
-  handshakes (): HandshakeStartDetail[] {
-    const list: HandshakeStartDetail[] = []
+  handshakes (): HandshakeInFlight[] {
+    const list: HandshakeInFlight[] = []
     for (const attempts of this.attempts.values()) {
       for (const attempt of attempts) {
         list.push({ peerId: attempt.peerId, connectionId: attempt.connection.id, direction: attempt.direction })

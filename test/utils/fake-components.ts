@@ -8,7 +8,7 @@ import { PeerMap, PeerSet } from '@libp2p/peer-collections'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { ReasonCode } from '../../src/index.js'
-import type { AddressBookComponents, DialManagerComponents, HandshakeStartDetail, Session, SessionDirection, SessionEvents, SessionLimits } from '../../src/index.js'
+import type { AddressBookComponents, DialManagerComponents, HandshakeInFlight, Session, SessionDirection, SessionEvents, SessionLimits } from '../../src/index.js'
 import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -43,7 +43,7 @@ export class FakeSessions extends TypedEventEmitter<SessionEvents> implements Se
     return this.handshaking.has(peer)
   }
 
-  handshakes (): HandshakeStartDetail[] {
+  handshakes (): HandshakeInFlight[] {
     return [...this.handshaking].map(peerId => ({ peerId, connectionId: `handshake-${peerId.toString()}`, direction: 'inbound' }))
   }
 
