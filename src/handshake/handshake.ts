@@ -272,7 +272,8 @@ export class Handshake implements HandshakeService, Startable {
       if (isRejection(begun)) {
         throw rejectionError(begun, HandshakeStage.Admission)
       }
-      const current = attempt = begun
+      attempt = begun
+      const current = begun
       const attemptSignal = anySignal([signal, current.signal])
       try {
         if (channel == null) {

@@ -144,7 +144,6 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return list
   }
 
-
   // ---- admission: the port only the handshake service holds (admission.ts) ----
 
   #begin (connection: Connection, direction: SessionDirection): Attempt | Rejection {
