@@ -9,8 +9,8 @@ import { endOnRemoteClose } from '../stream/index.js'
 import { HandshakeChannel } from './channel.js'
 import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
 import { ReasonCode, isOtherChain } from '../reason/index.js'
-import { admissionOf, isRejection } from '../session/admission.js'
-import { hangUp } from '../session/hang-up.js'
+import { admissionOf } from '../session/admission.js'
+import { HANG_UP_TIMEOUT_MS, hangUp, isAttemptEnded } from '../session/index.js'
 import { HandshakeError, HandshakeStage, isHandshakeError, rejectionError } from './errors.js'
 import { InboundLimiter, type InboundTicket } from './inbound-limiter.js'
 import { performHandshake, type HandshakeParty } from './perform-handshake.js'
@@ -269,11 +269,11 @@ export class Handshake implements HandshakeService, Startable {
         }, this.firstMessageTimeout)
       }
       const begun = admission.begin(connection, direction)
-      if (isRejection(begun)) {
-        throw rejectionError(begun, HandshakeStage.Admission)
+      if ('rejected' in begun) {
+        throw rejectionError(begun.rejected, HandshakeStage.Admission)
       }
-      attempt = begun
-      const current = begun
+      attempt = begun.admitted
+      const current = begun.admitted
       const attemptSignal = anySignal([signal, current.signal])
       try {
         if (channel == null) {
@@ -297,10 +297,10 @@ export class Handshake implements HandshakeService, Startable {
             },
             commit: (hello) => {
               const opened = admission.open(current, remoteInfo(hello))
-              if (isRejection(opened)) {
-                return opened
+              if ('rejected' in opened) {
+                return opened.rejected
               }
-              session = opened
+              session = opened.admitted
             }
           }
         }, { signal: attemptSignal })
@@ -326,7 +326,9 @@ export class Handshake implements HandshakeService, Startable {
       // hangs up itself if this connection is spare
       const keepConnection = err.reason === ReasonCode.DUPLICATE &&
         (err.side === 'remote' || this.sessions.connectionInUse(connection))
-      await hangUp(keepConnection ? undefined : connection, stream == null ? undefined : { stream, said }, log)
+      await hangUp(keepConnection ? undefined : connection, stream == null ? undefined : { stream, said }, log, {
+        signal: AbortSignal.timeout(HANG_UP_TIMEOUT_MS)
+      })
       if (isOtherChain(err.reason)) {
         // no auxiliary connection to it is worth its slot either
         await this.components.connectionManager.closeConnections(connection.remotePeer).catch(closeErr => {
@@ -399,9 +401,9 @@ export function toHandshakeError (err: unknown, signal: AbortSignal, attemptSign
   if (isHandshakeError(err)) {
     return err
   }
-  if (attemptSignal?.aborted === true && isRejection(attemptSignal.reason)) {
+  if (attemptSignal?.aborted === true && isAttemptEnded(attemptSignal.reason)) {
     // superseded by a simultaneous handshake, or the session manager is stopping
-    return rejectionError(attemptSignal.reason)
+    return rejectionError(attemptSignal.reason.rejection)
   }
   if (signal.aborted) {
     if (isHandshakeError(signal.reason)) {

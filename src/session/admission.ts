@@ -29,7 +29,7 @@ export interface Attempt {
   readonly direction: SessionDirection
   /**
    * Aborted when the attempt is superseded (a simultaneous handshake wins) or
-   * the node stops; `signal.reason` is then the attempt's Rejection
+   * the node stops, with an AttemptEndedError carrying the rejection
    */
   readonly signal: AbortSignal
 }
@@ -39,13 +39,16 @@ export interface Failure extends Rejection {
   side: RejectSide
 }
 
+/** The port's answer: what was asked for, or why not */
+export type Verdict<T> = { admitted: T } | { rejected: Rejection }
+
 export interface Admission {
   /** A handshake starts on `connection` (§8.1): the attempt, or why it may not */
-  begin(connection: Connection, direction: SessionDirection): Attempt | Rejection
+  begin(connection: Connection, direction: SessionDirection): Verdict<Attempt>
   /** The remote's hello named its DID: bans and duplicates it reveals (§8.2 check 9a) */
   checkRemote(attempt: Attempt, did: string): Rejection | undefined
   /** Both signatures verified: the last checks (§8.3), then the session opens */
-  open(attempt: Attempt, remote: RemoteInfo): Session | Rejection
+  open(attempt: Attempt, remote: RemoteInfo): Verdict<Session>
   /** The handshake ended without a session; `attempt` is undefined when it never began */
   fail(attempt: Attempt | undefined, connection: Connection, direction: SessionDirection, failure: Failure): void
   /**
@@ -54,10 +57,6 @@ export interface Admission {
    * or with undefined when `signal` aborts first
    */
   nextSession(peer: PeerId, options: Required<AbortOptions>): Promise<Session | undefined>
-}
-
-export function isRejection (value: unknown): value is Rejection {
-  return typeof value === 'object' && value != null && 'reason' in value && 'message' in value && !('peerId' in value)
 }
 
 const ports = new WeakMap<Sessions, Admission>()

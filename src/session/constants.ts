@@ -40,7 +40,8 @@ export const BAN_KEY_PREFIX = '/peergate/bans'
 export const MAX_BAN_RECORD_BYTES = 64 + 6 * MAX_DID_BYTES
 
 /**
- * How long a hang-up may take to flush its last words (a reject) and close
- * the connection before the connection is aborted
+ * How long the handshake's hang-up may take to flush its reject, wait for the
+ * remote to read it, and close the connection, before the connection is
+ * aborted; a peer that failed a handshake gets no more of our time
  */
 export const HANG_UP_TIMEOUT_MS = 1_000

@@ -1,4 +1,3 @@
-import { HANG_UP_TIMEOUT_MS } from './constants.js'
 import type { AbortOptions, Connection, Logger, Stream } from '@libp2p/interface'
 
 /** What this node told the remote before hanging up, on which stream */
@@ -12,12 +11,13 @@ export interface Farewell {
  * The one way peergate hangs up on a peer: end the stream that said why, give
  * the remote a moment to read it and hang up itself (closing at once could
  * reset the stream before the remote has read the reason), then close the
- * connection; whatever is not done within HANG_UP_TIMEOUT_MS is aborted.
- * Without a connection only the stream ends (a duplicate handshake on a
- * connection that carries the winner).
+ * connection. Whatever is not done when `options.signal` aborts is aborted
+ * instead; without a signal the close takes as long as the connection needs
+ * to flush. Without a connection only the stream ends (a duplicate handshake
+ * on a connection that carries the winner).
  */
 export async function hangUp (connection: Connection | undefined, farewell: Farewell | undefined, log: Logger, options: AbortOptions = {}): Promise<void> {
-  const signal = AbortSignal.any([AbortSignal.timeout(HANG_UP_TIMEOUT_MS), ...(options.signal == null ? [] : [options.signal])])
+  const { signal } = options
   const stream = farewell?.stream
   try {
     await stream?.close({ signal })
@@ -36,8 +36,8 @@ export async function hangUp (connection: Connection | undefined, farewell: Fare
 }
 
 /** Resolves when the remote ended the stream or the connection, or when `signal` aborts */
-async function remoteHungUp (connection: Connection, stream: Stream, signal: AbortSignal): Promise<void> {
-  if (stream.status !== 'open' || connection.status !== 'open' || signal.aborted) {
+async function remoteHungUp (connection: Connection, stream: Stream, signal?: AbortSignal): Promise<void> {
+  if (stream.status !== 'open' || connection.status !== 'open' || signal?.aborted === true) {
     return
   }
   await new Promise<void>(resolve => {
@@ -45,12 +45,12 @@ async function remoteHungUp (connection: Connection, stream: Stream, signal: Abo
       stream.removeEventListener('close', done)
       stream.removeEventListener('remoteCloseWrite', done)
       connection.removeEventListener('close', done)
-      signal.removeEventListener('abort', done)
+      signal?.removeEventListener('abort', done)
       resolve()
     }
     stream.addEventListener('close', done)
     stream.addEventListener('remoteCloseWrite', done)
     connection.addEventListener('close', done)
-    signal.addEventListener('abort', done)
+    signal?.addEventListener('abort', done)
   })
 }

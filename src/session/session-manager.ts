@@ -7,10 +7,10 @@ import { endOnRemoteClose } from '../stream/index.js'
 import { registerAdmission } from './admission.js'
 import { BanList } from './ban-list.js'
 import { DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, INBOUND_BURST_FRACTION, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
-import { NoSessionError } from './errors.js'
+import { AttemptEndedError, NoSessionError } from './errors.js'
 import { hangUp } from './hang-up.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
-import type { Attempt, Failure, RemoteInfo } from './admission.js'
+import type { Attempt, Failure, RemoteInfo, Verdict } from './admission.js'
 import type { HandshakeInFlight, Session, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { HandshakeSide, Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
@@ -85,7 +85,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
     for (const attempts of this.attempts.values()) {
       for (const attempt of attempts) {
-        attempt.controller.abort({ reason: ReasonCode.SHUTDOWN, message: 'node is stopping' } satisfies Rejection)
+        attempt.controller.abort(new AttemptEndedError({ reason: ReasonCode.SHUTDOWN, message: 'node is stopping' }))
       }
     }
   }
@@ -146,7 +146,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
   // ---- admission: the port only the handshake service holds (admission.ts) ----
 
-  #begin (connection: Connection, direction: SessionDirection): Attempt | Rejection {
+  #begin (connection: Connection, direction: SessionDirection): Verdict<Attempt> {
     const peer = connection.remotePeer
     const existing = this.attempts.get(peer) ?? new Set<TrackedAttempt>()
     const incoming = this.initiatorOf(peer, direction)
@@ -157,11 +157,11 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       full: this.limitReached(direction, peer)
     })
     if (rejection != null) {
-      return rejection
+      return { rejected: rejection }
     }
 
     for (const other of existing) {
-      other.controller.abort({ reason: ReasonCode.DUPLICATE, message: 'a simultaneous handshake with this peer wins' } satisfies Rejection)
+      other.controller.abort(new AttemptEndedError({ reason: ReasonCode.DUPLICATE, message: 'a simultaneous handshake with this peer wins' }))
     }
     const controller = new AbortController()
     const attempt: TrackedAttempt = { connection, peerId: peer, direction, controller, signal: controller.signal }
@@ -169,7 +169,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.attempts.set(peer, existing)
     this.notify(peer)
     this.safeDispatchEvent('handshake:start', { detail: { peerId: peer, connectionId: connection.id, direction } })
-    return attempt
+    return { admitted: attempt }
   }
 
   #checkRemote (attempt: Attempt, did: string): Rejection | undefined {
@@ -178,10 +178,10 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return rejection
   }
 
-  #open (attempt: Attempt, remote: RemoteInfo): Session | Rejection {
+  #open (attempt: Attempt, remote: RemoteInfo): Verdict<Session> {
     const own = attempt as TrackedAttempt
     if (own.signal.aborted) {
-      return own.signal.reason
+      return { rejected: own.signal.reason.rejection }
     }
     const rejection = commitVerdict({
       connectionOpen: attempt.connection.status === 'open',
@@ -193,7 +193,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     })
     if (rejection != null) {
       this.extendDidBan(attempt, remote.did, rejection)
-      return rejection
+      return { rejected: rejection }
     }
     this.forget(own)
 
@@ -212,7 +212,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.safeDispatchEvent('session:open', { detail: session })
     this.notify(session.peerId)
     this.tag(session.peerId, true)
-    return session
+    return { admitted: session }
   }
 
   #fail (attempt: Attempt | undefined, connection: Connection, direction: SessionDirection, failure: Failure): void {

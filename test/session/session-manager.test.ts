@@ -13,7 +13,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { TypedEventEmitter } from 'main-event'
 import { KeyDidSigner, handshake, sessions, type Session, type SessionCloseDetail, type SessionRejectDetail, type Sessions, type SessionManagerInit } from '../../src/index.js'
 import { ReasonCode } from '../../src/reason/index.js'
-import { admissionOf, isRejection, type Admission, type Attempt, type Rejection, type RemoteInfo } from '../../src/session/admission.js'
+import { admissionOf, type Admission, type Attempt, type RemoteInfo, type Verdict } from '../../src/session/admission.js'
 import type { Connection, Libp2pEvents, PeerId } from '@libp2p/interface'
 
 async function newPeer (): Promise<PeerId> {
@@ -61,18 +61,23 @@ async function harness (init: SessionManagerInit = {}): Promise<Harness> {
   return { manager, admission: admissionOf(manager), events, local }
 }
 
-function begun (result: Attempt | Rejection): Attempt {
-  if (isRejection(result)) {
-    assert.fail(`expected an attempt, got ${result.reason}: ${result.message}`)
+function begun (verdict: Verdict<Attempt>): Attempt {
+  if ('rejected' in verdict) {
+    assert.fail(`expected an attempt, got ${verdict.rejected.reason}: ${verdict.rejected.message}`)
   }
-  return result
+  return verdict.admitted
 }
 
-function opened (result: Session | Rejection): Session {
-  if (isRejection(result)) {
-    assert.fail(`expected a session, got ${result.reason}: ${result.message}`)
+function opened (verdict: Verdict<Session>): Session {
+  if ('rejected' in verdict) {
+    assert.fail(`expected a session, got ${verdict.rejected.reason}: ${verdict.rejected.message}`)
   }
-  return result
+  return verdict.admitted
+}
+
+/** the reason code of a rejected verdict, undefined when admitted */
+function rejected (verdict: Verdict<unknown>): ReasonCode | undefined {
+  return 'rejected' in verdict ? verdict.rejected.reason : undefined
 }
 
 describe('session manager (in memory)', () => {
@@ -112,7 +117,7 @@ describe('session manager (in memory)', () => {
     assert.deepEqual([session.did, session.direction, session.chainVersion, session.head?.height, session.connection], ['did:key:a', 'inbound', '1.0.0', 7n, connection])
     assert.equal(manager.isHandshaking(peer), false)
     assert.equal(manager.count('inbound'), 1)
-    assert.equal(isRejection(admission.begin(fakeConnection(peer), 'outbound')), true, 'a second handshake with a session peer is a duplicate')
+    assert.equal(rejected(admission.begin(fakeConnection(peer), 'outbound')), ReasonCode.DUPLICATE, 'a second handshake with a session peer is a duplicate')
   })
 
   it('inbound handshakes hold no slot: the limit is checked again when one opens its session', async () => {
@@ -121,7 +126,7 @@ describe('session manager (in memory)', () => {
     const first = begun(admission.begin(fakeConnection(a), 'inbound'))
     const second = begun(admission.begin(fakeConnection(b), 'inbound'))
     opened(admission.open(first, remote('did:key:a')))
-    assert.deepEqual(admission.open(second, remote('did:key:b')), { reason: ReasonCode.TOO_MANY_PEERS, message: 'inbound session limit 1 (+0) reached' })
+    assert.deepEqual(admission.open(second, remote('did:key:b')), { rejected: { reason: ReasonCode.TOO_MANY_PEERS, message: 'inbound session limit 1 (+0) reached' } })
     manager.setReserved([c])
     opened(admission.open(begun(admission.begin(fakeConnection(c), 'inbound')), remote('did:key:c')))
     assert.equal(manager.count('inbound'), 2, 'a reserved peer is outside the limit')
@@ -131,7 +136,7 @@ describe('session manager (in memory)', () => {
     const { admission } = await harness({ maxOutboundSessions: 1 })
     const [a, b] = await Promise.all([newPeer(), newPeer()])
     begun(admission.begin(fakeConnection(a), 'outbound'))
-    assert.equal((admission.begin(fakeConnection(b), 'outbound') as any).reason, ReasonCode.TOO_MANY_PEERS)
+    assert.equal(rejected(admission.begin(fakeConnection(b), 'outbound')), ReasonCode.TOO_MANY_PEERS)
   })
 
   it('of two simultaneous handshakes the lower initiator wins, and the loser learns it through its signal', async () => {
@@ -143,10 +148,11 @@ describe('session manager (in memory)', () => {
       // the remote initiated the newcomer and has the lower id: it wins
       begun(theirs)
       assert.equal(ours.signal.aborted, true)
-      assert.equal(ours.signal.reason.reason, ReasonCode.DUPLICATE)
+      assert.equal(ours.signal.reason.name, 'AttemptEndedError')
+      assert.equal(ours.signal.reason.rejection.reason, ReasonCode.DUPLICATE)
     } else {
       // this node initiated the one in flight and has the lower id: it stays
-      assert.equal((theirs as any).reason, ReasonCode.DUPLICATE)
+      assert.equal(rejected(theirs), ReasonCode.DUPLICATE)
       assert.equal(ours.signal.aborted, false)
     }
     assert.equal(manager.isHandshaking(peer), true)
@@ -163,7 +169,7 @@ describe('session manager (in memory)', () => {
     const banned = begun(admission.begin(fakeConnection(c), 'inbound'))
     assert.equal(admission.checkRemote(banned, 'did:key:banned')?.reason, ReasonCode.BANNED)
     await waitFor(() => manager.banExpiry(c) != null)
-    assert.equal((admission.begin(fakeConnection(c), 'inbound') as any).reason, ReasonCode.BANNED)
+    assert.equal(rejected(admission.begin(fakeConnection(c), 'inbound')), ReasonCode.BANNED)
   })
 
   it('a connection that closed before the commit makes no session', async () => {
@@ -172,7 +178,7 @@ describe('session manager (in memory)', () => {
     const connection = fakeConnection(peer)
     const attempt = begun(admission.begin(connection, 'inbound'))
     await connection.close()
-    assert.equal((admission.open(attempt, remote('did:key:a')) as any).reason, ReasonCode.CONNECTION_CLOSED)
+    assert.equal(rejected(admission.open(attempt, remote('did:key:a'))), ReasonCode.CONNECTION_CLOSED)
     assert.equal(manager.get(peer), undefined)
   })
 
@@ -221,7 +227,7 @@ describe('session manager (in memory)', () => {
 
     manager.beforeStop()
     assert.deepEqual(closes.map(d => [d.session.peerId, d.reason]), [[a, ReasonCode.CONNECTION_CLOSED], [b, ReasonCode.SHUTDOWN]])
-    assert.equal(inFlight.signal.reason.reason, ReasonCode.SHUTDOWN)
+    assert.equal(inFlight.signal.reason.rejection.reason, ReasonCode.SHUTDOWN)
     assert.equal(manager.count(), 0)
   })
 
