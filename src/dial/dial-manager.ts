@@ -2,7 +2,7 @@ import { InvalidParametersError, serviceCapabilities, serviceDependencies } from
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import { failureBackoffMs, resolveBackoff } from '../addressbook/index.js'
-import { isHandshakeError } from '../handshake/errors.js'
+import { isHandshakeError } from '../handshake/index.js'
 import { LocalReason, ReasonCode } from '../reason/index.js'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
 import { Discovery } from './discovery.js'
@@ -131,20 +131,19 @@ export class DialManager implements DialManagerService, Startable {
    */
   async tick (): Promise<void> {
     const plan = planTick(this.gather())
-    for (const drop of plan.drops) {
-      this.log('over the %s limit: dropping %p', drop.direction, drop.peerId)
-      await this.components.sessions.disconnect(drop.peerId, ReasonCode.TOO_MANY_PEERS)
-    }
-    for (const slot of plan.reservedDials) {
-      const reserved = this.reserved.find(r => r.peerId.equals(slot.peerId))
-      if (reserved != null) {
-        this.dialReserved(reserved)
-      }
+    // the plan counts the dropped sessions out already: the dials need not wait for them
+    for (const reserved of plan.reservedDials) {
+      this.dialReserved(reserved)
     }
     for (const contact of plan.dials) {
       this.dialContact(contact)
     }
+    await Promise.all(plan.drops.map(async (drop) => {
+      this.log('over the %s limit: dropping %p', drop.direction, drop.peerId)
+      await this.components.sessions.disconnect(drop.peerId, ReasonCode.TOO_MANY_PEERS)
+    }))
   }
+
 
   private schedule (delayMs: number): void {
     if (!this.running) {
@@ -161,48 +160,61 @@ export class DialManager implements DialManagerService, Startable {
    * The tick's snapshot: sessions, handshakes and dials in flight, bans and
    * reserved peers as plain data, and a view of the book's columns
    */
-  private gather (): TickSnapshot {
+  private gather (): TickSnapshot<ReservedState> {
     const sessions = this.components.sessions
     const { maxInbound, maxOutbound } = sessions.limits()
+    const slots = this.sessionSlots()
     const busy = new Set<string>([this.components.peerId.toString()])
-    const slots: SessionSlot[] = []
-    for (const session of sessions.list()) {
-      busy.add(session.peerId.toString())
-      slots.push({ peerId: session.peerId, direction: session.direction, since: session.since, reserved: sessions.isReserved(session.peerId) })
-    }
-    for (const handshake of sessions.handshakes()) {
-      busy.add(handshake.peerId.toString())
-    }
-    let dialing = 0
-    for (const peer of this.dialing.keys()) {
+    for (const peer of [...slots.map(s => s.peerId), ...sessions.handshakes().map(h => h.peerId), ...this.dialing.keys()]) {
       busy.add(peer.toString())
-      if (!sessions.isReserved(peer)) {
-        dialing++
-      }
     }
     return {
       now: this.now(),
       budget: this.maxDialsPerTick,
       limits: { maxInbound, maxOutbound },
       sessions: slots,
-      dialing,
-      reserved: this.reserved.map(peer => ({ peerId: peer.peerId, nextAttempt: peer.nextAttempt })),
+      dialing: this.dialsCounted(),
+      reserved: this.reserved,
       busy,
       bans: sessions.bans(),
       contacts: this.addressBook.candidates()
     }
   }
 
+  /** the sessions, each with whether its peer is reserved */
+  private sessionSlots (): SessionSlot[] {
+    const sessions = this.components.sessions
+    return sessions.list().map(s => ({ peerId: s.peerId, direction: s.direction, since: s.since, reserved: sessions.isReserved(s.peerId) }))
+  }
+
+  /** dials in flight that count against the outbound target: reserved peers' do not */
+  private dialsCounted (): number {
+    let n = 0
+    for (const peer of this.dialing.keys()) {
+      if (!this.components.sessions.isReserved(peer)) {
+        n++
+      }
+    }
+    return n
+  }
+
+
   /** below the outbound target: random walks come faster */
   private belowTarget (): boolean {
-    const { sessions, dialing, limits } = this.gather()
-    return outboundLoad(sessions, dialing) < limits.maxOutbound
+    return outboundLoad(this.sessionSlots(), this.dialsCounted()) < this.targetOutbound()
   }
+
+
 
   private dialContact (contact: Contact): void {
     this.dial(contact.peerId, contact.multiaddrs, contact.did, async (err) => {
       const reason = isHandshakeError(err) ? err.reason : LocalReason.DIAL_FAILED
-      this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
+      if (reason === ReasonCode.DUPLICATE) {
+        // not a failure: a session with the peer exists or is being made on another connection
+        this.log.trace('dial of %p met a simultaneous handshake', contact.peerId)
+      } else {
+        this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
+      }
       if (contact.source === 'bootstrap' && reason === ReasonCode.TOO_MANY_PEERS) {
         // a full bootstrap node hung up on us: keep its DHT within reach
         this.discovery.reseed()

@@ -9,8 +9,8 @@ export interface ReservedSlot {
   nextAttempt: number
 }
 
-/** Everything a dial tick decides on, as plain data */
-export interface TickSnapshot {
+/** Everything a dial tick decides on, as plain data; `R` is the caller's own record of a reserved peer */
+export interface TickSnapshot<R extends ReservedSlot = ReservedSlot> {
   /** ms since the epoch */
   now: number
   /** dials this tick may start in all, reserved peers' first */
@@ -20,7 +20,7 @@ export interface TickSnapshot {
   sessions: SessionSlot[]
   /** dials in flight to peers that are not reserved */
   dialing: number
-  reserved: ReservedSlot[]
+  reserved: readonly R[]
   /**
    * peer id strings of peers not to dial now: a session, a handshake or a
    * dial in flight, or this node
@@ -32,12 +32,12 @@ export interface TickSnapshot {
   contacts: DialCandidates
 }
 
-/** What a dial tick does, in this order */
-export interface TickPlan {
+/** What a dial tick does: the dials start at once, the drops run beside them */
+export interface TickPlan<R extends ReservedSlot = ReservedSlot> {
   /** sessions to end with TOO_MANY_PEERS */
   drops: SessionSlot[]
-  /** reserved peers to dial */
-  reservedDials: ReservedSlot[]
+  /** reserved peers to dial (the snapshot's own records) */
+  reservedDials: R[]
   /** contacts to dial */
   dials: Contact[]
 }
@@ -55,12 +55,12 @@ export interface TickPlan {
  *    aside), within what is left of the budget; never a reserved peer, a busy
  *    one or a banned one
  */
-export function planTick (snapshot: TickSnapshot): TickPlan {
+export function planTick<R extends ReservedSlot> (snapshot: TickSnapshot<R>): TickPlan<R> {
   const { now, limits, busy } = snapshot
   const drops = selectDrops({ sessions: snapshot.sessions, maxInbound: limits.maxInbound, maxOutbound: limits.maxOutbound })
 
   let budget = snapshot.budget
-  const reservedDials: ReservedSlot[] = []
+  const reservedDials: R[] = []
   for (const reserved of snapshot.reserved) {
     if (budget <= 0) {
       break

@@ -88,10 +88,14 @@ export class Handshake implements HandshakeService, Startable {
     return this.components.sessions
   }
 
-  /** the session manager's admission port, found at start */
+  /**
+   * The session manager's admission port, found at start; handshakes run only
+   * once it is (inbound ones from start, outbound ones from connect(), which
+   * checks)
+   */
   private get admission (): Admission {
     if (this.admissionPort == null) {
-      throw new HandshakeError(ReasonCode.SHUTDOWN, 'the handshake service is not started', 'local')
+      throw new HandshakeError(ReasonCode.SHUTDOWN, 'node is not running', 'local')
     }
     return this.admissionPort
   }
@@ -130,8 +134,8 @@ export class Handshake implements HandshakeService, Startable {
    * auxiliary one) and runs the handshake as initiator
    */
   async connect (target: PeerId | Multiaddr | Multiaddr[], options: ConnectOptions = {}): Promise<Session> {
-    if (this.shutdown.signal.aborted) {
-      throw new HandshakeError(ReasonCode.SHUTDOWN, 'node is stopped', 'local')
+    if (this.shutdown.signal.aborted || this.admissionPort == null) {
+      throw new HandshakeError(ReasonCode.SHUTDOWN, 'node is not running', 'local')
     }
     const peer = targetPeer(target)
     if (peer != null) {
