@@ -201,21 +201,15 @@ export class PersistentAddressBook implements AddressBook {
 
   async recordOutcome (peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined> {
     checkReason(reason)
-    const id = peer.toString()
-    const contact = this.contacts.get(id)
-    if (contact == null) {
-      return undefined
-    }
-    const change = backoff(reason, contact, this.backoff, this.random(), this.clock())
-    if (change == null) {
-      return copyContact(contact)
-    }
-    contact.failures = change.failures
-    contact.nextAttempt = change.nextAttempt
-    contact.backoffReason = change.backoffReason
-    const result = copyContact(contact)
-    await this.persist(id, options)
-    return result
+    return this.mutate(peer, options, (contact, now) => {
+      const change = backoff(reason, contact, this.backoff, this.random(), now)
+      if (change == null) {
+        return false
+      }
+      contact.failures = change.failures
+      contact.nextAttempt = change.nextAttempt
+      contact.backoffReason = change.backoffReason
+    })
   }
 
   async recordSession (peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined> {
@@ -249,15 +243,18 @@ export class PersistentAddressBook implements AddressBook {
     return true
   }
 
-  private async mutate (peer: PeerId, options: AbortOptions | undefined, change: (contact: Contact, now: number) => void): Promise<Contact | undefined> {
+  /** applies `change` to a contact and writes it, unless `change` returns false (nothing changed) */
+  private async mutate (peer: PeerId, options: AbortOptions | undefined, change: (contact: Contact, now: number) => boolean | void): Promise<Contact | undefined> {
     const id = peer.toString()
     const contact = this.contacts.get(id)
     if (contact == null) {
       return undefined
     }
-    change(contact, this.clock())
+    const changed = change(contact, this.clock()) !== false
     const result = copyContact(contact)
-    await this.persist(id, options)
+    if (changed) {
+      await this.persist(id, options)
+    }
     return result
   }
 

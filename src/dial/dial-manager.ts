@@ -144,7 +144,6 @@ export class DialManager implements DialManagerService, Startable {
     }))
   }
 
-
   private schedule (delayMs: number): void {
     if (!this.running) {
       return
@@ -198,13 +197,10 @@ export class DialManager implements DialManagerService, Startable {
     return n
   }
 
-
   /** below the outbound target: random walks come faster */
   private belowTarget (): boolean {
     return outboundLoad(this.sessionSlots(), this.dialsCounted()) < this.targetOutbound()
   }
-
-
 
   private dialContact (contact: Contact): void {
     this.dial(contact.peerId, contact.multiaddrs, contact.did, async (err) => {
