@@ -42,19 +42,13 @@ export function limitReached (direction: SessionDirection, reserved: boolean, co
     : undefined
 }
 
-/** One side of a tie-break: who initiated a handshake */
-export interface HandshakeSide {
-  /** multihash bytes of the peer id that initiated it */
-  initiator: Uint8Array
-}
-
 /**
  * Of two handshakes with one peer on two connections, the one whose initiator
- * has the lower peer id wins, so both sides compute the same answer; two from
- * the same initiator: the older (`existing`) wins.
+ * has the lower peer id (multihash bytes) wins, so both sides compute the
+ * same answer; two from the same initiator: the older (`existing`) wins.
  */
-export function incomingWins (existing: HandshakeSide, incoming: HandshakeSide): boolean {
-  return uint8ArrayCompare(incoming.initiator, existing.initiator) < 0
+export function incomingWins (existingInitiator: Uint8Array, incomingInitiator: Uint8Array): boolean {
+  return uint8ArrayCompare(incomingInitiator, existingInitiator) < 0
 }
 
 /** What the session manager knows when a handshake asks to begin (before any message) */

@@ -12,7 +12,7 @@ import { hangUp } from './hang-up.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
 import type { Attempt, Failure, RemoteInfo, Verdict } from './admission.js'
 import type { HandshakeInFlight, Session, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
-import type { HandshakeSide, Rejection, RemoteFacts, SlotCounts } from './rules.js'
+import type { Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
 interface TrackedAttempt extends Attempt {
@@ -154,7 +154,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       peerBanned: this.banList.isBanned(peer.toString()),
       hasSession: this.sessions.has(peer),
       losesToExisting: [...existing].some(other => !incomingWins(this.initiatorOf(peer, other.direction), incoming)),
-      full: this.limitReached(direction, peer)
+      full: this.slotsFull(direction, peer)
     })
     if (rejection != null) {
       return { rejected: rejection }
@@ -189,7 +189,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       hasSession: this.sessions.has(attempt.peerId),
       // inbound handshakes hold no slot while in flight: the limit is checked
       // again now that this one has earned a session
-      full: attempt.direction === 'inbound' ? this.limitReached('inbound', attempt.peerId) : undefined
+      full: attempt.direction === 'inbound' ? this.slotsFull('inbound', attempt.peerId) : undefined
     })
     if (rejection != null) {
       this.extendDidBan(attempt, remote.did, rejection)
@@ -233,16 +233,10 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   }
 
   async #nextSession (peer: PeerId, options: Required<AbortOptions>): Promise<Session | undefined> {
-    while (true) {
-      const session = this.sessions.get(peer)
-      if (session != null) {
-        return session
-      }
-      try {
-        await this.changeOf(peer, options.signal)
-      } catch {
-        return this.sessions.get(peer)
-      }
+    try {
+      return await this.sessionOnceSettled(peer, options.signal, () => true)
+    } catch {
+      return this.sessions.get(peer)
     }
   }
 
@@ -312,12 +306,21 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   }
 
   async waitForSession (peer: PeerId, options: AbortOptions = {}): Promise<Session | undefined> {
+    return this.sessionOnceSettled(peer, options.signal, () => this.isHandshaking(peer))
+  }
+
+  /**
+   * The session with `peer` once it exists, or undefined as soon as
+   * `waiting()` says there is nothing left to wait for; rejects when `signal`
+   * aborts
+   */
+  private async sessionOnceSettled (peer: PeerId, signal: AbortSignal | undefined, waiting: () => boolean): Promise<Session | undefined> {
     while (true) {
       const session = this.sessions.get(peer)
-      if (session != null || !this.isHandshaking(peer)) {
+      if (session != null || !waiting()) {
         return session
       }
-      await this.changeOf(peer, options.signal)
+      await this.changeOf(peer, signal)
     }
   }
 
@@ -405,11 +408,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.tag(session.peerId, false)
   }
 
-  /** Why a new session of `direction` with `peer` would exceed its limit, if it would (see rules.ts) */
-  private limitReached (direction: SessionDirection, peer: PeerId): string | undefined {
-    if (this.reserved.has(peer)) {
-      return undefined
-    }
+  /** Why a new session of `direction` with `peer` would exceed its limit, if it would (rules.ts) */
+  private slotsFull (direction: SessionDirection, peer: PeerId): string | undefined {
     const counts: SlotCounts = { inbound: 0, outbound: 0, initiating: 0 }
     for (const session of this.sessions.values()) {
       if (!this.reserved.has(session.peerId)) {
@@ -423,12 +423,12 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
         }
       }
     }
-    return limitReached(direction, false, counts, this.limits())
+    return limitReached(direction, this.reserved.has(peer), counts, this.limits())
   }
 
-  /** The tie-break side of a handshake of `direction` with `peer`: who initiated it */
-  private initiatorOf (peer: PeerId, direction: SessionDirection): HandshakeSide {
-    return { initiator: (direction === 'outbound' ? this.components.peerId : peer).toMultihash().bytes }
+  /** For the tie-break: who initiated a handshake of `direction` with `peer` (multihash bytes) */
+  private initiatorOf (peer: PeerId, direction: SessionDirection): Uint8Array {
+    return (direction === 'outbound' ? this.components.peerId : peer).toMultihash().bytes
   }
 
   private forget (attempt: TrackedAttempt): void {

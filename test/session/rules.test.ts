@@ -39,8 +39,8 @@ describe('session rules', () => {
       [Uint8Array.of(1, 2), Uint8Array.of(1, 2, 0), false] // a prefix sorts first
     ]
     for (const [existing, incoming, wins] of table) {
-      assert.equal(incomingWins({ initiator: existing }, { initiator: incoming }), wins, `${existing} vs ${incoming}`)
-      assert.equal(incomingWins({ initiator: incoming }, { initiator: existing }), !wins && !sameBytes(existing, incoming), 'both sides compute the same answer')
+      assert.equal(incomingWins(existing, incoming), wins, `${existing} vs ${incoming}`)
+      assert.equal(incomingWins(incoming, existing), !wins && !sameBytes(existing, incoming), 'both sides compute the same answer')
     }
   })
 
