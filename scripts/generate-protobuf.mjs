@@ -3,7 +3,7 @@
 // each codec that uses it, so the handshake codec gets an import of the one
 // ReasonCode instead, and the enum-only codec gets the type it refers to.
 import { execFileSync } from 'node:child_process'
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 
 const protons = (...args) => execFileSync('protons', args, { stdio: 'inherit' })
 protons('protobuf/reason.proto')
@@ -21,11 +21,12 @@ const end = handshake.indexOf('\n}\n', handshake.indexOf('export namespace Reaso
 if (start < 0 || end < 3) {
   throw new Error('protobuf/handshake.ts has no copy of ReasonCode to replace')
 }
+// the enum's codec helper goes with the enum
+const head = handshake.slice(0, start).replace('import { decodeMessage, encodeMessage, enumeration, message,', 'import { decodeMessage, encodeMessage, message,')
 writeFileSync('src/handshake/pb/handshake.ts',
   "import { ReasonCode } from '../../reason/pb/reason.js'\n" +
-  handshake.slice(0, start).trimEnd() + '\n' + handshake.slice(end).replace(/^\n+/, '\n'))
+  head.trimEnd() + '\n' + handshake.slice(end).replace(/^\n+/, '\n'))
 
 renameSync('protobuf/addressbook.ts', 'src/addressbook/pb/addressbook.ts')
-for (const file of ['protobuf/reason.ts', 'protobuf/handshake.ts']) {
-  execFileSync('rm', [file])
-}
+rmSync('protobuf/reason.ts')
+rmSync('protobuf/handshake.ts')

@@ -195,14 +195,14 @@ export interface AddressBookService extends AddressBook {
 }
 
 /**
- * The address book service factory. Needs the session manager as `sessions`;
- * register it before the dial manager, which finds it as `addressBook`.
+ * The address book service factory, registered as `addressBook` (the dial
+ * manager finds it under that name). Needs the session manager as `sessions`.
  */
 export function addressBook (init: AddressBookInit = {}): (components: AddressBookComponents) => AddressBookService {
   return (components) => new AddressBookManager(components, init)
 }
 
 export { PersistentAddressBook } from './address-book.js'
-export { NO_SESSION, dialCandidates, type DialCandidates } from './candidates.js'
-export { backoff, sessionEndOutcome, failureBackoffMs, cleanCloseBackoffMs, resolveBackoff, type BackoffState, type ResolvedBackoff } from './backoff.js'
-export { ADDRESS_BOOK_PREFIX, DEFAULT_MAX_CONTACTS, DISCOVERY_REFRESH_MS } from './constants.js'
+export type { DialCandidates } from './candidates.js'
+export { failureBackoffMs, resolveBackoff } from './backoff.js'
+export { DISCOVERY_REFRESH_MS } from './constants.js'

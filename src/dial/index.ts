@@ -131,6 +131,6 @@ export function dialManager (init: DialManagerInit = {}): (components: DialManag
   return (components) => new DialManager(components, init)
 }
 
-export { selectDials, selectDrops, type SelectDialsInput, type SelectDropsInput, type SessionSlot } from './select.js'
-export { planTick, outboundLoad, type ReservedSlot, type TickPlan, type TickSnapshot } from './plan.js'
-export { DIAL_TICK_MS, DISCOVERY_INTERVAL_BELOW_TARGET_MS, MAX_DIALS_PER_TICK, DIAL_TIMEOUT_MS, OUTBOUND_FRACTION } from './constants.js'
+export { selectDials, selectDrops, type SessionSlot } from './select.js'
+export type { TickSnapshot } from './plan.js'
+export { DIAL_TICK_MS, MAX_DIALS_PER_TICK, DIAL_TIMEOUT_MS, OUTBOUND_FRACTION } from './constants.js'

@@ -30,8 +30,8 @@ export interface DidSigner {
   sign(data: Uint8Array, options?: AbortOptions): Uint8Array | Promise<Uint8Array>
 }
 
-export { DID_KEY_PREFIX, MAX_DID_BYTES } from './constants.js'
-export { didSizeBytes, isDidSizeAllowed } from './did-size.js'
+export { MAX_DID_BYTES } from './constants.js'
+export { didSizeBytes } from './did-size.js'
 export { DamagedDidKeyError, DidUnresolvableError } from './errors.js'
 export { KeyDidResolver, ed25519DidKey, parseEd25519DidKey } from './did-key.js'
 export { KeyDidSigner, loadOrCreateDidSigner, type LoadDidSignerOptions } from './identity.js'

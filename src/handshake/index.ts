@@ -133,9 +133,9 @@ export function handshake (init: HandshakeInit): (components: HandshakeComponent
   return (components) => new Handshake(components, init)
 }
 
-export { FIRST_MESSAGE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, HANDSHAKE_PROTOCOL, HANDSHAKE_PROTOCOL_VERSION, HANDSHAKE_TIMEOUT_MS, MAX_MESSAGE_SIZE, NONCE_LENGTH, TRANSCRIPT_DOMAIN } from './constants.js'
+export { HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE } from './constants.js'
 export { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'
-export { checkRemoteHello, createHello, type HelloVerdict } from './hello.js'
-export { signingInput, type HandshakeRole, type Transcript } from './transcript.js'
+export { checkRemoteHello, createHello } from './hello.js'
+export { signingInput, type Transcript } from './transcript.js'
 export { HandshakeChannel } from './channel.js'
-export { Hello, HandshakeMessage, Head } from './pb/handshake.js'
+export { Hello, HandshakeMessage } from './pb/handshake.js'

@@ -170,8 +170,7 @@ export interface ConnectionInfo {
   role: ConnectionRole
 }
 
-export { createPeerNode, resolveLimits } from './create-node.js'
+export { createPeerNode } from './create-node.js'
 export { PeerNode } from './peer-node.js'
-export { resolveChain, dhtProtocol, parseHex, type ChainOptions } from './chain.js'
+export { resolveChain, dhtProtocol, type ChainOptions } from './chain.js'
 export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from './constants.js'
-export { parsePeerAddrs } from './peers.js'

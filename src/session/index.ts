@@ -186,6 +186,6 @@ export function sessions (init: SessionManagerInit = {}): (components: SessionMa
 }
 
 export { NoSessionError, isAttemptEnded } from './errors.js'
-export { hangUp, type Farewell } from './hang-up.js'
+export { hangUp } from './hang-up.js'
 export { defaultInboundBurst } from './session-manager.js'
-export { HANG_UP_TIMEOUT_MS, INBOUND_BURST_FRACTION, SESSION_TAG, SESSION_TAG_VALUE, DEFAULT_MAX_INBOUND_SESSIONS, DEFAULT_MAX_OUTBOUND_SESSIONS } from './constants.js'
+export { HANG_UP_TIMEOUT_MS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
