@@ -27,8 +27,8 @@ export { createPeerNode, PeerNode, dhtProtocol } from './node/index.js'
 export type { PeerNodeOptions, PeerNodeLimits, PeerNodeServices, ChainOptions, HandleOptions, NodeStatus, ConnectionInfo, ConnectionRole } from './node/index.js'
 
 // the services, for your own createLibp2p
-export { sessions, NoSessionError } from './session/index.js'
-export type { Sessions, Session, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
+export { sessions, NoSessionError, SessionEndedError } from './session/index.js'
+export type { Sessions, Session, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
 export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL } from './handshake/index.js'
 export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions } from './handshake/index.js'
 export { addressBook } from './addressbook/index.js'

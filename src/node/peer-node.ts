@@ -6,7 +6,7 @@ import type { Contact, ContactSource } from '../addressbook/index.js'
 import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
-import type { Session, SessionEvents } from '../session/index.js'
+import type { Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
 import type { AbortOptions, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
@@ -54,17 +54,22 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
 
   /**
    * Registers an application protocol. It is gated: the handler only ever
-   * sees streams from peers with a session, unless `ungated: true`.
+   * sees streams from peers with a session, and gets that session as its
+   * third argument. With `ungated: true` it serves every peer (like identify
+   * or ping) and gets libp2p's `(stream, connection)` only.
    */
-  async handle (protocol: string, handler: StreamHandler, options: HandleOptions = {}): Promise<void> {
+  async handle (protocol: string, handler: SessionStreamHandler, options?: HandleOptions & { ungated?: false }): Promise<void>
+  async handle (protocol: string, handler: StreamHandler, options: HandleOptions & { ungated: true }): Promise<void>
+  async handle (protocol: string, handler: SessionStreamHandler | StreamHandler, options: HandleOptions = {}): Promise<void> {
     const { ungated, ...handlerOptions } = options
     if (ungated === true) {
+      const plain = handler as StreamHandler
       await this.libp2p.handle(protocol, async (stream, connection) => {
-        await handler(endOnRemoteClose(stream), connection)
+        await plain(endOnRemoteClose(stream), connection)
       }, handlerOptions)
       return
     }
-    await this.libp2p.services.sessions.handle(protocol, handler, handlerOptions)
+    await this.libp2p.services.sessions.handle(protocol, handler as SessionStreamHandler, handlerOptions)
   }
 
   async unhandle (protocol: string): Promise<void> {
@@ -95,6 +100,11 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
   /** Ends the session with `peer` and closes its connection */
   async disconnect (peer: PeerId, reason?: ReasonCode, options?: AbortOptions): Promise<void> {
     await this.libp2p.services.sessions.disconnect(peer, reason, options)
+  }
+
+  /** The session with `peer`, if it has one */
+  session (peer: PeerId): Session | undefined {
+    return this.libp2p.services.sessions.get(peer)
   }
 
   /** The current sessions: the node's peers (never DHT or other auxiliary connections) */

@@ -1,4 +1,5 @@
 import type { Rejection } from './rules.js'
+import type { ReasonCode } from '../reason/index.js'
 
 /** A gated protocol was used towards or from a peer that has no session */
 export class NoSessionError extends Error {
@@ -28,4 +29,16 @@ export class AttemptEndedError extends Error {
 
 export function isAttemptEnded (err: unknown): err is AttemptEndedError {
   return err instanceof Error && err.name === AttemptEndedError.name && 'rejection' in err
+}
+
+/** What a session's `signal` aborts with: the session ended, for `reason` */
+export class SessionEndedError extends Error {
+  static override name = 'SessionEndedError'
+  override name = 'SessionEndedError'
+  readonly reason: ReasonCode
+
+  constructor (reason: ReasonCode, message = `session ended: ${reason}`) {
+    super(message)
+    this.reason = reason
+  }
 }

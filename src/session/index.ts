@@ -53,6 +53,18 @@ export interface Session {
   extra: Uint8Array
   /** when the session opened, ms since the epoch */
   since: number
+  /** aborts when the session ends (with a SessionEndedError carrying the reason) */
+  signal: AbortSignal
+  /** the application's own state for this peer; lives as long as the session */
+  state: Map<string, unknown>
+}
+
+/**
+ * A gated protocol handler: libp2p's `(stream, connection)` plus the session
+ * of the peer that opened the stream
+ */
+export interface SessionStreamHandler {
+  (stream: Stream, connection: Connection, session: Session): void | Promise<void>
 }
 
 export interface SessionCloseDetail {
@@ -156,7 +168,7 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   connectionInUse(connection: Connection): boolean
 
   /** registers a gated protocol handler: it only ever sees streams from session peers */
-  handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+  handle(protocol: string, handler: SessionStreamHandler, options?: StreamHandlerOptions): Promise<void>
   unhandle(protocol: string, options?: AbortOptions): Promise<void>
   isGated(protocol: string): boolean
   /** opens a gated stream over the session with `peer`; waits for a handshake in flight */
@@ -185,7 +197,7 @@ export function sessions (init: SessionManagerInit = {}): (components: SessionMa
   return (components) => new SessionManager(components, init)
 }
 
-export { NoSessionError, isAttemptEnded } from './errors.js'
+export { NoSessionError, SessionEndedError, isAttemptEnded } from './errors.js'
 export { hangUp } from './hang-up.js'
 export { defaultInboundBurst } from './session-manager.js'
 export { HANG_UP_TIMEOUT_MS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'

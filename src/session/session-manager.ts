@@ -7,11 +7,11 @@ import { endOnRemoteClose } from '../stream/index.js'
 import { registerAdmission } from './admission.js'
 import { BanList } from './ban-list.js'
 import { DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, INBOUND_BURST_FRACTION, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
-import { AttemptEndedError, NoSessionError } from './errors.js'
+import { AttemptEndedError, NoSessionError, SessionEndedError } from './errors.js'
 import { hangUp } from './hang-up.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
 import type { Attempt, Failure, RemoteInfo, Verdict } from './admission.js'
-import type { HandshakeInFlight, Session, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import type { HandshakeInFlight, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
@@ -46,6 +46,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly attempts = new PeerMap<Set<TrackedAttempt>>()
   private readonly waiters = new PeerMap<Array<() => void>>()
   private readonly gatedProtocols = new Set<string>()
+  /** what aborts each session's signal when it ends */
+  private readonly ended = new WeakMap<Session, AbortController>()
 
   constructor (components: SessionManagerComponents, init: SessionManagerInit = {}) {
     super()
@@ -197,6 +199,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
     this.forget(own)
 
+    const ended = new AbortController()
     const session: Session = {
       peerId: attempt.peerId,
       did: remote.did,
@@ -205,8 +208,11 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       chainVersion: remote.chainVersion,
       head: remote.head,
       extra: remote.extra,
-      since: this.now()
+      since: this.now(),
+      signal: ended.signal,
+      state: new Map()
     }
+    this.ended.set(session, ended)
     this.sessions.set(session.peerId, session)
     this.log('session open with %p (%s, %s)', session.peerId, session.direction, session.did)
     this.safeDispatchEvent('session:open', { detail: session })
@@ -266,7 +272,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return this.gatedProtocols.has(protocol)
   }
 
-  async handle (protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void> {
+  async handle (protocol: string, handler: SessionStreamHandler, options?: StreamHandlerOptions): Promise<void> {
     await this.components.registrar.handle(protocol, this.gate(protocol, handler), options)
     this.gatedProtocols.add(protocol)
   }
@@ -281,7 +287,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
    * stream from a peer whose handshake is in flight is held until the
    * handshake ends (at most the handshake timeout).
    */
-  gate (protocol: string, handler: StreamHandler): StreamHandler {
+  gate (protocol: string, handler: SessionStreamHandler): StreamHandler {
     return async (stream, connection) => {
       // the common case, a session peer, costs no timer
       // otherwise held while a handshake is in flight: it ends, at the
@@ -293,7 +299,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
         stream.abort(new NoSessionError(`no session for inbound ${protocol} stream`))
         return
       }
-      await handler(endOnRemoteClose(stream), connection)
+      await handler(endOnRemoteClose(stream), connection, session)
     }
   }
 
@@ -402,6 +408,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       return
     }
     this.sessions.delete(session.peerId)
+    this.ended.get(session)?.abort(new SessionEndedError(reason))
     this.log('session with %p closed: %s', session.peerId, reason)
     this.safeDispatchEvent('session:close', { detail: { session, reason } })
     this.notify(session.peerId)

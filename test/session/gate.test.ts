@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
-import { NoSessionError } from '../../src/index.js'
+import { NoSessionError, ReasonCode } from '../../src/index.js'
 import { TestNetwork, until } from '../utils/nodes.js'
 import { newSigner, rogueInitiator, rogueResponder, testChain } from '../utils/rogue.js'
-import type { PeerNode } from '../../src/index.js'
+import type { PeerNode, Session } from '../../src/index.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
 const PROTOCOL = '/test-chain/echo/1.0.0'
@@ -99,6 +99,29 @@ describe('the gate', () => {
     await a.connect(b.getMultiaddrs()[0])
     assert.equal(await echo(await a.openStream(b.peerId, PROTOCOL), 'hello'), 'hello')
     assert.equal(gated.total, 1)
+  })
+
+  it('hands a gated handler the session of the peer; its signal aborts with the reason when the session ends', async () => {
+    const a = await net.node()
+    const b = await net.node()
+    const seen: Session[] = []
+    await b.handle(PROTOCOL, async (stream, connection, session) => {
+      seen.push(session)
+      session.state.set('greeted', true)
+      await new EchoHandler().handler(stream, connection)
+    })
+    await a.connect(b.getMultiaddrs()[0])
+    assert.equal(await echo(await a.openStream(b.peerId, PROTOCOL), 'hello'), 'hello')
+    assert.equal(seen.length, 1)
+    assert.equal(seen[0], b.session(a.peerId), 'the registry\'s own session object')
+    assert.equal(seen[0].did, a.did)
+    assert.equal(b.session(a.peerId)?.state.get('greeted'), true)
+    assert.equal(seen[0].signal.aborted, false)
+    await b.disconnect(a.peerId, ReasonCode.BANNED)
+    assert.equal(seen[0].signal.aborted, true)
+    assert.equal(seen[0].signal.reason.name, 'SessionEndedError')
+    assert.equal(seen[0].signal.reason.reason, ReasonCode.BANNED)
+    assert.equal(b.session(a.peerId), undefined)
   })
 
   it('runs each inbound stream\'s handler exactly once; own outbound streams never run the local handler', async () => {

@@ -89,7 +89,9 @@ export class FakeSessions extends TypedEventEmitter<SessionEvents> implements Se
       connection,
       chainVersion: '0.1.0',
       extra: new Uint8Array(),
-      since: init.since ?? 0
+      since: init.since ?? 0,
+      signal: new AbortController().signal,
+      state: new Map()
     }
     this.sessions.set(peer, session)
     this.safeDispatchEvent('session:open', { detail: session })
