@@ -101,13 +101,15 @@ export type BackoffState = Pick<Contact, 'failures' | 'nextAttempt' | 'backoffRe
 
 /**
  * Outcomes that will not change within minutes: the peer is on another chain,
- * presented another DID than its record holds, or banned this node
+ * presented another DID than its record holds, banned this node, or its
+ * application refused it (a fork, say)
  */
 const LONG_BACKOFF_OUTCOMES = new Set<Outcome>([
   ReasonCode.WRONG_CHAIN,
   ReasonCode.WRONG_GENESIS,
   ReasonCode.UNEXPECTED_DID,
-  ReasonCode.BANNED
+  ReasonCode.BANNED,
+  ReasonCode.APPLICATION_REJECTED
 ])
 
 /**
@@ -118,7 +120,7 @@ const LONG_BACKOFF_OUTCOMES = new Set<Outcome>([
  *   made on another connection)
  * - `SESSION_ENDED`, a clean end: a random wait in [cleanCloseMinMs,
  *   cleanCloseMaxMs], failures unchanged
- * - `WRONG_CHAIN`, `WRONG_GENESIS`, `UNEXPECTED_DID`, `BANNED`: one more
+ * - `WRONG_CHAIN`, `WRONG_GENESIS`, `UNEXPECTED_DID`, `BANNED`, `APPLICATION_REJECTED`: one more
  *   failure and a wait of longMs
  * - anything else: one more failure and `failureBackoffMs` of the new count
  *   (doubling, with jitter)

@@ -83,7 +83,8 @@ export class HandshakeChannel {
     const message = decodeHandshakeMessage(next.value.subarray(), stage)
     if (message.reject != null) {
       const detail = message.detail == null ? '' : `: ${truncateUtf8(message.detail, MAX_DETAIL_BYTES)}`
-      throw new HandshakeError(message.reject, `remote rejected with ${message.reject}${detail}`, 'remote', stage)
+      const code = message.appCode == null ? '' : ` (application code ${message.appCode})`
+      throw new HandshakeError(message.reject, `remote rejected with ${message.reject}${code}${detail}`, 'remote', stage, message.appCode)
     }
     return message
   }
@@ -100,14 +101,15 @@ export class HandshakeChannel {
   /**
    * Best effort: tells the remote why we hang up. Never throws.
    */
-  sendReject (reason: ReasonCode, detail: string): void {
+  sendReject (reason: ReasonCode, detail: string, appCode?: number): void {
     if (this.stream.writeStatus !== 'writable') {
       return
     }
     try {
       this.stream.send(lp.encode.single(HandshakeMessage.encode({
         reject: reason,
-        detail: truncateUtf8(detail, MAX_DETAIL_BYTES)
+        detail: truncateUtf8(detail, MAX_DETAIL_BYTES),
+        appCode
       })))
     } catch {
       // the stream died under us; the hang-up that follows says enough

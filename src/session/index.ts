@@ -35,6 +35,26 @@ export type SessionDirection = 'inbound' | 'outbound'
 /** Which side of a handshake decided to reject it */
 export type RejectSide = 'local' | 'remote'
 
+/** What a handshake learnt about the remote: everything a session records of its hello */
+export interface RemoteInfo {
+  /** the node DID the peer proved control of */
+  did: string
+  /** the peer's chain software version */
+  chainVersion: string
+  /** the peer's head, as its hello gave it */
+  head?: ChainHead
+  /** chain-specific data from the peer's hello */
+  extra: Uint8Array
+}
+
+/** What a remote's hello said, as a failed handshake reports it (nothing in it was necessarily proven) */
+export interface RemoteHello {
+  did: string
+  chainId: string
+  chainVersion: string
+  head?: ChainHead
+}
+
 /**
  * An authenticated peer of the same chain
  */
@@ -80,6 +100,10 @@ export interface SessionRejectDetail {
   /** who rejected: this node (`local`) or the remote peer */
   side: RejectSide
   message: string
+  /** the application's own code, with APPLICATION_REJECTED */
+  appCode?: number
+  /** the remote's hello, when one was received before the handshake failed: its DID, chain, version, head */
+  remote?: RemoteHello
 }
 
 /** A handshake in flight on one connection: `handshake:start` announces it, `Sessions.handshakes()` lists them */

@@ -10,8 +10,8 @@ import { DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, INBOUND_BURST_FR
 import { AttemptEndedError, NoSessionError, SessionEndedError } from './errors.js'
 import { hangUp } from './hang-up.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
-import type { Attempt, Failure, RemoteInfo, Verdict } from './admission.js'
-import type { HandshakeInFlight, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import type { Attempt, Failure, Verdict } from './admission.js'
+import type { HandshakeInFlight, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
@@ -231,7 +231,9 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       direction,
       reason: failure.reason,
       side: failure.side,
-      message: failure.message
+      message: failure.message,
+      appCode: failure.appCode,
+      remote: failure.remote
     }
     this.log('handshake with %p failed, %s rejected with %s: %s', detail.peerId, detail.side, detail.reason, detail.message)
     this.safeDispatchEvent('session:reject', { detail })

@@ -158,6 +158,7 @@ test('backoff: the policy for every outcome', () => {
     [ReasonCode.MALFORMED]: 'failure',
     [ReasonCode.BAD_SIGNATURE]: 'failure',
     [ReasonCode.DID_UNRESOLVABLE]: 'failure',
+    [ReasonCode.APPLICATION_REJECTED]: 'long',
     [ReasonCode.BANNED]: 'long',
     [ReasonCode.SELF]: 'failure',
     [ReasonCode.DUPLICATE]: 'nothing',
