@@ -6,7 +6,7 @@ import type { Contact, ContactSource } from '../addressbook/index.js'
 import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
-import type { Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
+import type { DisconnectOptions, Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
 import type { AbortOptions, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
@@ -97,10 +97,14 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
     return this.libp2p.services.handshake.connect(target, options)
   }
 
-  /** Ends the session with `peer` and closes its connection */
-  async disconnect (peer: PeerId, reason?: ReasonCode, options?: AbortOptions): Promise<void> {
+  /**
+   * Ends the session with `peer`: the peer gets a Goodbye with `reason` (and
+   * your `appCode` / `detail`), then the connection closes
+   */
+  async disconnect (peer: PeerId, reason?: ReasonCode, options?: DisconnectOptions): Promise<void> {
     await this.libp2p.services.sessions.disconnect(peer, reason, options)
   }
+
 
   /** The session with `peer`, if it has one */
   session (peer: PeerId): Session | undefined {

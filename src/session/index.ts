@@ -89,7 +89,21 @@ export interface SessionStreamHandler {
 
 export interface SessionCloseDetail {
   session: Session
+  /** why it ended: this node's reason, or the one the remote's Goodbye gave */
   reason: ReasonCode
+  /** who ended it: this node (`local`), or the remote (its Goodbye, or a closed connection) */
+  side: RejectSide
+  /** the application's own code, with APPLICATION_REJECTED */
+  appCode?: number
+  /** the note that came with the reason, if any */
+  message?: string
+}
+
+export interface DisconnectOptions extends AbortOptions {
+  /** the application's own code, sent in the Goodbye (with APPLICATION_REJECTED, typically) */
+  appCode?: number
+  /** a short note sent in the Goodbye (cut to 256 bytes) */
+  detail?: string
 }
 
 export interface SessionRejectDetail {
@@ -198,8 +212,11 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   /** opens a gated stream over the session with `peer`; waits for a handshake in flight */
   openStream(peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
 
-  /** Ends the session with `peer` (`session:close` with `reason`) and hangs up its connection */
-  disconnect(peer: PeerId, reason?: ReasonCode, options?: AbortOptions): Promise<void>
+  /**
+   * Ends the session with `peer` (`session:close` with `reason`), tells the
+   * peer why in a Goodbye, and hangs up its connection
+   */
+  disconnect(peer: PeerId, reason?: ReasonCode, options?: DisconnectOptions): Promise<void>
   /**
    * Bans a peer id or a DID (default a day, kept in the datastore). A DID's
    * ban covers the peer id of its session and every peer id that presents the
