@@ -31,6 +31,7 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
   readonly did: string
   private readonly datastore?: LevelDatastore
 
+  /** @internal createPeerNode builds a PeerNode */
   constructor (init: PeerNodeInit) {
     super()
     this.libp2p = init.libp2p
