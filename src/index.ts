@@ -28,7 +28,7 @@ export type { PeerNodeOptions, PeerNodeLimits, PeerNodeServices, ChainOptions, H
 
 // the services, for your own createLibp2p
 export { sessions, NoSessionError, SessionEndedError } from './session/index.js'
-export type { Sessions, Session, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
+export type { Sessions, Session, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
 export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL } from './handshake/index.js'
 export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions } from './handshake/index.js'
 export { addressBook } from './addressbook/index.js'

@@ -11,7 +11,7 @@ import type { AbortOptions, Libp2p, PeerId, Stream, StreamHandler } from '@libp2
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 
-const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject'] as const
+const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status'] as const
 
 export interface PeerNodeInit {
   libp2p: Libp2p<PeerNodeServices>

@@ -22,6 +22,13 @@ export interface RemoteInfo {
   extra: Uint8Array
 }
 
+/** What a status exchange (PROTOCOL.md §15) learnt about a session peer */
+export interface RemoteStatus {
+  /** the peer's current head; undefined when its Status carried none */
+  head?: ChainHead
+  extra: Uint8Array
+}
+
 /** A handshake in flight, as the session manager tracks it */
 export interface Attempt {
   readonly connection: Connection
@@ -57,6 +64,12 @@ export interface Admission {
    * or with undefined when `signal` aborts first
    */
   nextSession(peer: PeerId, options: Required<AbortOptions>): Promise<Session | undefined>
+  /**
+   * A status exchange told the peer's current head and extra: the live
+   * session takes them, and `session:status` fires when they changed.
+   * Undefined when `peer` has no session.
+   */
+  updateStatus(peer: PeerId, status: RemoteStatus): Session | undefined
 }
 
 const ports = new WeakMap<Sessions, Admission>()
