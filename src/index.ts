@@ -29,8 +29,8 @@ export type { PeerNodeOptions, PeerNodeLimits, PeerNodeServices, ChainOptions, H
 // the services, for your own createLibp2p
 export { sessions, NoSessionError, SessionEndedError } from './session/index.js'
 export type { Sessions, Session, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
-export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL } from './handshake/index.js'
-export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions } from './handshake/index.js'
+export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL, STATUS_PROTOCOL } from './handshake/index.js'
+export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions, LocalStatus } from './handshake/index.js'
 export { addressBook } from './addressbook/index.js'
 export type { AddressBook, AddressBookService, AddressBookInit, AddressBookComponents, BackoffInit, Contact, ContactSource, NewContact } from './addressbook/index.js'
 export { dialManager } from './dial/index.js'

@@ -90,7 +90,9 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
           maxInboundHandshakes: options.handshake?.maxInboundHandshakes,
           maxInboundHandshakesPerIp: options.handshake?.maxInboundHandshakesPerIp,
           head: options.head,
-          extra: options.handshake?.extra
+          extra: options.handshake?.extra,
+          getStatus: options.handshake?.getStatus,
+          statusInterval: options.handshake?.statusInterval
         }),
         identify: identify(),
         // libp2p 3.3.11 loses a remote close-write that arrives before an
