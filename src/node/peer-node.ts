@@ -11,7 +11,7 @@ import type { AbortOptions, Libp2p, PeerId, Stream, StreamHandler } from '@libp2
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 
-const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject'] as const
+const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status'] as const
 
 export interface PeerNodeInit {
   libp2p: Libp2p<PeerNodeServices>
@@ -189,9 +189,20 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
     await this.libp2p.services.sessions.unban(target)
   }
 
-  /** The head sent in later handshakes */
+  /**
+   * The head sent in later handshakes and status messages; also pushes it to
+   * every session peer (a status round each, at most one per peer a second)
+   */
   setHead (head: ChainHead | undefined): void {
     this.libp2p.services.handshake.setHead(head)
+  }
+
+  /**
+   * Exchanges status with a session peer now; resolves with its session,
+   * holding the peer's current head and extra
+   */
+  async refreshStatus (peer: PeerId, options?: AbortOptions): Promise<Session> {
+    return this.libp2p.services.handshake.refreshStatus(peer, options)
   }
 
   async stop (): Promise<void> {
