@@ -29,6 +29,8 @@
 
 export { handleRequests, request } from './request-response.js'
 export type { Response, SuccessResponse, RequestHandler, RequestLimits, HandleRequestsOptions, RequestOptions } from './request-response.js'
+export { notifications } from './notifications.js'
+export type { NotificationChannel, NotificationsOptions, BroadcastOptions } from './notifications.js'
 export { readMessage, readMessages, writeMessage } from './framing.js'
 export type { ByteSource, MessageOptions } from './framing.js'
 export { ResultCode, RESULT_BYTE, resultCodeOf } from './result-code.js'
