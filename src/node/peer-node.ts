@@ -7,36 +7,50 @@ import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
 import type { Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
-import type { AbortOptions, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
+import type { Datastore } from 'interface-datastore'
 
 const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject'] as const
 
-export interface PeerNodeInit {
-  libp2p: Libp2p<PeerNodeServices>
+export interface PeerNodeInit<S extends ServiceMap = Record<never, never>> {
+  libp2p: Libp2p<PeerNodeServices & S>
   chain: ChainIdentity
   did: string
-  /** closed on stop when the node opened it */
-  datastore?: LevelDatastore
+  /** the datastore libp2p runs on */
+  datastore: Datastore
+  /** closed on stop: the node opened it */
+  ownDatastore?: LevelDatastore
 }
 
 /**
  * A running peergate node: a libp2p node whose application protocols are
  * gated by authenticated sessions
  */
-export class PeerNode extends TypedEventEmitter<SessionEvents> {
-  readonly libp2p: Libp2p<PeerNodeServices>
+export class PeerNode<S extends ServiceMap = Record<never, never>> extends TypedEventEmitter<SessionEvents> {
+  /** the libp2p node: peergate's services and your own (`createPeerNode`'s `services`) under `libp2p.services` */
+  readonly libp2p: Libp2p<PeerNodeServices & S>
   readonly chain: ChainIdentity
   readonly did: string
-  private readonly datastore?: LevelDatastore
+  /**
+   * The node's datastore (its LevelDB in `dataDir`, or the one passed in),
+   * open while the node runs. A chain may keep its own records here: put
+   * them under a key prefix of its own (`/<chain-id>/…`, e.g.
+   * `/devnet-1/blocks/<hash>`), and none under the prefixes peergate and
+   * libp2p use: `/peergate/` (DID key, address book, bans), `/pkcs8/` (the
+   * libp2p key), `/peers/` (the peer store), `/dht/` (DHT records).
+   */
+  readonly datastore: Datastore
+  private readonly ownDatastore?: LevelDatastore
 
-  constructor (init: PeerNodeInit) {
+  constructor (init: PeerNodeInit<S>) {
     super()
     this.libp2p = init.libp2p
     this.chain = init.chain
     this.did = init.did
     this.datastore = init.datastore
+    this.ownDatastore = init.ownDatastore
     for (const type of FORWARDED_EVENTS) {
       this.libp2p.services.sessions.addEventListener(type, (evt: CustomEvent<any>) => {
         this.safeDispatchEvent(type, { detail: evt.detail })
@@ -191,6 +205,6 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
 
   async stop (): Promise<void> {
     await this.libp2p.stop()
-    await this.datastore?.close()
+    await this.ownDatastore?.close()
   }
 }
