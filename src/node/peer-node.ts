@@ -1,10 +1,12 @@
 import { TypedEventEmitter } from 'main-event'
 import { endOnRemoteClose } from '../stream/index.js'
+import { handleRequests, notifications, request } from '../protocols/index.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
 import type { PeerNodeServices, ConnectionInfo, ConnectionRole, HandleOptions, NodeStatus } from './index.js'
 import type { Contact, ContactSource } from '../addressbook/index.js'
 import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
+import type { HandleRequestsOptions, NotificationChannel, NotificationsOptions, RequestHandler, RequestOptions, SuccessResponse } from '../protocols/index.js'
 import type { ReasonCode } from '../reason/index.js'
 import type { Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
 import type { AbortOptions, Libp2p, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
@@ -100,6 +102,34 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
    */
   async openStream (peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream> {
     return this.libp2p.services.sessions.openStream(peer, protocol, options)
+  }
+
+  /**
+   * Serves a request/response protocol to session peers: the handler gets
+   * each request and the session, and answers with the response bytes (or a
+   * `Response` with another result code). `unhandle(protocol)` stops it.
+   * Wire format and limits: docs/APPLICATION-PROTOCOLS.md.
+   */
+  async handleRequests (protocol: string, handler: RequestHandler, options: HandleRequestsOptions = {}): Promise<void> {
+    await handleRequests(this.libp2p.services.sessions, protocol, handler, { logger: this.libp2p.logger, ...options })
+  }
+
+  /**
+   * Sends one request to a session peer and resolves with its SUCCESS
+   * response; rejects with NoSessionError, TooManyRequestsError,
+   * MessageTooLargeError, RemoteResultError (the result code) or TimeoutError
+   */
+  async request (peer: PeerId, protocol: string, data: Uint8Array, options: RequestOptions = {}): Promise<SuccessResponse> {
+    return request(this.libp2p.services.sessions, peer, protocol, data, { logger: this.libp2p.logger, ...options })
+  }
+
+  /**
+   * Opens a notification channel: `onMessage` gets every message session
+   * peers send on `protocol`; `send`/`broadcast` reach session peers over one
+   * long-lived stream each. `close()` it to stop.
+   */
+  async notifications (protocol: string, options: NotificationsOptions): Promise<NotificationChannel> {
+    return notifications(this.libp2p.services.sessions, protocol, { logger: this.libp2p.logger, ...options })
   }
 
   /**
