@@ -19,7 +19,7 @@ import { dhtProtocol, resolveChain } from './chain.js'
 import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
-import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServices } from './index.js'
+import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
 import type { Libp2p, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { ServiceFactoryMap } from 'libp2p'
@@ -124,7 +124,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       services: {
         ...services,
         ...userServices
-      } as ServiceFactoryMap<PeerNodeServices & S>
+      } as unknown as ServiceFactoryMap<PeerNodeServices & S>
     })
 
     libp2pRef = libp2p
@@ -139,13 +139,13 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
  * The caller's own services, refused when one takes the name of a peergate
  * service (libp2p would silently replace ours)
  */
-function checkServiceNames<S extends ServiceMap> (services: ServiceFactoryMap<S> | undefined): ServiceFactoryMap<S> {
+function checkServiceNames<S extends ServiceMap> (services: PeerNodeServiceFactories<S> | undefined): PeerNodeServiceFactories<S> {
   for (const name of Object.keys(services ?? {})) {
     if ((PEERGATE_SERVICE_NAMES as readonly string[]).includes(name)) {
       throw new InvalidParametersError(`services.${name}: "${name}" is one of peergate's own services (${PEERGATE_SERVICE_NAMES.join(', ')})`)
     }
   }
-  return services ?? {} as ServiceFactoryMap<S>
+  return services ?? {} as PeerNodeServiceFactories<S>
 }
 
 /**

@@ -29,6 +29,17 @@ export interface PeerNodeServices extends Record<string, unknown> {
   dial: DialManagerService
 }
 
+/**
+ * What a factory of your own services gets: libp2p's components plus every
+ * service by name, peergate's included (`components.sessions`, …)
+ */
+export type PeerNodeComponents = Parameters<ServiceFactoryMap[string]>[0] & PeerNodeServices
+
+/** Factories of your own services by name, as `createLibp2p`'s `services` */
+export type PeerNodeServiceFactories<S extends ServiceMap> = {
+  [Name in keyof S]: (components: PeerNodeComponents & S) => S[Name]
+}
+
 /** The names of peergate's own services, in the order libp2p starts them; your own services may not use them */
 export const PEERGATE_SERVICE_NAMES = ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'dial'] as const
 
@@ -132,7 +143,7 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
    * refused with InvalidParametersError. Reach them as
    * `node.libp2p.services.<name>`, typed.
    */
-  services?: ServiceFactoryMap<S>
+  services?: PeerNodeServiceFactories<S>
 }
 
 export interface PeerNodeLimits {
