@@ -96,8 +96,8 @@ export class AddressBookManager extends PersistentAddressBook implements Address
   }
 
   private onSessionClose (evt: CustomEvent<SessionCloseDetail>): void {
-    const { session, reason } = evt.detail
-    const outcome = sessionEndOutcome(reason)
+    const { session, reason, side } = evt.detail
+    const outcome = sessionEndOutcome(reason, side)
     if (outcome == null) {
       return
     }

@@ -16,6 +16,7 @@ import {
 } from './constants.js'
 import type { BackoffInit, Contact } from './index.js'
 import type { Outcome } from '../reason/index.js'
+import type { RejectSide } from '../session/index.js'
 
 /** BackoffInit with every default filled in and every value checked */
 export interface ResolvedBackoff {
@@ -101,13 +102,15 @@ export type BackoffState = Pick<Contact, 'failures' | 'nextAttempt' | 'backoffRe
 
 /**
  * Outcomes that will not change within minutes: the peer is on another chain,
- * presented another DID than its record holds, or banned this node
+ * presented another DID than its record holds, banned this node, or its
+ * application refused it (a fork, say)
  */
 const LONG_BACKOFF_OUTCOMES = new Set<Outcome>([
   ReasonCode.WRONG_CHAIN,
   ReasonCode.WRONG_GENESIS,
   ReasonCode.UNEXPECTED_DID,
-  ReasonCode.BANNED
+  ReasonCode.BANNED,
+  ReasonCode.APPLICATION_REJECTED
 ])
 
 /**
@@ -118,7 +121,7 @@ const LONG_BACKOFF_OUTCOMES = new Set<Outcome>([
  *   made on another connection)
  * - `SESSION_ENDED`, a clean end: a random wait in [cleanCloseMinMs,
  *   cleanCloseMaxMs], failures unchanged
- * - `WRONG_CHAIN`, `WRONG_GENESIS`, `UNEXPECTED_DID`, `BANNED`: one more
+ * - `WRONG_CHAIN`, `WRONG_GENESIS`, `UNEXPECTED_DID`, `BANNED`, `APPLICATION_REJECTED`: one more
  *   failure and a wait of longMs
  * - anything else: one more failure and `failureBackoffMs` of the new count
  *   (doubling, with jitter)
@@ -155,11 +158,24 @@ const CLEAN_SESSION_ENDS = new Set<ReasonCode>([
 ])
 
 /**
- * What the end of a session records in the book: `SESSION_ENDED` for a clean
- * end; nothing (undefined) for `SHUTDOWN`, which is this node going away, nor
- * for any other end (a ban, or a reason given to `disconnect`), which leaves
- * the contact's backoff to whoever ended it
+ * What the end of a session records in the book.
+ *
+ * Ended by this node (`local`): `SESSION_ENDED` for a clean end; nothing for
+ * `SHUTDOWN` (this node going away) nor for any other end (a ban, a reason
+ * given to `disconnect`), which leaves the contact's backoff to whoever ended
+ * it.
+ *
+ * Ended by the remote (`remote`: its Goodbye, or the connection closing):
+ * `SESSION_ENDED` for a clean end or its shutdown; otherwise its reason
+ * itself, so that what the peer holds against this node (BANNED,
+ * APPLICATION_REJECTED, …) backs the contact off as `backoff` says.
  */
-export function sessionEndOutcome (reason: ReasonCode): Outcome | undefined {
-  return CLEAN_SESSION_ENDS.has(reason) ? LocalReason.SESSION_ENDED : undefined
+export function sessionEndOutcome (reason: ReasonCode, side: RejectSide): Outcome | undefined {
+  if (CLEAN_SESSION_ENDS.has(reason)) {
+    return LocalReason.SESSION_ENDED
+  }
+  if (side === 'local') {
+    return undefined
+  }
+  return reason === ReasonCode.SHUTDOWN ? LocalReason.SESSION_ENDED : reason
 }

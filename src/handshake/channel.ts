@@ -1,10 +1,11 @@
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
-import { MAX_DETAIL_BYTES, MAX_LENGTH_PREFIX_BYTES } from './constants.js'
+import { MAX_DETAIL_BYTES } from '../reason/index.js'
+import { truncateUtf8 } from '../wire/index.js'
+import { MAX_LENGTH_PREFIX_BYTES } from './constants.js'
 import { HandshakeError, InvalidLengthPrefixError, type HandshakeStage } from './errors.js'
 import { ReasonCode } from '../reason/index.js'
 import { HandshakeMessage, Hello } from './pb/handshake.js'
-import { truncateUtf8 } from './utf8.js'
 import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, checkEncoding, type MessageSpec } from './wire-check.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -83,7 +84,8 @@ export class HandshakeChannel {
     const message = decodeHandshakeMessage(next.value.subarray(), stage)
     if (message.reject != null) {
       const detail = message.detail == null ? '' : `: ${truncateUtf8(message.detail, MAX_DETAIL_BYTES)}`
-      throw new HandshakeError(message.reject, `remote rejected with ${message.reject}${detail}`, 'remote', stage)
+      const code = message.appCode == null ? '' : ` (application code ${message.appCode})`
+      throw new HandshakeError(message.reject, `remote rejected with ${message.reject}${code}${detail}`, 'remote', stage, message.appCode)
     }
     return message
   }
@@ -100,14 +102,15 @@ export class HandshakeChannel {
   /**
    * Best effort: tells the remote why we hang up. Never throws.
    */
-  sendReject (reason: ReasonCode, detail: string): void {
+  sendReject (reason: ReasonCode, detail: string, appCode?: number): void {
     if (this.stream.writeStatus !== 'writable') {
       return
     }
     try {
       this.stream.send(lp.encode.single(HandshakeMessage.encode({
         reject: reason,
-        detail: truncateUtf8(detail, MAX_DETAIL_BYTES)
+        detail: truncateUtf8(detail, MAX_DETAIL_BYTES),
+        appCode
       })))
     } catch {
       // the stream died under us; the hang-up that follows says enough

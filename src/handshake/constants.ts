@@ -33,13 +33,6 @@ export const NONCE_LENGTH = 32
  */
 export const MAX_CHAIN_ID_BYTES = 128
 
-/**
- * Longest human-readable note of a reject, in UTF-8 bytes: a sender cuts a
- * longer one and a receiver reads no more, both on a character boundary. A
- * sentence is enough; the reason code is what counts.
- */
-export const MAX_DETAIL_BYTES = 256
-
 /** Domain separator that starts every signed transcript; the signer's role follows it */
 export const TRANSCRIPT_DOMAIN = 'peergate-handshake-v1'
 

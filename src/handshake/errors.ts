@@ -17,6 +17,8 @@ export enum HandshakeStage {
   AwaitInitiatorSignature = 'await-initiator-signature',
   /** initiator waiting for the responder's accept (message 4) */
   AwaitResponderAccept = 'await-responder-accept',
+  /** the application's validation of the remote (its hook), after the remote's signature verified */
+  Validation = 'validation',
   /** the last checks before a session is announced */
   Commit = 'commit'
 }
@@ -31,12 +33,15 @@ export class HandshakeError extends Error {
   readonly reason: ReasonCode
   readonly side: RejectSide
   readonly stage?: HandshakeStage
+  /** the application's own code, with APPLICATION_REJECTED */
+  readonly appCode?: number
 
-  constructor (reason: ReasonCode, message: string, side: RejectSide = 'local', stage?: HandshakeStage) {
+  constructor (reason: ReasonCode, message: string, side: RejectSide = 'local', stage?: HandshakeStage, appCode?: number) {
     super(message)
     this.reason = reason
     this.side = side
     this.stage = stage
+    this.appCode = appCode
   }
 }
 
@@ -63,5 +68,5 @@ export function isHandshakeError (err: unknown): err is HandshakeError {
  */
 export function rejectionError (rejection: Rejection, stage?: HandshakeStage): HandshakeError {
   const side: RejectSide = rejection.reason === ReasonCode.CONNECTION_CLOSED ? 'remote' : 'local'
-  return new HandshakeError(rejection.reason, rejection.message, side, stage)
+  return new HandshakeError(rejection.reason, rejection.message, side, stage, rejection.appCode)
 }

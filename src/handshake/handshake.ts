@@ -3,22 +3,23 @@ import { InvalidParametersError, serviceCapabilities, serviceDependencies } from
 import { PeerMap } from '@libp2p/peer-collections'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { anySignal } from 'any-signal'
+import { raceSignal } from 'race-signal'
 import { isCompatibleVersion } from '../chain/index.js'
 import { KeyDidResolver } from '../did/did-key.js'
-import { endOnRemoteClose } from '../stream/index.js'
-import { HandshakeChannel } from './channel.js'
-import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
 import { ReasonCode, isOtherChain } from '../reason/index.js'
 import { admissionOf } from '../session/admission.js'
 import { HANG_UP_TIMEOUT_MS, hangUp, isAttemptEnded } from '../session/index.js'
+import { endOnRemoteClose } from '../stream/index.js'
+import { HandshakeChannel } from './channel.js'
+import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
 import { HandshakeError, HandshakeStage, isHandshakeError, rejectionError } from './errors.js'
 import { InboundLimiter, type InboundTicket } from './inbound-limiter.js'
 import { performHandshake, type HandshakeParty } from './perform-handshake.js'
-import type { ChainHead } from '../chain/index.js'
-import type { ConnectOptions, HandshakeComponents, HandshakeInit, HandshakeService } from './index.js'
+import type { ApplicationRejection, ConnectOptions, HandshakeComponents, HandshakeInit, HandshakeService, RemoteValidator } from './index.js'
 import type { Hello } from './pb/handshake.js'
 import type { HandshakeRole } from './transcript.js'
-import type { Admission, Attempt, RemoteInfo } from '../session/admission.js'
+import type { ChainHead } from '../chain/index.js'
+import type { Admission, Attempt, Rejection, RemoteInfo } from '../session/admission.js'
 import type { Session, SessionDirection, Sessions } from '../session/index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -41,6 +42,7 @@ export class Handshake implements HandshakeService, Startable {
   private readonly timeout: number
   private readonly maxMessageSize: number
   private readonly firstMessageTimeout: number
+  private readonly validateRemote?: RemoteValidator
   private readonly inbound: InboundLimiter
   private readonly inFlight = new Set<Promise<unknown>>()
   private readonly selecting = new PeerMap<Selection>()
@@ -54,6 +56,7 @@ export class Handshake implements HandshakeService, Startable {
     this.timeout = init.timeout ?? HANDSHAKE_TIMEOUT_MS
     this.maxMessageSize = init.maxMessageSize ?? MAX_MESSAGE_SIZE
     this.head = init.head
+    this.validateRemote = init.validateRemote
     this.firstMessageTimeout = init.firstMessageTimeout ?? FIRST_MESSAGE_TIMEOUT_MS
     const limits = {
       maxInFlight: init.maxInboundHandshakes ?? MAX_INBOUND_HANDSHAKES,
@@ -244,6 +247,8 @@ export class Handshake implements HandshakeService, Startable {
     const direction = directionOf(role)
     const admission = this.admission
     let attempt: Attempt | undefined
+    /** the remote's hello once decoded, for the report of a failure */
+    let heard: Hello | undefined
     let channel: HandshakeChannel | undefined = stream == null ? undefined : new HandshakeChannel(endOnRemoteClose(stream), this.maxMessageSize)
     // sheds and the first-message deadline end an inbound handshake through this
     const dropped = new AbortController()
@@ -293,12 +298,14 @@ export class Handshake implements HandshakeService, Startable {
           party: this.party,
           log,
           judge: {
+            heard: (hello) => { heard = hello },
             admit: (hello) => {
               if (expectedDid != null && hello.did !== expectedDid) {
                 return { reason: ReasonCode.UNEXPECTED_DID, message: `expected ${expectedDid.slice(0, 64)}, the peer presented ${hello.did.slice(0, 64)}` }
               }
               return admission.checkRemote(current, hello.did)
             },
+            validate: async (hello, options) => this.validate(hello, connection.remotePeer, direction, options, log),
             commit: (hello) => {
               const opened = admission.open(current, remoteInfo(hello))
               if ('rejected' in opened) {
@@ -321,9 +328,15 @@ export class Handshake implements HandshakeService, Startable {
       const err = toHandshakeError(e, signal, attempt?.signal)
       const said = err.side === 'local' && channel != null
       if (said) {
-        channel?.sendReject(err.reason, err.message)
+        channel?.sendReject(err.reason, err.message, err.appCode)
       }
-      admission.fail(attempt, connection, direction, { reason: err.reason, side: err.side, message: err.message })
+      admission.fail(attempt, connection, direction, {
+        reason: err.reason,
+        side: err.side,
+        message: err.message,
+        appCode: err.appCode,
+        remote: heard == null ? undefined : { did: heard.did, chainId: heard.chainId, chainVersion: heard.chainVersion, head: heard.head }
+      })
       // a duplicate on a connection that carries the winning handshake (both
       // sides selected each other over one connection) only ends its stream;
       // when the remote said DUPLICATE, it knows where its winner runs and
@@ -347,6 +360,31 @@ export class Handshake implements HandshakeService, Startable {
       }
       signal.clear()
     }
+  }
+
+  /** The application's validator on a remote whose signature verified: its rejection as a verdict */
+  private async validate (hello: Hello, peerId: PeerId, direction: SessionDirection, options: AbortOptions, log: Logger): Promise<Rejection | undefined> {
+    if (this.validateRemote == null) {
+      return undefined
+    }
+    let refusal: ApplicationRejection | undefined
+    try {
+      refusal = await raceSignal(Promise.resolve(this.validateRemote(remoteInfo(hello), { peerId, direction, signal: options.signal ?? AbortSignal.timeout(this.timeout) })), options.signal)
+    } catch (err) {
+      if (options.signal?.aborted === true) {
+        throw options.signal.reason
+      }
+      log.error('the validator of %p threw; refusing it - %e', peerId, err)
+      return { reason: ReasonCode.APPLICATION_REJECTED, message: 'validation failed' }
+    }
+    if (refusal == null) {
+      return undefined
+    }
+    if (!Number.isInteger(refusal.appCode) || refusal.appCode < 0 || refusal.appCode > 0xFFFF_FFFF) {
+      log.error('the validator of %p returned app code %s, not a uint32; refusing it with 0', peerId, refusal.appCode)
+      return { reason: ReasonCode.APPLICATION_REJECTED, message: refusal.detail ?? 'refused by the application', appCode: 0 }
+    }
+    return { reason: ReasonCode.APPLICATION_REJECTED, message: refusal.detail ?? 'refused by the application', appCode: refusal.appCode }
   }
 
   /** Inbound handshakes in flight (each also holds a place in the inbound limiter) */

@@ -3,9 +3,9 @@ import { isCompatibleVersion } from '../chain/index.js'
 import { MAX_DID_BYTES } from '../did/constants.js'
 import { didSizeBytes } from '../did/did-size.js'
 import { ReasonCode } from '../reason/index.js'
+import { utf8Length } from '../wire/index.js'
 import { HANDSHAKE_PROTOCOL_VERSION, MAX_CHAIN_ID_BYTES, NONCE_LENGTH } from './constants.js'
 import { Hello } from './pb/handshake.js'
-import { utf8Length } from './utf8.js'
 import type { ChainHead, ChainIdentity, VersionCompatibility } from '../chain/index.js'
 
 /**

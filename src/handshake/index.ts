@@ -24,7 +24,7 @@
 import { Handshake } from './handshake.js'
 import type { ChainHead, ChainIdentity, VersionCompatibility } from '../chain/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
-import type { Session, Sessions } from '../session/index.js'
+import type { RemoteInfo, Session, SessionDirection, Sessions } from '../session/index.js'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -87,6 +87,16 @@ export interface HandshakeInit {
    */
   maxInboundHandshakesPerIp?: number
 
+  /**
+   * The application's say on a peer, before a session opens: called once the
+   * peer's signature over its hello is verified, on both roles, before either
+   * side announces a session (docs/PROTOCOL.md §8.4). Return a rejection to
+   * refuse the peer (it gets APPLICATION_REJECTED with your code and detail);
+   * undefined to accept. May be async; it is bounded by the handshake
+   * timeout (`context.signal`). A validator that throws refuses the peer.
+   */
+  validateRemote?: RemoteValidator
+
   /** the local chain head sent in hellos; update it with `setHead` */
   head?: ChainHead
 
@@ -95,6 +105,25 @@ export interface HandshakeInit {
 
   /** clock for hello timestamps, ms since the epoch */
   now?(): number
+}
+
+/** Whom a validator is asked about */
+export interface ValidationContext {
+  peerId: PeerId
+  direction: SessionDirection
+  /** aborts at the handshake's deadline */
+  signal: AbortSignal
+}
+
+/** Why the application refuses a peer: its own code and a short note (≤ 256 bytes on the wire) */
+export interface ApplicationRejection {
+  appCode: number
+  detail?: string
+}
+
+/** See `HandshakeInit.validateRemote` */
+export interface RemoteValidator {
+  (remote: RemoteInfo, context: ValidationContext): ApplicationRejection | undefined | Promise<ApplicationRejection | undefined>
 }
 
 export interface HandshakeComponents {

@@ -31,8 +31,17 @@ export interface HandshakeParty {
  * a rejection to end the handshake with, or undefined to go on.
  */
 export interface HandshakeJudge {
+  /** the remote's hello, decoded, before any check (for reports of a failure) */
+  heard(remote: Hello): void
   /** what the remote's hello reveals (its DID): bans, duplicates, the DID this node expected */
   admit(remote: Hello): Rejection | undefined
+  /**
+   * The application's say, once the remote's signature over its hello is
+   * verified: the initiator asks before it sends message 3, the responder
+   * before it commits, so no session is announced on either side before both
+   * have asked (docs/PROTOCOL.md §8.4)
+   */
+  validate(remote: Hello, options: AbortOptions): Promise<Rejection | undefined>
   /** the last checks; undefined means the local node announced the session */
   commit(remote: Hello): Rejection | undefined
 }
@@ -84,6 +93,7 @@ async function performInitiator (channel: HandshakeChannel, side: HandshakeSide,
   const transcript = buildTranscript(side, localHello, localHelloBytes, remoteHello, remoteHelloBytes)
   const keys = await resolveKeys(party.resolver, remoteHello.did, options, HandshakeStage.AwaitResponderHello)
   await verify(keys, signingInput('responder', transcript), remoteSignature, HandshakeStage.AwaitResponderHello)
+  throwIfRejected(await judge.validate(remoteHello, options), HandshakeStage.Validation)
 
   const signature = await party.signer.sign(signingInput('initiator', transcript), options)
   log.trace('initiator sending message 3')
@@ -117,6 +127,7 @@ async function performResponder (channel: HandshakeChannel, side: HandshakeSide,
   const third = await channel.read(HandshakeStage.AwaitInitiatorSignature, options)
   const remoteSignature = requireField(third.signature, 'signature', HandshakeStage.AwaitInitiatorSignature)
   await verify(keys, signingInput('initiator', transcript), remoteSignature, HandshakeStage.AwaitInitiatorSignature)
+  throwIfRejected(await judge.validate(remoteHello, options), HandshakeStage.Validation)
 
   throwIfRejected(judge.commit(remoteHello), HandshakeStage.Commit)
   log.trace('responder sending message 4')
@@ -138,6 +149,7 @@ function requireField<T> (value: T | undefined, name: keyof HandshakeMessage, st
 
 function judgeHello (localHello: Hello, remoteHelloBytes: Uint8Array, side: HandshakeSide, stage: HandshakeStage): Hello {
   const remoteHello = decodeHello(remoteHelloBytes, stage)
+  side.judge.heard(remoteHello)
   const verdict = checkRemoteHello(localHello, remoteHello, side.party.isCompatibleVersion)
   if (verdict != null) {
     throw new HandshakeError(verdict.reason, verdict.message, 'local', stage)

@@ -217,5 +217,6 @@ export const HANDSHAKE_MESSAGE_SPEC: MessageSpec = new Map<number, FieldSpec>([
   [2, { name: 'signature', type: 'bytes' }],
   [3, { name: 'reject', type: 'enum' }],
   [4, { name: 'accept', type: 'bool' }],
-  [5, { name: 'detail', type: 'string' }]
+  [5, { name: 'detail', type: 'string' }],
+  [6, { name: 'app_code', type: 'uint32' }]
 ])

@@ -78,7 +78,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
         maxInboundHandshakes: options.handshake?.maxInboundHandshakes,
         maxInboundHandshakesPerIp: options.handshake?.maxInboundHandshakesPerIp,
         head: options.head,
-        extra: options.handshake?.extra
+        extra: options.handshake?.extra,
+        validateRemote: options.handshake?.validateRemote
       }),
       identify: identify(),
       // libp2p 3.3.11 loses a remote close-write that arrives before an

@@ -8,7 +8,7 @@ import type { ChainOptions } from './chain.js'
 import type { AddressBookInit, AddressBookService } from '../addressbook/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
 import type { DialManagerInit, DialManagerService, DiscoveryInit } from '../dial/index.js'
-import type { HandshakeService } from '../handshake/index.js'
+import type { HandshakeService, RemoteValidator } from '../handshake/index.js'
 import type { ChainHead, VersionCompatibility } from '../chain/index.js'
 import type { Sessions } from '../session/index.js'
 import type { Identify } from '@libp2p/identify'
@@ -99,6 +99,12 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
     isCompatibleVersion?: VersionCompatibility
     /** chain-specific bytes sent in every hello */
     extra?(): Uint8Array | undefined
+    /**
+     * The application's say on a peer before any session opens, on both
+     * roles (see `HandshakeInit.validateRemote`): return `{ appCode, detail }`
+     * to refuse it with APPLICATION_REJECTED
+     */
+    validateRemote?: RemoteValidator
   }
 
   did?: {

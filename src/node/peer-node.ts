@@ -8,7 +8,7 @@ import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { HandleRequestsOptions, NotificationChannel, NotificationsOptions, RequestHandler, RequestOptions, SuccessResponse } from '../protocols/index.js'
 import type { ReasonCode } from '../reason/index.js'
-import type { Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
+import type { DisconnectOptions, Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
 import type { AbortOptions, Libp2p, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
@@ -46,6 +46,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
   readonly datastore: Datastore
   private readonly ownDatastore?: LevelDatastore
 
+  /** @internal createPeerNode builds a PeerNode */
   constructor (init: PeerNodeInit<S>) {
     super()
     this.libp2p = init.libp2p
@@ -141,10 +142,14 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
     return this.libp2p.services.handshake.connect(target, options)
   }
 
-  /** Ends the session with `peer` and closes its connection */
-  async disconnect (peer: PeerId, reason?: ReasonCode, options?: AbortOptions): Promise<void> {
+  /**
+   * Ends the session with `peer`: the peer gets a Goodbye with `reason` (and
+   * your `appCode` / `detail`), then the connection closes
+   */
+  async disconnect (peer: PeerId, reason?: ReasonCode, options?: DisconnectOptions): Promise<void> {
     await this.libp2p.services.sessions.disconnect(peer, reason, options)
   }
+
 
   /** The session with `peer`, if it has one */
   session (peer: PeerId): Session | undefined {

@@ -12,6 +12,14 @@ import { ReasonCode } from './pb/reason.js'
 
 export { ReasonCode }
 
+/**
+ * Longest human-readable note that goes with a reason on the wire (a Reject's
+ * or a Goodbye's detail), in UTF-8 bytes: a sender cuts a longer one and a
+ * receiver reads no more, both on a character boundary. A sentence is enough;
+ * the reason code is what counts.
+ */
+export const MAX_DETAIL_BYTES = 256
+
 /** Outcomes this node records that have no wire code */
 export enum LocalReason {
   /** a dial failed before any handshake: unreachable, refused, timed out */

@@ -6,21 +6,13 @@
  * public API can create a session that the protocol did not earn.
  */
 import { InvalidParametersError } from '@libp2p/interface'
-import type { ChainHead } from '../chain/index.js'
 import type { Rejection } from './rules.js'
-import type { RejectSide, Session, SessionDirection, Sessions } from './index.js'
+import type { RejectSide, RemoteHello, RemoteInfo, Session, SessionDirection, Sessions } from './index.js'
 import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
 
 export type { Rejection } from './rules.js'
 
-/** What a handshake learnt about the remote: everything a session records of its hello */
-export interface RemoteInfo {
-  /** the node DID the peer proved control of */
-  did: string
-  chainVersion: string
-  head?: ChainHead
-  extra: Uint8Array
-}
+export type { RemoteInfo } from './index.js'
 
 /** A handshake in flight, as the session manager tracks it */
 export interface Attempt {
@@ -37,6 +29,8 @@ export interface Attempt {
 /** How a handshake that made no session ended, as `session:reject` reports it */
 export interface Failure extends Rejection {
   side: RejectSide
+  /** the remote's hello, when one was received */
+  remote?: RemoteHello
 }
 
 /** The port's answer: what was asked for, or why not */

@@ -45,3 +45,23 @@ export const MAX_BAN_RECORD_BYTES = 64 + 6 * MAX_DID_BYTES
  * aborted; a peer that failed a handshake gets no more of our time
  */
 export const HANG_UP_TIMEOUT_MS = 1_000
+
+/** A node that ends a session says why on a stream of its own under this protocol id (PROTOCOL.md §11.1) */
+export const GOODBYE_PROTOCOL = '/peergate/goodbye/1.0.0'
+
+/**
+ * How long a Goodbye may take: opening its stream, sending it and the remote
+ * reading it and closing; the connection is closed after it either way.
+ * Lodestar gives its Goodbye about a second too.
+ */
+export const GOODBYE_TIMEOUT_MS = 1_000
+
+/** One Goodbye stream per connection each way: a session ends once */
+export const MAX_GOODBYE_STREAMS = 1
+
+/**
+ * Largest Goodbye frame accepted: a reason, an app code and a detail of at
+ * most 256 bytes take under 300
+ */
+export const MAX_GOODBYE_MESSAGE_BYTES = 512
+

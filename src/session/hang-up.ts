@@ -1,10 +1,13 @@
+import { anySignal } from 'any-signal'
 import type { AbortOptions, Connection, Logger, Stream } from '@libp2p/interface'
 
 /** What this node told the remote before hanging up, on which stream */
 export interface Farewell {
   stream: Stream
-  /** a message saying why was written to `stream` (a handshake Reject) */
+  /** a message saying why was written to `stream` (a handshake Reject, a Goodbye) */
   said: boolean
+  /** how long the remote gets to read it and hang up itself; the close goes on after it */
+  signal?: AbortSignal
 }
 
 /**
@@ -19,19 +22,22 @@ export interface Farewell {
 export async function hangUp (connection: Connection | undefined, farewell: Farewell | undefined, log: Logger, options: AbortOptions = {}): Promise<void> {
   const { signal } = options
   const stream = farewell?.stream
+  const farewellSignal = anySignal([signal, farewell?.signal])
   try {
-    await stream?.close({ signal })
+    await stream?.close({ signal: farewellSignal })
     if (connection == null) {
       return
     }
     if (farewell?.said === true && stream != null) {
-      await remoteHungUp(connection, stream, signal)
+      await remoteHungUp(connection, stream, farewellSignal)
     }
     await connection.close({ signal })
   } catch (err) {
     log('hang-up was not graceful - %e', err)
     stream?.abort(err as Error)
     connection?.abort(err as Error)
+  } finally {
+    farewellSignal.clear()
   }
 }
 

@@ -35,6 +35,26 @@ export type SessionDirection = 'inbound' | 'outbound'
 /** Which side of a handshake decided to reject it */
 export type RejectSide = 'local' | 'remote'
 
+/** What a handshake learnt about the remote: everything a session records of its hello */
+export interface RemoteInfo {
+  /** the node DID the peer proved control of */
+  did: string
+  /** the peer's chain software version */
+  chainVersion: string
+  /** the peer's head, as its hello gave it */
+  head?: ChainHead
+  /** chain-specific data from the peer's hello */
+  extra: Uint8Array
+}
+
+/** What a remote's hello said, as a failed handshake reports it (nothing in it was necessarily proven) */
+export interface RemoteHello {
+  did: string
+  chainId: string
+  chainVersion: string
+  head?: ChainHead
+}
+
 /**
  * An authenticated peer of the same chain
  */
@@ -69,7 +89,21 @@ export interface SessionStreamHandler {
 
 export interface SessionCloseDetail {
   session: Session
+  /** why it ended: this node's reason, or the one the remote's Goodbye gave */
   reason: ReasonCode
+  /** who ended it: this node (`local`), or the remote (its Goodbye, or a closed connection) */
+  side: RejectSide
+  /** the application's own code, with APPLICATION_REJECTED */
+  appCode?: number
+  /** the note that came with the reason, if any */
+  message?: string
+}
+
+export interface DisconnectOptions extends AbortOptions {
+  /** the application's own code, sent in the Goodbye (with APPLICATION_REJECTED, typically) */
+  appCode?: number
+  /** a short note sent in the Goodbye (cut to 256 bytes) */
+  detail?: string
 }
 
 export interface SessionRejectDetail {
@@ -80,6 +114,10 @@ export interface SessionRejectDetail {
   /** who rejected: this node (`local`) or the remote peer */
   side: RejectSide
   message: string
+  /** the application's own code, with APPLICATION_REJECTED */
+  appCode?: number
+  /** the remote's hello, when one was received before the handshake failed: its DID, chain, version, head */
+  remote?: RemoteHello
 }
 
 /** A handshake in flight on one connection: `handshake:start` announces it, `Sessions.handshakes()` lists them */
@@ -174,8 +212,11 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   /** opens a gated stream over the session with `peer`; waits for a handshake in flight */
   openStream(peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
 
-  /** Ends the session with `peer` (`session:close` with `reason`) and hangs up its connection */
-  disconnect(peer: PeerId, reason?: ReasonCode, options?: AbortOptions): Promise<void>
+  /**
+   * Ends the session with `peer` (`session:close` with `reason`), tells the
+   * peer why in a Goodbye, and hangs up its connection
+   */
+  disconnect(peer: PeerId, reason?: ReasonCode, options?: DisconnectOptions): Promise<void>
   /**
    * Bans a peer id or a DID (default a day, kept in the datastore). A DID's
    * ban covers the peer id of its session and every peer id that presents the

@@ -12,6 +12,8 @@ import type { SessionDirection, SessionLimits } from './index.js'
 export interface Rejection {
   reason: ReasonCode
   message: string
+  /** the application's own code, with APPLICATION_REJECTED */
+  appCode?: number
 }
 
 /** Sessions and handshakes that count against the limits (reserved peers never do) */

@@ -1,17 +1,19 @@
 import { InvalidParametersError, serviceCapabilities } from '@libp2p/interface'
 import { PeerMap, PeerSet } from '@libp2p/peer-collections'
 import { TypedEventEmitter } from 'main-event'
+import { anySignal } from 'any-signal'
 import { raceSignal } from 'race-signal'
 import { ReasonCode } from '../reason/index.js'
 import { endOnRemoteClose } from '../stream/index.js'
 import { registerAdmission } from './admission.js'
 import { BanList } from './ban-list.js'
-import { DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, INBOUND_BURST_FRACTION, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
+import { GOODBYE_PROTOCOL, GOODBYE_TIMEOUT_MS, MAX_GOODBYE_STREAMS, DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, INBOUND_BURST_FRACTION, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
 import { AttemptEndedError, NoSessionError, SessionEndedError } from './errors.js'
+import { readGoodbye, sendGoodbye, type Parting } from './goodbye.js'
 import { hangUp } from './hang-up.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
-import type { Attempt, Failure, RemoteInfo, Verdict } from './admission.js'
-import type { HandshakeInFlight, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import type { Attempt, Failure, Verdict } from './admission.js'
+import type { DisconnectOptions, HandshakeInFlight, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
@@ -62,6 +64,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       throw new InvalidParametersError('maxInboundSessions, maxOutboundSessions and inboundBurst must be numbers >= 0')
     }
     this.onConnectionClose = this.onConnectionClose.bind(this)
+    this.onGoodbye = this.onGoodbye.bind(this)
     registerAdmission(this, {
       begin: this.#begin.bind(this),
       checkRemote: this.#checkRemote.bind(this),
@@ -74,26 +77,33 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   async start (): Promise<void> {
     await this.banList.load()
     this.components.events.addEventListener('connection:close', this.onConnectionClose)
+    await this.components.registrar.handle(GOODBYE_PROTOCOL, this.onGoodbye, {
+      maxInboundStreams: MAX_GOODBYE_STREAMS,
+      maxOutboundStreams: MAX_GOODBYE_STREAMS
+    })
   }
 
   /**
    * Ends every session (SHUTDOWN) and handshake while their connections are
    * still open, so that listeners see the sessions end before the
-   * connections go
+   * connections go, and every session peer gets a Goodbye (within
+   * GOODBYE_TIMEOUT_MS in all)
    */
-  beforeStop (): void {
-    for (const session of [...this.sessions.values()]) {
-      this.endSession(session, ReasonCode.SHUTDOWN)
-    }
+  async beforeStop (): Promise<void> {
     for (const attempts of this.attempts.values()) {
       for (const attempt of attempts) {
         attempt.controller.abort(new AttemptEndedError({ reason: ReasonCode.SHUTDOWN, message: 'node is stopping' }))
       }
     }
+    const parting: Parting = { reason: ReasonCode.SHUTDOWN }
+    const ending = [...this.sessions.values()].filter(session => this.endSession(session, parting, 'local'))
+    const signal = AbortSignal.timeout(GOODBYE_TIMEOUT_MS)
+    await Promise.allSettled(ending.map(async session => this.goodbye(session.connection, parting, signal)))
   }
 
-  stop (): void {
+  async stop (): Promise<void> {
     this.components.events.removeEventListener('connection:close', this.onConnectionClose)
+    await this.components.registrar.unhandle(GOODBYE_PROTOCOL)
   }
 
   get (peer: PeerId): Session | undefined {
@@ -231,7 +241,9 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       direction,
       reason: failure.reason,
       side: failure.side,
-      message: failure.message
+      message: failure.message,
+      appCode: failure.appCode,
+      remote: failure.remote
     }
     this.log('handshake with %p failed, %s rejected with %s: %s', detail.peerId, detail.side, detail.reason, detail.message)
     this.safeDispatchEvent('session:reject', { detail })
@@ -353,13 +365,18 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
   // ---- ending sessions, bans ----
 
-  async disconnect (peer: PeerId, reason: ReasonCode = ReasonCode.DISCONNECT_REQUESTED, options?: AbortOptions): Promise<void> {
+  async disconnect (peer: PeerId, reason: ReasonCode = ReasonCode.DISCONNECT_REQUESTED, options: DisconnectOptions = {}): Promise<void> {
     const session = this.sessions.get(peer)
     if (session == null) {
       return
     }
-    this.endSession(session, reason)
-    await hangUp(session.connection, undefined, this.log, options)
+    const parting: Parting = { reason, appCode: options.appCode, detail: options.detail }
+    if (options.appCode != null && !(Number.isInteger(options.appCode) && options.appCode >= 0 && options.appCode <= 0xFFFF_FFFF)) {
+      throw new InvalidParametersError(`an app code is a whole number from 0 to 2^32 - 1, got ${options.appCode}`)
+    }
+    if (this.endSession(session, parting, 'local')) {
+      await this.goodbye(session.connection, parting, options.signal)
+    }
   }
 
   async ban (target: PeerId | string, durationMs: number = DEFAULT_BAN_DURATION_MS): Promise<void> {
@@ -397,22 +414,58 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     const connection = evt.detail
     const session = this.sessions.get(connection.remotePeer)
     if (session?.connection.id === connection.id) {
-      this.endSession(session, ReasonCode.CONNECTION_CLOSED)
+      this.endSession(session, { reason: ReasonCode.CONNECTION_CLOSED }, 'remote')
     }
     // a handshake on this connection sees its stream end and fails by itself,
     // after reading whatever reject the remote sent before hanging up
   }
 
-  private endSession (session: Session, reason: ReasonCode): void {
+  /** Ends a session once; false when it had ended already */
+  private endSession (session: Session, parting: Parting, side: RejectSide): boolean {
     if (this.sessions.get(session.peerId) !== session) {
-      return
+      return false
     }
+    const { reason, appCode, detail } = parting
     this.sessions.delete(session.peerId)
     this.ended.get(session)?.abort(new SessionEndedError(reason))
-    this.log('session with %p closed: %s', session.peerId, reason)
-    this.safeDispatchEvent('session:close', { detail: { session, reason } })
+    this.log('session with %p closed by the %s side: %s%s', session.peerId, side, reason, detail == null ? '' : ` (${detail})`)
+    this.safeDispatchEvent('session:close', { detail: { session, reason, side, appCode, message: detail } })
     this.notify(session.peerId)
     this.tag(session.peerId, false)
+    return true
+  }
+
+  /**
+   * Says Goodbye on the session's connection and hangs up: the remote gets up
+   * to GOODBYE_TIMEOUT_MS to read it and close; the connection closes after
+   * that either way (bounded only by `signal`)
+   */
+  private async goodbye (connection: Connection, parting: Parting, signal?: AbortSignal): Promise<void> {
+    const farewellSignal = anySignal([AbortSignal.timeout(GOODBYE_TIMEOUT_MS), signal])
+    let stream: Stream | undefined
+    try {
+      stream = await sendGoodbye(connection, parting, farewellSignal)
+    } catch (err) {
+      this.log('could not say goodbye to %p - %e', connection.remotePeer, err)
+    }
+    try {
+      await hangUp(connection, stream == null ? undefined : { stream, said: true, signal: farewellSignal }, this.log, { signal })
+    } finally {
+      farewellSignal.clear()
+    }
+  }
+
+  /** The remote says why it ends the session: the session ends with its reason */
+  private async onGoodbye (stream: Stream, connection: Connection): Promise<void> {
+    const session = this.sessions.get(connection.remotePeer)
+    if (session?.connection.id !== connection.id) {
+      stream.abort(new NoSessionError('goodbye without a session'))
+      return
+    }
+    const parting = await readGoodbye(stream, AbortSignal.timeout(GOODBYE_TIMEOUT_MS))
+    this.endSession(session, parting, 'remote')
+    // the remote hangs up; closing our side tells it we read it
+    await stream.close().catch(err => { stream.abort(err) })
   }
 
   /** Why a new session of `direction` with `peer` would exceed its limit, if it would (rules.ts) */

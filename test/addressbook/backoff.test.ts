@@ -158,6 +158,7 @@ test('backoff: the policy for every outcome', () => {
     [ReasonCode.MALFORMED]: 'failure',
     [ReasonCode.BAD_SIGNATURE]: 'failure',
     [ReasonCode.DID_UNRESOLVABLE]: 'failure',
+    [ReasonCode.APPLICATION_REJECTED]: 'long',
     [ReasonCode.BANNED]: 'long',
     [ReasonCode.SELF]: 'failure',
     [ReasonCode.DUPLICATE]: 'nothing',
@@ -198,10 +199,13 @@ test('backoff: waits round up to whole milliseconds, and the failure count stops
   }
 })
 
-test('sessionEndOutcome: a clean end waits a little, this node\'s shutdown and any other end record nothing', () => {
+test('sessionEndOutcome: ended here, a clean end waits a little and anything else records nothing; ended by the remote, its reason counts', () => {
   const clean = new Set<string>([ReasonCode.CONNECTION_CLOSED, ReasonCode.DISCONNECT_REQUESTED, ReasonCode.TOO_MANY_PEERS])
   for (const reason of REASON_CODES) {
-    assert.equal(sessionEndOutcome(reason), clean.has(reason) ? LocalReason.SESSION_ENDED : undefined, reason)
+    assert.equal(sessionEndOutcome(reason, 'local'), clean.has(reason) ? LocalReason.SESSION_ENDED : undefined, `local ${reason}`)
+    const remote = clean.has(reason) || reason === ReasonCode.SHUTDOWN ? LocalReason.SESSION_ENDED : reason
+    assert.equal(sessionEndOutcome(reason, 'remote'), remote, `remote ${reason}`)
   }
-  assert.equal(sessionEndOutcome(ReasonCode.SHUTDOWN), undefined)
+  assert.equal(sessionEndOutcome(ReasonCode.SHUTDOWN, 'local'), undefined, 'this node going away says nothing about the peer')
+  assert.equal(sessionEndOutcome(ReasonCode.BANNED, 'remote'), ReasonCode.BANNED, 'the peer banned us: the long backoff')
 })

@@ -145,7 +145,8 @@ describe('dial manager', () => {
 
     const closed = nextEvent<SessionCloseDetail>(node, 'session:close')
     await peer.disconnect(node.peerId)
-    assert.equal((await closed).reason, ReasonCode.CONNECTION_CLOSED)
+    const heard = await closed
+    assert.deepEqual([heard.reason, heard.side], [ReasonCode.DISCONNECT_REQUESTED, 'remote'], 'the peer\'s Goodbye')
     await until(() => contactOf(node, peer.peerId).nextAttempt > 0, 5_000, 'clean-close wait recorded')
     const contact = contactOf(node, peer.peerId)
     assert.equal(contact.nextAttempt - clock.now(), 3_000, '1 s + 0.5 × 4 s')

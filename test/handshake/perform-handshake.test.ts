@@ -55,13 +55,16 @@ async function party (): Promise<{ peer: PeerId, party: HandshakeParty }> {
 
 interface Verdicts {
   admit?: Rejection
+  validate?: Rejection
   commit?: Rejection
 }
 
 /** A judge that records what it was asked, in order, and answers with `verdicts` */
 function judge (calls: string[], role: HandshakeRole, verdicts: Verdicts): HandshakeJudge {
   return {
+    heard: () => {},
     admit: () => { calls.push(`${role} admit`); return verdicts.admit },
+    validate: async () => { calls.push(`${role} validate`); return verdicts.validate },
     commit: () => { calls.push(`${role} commit`); return verdicts.commit }
   }
 }
@@ -96,7 +99,8 @@ describe('performHandshake with a judge', () => {
     assert.deepEqual([initiator, responder], [{}, {}])
     // message 1 → responder admits; message 2 → initiator admits, verifies;
     // message 3 → responder verifies, commits, sends 4 → initiator commits
-    assert.deepEqual(calls, ['responder admit', 'initiator admit', 'responder commit', 'initiator commit'])
+    // the initiator validates before message 3, the responder before it commits
+    assert.deepEqual(calls, ['responder admit', 'initiator admit', 'initiator validate', 'responder validate', 'responder commit', 'initiator commit'])
   })
 
   const table: Array<[string, Verdicts, Verdicts, 'initiator' | 'responder', Ending, string[]]> = [
@@ -104,10 +108,14 @@ describe('performHandshake with a judge', () => {
       'responder', { reason: ReasonCode.BANNED, side: 'local', stage: HandshakeStage.AwaitInitiatorHello }, ['responder admit']],
     ['the initiator refuses the remote at its hello', { admit: { reason: ReasonCode.UNEXPECTED_DID, message: 'moved' } }, {},
       'initiator', { reason: ReasonCode.UNEXPECTED_DID, side: 'local', stage: HandshakeStage.AwaitResponderHello }, ['responder admit', 'initiator admit']],
+    ['the initiator\'s application refuses the responder before message 3: the responder never commits', { validate: { reason: ReasonCode.APPLICATION_REJECTED, message: 'fork', appCode: 7 } }, {},
+      'initiator', { reason: ReasonCode.APPLICATION_REJECTED, side: 'local', stage: HandshakeStage.Validation }, ['responder admit', 'initiator admit', 'initiator validate']],
+    ['the responder\'s application refuses the initiator before it commits', {}, { validate: { reason: ReasonCode.APPLICATION_REJECTED, message: 'fork', appCode: 7 } },
+      'responder', { reason: ReasonCode.APPLICATION_REJECTED, side: 'local', stage: HandshakeStage.Validation }, ['responder admit', 'initiator admit', 'initiator validate', 'responder validate']],
     ['the responder is full at commit: no accept is sent', {}, { commit: { reason: ReasonCode.TOO_MANY_PEERS, message: 'full' } },
-      'responder', { reason: ReasonCode.TOO_MANY_PEERS, side: 'local', stage: HandshakeStage.Commit }, ['responder admit', 'initiator admit', 'responder commit']],
+      'responder', { reason: ReasonCode.TOO_MANY_PEERS, side: 'local', stage: HandshakeStage.Commit }, ['responder admit', 'initiator admit', 'initiator validate', 'responder validate', 'responder commit']],
     ['the connection closed before the initiator commits: the remote\'s doing, never sent', { commit: { reason: ReasonCode.CONNECTION_CLOSED, message: 'closed' } }, {},
-      'initiator', { reason: ReasonCode.CONNECTION_CLOSED, side: 'remote', stage: HandshakeStage.Commit }, ['responder admit', 'initiator admit', 'responder commit', 'initiator commit']]
+      'initiator', { reason: ReasonCode.CONNECTION_CLOSED, side: 'remote', stage: HandshakeStage.Commit }, ['responder admit', 'initiator admit', 'initiator validate', 'responder validate', 'responder commit', 'initiator commit']]
   ]
   for (const [name, initiatorVerdicts, responderVerdicts, stopper, ending, calls] of table) {
     it(name, async () => {

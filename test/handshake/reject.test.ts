@@ -275,6 +275,68 @@ describe('replay', () => {
     assert.equal(elsewhere.reject, ReasonCode.BAD_SIGNATURE)
   })
 
+  it('APPLICATION_REJECTED by the responder\'s validator: code and detail reach the initiator, no session on either side', async () => {
+    const asked: Array<{ did: string, direction: string, head?: bigint }> = []
+    const strict = await net.node({
+      handshake: {
+        validateRemote: async (remote, { direction }) => {
+          asked.push({ did: remote.did, direction, head: remote.head?.height })
+          await new Promise(resolve => setTimeout(resolve, 20))
+          return remote.head?.height === 666n ? { appCode: 42, detail: 'block 666 is not ours: a fork' } : undefined
+        }
+      }
+    })
+    const fork = await net.node({ head: { height: 666n, hash: Uint8Array.of(6) } })
+    const opened: unknown[] = []
+    strict.addEventListener('session:open', (evt) => { opened.push(evt.detail) })
+    fork.addEventListener('session:open', (evt) => { opened.push(evt.detail) })
+    const atStrict = rejectFrom(strict, fork.peerId)
+    const atFork = rejectFrom(fork, strict.peerId)
+    await assert.rejects(fork.connect(strict.getMultiaddrs()[0]), (err: Error) => {
+      assert.ok(isHandshakeError(err))
+      assert.equal(err.reason, ReasonCode.APPLICATION_REJECTED)
+      assert.equal(err.appCode, 42)
+      assert.match(err.message, /application code 42.*block 666 is not ours: a fork/)
+      return true
+    })
+    const [r, i] = await Promise.all([atStrict, atFork])
+    assert.deepEqual([r.reason, r.side, r.appCode, r.message], [ReasonCode.APPLICATION_REJECTED, 'local', 42, 'block 666 is not ours: a fork'])
+    assert.deepEqual([i.reason, i.side, i.appCode], [ReasonCode.APPLICATION_REJECTED, 'remote', 42])
+    assert.equal(r.remote?.did, fork.did, 'the reject at the validator names the refused DID')
+    assert.equal(r.remote?.head?.height, 666n)
+    assert.deepEqual(asked, [{ did: fork.did, direction: 'inbound', head: 666n }])
+    assert.deepEqual(opened, [], 'no session opened, not even for a moment')
+    await hungUp(strict, fork)
+
+    // the validator lets an honest peer in
+    const honest = await net.node({ head: { height: 5n, hash: Uint8Array.of(5) } })
+    const session = await honest.connect(strict.getMultiaddrs()[0])
+    assert.equal(session.did, strict.did)
+  })
+
+  it('APPLICATION_REJECTED by the initiator\'s validator, before message 3; a validator that throws refuses too', async () => {
+    const target = await net.node({ head: { height: 666n, hash: Uint8Array.of(6) } })
+    const picky = await net.node({ handshake: { validateRemote: (remote) => remote.head?.height === 666n ? { appCode: 7 } : undefined } })
+    const atTarget = rejectFrom(target, picky.peerId)
+    await assert.rejects(picky.connect(target.getMultiaddrs()[0]), (err: Error) => isHandshakeError(err) && err.reason === ReasonCode.APPLICATION_REJECTED && err.appCode === 7 && err.stage === HandshakeStage.Validation)
+    const r = await atTarget
+    assert.deepEqual([r.reason, r.side, r.appCode], [ReasonCode.APPLICATION_REJECTED, 'remote', 7])
+    assert.equal(target.sessions().length, 0, 'the responder never announced a session')
+
+    const broken = await net.node({ handshake: { validateRemote: () => { throw new Error('database down') } } })
+    await assert.rejects(broken.connect(target.getMultiaddrs()[0]), (err: Error) => isHandshakeError(err) && err.reason === ReasonCode.APPLICATION_REJECTED && err.appCode === undefined)
+    assert.equal(broken.sessions().length, 0)
+  })
+
+  it('a reject names what the remote\'s hello said when one arrived: its DID, chain, version, head', async () => {
+    const other = await net.node({ chain: { chainId: 'other-chain', version: '3.1.0' }, head: { height: 9n, hash: Uint8Array.of(9) } })
+    const atResponder = rejectFrom(responder, other.peerId)
+    await assert.rejects(other.connect(responder.getMultiaddrs()[0]))
+    const r = await atResponder
+    assert.equal(r.reason, ReasonCode.WRONG_CHAIN)
+    assert.deepEqual([r.remote?.did, r.remote?.chainId, r.remote?.chainVersion, r.remote?.head?.height], [other.did, 'other-chain', '3.1.0', 9n])
+  })
+
   it('a reject on the wire decodes to the reason code', () => {
     const bytes = HandshakeMessage.encode({ reject: ReasonCode.WRONG_CHAIN, detail: 'x' })
     assert.equal(HandshakeMessage.decode(bytes).reject, ReasonCode.WRONG_CHAIN)

@@ -3,8 +3,8 @@ import { test } from 'node:test'
 import * as lp from 'it-length-prefixed'
 import { HandshakeStage, ReasonCode, isHandshakeError } from '../../src/index.js'
 import { HandshakeMessage } from '../../src/handshake/index.js'
-import { MAX_DETAIL_BYTES } from '../../src/handshake/constants.js'
-import { truncateUtf8, utf8Length } from '../../src/handshake/utf8.js'
+import { MAX_DETAIL_BYTES } from '../../src/reason/index.js'
+import { truncateUtf8, utf8Length } from '../../src/wire/index.js'
 import { fakeChannel } from '../utils/fake-stream.js'
 
 test('truncateUtf8: the longest prefix of whole characters within the limit', () => {

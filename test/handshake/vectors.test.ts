@@ -9,10 +9,11 @@ import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { HandshakeStage, isHandshakeError, KeyDidResolver, KeyDidSigner, ReasonCode } from '../../src/index.js'
 import { checkRemoteHello, createHello, HandshakeMessage, Hello, MAX_MESSAGE_SIZE, signingInput } from '../../src/handshake/index.js'
 import { decodeHello } from '../../src/handshake/channel.js'
+import { readGoodbye, sendGoodbye, type Parting } from '../../src/session/goodbye.js'
 import { fakeChannel } from '../utils/fake-stream.js'
 import type { ChainIdentity } from '../../src/index.js'
 import type { Transcript } from '../../src/handshake/index.js'
-import type { PublicKey } from '@libp2p/interface'
+import type { Connection, PublicKey, Stream } from '@libp2p/interface'
 
 /**
  * The test vectors of docs/PROTOCOL.md ("Test vectors"), as literals. The test
@@ -59,11 +60,16 @@ const VECTORS = {
   rejectTimeout: '25180b2a2168616e647368616b652074696d6564206f75742061667465722035303030206d73',
   rejectShutdown: '14180c2a106e6f64652069732073746f7070696e67',
   rejectUnexpectedDid: '22180f2a1e74686520706565722070726573656e74656420616e6f7468657220444944',
+  rejectApplication: '1718102a11666f726b20617420686569676874203132302a',
+  goodbyeBanned: '020807',
+  goodbyeShutdown: '02080c',
+  goodbyeTooManyPeers: '21080a1a1d696e626f756e642073657373696f6e206c696d69742072656163686564',
+  goodbyeApplication: '1f081010091a19796f757220626c6f636b7320646f206e6f7420766572696679',
   rejectDetailCut: '850218042a8002c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9c3a9'
 }
 
-/** The reject of each code that may be sent (PROTOCOL.md §14.9), with its detail text */
-const REJECTS: Array<[VectorName, ReasonCode, string]> = [
+/** The reject of each code that may be sent (PROTOCOL.md §14.9), with its detail text (and app code) */
+const REJECTS: Array<[VectorName, ReasonCode, string, number?]> = [
   ['reject', ReasonCode.WRONG_CHAIN, 'wrong chain'],
   ['rejectWrongGenesis', ReasonCode.WRONG_GENESIS, 'genesis hash differs'],
   ['rejectIncompatibleVersion', ReasonCode.INCOMPATIBLE_VERSION, 'chain version "2.0.0" is not compatible with "1.0.0"'],
@@ -76,7 +82,16 @@ const REJECTS: Array<[VectorName, ReasonCode, string]> = [
   ['rejectTooManyPeers', ReasonCode.TOO_MANY_PEERS, 'inbound session limit reached'],
   ['rejectTimeout', ReasonCode.TIMEOUT, 'handshake timed out after 5000 ms'],
   ['rejectShutdown', ReasonCode.SHUTDOWN, 'node is stopping'],
-  ['rejectUnexpectedDid', ReasonCode.UNEXPECTED_DID, 'the peer presented another DID']
+  ['rejectUnexpectedDid', ReasonCode.UNEXPECTED_DID, 'the peer presented another DID'],
+  ['rejectApplication', ReasonCode.APPLICATION_REJECTED, 'fork at height 12', 42]
+]
+
+/** A Goodbye for the ways a session ends (PROTOCOL.md §14.10) */
+const GOODBYES: Array<[VectorName, Parting]> = [
+  ['goodbyeBanned', { reason: ReasonCode.BANNED }],
+  ['goodbyeShutdown', { reason: ReasonCode.SHUTDOWN }],
+  ['goodbyeTooManyPeers', { reason: ReasonCode.TOO_MANY_PEERS, detail: 'inbound session limit reached' }],
+  ['goodbyeApplication', { reason: ReasonCode.APPLICATION_REJECTED, appCode: 9, detail: 'your blocks do not verify' }]
 ]
 
 type VectorName = keyof typeof VECTORS
@@ -126,7 +141,7 @@ async function generate (): Promise<Generated> {
   // §14.7 and §14.8: the initiator's hello without head, and with one field at a boundary
   const bare = (c: ChainIdentity, did: string, nonce: Uint8Array): string => hex(Hello.encode(createHello(c, did, nonce, undefined, 1_700_000_000_000)))
   // §14.9: a reject of each code, and one whose detail the sender cuts
-  const rejects = Object.fromEntries(REJECTS.map(([name, reason, detail]) => [name, frame({ reject: reason, detail })]))
+  const rejects = Object.fromEntries(REJECTS.map(([name, reason, detail, appCode]) => [name, frame({ reject: reason, detail, appCode })]))
   const { channel, sent } = fakeChannel([])
   channel.sendReject(ReasonCode.MALFORMED, 'é'.repeat(130))
 
@@ -247,14 +262,15 @@ test('vectors: a reject of every code that may be sent, and a detail cut on a ch
   assert.deepEqual(REJECTS.map(([, reason]) => reason).sort(), sendable.sort())
 
   // each reads back, through a channel, as the remote's reject with its detail
-  const expected: Array<[VectorName, ReasonCode, string]> = [...REJECTS, ['rejectDetailCut', ReasonCode.MALFORMED, 'é'.repeat(128)]]
-  for (const [name, reason, detail] of expected) {
+  const expected: Array<[VectorName, ReasonCode, string, number?]> = [...REJECTS, ['rejectDetailCut', ReasonCode.MALFORMED, 'é'.repeat(128)]]
+  for (const [name, reason, detail, appCode] of expected) {
     const { channel } = fakeChannel([unhex(VECTORS[name])])
     await assert.rejects(channel.read(HandshakeStage.AwaitResponderHello, {}), (err: Error) => {
       assert.ok(isHandshakeError(err), name)
       assert.equal(err.reason, reason, name)
       assert.equal(err.side, 'remote', name)
-      assert.equal(err.message, `remote rejected with ${reason}: ${detail}`, name)
+      assert.equal(err.appCode, appCode, name)
+      assert.equal(err.message, `remote rejected with ${reason}${appCode == null ? '' : ` (application code ${appCode})`}: ${detail}`, name)
       return true
     })
   }
@@ -326,6 +342,29 @@ test('vectors: each signature verifies with the resolved DID key and only for it
 
   // wrong key: the other DID cannot claim the signature
   assert.equal(await responderKey.verify(signingInput('initiator', transcript), initiatorSignature), false)
+})
+
+/** A stand-in inbound stream that delivers `bytes` and then the remote's close, as libp2p's streams announce them */
+function streamCarrying (bytes: Uint8Array): Stream {
+  const stream = Object.assign(new EventTarget(), { readStatus: 'readable', remoteWriteStatus: 'writable', readBufferLength: 0 })
+  setTimeout(() => {
+    stream.dispatchEvent(Object.assign(new Event('message'), { data: bytes }))
+    stream.remoteWriteStatus = 'closed'
+    stream.dispatchEvent(new Event('remoteCloseWrite'))
+  }, 0)
+  return stream as unknown as Stream
+}
+
+test('vectors: a Goodbye as this implementation sends it, and as it reads one', async () => {
+  for (const [name, parting] of GOODBYES) {
+    const sent: Uint8Array[] = []
+    const stream = { send: (data: { subarray(): Uint8Array }) => { sent.push(data.subarray()); return true } }
+    const connection = { newStream: async () => stream } as unknown as Connection
+    await sendGoodbye(connection, parting, AbortSignal.timeout(1_000))
+    assert.equal(sent.map(hex).join(''), VECTORS[name], name)
+
+    assert.deepEqual(await readGoodbye(streamCarrying(unhex(VECTORS[name])), AbortSignal.timeout(1_000)), { appCode: undefined, detail: undefined, ...parting }, name)
+  }
 })
 
 test('vectors: docs/PROTOCOL.md carries exactly these values', async () => {

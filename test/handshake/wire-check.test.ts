@@ -121,9 +121,11 @@ test('a malformed HandshakeMessage encoding is MALFORMED at decode, "undecodable
 })
 
 test('valid HandshakeMessage encodings with unknown fields decode', () => {
-  assert.deepEqual(decodeHandshakeMessage(unhex('2001 3001 3a 02 abcd'), HandshakeStage.AwaitResponderAccept), { accept: true })
+  assert.deepEqual(decodeHandshakeMessage(unhex('2001 4001 3a 02 abcd'), HandshakeStage.AwaitResponderAccept), { accept: true })
   assert.deepEqual(decodeHandshakeMessage(unhex('5001 1801 2a 01 78'), HandshakeStage.AwaitResponderAccept), { reject: ReasonCode.WRONG_CHAIN, detail: 'x' })
   assert.deepEqual(decodeHandshakeMessage(new Uint8Array(0), HandshakeStage.AwaitResponderAccept), {})
+  // field 6 is known now: a reject's application code
+  assert.deepEqual(decodeHandshakeMessage(unhex('1810 3001'), HandshakeStage.AwaitResponderAccept), { reject: ReasonCode.APPLICATION_REJECTED, appCode: 1 })
 })
 
 test('a channel reads an undecodable frame as MALFORMED, "undecodable message"', async () => {

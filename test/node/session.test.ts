@@ -64,8 +64,10 @@ describe('sessions', () => {
     const closedAtA = nextEvent<SessionCloseDetail>(a, 'session:close')
     const closedAtB = nextEvent<SessionCloseDetail>(b, 'session:close')
     await a.disconnect(b.peerId)
-    assert.equal((await closedAtA).reason, ReasonCode.DISCONNECT_REQUESTED)
-    assert.equal((await closedAtB).reason, ReasonCode.CONNECTION_CLOSED)
+    const [atA, atB] = await Promise.all([closedAtA, closedAtB])
+    assert.deepEqual([atA.reason, atA.side], [ReasonCode.DISCONNECT_REQUESTED, 'local'])
+    // b heard why in a's Goodbye
+    assert.deepEqual([atB.reason, atB.side], [ReasonCode.DISCONNECT_REQUESTED, 'remote'])
     assert.equal(a.sessions().length, 0)
     assert.equal(b.sessions().length, 0)
     await eventually(async () => (await sessionTag(a, b)) == null, 'tag removed at a')

@@ -52,7 +52,7 @@ async function harness (init: SessionManagerInit = {}): Promise<Harness> {
   const manager = sessions(init)({
     peerId: local,
     datastore: new MemoryDatastore(),
-    registrar: {} as any,
+    registrar: { handle: async () => {}, unhandle: async () => {} } as any,
     peerStore: { merge: async () => ({}) } as any,
     events,
     logger: defaultLogger()

@@ -8,7 +8,7 @@ import { PeerMap, PeerSet } from '@libp2p/peer-collections'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { ReasonCode } from '../../src/index.js'
-import type { AddressBookComponents, DialManagerComponents, HandshakeInFlight, Session, SessionDirection, SessionEvents, SessionLimits } from '../../src/index.js'
+import type { AddressBookComponents, DialManagerComponents, HandshakeInFlight, RejectSide, Session, SessionDirection, SessionEvents, SessionLimits } from '../../src/index.js'
 import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -98,14 +98,14 @@ export class FakeSessions extends TypedEventEmitter<SessionEvents> implements Se
     return session
   }
 
-  /** the session with `peer` ends, announced with `session:close` */
-  close (peer: PeerId, reason: ReasonCode): void {
+  /** the session with `peer` ends, announced with `session:close`; `side` says who ended it */
+  close (peer: PeerId, reason: ReasonCode, side: RejectSide = 'local'): void {
     const session = this.sessions.get(peer)
     if (session == null) {
       return
     }
     this.sessions.delete(peer)
-    this.safeDispatchEvent('session:close', { detail: { session, reason } })
+    this.safeDispatchEvent('session:close', { detail: { session, reason, side } })
   }
 }
 

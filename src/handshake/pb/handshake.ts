@@ -401,6 +401,7 @@ export interface HandshakeMessage {
   reject?: ReasonCode
   accept?: boolean
   detail?: string
+  appCode?: number
 }
 
 export namespace HandshakeMessage {
@@ -438,6 +439,11 @@ export namespace HandshakeMessage {
           w.string(obj.detail)
         }
 
+        if (obj.appCode != null) {
+          w.uint32(48)
+          w.uint32(obj.appCode)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -468,6 +474,10 @@ export namespace HandshakeMessage {
             }
             case 5: {
               obj.detail = reader.string()
+              break
+            }
+            case 6: {
+              obj.appCode = reader.uint32()
               break
             }
             default: {
@@ -520,6 +530,13 @@ export namespace HandshakeMessage {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.appCode`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -557,6 +574,11 @@ export namespace HandshakeMessage {
     value: string
   }
 
+  export interface HandshakeMessageAppCodeFieldEvent {
+    field: '$.appCode'
+    value: number
+  }
+
   export function encode (obj: Partial<HandshakeMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, HandshakeMessage.codec())
   }
@@ -565,7 +587,7 @@ export namespace HandshakeMessage {
     return decodeMessage(buf, HandshakeMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HandshakeMessage>): Generator<HandshakeMessageHelloFieldEvent | HandshakeMessageSignatureFieldEvent | HandshakeMessageRejectFieldEvent | HandshakeMessageAcceptFieldEvent | HandshakeMessageDetailFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HandshakeMessage>): Generator<HandshakeMessageHelloFieldEvent | HandshakeMessageSignatureFieldEvent | HandshakeMessageRejectFieldEvent | HandshakeMessageAcceptFieldEvent | HandshakeMessageDetailFieldEvent | HandshakeMessageAppCodeFieldEvent> {
     return streamMessage(buf, HandshakeMessage.codec(), opts)
   }
 }
