@@ -17,12 +17,6 @@ export const HANDSHAKE_TIMEOUT_MS = 5_000
  */
 export const MAX_MESSAGE_SIZE = 4 * 1024
 
-/**
- * Longest length prefix of a frame, in bytes: it-length-prefixed's limit,
- * enough for any safe integer. A minimal prefix of a MAX_MESSAGE_SIZE frame
- * takes 2.
- */
-export const MAX_LENGTH_PREFIX_BYTES = 8
 
 /** Bytes of the fresh random nonce each side puts in its hello */
 export const NONCE_LENGTH = 32

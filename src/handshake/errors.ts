@@ -45,18 +45,6 @@ export class HandshakeError extends Error {
   }
 }
 
-/**
- * A frame's length prefix is not a minimally encoded unsigned varint of at
- * most MAX_LENGTH_PREFIX_BYTES bytes
- */
-export class InvalidLengthPrefixError extends Error {
-  static override name = 'InvalidLengthPrefixError'
-  override name = 'InvalidLengthPrefixError'
-
-  constructor (message = 'invalid length prefix') {
-    super(message)
-  }
-}
 
 export function isHandshakeError (err: unknown): err is HandshakeError {
   return err instanceof Error && err.name === HandshakeError.name && 'reason' in err

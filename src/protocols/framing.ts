@@ -1,8 +1,9 @@
 import { InvalidMessageError } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
-import { decode as decodeVarint, encodingLength } from 'uint8-varint'
+import { encodingLength } from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { InvalidLengthPrefixError, decodeLengthPrefix } from '../wire/index.js'
 import { MessageTooLargeError, StreamEndedError } from './errors.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { LengthDecoderFunction } from 'it-length-prefixed'
@@ -17,33 +18,31 @@ export interface MessageOptions extends AbortOptions {
 
 /**
  * A length-prefix decoder for it-length-prefixed that checks the limit on
- * the prefix itself: uint8-varint reads the unsigned varint; the prefix must
- * be minimally encoded (multiformats' unsigned-varint rule: it-length-prefixed
- * would otherwise leave a padded prefix's extra bytes in the body) and at most
- * as long as the limit's own encoding (a longer one is over the limit
- * whatever follows).
+ * the prefix itself. The prefix must be a minimal unsigned varint (wire's
+ * decodeLengthPrefix, the rule the handshake follows too) and a prefix that
+ * already runs longer than the limit's own encoding is over the limit
+ * whatever follows.
  */
 function limitedLengthDecoder (maxMessageBytes: number): LengthDecoderFunction {
   const maxPrefixBytes = encodingLength(maxMessageBytes)
   const decoder = Object.assign((data: Uint8ArrayList): number => {
     let length: number
     try {
-      length = decodeVarint(data)
-    } catch (err) {
+      length = decodeLengthPrefix(data)
+    } catch (err: any) {
+      if (err?.name === InvalidLengthPrefixError.name) {
+        throw new InvalidMessageError(err.message)
+      }
       if (data.byteLength >= maxPrefixBytes) {
         throw new MessageTooLargeError(2 ** (7 * maxPrefixBytes), maxMessageBytes, `length prefix of ${data.byteLength}+ bytes is over the limit of ${maxMessageBytes} bytes`)
       }
       // a RangeError: the prefix continues in bytes not received yet
       throw err
     }
-    const bytes = encodingLength(length)
-    if (data.get(bytes - 1) >= 0x80) {
-      throw new InvalidMessageError('length prefix is not minimally encoded')
-    }
     if (length > maxMessageBytes) {
       throw new MessageTooLargeError(length, maxMessageBytes)
     }
-    decoder.bytes = bytes
+    decoder.bytes = decodeLengthPrefix.bytes
     return length
   }, { bytes: 0 })
   return decoder

@@ -6,7 +6,7 @@ import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
 import { MAX_DETAIL_BYTES, ReasonCode } from '../reason/index.js'
 import { endOnRemoteClose } from '../stream/index.js'
-import { truncateUtf8 } from '../wire/index.js'
+import { decodeLengthPrefix, truncateUtf8 } from '../wire/index.js'
 import { GOODBYE_PROTOCOL, MAX_GOODBYE_MESSAGE_BYTES } from './constants.js'
 import { Goodbye } from './pb/session.js'
 import type { Connection, Stream } from '@libp2p/interface'
@@ -42,7 +42,7 @@ export async function sendGoodbye (connection: Connection, parting: Parting, sig
  */
 export async function readGoodbye (stream: Stream, signal: AbortSignal): Promise<Parting> {
   try {
-    const frames = lp.decode(endOnRemoteClose(stream), { maxDataLength: MAX_GOODBYE_MESSAGE_BYTES })[Symbol.asyncIterator]()
+    const frames = lp.decode(endOnRemoteClose(stream), { maxDataLength: MAX_GOODBYE_MESSAGE_BYTES, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
     const first = await raceSignal(frames.next(), signal)
     if (first.done === true) {
       return { reason: ReasonCode.CONNECTION_CLOSED, detail: 'goodbye stream ended without a message' }
