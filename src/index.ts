@@ -7,7 +7,9 @@
  * The public API is this list (README.md, "Public API", says what each is
  * for): a ready node (`createPeerNode`), the services to put in your own
  * `createLibp2p` (`sessions`, `handshake`, `addressBook`, `dialManager`), the
- * DID layer, the reason codes, and the stream correction. Everything else is
+ * application protocols on the gate (`handleRequests`/`request`,
+ * `notifications`, framing), the DID layer, the reason codes, and the stream
+ * correction. Everything else is
  * internal and may change.
  *
  * @example
@@ -24,7 +26,7 @@
 
 // a ready node
 export { createPeerNode, PeerNode, dhtProtocol } from './node/index.js'
-export type { PeerNodeOptions, PeerNodeLimits, PeerNodeServices, ChainOptions, HandleOptions, NodeStatus, ConnectionInfo, ConnectionRole } from './node/index.js'
+export type { PeerNodeOptions, PeerNodeLimits, PeerNodeServices, PeerNodeComponents, PeerNodeServiceFactories, ChainOptions, HandleOptions, NodeStatus, ConnectionInfo, ConnectionRole } from './node/index.js'
 
 // the services, for your own createLibp2p
 export { sessions, NoSessionError, SessionEndedError } from './session/index.js'
@@ -35,6 +37,10 @@ export { addressBook } from './addressbook/index.js'
 export type { AddressBook, AddressBookService, AddressBookInit, AddressBookComponents, BackoffInit, Contact, ContactSource, NewContact } from './addressbook/index.js'
 export { dialManager } from './dial/index.js'
 export type { DialManagerService, DialManagerInit, DialManagerComponents, DialStatus, DiscoveryInit, PeerAddress } from './dial/index.js'
+
+// application protocols on the gate: framing, request/response, notifications
+export { handleRequests, request, notifications, readMessage, readMessages, writeMessage, ResultCode, MessageTooLargeError, StreamEndedError, RemoteResultError, TooManyRequestsError, QueueFullError } from './protocols/index.js'
+export type { Response, SuccessResponse, RequestHandler, RequestLimits, HandleRequestsOptions, RequestOptions, NotificationChannel, NotificationsOptions, BroadcastOptions, ByteSource, MessageOptions } from './protocols/index.js'
 
 // the chain, DIDs and reasons every layer shares
 export { isCompatibleVersion } from './chain/index.js'

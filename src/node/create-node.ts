@@ -19,17 +19,19 @@ import { dhtProtocol, resolveChain } from './chain.js'
 import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
-import type { PeerNodeLimits, PeerNodeOptions, PeerNodeServices } from './index.js'
-import type { Libp2p } from '@libp2p/interface'
+import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
+import type { Libp2p, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
+import type { ServiceFactoryMap } from 'libp2p'
 
 /**
  * Builds and starts a peergate node: libp2p with TCP, Noise, Yamux, identify,
  * ping and a chain-scoped Kad-DHT, plus the session manager, handshake,
  * address book and dial manager services, persisted in a LevelDB datastore in
- * `dataDir`.
+ * `dataDir`. Your own services (`options.services`) come after peergate's.
  */
-export async function createPeerNode (options: PeerNodeOptions = {}): Promise<PeerNode> {
+export async function createPeerNode<S extends ServiceMap = Record<never, never>> (options: PeerNodeOptions<S> = {}): Promise<PeerNode<S>> {
+  const userServices = checkServiceNames(options.services)
   const chain = await resolveChain(options.chain)
   const listen = parseAddrs(options.listen ?? DEFAULT_LISTEN, 'listen address')
   for (const addr of listen) {
@@ -60,8 +62,53 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
     const signer = options.did?.signer ?? await loadOrCreateDidSigner(datastore, { location })
     const dht = options.dht ?? {}
 
-    let libp2pRef: Libp2p<PeerNodeServices> | undefined
-    const libp2p = await createLibp2p<PeerNodeServices>({
+    let libp2pRef: Libp2p<PeerNodeServices & S> | undefined
+    const services: ServiceFactoryMap<PeerNodeServices> = {
+      // peergate's services first: the handshake's connection:open listener
+      // then runs before identify's (see Handshake's constructor)
+      sessions: sessions(limits),
+      handshake: handshake({
+        chain,
+        signer,
+        resolver: options.did?.resolver,
+        isCompatibleVersion: options.handshake?.isCompatibleVersion,
+        timeout: options.handshake?.timeout,
+        maxMessageSize: options.handshake?.maxMessageSize,
+        firstMessageTimeout: options.handshake?.firstMessageTimeout,
+        maxInboundHandshakes: options.handshake?.maxInboundHandshakes,
+        maxInboundHandshakesPerIp: options.handshake?.maxInboundHandshakesPerIp,
+        head: options.head,
+        extra: options.handshake?.extra,
+        validateRemote: options.handshake?.validateRemote
+      }),
+      identify: identify(),
+      // libp2p 3.3.11 loses a remote close-write that arrives before an
+      // inbound handler starts reading (it starts late when the peer store
+      // is busy), so a ping stream can stay open until the ping handler's
+      // 10 s timeout; with the default of one outbound ping stream the
+      // connection monitor's next heartbeat then fails and aborts a healthy
+      // connection. A few streams of headroom keep sessions alive.
+      ping: ping({ maxOutboundStreams: PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: PING_MAX_INBOUND_STREAMS }),
+      dht: kadDHT({
+        protocol: dhtProtocol(chain.chainId),
+        clientMode: dht.clientMode ?? false,
+        peerInfoMapper: dht.publicAddressesOnly === true ? removePrivateAddressesMapper : passthroughMapper
+      }),
+      // the dial manager finds the book as `addressBook`; both run on the
+      // same injected clock and random draw
+      addressBook: addressBook({
+        ...options.addressBook,
+        now: options.dial?.now,
+        random: options.dial?.random
+      }),
+      dial: dialManager({
+        ...options.dial,
+        bootstrap,
+        reserved,
+        discovery: options.discovery
+      })
+    }
+    const libp2p = await createLibp2p<PeerNodeServices & S>({
       privateKey,
       datastore,
       addresses: { listen: listen.map(ma => ma.toString()) },
@@ -76,58 +123,30 @@ export async function createPeerNode (options: PeerNodeOptions = {}): Promise<Pe
       },
       logger: options.logger,
       services: {
-        // peergate's services first: the handshake's connection:open listener
-        // then runs before identify's (see Handshake's constructor)
-        sessions: sessions(limits),
-        handshake: handshake({
-          chain,
-          signer,
-          resolver: options.did?.resolver,
-          isCompatibleVersion: options.handshake?.isCompatibleVersion,
-          timeout: options.handshake?.timeout,
-          maxMessageSize: options.handshake?.maxMessageSize,
-          firstMessageTimeout: options.handshake?.firstMessageTimeout,
-          maxInboundHandshakes: options.handshake?.maxInboundHandshakes,
-          maxInboundHandshakesPerIp: options.handshake?.maxInboundHandshakesPerIp,
-          head: options.head,
-          extra: options.handshake?.extra,
-          validateRemote: options.handshake?.validateRemote
-        }),
-        identify: identify(),
-        // libp2p 3.3.11 loses a remote close-write that arrives before an
-        // inbound handler starts reading (it starts late when the peer store
-        // is busy), so a ping stream can stay open until the ping handler's
-        // 10 s timeout; with the default of one outbound ping stream the
-        // connection monitor's next heartbeat then fails and aborts a healthy
-        // connection. A few streams of headroom keep sessions alive.
-        ping: ping({ maxOutboundStreams: PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: PING_MAX_INBOUND_STREAMS }),
-        dht: kadDHT({
-          protocol: dhtProtocol(chain.chainId),
-          clientMode: dht.clientMode ?? false,
-          peerInfoMapper: dht.publicAddressesOnly === true ? removePrivateAddressesMapper : passthroughMapper
-        }),
-        // the dial manager finds the book as `addressBook`; both run on the
-        // same injected clock and random draw
-        addressBook: addressBook({
-          ...options.addressBook,
-          now: options.dial?.now,
-          random: options.dial?.random
-        }),
-        dial: dialManager({
-          ...options.dial,
-          bootstrap,
-          reserved,
-          discovery: options.discovery
-        })
-      }
+        ...services,
+        ...userServices
+      } as unknown as ServiceFactoryMap<PeerNodeServices & S>
     })
 
     libp2pRef = libp2p
-    return new PeerNode({ libp2p, chain, did: signer.did, datastore: ownDatastore })
+    return new PeerNode<S>({ libp2p, chain, did: signer.did, datastore, ownDatastore })
   } catch (err) {
     await ownDatastore?.close()
     throw err
   }
+}
+
+/**
+ * The caller's own services, refused when one takes the name of a peergate
+ * service (libp2p would silently replace ours)
+ */
+function checkServiceNames<S extends ServiceMap> (services: PeerNodeServiceFactories<S> | undefined): PeerNodeServiceFactories<S> {
+  for (const name of Object.keys(services ?? {})) {
+    if ((PEERGATE_SERVICE_NAMES as readonly string[]).includes(name)) {
+      throw new InvalidParametersError(`services.${name}: "${name}" is one of peergate's own services (${PEERGATE_SERVICE_NAMES.join(', ')})`)
+    }
+  }
+  return services ?? {} as PeerNodeServiceFactories<S>
 }
 
 /**

@@ -12,12 +12,12 @@ import type { HandshakeService, RemoteValidator } from '../handshake/index.js'
 import type { ChainHead, VersionCompatibility } from '../chain/index.js'
 import type { Sessions } from '../session/index.js'
 import type { Identify } from '@libp2p/identify'
-import type { ComponentLogger, PeerId, PrivateKey, StreamHandlerOptions } from '@libp2p/interface'
+import type { ComponentLogger, PeerId, PrivateKey, ServiceMap, StreamHandlerOptions } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
-import type { ConnectionManagerInit } from 'libp2p'
+import type { ConnectionManagerInit, ServiceFactoryMap } from 'libp2p'
 
 export interface PeerNodeServices extends Record<string, unknown> {
   identify: Identify
@@ -29,7 +29,25 @@ export interface PeerNodeServices extends Record<string, unknown> {
   dial: DialManagerService
 }
 
-export interface PeerNodeOptions {
+/**
+ * What a factory of your own services gets: libp2p's components plus every
+ * service by name, peergate's included (`components.sessions`, …)
+ */
+export type PeerNodeComponents = Parameters<ServiceFactoryMap[string]>[0] & PeerNodeServices
+
+/** Factories of your own services by name, as `createLibp2p`'s `services` */
+export type PeerNodeServiceFactories<S extends ServiceMap> = {
+  [Name in keyof S]: (components: PeerNodeComponents & S) => S[Name]
+}
+
+/** The names of peergate's own services, in the order libp2p starts them; your own services may not use them */
+export const PEERGATE_SERVICE_NAMES = ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'dial'] as const
+
+/**
+ * Options of `createPeerNode`; `S` is the map of your own services (see
+ * `services`), inferred from the factories you pass
+ */
+export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   /**
    * Directory of the node's LevelDB datastore: the libp2p key, the DID key,
    * the peer store and DHT records
@@ -122,6 +140,16 @@ export interface PeerNodeOptions {
   connectionManager?: ConnectionManagerInit
 
   logger?: ComponentLogger
+
+  /**
+   * Your own libp2p services, by name, as `createLibp2p`'s `services`: they
+   * are added after peergate's (sessions, handshake, identify, ping, dht,
+   * addressBook, dial, which keep that order), so a factory finds those among
+   * its components (`components.sessions`, …). A name of peergate's is
+   * refused with InvalidParametersError. Reach them as
+   * `node.libp2p.services.<name>`, typed.
+   */
+  services?: PeerNodeServiceFactories<S>
 }
 
 export interface PeerNodeLimits {

@@ -1,42 +1,58 @@
 import { TypedEventEmitter } from 'main-event'
 import { endOnRemoteClose } from '../stream/index.js'
+import { handleRequests, notifications, request } from '../protocols/index.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
 import type { PeerNodeServices, ConnectionInfo, ConnectionRole, HandleOptions, NodeStatus } from './index.js'
 import type { Contact, ContactSource } from '../addressbook/index.js'
 import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
+import type { HandleRequestsOptions, NotificationChannel, NotificationsOptions, RequestHandler, RequestOptions, SuccessResponse } from '../protocols/index.js'
 import type { ReasonCode } from '../reason/index.js'
 import type { DisconnectOptions, Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
-import type { AbortOptions, Libp2p, PeerId, Stream, StreamHandler } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
+import type { Datastore } from 'interface-datastore'
 
 const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject'] as const
 
-export interface PeerNodeInit {
-  libp2p: Libp2p<PeerNodeServices>
+export interface PeerNodeInit<S extends ServiceMap = Record<never, never>> {
+  libp2p: Libp2p<PeerNodeServices & S>
   chain: ChainIdentity
   did: string
-  /** closed on stop when the node opened it */
-  datastore?: LevelDatastore
+  /** the datastore libp2p runs on */
+  datastore: Datastore
+  /** closed on stop: the node opened it */
+  ownDatastore?: LevelDatastore
 }
 
 /**
  * A running peergate node: a libp2p node whose application protocols are
  * gated by authenticated sessions
  */
-export class PeerNode extends TypedEventEmitter<SessionEvents> {
-  readonly libp2p: Libp2p<PeerNodeServices>
+export class PeerNode<S extends ServiceMap = Record<never, never>> extends TypedEventEmitter<SessionEvents> {
+  /** the libp2p node: peergate's services and your own (`createPeerNode`'s `services`) under `libp2p.services` */
+  readonly libp2p: Libp2p<PeerNodeServices & S>
   readonly chain: ChainIdentity
   readonly did: string
-  private readonly datastore?: LevelDatastore
+  /**
+   * The node's datastore (its LevelDB in `dataDir`, or the one passed in),
+   * open while the node runs. A chain may keep its own records here: put
+   * them under a key prefix of its own (`/<chain-id>/…`, e.g.
+   * `/devnet-1/blocks/<hash>`), and none under the prefixes peergate and
+   * libp2p use: `/peergate/` (DID key, address book, bans), `/pkcs8/` (the
+   * libp2p key), `/peers/` (the peer store), `/dht/` (DHT records).
+   */
+  readonly datastore: Datastore
+  private readonly ownDatastore?: LevelDatastore
 
-  constructor (init: PeerNodeInit) {
+  constructor (init: PeerNodeInit<S>) {
     super()
     this.libp2p = init.libp2p
     this.chain = init.chain
     this.did = init.did
     this.datastore = init.datastore
+    this.ownDatastore = init.ownDatastore
     for (const type of FORWARDED_EVENTS) {
       this.libp2p.services.sessions.addEventListener(type, (evt: CustomEvent<any>) => {
         this.safeDispatchEvent(type, { detail: evt.detail })
@@ -86,6 +102,34 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
    */
   async openStream (peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream> {
     return this.libp2p.services.sessions.openStream(peer, protocol, options)
+  }
+
+  /**
+   * Serves a request/response protocol to session peers: the handler gets
+   * each request and the session, and answers with the response bytes (or a
+   * `Response` with another result code). `unhandle(protocol)` stops it.
+   * Wire format and limits: docs/APPLICATION-PROTOCOLS.md.
+   */
+  async handleRequests (protocol: string, handler: RequestHandler, options: HandleRequestsOptions = {}): Promise<void> {
+    await handleRequests(this.libp2p.services.sessions, protocol, handler, { logger: this.libp2p.logger, ...options })
+  }
+
+  /**
+   * Sends one request to a session peer and resolves with its SUCCESS
+   * response; rejects with NoSessionError, TooManyRequestsError,
+   * MessageTooLargeError, RemoteResultError (the result code) or TimeoutError
+   */
+  async request (peer: PeerId, protocol: string, data: Uint8Array, options: RequestOptions = {}): Promise<SuccessResponse> {
+    return request(this.libp2p.services.sessions, peer, protocol, data, { logger: this.libp2p.logger, ...options })
+  }
+
+  /**
+   * Opens a notification channel: `onMessage` gets every message session
+   * peers send on `protocol`; `send`/`broadcast` reach session peers over one
+   * long-lived stream each. `close()` it to stop.
+   */
+  async notifications (protocol: string, options: NotificationsOptions): Promise<NotificationChannel> {
+    return notifications(this.libp2p.services.sessions, protocol, { logger: this.libp2p.logger, ...options })
   }
 
   /**
@@ -195,6 +239,6 @@ export class PeerNode extends TypedEventEmitter<SessionEvents> {
 
   async stop (): Promise<void> {
     await this.libp2p.stop()
-    await this.datastore?.close()
+    await this.ownDatastore?.close()
   }
 }

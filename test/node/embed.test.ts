@@ -9,7 +9,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
-import { addressBook, dialManager, dhtProtocol, handshake, loadOrCreateDidSigner, sessions } from '../../src/index.js'
+import { addressBook, dialManager, dhtProtocol, handleRequests, handshake, loadOrCreateDidSigner, notifications, request, sessions } from '../../src/index.js'
 import { resolveChain } from '../../src/node/index.js'
 import { TestNetwork, until } from '../utils/nodes.js'
 import type { Session } from '../../src/index.js'
@@ -57,6 +57,17 @@ test('the services run inside someone else\'s createLibp2p', async () => {
     const stream = await peer.openStream(embedded.peerId, '/test-chain/blocks/1.0.0')
     await until(() => served.length === 1, 5_000, 'gated handler ran')
     await stream.close()
+
+    // the application protocols work on the embedded session service
+    await handleRequests(embedded.services.sessions, '/test-chain/echo/1.0.0', (req) => req)
+    const response = await request(peer.libp2p.services.sessions, embedded.peerId, '/test-chain/echo/1.0.0', Uint8Array.of(7))
+    assert.deepEqual([...response.payload], [7])
+    const received: number[] = []
+    await notifications(embedded.services.sessions, '/test-chain/news/1.0.0', { onMessage: (message) => { received.push(message[0]) } })
+    const news = await peer.notifications('/test-chain/news/1.0.0', { onMessage: () => {} })
+    await news.send(embedded.peerId, Uint8Array.of(9))
+    await until(() => received.length === 1, 5_000, 'notification at the embedded node')
+    assert.deepEqual(received, [9])
   } finally {
     await embedded.stop()
     await datastore.close()

@@ -6,6 +6,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2p } from 'libp2p'
+import type { ServiceMap } from '@libp2p/interface'
 import { createPeerNode, type PeerNode, type PeerNodeOptions } from '../../src/index.js'
 
 /** Nodes and directories made by one test file; `cleanup()` in `after` */
@@ -24,8 +25,8 @@ export class TestNetwork {
    * and DHT random walks are off unless `options` turn them on, so that a test
    * of something else sees only the sessions it makes.
    */
-  async node (options: PeerNodeOptions = {}): Promise<PeerNode> {
-    const node = await createPeerNode({
+  async node<S extends ServiceMap = Record<never, never>> (options: PeerNodeOptions<S> = {}): Promise<PeerNode<S>> {
+    const node = await createPeerNode<S>({
       dataDir: options.dataDir ?? await this.dir(),
       listen: ['/ip4/127.0.0.1/tcp/0'],
       chain: { chainId: 'test-chain' },

@@ -1,0 +1,47 @@
+import { until } from './nodes.js'
+import type { TestNetwork } from './nodes.js'
+import type { PeerNode } from '../../src/index.js'
+import type { Connection, Stream } from '@libp2p/interface'
+
+/** Two nodes with a session: `a` selected `b` */
+export async function sessionPair (net: TestNetwork): Promise<{ a: PeerNode, b: PeerNode }> {
+  const a = await net.node()
+  const b = await net.node()
+  await a.connect(b.getMultiaddrs()[0])
+  await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+  return { a, b }
+}
+
+/** The session connection of `node` towards `peer` */
+export function sessionConnection (node: PeerNode, peer: PeerNode): Connection {
+  const session = node.session(peer.peerId)
+  if (session == null) {
+    throw new Error('no session')
+  }
+  return session.connection
+}
+
+/** The open streams of `protocol` on `node`'s session connection to `peer` */
+export function streamsOf (node: PeerNode, peer: PeerNode, protocol: string, direction?: 'inbound' | 'outbound'): Stream[] {
+  return sessionConnection(node, peer).streams.filter(s => s.protocol === protocol && (direction == null || s.direction === direction))
+}
+
+/** Every byte a stream yields until it ends, or the error it ends with */
+export async function drain (stream: AsyncIterable<Uint8Array | { subarray(): Uint8Array }>): Promise<{ bytes: number[], error?: Error }> {
+  const bytes: number[] = []
+  try {
+    for await (const chunk of stream) {
+      bytes.push(...chunk.subarray())
+    }
+    return { bytes }
+  } catch (err: any) {
+    return { bytes, error: err }
+  }
+}
+
+export async function sleep (ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}
+
+export const text = (s: string): Uint8Array => new TextEncoder().encode(s)
+export const str = (b: Uint8Array): string => new TextDecoder().decode(b)
