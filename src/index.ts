@@ -30,11 +30,11 @@ export type { PeerNodeOptions, PeerNodeLimits, PeerNodeServices, PeerNodeCompone
 
 // the services, for your own createLibp2p
 export { sessions, NoSessionError, SessionEndedError } from './session/index.js'
-export type { Sessions, Session, RemoteInfo, RemoteHello, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
-export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL } from './handshake/index.js'
-export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions, RemoteValidator, ValidationContext, ApplicationRejection } from './handshake/index.js'
+export type { Sessions, Session, RemoteInfo, RemoteHello, DisconnectOptions, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
+export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL, STATUS_PROTOCOL } from './handshake/index.js'
+export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions, LocalStatus, RemoteValidator, ValidationContext, ApplicationRejection } from './handshake/index.js'
 export { addressBook } from './addressbook/index.js'
-export type { AddressBook, AddressBookService, AddressBookInit, AddressBookComponents, BackoffInit, Contact, ContactSource, NewContact } from './addressbook/index.js'
+export type { AddressBook, AddressBookService, DialCandidates, AddressBookInit, AddressBookComponents, BackoffInit, Contact, ContactSource, NewContact } from './addressbook/index.js'
 export { dialManager } from './dial/index.js'
 export type { DialManagerService, DialManagerInit, DialManagerComponents, DialStatus, DiscoveryInit, PeerAddress } from './dial/index.js'
 

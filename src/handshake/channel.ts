@@ -21,7 +21,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
  * @throws {RangeError} when `data` ends inside the prefix: it-length-prefixed then waits for more
  * @throws {InvalidLengthPrefixError} for a prefix that is not minimal or is too long
  */
-const decodeLengthPrefix = Object.assign((data: Uint8ArrayList): number => {
+export const decodeLengthPrefix = Object.assign((data: Uint8ArrayList): number => {
   let value = 0
   for (let i = 0; i < Math.min(data.byteLength, MAX_LENGTH_PREFIX_BYTES); i++) {
     const byte = data.get(i)

@@ -71,3 +71,39 @@ export const MAX_INBOUND_HANDSHAKES_PER_IP = 8
  * nothing is dropped well before the whole-handshake deadline.
  */
 export const FIRST_MESSAGE_TIMEOUT_MS = 2_000
+
+/** The status exchange runs on its own gated stream under this protocol id (docs/PROTOCOL.md §15) */
+export const STATUS_PROTOCOL = '/peergate/status/1.0.0'
+
+/**
+ * How often each side of a session exchanges status with the other and
+ * revalidates its DID. Lodestar re-sends its Status every 5 minutes: heads
+ * that matter sooner are pushed by `setHead`, so the periodic round only
+ * catches what a push missed and a DID whose keys changed.
+ */
+export const STATUS_INTERVAL_MS = 5 * 60_000
+
+/**
+ * A push (`setHead`) starts at most one status round per peer in this time;
+ * heads set meanwhile are coalesced into the next round, which sends the
+ * latest. A chain producing blocks every few seconds then costs each peer at
+ * most one exchange a second.
+ */
+export const STATUS_MIN_INTERVAL_MS = 1_000
+
+/**
+ * Deadline of one status exchange (open the stream, one message each way). It
+ * is two messages where the handshake is four, over a connection already up;
+ * the handshake's 5 s covers slow links with room to spare.
+ */
+export const STATUS_TIMEOUT_MS = 5_000
+
+/**
+ * Consecutive failed status exchanges (timeout, malformed or missing answer)
+ * after which the session ends with TIMEOUT. One failure can be a hiccup; three
+ * in a row, minutes apart, is a peer that no longer answers.
+ */
+export const MAX_STATUS_FAILURES = 3
+
+/** Inbound and outbound status streams per connection: one round each way at a time, plus one overlapping */
+export const MAX_STATUS_STREAMS = 2

@@ -11,11 +11,12 @@ import { admissionOf } from '../session/admission.js'
 import { HANG_UP_TIMEOUT_MS, hangUp, isAttemptEnded } from '../session/index.js'
 import { endOnRemoteClose } from '../stream/index.js'
 import { HandshakeChannel } from './channel.js'
-import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
+import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_TIMEOUT_MS } from './constants.js'
 import { HandshakeError, HandshakeStage, isHandshakeError, rejectionError } from './errors.js'
 import { InboundLimiter, type InboundTicket } from './inbound-limiter.js'
 import { performHandshake, type HandshakeParty } from './perform-handshake.js'
-import type { ApplicationRejection, ConnectOptions, HandshakeComponents, HandshakeInit, HandshakeService, RemoteValidator } from './index.js'
+import { StatusExchange } from './status.js'
+import type { ApplicationRejection, ConnectOptions, HandshakeComponents, HandshakeInit, HandshakeService, LocalStatus, RemoteValidator } from './index.js'
 import type { Hello } from './pb/handshake.js'
 import type { HandshakeRole } from './transcript.js'
 import type { ChainHead } from '../chain/index.js'
@@ -48,6 +49,8 @@ export class Handshake implements HandshakeService, Startable {
   private readonly selecting = new PeerMap<Selection>()
   private shutdown = new AbortController()
   private head: ChainHead | undefined
+  private readonly localStatus: () => LocalStatus
+  private readonly status: StatusExchange
   private admissionPort?: Admission
 
   constructor (components: HandshakeComponents, init: HandshakeInit) {
@@ -67,17 +70,32 @@ export class Handshake implements HandshakeService, Startable {
         throw new InvalidParametersError(`handshake ${name} must be a positive number, got ${value}`)
       }
     }
+    const statusInterval = init.statusInterval === false ? 0 : init.statusInterval ?? STATUS_INTERVAL_MS
+    if (!(statusInterval >= 0)) {
+      throw new InvalidParametersError(`handshake statusInterval must be a number >= 0 or false, got ${init.statusInterval}`)
+    }
     this.inbound = new InboundLimiter(limits)
+    const extra = init.extra ?? (() => undefined)
+    this.localStatus = init.getStatus ?? (() => ({ head: this.head, extra: extra() }))
+    const resolver = init.resolver ?? new KeyDidResolver()
     this.party = {
       chain: init.chain,
       signer: init.signer,
-      resolver: init.resolver ?? new KeyDidResolver(),
+      resolver,
       isCompatibleVersion: init.isCompatibleVersion ?? isCompatibleVersion,
-      head: () => this.head,
-      extra: init.extra ?? (() => undefined),
+      head: () => this.localStatus().head,
+      extra: () => this.localStatus().extra,
       nonce: () => randomBytes(NONCE_LENGTH),
       now: init.now ?? Date.now
     }
+    this.status = new StatusExchange(components, {
+      interval: statusInterval,
+      minInterval: STATUS_MIN_INTERVAL_MS,
+      timeout: STATUS_TIMEOUT_MS,
+      maxMessageSize: this.maxMessageSize,
+      resolver,
+      local: this.localStatus
+    })
     this.onInboundStream = this.onInboundStream.bind(this)
     this.onConnectionOpen = this.onConnectionOpen.bind(this)
     // listening from construction, as identify does, and constructed before
@@ -111,6 +129,7 @@ export class Handshake implements HandshakeService, Startable {
       maxOutboundStreams: MAX_OUTBOUND_HANDSHAKE_STREAMS
     })
     this.components.events.addEventListener('connection:open', this.onConnectionOpen)
+    await this.status.start(this.admissionPort)
   }
 
   /**
@@ -125,11 +144,17 @@ export class Handshake implements HandshakeService, Startable {
   async stop (): Promise<void> {
     this.components.events.removeEventListener('connection:open', this.onConnectionOpen)
     this.selecting.clear()
+    await this.status.stop()
     await this.components.registrar.unhandle(HANDSHAKE_PROTOCOL)
   }
 
   setHead (head: ChainHead | undefined): void {
     this.head = head
+    this.status.push()
+  }
+
+  async refreshStatus (peer: PeerId, options?: AbortOptions): Promise<Session> {
+    return this.status.refresh(peer, options)
   }
 
   /**
@@ -291,7 +316,7 @@ export class Handshake implements HandshakeService, Startable {
         }
 
         let session: Session | undefined
-        await performHandshake(channel, {
+        const remoteKey = await performHandshake(channel, {
           role,
           localPeer: this.components.peerId,
           remotePeer: connection.remotePeer,
@@ -320,6 +345,7 @@ export class Handshake implements HandshakeService, Startable {
         if (session == null) {
           throw new HandshakeError(ReasonCode.UNSPECIFIED, 'handshake ended without a session', 'local', HandshakeStage.Commit)
         }
+        this.status.remember(session, remoteKey)
         return session
       } finally {
         attemptSignal.clear()

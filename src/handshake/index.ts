@@ -4,7 +4,9 @@
  * The peergate handshake, `/peergate/handshake/1.0.0`: both sides exchange a
  * node DID and chain metadata, prove control of the DID key by signing a
  * transcript bound to both peer ids and both fresh nonces, and validate each
- * other. docs/PROTOCOL.md is the specification.
+ * other. Over the session, the status exchange `/peergate/status/1.0.0`
+ * keeps each side's view of the other's head current and revalidates the
+ * peer's DID. docs/PROTOCOL.md is the specification.
  *
  * @example
  *
@@ -97,11 +99,30 @@ export interface HandshakeInit {
    */
   validateRemote?: RemoteValidator
 
-  /** the local chain head sent in hellos; update it with `setHead` */
+  /**
+   * the local chain head sent in hellos and status messages; update it with
+   * `setHead`, which also pushes it to every session peer
+   */
   head?: ChainHead
 
-  /** chain-specific bytes sent in every hello (`Hello.extra`) */
+  /** chain-specific bytes sent in every hello (`Hello.extra`) and status message */
   extra?(): Uint8Array | undefined
+
+  /**
+   * Pull: asked for the local head and extra at each hello and each status
+   * message; when given it wins over `head` and `extra` (a head it leaves out
+   * is sent as none). Keep it cheap and synchronous.
+   */
+  getStatus?(): LocalStatus
+
+  /**
+   * ms between the periodic status rounds of each session (a status exchange
+   * and a revalidation of the peer's DID, PROTOCOL.md §15); `0` or `false`
+   * turns them off (pushes and `refreshStatus` still work)
+   *
+   * @default 300000 (5 minutes)
+   */
+  statusInterval?: number | false
 
   /** clock for hello timestamps, ms since the epoch */
   now?(): number
@@ -126,6 +147,14 @@ export interface RemoteValidator {
   (remote: RemoteInfo, context: ValidationContext): ApplicationRejection | undefined | Promise<ApplicationRejection | undefined>
 }
 
+/** What this node says about its chain now, in a hello or a status message */
+export interface LocalStatus {
+  /** the current head; none when undefined */
+  head?: ChainHead
+  /** chain-specific bytes; empty when undefined */
+  extra?: Uint8Array
+}
+
 export interface HandshakeComponents {
   peerId: PeerId
   registrar: Registrar
@@ -148,8 +177,20 @@ export interface HandshakeService {
   readonly protocol: string
   /** dial (or reuse a connection to) a peer and run the handshake as initiator */
   connect(target: PeerId | Multiaddr | Multiaddr[], options?: ConnectOptions): Promise<Session>
-  /** the head sent in later hellos */
+  /**
+   * The head sent in later hellos and status messages. Also starts a status
+   * round with every session peer (at most one per peer a second, later
+   * heads joining the pending round), so that peers learn it at once.
+   */
   setHead(head: ChainHead | undefined): void
+  /**
+   * Exchanges status with a session peer now (`/peergate/status/1.0.0`):
+   * resolves with its session, whose `head` and `extra` are then the peer's
+   * current ones; rejects with `NoSessionError` without a session, or with
+   * the exchange's error (which counts towards the three failures in a row
+   * that end a session with TIMEOUT)
+   */
+  refreshStatus(peer: PeerId, options?: AbortOptions): Promise<Session>
   /** inbound handshakes in flight */
   inboundInFlight(): number
 }
@@ -162,7 +203,8 @@ export function handshake (init: HandshakeInit): (components: HandshakeComponent
   return (components) => new Handshake(components, init)
 }
 
-export { HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE } from './constants.js'
+export { HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE, STATUS_PROTOCOL, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS } from './constants.js'
+export { decodeStatus, encodeStatus, revalidationVerdict, type Revalidation } from './status.js'
 export { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'
 export { checkRemoteHello, createHello } from './hello.js'
 export { signingInput, type Transcript } from './transcript.js'

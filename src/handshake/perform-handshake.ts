@@ -69,14 +69,16 @@ export interface HandshakeSide {
  * the initiator verified message 2), the initiator after message 4: neither
  * before both signatures are verified. Either side may send `{ reject }`
  * instead of its next message and hang up.
+ *
+ * @returns the remote DID's key that verified the remote's signature
  */
-export async function performHandshake (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<void> {
+export async function performHandshake (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<PublicKey> {
   return side.role === 'initiator'
     ? performInitiator(channel, side, options)
     : performResponder(channel, side, options)
 }
 
-async function performInitiator (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<void> {
+async function performInitiator (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<PublicKey> {
   const { party, judge, log } = side
   const localHello = createHello(party.chain, party.signer.did, party.nonce(), party.head(), party.now(), party.extra())
   const localHelloBytes = Hello.encode(localHello)
@@ -92,7 +94,7 @@ async function performInitiator (channel: HandshakeChannel, side: HandshakeSide,
 
   const transcript = buildTranscript(side, localHello, localHelloBytes, remoteHello, remoteHelloBytes)
   const keys = await resolveKeys(party.resolver, remoteHello.did, options, HandshakeStage.AwaitResponderHello)
-  await verify(keys, signingInput('responder', transcript), remoteSignature, HandshakeStage.AwaitResponderHello)
+  const remoteKey = await verify(keys, signingInput('responder', transcript), remoteSignature, HandshakeStage.AwaitResponderHello)
   throwIfRejected(await judge.validate(remoteHello, options), HandshakeStage.Validation)
 
   const signature = await party.signer.sign(signingInput('initiator', transcript), options)
@@ -105,9 +107,10 @@ async function performInitiator (channel: HandshakeChannel, side: HandshakeSide,
     throw new HandshakeError(ReasonCode.MALFORMED, 'expected accept', 'local', HandshakeStage.AwaitResponderAccept)
   }
   throwIfRejected(judge.commit(remoteHello), HandshakeStage.Commit)
+  return remoteKey
 }
 
-async function performResponder (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<void> {
+async function performResponder (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<PublicKey> {
   const { party, judge, log } = side
 
   log.trace('responder waiting for message 1')
@@ -126,12 +129,13 @@ async function performResponder (channel: HandshakeChannel, side: HandshakeSide,
   log.trace('responder waiting for message 3')
   const third = await channel.read(HandshakeStage.AwaitInitiatorSignature, options)
   const remoteSignature = requireField(third.signature, 'signature', HandshakeStage.AwaitInitiatorSignature)
-  await verify(keys, signingInput('initiator', transcript), remoteSignature, HandshakeStage.AwaitInitiatorSignature)
+  const remoteKey = await verify(keys, signingInput('initiator', transcript), remoteSignature, HandshakeStage.AwaitInitiatorSignature)
   throwIfRejected(await judge.validate(remoteHello, options), HandshakeStage.Validation)
 
   throwIfRejected(judge.commit(remoteHello), HandshakeStage.Commit)
   log.trace('responder sending message 4')
   await channel.write({ accept: true }, options)
+  return remoteKey
 }
 
 function throwIfRejected (rejection: Rejection | undefined, stage: HandshakeStage): void {
@@ -187,11 +191,12 @@ async function resolveKeys (resolver: DidResolver, did: string, options: AbortOp
   }
 }
 
-async function verify (keys: PublicKey[], data: Uint8Array, signature: Uint8Array, stage: HandshakeStage): Promise<void> {
+/** The first key that verifies `signature`, or BAD_SIGNATURE */
+async function verify (keys: PublicKey[], data: Uint8Array, signature: Uint8Array, stage: HandshakeStage): Promise<PublicKey> {
   for (const key of keys) {
     try {
       if (await key.verify(data, signature)) {
-        return
+        return key
       }
     } catch {
       // a signature of the wrong shape for this key; try the next key

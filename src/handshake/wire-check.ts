@@ -220,3 +220,9 @@ export const HANDSHAKE_MESSAGE_SPEC: MessageSpec = new Map<number, FieldSpec>([
   [5, { name: 'detail', type: 'string' }],
   [6, { name: 'app_code', type: 'uint32' }]
 ])
+
+/** The fields of `Status` (protocol /peergate/status/1.0.0) */
+export const STATUS_SPEC: MessageSpec = new Map<number, FieldSpec>([
+  [1, { name: 'head', type: 'message', message: HEAD_SPEC }],
+  [2, { name: 'extra', type: 'bytes' }]
+])

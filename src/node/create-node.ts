@@ -79,7 +79,9 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
         maxInboundHandshakesPerIp: options.handshake?.maxInboundHandshakesPerIp,
         head: options.head,
         extra: options.handshake?.extra,
-        validateRemote: options.handshake?.validateRemote
+        validateRemote: options.handshake?.validateRemote,
+        getStatus: options.handshake?.getStatus,
+        statusInterval: options.handshake?.statusInterval
       }),
       identify: identify(),
       // libp2p 3.3.11 loses a remote close-write that arrives before an

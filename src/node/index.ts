@@ -8,7 +8,7 @@ import type { ChainOptions } from './chain.js'
 import type { AddressBookInit, AddressBookService } from '../addressbook/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
 import type { DialManagerInit, DialManagerService, DiscoveryInit } from '../dial/index.js'
-import type { HandshakeService, RemoteValidator } from '../handshake/index.js'
+import type { HandshakeService, LocalStatus, RemoteValidator } from '../handshake/index.js'
 import type { ChainHead, VersionCompatibility } from '../chain/index.js'
 import type { Sessions } from '../session/index.js'
 import type { Identify } from '@libp2p/identify'
@@ -68,7 +68,7 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   /** The chain; peers of another chain are rejected */
   chain?: ChainOptions
 
-  /** The head sent in handshakes; update it with `node.setHead` */
+  /** The head sent in handshakes and status messages; update it with `node.setHead`, which also pushes it to the peers */
   head?: ChainHead
 
   limits?: PeerNodeLimits
@@ -97,7 +97,7 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
     /** inbound handshakes in flight from one IP address; @default 8 */
     maxInboundHandshakesPerIp?: number
     isCompatibleVersion?: VersionCompatibility
-    /** chain-specific bytes sent in every hello */
+    /** chain-specific bytes sent in every hello and status message */
     extra?(): Uint8Array | undefined
     /**
      * The application's say on a peer before any session opens, on both
@@ -105,6 +105,10 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
      * to refuse it with APPLICATION_REJECTED
      */
     validateRemote?: RemoteValidator
+    /** asked for the head and extra at each hello and status message; wins over `head` and `extra` */
+    getStatus?(): LocalStatus
+    /** ms between periodic status rounds per session (exchange + DID revalidation); `0`/`false`: none; @default 300000 */
+    statusInterval?: number | false
   }
 
   did?: {

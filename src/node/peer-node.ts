@@ -14,7 +14,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 
-const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject'] as const
+const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status'] as const
 
 export interface PeerNodeInit<S extends ServiceMap = Record<never, never>> {
   libp2p: Libp2p<PeerNodeServices & S>
@@ -46,6 +46,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
   readonly datastore: Datastore
   private readonly ownDatastore?: LevelDatastore
 
+  /** @internal createPeerNode builds a PeerNode */
   constructor (init: PeerNodeInit<S>) {
     super()
     this.libp2p = init.libp2p
@@ -232,9 +233,20 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
     await this.libp2p.services.sessions.unban(target)
   }
 
-  /** The head sent in later handshakes */
+  /**
+   * The head sent in later handshakes and status messages; also pushes it to
+   * every session peer (a status round each, at most one per peer a second)
+   */
   setHead (head: ChainHead | undefined): void {
     this.libp2p.services.handshake.setHead(head)
+  }
+
+  /**
+   * Exchanges status with a session peer now; resolves with its session,
+   * holding the peer's current head and extra
+   */
+  async refreshStatus (peer: PeerId, options?: AbortOptions): Promise<Session> {
+    return this.libp2p.services.handshake.refreshStatus(peer, options)
   }
 
   async stop (): Promise<void> {

@@ -2,6 +2,7 @@ import { InvalidMessageError, InvalidParametersError, TimeoutError } from '@libp
 import { defaultLogger } from '@libp2p/logger'
 import { anySignal } from 'any-signal'
 import { NoSessionError } from '../session/index.js'
+import { truncateUtf8 } from '../wire/index.js'
 import { DEFAULT_MAX_IN_FLIGHT_PER_PEER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_ERROR_MESSAGE_BYTES } from './constants.js'
 import { MessageTooLargeError, RemoteResultError, TooManyRequestsError } from './errors.js'
 import { readFirstByte, readMessage, writeMessage } from './framing.js'
@@ -193,7 +194,7 @@ async function serve (stream: Stream, protocol: string, session: Session, handle
 async function answer (stream: Stream, response: Response, limits: ResolvedLimits, session: Session, log: Logger): Promise<void> {
   const payload = response.code === ResultCode.SUCCESS
     ? response.payload
-    : utf8Prefix(response.message, Math.min(MAX_ERROR_MESSAGE_BYTES, limits.maxResponseBytes))
+    : new TextEncoder().encode(truncateUtf8(response.message, Math.min(MAX_ERROR_MESSAGE_BYTES, limits.maxResponseBytes)))
   try {
     if (!stream.send(Uint8Array.of(RESULT_BYTE[response.code]))) {
       await stream.onDrain({ signal: session.signal })
@@ -256,18 +257,4 @@ export async function request (sessions: Sessions, peer: PeerId, protocol: strin
     signal.clear()
     requested.release(session, protocol)
   }
-}
-
-/** The longest prefix of `text` that fits `maxBytes` of UTF-8 without splitting a character */
-function utf8Prefix (text: string, maxBytes: number): Uint8Array {
-  const bytes = new TextEncoder().encode(text)
-  if (bytes.byteLength <= maxBytes) {
-    return bytes
-  }
-  let end = maxBytes
-  // bytes[end] is the first byte left out: while it continues a character, that character does not fit
-  while (end > 0 && (bytes[end] & 0xc0) === 0x80) {
-    end--
-  }
-  return bytes.subarray(0, end)
 }

@@ -6,6 +6,7 @@
  * public API can create a session that the protocol did not earn.
  */
 import { InvalidParametersError } from '@libp2p/interface'
+import type { ChainHead } from '../chain/index.js'
 import type { Rejection } from './rules.js'
 import type { RejectSide, RemoteHello, RemoteInfo, Session, SessionDirection, Sessions } from './index.js'
 import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
@@ -13,6 +14,13 @@ import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
 export type { Rejection } from './rules.js'
 
 export type { RemoteInfo } from './index.js'
+
+/** What a status exchange (PROTOCOL.md §15) learnt about a session peer */
+export interface RemoteStatus {
+  /** the peer's current head; undefined when its Status carried none */
+  head?: ChainHead
+  extra: Uint8Array
+}
 
 /** A handshake in flight, as the session manager tracks it */
 export interface Attempt {
@@ -51,6 +59,12 @@ export interface Admission {
    * or with undefined when `signal` aborts first
    */
   nextSession(peer: PeerId, options: Required<AbortOptions>): Promise<Session | undefined>
+  /**
+   * A status exchange told the peer's current head and extra: the live
+   * session takes them, and `session:status` fires when they changed.
+   * Undefined when `peer` has no session.
+   */
+  updateStatus(peer: PeerId, status: RemoteStatus): Session | undefined
 }
 
 const ports = new WeakMap<Sessions, Admission>()

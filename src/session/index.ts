@@ -67,9 +67,12 @@ export interface Session {
   connection: Connection
   /** the peer's chain software version */
   chainVersion: string
-  /** the peer's head at handshake time */
+  /**
+   * the peer's head, as of its last hello or status (`session:status`
+   * announces each change); undefined when it gave none
+   */
   head?: ChainHead
-  /** chain-specific data from the peer's hello */
+  /** chain-specific data, as of the peer's last hello or status */
   extra: Uint8Array
   /** when the session opened, ms since the epoch */
   since: number
@@ -106,6 +109,13 @@ export interface DisconnectOptions extends AbortOptions {
   detail?: string
 }
 
+/** A status exchange changed a session's `head` or `extra` (the session already holds the new values) */
+export interface SessionStatusDetail {
+  session: Session
+  /** the head the session held before */
+  previousHead?: ChainHead
+}
+
 export interface SessionRejectDetail {
   peerId: PeerId
   connectionId: string
@@ -133,6 +143,8 @@ export interface SessionEvents {
   'session:open': CustomEvent<Session>
   'session:close': CustomEvent<SessionCloseDetail>
   'session:reject': CustomEvent<SessionRejectDetail>
+  /** a status exchange changed a session peer's head or extra */
+  'session:status': CustomEvent<SessionStatusDetail>
 }
 
 export interface SessionLimits {
@@ -183,8 +195,9 @@ export interface SessionManagerComponents {
 
 /**
  * The public face of the session manager service: the registry of sessions,
- * the gate in front of application protocols, and bans. Sessions are made by
- * the handshake service alone, through a port that is not part of this face.
+ * the gate in front of application protocols, and bans. Sessions are made, and
+ * their status updated, by the handshake service alone, through a port that is
+ * not part of this face.
  */
 export interface Sessions extends TypedEventTarget<SessionEvents> {
   get(peer: PeerId): Session | undefined

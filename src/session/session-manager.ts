@@ -3,6 +3,7 @@ import { PeerMap, PeerSet } from '@libp2p/peer-collections'
 import { TypedEventEmitter } from 'main-event'
 import { anySignal } from 'any-signal'
 import { raceSignal } from 'race-signal'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { ReasonCode } from '../reason/index.js'
 import { endOnRemoteClose } from '../stream/index.js'
 import { registerAdmission } from './admission.js'
@@ -12,9 +13,10 @@ import { AttemptEndedError, NoSessionError, SessionEndedError } from './errors.j
 import { readGoodbye, sendGoodbye, type Parting } from './goodbye.js'
 import { hangUp } from './hang-up.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
-import type { Attempt, Failure, Verdict } from './admission.js'
+import type { Attempt, Failure, RemoteStatus, Verdict } from './admission.js'
 import type { DisconnectOptions, HandshakeInFlight, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Rejection, RemoteFacts, SlotCounts } from './rules.js'
+import type { ChainHead } from '../chain/index.js'
 import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
 interface TrackedAttempt extends Attempt {
@@ -70,7 +72,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       checkRemote: this.#checkRemote.bind(this),
       open: this.#open.bind(this),
       fail: this.#fail.bind(this),
-      nextSession: this.#nextSession.bind(this)
+      nextSession: this.#nextSession.bind(this),
+      updateStatus: this.#updateStatus.bind(this)
     })
   }
 
@@ -256,6 +259,22 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     } catch {
       return this.sessions.get(peer)
     }
+  }
+
+  #updateStatus (peer: PeerId, status: RemoteStatus): Session | undefined {
+    const session = this.sessions.get(peer)
+    if (session == null) {
+      return undefined
+    }
+    const previousHead = session.head
+    if (sameHead(previousHead, status.head) && uint8ArrayEquals(session.extra, status.extra)) {
+      return session
+    }
+    session.head = status.head
+    session.extra = status.extra
+    this.log.trace('status of %p: head %s', peer, status.head?.height ?? 'none')
+    this.safeDispatchEvent('session:status', { detail: { session, previousHead } })
+    return session
   }
 
   private remoteFacts (peer: PeerId, did: string): RemoteFacts {
@@ -520,4 +539,12 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       this.log.error('could not %s session tag of %p - %e', on ? 'set' : 'remove', peer, err)
     })
   }
+}
+
+/** Two heads are the same: both absent, or equal height and hash */
+function sameHead (a: ChainHead | undefined, b: ChainHead | undefined): boolean {
+  if (a == null || b == null) {
+    return a == null && b == null
+  }
+  return a.height === b.height && uint8ArrayEquals(a.hash, b.hash)
 }

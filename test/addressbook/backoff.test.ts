@@ -168,6 +168,7 @@ test('backoff: the policy for every outcome', () => {
     [ReasonCode.CONNECTION_CLOSED]: 'failure',
     [ReasonCode.DISCONNECT_REQUESTED]: 'failure',
     [ReasonCode.UNEXPECTED_DID]: 'long',
+    [ReasonCode.KEY_REVOKED]: 'failure',
     [LocalReason.DIAL_FAILED]: 'failure',
     [LocalReason.SESSION_ENDED]: 'clean end'
   }

@@ -78,7 +78,7 @@ async function run (initiatorVerdicts: Verdicts, responderVerdicts: Verdicts): P
   const calls: string[] = []
   const signal = AbortSignal.timeout(2_000)
   const log = defaultLogger().forComponent('test')
-  const outcome = async (work: Promise<void>): Promise<Ending> => work.then(() => ({}), (err) => {
+  const outcome = async (work: Promise<unknown>): Promise<Ending> => work.then(() => ({}), (err) => {
     assert.ok(isHandshakeError(err), String(err))
     return { reason: err.reason, side: err.side, stage: err.stage }
   })

@@ -11,7 +11,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import { TypedEventEmitter } from 'main-event'
-import { KeyDidSigner, handshake, sessions, type Session, type SessionCloseDetail, type SessionRejectDetail, type Sessions, type SessionManagerInit } from '../../src/index.js'
+import { KeyDidSigner, handshake, sessions, type Session, type SessionCloseDetail, type SessionRejectDetail, type SessionStatusDetail, type Sessions, type SessionManagerInit } from '../../src/index.js'
 import { ReasonCode } from '../../src/reason/index.js'
 import { admissionOf, type Admission, type Attempt, type RemoteInfo, type Verdict } from '../../src/session/admission.js'
 import type { Connection, Libp2pEvents, PeerId } from '@libp2p/interface'
@@ -83,7 +83,7 @@ function rejected (verdict: Verdict<unknown>): ReasonCode | undefined {
 describe('session manager (in memory)', () => {
   it('offers no public way to make a session: only the admission port does', async () => {
     const { manager } = await harness()
-    for (const name of ['begin', 'open', 'checkRemote', 'fail', 'beginHandshake', 'admitRemote', 'completeHandshake', 'failHandshake']) {
+    for (const name of ['begin', 'open', 'checkRemote', 'fail', 'nextSession', 'updateStatus', 'setStatus', 'setHead', 'beginHandshake', 'admitRemote', 'completeHandshake', 'failHandshake']) {
       assert.equal(typeof (manager as any)[name], 'undefined', name)
     }
     assert.throws(() => admissionOf({} as Sessions), { name: 'InvalidParametersError', message: /session manager registered as the service `sessions`/ })
@@ -118,6 +118,31 @@ describe('session manager (in memory)', () => {
     assert.equal(manager.isHandshaking(peer), false)
     assert.equal(manager.count('inbound'), 1)
     assert.equal(rejected(admission.begin(fakeConnection(peer), 'outbound')), ReasonCode.DUPLICATE, 'a second handshake with a session peer is a duplicate')
+  })
+
+  it('updateStatus changes the live session\'s head and extra and announces it with the previous head; nothing when unchanged or without a session', async () => {
+    const { manager, admission } = await harness()
+    const peer = await newPeer()
+    const statuses: SessionStatusDetail[] = []
+    manager.addEventListener('session:status', (evt) => { statuses.push({ ...evt.detail, session: evt.detail.session }) })
+    const session = opened(admission.open(begun(admission.begin(fakeConnection(peer), 'inbound')), { ...remote('did:key:a'), head: { height: 0n, hash: Uint8Array.of(1) } }))
+
+    assert.equal(admission.updateStatus(peer, { head: { height: 0n, hash: Uint8Array.of(1) }, extra: new Uint8Array() }), session)
+    assert.equal(statuses.length, 0, 'the same head and extra: no event')
+
+    assert.equal(admission.updateStatus(peer, { head: { height: 100n, hash: Uint8Array.of(2) }, extra: new Uint8Array() }), session)
+    assert.equal(manager.get(peer), session, 'the same session object')
+    assert.deepEqual(session.head, { height: 100n, hash: Uint8Array.of(2) })
+    assert.deepEqual(statuses.map(s => [s.session, s.previousHead?.height]), [[session, 0n]])
+
+    admission.updateStatus(peer, { head: { height: 100n, hash: Uint8Array.of(2) }, extra: Uint8Array.of(9) })
+    assert.deepEqual(session.extra, Uint8Array.of(9))
+    admission.updateStatus(peer, { extra: Uint8Array.of(9) })
+    assert.equal(session.head, undefined, 'a status without head leaves the session without one')
+    assert.deepEqual(statuses.map(s => s.previousHead?.height), [0n, 100n, 100n])
+
+    assert.equal(admission.updateStatus(await newPeer(), { extra: new Uint8Array() }), undefined, 'no session, nothing to update')
+    assert.equal(statuses.length, 3)
   })
 
   it('inbound handshakes hold no slot: the limit is checked again when one opens its session', async () => {

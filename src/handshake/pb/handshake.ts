@@ -591,3 +591,121 @@ export namespace HandshakeMessage {
     return streamMessage(buf, HandshakeMessage.codec(), opts)
   }
 }
+
+export interface Status {
+  head?: Head
+  extra: Uint8Array<ArrayBuffer>
+}
+
+export namespace Status {
+  let _codec: Codec<Status>
+
+  export const codec = (): Codec<Status> => {
+    if (_codec == null) {
+      _codec = message<Status>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.head != null) {
+          w.uint32(10)
+          Head.codec().encode(obj.head, w)
+        }
+
+        if ((obj.extra != null && obj.extra.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.extra)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          extra: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.head = Head.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.head
+              })
+              break
+            }
+            case 2: {
+              obj.extra = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * Head.codec().stream(reader, reader.uint32(), `${prefix}.head`, {
+                limits: opts.limits?.head
+              })
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.extra`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StatusHeadHeightFieldEvent {
+    field: '$.head.height'
+    value: bigint
+  }
+
+  export interface StatusHeadHashFieldEvent {
+    field: '$.head.hash'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface StatusExtraFieldEvent {
+    field: '$.extra'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Status>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Status.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status>): Status {
+    return decodeMessage(buf, Status.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Status>): Generator<StatusHeadHeightFieldEvent | StatusHeadHashFieldEvent | StatusExtraFieldEvent> {
+    return streamMessage(buf, Status.codec(), opts)
+  }
+}

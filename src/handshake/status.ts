@@ -1,0 +1,412 @@
+import { AbortError, InvalidMessageError, TimeoutError } from '@libp2p/interface'
+import { PeerMap } from '@libp2p/peer-collections'
+import { anySignal } from 'any-signal'
+import * as lp from 'it-length-prefixed'
+import { raceSignal } from 'race-signal'
+import { ReasonCode } from '../reason/index.js'
+import { NoSessionError } from '../session/index.js'
+import { InvalidLengthPrefixError } from './errors.js'
+import { decodeLengthPrefix } from './channel.js'
+import { MAX_STATUS_FAILURES, MAX_STATUS_STREAMS, STATUS_PROTOCOL } from './constants.js'
+import { Status } from './pb/handshake.js'
+import { STATUS_SPEC, checkEncoding } from './wire-check.js'
+import type { LocalStatus } from './index.js'
+import type { DidResolver } from '../did/index.js'
+import type { Admission, RemoteStatus } from '../session/admission.js'
+import type { Session, Sessions } from '../session/index.js'
+import type { AbortOptions, ComponentLogger, Connection, Logger, PublicKey, Stream } from '@libp2p/interface'
+
+/*
+ * The status exchange, /peergate/status/1.0.0 (docs/PROTOCOL.md §15): over a
+ * session's connection the requester sends one length-prefixed Status, the
+ * responder answers with its own, both close; each side updates its view of
+ * the other through the session port. Rounds run periodically per session
+ * (with a revalidation of the peer's DID), after `setHead` (rate-limited) and
+ * on demand.
+ */
+
+export interface StatusExchangeComponents {
+  sessions: Sessions
+  logger: ComponentLogger
+}
+
+export interface StatusExchangeInit {
+  /** ms between a session's periodic rounds; 0 for none */
+  interval: number
+  /** ms: a push starts at most one round per peer in this time */
+  minInterval: number
+  /** ms: deadline of one exchange, and of one DID resolution */
+  timeout: number
+  /** largest Status accepted, in bytes, checked on the length prefix */
+  maxMessageSize: number
+  /** resolves a peer's DID again at each periodic round */
+  resolver: DidResolver
+  /** what this node says in a Status, read when each one is sent */
+  local(): LocalStatus
+}
+
+/** Why a periodic revalidation ends a session */
+export interface Revalidation {
+  reason: ReasonCode
+  message: string
+}
+
+/**
+ * The verdict of a periodic revalidation (docs/PROTOCOL.md §15.5), from the
+ * DID's resolution now (its keys, or the error it failed with) and the key
+ * that verified the peer's handshake signature: DID_UNRESOLVABLE when the DID
+ * no longer resolves to a key, KEY_REVOKED when it resolves but not to that
+ * key, undefined when the session may go on. Without a handshake key on
+ * record only the resolution is checked.
+ */
+export function revalidationVerdict (did: string, resolved: PublicKey[] | Error, handshakeKey: PublicKey | undefined): Revalidation | undefined {
+  const name = did.slice(0, 64)
+  if (resolved instanceof Error) {
+    return { reason: ReasonCode.DID_UNRESOLVABLE, message: `${name} no longer resolves: ${resolved.message}` }
+  }
+  if (resolved.length === 0) {
+    return { reason: ReasonCode.DID_UNRESOLVABLE, message: `${name} no longer resolves to a key` }
+  }
+  if (handshakeKey != null && !resolved.some(key => key.equals(handshakeKey))) {
+    return { reason: ReasonCode.KEY_REVOKED, message: `${name} no longer lists the key that signed its handshake` }
+  }
+  return undefined
+}
+
+/** One framed Status, as written to the stream */
+export function encodeStatus (status: LocalStatus): Uint8Array {
+  return lp.encode.single(Status.encode({
+    head: status.head == null ? undefined : { height: status.head.height, hash: status.head.hash as Uint8Array<ArrayBuffer> },
+    extra: (status.extra ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
+  })).subarray()
+}
+
+/**
+ * Decodes the body of a Status frame, its encoding checked strictly first
+ * (docs/PROTOCOL.md §4.3 applies to it as to the handshake's messages)
+ *
+ * @throws {InvalidMessageError} "undecodable status: …"
+ */
+export function decodeStatus (bytes: Uint8Array): RemoteStatus {
+  const problem = checkEncoding(bytes, STATUS_SPEC)
+  if (problem != null) {
+    throw new InvalidMessageError(`undecodable status: ${problem}`)
+  }
+  let status: Status
+  try {
+    status = Status.decode(bytes)
+  } catch (err: any) {
+    throw new InvalidMessageError(`undecodable status: ${err.message}`)
+  }
+  return {
+    head: status.head == null ? undefined : { height: status.head.height, hash: status.head.hash },
+    extra: status.extra
+  }
+}
+
+/**
+ * Reads the one Status of a status stream
+ *
+ * @throws {InvalidMessageError} for a frame over the size limit, an unreadable prefix, an undecodable Status or a stream that ends without one
+ */
+async function readStatus (stream: Stream, maxMessageSize: number, signal: AbortSignal): Promise<RemoteStatus> {
+  const frames = lp.decode(stream, { maxDataLength: maxMessageSize, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
+  let next
+  try {
+    next = await raceSignal(frames.next(), signal)
+  } catch (err: any) {
+    if (signal.aborted) {
+      throw signal.reason
+    }
+    if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') {
+      throw new InvalidMessageError(`status over the size limit: ${err.message}`)
+    }
+    if (err?.name === InvalidLengthPrefixError.name) {
+      throw new InvalidMessageError(`unreadable status frame: ${err.message}`)
+    }
+    throw err
+  }
+  if (next.done === true) {
+    throw new InvalidMessageError('the status stream ended without a Status')
+  }
+  return decodeStatus(next.value.subarray())
+}
+
+async function writeStatus (stream: Stream, status: LocalStatus, signal: AbortSignal): Promise<void> {
+  if (!stream.send(encodeStatus(status))) {
+    await stream.onDrain({ signal })
+  }
+}
+
+/** What the exchange keeps per session peer */
+interface PeerRounds {
+  readonly session: Session
+  /** consecutive failed exchanges */
+  failures: number
+  /** when the last exchange started (performance.now()) */
+  lastRoundAt: number
+  periodic?: ReturnType<typeof setTimeout>
+  push?: ReturnType<typeof setTimeout>
+  /** a pushed round is scheduled or queued and has not sent yet: later pushes join it */
+  pushPending: boolean
+  /** the exchange in flight; the next one waits for it */
+  running?: Promise<Session>
+}
+
+/**
+ * Runs the status exchange for the handshake service, which starts and stops
+ * it with itself: the gated handler, one timer per session for its periodic
+ * round, one per session for a pending push. A session's timers go when it
+ * ends.
+ */
+export class StatusExchange {
+  private readonly components: StatusExchangeComponents
+  private readonly init: StatusExchangeInit
+  private readonly log: Logger
+  private readonly peers = new PeerMap<PeerRounds>()
+  /** the key that verified each session's handshake signature */
+  private readonly handshakeKeys = new WeakMap<Session, PublicKey>()
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private shutdown = new AbortController()
+  private admission?: Admission
+
+  constructor (components: StatusExchangeComponents, init: StatusExchangeInit) {
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('peergate:handshake:status')
+    this.onStatusStream = this.onStatusStream.bind(this)
+    this.onSessionOpen = this.onSessionOpen.bind(this)
+  }
+
+  private get sessions (): Sessions {
+    return this.components.sessions
+  }
+
+  async start (admission: Admission): Promise<void> {
+    this.admission = admission
+    this.shutdown = new AbortController()
+    await this.sessions.handle(STATUS_PROTOCOL, this.onStatusStream, {
+      maxInboundStreams: MAX_STATUS_STREAMS,
+      maxOutboundStreams: MAX_STATUS_STREAMS
+    })
+    this.sessions.addEventListener('session:open', this.onSessionOpen)
+  }
+
+  async stop (): Promise<void> {
+    this.sessions.removeEventListener('session:open', this.onSessionOpen)
+    this.shutdown.abort(new AbortError('node is stopping'))
+    for (const rounds of this.peers.values()) {
+      this.clearTimers(rounds)
+    }
+    this.peers.clear()
+    await Promise.allSettled([...this.inFlight])
+    this.admission = undefined
+    await this.sessions.unhandle(STATUS_PROTOCOL)
+  }
+
+  /** Keeps the key that verified `session`'s handshake signature, for revalidation */
+  remember (session: Session, handshakeKey: PublicKey): void {
+    this.handshakeKeys.set(session, handshakeKey)
+  }
+
+  /**
+   * The local status changed: a round with every session peer, at most one
+   * per peer per `minInterval`; changes meanwhile join the pending round
+   */
+  push (): void {
+    for (const rounds of this.peers.values()) {
+      if (rounds.pushPending) {
+        continue
+      }
+      rounds.pushPending = true
+      const wait = Math.max(0, rounds.lastRoundAt + this.init.minInterval - performance.now())
+      rounds.push = setTimeout(() => {
+        rounds.push = undefined
+        this.exchange(rounds).catch(() => {
+          // logged and counted by exchange()
+        })
+      }, wait)
+    }
+  }
+
+  /** An exchange with `peer` now; resolves with its session, updated */
+  async refresh (peer: Session['peerId'], options: AbortOptions = {}): Promise<Session> {
+    const session = this.sessions.get(peer)
+    const rounds = this.peers.get(peer)
+    if (session == null || rounds?.session !== session) {
+      throw new NoSessionError(`no session with ${peer.toString()}`)
+    }
+    return this.exchange(rounds, options)
+  }
+
+  private onSessionOpen (evt: CustomEvent<Session>): void {
+    const session = evt.detail
+    const rounds: PeerRounds = { session, failures: 0, lastRoundAt: -Infinity, pushPending: false }
+    this.peers.set(session.peerId, rounds)
+    session.signal.addEventListener('abort', () => {
+      this.clearTimers(rounds)
+      if (this.peers.get(session.peerId) === rounds) {
+        this.peers.delete(session.peerId)
+      }
+    }, { once: true })
+    this.schedulePeriodic(rounds)
+  }
+
+  private clearTimers (rounds: PeerRounds): void {
+    clearTimeout(rounds.periodic)
+    clearTimeout(rounds.push)
+    rounds.periodic = undefined
+    rounds.push = undefined
+  }
+
+  private schedulePeriodic (rounds: PeerRounds): void {
+    if (this.init.interval <= 0 || rounds.session.signal.aborted || this.shutdown.signal.aborted) {
+      return
+    }
+    rounds.periodic = setTimeout(() => {
+      rounds.periodic = undefined
+      this.track(this.periodicRound(rounds)).finally(() => {
+        if (this.peers.get(rounds.session.peerId) === rounds) {
+          this.schedulePeriodic(rounds)
+        }
+      }).catch(() => {
+        // periodicRound never rejects
+      })
+    }, this.init.interval)
+  }
+
+  /** Revalidates the peer's DID, then exchanges status; never rejects */
+  private async periodicRound (rounds: PeerRounds): Promise<void> {
+    try {
+      if (await this.revalidate(rounds.session)) {
+        await this.exchange(rounds)
+      }
+    } catch {
+      // a failed exchange is logged and counted by exchange()
+    }
+  }
+
+  /**
+   * Resolves the peer's DID again (as the Nuts node revalidates its peers):
+   * ends the session when it no longer resolves, or no longer to the key that
+   * signed the handshake. True when the session goes on.
+   */
+  private async revalidate (session: Session): Promise<boolean> {
+    const signal = anySignal([this.shutdown.signal, session.signal, AbortSignal.timeout(this.init.timeout)])
+    let resolved: PublicKey[] | Error
+    try {
+      resolved = await raceSignal(Promise.resolve(this.init.resolver.resolve(session.did, { signal })), signal)
+    } catch (err: any) {
+      if (this.shutdown.signal.aborted || session.signal.aborted) {
+        return false
+      }
+      resolved = signal.aborted ? new TimeoutError(`resolving took over ${this.init.timeout} ms`) : err
+    } finally {
+      signal.clear()
+    }
+    const verdict = revalidationVerdict(session.did, resolved, this.handshakeKeys.get(session))
+    if (verdict == null) {
+      return true
+    }
+    this.log('ending the session with %p: %s (%s)', session.peerId, verdict.reason, verdict.message)
+    await this.end(session, verdict.reason)
+    return false
+  }
+
+  /** One exchange with the peer of `rounds`, after any in flight */
+  private async exchange (rounds: PeerRounds, options: AbortOptions = {}): Promise<Session> {
+    const previous = rounds.running
+    const run = (async () => {
+      await previous?.catch(() => {})
+      return this.exchangeOnce(rounds, options)
+    })()
+    rounds.running = run
+    try {
+      return await this.track(run)
+    } finally {
+      if (rounds.running === run) {
+        rounds.running = undefined
+      }
+    }
+  }
+
+  private async exchangeOnce (rounds: PeerRounds, options: AbortOptions): Promise<Session> {
+    const { session } = rounds
+    rounds.lastRoundAt = performance.now()
+    rounds.pushPending = false
+    const deadline = AbortSignal.timeout(this.init.timeout)
+    const signal = anySignal([this.shutdown.signal, session.signal, deadline, options.signal])
+    try {
+      if (signal.aborted) {
+        throw signal.reason
+      }
+      const stream = await this.sessions.openStream(session.peerId, STATUS_PROTOCOL, { signal })
+      let remote: RemoteStatus
+      try {
+        await writeStatus(stream, this.init.local(), signal)
+        remote = await readStatus(stream, this.init.maxMessageSize, signal)
+        await stream.close({ signal })
+      } catch (err: any) {
+        stream.abort(err)
+        throw err
+      }
+      const updated = this.admission?.updateStatus(session.peerId, remote)
+      if (updated == null) {
+        throw new NoSessionError(`the session with ${session.peerId.toString()} ended`)
+      }
+      rounds.failures = 0
+      return updated
+    } catch (e: any) {
+      if (this.shutdown.signal.aborted || session.signal.aborted || options.signal?.aborted === true) {
+        // stopping, the session ended, or the caller gave up: not the peer's failure
+        throw e
+      }
+      const err = deadline.aborted ? new TimeoutError(`status exchange took over ${this.init.timeout} ms`) : e
+      rounds.failures++
+      this.log('status exchange with %p failed (%d in a row) - %e', session.peerId, rounds.failures, err)
+      if (rounds.failures >= MAX_STATUS_FAILURES) {
+        this.log('ending the session with %p: %d status exchanges failed in a row', session.peerId, rounds.failures)
+        await this.end(session, ReasonCode.TIMEOUT)
+      }
+      throw err
+    } finally {
+      signal.clear()
+    }
+  }
+
+  /** The responder: reads the peer's Status, answers with ours, closes */
+  private async onStatusStream (stream: Stream, connection: Connection, session: Session): Promise<void> {
+    const signal = anySignal([this.shutdown.signal, session.signal, AbortSignal.timeout(this.init.timeout)])
+    try {
+      const remote = await readStatus(stream, this.init.maxMessageSize, signal)
+      this.admission?.updateStatus(session.peerId, remote)
+      await writeStatus(stream, this.init.local(), signal)
+      await stream.close({ signal })
+    } catch (err: any) {
+      // a malformed or missing request gets no answer: the stream is reset
+      this.log('status request from %p on %s failed - %e', session.peerId, connection.id, err)
+      stream.abort(err)
+    } finally {
+      signal.clear()
+    }
+  }
+
+  /** Ends `session` through the session manager, if it is still the peer's session */
+  private async end (session: Session, reason: ReasonCode): Promise<void> {
+    if (this.sessions.get(session.peerId) !== session) {
+      return
+    }
+    await this.sessions.disconnect(session.peerId, reason).catch(err => {
+      this.log.error('could not end the session with %p - %e', session.peerId, err)
+    })
+  }
+
+  private async track<T> (work: Promise<T>): Promise<T> {
+    this.inFlight.add(work)
+    try {
+      return await work
+    } finally {
+      this.inFlight.delete(work)
+    }
+  }
+}

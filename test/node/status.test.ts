@@ -1,0 +1,220 @@
+/**
+ * Live status between real nodes on 127.0.0.1: the status exchange
+ * (/peergate/status/1.0.0), its periodic rounds with DID revalidation, pushes
+ * after setHead, on-demand refreshes and the getStatus pull.
+ */
+import assert from 'node:assert/strict'
+import { after, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import * as lp from 'it-length-prefixed'
+import { DidUnresolvableError, KeyDidResolver, NoSessionError, ReasonCode, STATUS_PROTOCOL } from '../../src/index.js'
+import { encodeStatus } from '../../src/handshake/index.js'
+import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
+import type { ChainHead, DidResolver, LocalStatus, PeerNode, SessionCloseDetail, SessionStatusDetail } from '../../src/index.js'
+import type { AbortOptions, PublicKey } from '@libp2p/interface'
+
+const net = new TestNetwork()
+after(async () => { await net.cleanup() })
+
+function head (height: number): ChainHead {
+  return { height: BigInt(height), hash: Uint8Array.of(height % 256) }
+}
+
+/** Records every session:status at `node`: the new height and the previous one, as they were then */
+function statusEvents (node: PeerNode): Array<[bigint | undefined, bigint | undefined]> {
+  const events: Array<[bigint | undefined, bigint | undefined]> = []
+  node.addEventListener('session:status', (evt) => { events.push([evt.detail.session.head?.height, evt.detail.previousHead?.height]) })
+  return events
+}
+
+/** did:key resolution, unless the test says otherwise for a DID: other keys, or an error */
+class ControlledResolver implements DidResolver {
+  readonly overrides = new Map<string, PublicKey[] | Error>()
+  calls = 0
+  private readonly keys = new KeyDidResolver()
+
+  async resolve (did: string, options?: AbortOptions): Promise<PublicKey[]> {
+    this.calls++
+    const override = this.overrides.get(did)
+    if (override instanceof Error) {
+      throw override
+    }
+    return override ?? this.keys.resolve(did)
+  }
+}
+
+describe('live status', () => {
+  it('setHead pushes the new head: the peer\'s session:status has it and the previous one; heads set within a second join one round', async () => {
+    const a = await net.node({ head: head(0) })
+    const b = await net.node({ head: head(0) })
+    const atA = statusEvents(a)
+    const atB = statusEvents(b)
+    await a.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    assert.equal(a.session(b.peerId)?.head?.height, 0n)
+
+    b.setHead(head(100))
+    const first = await nextEvent<SessionStatusDetail>(a, 'session:status')
+    assert.equal(first.session, a.session(b.peerId), 'the live session object')
+    assert.deepEqual([first.session.head?.height, first.previousHead?.height], [100n, 0n])
+    const firstAt = performance.now()
+
+    // within the rate limit: one more round, a second after the first, with the latest head
+    b.setHead(head(101))
+    b.setHead(head(102))
+    await until(() => atA.length === 2, 5_000, 'the second round')
+    const elapsed = performance.now() - firstAt
+    assert.deepEqual(atA, [[100n, 0n], [102n, 100n]])
+    assert.ok(elapsed >= 900, `the second round waited for the rate limit, ${elapsed.toFixed(0)} ms`)
+    await new Promise(resolve => setTimeout(resolve, 1_200))
+    assert.equal(atA.length, 2, 'no third round: 101 was coalesced into 102')
+    // a's head did not change, so b learnt nothing new from the requests
+    assert.equal(atB.length, 0)
+    assert.equal(b.session(a.peerId)?.head?.height, 0n)
+  })
+
+  it('getStatus is asked at the hello, and wins over head and extra', async () => {
+    let status: LocalStatus = { head: head(7), extra: Uint8Array.of(7, 7) }
+    const b = await net.node({ head: head(1), handshake: { getStatus: () => status, extra: () => Uint8Array.of(1) } })
+    const a = await net.node()
+    const session = await a.connect(b.getMultiaddrs()[0])
+    assert.equal(session.head?.height, 7n)
+    assert.deepEqual([...session.extra], [7, 7])
+    assert.equal(a.session(b.peerId)?.head?.height, 7n)
+    status = { extra: Uint8Array.of(8) }
+    const refreshed = await a.refreshStatus(b.peerId)
+    assert.equal(refreshed.head, undefined, 'a head getStatus leaves out is sent as none')
+    assert.deepEqual([...refreshed.extra], [8])
+  })
+
+  it('periodic rounds carry what getStatus says now, again and again', async () => {
+    let status: LocalStatus = { head: head(10) }
+    const b = await net.node({ handshake: { getStatus: () => status } })
+    const a = await net.node({ handshake: { statusInterval: 200 } })
+    await a.connect(b.getMultiaddrs()[0])
+    assert.equal(a.session(b.peerId)?.head?.height, 10n)
+    status = { head: head(11) }
+    const eleventh = await nextEvent<SessionStatusDetail>(a, 'session:status', undefined, 3_000)
+    assert.deepEqual([eleventh.session.head?.height, eleventh.previousHead?.height], [11n, 10n])
+    status = { head: head(12) }
+    const twelfth = await nextEvent<SessionStatusDetail>(a, 'session:status', undefined, 3_000)
+    assert.deepEqual([twelfth.session.head?.height, twelfth.previousHead?.height], [12n, 11n])
+  })
+
+  it('refreshStatus exchanges at once and both sides update; without a session it fails with NoSessionError', async () => {
+    let aStatus: LocalStatus = { head: head(1) }
+    let bStatus: LocalStatus = { head: head(2) }
+    const a = await net.node({ handshake: { getStatus: () => aStatus, statusInterval: false } })
+    const b = await net.node({ handshake: { getStatus: () => bStatus, statusInterval: 0 } })
+    await a.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    aStatus = { head: head(31) }
+    bStatus = { head: head(32) }
+    const atB = nextEvent<SessionStatusDetail>(b, 'session:status')
+    const session = await a.refreshStatus(b.peerId)
+    assert.equal(session, a.session(b.peerId))
+    assert.equal(session.head?.height, 32n)
+    const detail = await atB
+    assert.deepEqual([detail.session.head?.height, detail.previousHead?.height], [31n, 1n])
+
+    const stranger = await net.node()
+    await assert.rejects(a.refreshStatus(stranger.peerId), (err: Error) => err.name === NoSessionError.name)
+  })
+
+  it('a DID that no longer resolves ends the session at the next periodic round with DID_UNRESOLVABLE', async () => {
+    const resolver = new ControlledResolver()
+    const a = await net.node({ did: { resolver }, handshake: { statusInterval: 200 } })
+    const b = await net.node()
+    await a.connect(b.getMultiaddrs()[0])
+    // rounds go on while the DID resolves
+    const calls = resolver.calls
+    await until(() => resolver.calls >= calls + 2, 5_000, 'two revalidations')
+    assert.ok(a.session(b.peerId) != null)
+
+    const closed = nextEvent<SessionCloseDetail>(a, 'session:close')
+    resolver.overrides.set(b.did, new DidUnresolvableError('deactivated'))
+    assert.equal((await closed).reason, ReasonCode.DID_UNRESOLVABLE)
+    assert.equal(a.session(b.peerId), undefined)
+    await until(() => b.session(a.peerId) == null, 5_000, 'the session to end at b too')
+  })
+
+  it('a DID that no longer lists the key that signed the handshake ends the session with KEY_REVOKED; a rotation that keeps it does not', async () => {
+    const resolver = new ControlledResolver()
+    const a = await net.node({ did: { resolver }, handshake: { statusInterval: 200 } })
+    const b = await net.node()
+    await a.connect(b.getMultiaddrs()[0])
+    const original = await new KeyDidResolver().resolve(b.did)
+    const newKey = (await generateKeyPair('Ed25519')).publicKey
+
+    resolver.overrides.set(b.did, [newKey, ...original])
+    const calls = resolver.calls
+    await until(() => resolver.calls >= calls + 2, 5_000, 'two revalidations with both keys')
+    assert.ok(a.session(b.peerId) != null, 'the handshake key is still listed')
+
+    const closed = nextEvent<SessionCloseDetail>(a, 'session:close')
+    resolver.overrides.set(b.did, [newKey])
+    assert.equal((await closed).reason, ReasonCode.KEY_REVOKED)
+  })
+
+  it('three failed exchanges in a row end the session with TIMEOUT; two do not', async () => {
+    const a = await net.node({ handshake: { statusInterval: 300 } })
+    const b = await net.node()
+    // b answers every status request with a malformed Status: field 1 (head) as a varint
+    let requests = 0
+    const sessions = b.libp2p.services.sessions
+    await sessions.unhandle(STATUS_PROTOCOL)
+    await sessions.handle(STATUS_PROTOCOL, async (stream) => {
+      requests++
+      stream.send(lp.encode.single(Uint8Array.of(0x08, 0x01)))
+      await stream.close()
+    })
+    await a.connect(b.getMultiaddrs()[0])
+    const closed = nextEvent<SessionCloseDetail>(a, 'session:close')
+    await until(() => requests === 2, 5_000, 'two failed rounds')
+    assert.ok(a.session(b.peerId) != null, 'two failures in a row do not end the session')
+    assert.equal((await closed).reason, ReasonCode.TIMEOUT)
+    assert.equal(requests, 3)
+  })
+
+  it('a success resets the failure count', async () => {
+    const b = await net.node()
+    const a = await net.node({ handshake: { statusInterval: false } })
+    let malformed = true
+    const sessions = b.libp2p.services.sessions
+    await sessions.unhandle(STATUS_PROTOCOL)
+    await sessions.handle(STATUS_PROTOCOL, async (stream) => {
+      stream.send(malformed ? lp.encode.single(Uint8Array.of(0x08, 0x01)) : encodeStatus({ head: head(5) }))
+      await stream.close()
+    })
+    await a.connect(b.getMultiaddrs()[0])
+    const fail = async (): Promise<void> => { await assert.rejects(a.refreshStatus(b.peerId), (err: Error) => err.name === 'InvalidMessageError') }
+    await fail()
+    await fail()
+    malformed = false
+    assert.equal((await a.refreshStatus(b.peerId)).head?.height, 5n)
+    malformed = true
+    await fail()
+    await fail()
+    assert.ok(a.session(b.peerId) != null, 'two failures since the last success')
+    await fail()
+    await until(() => a.session(b.peerId) == null, 5_000, 'the third failure in a row to end the session')
+  })
+
+  it('is gated: a raw libp2p node without a session gets no answer, and the node learns nothing', async () => {
+    const node = await net.node()
+    assert.equal(node.libp2p.services.sessions.isGated(STATUS_PROTOCOL), true)
+    const events = statusEvents(node)
+    const plain = await net.plain()
+    const stream = await plain.dialProtocol(node.getMultiaddrs()[0], STATUS_PROTOCOL)
+    stream.send(encodeStatus({ head: head(9) }))
+    const reply = await (async () => {
+      const received: Uint8Array[] = []
+      for await (const chunk of stream) {
+        received.push(chunk.subarray())
+      }
+      return received
+    })().catch((err: Error) => err)
+    assert.ok(reply instanceof Error || reply.length === 0, `no Status expected, got ${String(reply)}`)
+    assert.equal(events.length, 0)
+  })
+})
