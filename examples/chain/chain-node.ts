@@ -75,6 +75,8 @@ export class ChainNode {
   private queue: Promise<unknown> = Promise.resolve()
   /** one sync run at a time; gossip brings whatever it missed */
   private syncing = false
+  /** set by `stop`: the chain takes no more changes, its datastore is closing */
+  private stopping = false
 
   private constructor (node: PeerNode, store: ChainStore, datastore: LevelDatastore, options: ChainNodeOptions) {
     this.node = node
@@ -133,6 +135,7 @@ export class ChainNode {
   }
 
   async stop (): Promise<void> {
+    this.stopping = true
     clearInterval(this.producer)
     await this.queue
     await this.blocks?.close()
@@ -175,7 +178,9 @@ export class ChainNode {
       this.onSessionOpen(session)
     }
     if (this.options.produce) {
-      this.producer = setInterval(() => { void this.serial(async () => { await this.produce() }) }, this.options.blockMs)
+      this.producer = setInterval(() => {
+        this.serial(async () => { await this.produce() }).catch(() => {})
+      }, this.options.blockMs)
     }
   }
 
@@ -278,7 +283,9 @@ export class ChainNode {
         this.emit({ event: 'synced', height: Number(this.store.height), from: session.did, blocks: received, ms: Date.now() - started })
       }
     } catch (err: any) {
-      this.emit({ event: 'sync-failed', from: session.did, message: `${err.name}: ${err.message}` })
+      if (!this.stopping) {
+        this.emit({ event: 'sync-failed', from: session.did, message: `${err.name}: ${err.message}` })
+      }
     } finally {
       this.syncing = false
     }
@@ -303,13 +310,28 @@ export class ChainNode {
   }
 
   private async serial<T> (work: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(work)
+    const result = this.queue.then(async () => {
+      if (this.stopping) {
+        throw new ChainStoppingError()
+      }
+      return await work()
+    })
     this.queue = result.catch(() => {})
     return await result
   }
 
   private emit (event: DistributiveOmit<ChainEvent, 't'>): void {
     this.options.onEvent({ t: Date.now(), ...event } as ChainEvent)
+  }
+}
+
+/** The node is stopping: its chain takes no more blocks */
+export class ChainStoppingError extends Error {
+  static override name = 'ChainStoppingError'
+  override name = 'ChainStoppingError'
+
+  constructor (message = 'the chain node is stopping') {
+    super(message)
   }
 }
 
