@@ -14,8 +14,9 @@ import type { Multiaddr } from '@multiformats/multiaddr'
  *
  * - `session:open`: the contact is created or learns the session's address,
  *   its backoff clears and its DID is remembered (`recordSession`)
- * - `session:close`: a clean end waits a little (`sessionEndOutcome`); the
- *   sessions that end because this node stops (SHUTDOWN) change nothing
+ * - `session:close`: the contact backs off by how the session ended
+ *   (`sessionEndOutcome`: a clean end waits a little, a reason either side
+ *   held against the other as `backoff` says, this node's SHUTDOWN nothing)
  * - `peer:identify` of a session peer: its listen addresses replace the
  *   contact's
  * - `peer:discovery`: `discovered()`
@@ -28,6 +29,8 @@ export class AddressBookManager extends PersistentAddressBook implements Address
   private readonly components: AddressBookComponents
   /** book updates started by events, awaited before the node stops */
   private readonly recording = new Set<Promise<unknown>>()
+  /** the last event update of each peer, which its next one waits for */
+  private readonly lastUpdate = new Map<string, Promise<unknown>>()
 
   constructor (components: AddressBookComponents, init: AddressBookInit = {}) {
     super(components, init)
@@ -74,7 +77,7 @@ export class AddressBookManager extends PersistentAddressBook implements Address
 
   private onSessionOpen (evt: CustomEvent<Session>): void {
     const session = evt.detail
-    this.record(this.rememberSession(session), 'could not record the session with %p - %e', session.peerId)
+    this.record(async () => this.rememberSession(session), 'could not record the session with %p - %e', session.peerId)
   }
 
   private async rememberSession (session: Session): Promise<void> {
@@ -101,7 +104,7 @@ export class AddressBookManager extends PersistentAddressBook implements Address
     if (outcome == null) {
       return
     }
-    this.record(this.recordOutcome(session.peerId, outcome), 'could not record the end of the session with %p - %e', session.peerId)
+    this.record(async () => this.recordOutcome(session.peerId, outcome), 'could not record the end of the session with %p - %e', session.peerId)
   }
 
   /** a session peer told us where it listens: that is where to dial it next time */
@@ -110,18 +113,29 @@ export class AddressBookManager extends PersistentAddressBook implements Address
     if (this.components.sessions.get(peerId) == null || listenAddrs.length === 0 || this.get(peerId) == null) {
       return
     }
-    this.record(this.update(peerId, { multiaddrs: listenAddrs }), 'could not update the addresses of %p - %e', peerId)
+    this.record(async () => this.update(peerId, { multiaddrs: listenAddrs }), 'could not update the addresses of %p - %e', peerId)
   }
 
   private onPeerDiscovery (evt: CustomEvent<PeerInfo>): void {
-    this.record(this.discovered(evt.detail), 'could not add discovered peer %p - %e', evt.detail.id)
+    this.record(async () => this.discovered(evt.detail), 'could not add discovered peer %p - %e', evt.detail.id)
   }
 
-  /** keeps an event's book update until it settles; a failure is logged */
-  private record (update: Promise<unknown>, message: string, peer: PeerId): void {
-    const tracked = update.catch(err => { this.log.error(message, peer, err) })
+  /** runs an event's book update after the peer's previous one and keeps it until it settles; a failure is logged */
+  private record (update: () => Promise<unknown>, message: string, peer: PeerId): void {
+    // one peer's updates run in the order their events came: a session that
+    // ends while its opening is still being written backs off after it
+    const id = peer.toString()
+    const tracked = (this.lastUpdate.get(id) ?? Promise.resolve())
+      .then(update)
+      .catch(err => { this.log.error(message, peer, err) })
+    this.lastUpdate.set(id, tracked)
     this.recording.add(tracked)
-    void tracked.finally(() => { this.recording.delete(tracked) })
+    void tracked.finally(() => {
+      this.recording.delete(tracked)
+      if (this.lastUpdate.get(id) === tracked) {
+        this.lastUpdate.delete(id)
+      }
+    })
   }
 
   private async listenAddresses (peer: PeerId): Promise<Multiaddr[]> {

@@ -160,22 +160,29 @@ const CLEAN_SESSION_ENDS = new Set<ReasonCode>([
 /**
  * What the end of a session records in the book.
  *
- * Ended by this node (`local`): `SESSION_ENDED` for a clean end; nothing for
- * `SHUTDOWN` (this node going away) nor for any other end (a ban, a reason
- * given to `disconnect`), which leaves the contact's backoff to whoever ended
- * it.
+ * A clean end (the connection closed, one side hung up on request, a full
+ * node shed the session) is `SESSION_ENDED`, a short random wait, whoever
+ * ended it.
  *
- * Ended by the remote (`remote`: its Goodbye, or the connection closing):
- * `SESSION_ENDED` for a clean end or its shutdown; otherwise its reason
- * itself, so that what the peer holds against this node (BANNED,
- * APPLICATION_REJECTED, …) backs the contact off as `backoff` says.
+ * Ended by this node (`local`): nothing for `SHUTDOWN` (this node going
+ * away) nor for `BANNED` (the ban itself keeps the peer away, and the dialer
+ * skips banned peers); any other reason is held against the contact as
+ * `backoff` says (`APPLICATION_REJECTED`: the long wait; `KEY_REVOKED`,
+ * `DID_UNRESOLVABLE`, `TIMEOUT` from revalidation or status: a failure).
+ *
+ * Ended by the remote (`remote`: its Goodbye): its `SHUTDOWN` is a clean end;
+ * any other reason is what the peer holds against this node, so the contact
+ * backs off by it (`BANNED`, `APPLICATION_REJECTED`: the long wait).
  */
 export function sessionEndOutcome (reason: ReasonCode, side: RejectSide): Outcome | undefined {
   if (CLEAN_SESSION_ENDS.has(reason)) {
     return LocalReason.SESSION_ENDED
   }
-  if (side === 'local') {
+  if (reason === ReasonCode.SHUTDOWN) {
+    return side === 'remote' ? LocalReason.SESSION_ENDED : undefined
+  }
+  if (side === 'local' && reason === ReasonCode.BANNED) {
     return undefined
   }
-  return reason === ReasonCode.SHUTDOWN ? LocalReason.SESSION_ENDED : reason
+  return reason
 }

@@ -363,11 +363,25 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
   /** Resolves at the next change of `peer`'s state (a handshake begins or ends, a session opens or closes) */
   private async changeOf (peer: PeerId, signal?: AbortSignal): Promise<void> {
-    await raceSignal(new Promise<void>(resolve => {
-      const list = this.waiters.get(peer) ?? []
-      list.push(resolve)
-      this.waiters.set(peer, list)
-    }), signal)
+    let waiter: (() => void) | undefined
+    try {
+      await raceSignal(new Promise<void>(resolve => {
+        waiter = resolve
+        const list = this.waiters.get(peer) ?? []
+        list.push(resolve)
+        this.waiters.set(peer, list)
+      }), signal)
+    } finally {
+      // a wait given up (its signal aborted) leaves no waiter behind
+      const list = this.waiters.get(peer)
+      const at = waiter == null ? -1 : list?.indexOf(waiter) ?? -1
+      if (list != null && at >= 0) {
+        list.splice(at, 1)
+        if (list.length === 0) {
+          this.waiters.delete(peer)
+        }
+      }
+    }
   }
 
   connectionInUse (connection: Connection): boolean {

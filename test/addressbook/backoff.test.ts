@@ -200,13 +200,15 @@ test('backoff: waits round up to whole milliseconds, and the failure count stops
   }
 })
 
-test('sessionEndOutcome: ended here, a clean end waits a little and anything else records nothing; ended by the remote, its reason counts', () => {
+test('sessionEndOutcome: a clean end waits a little; otherwise the reason counts, but for this node\'s shutdown and its own bans', () => {
   const clean = new Set<string>([ReasonCode.CONNECTION_CLOSED, ReasonCode.DISCONNECT_REQUESTED, ReasonCode.TOO_MANY_PEERS])
   for (const reason of REASON_CODES) {
-    assert.equal(sessionEndOutcome(reason, 'local'), clean.has(reason) ? LocalReason.SESSION_ENDED : undefined, `local ${reason}`)
+    const local = clean.has(reason) ? LocalReason.SESSION_ENDED : reason === ReasonCode.SHUTDOWN || reason === ReasonCode.BANNED ? undefined : reason
+    assert.equal(sessionEndOutcome(reason, 'local'), local, `local ${reason}`)
     const remote = clean.has(reason) || reason === ReasonCode.SHUTDOWN ? LocalReason.SESSION_ENDED : reason
     assert.equal(sessionEndOutcome(reason, 'remote'), remote, `remote ${reason}`)
   }
   assert.equal(sessionEndOutcome(ReasonCode.SHUTDOWN, 'local'), undefined, 'this node going away says nothing about the peer')
+  assert.equal(sessionEndOutcome(ReasonCode.APPLICATION_REJECTED, 'local'), ReasonCode.APPLICATION_REJECTED, 'the application refused the peer: the long wait here too')
   assert.equal(sessionEndOutcome(ReasonCode.BANNED, 'remote'), ReasonCode.BANNED, 'the peer banned us: the long backoff')
 })

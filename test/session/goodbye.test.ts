@@ -39,6 +39,8 @@ describe('Goodbye', () => {
     await until(() => a.libp2p.getConnections(b.peerId).length === 0 && b.libp2p.getConnections(a.peerId).length === 0, 5_000, 'hung up')
     // what the remote held against this node backs the contact off for the long wait
     await until(() => b.contacts().find(c => c.peerId.equals(a.peerId))?.backoffReason === ReasonCode.APPLICATION_REJECTED, 5_000, 'backoff at b')
+    // and the side that refused does not dial the peer again on its next tick either
+    await until(() => a.contacts().find(c => c.peerId.equals(b.peerId))?.backoffReason === ReasonCode.APPLICATION_REJECTED, 5_000, 'backoff at a')
   })
 
   it('a ban says BANNED to the banned peer, whose book then waits the long backoff', async () => {

@@ -231,6 +231,7 @@ describe('session manager (in memory)', () => {
 
     const other = await newPeer()
     assert.equal(await admission.nextSession(other, { signal: AbortSignal.timeout(20) }), undefined)
+    assert.equal((manager as any).waiters.size, 0, 'a wait given up leaves no waiter behind')
     const coming = admission.nextSession(other, { signal: AbortSignal.timeout(5_000) })
     const later = begun(admission.begin(fakeConnection(other), 'inbound'))
     const made = opened(admission.open(later, remote('did:key:b')))
