@@ -42,6 +42,8 @@ export class DialManager implements DialManagerService, Startable {
   private readonly now: () => number
   private readonly random: () => number
   private readonly dialing = new PeerMap<Promise<void>>()
+  /** sheds under way (Goodbye and hang-up), awaited before the node stops */
+  private readonly shedding = new Set<Promise<void>>()
   private readonly reserved: ReservedState[]
   private readonly discovery: Discovery
   private shutdown = new AbortController()
@@ -104,6 +106,7 @@ export class DialManager implements DialManagerService, Startable {
     await this.discovery.stop()
     await this.ticking
     await Promise.allSettled([...this.dialing.values()])
+    await Promise.allSettled([...this.shedding])
   }
 
   stop (): void {
@@ -126,8 +129,8 @@ export class DialManager implements DialManagerService, Startable {
 
   /**
    * One round of the dial loop (runs on its own every `tickMs`): gathers a
-   * snapshot, plans on it (`planTick`), then ends the sessions over the
-   * limits and starts the dials
+   * snapshot, plans on it (`planTick`), then starts the dials and the sheds
+   * of sessions over the limits; it resolves once they have started
    */
   async tick (): Promise<void> {
     const plan = planTick(this.gather())
@@ -138,10 +141,15 @@ export class DialManager implements DialManagerService, Startable {
     for (const contact of plan.dials) {
       this.dialContact(contact)
     }
-    await Promise.all(plan.drops.map(async (drop) => {
+    // a shed says Goodbye and closes its connection, which may take a
+    // while: the loop goes on, and stopping waits for the sheds
+    for (const drop of plan.drops) {
       this.log('over the %s limit: dropping %p', drop.direction, drop.peerId)
-      await this.components.sessions.disconnect(drop.peerId, ReasonCode.TOO_MANY_PEERS)
-    }))
+      const shed = this.components.sessions.disconnect(drop.peerId, ReasonCode.TOO_MANY_PEERS)
+        .catch(err => { this.log.error('could not drop %p - %e', drop.peerId, err) })
+      this.shedding.add(shed)
+      void shed.finally(() => { this.shedding.delete(shed) })
+    }
   }
 
   private schedule (delayMs: number): void {
