@@ -6,7 +6,7 @@ import { anySignal } from 'any-signal'
 import { raceSignal } from 'race-signal'
 import { isCompatibleVersion } from '../chain/index.js'
 import { KeyDidResolver } from '../did/did-key.js'
-import { ReasonCode, isOtherChain } from '../reason/index.js'
+import { ReasonCode, isAppCode, isOtherChain } from '../reason/index.js'
 import { admissionOf } from '../session/admission.js'
 import { HANG_UP_TIMEOUT_MS, hangUp, isAttemptEnded } from '../session/index.js'
 import { endOnRemoteClose } from '../stream/index.js'
@@ -406,7 +406,7 @@ export class Handshake implements HandshakeService, Startable {
     if (refusal == null) {
       return undefined
     }
-    if (!Number.isInteger(refusal.appCode) || refusal.appCode < 0 || refusal.appCode > 0xFFFF_FFFF) {
+    if (!isAppCode(refusal.appCode)) {
       log.error('the validator of %p returned app code %s, not a uint32; refusing it with 0', peerId, refusal.appCode)
       return { reason: ReasonCode.APPLICATION_REJECTED, message: refusal.detail ?? 'refused by the application', appCode: 0 }
     }

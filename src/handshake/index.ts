@@ -94,8 +94,11 @@ export interface HandshakeInit {
    * peer's signature over its hello is verified, on both roles, before either
    * side announces a session (docs/PROTOCOL.md §8.4). Return a rejection to
    * refuse the peer (it gets APPLICATION_REJECTED with your code and detail);
-   * undefined to accept. May be async; it is bounded by the handshake
-   * timeout (`context.signal`). A validator that throws refuses the peer.
+   * undefined to accept. May be async; it runs within the handshake's
+   * deadline (`context.signal`), and one still running then ends the
+   * handshake with TIMEOUT, as any step would. A validator that throws
+   * refuses the peer (APPLICATION_REJECTED without a code); an `appCode`
+   * that is not a uint32 is logged and sent as 0.
    */
   validateRemote?: RemoteValidator
 

@@ -20,6 +20,14 @@ export { ReasonCode }
  */
 export const MAX_DETAIL_BYTES = 256
 
+/** An application's own code travels as a uint32 (`app_code` of a Reject or a Goodbye) */
+export const MAX_APP_CODE = 0xFFFF_FFFF
+
+/** `value` can travel as an application code */
+export function isAppCode (value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_APP_CODE
+}
+
 /** Outcomes this node records that have no wire code */
 export enum LocalReason {
   /** a dial failed before any handshake: unreachable, refused, timed out */

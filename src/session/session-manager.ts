@@ -4,7 +4,7 @@ import { TypedEventEmitter } from 'main-event'
 import { anySignal } from 'any-signal'
 import { raceSignal } from 'race-signal'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
-import { ReasonCode } from '../reason/index.js'
+import { ReasonCode, isAppCode } from '../reason/index.js'
 import { endOnRemoteClose } from '../stream/index.js'
 import { registerAdmission } from './admission.js'
 import { BanList } from './ban-list.js'
@@ -404,7 +404,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       return
     }
     const parting: Parting = { reason, appCode: options.appCode, detail: options.detail }
-    if (options.appCode != null && !(Number.isInteger(options.appCode) && options.appCode >= 0 && options.appCode <= 0xFFFF_FFFF)) {
+    if (options.appCode != null && !isAppCode(options.appCode)) {
       throw new InvalidParametersError(`an app code is a whole number from 0 to 2^32 - 1, got ${options.appCode}`)
     }
     if (this.endSession(session, parting, 'local')) {
