@@ -9,8 +9,7 @@
  * `createLibp2p` (`sessions`, `handshake`, `addressBook`, `dialManager`), the
  * application protocols on the gate (`handleRequests`/`request`,
  * `notifications`, framing), the DID layer, the reason codes, and the stream
- * correction. Everything else is
- * internal and may change.
+ * correction. Everything else is internal and may change.
  *
  * @example
  *

@@ -1,14 +1,12 @@
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
-import { MAX_DETAIL_BYTES } from '../reason/index.js'
+import { MAX_DETAIL_BYTES, ReasonCode } from '../reason/index.js'
 import { InvalidLengthPrefixError, decodeLengthPrefix, truncateUtf8 } from '../wire/index.js'
 import { HandshakeError, type HandshakeStage } from './errors.js'
-import { ReasonCode } from '../reason/index.js'
 import { HandshakeMessage, Hello } from './pb/handshake.js'
 import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, checkEncoding, type MessageSpec } from './wire-check.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
-
 
 /**
  * Length-prefixed `HandshakeMessage`s over one stream. Every message's size is

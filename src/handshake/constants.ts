@@ -17,7 +17,6 @@ export const HANDSHAKE_TIMEOUT_MS = 5_000
  */
 export const MAX_MESSAGE_SIZE = 4 * 1024
 
-
 /** Bytes of the fresh random nonce each side puts in its hello */
 export const NONCE_LENGTH = 32
 

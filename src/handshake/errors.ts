@@ -45,7 +45,6 @@ export class HandshakeError extends Error {
   }
 }
 
-
 export function isHandshakeError (err: unknown): err is HandshakeError {
   return err instanceof Error && err.name === HandshakeError.name && 'reason' in err
 }

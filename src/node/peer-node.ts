@@ -150,7 +150,6 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
     await this.libp2p.services.sessions.disconnect(peer, reason, options)
   }
 
-
   /** The session with `peer`, if it has one */
   session (peer: PeerId): Session | undefined {
     return this.libp2p.services.sessions.get(peer)

@@ -1,4 +1,5 @@
 import { MAX_DID_BYTES } from '../did/constants.js'
+import { MAX_DETAIL_BYTES } from '../reason/index.js'
 
 /**
  * Inbound session slots. With {@link DEFAULT_MAX_OUTBOUND_SESSIONS} this makes
@@ -60,8 +61,9 @@ export const GOODBYE_TIMEOUT_MS = 1_000
 export const MAX_GOODBYE_STREAMS = 1
 
 /**
- * Largest Goodbye frame accepted: a reason, an app code and a detail of at
- * most 256 bytes take under 300
+ * Largest Goodbye frame accepted (512 bytes, PROTOCOL.md §11.1): a reason,
+ * an app code and a detail of at most MAX_DETAIL_BYTES take well under twice
+ * that detail
  */
-export const MAX_GOODBYE_MESSAGE_BYTES = 512
+export const MAX_GOODBYE_MESSAGE_BYTES = 2 * MAX_DETAIL_BYTES
 
