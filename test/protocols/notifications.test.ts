@@ -89,6 +89,19 @@ describe('notifications', () => {
     assert.notEqual(streamsOf(a, b, P, 'outbound')[0].id, first.id)
   })
 
+  it('a 5 MiB message passes under a 6 MiB maxMessageBytes (no hidden 4 MiB limit)', async () => {
+    const { a, b } = await sessionPair(net)
+    const P = protocol()
+    const limits = { maxMessageBytes: 6 * 1024 * 1024 }
+    const atA = await recorder(a, P, limits)
+    const sizes: number[] = []
+    await b.notifications(P, { ...limits, onMessage: (message) => { sizes.push(message.byteLength) } })
+    await atA.channel.send(b.peerId, new Uint8Array(5 * 1024 * 1024))
+    await atA.channel.send(b.peerId, text('after'))
+    await until(() => sizes.length === 2, 10_000, 'both messages at b')
+    assert.deepEqual(sizes, [5 * 1024 * 1024, 5])
+  })
+
   it('a stream the remote reset is reopened on the next send', async () => {
     const { a, b } = await sessionPair(net)
     const P = protocol()

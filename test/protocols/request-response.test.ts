@@ -129,6 +129,15 @@ describe('request/response', async () => {
       assert.match(err.remoteMessage, /too large/)
     })
 
+    it('a 5 MiB response passes under a 6 MiB maxResponseBytes (no hidden 4 MiB limit)', async () => {
+      const P = protocol()
+      const limits = { maxResponseBytes: 6 * 1024 * 1024 }
+      await b.handleRequests(P, () => new Uint8Array(5 * 1024 * 1024).fill(7), limits)
+      const { payload } = await a.request(b.peerId, P, text('x'), limits)
+      assert.equal(payload.byteLength, 5 * 1024 * 1024)
+      assert.ok(payload.every(byte => byte === 7))
+    })
+
     it('the requester refuses a lying response prefix at once (raw responder)', async () => {
       const P = protocol()
       await b.handle(P, async (stream) => {
