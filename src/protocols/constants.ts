@@ -52,3 +52,12 @@ export const DEFAULT_MAX_NOTIFICATION_BYTES = 1024 * 1024
  * notification substream's buffer instead of growing it without end.
  */
 export const DEFAULT_MAX_QUEUED_NOTIFICATIONS = 64
+
+/**
+ * How long a notification channel's `close()` waits for each stream it opened
+ * to hand over the frames already written before resetting it. The frames are
+ * best effort anyway; 1 s lets a reading peer get them over a slow link, and
+ * keeps a peer that stopped reading from holding `close()` until its session
+ * ends.
+ */
+export const NOTIFICATION_CLOSE_TIMEOUT_MS = 1_000

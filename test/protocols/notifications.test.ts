@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { MessageTooLargeError, NoSessionError } from '../../src/index.js'
+import { NOTIFICATION_CLOSE_TIMEOUT_MS } from '../../src/protocols/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
-import { sessionPair, str, streamsOf, text } from '../utils/protocols.js'
+import { sessionPair, sleep, str, streamsOf, text } from '../utils/protocols.js'
 import type { NotificationChannel, PeerNode, Session } from '../../src/index.js'
 import type { NotificationsOptions } from '../../src/protocols/index.js'
 
@@ -135,6 +136,46 @@ describe('notifications', () => {
     await until(() => streamsOf(a, b, P).length === 0 && streamsOf(b, a, P).length === 0, 5_000, 'no streams of the protocol left')
     assert.ok(a.session(b.peerId) != null, 'the session stays')
     await assert.rejects(atA.channel.send(b.peerId, text('late')), { name: 'NotStartedError' })
+  })
+
+  it('close() resets, after NOTIFICATION_CLOSE_TIMEOUT_MS, a stream whose peer stopped reading', async () => {
+    const { a, b } = await sessionPair(net)
+    const P = protocol()
+    const atA = await recorder(a, P)
+    const atB = await recorder(b, P)
+    await atA.channel.send(b.peerId, text('one'))
+    await until(() => atB.got.length === 1, 5_000, 'first message')
+    // b stops reading: no more Yamux window updates, so a's writes back up
+    streamsOf(b, a, P, 'inbound')[0].pause()
+    const [outbound] = streamsOf(a, b, P, 'outbound')
+    for (let i = 0; i < 8; i++) {
+      atA.channel.send(b.peerId, new Uint8Array(1024 * 1024)).catch(() => {})
+    }
+    await until(() => outbound.writeBufferLength > 0, 5_000, 'a\'s writes backed up')
+
+    const started = Date.now()
+    const outcome = await Promise.race([atA.channel.close().then(() => 'closed'), sleep(5_000).then(() => 'still pending')])
+    const elapsed = Date.now() - started
+    assert.equal(outcome, 'closed')
+    assert.ok(elapsed >= NOTIFICATION_CLOSE_TIMEOUT_MS - 50 && elapsed < NOTIFICATION_CLOSE_TIMEOUT_MS + 1_500, `closed after ${elapsed} ms`)
+    assert.notEqual(outbound.status, 'open')
+    assert.ok(a.session(b.peerId) != null, 'the session stays')
+  })
+
+  it('close() while the first send is opening the stream: the send rejects and the new stream is reset', async () => {
+    const { a, b } = await sessionPair(net)
+    const P = protocol()
+    const atA = await recorder(a, P)
+    const atB = await recorder(b, P)
+    // send() is opening the stream when close() runs, in the same tick
+    const sent = atA.channel.send(b.peerId, text('during close'))
+    const closing = atA.channel.close()
+    const err = await rejection(sent)
+    assert.equal(err.name, 'NotStartedError')
+    await closing
+    await until(() => streamsOf(a, b, P).length === 0 && streamsOf(b, a, P).length === 0, 5_000, 'no streams of the protocol left')
+    await sleep(100)
+    assert.deepEqual(atB.got, [])
   })
 
   it('streams end with the session, and send then rejects with NoSessionError', async () => {
