@@ -179,6 +179,27 @@ describe('request/response', async () => {
       assert.equal(calls, 0)
     })
 
+    it('a requester that never reads a large answer: the responder resets it after its timeoutMs and the in-flight slot frees', async () => {
+      const P = protocol()
+      const limits = { maxResponseBytes: 4 * 1024 * 1024, maxInFlightPerPeer: 1 }
+      let calls = 0
+      await b.handleRequests(P, () => { calls++; return new Uint8Array(2 * 1024 * 1024) }, { ...limits, timeoutMs: 300 })
+      const stream = await a.openStream(b.peerId, P)
+      // no Yamux window updates from here on: b's answer backs up after the first window
+      stream.pause()
+      await writeMessage(stream, text('x'), { maxMessageBytes: 100 })
+      await stream.close()
+      await until(() => calls === 1, 5_000, 'the request in the handler')
+      const started = Date.now()
+      await until(() => stream.status !== 'open', 3_000, 'b resets the answer nobody reads')
+      const elapsed = Date.now() - started
+      assert.ok(elapsed >= 200, `reset after ${elapsed} ms`)
+      // the slot (maxInFlightPerPeer 1) is free: a new request is served, not answered RESOURCE_UNAVAILABLE
+      const response = await a.request(b.peerId, P, text('y'), limits)
+      assert.equal(response.payload.byteLength, 2 * 1024 * 1024)
+      assert.equal(calls, 2)
+    })
+
     it('a raw handler that sleeps 50 ms before reading the request to its end still sees it end', async () => {
       const P = protocol()
       await b.handle(P, async (stream) => {
