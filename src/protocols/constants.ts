@@ -61,3 +61,12 @@ export const DEFAULT_MAX_QUEUED_NOTIFICATIONS = 64
  * ends.
  */
 export const NOTIFICATION_CLOSE_TIMEOUT_MS = 1_000
+
+/**
+ * Inbound streams of one notification protocol that libp2p accepts per
+ * connection (its default is 32, each able to buffer up to
+ * `maxMessageBytes`): a sender keeps one stream live, and may open the next
+ * while its failed one is still ending here. A further stream is reset by
+ * libp2p before our handler sees it.
+ */
+export const MAX_INBOUND_NOTIFICATION_STREAMS = 2

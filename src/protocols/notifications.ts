@@ -1,7 +1,7 @@
 import { InvalidParametersError, NotStartedError } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { NoSessionError } from '../session/index.js'
-import { DEFAULT_MAX_NOTIFICATION_BYTES, DEFAULT_MAX_QUEUED_NOTIFICATIONS, NOTIFICATION_CLOSE_TIMEOUT_MS } from './constants.js'
+import { DEFAULT_MAX_NOTIFICATION_BYTES, DEFAULT_MAX_QUEUED_NOTIFICATIONS, MAX_INBOUND_NOTIFICATION_STREAMS, NOTIFICATION_CLOSE_TIMEOUT_MS } from './constants.js'
 import { MessageTooLargeError, QueueFullError } from './errors.js'
 import { readMessages, writeMessage } from './framing.js'
 import type { Session, Sessions } from '../session/index.js'
@@ -69,13 +69,15 @@ export interface NotificationChannel {
  * streams from session peers are read to their end, each message handed to
  * `onMessage`; `send` and `broadcast` write to one outbound stream per
  * session peer, opened at the first send and again after it failed. Every
- * stream ends with its session.
+ * stream ends with its session. A peer gets at most
+ * MAX_INBOUND_NOTIFICATION_STREAMS streams of `protocol` served at once;
+ * libp2p resets a further one.
  */
 export async function notifications (sessions: Sessions, protocol: string, options: NotificationsOptions): Promise<NotificationChannel> {
   const channel = new Notifications(sessions, protocol, options)
   await sessions.handle(protocol, async (stream, _connection, session) => {
     await channel.receive(stream, session)
-  })
+  }, { maxInboundStreams: MAX_INBOUND_NOTIFICATION_STREAMS })
   return channel
 }
 

@@ -140,11 +140,18 @@ const requested = new InFlight()
  * Serves a request/response protocol to session peers (gated by `sessions`):
  * one stream per request; reads one framed request, answers with a result
  * byte and one framed payload, then closes (docs/APPLICATION-PROTOCOLS.md).
- * `sessions.unhandle(protocol)` stops serving it.
+ * libp2p resets a peer's inbound streams of `protocol` beyond
+ * `maxInFlightPerPeer + 1` per connection. `sessions.unhandle(protocol)`
+ * stops serving it.
  */
 export async function handleRequests (sessions: Sessions, protocol: string, handler: RequestHandler, options: HandleRequestsOptions = {}): Promise<void> {
   const limits = resolveLimits(options, DEFAULT_REQUEST_READ_TIMEOUT_MS)
   const log = (options.logger ?? defaultLogger()).forComponent('peergate:protocols:responder')
+  // libp2p's default (32 inbound streams per connection) would let a peer
+  // park 30 streams beyond its in-flight slots; the slots plus one leaves room
+  // for one stream to be answered RESOURCE_UNAVAILABLE (the rate-limit answer
+  // a requester understands) or a just-answered one still closing
+  const maxInboundStreams = limits.maxInFlightPerPeer + 1
   await sessions.handle(protocol, async (stream, _connection, session) => {
     if (!served.acquire(session, protocol, limits.maxInFlightPerPeer)) {
       log('%s: %p has %d requests in flight, answering RESOURCE_UNAVAILABLE', protocol, session.peerId, limits.maxInFlightPerPeer)
@@ -156,7 +163,7 @@ export async function handleRequests (sessions: Sessions, protocol: string, hand
     } finally {
       served.release(session, protocol)
     }
-  })
+  }, { maxInboundStreams })
 }
 
 async function serve (stream: Stream, protocol: string, session: Session, handler: RequestHandler, limits: ResolvedLimits, log: Logger): Promise<void> {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { MessageTooLargeError, NoSessionError } from '../../src/index.js'
-import { NOTIFICATION_CLOSE_TIMEOUT_MS } from '../../src/protocols/index.js'
+import { MessageTooLargeError, NoSessionError, writeMessage } from '../../src/index.js'
+import { MAX_INBOUND_NOTIFICATION_STREAMS, NOTIFICATION_CLOSE_TIMEOUT_MS } from '../../src/protocols/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import { sessionPair, sleep, str, streamsOf, text } from '../utils/protocols.js'
 import type { NotificationChannel, PeerNode, Session } from '../../src/index.js'
 import type { NotificationsOptions } from '../../src/protocols/index.js'
+import type { Stream } from '@libp2p/interface'
 
 const net = new TestNetwork()
 after(async () => { await net.cleanup() })
@@ -205,6 +206,26 @@ describe('notifications', () => {
     await atA.channel.send(b.peerId, text('new session'))
     await until(() => atB.got.length === 2, 5_000, 'message over the new session')
     assert.equal(streamsOf(a, b, P, 'outbound').length, 1)
+  })
+
+  it('libp2p refuses a peer\'s inbound streams beyond MAX_INBOUND_NOTIFICATION_STREAMS', async () => {
+    const { a, b } = await sessionPair(net)
+    const P = protocol()
+    const atB = await recorder(b, P)
+    const streams: Stream[] = []
+    for (let i = 1; i <= MAX_INBOUND_NOTIFICATION_STREAMS; i++) {
+      const stream = await a.openStream(b.peerId, P)
+      await writeMessage(stream, text(`s${i}`), { maxMessageBytes: 100 })
+      await until(() => atB.got.length === i, 5_000, `message on stream ${i}`)
+      streams.push(stream)
+    }
+    const extra = await a.openStream(b.peerId, P)
+    await writeMessage(extra, text('extra'), { maxMessageBytes: 100 }).catch(() => {})
+    await until(() => extra.status !== 'open', 3_000, 'the extra stream reset by b')
+    await sleep(100)
+    assert.deepEqual(atB.got, Array.from({ length: MAX_INBOUND_NOTIFICATION_STREAMS }, (_, i) => `s${i + 1}`))
+    assert.ok(streams.every(stream => stream.status === 'open'), 'the streams within the limit stay')
+    assert.equal(streamsOf(b, a, P, 'inbound').length, MAX_INBOUND_NOTIFICATION_STREAMS)
   })
 
   it('a full queue rejects further sends with QueueFullError', async () => {

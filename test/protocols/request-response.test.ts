@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test'
 import { encode as encodeVarint } from 'uint8-varint'
 import { MessageTooLargeError, NoSessionError, RemoteResultError, ResultCode, TooManyRequestsError, readMessages, writeMessage } from '../../src/index.js'
 import { TestNetwork, until } from '../utils/nodes.js'
-import { drain, sessionPair, sleep, str, text } from '../utils/protocols.js'
+import { drain, sessionPair, sleep, str, streamsOf, text } from '../utils/protocols.js'
 import type { Response, Session } from '../../src/index.js'
 
 const net = new TestNetwork()
@@ -239,6 +239,34 @@ describe('request/response', async () => {
       // the slot is free again
       assert.equal(str((await a.request(b.peerId, P, text('3'))).payload), 'done')
       assert.equal(calls, 2)
+    })
+
+    it('libp2p refuses a peer\'s inbound streams beyond maxInFlightPerPeer + 1', async () => {
+      const P = protocol()
+      let calls = 0
+      let release!: () => void
+      const released = new Promise<void>(resolve => { release = resolve })
+      await b.handleRequests(P, async () => {
+        calls++
+        await released
+        return text('done')
+      }, { maxInFlightPerPeer: 1 })
+      const first = a.request(b.peerId, P, text('1'), { maxInFlightPerPeer: 5 })
+      await until(() => calls === 1, 5_000, 'first request in the handler')
+      // the slot is taken: a raw stream that keeps its write side open is answered RESOURCE_UNAVAILABLE and stays listed
+      const second = await a.openStream(b.peerId, P)
+      const answered = drain(second)
+      await until(() => streamsOf(b, a, P, 'inbound').length === 2, 5_000, 'two inbound streams at b')
+      // a third stream is over maxInFlightPerPeer + 1 (2): reset by libp2p, no result byte
+      const third = await a.openStream(b.peerId, P)
+      const refused = await drain(third)
+      assert.deepEqual(refused.bytes, [])
+      assert.equal(third.status, 'reset')
+      assert.equal((await answered).bytes[0], 3, 'RESOURCE_UNAVAILABLE')
+      assert.equal(calls, 1)
+      second.abort(new Error('done'))
+      release()
+      assert.equal(str((await first).payload), 'done')
     })
 
     it('the requester refuses a request beyond its maxInFlightPerPeer locally', async () => {
