@@ -52,3 +52,21 @@ export const DEFAULT_MAX_NOTIFICATION_BYTES = 1024 * 1024
  * notification substream's buffer instead of growing it without end.
  */
 export const DEFAULT_MAX_QUEUED_NOTIFICATIONS = 64
+
+/**
+ * How long a notification channel's `close()` waits for each stream it opened
+ * to hand over the frames already written before resetting it. The frames are
+ * best effort anyway; 1 s lets a reading peer get them over a slow link, and
+ * keeps a peer that stopped reading from holding `close()` until its session
+ * ends.
+ */
+export const NOTIFICATION_CLOSE_TIMEOUT_MS = 1_000
+
+/**
+ * Inbound streams of one notification protocol that libp2p accepts per
+ * connection (its default is 32, each able to buffer up to
+ * `maxMessageBytes`): a sender keeps one stream live, and may open the next
+ * while its failed one is still ending here. A further stream is reset by
+ * libp2p before our handler sees it.
+ */
+export const MAX_INBOUND_NOTIFICATION_STREAMS = 2

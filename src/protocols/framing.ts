@@ -58,7 +58,9 @@ function limitedLengthDecoder (maxMessageBytes: number): LengthDecoderFunction {
  */
 export async function * readMessages (source: ByteSource, maxMessageBytes: number): AsyncGenerator<Uint8Array, void, undefined> {
   try {
-    for await (const message of lp.decode(source, { lengthDecoder: limitedLengthDecoder(maxMessageBytes) })) {
+    // maxDataLength: it-length-prefixed's own default (4 MiB) would otherwise
+    // apply on top of ours, refusing messages the caller allowed
+    for await (const message of lp.decode(source, { lengthDecoder: limitedLengthDecoder(maxMessageBytes), maxDataLength: maxMessageBytes })) {
       yield message.subarray()
     }
   } catch (err: any) {
@@ -100,7 +102,7 @@ export async function writeMessage (stream: Stream, message: Uint8Array | Uint8A
   if (message.byteLength > options.maxMessageBytes) {
     throw new MessageTooLargeError(message.byteLength, options.maxMessageBytes)
   }
-  if (!stream.send(lp.encode.single(message))) {
+  if (!stream.send(lp.encode.single(message, { maxDataLength: options.maxMessageBytes }))) {
     await stream.onDrain(options)
   }
 }

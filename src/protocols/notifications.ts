@@ -1,7 +1,7 @@
 import { InvalidParametersError, NotStartedError } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { NoSessionError } from '../session/index.js'
-import { DEFAULT_MAX_NOTIFICATION_BYTES, DEFAULT_MAX_QUEUED_NOTIFICATIONS } from './constants.js'
+import { DEFAULT_MAX_NOTIFICATION_BYTES, DEFAULT_MAX_QUEUED_NOTIFICATIONS, MAX_INBOUND_NOTIFICATION_STREAMS, NOTIFICATION_CLOSE_TIMEOUT_MS } from './constants.js'
 import { MessageTooLargeError, QueueFullError } from './errors.js'
 import { readMessages, writeMessage } from './framing.js'
 import type { Session, Sessions } from '../session/index.js'
@@ -56,7 +56,11 @@ export interface NotificationChannel {
    * @throws {MessageTooLargeError} over `maxMessageBytes`; nothing is sent
    */
   broadcast(message: Uint8Array, options?: BroadcastOptions): Promise<number>
-  /** Stops serving the protocol, closes the streams this channel opened and aborts the ones it serves */
+  /**
+   * Stops serving the protocol, closes the streams this channel opened (each
+   * reset when its written frames have not drained within
+   * NOTIFICATION_CLOSE_TIMEOUT_MS) and aborts the ones it serves
+   */
   close(): Promise<void>
 }
 
@@ -65,13 +69,15 @@ export interface NotificationChannel {
  * streams from session peers are read to their end, each message handed to
  * `onMessage`; `send` and `broadcast` write to one outbound stream per
  * session peer, opened at the first send and again after it failed. Every
- * stream ends with its session.
+ * stream ends with its session. A peer gets at most
+ * MAX_INBOUND_NOTIFICATION_STREAMS streams of `protocol` served at once;
+ * libp2p resets a further one.
  */
 export async function notifications (sessions: Sessions, protocol: string, options: NotificationsOptions): Promise<NotificationChannel> {
   const channel = new Notifications(sessions, protocol, options)
   await sessions.handle(protocol, async (stream, _connection, session) => {
     await channel.receive(stream, session)
-  })
+  }, { maxInboundStreams: MAX_INBOUND_NOTIFICATION_STREAMS })
   return channel
 }
 
@@ -196,7 +202,8 @@ class Notifications implements NotificationChannel {
       this.end(out, new NotStartedError('notification channel closed'))
       const stream = out.stream
       if (stream != null) {
-        closing.push(stream.close().catch(err => { stream.abort(err) }))
+        // a peer that stops reading would keep close() waiting for the drain until its session ends
+        closing.push(stream.close({ signal: AbortSignal.timeout(NOTIFICATION_CLOSE_TIMEOUT_MS) }).catch(err => { stream.abort(err) }))
       }
     }
     this.outbound.clear()
@@ -239,7 +246,14 @@ class Notifications implements NotificationChannel {
         const queued = out.queue[0]
         try {
           if (out.stream == null || out.stream.writeStatus !== 'writable') {
-            out.stream = await this.open(out)
+            const stream = await this.open(out)
+            if (this.closed) {
+              // close() ran while the stream was being opened: it could not close this one
+              const reason = new NotStartedError('notification channel closed')
+              stream.abort(reason)
+              throw reason
+            }
+            out.stream = stream
           }
           await writeMessage(out.stream, queued.message, { maxMessageBytes: this.maxMessageBytes, signal: out.session.signal })
           queued.resolve()

@@ -60,7 +60,9 @@ export interface RequestLimits {
 
 export interface HandleRequestsOptions extends RequestLimits {
   /**
-   * How long the responder waits for the whole request once the stream is open, in ms
+   * How long the responder waits for the whole request once the stream is
+   * open, in ms; and again, how long its answer (result byte, frame, close)
+   * may take to be taken by the requester before the stream is reset
    *
    * @default 5000 (DEFAULT_REQUEST_READ_TIMEOUT_MS)
    */
@@ -138,11 +140,18 @@ const requested = new InFlight()
  * Serves a request/response protocol to session peers (gated by `sessions`):
  * one stream per request; reads one framed request, answers with a result
  * byte and one framed payload, then closes (docs/APPLICATION-PROTOCOLS.md).
- * `sessions.unhandle(protocol)` stops serving it.
+ * libp2p resets a peer's inbound streams of `protocol` beyond
+ * `maxInFlightPerPeer + 1` per connection. `sessions.unhandle(protocol)`
+ * stops serving it.
  */
 export async function handleRequests (sessions: Sessions, protocol: string, handler: RequestHandler, options: HandleRequestsOptions = {}): Promise<void> {
   const limits = resolveLimits(options, DEFAULT_REQUEST_READ_TIMEOUT_MS)
   const log = (options.logger ?? defaultLogger()).forComponent('peergate:protocols:responder')
+  // libp2p's default (32 inbound streams per connection) would let a peer
+  // park 30 streams beyond its in-flight slots; the slots plus one leaves room
+  // for one stream to be answered RESOURCE_UNAVAILABLE (the rate-limit answer
+  // a requester understands) or a just-answered one still closing
+  const maxInboundStreams = limits.maxInFlightPerPeer + 1
   await sessions.handle(protocol, async (stream, _connection, session) => {
     if (!served.acquire(session, protocol, limits.maxInFlightPerPeer)) {
       log('%s: %p has %d requests in flight, answering RESOURCE_UNAVAILABLE', protocol, session.peerId, limits.maxInFlightPerPeer)
@@ -154,7 +163,7 @@ export async function handleRequests (sessions: Sessions, protocol: string, hand
     } finally {
       served.release(session, protocol)
     }
-  })
+  }, { maxInboundStreams })
 }
 
 async function serve (stream: Stream, protocol: string, session: Session, handler: RequestHandler, limits: ResolvedLimits, log: Logger): Promise<void> {
@@ -190,20 +199,31 @@ async function serve (stream: Stream, protocol: string, session: Session, handle
   await answer(stream, response, limits, session, log)
 }
 
-/** Writes the result byte and the framed payload, then closes; never throws */
+/**
+ * Writes the result byte and the framed payload, then closes, within the
+ * responder's `timeoutMs`: a requester that stops reading does not hold the
+ * handler (and its in-flight slot) until the session ends. Never throws.
+ */
 async function answer (stream: Stream, response: Response, limits: ResolvedLimits, session: Session, log: Logger): Promise<void> {
   const payload = response.code === ResultCode.SUCCESS
     ? response.payload
     : new TextEncoder().encode(truncateUtf8(response.message, Math.min(MAX_ERROR_MESSAGE_BYTES, limits.maxResponseBytes)))
+  const timeout = AbortSignal.timeout(limits.timeoutMs)
+  const signal = anySignal([session.signal, timeout])
   try {
     if (!stream.send(Uint8Array.of(RESULT_BYTE[response.code]))) {
-      await stream.onDrain({ signal: session.signal })
+      await stream.onDrain({ signal })
     }
-    await writeMessage(stream, payload, { maxMessageBytes: limits.maxResponseBytes, signal: session.signal })
-    await stream.close({ signal: session.signal })
+    await writeMessage(stream, payload, { maxMessageBytes: limits.maxResponseBytes, signal })
+    await stream.close({ signal })
   } catch (err: any) {
-    log('could not answer %p - %e', session.peerId, err)
-    stream.abort(err)
+    const reason = timeout.aborted && !session.signal.aborted
+      ? new TimeoutError(`the answer to ${session.peerId.toString()} was not taken within ${limits.timeoutMs} ms`)
+      : err
+    log('could not answer %p - %e', session.peerId, reason)
+    stream.abort(reason)
+  } finally {
+    signal.clear()
   }
 }
 

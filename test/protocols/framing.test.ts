@@ -78,6 +78,16 @@ describe('framing', () => {
     assert.equal(sent.length, 1)
   })
 
+  it('a message over it-length-prefixed\'s own 4 MiB default is read and written under a 6 MiB limit', async () => {
+    const limit = 6 * 1024 * 1024
+    const message = new Uint8Array(5 * 1024 * 1024).fill(7)
+    const { stream, sent } = sink()
+    await writeMessage(stream, message, { maxMessageBytes: limit })
+    const [read] = await collect(readMessages(chunks(...sent), limit))
+    assert.equal(read.byteLength, message.byteLength)
+    assert.deepEqual(read, message)
+  })
+
   it('readFirstByte splits the first byte off, skipping empty chunks', async () => {
     const { byte, rest } = await readFirstByte(chunks(bytes(), bytes(2, 1), bytes(65)))
     assert.equal(byte, 2)

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { MessageTooLargeError, NoSessionError } from '../../src/index.js'
+import { MessageTooLargeError, NoSessionError, writeMessage } from '../../src/index.js'
+import { MAX_INBOUND_NOTIFICATION_STREAMS, NOTIFICATION_CLOSE_TIMEOUT_MS } from '../../src/protocols/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
-import { sessionPair, str, streamsOf, text } from '../utils/protocols.js'
+import { sessionPair, sleep, str, streamsOf, text } from '../utils/protocols.js'
 import type { NotificationChannel, PeerNode, Session } from '../../src/index.js'
 import type { NotificationsOptions } from '../../src/protocols/index.js'
+import type { Stream } from '@libp2p/interface'
 
 const net = new TestNetwork()
 after(async () => { await net.cleanup() })
@@ -89,6 +91,19 @@ describe('notifications', () => {
     assert.notEqual(streamsOf(a, b, P, 'outbound')[0].id, first.id)
   })
 
+  it('a 5 MiB message passes under a 6 MiB maxMessageBytes (no hidden 4 MiB limit)', async () => {
+    const { a, b } = await sessionPair(net)
+    const P = protocol()
+    const limits = { maxMessageBytes: 6 * 1024 * 1024 }
+    const atA = await recorder(a, P, limits)
+    const sizes: number[] = []
+    await b.notifications(P, { ...limits, onMessage: (message) => { sizes.push(message.byteLength) } })
+    await atA.channel.send(b.peerId, new Uint8Array(5 * 1024 * 1024))
+    await atA.channel.send(b.peerId, text('after'))
+    await until(() => sizes.length === 2, 10_000, 'both messages at b')
+    assert.deepEqual(sizes, [5 * 1024 * 1024, 5])
+  })
+
   it('a stream the remote reset is reopened on the next send', async () => {
     const { a, b } = await sessionPair(net)
     const P = protocol()
@@ -124,6 +139,46 @@ describe('notifications', () => {
     await assert.rejects(atA.channel.send(b.peerId, text('late')), { name: 'NotStartedError' })
   })
 
+  it('close() resets, after NOTIFICATION_CLOSE_TIMEOUT_MS, a stream whose peer stopped reading', async () => {
+    const { a, b } = await sessionPair(net)
+    const P = protocol()
+    const atA = await recorder(a, P)
+    const atB = await recorder(b, P)
+    await atA.channel.send(b.peerId, text('one'))
+    await until(() => atB.got.length === 1, 5_000, 'first message')
+    // b stops reading: no more Yamux window updates, so a's writes back up
+    streamsOf(b, a, P, 'inbound')[0].pause()
+    const [outbound] = streamsOf(a, b, P, 'outbound')
+    for (let i = 0; i < 8; i++) {
+      atA.channel.send(b.peerId, new Uint8Array(1024 * 1024)).catch(() => {})
+    }
+    await until(() => outbound.writeBufferLength > 0, 5_000, 'a\'s writes backed up')
+
+    const started = Date.now()
+    const outcome = await Promise.race([atA.channel.close().then(() => 'closed'), sleep(5_000).then(() => 'still pending')])
+    const elapsed = Date.now() - started
+    assert.equal(outcome, 'closed')
+    assert.ok(elapsed >= NOTIFICATION_CLOSE_TIMEOUT_MS - 50 && elapsed < NOTIFICATION_CLOSE_TIMEOUT_MS + 1_500, `closed after ${elapsed} ms`)
+    assert.notEqual(outbound.status, 'open')
+    assert.ok(a.session(b.peerId) != null, 'the session stays')
+  })
+
+  it('close() while the first send is opening the stream: the send rejects and the new stream is reset', async () => {
+    const { a, b } = await sessionPair(net)
+    const P = protocol()
+    const atA = await recorder(a, P)
+    const atB = await recorder(b, P)
+    // send() is opening the stream when close() runs, in the same tick
+    const sent = atA.channel.send(b.peerId, text('during close'))
+    const closing = atA.channel.close()
+    const err = await rejection(sent)
+    assert.equal(err.name, 'NotStartedError')
+    await closing
+    await until(() => streamsOf(a, b, P).length === 0 && streamsOf(b, a, P).length === 0, 5_000, 'no streams of the protocol left')
+    await sleep(100)
+    assert.deepEqual(atB.got, [])
+  })
+
   it('streams end with the session, and send then rejects with NoSessionError', async () => {
     const { a, b } = await sessionPair(net)
     const P = protocol()
@@ -151,6 +206,26 @@ describe('notifications', () => {
     await atA.channel.send(b.peerId, text('new session'))
     await until(() => atB.got.length === 2, 5_000, 'message over the new session')
     assert.equal(streamsOf(a, b, P, 'outbound').length, 1)
+  })
+
+  it('libp2p refuses a peer\'s inbound streams beyond MAX_INBOUND_NOTIFICATION_STREAMS', async () => {
+    const { a, b } = await sessionPair(net)
+    const P = protocol()
+    const atB = await recorder(b, P)
+    const streams: Stream[] = []
+    for (let i = 1; i <= MAX_INBOUND_NOTIFICATION_STREAMS; i++) {
+      const stream = await a.openStream(b.peerId, P)
+      await writeMessage(stream, text(`s${i}`), { maxMessageBytes: 100 })
+      await until(() => atB.got.length === i, 5_000, `message on stream ${i}`)
+      streams.push(stream)
+    }
+    const extra = await a.openStream(b.peerId, P)
+    await writeMessage(extra, text('extra'), { maxMessageBytes: 100 }).catch(() => {})
+    await until(() => extra.status !== 'open', 3_000, 'the extra stream reset by b')
+    await sleep(100)
+    assert.deepEqual(atB.got, Array.from({ length: MAX_INBOUND_NOTIFICATION_STREAMS }, (_, i) => `s${i + 1}`))
+    assert.ok(streams.every(stream => stream.status === 'open'), 'the streams within the limit stay')
+    assert.equal(streamsOf(b, a, P, 'inbound').length, MAX_INBOUND_NOTIFICATION_STREAMS)
   })
 
   it('a full queue rejects further sends with QueueFullError', async () => {

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test'
 import { encode as encodeVarint } from 'uint8-varint'
 import { MessageTooLargeError, NoSessionError, RemoteResultError, ResultCode, TooManyRequestsError, readMessages, writeMessage } from '../../src/index.js'
 import { TestNetwork, until } from '../utils/nodes.js'
-import { drain, sessionPair, sleep, str, text } from '../utils/protocols.js'
+import { drain, sessionPair, sleep, str, streamsOf, text } from '../utils/protocols.js'
 import type { Response, Session } from '../../src/index.js'
 
 const net = new TestNetwork()
@@ -129,6 +129,15 @@ describe('request/response', async () => {
       assert.match(err.remoteMessage, /too large/)
     })
 
+    it('a 5 MiB response passes under a 6 MiB maxResponseBytes (no hidden 4 MiB limit)', async () => {
+      const P = protocol()
+      const limits = { maxResponseBytes: 6 * 1024 * 1024 }
+      await b.handleRequests(P, () => new Uint8Array(5 * 1024 * 1024).fill(7), limits)
+      const { payload } = await a.request(b.peerId, P, text('x'), limits)
+      assert.equal(payload.byteLength, 5 * 1024 * 1024)
+      assert.ok(payload.every(byte => byte === 7))
+    })
+
     it('the requester refuses a lying response prefix at once (raw responder)', async () => {
       const P = protocol()
       await b.handle(P, async (stream) => {
@@ -170,6 +179,27 @@ describe('request/response', async () => {
       assert.equal(calls, 0)
     })
 
+    it('a requester that never reads a large answer: the responder resets it after its timeoutMs and the in-flight slot frees', async () => {
+      const P = protocol()
+      const limits = { maxResponseBytes: 4 * 1024 * 1024, maxInFlightPerPeer: 1 }
+      let calls = 0
+      await b.handleRequests(P, () => { calls++; return new Uint8Array(2 * 1024 * 1024) }, { ...limits, timeoutMs: 300 })
+      const stream = await a.openStream(b.peerId, P)
+      // no Yamux window updates from here on: b's answer backs up after the first window
+      stream.pause()
+      await writeMessage(stream, text('x'), { maxMessageBytes: 100 })
+      await stream.close()
+      await until(() => calls === 1, 5_000, 'the request in the handler')
+      const started = Date.now()
+      await until(() => stream.status !== 'open', 3_000, 'b resets the answer nobody reads')
+      const elapsed = Date.now() - started
+      assert.ok(elapsed >= 200, `reset after ${elapsed} ms`)
+      // the slot (maxInFlightPerPeer 1) is free: a new request is served, not answered RESOURCE_UNAVAILABLE
+      const response = await a.request(b.peerId, P, text('y'), limits)
+      assert.equal(response.payload.byteLength, 2 * 1024 * 1024)
+      assert.equal(calls, 2)
+    })
+
     it('a raw handler that sleeps 50 ms before reading the request to its end still sees it end', async () => {
       const P = protocol()
       await b.handle(P, async (stream) => {
@@ -209,6 +239,34 @@ describe('request/response', async () => {
       // the slot is free again
       assert.equal(str((await a.request(b.peerId, P, text('3'))).payload), 'done')
       assert.equal(calls, 2)
+    })
+
+    it('libp2p refuses a peer\'s inbound streams beyond maxInFlightPerPeer + 1', async () => {
+      const P = protocol()
+      let calls = 0
+      let release!: () => void
+      const released = new Promise<void>(resolve => { release = resolve })
+      await b.handleRequests(P, async () => {
+        calls++
+        await released
+        return text('done')
+      }, { maxInFlightPerPeer: 1 })
+      const first = a.request(b.peerId, P, text('1'), { maxInFlightPerPeer: 5 })
+      await until(() => calls === 1, 5_000, 'first request in the handler')
+      // the slot is taken: a raw stream that keeps its write side open is answered RESOURCE_UNAVAILABLE and stays listed
+      const second = await a.openStream(b.peerId, P)
+      const answered = drain(second)
+      await until(() => streamsOf(b, a, P, 'inbound').length === 2, 5_000, 'two inbound streams at b')
+      // a third stream is over maxInFlightPerPeer + 1 (2): reset by libp2p, no result byte
+      const third = await a.openStream(b.peerId, P)
+      const refused = await drain(third)
+      assert.deepEqual(refused.bytes, [])
+      assert.equal(third.status, 'reset')
+      assert.equal((await answered).bytes[0], 3, 'RESOURCE_UNAVAILABLE')
+      assert.equal(calls, 1)
+      second.abort(new Error('done'))
+      release()
+      assert.equal(str((await first).payload), 'done')
     })
 
     it('the requester refuses a request beyond its maxInFlightPerPeer locally', async () => {
