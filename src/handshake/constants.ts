@@ -95,7 +95,11 @@ export const STATUS_TIMEOUT_MS = 5_000
 /**
  * Consecutive failed status exchanges (timeout, malformed or missing answer)
  * after which the session ends with TIMEOUT. One failure can be a hiccup; three
- * in a row, minutes apart, is a peer that no longer answers.
+ * in a row is a peer that no longer answers. How far apart the three are
+ * depends on what starts the rounds (they never overlap): periodic rounds
+ * alone take two intervals (10 minutes by default), but pushed rounds are only
+ * {@link STATUS_MIN_INTERVAL_MS} apart, so on a chain that calls `setHead`
+ * every second a peer that fails fast loses its session in about 2 s.
  */
 export const MAX_STATUS_FAILURES = 3
 
