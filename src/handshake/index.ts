@@ -203,8 +203,8 @@ export function handshake (init: HandshakeInit): (components: HandshakeComponent
   return (components) => new Handshake(components, init)
 }
 
-export { HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE, STATUS_PROTOCOL, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS } from './constants.js'
-export { decodeStatus, encodeStatus, revalidationVerdict, type Revalidation } from './status.js'
+export { HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE, STATUS_PROTOCOL } from './constants.js'
+export { decodeStatus, encodeStatus, revalidationVerdict } from './status.js'
 export { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'
 export { checkRemoteHello, createHello } from './hello.js'
 export { signingInput, type Transcript } from './transcript.js'
