@@ -83,8 +83,7 @@ export class Handshake implements HandshakeService, Startable {
       signer: init.signer,
       resolver,
       isCompatibleVersion: init.isCompatibleVersion ?? isCompatibleVersion,
-      head: () => this.localStatus().head,
-      extra: () => this.localStatus().extra,
+      status: () => this.localStatus(),
       nonce: () => randomBytes(NONCE_LENGTH),
       now: init.now ?? Date.now
     }

@@ -87,6 +87,24 @@ describe('live status', () => {
     assert.deepEqual([...refreshed.extra], [8])
   })
 
+  it('getStatus is asked once per hello, on both roles: the hello\'s head and extra are one snapshot', async () => {
+    /** a getStatus whose every call is a new snapshot (head n, extra [n]), counting its calls */
+    const counting = (): { calls: () => number, getStatus: () => LocalStatus } => {
+      let n = 0
+      return { calls: () => n, getStatus: () => { n++; return { head: head(n), extra: Uint8Array.of(n) } } }
+    }
+    const atA = counting()
+    const atB = counting()
+    const a = await net.node({ handshake: { getStatus: atA.getStatus, statusInterval: false } })
+    const b = await net.node({ handshake: { getStatus: atB.getStatus, statusInterval: false } })
+    const session = await a.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    assert.deepEqual([atA.calls(), atB.calls()], [1, 1], 'one call per hello: initiator, responder')
+    const fromB = b.session(a.peerId)
+    assert.deepEqual([session.head?.height, [...session.extra]], [1n, [1]])
+    assert.deepEqual([fromB?.head?.height, [...(fromB?.extra ?? [])]], [1n, [1]])
+  })
+
   it('periodic rounds carry what getStatus says now, again and again', async () => {
     let status: LocalStatus = { head: head(10) }
     const b = await net.node({ handshake: { getStatus: () => status } })
