@@ -184,11 +184,13 @@ export class StatusExchange {
   async start (admission: Admission): Promise<void> {
     this.admission = admission
     this.shutdown = new AbortController()
+    // listening before the await: a session that opens while the handler is
+    // being registered gets its rounds too
+    this.sessions.addEventListener('session:open', this.onSessionOpen)
     await this.sessions.handle(STATUS_PROTOCOL, this.onStatusStream, {
       maxInboundStreams: MAX_STATUS_STREAMS,
       maxOutboundStreams: MAX_STATUS_STREAMS
     })
-    this.sessions.addEventListener('session:open', this.onSessionOpen)
   }
 
   async stop (): Promise<void> {

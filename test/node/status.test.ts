@@ -218,6 +218,32 @@ describe('live status', () => {
     await until(() => a.session(b.peerId) == null, 5_000, 'the third failure in a row to end the session')
   })
 
+  it('a session that opens while the status handler is being registered gets its rounds: refreshStatus works for it', async () => {
+    const a = await net.node({ handshake: { statusInterval: false } })
+    const b = await net.node({ handshake: { statusInterval: false } })
+    await b.libp2p.stop()
+    // b's start holds in the registration of the status handler until released
+    const sessions = b.libp2p.services.sessions
+    const handle = sessions.handle.bind(sessions)
+    let release = (): void => {}
+    const held = new Promise<void>(resolve => { release = resolve })
+    let holding = false
+    sessions.handle = async (protocol, handler, options) => {
+      if (protocol === STATUS_PROTOCOL) {
+        holding = true
+        await held
+      }
+      await handle(protocol, handler, options)
+    }
+    const started = b.libp2p.start()
+    await until(() => holding, 5_000, 'b to be registering the status handler')
+    // b is not listening yet (that comes after start), but it dials
+    await b.libp2p.services.handshake.connect(a.getMultiaddrs()[0])
+    release()
+    await started
+    assert.equal((await b.refreshStatus(a.peerId)).peerId.equals(a.peerId), true)
+  })
+
   it('is gated: a raw libp2p node without a session gets no answer, and the node learns nothing', async () => {
     const node = await net.node()
     assert.equal(node.libp2p.services.sessions.isGated(STATUS_PROTOCOL), true)
