@@ -99,7 +99,8 @@ export const STATUS_TIMEOUT_MS = 5_000
  * depends on what starts the rounds (they never overlap): periodic rounds
  * alone take two intervals (10 minutes by default), but pushed rounds are only
  * {@link STATUS_MIN_INTERVAL_MS} apart, so on a chain that calls `setHead`
- * every second a peer that fails fast loses its session in about 2 s.
+ * every second a peer that fails fast loses its session in about 2 s. A peer
+ * that answers `na` (no status protocol) is not failing (docs/PROTOCOL.md §15.6).
  */
 export const MAX_STATUS_FAILURES = 3
 

@@ -179,16 +179,19 @@ export interface HandshakeService {
   connect(target: PeerId | Multiaddr | Multiaddr[], options?: ConnectOptions): Promise<Session>
   /**
    * The head sent in later hellos and status messages. Also starts a status
-   * round with every session peer (at most one per peer a second, later
-   * heads joining the pending round), so that peers learn it at once.
+   * round with every session peer that speaks the status protocol (at most
+   * one per peer a second, later heads joining the pending round), so that
+   * peers learn it at once.
    */
   setHead(head: ChainHead | undefined): void
   /**
    * Exchanges status with a session peer now (`/peergate/status/1.0.0`):
    * resolves with its session, whose `head` and `extra` are then the peer's
-   * current ones; rejects with `NoSessionError` without a session, or with
-   * the exchange's error (which counts towards the three failures in a row
-   * that end a session with TIMEOUT)
+   * current ones; rejects with `NoSessionError` without a session, with
+   * `UnsupportedProtocolError` when the peer does not speak the status
+   * protocol (not a failure: the exchange is optional, PROTOCOL.md §15.6), or
+   * with the exchange's error (which counts towards the three failures in a
+   * row that end a session with TIMEOUT)
    */
   refreshStatus(peer: PeerId, options?: AbortOptions): Promise<Session>
   /** inbound handshakes in flight */

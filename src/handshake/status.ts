@@ -1,4 +1,4 @@
-import { AbortError, InvalidMessageError, TimeoutError } from '@libp2p/interface'
+import { AbortError, InvalidMessageError, TimeoutError, UnsupportedProtocolError } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import * as lp from 'it-length-prefixed'
@@ -21,7 +21,9 @@ import type { AbortOptions, ComponentLogger, Connection, Logger, PublicKey, Stre
  * responder answers with its own, both close; each side updates its view of
  * the other through the session port. Rounds run periodically per session
  * (with a revalidation of the peer's DID), after `setHead` (rate-limited) and
- * on demand.
+ * on demand. The exchange is optional for a peer: one that answers `na` to
+ * the protocol keeps its session, gets no more rounds, and is still
+ * revalidated on the periodic timer.
  */
 
 export interface StatusExchangeComponents {
@@ -142,6 +144,8 @@ interface PeerRounds {
   readonly session: Session
   /** consecutive failed exchanges */
   failures: number
+  /** the peer answered `na` to the status protocol: no more exchanges this session */
+  noStatus: boolean
   /** when the last exchange started (performance.now()) */
   lastRoundAt: number
   periodic?: ReturnType<typeof setTimeout>
@@ -216,7 +220,7 @@ export class StatusExchange {
    */
   push (): void {
     for (const rounds of this.peers.values()) {
-      if (rounds.pushPending) {
+      if (rounds.pushPending || rounds.noStatus) {
         continue
       }
       rounds.pushPending = true
@@ -242,7 +246,7 @@ export class StatusExchange {
 
   private onSessionOpen (evt: CustomEvent<Session>): void {
     const session = evt.detail
-    const rounds: PeerRounds = { session, failures: 0, lastRoundAt: -Infinity, pushPending: false }
+    const rounds: PeerRounds = { session, failures: 0, noStatus: false, lastRoundAt: -Infinity, pushPending: false }
     this.peers.set(session.peerId, rounds)
     session.signal.addEventListener('abort', () => {
       this.clearTimers(rounds)
@@ -276,10 +280,13 @@ export class StatusExchange {
     }, this.init.interval)
   }
 
-  /** Revalidates the peer's DID, then exchanges status; never rejects */
+  /**
+   * Revalidates the peer's DID, then exchanges status unless the peer does
+   * not speak it (revalidation needs nothing from the peer); never rejects
+   */
   private async periodicRound (rounds: PeerRounds): Promise<void> {
     try {
-      if (await this.revalidate(rounds.session)) {
+      if (await this.revalidate(rounds.session) && !rounds.noStatus) {
         await this.exchange(rounds)
       }
     } catch {
@@ -341,6 +348,9 @@ export class StatusExchange {
       if (signal.aborted) {
         throw signal.reason
       }
+      if (rounds.noStatus) {
+        throw new UnsupportedProtocolError(`${session.peerId.toString()} does not speak ${STATUS_PROTOCOL}`)
+      }
       const stream = await this.sessions.openStream(session.peerId, STATUS_PROTOCOL, { signal })
       let remote: RemoteStatus
       try {
@@ -360,6 +370,18 @@ export class StatusExchange {
     } catch (e: any) {
       if (this.shutdown.signal.aborted || session.signal.aborted || options.signal?.aborted === true) {
         // stopping, the session ended, or the caller gave up: not the peer's failure
+        throw e
+      }
+      if (e?.name === UnsupportedProtocolError.name) {
+        // a valid peer (the exchange is optional, docs/PROTOCOL.md §15.6):
+        // no more rounds this session, and no failure
+        if (!rounds.noStatus) {
+          rounds.noStatus = true
+          clearTimeout(rounds.push)
+          rounds.push = undefined
+          rounds.pushPending = false
+          this.log('%p does not speak %s: no status rounds with it this session, revalidation only', session.peerId, STATUS_PROTOCOL)
+        }
         throw e
       }
       const err = deadline.aborted ? new TimeoutError(`status exchange took over ${this.init.timeout} ms`) : e

@@ -194,6 +194,34 @@ describe('live status', () => {
     assert.equal(requests, 3)
   })
 
+  it('a session peer that does not speak the status protocol keeps its session through many pushes, and its DID is still revalidated', async () => {
+    const resolver = new ControlledResolver()
+    const a = await net.node({ did: { resolver }, handshake: { statusInterval: 300 } })
+    const b = await net.node({ handshake: { statusInterval: false } })
+    // b speaks the handshake (PROTOCOL.md §1–14) but not §15: its status protocol gets `na`
+    await b.libp2p.services.sessions.unhandle(STATUS_PROTOCOL)
+    await a.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    const closes: string[] = []
+    a.addEventListener('session:close', (evt) => { closes.push(evt.detail.reason) })
+    // a head every 250 ms for 4 s: a push round a second, and periodic rounds every 300 ms
+    for (let height = 1; height <= 16; height++) {
+      a.setHead(head(height))
+      await new Promise(resolve => setTimeout(resolve, 250))
+    }
+    assert.deepEqual(closes, [], 'no session:close')
+    assert.ok(a.session(b.peerId) != null && b.session(a.peerId) != null, 'the session holds on both sides')
+    await assert.rejects(a.refreshStatus(b.peerId), (err: Error) => err.name === 'UnsupportedProtocolError')
+    assert.ok(a.session(b.peerId) != null, 'a refresh it cannot answer is no failure either')
+
+    // revalidation needs nothing from the peer: it goes on, and can end the session
+    const calls = resolver.calls
+    await until(() => resolver.calls >= calls + 2, 5_000, 'two more revalidations')
+    const closed = nextEvent<SessionCloseDetail>(a, 'session:close')
+    resolver.overrides.set(b.did, new DidUnresolvableError('deactivated'))
+    assert.equal((await closed).reason, ReasonCode.DID_UNRESOLVABLE)
+  })
+
   it('a success resets the failure count', async () => {
     const b = await net.node()
     const a = await net.node({ handshake: { statusInterval: false } })
