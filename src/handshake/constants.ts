@@ -86,6 +86,26 @@ export const STATUS_INTERVAL_MS = 5 * 60_000
 export const STATUS_MIN_INTERVAL_MS = 1_000
 
 /**
+ * Any two status rounds this node starts with one peer (pushed, periodic or
+ * on demand) start at least this far apart; a round due sooner waits. Half
+ * the push interval keeps an on-demand refresh prompt, and is twice the
+ * responder's limit ({@link STATUS_MIN_REQUEST_GAP_MS}), so that two requests
+ * that travel unevenly still arrive far enough apart to be answered.
+ */
+export const STATUS_MIN_ROUND_GAP_MS = STATUS_MIN_INTERVAL_MS / 2
+
+/**
+ * A responder resets, without an answer, a status request that arrives less
+ * than this after the last request it took from the same peer
+ * (docs/PROTOCOL.md §15.6). Each answer reads `getStatus` and may announce
+ * `session:status`, so without it a session peer looping on the protocol
+ * would make the node work as fast as it can send; with it one peer gets at
+ * most four answers a second. It is half of {@link STATUS_MIN_ROUND_GAP_MS},
+ * by which honest requesters space their rounds: 250 ms for jitter.
+ */
+export const STATUS_MIN_REQUEST_GAP_MS = STATUS_MIN_ROUND_GAP_MS / 2
+
+/**
  * Deadline of one status exchange (open the stream, one message each way). It
  * is two messages where the handshake is four, over a connection already up;
  * the handshake's 5 s covers slow links with room to spare.

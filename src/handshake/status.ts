@@ -1,4 +1,4 @@
-import { AbortError, InvalidMessageError, TimeoutError, UnsupportedProtocolError } from '@libp2p/interface'
+import { AbortError, InvalidMessageError, ProtocolError, TimeoutError, UnsupportedProtocolError } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import * as lp from 'it-length-prefixed'
@@ -36,6 +36,10 @@ export interface StatusExchangeInit {
   interval: number
   /** ms: a push starts at most one round per peer in this time */
   minInterval: number
+  /** ms: any two rounds with one peer start at least this far apart */
+  minRoundGap: number
+  /** ms: a request from a peer this soon after the last one taken from it is reset */
+  minRequestGap: number
   /** ms: deadline of one exchange, and of one DID resolution */
   timeout: number
   /** largest Status accepted, in bytes, checked on the length prefix */
@@ -139,6 +143,27 @@ async function writeStatus (stream: Stream, status: LocalStatus, signal: AbortSi
   }
 }
 
+/** Resolves after `ms` (at once when it is not positive); rejects with the reason of `signal` once it aborts */
+async function delay (ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) {
+    throw signal.reason
+  }
+  if (!(ms > 0)) {
+    return
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 /** What the exchange keeps per session peer */
 interface PeerRounds {
   readonly session: Session
@@ -148,6 +173,8 @@ interface PeerRounds {
   noStatus: boolean
   /** when the last exchange started (performance.now()) */
   lastRoundAt: number
+  /** when the responder last took a request from the peer (performance.now()) */
+  lastRequestAt: number
   periodic?: ReturnType<typeof setTimeout>
   push?: ReturnType<typeof setTimeout>
   /** a pushed round is scheduled or queued and has not sent yet: later pushes join it */
@@ -246,7 +273,7 @@ export class StatusExchange {
 
   private onSessionOpen (evt: CustomEvent<Session>): void {
     const session = evt.detail
-    const rounds: PeerRounds = { session, failures: 0, noStatus: false, lastRoundAt: -Infinity, pushPending: false }
+    const rounds: PeerRounds = { session, failures: 0, noStatus: false, lastRoundAt: -Infinity, lastRequestAt: -Infinity, pushPending: false }
     this.peers.set(session.peerId, rounds)
     session.signal.addEventListener('abort', () => {
       this.clearTimers(rounds)
@@ -340,6 +367,16 @@ export class StatusExchange {
 
   private async exchangeOnce (rounds: PeerRounds, options: AbortOptions): Promise<Session> {
     const { session } = rounds
+    if (rounds.noStatus) {
+      throw new UnsupportedProtocolError(`${session.peerId.toString()} does not speak ${STATUS_PROTOCOL}`)
+    }
+    // spaced so that the peer's responder limit never refuses us
+    const gap = anySignal([this.shutdown.signal, session.signal, options.signal])
+    try {
+      await delay(rounds.lastRoundAt + this.init.minRoundGap - performance.now(), gap)
+    } finally {
+      gap.clear()
+    }
     rounds.lastRoundAt = performance.now()
     rounds.pushPending = false
     const deadline = AbortSignal.timeout(this.init.timeout)
@@ -347,9 +384,6 @@ export class StatusExchange {
     try {
       if (signal.aborted) {
         throw signal.reason
-      }
-      if (rounds.noStatus) {
-        throw new UnsupportedProtocolError(`${session.peerId.toString()} does not speak ${STATUS_PROTOCOL}`)
       }
       const stream = await this.sessions.openStream(session.peerId, STATUS_PROTOCOL, { signal })
       let remote: RemoteStatus
@@ -397,8 +431,23 @@ export class StatusExchange {
     }
   }
 
-  /** The responder: reads the peer's Status, answers with ours, closes */
+  /**
+   * The responder: reads the peer's Status, answers with ours, closes. A
+   * request that comes sooner than `minRequestGap` after the last one taken
+   * from the peer is reset unread.
+   */
   private async onStatusStream (stream: Stream, connection: Connection, session: Session): Promise<void> {
+    const rounds = this.peers.get(session.peerId)
+    if (rounds?.session === session) {
+      const now = performance.now()
+      const since = now - rounds.lastRequestAt
+      if (since < this.init.minRequestGap) {
+        this.log('status request from %p on %s %d ms after the last one: reset', session.peerId, connection.id, Math.round(since))
+        stream.abort(new ProtocolError(`status request ${Math.round(since)} ms after the last one, under ${this.init.minRequestGap} ms`))
+        return
+      }
+      rounds.lastRequestAt = now
+    }
     const signal = anySignal([this.shutdown.signal, session.signal, AbortSignal.timeout(this.init.timeout)])
     try {
       const remote = await readStatus(stream, this.init.maxMessageSize, signal)

@@ -9,6 +9,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import * as lp from 'it-length-prefixed'
 import { DidUnresolvableError, KeyDidResolver, NoSessionError, ReasonCode, STATUS_PROTOCOL } from '../../src/index.js'
 import { encodeStatus } from '../../src/handshake/index.js'
+import { STATUS_MIN_REQUEST_GAP_MS } from '../../src/handshake/constants.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import type { ChainHead, DidResolver, LocalStatus, PeerNode, SessionCloseDetail, SessionStatusDetail } from '../../src/index.js'
 import type { AbortOptions, PublicKey } from '@libp2p/interface'
@@ -270,6 +271,61 @@ describe('live status', () => {
     release()
     await started
     assert.equal((await b.refreshStatus(a.peerId)).peerId.equals(a.peerId), true)
+  })
+
+  it('the responder is rate-limited per peer: a request sooner than STATUS_MIN_REQUEST_GAP_MS after the last one is reset unanswered', async () => {
+    let calls = 0
+    const b = await net.node({ handshake: { getStatus: () => { calls++; return { head: head(1) } }, statusInterval: false } })
+    const a = await net.node({ handshake: { statusInterval: false } })
+    const events = statusEvents(b)
+    const session = await a.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    calls = 0
+    /** one raw request on the session's connection: true when a Status came back */
+    const ask = async (height: number): Promise<boolean> => {
+      const stream = await session.connection.newStream(STATUS_PROTOCOL)
+      try {
+        // a reset may come before the send: that is a refusal too
+        stream.send(encodeStatus({ head: head(height) }))
+        let bytes = 0
+        for await (const chunk of stream) {
+          bytes += chunk.byteLength
+        }
+        await stream.close()
+        return bytes > 0
+      } catch {
+        return false
+      }
+    }
+    const started = performance.now()
+    const answers: boolean[] = []
+    for (let height = 2; height < 22; height++) {
+      answers.push(await ask(height))
+    }
+    const elapsed = performance.now() - started
+    const answered = answers.filter(Boolean).length
+    assert.equal(answers[0], true, 'the first request is answered')
+    assert.ok(answered <= 1 + elapsed / STATUS_MIN_REQUEST_GAP_MS, `${answered} of 20 answered in ${elapsed.toFixed(0)} ms`)
+    assert.ok(answered < 20, 'back-to-back requests are refused')
+    assert.equal(calls, answered, 'getStatus is read for answered requests only')
+    assert.equal(events.length, answered, 'session:status only for requests taken')
+    assert.ok(b.session(a.peerId) != null, 'the peer keeps its session')
+
+    // a spacing, not a ban
+    await new Promise(resolve => setTimeout(resolve, STATUS_MIN_REQUEST_GAP_MS + 50))
+    assert.equal(await ask(30), true)
+  })
+
+  it('a requester spaces its rounds to the responder\'s limit: refreshes right after a push and back to back are all answered', async () => {
+    const a = await net.node({ handshake: { statusInterval: false } })
+    const b = await net.node({ handshake: { getStatus: () => ({ head: head(4) }), statusInterval: false } })
+    await a.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    a.setHead(head(1))
+    for (let i = 0; i < 4; i++) {
+      assert.equal((await a.refreshStatus(b.peerId)).head?.height, 4n)
+    }
+    assert.ok(a.session(b.peerId) != null)
   })
 
   it('is gated: a raw libp2p node without a session gets no answer, and the node learns nothing', async () => {
