@@ -185,7 +185,8 @@ export interface HandshakeService {
    */
   setHead(head: ChainHead | undefined): void
   /**
-   * Exchanges status with a session peer now (`/peergate/status/1.0.0`):
+   * Exchanges status with a session peer now (`/peergate/status/1.0.0`), or
+   * as soon as half a second has passed since the last round with it:
    * resolves with its session, whose `head` and `extra` are then the peer's
    * current ones; rejects with `NoSessionError` without a session, with
    * `UnsupportedProtocolError` when the peer does not speak the status
