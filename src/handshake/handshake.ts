@@ -11,7 +11,7 @@ import { admissionOf } from '../session/admission.js'
 import { HANG_UP_TIMEOUT_MS, hangUp, isAttemptEnded } from '../session/index.js'
 import { endOnRemoteClose } from '../stream/index.js'
 import { HandshakeChannel } from './channel.js'
-import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_TIMEOUT_MS } from './constants.js'
+import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_TIMEOUT_MS } from './constants.js'
 import { HandshakeError, HandshakeStage, isHandshakeError, rejectionError } from './errors.js'
 import { InboundLimiter, type InboundTicket } from './inbound-limiter.js'
 import { performHandshake, type HandshakeParty } from './perform-handshake.js'
@@ -83,14 +83,15 @@ export class Handshake implements HandshakeService, Startable {
       signer: init.signer,
       resolver,
       isCompatibleVersion: init.isCompatibleVersion ?? isCompatibleVersion,
-      head: () => this.localStatus().head,
-      extra: () => this.localStatus().extra,
+      status: () => this.localStatus(),
       nonce: () => randomBytes(NONCE_LENGTH),
       now: init.now ?? Date.now
     }
     this.status = new StatusExchange(components, {
       interval: statusInterval,
       minInterval: STATUS_MIN_INTERVAL_MS,
+      minRoundGap: STATUS_MIN_ROUND_GAP_MS,
+      minRequestGap: STATUS_MIN_REQUEST_GAP_MS,
       timeout: STATUS_TIMEOUT_MS,
       maxMessageSize: this.maxMessageSize,
       resolver,

@@ -182,16 +182,20 @@ export interface HandshakeService {
   connect(target: PeerId | Multiaddr | Multiaddr[], options?: ConnectOptions): Promise<Session>
   /**
    * The head sent in later hellos and status messages. Also starts a status
-   * round with every session peer (at most one per peer a second, later
-   * heads joining the pending round), so that peers learn it at once.
+   * round with every session peer that speaks the status protocol (at most
+   * one per peer a second, later heads joining the pending round), so that
+   * peers learn it at once.
    */
   setHead(head: ChainHead | undefined): void
   /**
-   * Exchanges status with a session peer now (`/peergate/status/1.0.0`):
+   * Exchanges status with a session peer now (`/peergate/status/1.0.0`), or
+   * as soon as half a second has passed since the last round with it:
    * resolves with its session, whose `head` and `extra` are then the peer's
-   * current ones; rejects with `NoSessionError` without a session, or with
-   * the exchange's error (which counts towards the three failures in a row
-   * that end a session with TIMEOUT)
+   * current ones; rejects with `NoSessionError` without a session, with
+   * `UnsupportedProtocolError` when the peer does not speak the status
+   * protocol (not a failure: the exchange is optional, PROTOCOL.md §15.6), or
+   * with the exchange's error (which counts towards the three failures in a
+   * row that end a session with TIMEOUT)
    */
   refreshStatus(peer: PeerId, options?: AbortOptions): Promise<Session>
   /** inbound handshakes in flight */
@@ -206,8 +210,8 @@ export function handshake (init: HandshakeInit): (components: HandshakeComponent
   return (components) => new Handshake(components, init)
 }
 
-export { HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE, STATUS_PROTOCOL, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS } from './constants.js'
-export { decodeStatus, encodeStatus, revalidationVerdict, type Revalidation } from './status.js'
+export { HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE, STATUS_PROTOCOL } from './constants.js'
+export { decodeStatus, encodeStatus, revalidationVerdict } from './status.js'
 export { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'
 export { checkRemoteHello, createHello } from './hello.js'
 export { signingInput, type Transcript } from './transcript.js'

@@ -6,7 +6,8 @@ import { ReasonCode } from '../reason/index.js'
 import { HandshakeMessage, Hello } from './pb/handshake.js'
 import { signingInput, type HandshakeRole, type Transcript } from './transcript.js'
 import type { HandshakeChannel } from './channel.js'
-import type { ChainHead, ChainIdentity, VersionCompatibility } from '../chain/index.js'
+import type { LocalStatus } from './index.js'
+import type { ChainIdentity, VersionCompatibility } from '../chain/index.js'
 import type { Rejection } from '../session/admission.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
 import type { AbortOptions, Logger, PeerId, PublicKey } from '@libp2p/interface'
@@ -19,8 +20,8 @@ export interface HandshakeParty {
   signer: DidSigner
   resolver: DidResolver
   isCompatibleVersion: VersionCompatibility
-  head(): ChainHead | undefined
-  extra(): Uint8Array | undefined
+  /** the head and extra this hello carries, read once per hello: one snapshot */
+  status(): LocalStatus
   nonce(): Uint8Array
   now(): number
 }
@@ -80,7 +81,7 @@ export async function performHandshake (channel: HandshakeChannel, side: Handsha
 
 async function performInitiator (channel: HandshakeChannel, side: HandshakeSide, options: AbortOptions): Promise<PublicKey> {
   const { party, judge, log } = side
-  const localHello = createHello(party.chain, party.signer.did, party.nonce(), party.head(), party.now(), party.extra())
+  const localHello = createLocalHello(party)
   const localHelloBytes = Hello.encode(localHello)
 
   log.trace('initiator sending message 1')
@@ -115,7 +116,7 @@ async function performResponder (channel: HandshakeChannel, side: HandshakeSide,
 
   log.trace('responder waiting for message 1')
   const first = await channel.read(HandshakeStage.AwaitInitiatorHello, options)
-  const localHello = createHello(party.chain, party.signer.did, party.nonce(), party.head(), party.now(), party.extra())
+  const localHello = createLocalHello(party)
   const localHelloBytes = Hello.encode(localHello)
   const remoteHelloBytes = requireField(first.hello, 'hello', HandshakeStage.AwaitInitiatorHello)
   const remoteHello = judgeHello(localHello, remoteHelloBytes, side, HandshakeStage.AwaitInitiatorHello)
@@ -136,6 +137,12 @@ async function performResponder (channel: HandshakeChannel, side: HandshakeSide,
   log.trace('responder sending message 4')
   await channel.write({ accept: true }, options)
   return remoteKey
+}
+
+/** This side's hello, its head and extra from one `party.status()` */
+function createLocalHello (party: HandshakeParty): Hello {
+  const { head, extra } = party.status()
+  return createHello(party.chain, party.signer.did, party.nonce(), head, party.now(), extra)
 }
 
 function throwIfRejected (rejection: Rejection | undefined, stage: HandshakeStage): void {

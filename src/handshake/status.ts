@@ -1,4 +1,4 @@
-import { AbortError, InvalidMessageError, TimeoutError } from '@libp2p/interface'
+import { AbortError, InvalidMessageError, ProtocolError, TimeoutError, UnsupportedProtocolError } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import * as lp from 'it-length-prefixed'
@@ -21,7 +21,9 @@ import type { AbortOptions, ComponentLogger, Connection, Logger, PublicKey, Stre
  * responder answers with its own, both close; each side updates its view of
  * the other through the session port. Rounds run periodically per session
  * (with a revalidation of the peer's DID), after `setHead` (rate-limited) and
- * on demand.
+ * on demand. The exchange is optional for a peer: one that answers `na` to
+ * the protocol keeps its session, gets no more rounds, and is still
+ * revalidated on the periodic timer.
  */
 
 export interface StatusExchangeComponents {
@@ -34,6 +36,10 @@ export interface StatusExchangeInit {
   interval: number
   /** ms: a push starts at most one round per peer in this time */
   minInterval: number
+  /** ms: any two rounds with one peer start at least this far apart */
+  minRoundGap: number
+  /** ms: a request from a peer this soon after the last one taken from it is reset */
+  minRequestGap: number
   /** ms: deadline of one exchange, and of one DID resolution */
   timeout: number
   /** largest Status accepted, in bytes, checked on the length prefix */
@@ -137,13 +143,38 @@ async function writeStatus (stream: Stream, status: LocalStatus, signal: AbortSi
   }
 }
 
+/** Resolves after `ms` (at once when it is not positive); rejects with the reason of `signal` once it aborts */
+async function delay (ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) {
+    throw signal.reason
+  }
+  if (!(ms > 0)) {
+    return
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 /** What the exchange keeps per session peer */
 interface PeerRounds {
   readonly session: Session
   /** consecutive failed exchanges */
   failures: number
+  /** the peer answered `na` to the status protocol: no more exchanges this session */
+  noStatus: boolean
   /** when the last exchange started (performance.now()) */
   lastRoundAt: number
+  /** when the responder last took a request from the peer (performance.now()) */
+  lastRequestAt: number
   periodic?: ReturnType<typeof setTimeout>
   push?: ReturnType<typeof setTimeout>
   /** a pushed round is scheduled or queued and has not sent yet: later pushes join it */
@@ -184,11 +215,13 @@ export class StatusExchange {
   async start (admission: Admission): Promise<void> {
     this.admission = admission
     this.shutdown = new AbortController()
+    // listening before the await: a session that opens while the handler is
+    // being registered gets its rounds too
+    this.sessions.addEventListener('session:open', this.onSessionOpen)
     await this.sessions.handle(STATUS_PROTOCOL, this.onStatusStream, {
       maxInboundStreams: MAX_STATUS_STREAMS,
       maxOutboundStreams: MAX_STATUS_STREAMS
     })
-    this.sessions.addEventListener('session:open', this.onSessionOpen)
   }
 
   async stop (): Promise<void> {
@@ -214,7 +247,7 @@ export class StatusExchange {
    */
   push (): void {
     for (const rounds of this.peers.values()) {
-      if (rounds.pushPending) {
+      if (rounds.pushPending || rounds.noStatus) {
         continue
       }
       rounds.pushPending = true
@@ -240,7 +273,7 @@ export class StatusExchange {
 
   private onSessionOpen (evt: CustomEvent<Session>): void {
     const session = evt.detail
-    const rounds: PeerRounds = { session, failures: 0, lastRoundAt: -Infinity, pushPending: false }
+    const rounds: PeerRounds = { session, failures: 0, noStatus: false, lastRoundAt: -Infinity, lastRequestAt: -Infinity, pushPending: false }
     this.peers.set(session.peerId, rounds)
     session.signal.addEventListener('abort', () => {
       this.clearTimers(rounds)
@@ -274,10 +307,13 @@ export class StatusExchange {
     }, this.init.interval)
   }
 
-  /** Revalidates the peer's DID, then exchanges status; never rejects */
+  /**
+   * Revalidates the peer's DID, then exchanges status unless the peer does
+   * not speak it (revalidation needs nothing from the peer); never rejects
+   */
   private async periodicRound (rounds: PeerRounds): Promise<void> {
     try {
-      if (await this.revalidate(rounds.session)) {
+      if (await this.revalidate(rounds.session) && !rounds.noStatus) {
         await this.exchange(rounds)
       }
     } catch {
@@ -331,6 +367,16 @@ export class StatusExchange {
 
   private async exchangeOnce (rounds: PeerRounds, options: AbortOptions): Promise<Session> {
     const { session } = rounds
+    if (rounds.noStatus) {
+      throw new UnsupportedProtocolError(`${session.peerId.toString()} does not speak ${STATUS_PROTOCOL}`)
+    }
+    // spaced so that the peer's responder limit never refuses us
+    const gap = anySignal([this.shutdown.signal, session.signal, options.signal])
+    try {
+      await delay(rounds.lastRoundAt + this.init.minRoundGap - performance.now(), gap)
+    } finally {
+      gap.clear()
+    }
     rounds.lastRoundAt = performance.now()
     rounds.pushPending = false
     const deadline = AbortSignal.timeout(this.init.timeout)
@@ -360,6 +406,18 @@ export class StatusExchange {
         // stopping, the session ended, or the caller gave up: not the peer's failure
         throw e
       }
+      if (e?.name === UnsupportedProtocolError.name) {
+        // a valid peer (the exchange is optional, docs/PROTOCOL.md §15.6):
+        // no more rounds this session, and no failure
+        if (!rounds.noStatus) {
+          rounds.noStatus = true
+          clearTimeout(rounds.push)
+          rounds.push = undefined
+          rounds.pushPending = false
+          this.log('%p does not speak %s: no status rounds with it this session, revalidation only', session.peerId, STATUS_PROTOCOL)
+        }
+        throw e
+      }
       const err = deadline.aborted ? new TimeoutError(`status exchange took over ${this.init.timeout} ms`) : e
       rounds.failures++
       this.log('status exchange with %p failed (%d in a row) - %e', session.peerId, rounds.failures, err)
@@ -373,8 +431,23 @@ export class StatusExchange {
     }
   }
 
-  /** The responder: reads the peer's Status, answers with ours, closes */
+  /**
+   * The responder: reads the peer's Status, answers with ours, closes. A
+   * request that comes sooner than `minRequestGap` after the last one taken
+   * from the peer is reset unread.
+   */
   private async onStatusStream (stream: Stream, connection: Connection, session: Session): Promise<void> {
+    const rounds = this.peers.get(session.peerId)
+    if (rounds?.session === session) {
+      const now = performance.now()
+      const since = now - rounds.lastRequestAt
+      if (since < this.init.minRequestGap) {
+        this.log('status request from %p on %s %d ms after the last one: reset', session.peerId, connection.id, Math.round(since))
+        stream.abort(new ProtocolError(`status request ${Math.round(since)} ms after the last one, under ${this.init.minRequestGap} ms`))
+        return
+      }
+      rounds.lastRequestAt = now
+    }
     const signal = anySignal([this.shutdown.signal, session.signal, AbortSignal.timeout(this.init.timeout)])
     try {
       const remote = await readStatus(stream, this.init.maxMessageSize, signal)

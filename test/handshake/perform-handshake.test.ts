@@ -45,8 +45,7 @@ async function party (): Promise<{ peer: PeerId, party: HandshakeParty }> {
       signer: new KeyDidSigner(await generateKeyPair('Ed25519')),
       resolver: new KeyDidResolver(),
       isCompatibleVersion,
-      head: () => undefined,
-      extra: () => undefined,
+      status: () => ({}),
       nonce: () => crypto.getRandomValues(new Uint8Array(NONCE_LENGTH)),
       now: Date.now
     }

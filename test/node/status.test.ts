@@ -9,6 +9,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import * as lp from 'it-length-prefixed'
 import { DidUnresolvableError, KeyDidResolver, NoSessionError, ReasonCode, STATUS_PROTOCOL } from '../../src/index.js'
 import { encodeStatus } from '../../src/handshake/index.js'
+import { STATUS_MIN_REQUEST_GAP_MS } from '../../src/handshake/constants.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import type { ChainHead, DidResolver, LocalStatus, PeerNode, SessionCloseDetail, SessionStatusDetail } from '../../src/index.js'
 import type { AbortOptions, PublicKey } from '@libp2p/interface'
@@ -85,6 +86,24 @@ describe('live status', () => {
     const refreshed = await a.refreshStatus(b.peerId)
     assert.equal(refreshed.head, undefined, 'a head getStatus leaves out is sent as none')
     assert.deepEqual([...refreshed.extra], [8])
+  })
+
+  it('getStatus is asked once per hello, on both roles: the hello\'s head and extra are one snapshot', async () => {
+    /** a getStatus whose every call is a new snapshot (head n, extra [n]), counting its calls */
+    const counting = (): { calls: () => number, getStatus: () => LocalStatus } => {
+      let n = 0
+      return { calls: () => n, getStatus: () => { n++; return { head: head(n), extra: Uint8Array.of(n) } } }
+    }
+    const atA = counting()
+    const atB = counting()
+    const a = await net.node({ handshake: { getStatus: atA.getStatus, statusInterval: false } })
+    const b = await net.node({ handshake: { getStatus: atB.getStatus, statusInterval: false } })
+    const session = await a.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    assert.deepEqual([atA.calls(), atB.calls()], [1, 1], 'one call per hello: initiator, responder')
+    const fromB = b.session(a.peerId)
+    assert.deepEqual([session.head?.height, [...session.extra]], [1n, [1]])
+    assert.deepEqual([fromB?.head?.height, [...(fromB?.extra ?? [])]], [1n, [1]])
   })
 
   it('periodic rounds carry what getStatus says now, again and again', async () => {
@@ -176,6 +195,34 @@ describe('live status', () => {
     assert.equal(requests, 3)
   })
 
+  it('a session peer that does not speak the status protocol keeps its session through many pushes, and its DID is still revalidated', async () => {
+    const resolver = new ControlledResolver()
+    const a = await net.node({ did: { resolver }, handshake: { statusInterval: 300 } })
+    const b = await net.node({ handshake: { statusInterval: false } })
+    // b speaks the handshake (PROTOCOL.md §1–14) but not §15: its status protocol gets `na`
+    await b.libp2p.services.sessions.unhandle(STATUS_PROTOCOL)
+    await a.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    const closes: string[] = []
+    a.addEventListener('session:close', (evt) => { closes.push(evt.detail.reason) })
+    // a head every 250 ms for 4 s: a push round a second, and periodic rounds every 300 ms
+    for (let height = 1; height <= 16; height++) {
+      a.setHead(head(height))
+      await new Promise(resolve => setTimeout(resolve, 250))
+    }
+    assert.deepEqual(closes, [], 'no session:close')
+    assert.ok(a.session(b.peerId) != null && b.session(a.peerId) != null, 'the session holds on both sides')
+    await assert.rejects(a.refreshStatus(b.peerId), (err: Error) => err.name === 'UnsupportedProtocolError')
+    assert.ok(a.session(b.peerId) != null, 'a refresh it cannot answer is no failure either')
+
+    // revalidation needs nothing from the peer: it goes on, and can end the session
+    const calls = resolver.calls
+    await until(() => resolver.calls >= calls + 2, 5_000, 'two more revalidations')
+    const closed = nextEvent<SessionCloseDetail>(a, 'session:close')
+    resolver.overrides.set(b.did, new DidUnresolvableError('deactivated'))
+    assert.equal((await closed).reason, ReasonCode.DID_UNRESOLVABLE)
+  })
+
   it('a success resets the failure count', async () => {
     const b = await net.node()
     const a = await net.node({ handshake: { statusInterval: false } })
@@ -198,6 +245,87 @@ describe('live status', () => {
     assert.ok(a.session(b.peerId) != null, 'two failures since the last success')
     await fail()
     await until(() => a.session(b.peerId) == null, 5_000, 'the third failure in a row to end the session')
+  })
+
+  it('a session that opens while the status handler is being registered gets its rounds: refreshStatus works for it', async () => {
+    const a = await net.node({ handshake: { statusInterval: false } })
+    const b = await net.node({ handshake: { statusInterval: false } })
+    await b.libp2p.stop()
+    // b's start holds in the registration of the status handler until released
+    const sessions = b.libp2p.services.sessions
+    const handle = sessions.handle.bind(sessions)
+    let release = (): void => {}
+    const held = new Promise<void>(resolve => { release = resolve })
+    let holding = false
+    sessions.handle = async (protocol, handler, options) => {
+      if (protocol === STATUS_PROTOCOL) {
+        holding = true
+        await held
+      }
+      await handle(protocol, handler, options)
+    }
+    const started = b.libp2p.start()
+    await until(() => holding, 5_000, 'b to be registering the status handler')
+    // b is not listening yet (that comes after start), but it dials
+    await b.libp2p.services.handshake.connect(a.getMultiaddrs()[0])
+    release()
+    await started
+    assert.equal((await b.refreshStatus(a.peerId)).peerId.equals(a.peerId), true)
+  })
+
+  it('the responder is rate-limited per peer: a request sooner than STATUS_MIN_REQUEST_GAP_MS after the last one is reset unanswered', async () => {
+    let calls = 0
+    const b = await net.node({ handshake: { getStatus: () => { calls++; return { head: head(1) } }, statusInterval: false } })
+    const a = await net.node({ handshake: { statusInterval: false } })
+    const events = statusEvents(b)
+    const session = await a.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    calls = 0
+    /** one raw request on the session's connection: true when a Status came back */
+    const ask = async (height: number): Promise<boolean> => {
+      const stream = await session.connection.newStream(STATUS_PROTOCOL)
+      try {
+        // a reset may come before the send: that is a refusal too
+        stream.send(encodeStatus({ head: head(height) }))
+        let bytes = 0
+        for await (const chunk of stream) {
+          bytes += chunk.byteLength
+        }
+        await stream.close()
+        return bytes > 0
+      } catch {
+        return false
+      }
+    }
+    const started = performance.now()
+    const answers: boolean[] = []
+    for (let height = 2; height < 22; height++) {
+      answers.push(await ask(height))
+    }
+    const elapsed = performance.now() - started
+    const answered = answers.filter(Boolean).length
+    assert.equal(answers[0], true, 'the first request is answered')
+    assert.ok(answered <= 1 + elapsed / STATUS_MIN_REQUEST_GAP_MS, `${answered} of 20 answered in ${elapsed.toFixed(0)} ms`)
+    assert.ok(answered < 20, 'back-to-back requests are refused')
+    assert.equal(calls, answered, 'getStatus is read for answered requests only')
+    assert.equal(events.length, answered, 'session:status only for requests taken')
+    assert.ok(b.session(a.peerId) != null, 'the peer keeps its session')
+
+    // a spacing, not a ban
+    await new Promise(resolve => setTimeout(resolve, STATUS_MIN_REQUEST_GAP_MS + 50))
+    assert.equal(await ask(30), true)
+  })
+
+  it('a requester spaces its rounds to the responder\'s limit: refreshes right after a push and back to back are all answered', async () => {
+    const a = await net.node({ handshake: { statusInterval: false } })
+    const b = await net.node({ handshake: { getStatus: () => ({ head: head(4) }), statusInterval: false } })
+    await a.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    a.setHead(head(1))
+    for (let i = 0; i < 4; i++) {
+      assert.equal((await a.refreshStatus(b.peerId)).head?.height, 4n)
+    }
+    assert.ok(a.session(b.peerId) != null)
   })
 
   it('is gated: a raw libp2p node without a session gets no answer, and the node learns nothing', async () => {
