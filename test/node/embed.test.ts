@@ -29,10 +29,11 @@ test('the services run inside someone else\'s createLibp2p', async () => {
     streamMuxers: [yamux()],
     connectionManager: { inboundConnectionThreshold: Infinity },
     services: {
-      identify: identify(),
-      ping: ping(),
+      // the order README.md gives: the handshake ahead of identify
       sessions: sessions({ maxOutboundSessions: 2 }),
       handshake: handshake({ chain, signer: await loadOrCreateDidSigner(datastore) }),
+      identify: identify(),
+      ping: ping(),
       dht: kadDHT({ protocol: dhtProtocol(chain.chainId), clientMode: false, peerInfoMapper: passthroughMapper }),
       addressBook: addressBook(),
       dial: dialManager({ tickMs: 100 })
