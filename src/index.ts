@@ -51,3 +51,7 @@ export type { Outcome } from './reason/index.js'
 
 // for streams opened through libp2p directly
 export { endOnRemoteClose } from './stream/index.js'
+
+// the status API of a running node
+export { createApiServer, loadOrCreateApiToken, readApiToken, apiTokenPath, DEFAULT_API_PORT, DEFAULT_API_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE } from './api/index.js'
+export type { ApiServer, ApiServerInit, MetricsProvider, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView } from './api/index.js'

@@ -1,0 +1,69 @@
+/**
+ * @packageDocumentation
+ *
+ * The status API of a running node: a small HTTP server (node:http) on
+ * 127.0.0.1 that serves the node's state as JSON (`GET /status`, `/peers`,
+ * `/contacts`, `/rejects`, `/bans`), a live page at `GET /`, the metrics at
+ * `GET /metrics` when a provider is given, and a few commands (`POST
+ * /connect`, `/disconnect`, `/ban`, `/unban`, `/backoff/clear`) that need the
+ * data dir's token as `Authorization: Bearer <token>`.
+ *
+ * @example
+ *
+ * ```TypeScript
+ * import { createPeerNode, createApiServer, loadOrCreateApiToken } from 'peergate'
+ *
+ * const node = await createPeerNode({ dataDir: './.peergate' })
+ * const api = createApiServer(node, { port: 5080, token: await loadOrCreateApiToken('./.peergate') })
+ * await api.start()
+ * console.info(api.url) // http://127.0.0.1:5080
+ * ```
+ */
+
+import { defaultLogger } from '@libp2p/logger'
+import { NodeApiServer } from './server.js'
+import type { RejectRecord } from './reject-log.js'
+import type { PeerNode } from '../node/index.js'
+import type { ComponentLogger, ServiceMap } from '@libp2p/interface'
+
+/** Something that renders metrics in a text format (Prometheus' exposition format, typically) */
+export interface MetricsProvider {
+  text(): Promise<string>
+  /** the Content-Type of `text()` */
+  contentType: string
+}
+
+export interface ApiServerInit {
+  /** @default DEFAULT_API_HOST ('127.0.0.1') */
+  host?: string
+  /** 0: the OS picks one (read it from `url`); @default DEFAULT_API_PORT (5080) */
+  port?: number
+  /** what the commands expect as `Authorization: Bearer <token>` (see `loadOrCreateApiToken`) */
+  token: string
+  /** serves `GET /metrics` when given */
+  metrics?: MetricsProvider
+  /** @default REJECT_HISTORY_SIZE (100) */
+  rejectHistory?: number
+  logger?: ComponentLogger
+}
+
+export interface ApiServer {
+  /** `http://host:port`, once started */
+  readonly url: string
+  /** listens, and starts recording rejects; fails as node:http does (EADDRINUSE, …) */
+  start(): Promise<void>
+  /** closes the server and every connection to it */
+  stop(): Promise<void>
+  /** the rejected and ended sessions recorded since `start()`, newest first */
+  rejects(): RejectRecord[]
+}
+
+/** The status API of `node`; `start()` it once the node runs */
+export function createApiServer <S extends ServiceMap> (node: PeerNode<S>, init: ApiServerInit): ApiServer {
+  return new NodeApiServer(node as unknown as PeerNode<ServiceMap>, init, init.logger ?? node.libp2p.logger ?? defaultLogger())
+}
+
+export { loadOrCreateApiToken, readApiToken, apiTokenPath } from './token.js'
+export { DEFAULT_API_PORT, DEFAULT_API_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE } from './constants.js'
+export type { RejectRecord } from './reject-log.js'
+export type { StatusView, PeerView, ContactView, BanView, HeadView } from './views.js'

@@ -1,0 +1,281 @@
+import { createServer } from 'node:http'
+import { timingSafeEqual } from 'node:crypto'
+import { InvalidParametersError } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { isHandshakeError } from '../handshake/index.js'
+import { ReasonCode } from '../reason/index.js'
+import { CONNECT_TIMEOUT_MS, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_BODY_BYTES, REJECT_HISTORY_SIZE } from './constants.js'
+import { ApiRequestError, badRequest } from './errors.js'
+import { livePage } from './page.js'
+import { RejectLog } from './reject-log.js'
+import { bansView, contactView, headView, peersView, statusView } from './views.js'
+import type { ApiServer, ApiServerInit, MetricsProvider } from './index.js'
+import type { PeerNode } from '../node/index.js'
+import type { ComponentLogger, Logger, PeerId, ServiceMap } from '@libp2p/interface'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** What a route answers: a JSON body, or raw text with its content type */
+type Reply = { status?: number, json: unknown } | { status?: number, text: string, contentType: string }
+
+interface Route {
+  /** the commands change the node: they need the token */
+  auth: boolean
+  handle(body: Record<string, unknown>): Promise<Reply>
+}
+
+/** The node's own clear-backoff, from the node/ branch; optional until it lands */
+interface ClearBackoff {
+  clearBackoff?(peer?: PeerId): Promise<unknown>
+}
+
+function field (body: Record<string, unknown>, name: string): unknown {
+  return Object.prototype.hasOwnProperty.call(body, name) ? body[name] : undefined
+}
+
+function requiredString (body: Record<string, unknown>, name: string): string {
+  const value = field(body, name)
+  if (typeof value !== 'string' || value === '') {
+    throw badRequest(`"${name}" must be a non-empty string`)
+  }
+  return value
+}
+
+export function parsePeer (value: string, name = 'peer'): PeerId {
+  try {
+    return peerIdFromString(value)
+  } catch {
+    throw badRequest(`"${name}" ${JSON.stringify(value)} is not a peer id`)
+  }
+}
+
+/** A ban target: a DID as is, anything else must be a peer id */
+export function parseTarget (value: string): PeerId | string {
+  return value.startsWith('did:') ? value : parsePeer(value, 'target')
+}
+
+const REASON_CODES = new Set<string>(Object.values(ReasonCode).filter((v: unknown) => typeof v === 'string') as string[])
+
+export class NodeApiServer implements ApiServer {
+  private readonly node: PeerNode<ServiceMap>
+  private readonly host: string
+  private readonly port: number
+  private readonly token: Buffer
+  private readonly metrics?: MetricsProvider
+  private readonly log: Logger
+  private readonly rejectLog: RejectLog
+  private readonly routes: Map<string, Route>
+  private server?: Server
+  private address?: AddressInfo
+
+  constructor (node: PeerNode<ServiceMap>, init: ApiServerInit, logger: ComponentLogger) {
+    this.node = node
+    this.host = init.host ?? DEFAULT_API_HOST
+    this.port = init.port ?? DEFAULT_API_PORT
+    this.token = Buffer.from(init.token)
+    this.metrics = init.metrics
+    this.log = logger.forComponent('peergate:api')
+    this.rejectLog = new RejectLog(node, init.rejectHistory ?? REJECT_HISTORY_SIZE)
+    this.routes = this.makeRoutes()
+  }
+
+  get url (): string {
+    if (this.address == null) {
+      throw new InvalidParametersError('the API server is not listening')
+    }
+    const host = this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address
+    return `http://${host}:${this.address.port}`
+  }
+
+  async start (): Promise<void> {
+    if (this.server != null) {
+      return
+    }
+    const server = createServer((req, res) => { void this.serve(req, res) })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.port, this.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    this.server = server
+    this.address = server.address() as AddressInfo
+    this.rejectLog.start()
+    this.log('listening on %s', this.url)
+  }
+
+  async stop (): Promise<void> {
+    const server = this.server
+    if (server == null) {
+      return
+    }
+    this.server = undefined
+    this.rejectLog.stop()
+    server.closeAllConnections()
+    await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+  }
+
+  rejects (): ReturnType<RejectLog['list']> {
+    return this.rejectLog.list()
+  }
+
+  private makeRoutes (): Map<string, Route> {
+    const node = this.node
+    const read = (handle: () => unknown): Route => ({ auth: false, handle: async () => ({ json: await handle() }) })
+    const command = (handle: (body: Record<string, unknown>) => Promise<Reply>): Route => ({ auth: true, handle })
+    const routes = new Map<string, Route>([
+      ['GET /', { auth: false, handle: async () => ({ text: livePage(), contentType: 'text/html; charset=utf-8' }) }],
+      ['GET /status', read(() => statusView(node))],
+      ['GET /peers', read(async () => peersView(node))],
+      ['GET /contacts', read(() => node.contacts().map(contactView))],
+      ['GET /rejects', read(() => this.rejectLog.list())],
+      ['GET /bans', read(() => bansView(node.libp2p.services.sessions.bans()))],
+      ['POST /connect', command(async (body) => this.connect(body))],
+      ['POST /disconnect', command(async (body) => {
+        const peer = parsePeer(requiredString(body, 'peer'))
+        const reason = field(body, 'reason')
+        if (reason !== undefined && (typeof reason !== 'string' || !REASON_CODES.has(reason))) {
+          throw badRequest(`"reason" must be a reason code (${[...REASON_CODES].join(', ')})`)
+        }
+        if (node.session(peer) == null) {
+          throw new ApiRequestError(404, `no session with ${peer.toString()}`)
+        }
+        await node.disconnect(peer, reason as ReasonCode | undefined)
+        return { json: { ok: true } }
+      })],
+      ['POST /ban', command(async (body) => {
+        const target = parseTarget(requiredString(body, 'target'))
+        const forMs = field(body, 'forMs')
+        if (forMs !== undefined && (typeof forMs !== 'number' || !Number.isSafeInteger(forMs) || forMs <= 0)) {
+          throw badRequest('"forMs" must be a positive whole number of milliseconds')
+        }
+        await node.ban(target, forMs as number | undefined)
+        return { json: { ok: true, until: node.libp2p.services.sessions.banExpiry(target) } }
+      })],
+      ['POST /unban', command(async (body) => {
+        await node.unban(parseTarget(requiredString(body, 'target')))
+        return { json: { ok: true } }
+      })],
+      ['POST /backoff/clear', command(async (body) => {
+        const value = field(body, 'peer')
+        if (value !== undefined && typeof value !== 'string') {
+          throw badRequest('"peer" must be a peer id')
+        }
+        const peer = value == null || value === '' ? undefined : parsePeer(value)
+        const clear = (node as ClearBackoff).clearBackoff
+        if (clear == null) {
+          throw new ApiRequestError(501, 'this node cannot clear backoffs (PeerNode.clearBackoff is missing)')
+        }
+        await clear.call(node, peer)
+        return { json: { ok: true } }
+      })]
+    ])
+    if (this.metrics != null) {
+      const metrics = this.metrics
+      routes.set('GET /metrics', { auth: false, handle: async () => ({ text: await metrics.text(), contentType: metrics.contentType }) })
+    }
+    return routes
+  }
+
+  private async connect (body: Record<string, unknown>): Promise<Reply> {
+    const addr = requiredString(body, 'addr')
+    let ma
+    try {
+      ma = multiaddr(addr)
+    } catch (err: any) {
+      throw badRequest(`"addr" ${JSON.stringify(addr)} is not a multiaddr: ${err.message}`)
+    }
+    const id = ma.getComponents().find(c => c.name === 'p2p')?.value
+    if (id == null) {
+      throw badRequest(`"addr" ${JSON.stringify(addr)} has no /p2p/<peer id>`)
+    }
+    parsePeer(id, 'addr\'s /p2p/')
+    try {
+      const session = await this.node.connect(ma, { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) })
+      return { json: { ok: true, peerId: session.peerId.toString(), did: session.did, direction: session.direction, head: headView(session.head) } }
+    } catch (err: any) {
+      if (isHandshakeError(err)) {
+        return { status: 502, json: { error: err.message, reason: err.reason, side: err.side, appCode: err.appCode } }
+      }
+      return { status: 502, json: { error: `could not connect: ${String(err.message ?? err)}` } }
+    }
+  }
+
+  private authorized (req: IncomingMessage): boolean {
+    const header = req.headers.authorization
+    const match = header == null ? null : /^Bearer\s+(\S+)$/i.exec(header)
+    if (match == null) {
+      return false
+    }
+    const given = Buffer.from(match[1])
+    return given.length === this.token.length && timingSafeEqual(given, this.token)
+  }
+
+  private async serve (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname
+      const route = this.routes.get(`${req.method ?? 'GET'} ${path}`)
+      if (route == null) {
+        const known = [...this.routes.keys()].some(key => key.endsWith(` ${path}`))
+        throw new ApiRequestError(known ? 405 : 404, known ? `${req.method ?? ''} is not allowed on ${path}` : `no such endpoint: ${path}`)
+      }
+      if (route.auth && !this.authorized(req)) {
+        throw new ApiRequestError(401, 'this command needs "Authorization: Bearer <token>" (the token is in the data dir, file api-token)')
+      }
+      const body = req.method === 'POST' ? await readJsonBody(req) : {}
+      send(res, await route.handle(body))
+    } catch (err: any) {
+      if (err instanceof ApiRequestError) {
+        send(res, { status: err.status, json: { error: err.message } })
+      } else if (err?.name === InvalidParametersError.name) {
+        send(res, { status: 400, json: { error: err.message } })
+      } else {
+        this.log.error('%s %s failed - %e', req.method, req.url, err)
+        send(res, { status: 500, json: { error: String(err?.message ?? err) } })
+      }
+    }
+  }
+}
+
+async function readJsonBody (req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY_BYTES) {
+      throw new ApiRequestError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`)
+    }
+    chunks.push(chunk as Buffer)
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim()
+  if (text === '') {
+    return {}
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw badRequest('the body is not JSON')
+  }
+  if (value == null || typeof value !== 'object' || Array.isArray(value)) {
+    throw badRequest('the body must be a JSON object')
+  }
+  return value as Record<string, unknown>
+}
+
+function send (res: ServerResponse, reply: Reply): void {
+  if (res.headersSent) {
+    return
+  }
+  const status = reply.status ?? 200
+  if ('json' in reply) {
+    const body = JSON.stringify(reply.json ?? null)
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+    res.end(body)
+  } else {
+    res.writeHead(status, { 'content-type': reply.contentType, 'cache-control': 'no-store' })
+    res.end(reply.text)
+  }
+}

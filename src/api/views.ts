@@ -1,0 +1,123 @@
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import type { ChainHead } from '../chain/index.js'
+import type { Contact } from '../addressbook/index.js'
+import type { ConnectionRole, NodeStatus, PeerNode } from '../node/index.js'
+import type { ServiceMap } from '@libp2p/interface'
+
+/** A head as JSON: the height as a decimal string (it is a bigint), the hash in hex */
+export interface HeadView {
+  height: string
+  hash: string
+}
+
+export interface StatusView extends NodeStatus {
+  peerId: string
+  did: string
+  chain: { chainId: string, genesisHash: string, version: string }
+  multiaddrs: string[]
+}
+
+export interface PeerView {
+  peerId: string
+  connectionId: string
+  /** the session's DID, else the one the address book learnt */
+  did?: string
+  role: ConnectionRole
+  /** who dialed the connection */
+  direction: 'inbound' | 'outbound'
+  remoteAddr: string
+  /** identify's agent version, when the peer store has it */
+  agent?: string
+  /** the session peer's head */
+  head?: HeadView
+  /** when the session opened, else when the connection did; ms since the epoch */
+  since: number
+  /** the connection monitor's last ping round trip, in ms */
+  rttMs?: number
+}
+
+export interface ContactView {
+  peerId: string
+  did?: string
+  multiaddrs: string[]
+  source: string
+  failures: number
+  /** ms since the epoch; 0 or past: may be dialled now */
+  nextAttempt: number
+  backoffReason?: string
+  firstSeen: number
+  lastSeen: number
+  lastSession?: number
+}
+
+export interface BanView {
+  /** a peer id or a DID */
+  target: string
+  /** when the ban ends, ms since the epoch */
+  until: number
+}
+
+export function headView (head: ChainHead | undefined): HeadView | undefined {
+  return head == null ? undefined : { height: head.height.toString(), hash: uint8ArrayToString(head.hash, 'base16') }
+}
+
+export function statusView (node: PeerNode<ServiceMap>): StatusView {
+  return {
+    peerId: node.peerId.toString(),
+    did: node.did,
+    chain: { chainId: node.chain.chainId, genesisHash: uint8ArrayToString(node.chain.genesisHash, 'base16'), version: node.chain.version },
+    multiaddrs: node.getMultiaddrs().map(ma => ma.toString()),
+    ...node.status()
+  }
+}
+
+const AGENT_VERSION_KEY = 'AgentVersion'
+
+/** Every connection with its role, DID, head and, from the peer store, agent */
+export async function peersView (node: PeerNode<ServiceMap>): Promise<PeerView[]> {
+  const connections = new Map(node.libp2p.getConnections().map(c => [c.id, c]))
+  return Promise.all(node.connections().map(async (info): Promise<PeerView> => {
+    const session = info.role === 'outbound-session' || info.role === 'inbound-session' ? node.session(info.peerId) : undefined
+    const connection = connections.get(info.id)
+    let agent: string | undefined
+    try {
+      const peer = await node.libp2p.peerStore.get(info.peerId)
+      const bytes = peer.metadata.get(AGENT_VERSION_KEY)
+      agent = bytes == null ? undefined : uint8ArrayToString(bytes)
+    } catch {
+      // NotFoundError: identify has not run with this peer; the agent is unknown
+      agent = undefined
+    }
+    return {
+      peerId: info.peerId.toString(),
+      connectionId: info.id,
+      did: session?.did ?? node.libp2p.services.addressBook.get(info.peerId)?.did,
+      role: info.role,
+      direction: info.direction,
+      remoteAddr: info.remoteAddr.toString(),
+      agent,
+      head: headView(session?.head),
+      since: session?.since ?? connection?.timeline.open ?? 0,
+      rttMs: connection?.rtt
+    }
+  }))
+}
+
+export function contactView (contact: Contact): ContactView {
+  return {
+    peerId: contact.peerId.toString(),
+    did: contact.did,
+    multiaddrs: contact.multiaddrs.map(ma => ma.toString()),
+    source: contact.source,
+    failures: contact.failures,
+    nextAttempt: contact.nextAttempt,
+    backoffReason: contact.backoffReason,
+    firstSeen: contact.firstSeen,
+    lastSeen: contact.lastSeen,
+    lastSession: contact.lastSession
+  }
+}
+
+export function bansView (bans: Map<string, number>): BanView[] {
+  return [...bans].map(([target, until]) => ({ target, until })).sort((a, b) => a.until - b.until)
+}
