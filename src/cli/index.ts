@@ -1,13 +1,17 @@
 /**
  * @packageDocumentation
  *
- * The `peergate` command line: `peergate start` runs a standalone node.
+ * The `peergate` command line: `peergate start` runs a standalone node;
+ * `status`, `peers`, `contacts`, `bans`, `connect`, … talk to a running one
+ * through its status API.
  */
 
 import { Command, CommanderError } from 'commander'
 import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from '../node/index.js'
 import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
 import { runStart } from './start.js'
+import { addClientCommands } from './client-commands.js'
+import { DEFAULT_API_PORT } from '../api/index.js'
 import type { CliIo } from './io.js'
 import type { StartFlags } from './start.js'
 
@@ -43,9 +47,13 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--max-peers <n>', `sessions in all, one third of them outbound (default: ${DEFAULT_MAX_PEERS})`)
     .option('--status-interval <seconds>', 'print a status line every so many seconds, 0 for never', '30')
     .option('--json', 'print one JSON object per line')
+    .option('--api-port <n>', `port of the status API on 127.0.0.1, 0 for one the OS picks (default: ${DEFAULT_API_PORT})`)
+    .option('--no-api', 'run without the status API')
     .action(async (flags: StartFlags) => {
       exitCode = await runStart(flags, cliIo)
     })
+
+  addClientCommands(program, cliIo, (code) => { exitCode = code })
 
   try {
     await program.parseAsync(argv, { from: 'user' })

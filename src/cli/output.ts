@@ -2,7 +2,7 @@ import type { NodeStatus, PeerNode, Session, SessionCloseDetail, SessionRejectDe
 
 /** What the `start` command reports, one JSON line each with `--json` */
 export type CliEvent =
-  | { event: 'ready', peerId: string, did: string, chainId: string, multiaddrs: string[] }
+  | { event: 'ready', peerId: string, did: string, chainId: string, multiaddrs: string[], api?: string }
   | { event: 'session:open', peerId: string, did: string, direction: string }
   | { event: 'session:close', peerId: string, did: string, reason: string }
   | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string }
@@ -11,13 +11,15 @@ export type CliEvent =
 
 export type Formatter = (event: CliEvent) => string
 
-export function readyEvent (node: PeerNode): CliEvent {
+/** `api`: the status API's URL, when it runs */
+export function readyEvent (node: PeerNode, api?: string): CliEvent {
   return {
     event: 'ready',
     peerId: node.peerId.toString(),
     did: node.did,
     chainId: node.chain.chainId,
-    multiaddrs: node.getMultiaddrs().map(ma => ma.toString())
+    multiaddrs: node.getMultiaddrs().map(ma => ma.toString()),
+    api
   }
 }
 
@@ -54,6 +56,7 @@ export const formatText: Formatter = (event) => {
         `did:       ${event.did}`,
         `chain id:  ${event.chainId}`,
         ...event.multiaddrs.map(ma => `listening: ${ma}`),
+        ...(event.api == null ? [] : [`api:       ${event.api}`]),
         ''
       ].join('\n')
     case 'session:open':

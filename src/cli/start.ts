@@ -1,11 +1,12 @@
 import { InvalidParametersError } from '@libp2p/interface'
-import { createPeerNode } from '../index.js'
+import { createApiServer, createPeerNode, loadOrCreateApiToken } from '../index.js'
 import { DEFAULT_DATA_DIR } from '../node/index.js'
+import { DEFAULT_API_PORT } from '../api/index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
-import type { PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+import type { ApiServer, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** The flags of `peergate start`, as commander parses them */
 export interface StartFlags {
@@ -18,6 +19,10 @@ export interface StartFlags {
   maxPeers?: string
   statusInterval?: string
   json?: boolean
+  /** `--api-port <n>` */
+  apiPort?: string
+  /** false with `--no-api` */
+  api?: boolean
 }
 
 function wholeNumber (value: string | undefined, flag: string): number | undefined {
@@ -39,6 +44,21 @@ export function startOptions (flags: StartFlags): PeerNodeOptions {
     limits: { maxPeers: wholeNumber(flags.maxPeers, '--max-peers') },
     chain: { chainId: flags.chainId, genesisHash: flags.genesis }
   }
+}
+
+function apiPortFlag (value: string | undefined): number {
+  const port = wholeNumber(value, '--api-port') ?? DEFAULT_API_PORT
+  if (port > 65535) {
+    throw new InvalidParametersError(`--api-port must be at most 65535, got ${port}`)
+  }
+  return port
+}
+
+/** The status API on 127.0.0.1:`port`, with the data dir's token (made at first start) */
+async function startApi (node: PeerNode, dataDir: string, port: number): Promise<ApiServer> {
+  const api = createApiServer(node, { port, token: await loadOrCreateApiToken(dataDir) })
+  await api.start()
+  return api
 }
 
 function describeStartError (err: unknown, flags: StartFlags): string {
@@ -66,8 +86,10 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
 
   let node: PeerNode
   let statusIntervalS: number
+  let apiPort: number
   try {
     statusIntervalS = wholeNumber(flags.statusInterval, '--status-interval') ?? 0
+    apiPort = apiPortFlag(flags.apiPort)
     node = await createPeerNode(startOptions(flags))
   } catch (err) {
     unsubscribe()
@@ -83,7 +105,19 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   const onClose = (evt: CustomEvent<SessionCloseDetail>): void => { print(closeEvent(evt.detail)) }
   const onReject = (evt: CustomEvent<SessionRejectDetail>): void => { print(rejectEvent(evt.detail)) }
 
-  print(readyEvent(node))
+  let api: ApiServer | undefined
+  if (flags.api !== false) {
+    try {
+      api = await startApi(node, flags.dataDir ?? DEFAULT_DATA_DIR, apiPort)
+    } catch (err) {
+      unsubscribe()
+      io.stderr.write(`peergate: could not start the API on port ${apiPort}: ${describeError(err)} (choose another with --api-port, 0 for any, or turn it off with --no-api)\n`)
+      await node.stop().catch(() => {})
+      return EXIT_FAILURE
+    }
+  }
+
+  print(readyEvent(node, api?.url))
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:close', onClose)
   node.addEventListener('session:reject', onReject)
@@ -99,6 +133,7 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   await stopRequested
   clearInterval(statusTimer)
   try {
+    await api?.stop()
     await node.stop()
   } catch (err) {
     io.stderr.write(`peergate: could not stop the node cleanly: ${describeError(err)}\n`)

@@ -113,7 +113,7 @@ function cli (...args: string[]): CliProcess {
 }
 
 async function startJson (dataDir: string): Promise<{ proc: CliProcess, ready: any }> {
-  const proc = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  const proc = cli('start', '--json', '--no-api', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
   const first = await proc.line('a first stdout line', (_, index) => index === 0)
   return { proc, ready: JSON.parse(first) }
 }
@@ -170,7 +170,7 @@ test('start --json prints ready first, then session events, and stops on SIGTERM
 })
 
 test('--status-interval prints the session and connection counts', async () => {
-  const proc = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--max-peers', '9')
+  const proc = cli('start', '--json', '--no-api', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--max-peers', '9')
   const ready = JSON.parse(await proc.line('ready', (_, index) => index === 0))
   const node = await net.node({ chain: { chainId: CHAIN_ID } })
   await node.connect(multiaddr(ready.multiaddrs[0]))
@@ -193,7 +193,7 @@ test('a restart on the same data dir keeps the peer id and the DID', async () =>
 })
 
 test('without --json it prints readable lines and stops on SIGINT', async () => {
-  const proc = cli('start', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  const proc = cli('start', '--no-api', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
   const listening = await proc.line('a listening line', line => line.startsWith('listening: /ip4/127.0.0.1/tcp/'))
   assert.match(proc.lines[0], /^peer id: +12D3Koo/)
   assert.ok(listening.endsWith(`/p2p/${proc.lines[0].split(/ +/).pop() ?? ''}`))
