@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict'
+import { stat } from 'node:fs/promises'
+import { after, before, describe, it } from 'node:test'
+import { ReasonCode, apiTokenPath, loadOrCreateApiToken } from '../../src/index.js'
+import { TestNetwork, nextEvent } from '../utils/nodes.js'
+import { call, startApi, until } from './helpers.js'
+import type { ApiServer, PeerNode } from '../../src/index.js'
+
+describe('status API', () => {
+  const net = new TestNetwork()
+  let a: PeerNode
+  let b: PeerNode
+  let stranger: PeerNode
+  let api: ApiServer
+  let token: string
+  let dataDir: string
+
+  before(async () => {
+    dataDir = await net.dir()
+    a = await net.node({ dataDir })
+    b = await net.node()
+    stranger = await net.node({ chain: { chainId: 'other-chain' } })
+    ;({ api, token } = await startApi(a, dataDir, { metrics: { contentType: 'text/plain; version=0.0.4', text: async () => 'peergate_sessions 1\n' } }))
+    await a.connect(b.getMultiaddrs()[0])
+    const rejected = nextEvent(a, 'session:reject')
+    await assert.rejects(stranger.connect(a.getMultiaddrs()[0]))
+    await rejected
+  })
+
+  after(async () => {
+    await api?.stop()
+    await net.cleanup()
+  })
+
+  it('keeps the token in the data dir with mode 0600, the same across starts', async () => {
+    const info = await stat(apiTokenPath(dataDir))
+    assert.equal(info.mode & 0o777, 0o600)
+    assert.match(token, /^[0-9a-f]{64}$/)
+    assert.equal(await loadOrCreateApiToken(dataDir), token)
+  })
+
+  it('GET /status: identity, chain, addresses and counts', async () => {
+    const { status, body } = await call(`${api.url}/status`, 'GET')
+    assert.equal(status, 200)
+    assert.equal(body.peerId, a.peerId.toString())
+    assert.equal(body.did, a.did)
+    assert.equal(body.chain.chainId, 'test-chain')
+    assert.match(body.chain.genesisHash, /^[0-9a-f]{64}$/)
+    assert.deepEqual(body.multiaddrs, a.getMultiaddrs().map(ma => ma.toString()))
+    assert.equal(body.sessions.outbound, 1)
+    assert.equal(body.connections['outbound-session'], 1)
+  })
+
+  it('GET /peers: the session with its DID, role, direction, address and agent', async () => {
+    const peers = await until('b with its agent', async () => {
+      const { body } = await call(`${api.url}/peers`, 'GET')
+      const peer = body.find((p: any) => p.peerId === b.peerId.toString())
+      return peer?.agent == null ? undefined : peer
+    })
+    assert.equal(peers.did, b.did)
+    assert.equal(peers.role, 'outbound-session')
+    assert.equal(peers.direction, 'outbound')
+    assert.match(peers.remoteAddr, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+/)
+    assert.equal(typeof peers.since, 'number')
+    assert.ok(peers.since <= Date.now())
+  })
+
+  it('GET /contacts: each contact with its backoff fields', async () => {
+    const { status, body } = await call(`${api.url}/contacts`, 'GET')
+    assert.equal(status, 200)
+    assert.ok(Array.isArray(body))
+    for (const contact of body) {
+      assert.equal(typeof contact.peerId, 'string')
+      assert.equal(typeof contact.failures, 'number')
+      assert.equal(typeof contact.nextAttempt, 'number')
+      assert.equal(typeof contact.source, 'string')
+      assert.equal(typeof contact.lastSeen, 'number')
+    }
+    const bContact = body.find((c: any) => c.peerId === b.peerId.toString())
+    if (bContact != null) {
+      assert.equal(bContact.did, b.did)
+    }
+  })
+
+  it('GET /rejects: the other chain\'s reject, with reason and side, kept after it is gone', async () => {
+    const { status, body } = await call(`${api.url}/rejects`, 'GET')
+    assert.equal(status, 200)
+    const reject = body.find((r: any) => r.peerId === stranger.peerId.toString())
+    assert.ok(reject != null, JSON.stringify(body))
+    assert.equal(reject.kind, 'reject')
+    assert.equal(reject.reason, ReasonCode.WRONG_CHAIN)
+    assert.equal(reject.side, 'local')
+    assert.equal(reject.direction, 'inbound')
+    assert.equal(typeof reject.message, 'string')
+    assert.equal(typeof reject.time, 'number')
+    assert.equal(a.libp2p.getConnections(stranger.peerId).length, 0)
+  })
+
+  it('GET /metrics serves the provider\'s text', async () => {
+    const { status, body, contentType } = await call(`${api.url}/metrics`, 'GET')
+    assert.equal(status, 200)
+    assert.equal(body, 'peergate_sessions 1\n')
+    assert.equal(contentType, 'text/plain; version=0.0.4')
+  })
+
+  it('GET / is a self-contained page', async () => {
+    const { status, body, contentType } = await call(`${api.url}/`, 'GET')
+    assert.equal(status, 200)
+    assert.match(contentType ?? '', /^text\/html/)
+    assert.match(body, /<script>/)
+    assert.doesNotMatch(body, /<script src=|<link |https?:\/\//)
+  })
+
+  it('commands need the token: 401 without it or with a wrong one, 200 with it', async () => {
+    const target = stranger.did
+    assert.equal((await call(`${api.url}/ban`, 'POST', { target })).status, 401)
+    assert.equal((await call(`${api.url}/ban`, 'POST', { target }, 'f'.repeat(64))).status, 401)
+    assert.equal((await call(`${api.url}/ban`, 'POST', { target }, token.slice(1))).status, 401)
+    const banned = await call(`${api.url}/ban`, 'POST', { target, forMs: 60_000 }, token)
+    assert.equal(banned.status, 200)
+    assert.ok(banned.body.until > Date.now())
+    const bans = await call(`${api.url}/bans`, 'GET')
+    assert.deepEqual(bans.body.map((entry: any) => entry.target), [target])
+    assert.equal((await call(`${api.url}/unban`, 'POST', { target }, token)).status, 200)
+    assert.deepEqual((await call(`${api.url}/bans`, 'GET')).body, [])
+  })
+
+  it('bad input gets 400 with a JSON error, and the server keeps serving', async () => {
+    const cases: Array<{ path: string, body: unknown, error: RegExp }> = [
+      { path: '/connect', body: { addr: 'not a multiaddr' }, error: /is not a multiaddr/ },
+      { path: '/connect', body: { addr: '/ip4/127.0.0.1/tcp/1' }, error: /has no \/p2p\/<peer id>/ },
+      { path: '/connect', body: {}, error: /"addr" must be a non-empty string/ },
+      { path: '/disconnect', body: { peer: 'nope' }, error: /is not a peer id/ },
+      { path: '/disconnect', body: { peer: b.peerId.toString(), reason: 'BECAUSE' }, error: /"reason" must be a reason code/ },
+      { path: '/ban', body: { target: 'nope' }, error: /is not a peer id/ },
+      { path: '/ban', body: { target: stranger.did, forMs: -5 }, error: /"forMs" must be a positive whole number/ },
+      { path: '/ban', body: { target: 42 }, error: /"target" must be a non-empty string/ },
+      { path: '/unban', body: '{"target":', error: /not JSON/ },
+      { path: '/unban', body: '[1]', error: /must be a JSON object/ },
+      { path: '/backoff/clear', body: { peer: 'nope' }, error: /is not a peer id/ }
+    ]
+    for (const { path, body, error } of cases) {
+      const answer = await call(`${api.url}${path}`, 'POST', body, token)
+      assert.equal(answer.status, 400, `${path} ${JSON.stringify(body)}: ${JSON.stringify(answer.body)}`)
+      assert.match(answer.body.error, error)
+    }
+    assert.equal((await call(`${api.url}/nowhere`, 'GET')).status, 404)
+    assert.equal((await call(`${api.url}/status`, 'POST', {}, token)).status, 405)
+    assert.equal((await call(`${api.url}/status`, 'GET')).status, 200)
+  })
+
+  it('POST /connect opens a session, POST /disconnect ends it with the reason, and /rejects records the close', async () => {
+    const c = await net.node()
+    const addr = c.getMultiaddrs()[0].toString()
+    const connected = await call(`${api.url}/connect`, 'POST', { addr }, token)
+    assert.equal(connected.status, 200, JSON.stringify(connected.body))
+    assert.equal(connected.body.peerId, c.peerId.toString())
+    assert.equal(connected.body.did, c.did)
+
+    const gone = await call(`${api.url}/disconnect`, 'POST', { peer: c.peerId.toString(), reason: ReasonCode.TOO_MANY_PEERS }, token)
+    assert.equal(gone.status, 200)
+    assert.equal(a.session(c.peerId), undefined)
+    const again = await call(`${api.url}/disconnect`, 'POST', { peer: c.peerId.toString() }, token)
+    assert.equal(again.status, 404)
+
+    const { body } = await call(`${api.url}/rejects`, 'GET')
+    assert.deepEqual(
+      { kind: body[0].kind, peerId: body[0].peerId, did: body[0].did, reason: body[0].reason, side: body[0].side },
+      { kind: 'close', peerId: c.peerId.toString(), did: c.did, reason: ReasonCode.TOO_MANY_PEERS, side: 'local' }
+    )
+  })
+
+  it('POST /connect to a peer of another chain answers 502 with the reason', async () => {
+    const answer = await call(`${api.url}/connect`, 'POST', { addr: stranger.getMultiaddrs()[0].toString() }, token)
+    assert.equal(answer.status, 502)
+    assert.equal(answer.body.reason, ReasonCode.WRONG_CHAIN)
+  })
+})
+
+describe('status API without a metrics provider', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.cleanup() })
+
+  it('has no /metrics, and stops listening on stop()', async () => {
+    const dataDir = await net.dir()
+    const node = await net.node({ dataDir })
+    const { api } = await startApi(node, dataDir)
+    const url = api.url
+    assert.equal((await call(`${url}/metrics`, 'GET')).status, 404)
+    await api.stop()
+    await assert.rejects(fetch(`${url}/status`))
+  })
+})
