@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict'
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { after, describe, it } from 'node:test'
+import { TestNetwork } from '../utils/nodes.js'
+import type { ChildProcess } from 'node:child_process'
+import type { AddressInfo } from 'node:net'
+
+const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
+const CHAIN_ID = 'test-chain'
+const TIMEOUT_MS = 10_000
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** One `peergate <args>` run to its end */
+async function peergate (...args: string[]): Promise<Run> {
+  return new Promise(resolve => {
+    execFile(process.execPath, [BIN, ...args], { timeout: TIMEOUT_MS }, (err, stdout, stderr) => {
+      resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : -1), stdout, stderr })
+    })
+  })
+}
+
+async function json (...args: string[]): Promise<any> {
+  const run = await peergate(...args, '--json')
+  assert.equal(run.code, 0, `peergate ${args.join(' ')}: ${run.stderr}`)
+  return JSON.parse(run.stdout)
+}
+
+/** A port nothing listens on: one the OS gave and took back */
+async function closedPort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as AddressInfo
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/** `peergate start --json …` and its first stdout line, the ready event */
+async function start (args: string[]): Promise<{ child: ChildProcess, ready: any }> {
+  const child = spawn(process.execPath, [BIN, 'start', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const lines = createInterface({ input: child.stdout! })
+  const timer = setTimeout(() => { child.kill('SIGKILL') }, TIMEOUT_MS)
+  const [line] = await Promise.race([
+    once(lines, 'line'),
+    once(child, 'close').then(() => { throw new Error(`start exited before its ready line: ${stderr}`) })
+  ]) as [string]
+  clearTimeout(timer)
+  return { child, ready: JSON.parse(line) }
+}
+
+describe('peergate CLI against a running node', () => {
+  const net = new TestNetwork()
+  const children: ChildProcess[] = []
+  after(async () => {
+    for (const child of children) {
+      if (child.exitCode == null && child.signalCode == null) {
+        child.kill('SIGKILL')
+      }
+    }
+    await net.cleanup()
+  })
+
+  it('start --api-port 0 → status, connect, peers, contacts → ban, bans, unban → SIGINT', async () => {
+    const dataDir = await net.dir()
+    const { child, ready } = await start(['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-port', '0'])
+    children.push(child)
+    assert.match(ready.api, /^http:\/\/127\.0\.0\.1:\d+$/)
+    const api = ['--api', ready.api, '--data-dir', dataDir]
+
+    const status = await json('status', ...api)
+    assert.equal(status.peerId, ready.peerId)
+    assert.equal(status.did, ready.did)
+    assert.equal(status.chain.chainId, CHAIN_ID)
+
+    const other = await net.node({ chain: { chainId: CHAIN_ID } })
+    const connected = await json('connect', other.getMultiaddrs()[0].toString(), ...api)
+    assert.equal(connected.peerId, other.peerId.toString())
+
+    const peers = await json('peers', ...api)
+    const peer = peers.find((p: any) => p.peerId === other.peerId.toString())
+    assert.equal(peer?.role, 'outbound-session', JSON.stringify(peers))
+    assert.equal(peer.did, other.did)
+
+    const contacts = await json('contacts', ...api)
+    assert.ok(Array.isArray(contacts))
+
+    const table = await peergate('peers', ...api)
+    assert.equal(table.code, 0)
+    assert.match(table.stdout, /^PEER +ROLE/)
+    assert.ok(table.stdout.includes(other.peerId.toString()))
+
+    const banned = await peergate('ban', other.did, '--for', '10m', ...api)
+    assert.equal(banned.code, 0, banned.stderr)
+    assert.match(banned.stdout, /^banned did:key:/)
+    const bans = await json('bans', ...api)
+    // a DID's ban also covers the peer id of its session
+    assert.deepEqual(bans.map((b: any) => b.target).sort(), [other.did, other.peerId.toString()].sort())
+    assert.ok(bans[0].until > Date.now() + 9 * 60_000 && bans[0].until <= Date.now() + 10 * 60_000)
+
+    const unbanned = await peergate('unban', other.did, ...api)
+    assert.equal(unbanned.code, 0, unbanned.stderr)
+    assert.deepEqual(await json('bans', ...api), [])
+
+    child.kill('SIGINT')
+    const [code] = await once(child, 'close')
+    assert.equal(code, 0)
+  })
+
+  it('commands fail clearly: no node, no token, bad input, bad duration', async () => {
+    const dataDir = await net.dir()
+    const closed = await closedPort()
+    const nobody = await peergate('status', '--api', `http://127.0.0.1:${closed}`)
+    assert.equal(nobody.code, 1)
+    assert.match(nobody.stderr, new RegExp(`no node answers at http://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)`))
+    assert.ok(!nobody.stderr.includes('    at '), nobody.stderr)
+
+    const { child, ready } = await start(['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-port', '0'])
+    children.push(child)
+    const noToken = await peergate('unban', 'did:key:z6Mkx', '--api', ready.api, '--data-dir', await net.dir())
+    assert.equal(noToken.code, 1)
+    assert.match(noToken.stderr, /no API token at .*api-token/)
+
+    const badPeer = await peergate('disconnect', 'nope', '--api', ready.api, '--data-dir', dataDir)
+    assert.equal(badPeer.code, 1)
+    assert.match(badPeer.stderr, /"peer" "nope" is not a peer id/)
+
+    const badDuration = await peergate('ban', 'did:key:z6Mkx', '--for', 'forever', '--api', ready.api, '--data-dir', dataDir)
+    assert.equal(badDuration.code, 2)
+    assert.match(badDuration.stderr, /a duration is a positive whole number with a unit/)
+
+    child.kill('SIGINT')
+    await once(child, 'close')
+  })
+
+  it('start fails clearly when the API port is taken', async () => {
+    const dataDir = await net.dir()
+    const { child, ready } = await start(['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-port', '0'])
+    children.push(child)
+    const port = new URL(ready.api).port
+    const second = await peergate('start', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', port)
+    assert.equal(second.code, 1)
+    assert.match(second.stderr, new RegExp(`could not start the API on port ${port}: .*EADDRINUSE.*--no-api`))
+    child.kill('SIGINT')
+    await once(child, 'close')
+  })
+})
