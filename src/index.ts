@@ -8,8 +8,9 @@
  * for): a ready node (`createPeerNode`), the services to put in your own
  * `createLibp2p` (`sessions`, `handshake`, `addressBook`, `dialManager`), the
  * application protocols on the gate (`handleRequests`/`request`,
- * `notifications`, framing), the DID layer, the reason codes, and the stream
- * correction. Everything else is internal and may change.
+ * `notifications`, framing), the DID layer, the reason codes, the stream
+ * correction, and the status API of a running node (`createApiServer`).
+ * Everything else is internal and may change.
  *
  * @example
  *
