@@ -144,6 +144,9 @@ describe('status API', () => {
       assert.equal(answer.status, 400, `${path} ${JSON.stringify(body)}: ${JSON.stringify(answer.body)}`)
       assert.match(answer.body.error, error)
     }
+    const large = await call(`${api.url}/ban`, 'POST', JSON.stringify({ target: 'x'.repeat(5000) }), token)
+    assert.equal(large.status, 413)
+    assert.match(large.body.error, /larger than 4096 bytes/)
     assert.equal((await call(`${api.url}/nowhere`, 'GET')).status, 404)
     assert.equal((await call(`${api.url}/status`, 'POST', {}, token)).status, 405)
     assert.equal((await call(`${api.url}/status`, 'GET')).status, 200)
