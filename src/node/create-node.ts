@@ -7,9 +7,11 @@ import { identify } from '@libp2p/identify'
 import { InvalidParametersError } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
+import { Registry } from 'prom-client'
 import { loadOrCreateDidSigner } from '../did/identity.js'
 import { addressBook } from '../addressbook/index.js'
 import { handshake } from '../handshake/index.js'
@@ -61,6 +63,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     const privateKey = options.privateKey ?? await loadOrCreateSelfKey(datastore)
     const signer = options.did?.signer ?? await loadOrCreateDidSigner(datastore, { location })
     const dht = options.dht ?? {}
+    const metrics = options.metrics === true ? {} : options.metrics === false ? undefined : options.metrics
+    const metricsRegistry = metrics == null ? undefined : metrics.registry ?? new Registry()
 
     let libp2pRef: Libp2p<PeerNodeServices & S> | undefined
     const services: ServiceFactoryMap<PeerNodeServices> = {
@@ -124,6 +128,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
         denyDialPeer: (peer) => libp2pRef?.services.sessions.banExpiry(peer) != null
       },
       logger: options.logger,
+      // a registry per node: several nodes in one process must not share prom-client's global one
+      metrics: metricsRegistry == null ? undefined : prometheusMetrics({ registry: metricsRegistry, collectDefaultMetrics: metrics?.collectDefaultMetrics }),
       services: {
         ...services,
         ...userServices
@@ -131,7 +137,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     })
 
     libp2pRef = libp2p
-    return new PeerNode<S>({ libp2p, chain, did: signer.did, datastore, ownDatastore })
+    return new PeerNode<S>({ libp2p, chain, did: signer.did, datastore, ownDatastore, metricsRegistry })
   } catch (err) {
     await ownDatastore?.close()
     throw err

@@ -18,6 +18,7 @@ import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 import type { ConnectionManagerInit, ServiceFactoryMap } from 'libp2p'
+import type { Registry } from 'prom-client'
 
 export interface PeerNodeServices extends Record<string, unknown> {
   identify: Identify
@@ -146,6 +147,16 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   logger?: ComponentLogger
 
   /**
+   * libp2p's own metrics (`@libp2p/prometheus-metrics`) in a Prometheus
+   * registry of this node's (`node.metricsRegistry`), not prom-client's
+   * global one; `createNodeMetrics(node)` adds peergate's series to it.
+   * `true`: a new registry, with the process's default metrics.
+   *
+   * @default false
+   */
+  metrics?: boolean | PeerNodeMetricsOptions
+
+  /**
    * Your own libp2p services, by name, as `createLibp2p`'s `services`: they
    * are added after peergate's (sessions, handshake, identify, ping, dht,
    * addressBook, dial, which keep that order), so a factory finds those among
@@ -154,6 +165,13 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
    * `node.libp2p.services.<name>`, typed.
    */
   services?: PeerNodeServiceFactories<S>
+}
+
+export interface PeerNodeMetricsOptions {
+  /** the registry libp2p's metrics go in; @default a new one */
+  registry?: Registry
+  /** also collect prom-client's process metrics (CPU, memory, event loop); @default true */
+  collectDefaultMetrics?: boolean
 }
 
 export interface PeerNodeLimits {

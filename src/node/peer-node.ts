@@ -13,6 +13,7 @@ import type { AbortOptions, Libp2p, PeerId, ServiceMap, Stream, StreamHandler } 
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
+import type { Registry } from 'prom-client'
 
 const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status'] as const
 
@@ -24,6 +25,8 @@ export interface PeerNodeInit<S extends ServiceMap = Record<never, never>> {
   datastore: Datastore
   /** closed on stop: the node opened it */
   ownDatastore?: LevelDatastore
+  /** where libp2p's metrics go, when `createPeerNode`'s `metrics` is on */
+  metricsRegistry?: Registry
 }
 
 /**
@@ -44,6 +47,12 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
    * libp2p key), `/peers/` (the peer store), `/dht/` (DHT records).
    */
   readonly datastore: Datastore
+  /**
+   * The Prometheus registry holding libp2p's metrics (`createPeerNode`'s
+   * `metrics` option); undefined when metrics are off. `createNodeMetrics`
+   * adds peergate's series to it.
+   */
+  readonly metricsRegistry?: Registry
   private readonly ownDatastore?: LevelDatastore
 
   /** @internal createPeerNode builds a PeerNode */
@@ -54,6 +63,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
     this.did = init.did
     this.datastore = init.datastore
     this.ownDatastore = init.ownDatastore
+    this.metricsRegistry = init.metricsRegistry
     for (const type of FORWARDED_EVENTS) {
       this.libp2p.services.sessions.addEventListener(type, (evt: CustomEvent<any>) => {
         this.safeDispatchEvent(type, { detail: evt.detail })
