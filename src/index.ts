@@ -51,3 +51,7 @@ export type { Outcome } from './reason/index.js'
 
 // for streams opened through libp2p directly
 export { endOnRemoteClose } from './stream/index.js'
+
+// Prometheus metrics: peergate's series next to libp2p's
+export { createNodeMetrics } from './metrics/index.js'
+export type { NodeMetrics, NodeMetricsOptions, MetricsProvider } from './metrics/index.js'
