@@ -25,5 +25,6 @@ export const METRIC_NAMES = {
   handshakes: 'peergate_handshakes_total',
   handshakeDuration: 'peergate_handshake_duration_seconds',
   sessionCloses: 'peergate_session_closes_total',
-  dials: 'peergate_dials_total'
+  dials: 'peergate_dials_total',
+  gatedStreamRefusals: 'peergate_gated_stream_refusals_total'
 } as const

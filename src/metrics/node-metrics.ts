@@ -3,7 +3,7 @@ import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_TRACKED_HANDSHAKES, METRIC_NAME
 import type { NodeMetrics, NodeMetricsOptions } from './index.js'
 import type { DialEndDetail } from '../dial/index.js'
 import type { ConnectionRole, PeerNode } from '../node/index.js'
-import type { HandshakeInFlight, Session, SessionCloseDetail, SessionDirection, SessionRejectDetail } from '../session/index.js'
+import type { HandshakeInFlight, Session, SessionCloseDetail, SessionDirection, SessionRejectDetail, StreamRefuseDetail } from '../session/index.js'
 import type { ServiceMap } from '@libp2p/interface'
 
 const DIRECTIONS: readonly SessionDirection[] = ['inbound', 'outbound']
@@ -119,6 +119,12 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
     labelNames: ['side', 'reason'] as const,
     registers
   })
+  const refusals = new Counter({
+    name: METRIC_NAMES.gatedStreamRefusals,
+    help: 'Gated streams refused for want of a session, by direction: inbound = a peer without a session opened one, outbound = this node tried to open one',
+    labelNames: ['direction'] as const,
+    registers
+  })
   const dials = new Counter({
     name: METRIC_NAMES.dials,
     help: 'Dials of the dial loop that ended, by result (opened, failed); a failed one also by reason (a handshake reason code, or DIAL_FAILED before any handshake)',
@@ -158,6 +164,9 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
   const onClose = (evt: CustomEvent<SessionCloseDetail>): void => {
     sessionCloses.inc({ side: evt.detail.side, reason: evt.detail.reason })
   }
+  const onRefuse = (evt: CustomEvent<StreamRefuseDetail>): void => {
+    refusals.inc({ direction: evt.detail.direction })
+  }
   const onDialEnd = (evt: CustomEvent<DialEndDetail>): void => {
     if (evt.detail.result === 'opened') {
       dials.inc({ result: 'opened' })
@@ -170,6 +179,7 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:reject', onReject)
   node.addEventListener('session:close', onClose)
+  node.addEventListener('stream:refuse', onRefuse)
   services.dial.addEventListener('dial:end', onDialEnd)
 
   return {
@@ -183,6 +193,7 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
       node.removeEventListener('session:open', onOpen)
       node.removeEventListener('session:reject', onReject)
       node.removeEventListener('session:close', onClose)
+      node.removeEventListener('stream:refuse', onRefuse)
       services.dial.removeEventListener('dial:end', onDialEnd)
       started.clear()
       for (const name of Object.values(METRIC_NAMES)) {

@@ -96,6 +96,18 @@ describe('node metrics', () => {
     assert.equal(sample(textA, 'peergate_sessions', { direction: 'outbound' }), 0)
   })
 
+  it('count gated streams refused for want of a session, both ways', async () => {
+    const a = await meteredNode()
+    const b = await meteredNode()
+    await b.node.handle('/test-chain/echo/1.0.0', () => {})
+    await assert.rejects(a.node.openStream(b.node.peerId, '/test-chain/echo/1.0.0'), { name: 'NoSessionError' })
+    const plain = await net.plain()
+    const stream = await plain.dialProtocol(b.node.getMultiaddrs()[0], '/test-chain/echo/1.0.0')
+    await until(() => stream.status !== 'open', 5_000, 'refused by the gate')
+    assert.equal(sample(await a.metrics.text(), 'peergate_gated_stream_refusals_total', { direction: 'outbound' }), 1)
+    assert.equal(sample(await b.metrics.text(), 'peergate_gated_stream_refusals_total', { direction: 'inbound' }), 1)
+  })
+
   it('count the dial loop\'s dials by result, and the address book', async () => {
     const a = await meteredNode()
     const b = await meteredNode()
