@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander'
 import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from '../node/index.js'
 import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
 import { runStart } from './start.js'
+import { packageVersion } from './version.js'
 import type { CliIo } from './io.js'
 import type { StartFlags } from './start.js'
 
@@ -25,6 +26,7 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
 
   const program = new Command('peergate')
     .description('a libp2p node whose handshake decides which peers are real peers')
+    .version(packageVersion(), '-V, --version', 'print the peergate version')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => { cliIo.stdout.write(text) },

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, test } from 'node:test'
@@ -223,4 +224,11 @@ test('bad flags exit with a usage error on stderr and no stack trace', async () 
     assert.ok(!proc.stderr.includes('    at '), `stack trace for ${args.join(' ')}: ${proc.stderr}`)
     assert.deepEqual(proc.lines, [], `stdout for ${args.join(' ')}`)
   }
+})
+
+test('--version prints the package version', async () => {
+  const { version } = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8'))
+  const proc = cli('--version')
+  assert.deepEqual(await proc.exitWithin('an exit'), { code: 0, signal: null })
+  assert.deepEqual(proc.lines, [version])
 })
