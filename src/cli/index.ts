@@ -5,7 +5,7 @@
  */
 
 import { Command, CommanderError } from 'commander'
-import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from '../node/index.js'
+import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from '../node/index.js'
 import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
 import { runStart } from './start.js'
 import { packageVersion } from './version.js'
@@ -42,7 +42,9 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--chain-id <id>', `chain to join (default: "${DEFAULT_CHAIN_ID}")`)
     .option('--genesis <hex>', 'genesis hash in hex (default: derived from the chain id)')
     .option('--reserved <multiaddr>', 'peer always kept connected, with /p2p/<peer id>, repeatable', collect)
-    .option('--max-peers <n>', `sessions in all, one third of them outbound (default: ${DEFAULT_MAX_PEERS})`)
+    .option('--max-peers <n>', `sessions in all, 1 to ${MAX_SESSIONS_LIMIT}; one third of them outbound, at least 1 (default: ${DEFAULT_MAX_PEERS})`)
+    .option('--max-outbound <n>', 'sessions this node dials (its target); the rest of --max-peers are inbound')
+    .option('--max-inbound <n>', 'sessions remote peers start; the rest of --max-peers are outbound')
     .option('--status-interval <seconds>', 'print a status line every so many seconds, 0 for never', '30')
     .option('--json', 'print one JSON object per line')
     .action(async (flags: StartFlags) => {

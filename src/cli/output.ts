@@ -64,7 +64,7 @@ export const formatText: Formatter = (event) => {
       return `handshake rejected by ${event.side === 'local' ? 'this node' : 'the peer'}: ${event.peerId} (${event.direction}) ${event.reason}: ${event.message}\n`
     case 'status': {
       const { sessions, connections } = event
-      return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound; ` +
+      return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound, ${sessions.reserved} reserved; ` +
         `connections ${connections.auxiliary} auxiliary, ${connections.handshaking} handshaking; ${event.dialing} dialing; ${event.contacts} contacts\n`
     }
     case 'stopped':

@@ -1,6 +1,9 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { createPeerNode } from '../index.js'
-import { DEFAULT_DATA_DIR } from '../node/index.js'
+import { DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
+
+/** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
+const MAX_STATUS_INTERVAL_S = 86_400
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { CliIo } from './io.js'
@@ -16,18 +19,22 @@ export interface StartFlags {
   genesis?: string
   reserved?: string[]
   maxPeers?: string
+  maxInbound?: string
+  maxOutbound?: string
   statusInterval?: string
   json?: boolean
 }
 
-function wholeNumber (value: string | undefined, flag: string): number | undefined {
+/** A whole-number flag in [min, max]; the message names the range */
+function wholeNumber (value: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (value == null) {
     return undefined
   }
-  if (!/^\d{1,9}$/.test(value)) {
-    throw new InvalidParametersError(`${flag} must be a whole number, got ${JSON.stringify(value)}`)
+  const n = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new InvalidParametersError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`)
   }
-  return Number(value)
+  return n
 }
 
 export function startOptions (flags: StartFlags): PeerNodeOptions {
@@ -36,7 +43,11 @@ export function startOptions (flags: StartFlags): PeerNodeOptions {
     listen: flags.listen,
     bootstrap: flags.bootstrap,
     reserved: flags.reserved,
-    limits: { maxPeers: wholeNumber(flags.maxPeers, '--max-peers') },
+    limits: {
+      maxPeers: wholeNumber(flags.maxPeers, '--max-peers', 1, MAX_SESSIONS_LIMIT),
+      maxInboundSessions: wholeNumber(flags.maxInbound, '--max-inbound', 0, MAX_SESSIONS_LIMIT),
+      maxOutboundSessions: wholeNumber(flags.maxOutbound, '--max-outbound', 0, MAX_SESSIONS_LIMIT)
+    },
     chain: { chainId: flags.chainId, genesisHash: flags.genesis }
   }
 }
@@ -67,7 +78,7 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   let node: PeerNode
   let statusIntervalS: number
   try {
-    statusIntervalS = wholeNumber(flags.statusInterval, '--status-interval') ?? 0
+    statusIntervalS = wholeNumber(flags.statusInterval, '--status-interval', 0, MAX_STATUS_INTERVAL_S) ?? 0
     node = await createPeerNode(startOptions(flags))
   } catch (err) {
     unsubscribe()

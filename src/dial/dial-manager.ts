@@ -119,12 +119,11 @@ export class DialManager implements DialManagerService, Startable {
   }
 
   status (): DialStatus {
-    return {
-      targetOutbound: this.targetOutbound(),
-      outbound: this.components.sessions.count('outbound'),
-      inbound: this.components.sessions.count('inbound'),
-      dialing: this.dialing.size
+    const counts = { outbound: 0, inbound: 0, reserved: 0 }
+    for (const slot of this.sessionSlots()) {
+      counts[slot.reserved ? 'reserved' : slot.direction]++
     }
+    return { targetOutbound: this.targetOutbound(), ...counts, dialing: this.dialing.size }
   }
 
   /**

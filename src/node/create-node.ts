@@ -16,7 +16,7 @@ import { handshake } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
 import { dhtProtocol, resolveChain } from './chain.js'
-import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
+import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
 import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
@@ -152,19 +152,50 @@ function checkServiceNames<S extends ServiceMap> (services: PeerNodeServiceFacto
 }
 
 /**
- * Session limits from `maxPeers`: one third outbound (the peers this node
- * selects), the rest inbound, plus a burst allowance of inbound sessions that
- * the dial manager sheds on its next tick
+ * Session limits from `maxPeers` (at least 1): one third outbound (the peers
+ * this node selects) but at least one, the rest inbound, plus a burst
+ * allowance of inbound sessions that the dial manager sheds on its next tick.
+ * `maxOutboundSessions` or `maxInboundSessions` given alone take their share
+ * of `maxPeers` and leave the rest to the other; given both, they are the
+ * limits (and `maxPeers`, if given too, must be their sum). Either may be 0
+ * (an outbound-only or inbound-only node), not both.
  */
 export function resolveLimits (limits: PeerNodeLimits = {}): Required<Pick<SessionManagerInit, 'maxInboundSessions' | 'maxOutboundSessions' | 'inboundBurst'>> {
-  const maxPeers = limits.maxPeers ?? DEFAULT_MAX_PEERS
-  const maxOutboundSessions = limits.maxOutboundSessions ?? Math.floor(maxPeers * OUTBOUND_FRACTION)
-  const maxInboundSessions = limits.maxInboundSessions ?? Math.max(0, maxPeers - maxOutboundSessions)
-  const inboundBurst = limits.inboundBurst ?? defaultInboundBurst(maxInboundSessions)
-  for (const [name, value] of Object.entries({ maxPeers, maxOutboundSessions, maxInboundSessions, inboundBurst })) {
-    if (!Number.isInteger(value) || value < 0) {
-      throw new InvalidParametersError(`limits.${name} must be a whole number >= 0, got ${value}`)
+  const given = { maxPeers: limits.maxPeers, maxOutboundSessions: limits.maxOutboundSessions, maxInboundSessions: limits.maxInboundSessions }
+  for (const [name, value] of Object.entries(given)) {
+    if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_SESSIONS_LIMIT)) {
+      throw new InvalidParametersError(`limits.${name} must be a whole number from ${name === 'maxPeers' ? 1 : 0} to ${MAX_SESSIONS_LIMIT}, got ${value}`)
     }
   }
+  if (limits.maxPeers === 0) {
+    throw new InvalidParametersError(`limits.maxPeers must be a whole number from 1 to ${MAX_SESSIONS_LIMIT}, got 0 (a node without sessions is no peer; use maxInboundSessions: 0 for an outbound-only node)`)
+  }
+  let { maxOutboundSessions, maxInboundSessions } = limits
+  if (maxOutboundSessions != null && maxInboundSessions != null) {
+    if (limits.maxPeers != null && limits.maxPeers !== maxOutboundSessions + maxInboundSessions) {
+      throw new InvalidParametersError(`limits.maxPeers (${limits.maxPeers}) must be maxOutboundSessions + maxInboundSessions (${maxOutboundSessions} + ${maxInboundSessions}) when all three are given`)
+    }
+  } else {
+    const maxPeers = limits.maxPeers ?? Math.max(DEFAULT_MAX_PEERS, maxOutboundSessions ?? maxInboundSessions ?? 0)
+    const fixed = maxOutboundSessions ?? maxInboundSessions
+    if (fixed != null && fixed > maxPeers) {
+      const name = maxOutboundSessions != null ? 'maxOutboundSessions' : 'maxInboundSessions'
+      throw new InvalidParametersError(`limits.${name} (${fixed}) must be at most limits.maxPeers (${maxPeers})`)
+    }
+    maxOutboundSessions ??= maxInboundSessions != null ? maxPeers - maxInboundSessions : defaultOutbound(maxPeers)
+    maxInboundSessions ??= maxPeers - maxOutboundSessions
+  }
+  if (maxOutboundSessions + maxInboundSessions === 0) {
+    throw new InvalidParametersError('limits.maxOutboundSessions and limits.maxInboundSessions are both 0: a node without sessions is no peer')
+  }
+  const inboundBurst = limits.inboundBurst ?? defaultInboundBurst(maxInboundSessions)
+  if (!Number.isInteger(inboundBurst) || inboundBurst < 0) {
+    throw new InvalidParametersError(`limits.inboundBurst must be a whole number >= 0, got ${inboundBurst}`)
+  }
   return { maxInboundSessions, maxOutboundSessions, inboundBurst }
+}
+
+/** one third of the sessions, as go-ethereum's dial ratio, but at least one: a node that selects no peer only waits to be found */
+function defaultOutbound (maxPeers: number): number {
+  return Math.max(1, Math.floor(maxPeers * OUTBOUND_FRACTION))
 }

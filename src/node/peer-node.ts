@@ -198,7 +198,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
       connections[info.role]++
     }
     return {
-      sessions: { outbound: dial.outbound, inbound: dial.inbound, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
+      sessions: { outbound: dial.outbound, inbound: dial.inbound, reserved: dial.reserved, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
       connections,
       dialing: dial.dialing,
       contacts: this.libp2p.services.addressBook.size

@@ -176,7 +176,7 @@ test('--status-interval prints the session and connection counts', async () => {
   const node = await net.node({ chain: { chainId: CHAIN_ID } })
   await node.connect(multiaddr(ready.multiaddrs[0]))
   const status = await proc.event('status', value => value.sessions.inbound === 1)
-  assert.deepEqual(status.sessions, { outbound: 0, inbound: 1, targetOutbound: 3, maxInbound: 6 })
+  assert.deepEqual(status.sessions, { outbound: 0, inbound: 1, reserved: 0, targetOutbound: 3, maxInbound: 6 })
   assert.deepEqual(Object.keys(status.connections).sort(), ['auxiliary', 'handshaking', 'inbound-session', 'outbound-session'])
   assert.equal(status.connections['inbound-session'], 1)
   assert.equal(status.contacts, 1, 'the inbound peer became a contact')
@@ -212,7 +212,11 @@ test('bad flags exit with a usage error on stderr and no stack trace', async () 
     { args: ['--listen', 'notamultiaddr'], message: /listen address "notamultiaddr" is not a multiaddr/ },
     { args: ['--chain-id', 'bad chain!'], message: /chain id "bad chain!" must be/ },
     { args: ['--bootstrap', '/ip4/127.0.0.1/tcp/4001'], message: /has no \/p2p\/<peer id>/ },
-    { args: ['--max-peers', 'many'], message: /--max-peers must be a whole number/ },
+    { args: ['--max-peers', 'many'], message: /--max-peers must be a whole number from 1 to 10000, got "many"/ },
+    { args: ['--max-peers', '0'], message: /--max-peers must be a whole number from 1 to 10000, got "0"/ },
+    { args: ['--max-peers', '1000000000'], message: /--max-peers must be a whole number from 1 to 10000, got "1000000000"/ },
+    { args: ['--max-inbound', '0', '--max-outbound', '0'], message: /both 0: a node without sessions is no peer/ },
+    { args: ['--max-peers', '4', '--max-outbound', '5'], message: /maxOutboundSessions \(5\) must be at most limits\.maxPeers \(4\)/ },
     { args: ['--status-interval', '-1'], message: /--status-interval must be a whole number/ },
     { args: ['--bogus'], message: /unknown option '--bogus'/ }
   ]
@@ -231,4 +235,18 @@ test('--version prints the package version', async () => {
   const proc = cli('--version')
   assert.deepEqual(await proc.exitWithin('an exit'), { code: 0, signal: null })
   assert.deepEqual(proc.lines, [version])
+})
+
+test('--max-peers 2 keeps an outbound slot; --max-outbound and --max-inbound set the split; a reserved peer is counted apart', async () => {
+  const small = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--max-peers', '2')
+  const smallStatus = await small.event('status')
+  assert.deepEqual(smallStatus.sessions, { outbound: 0, inbound: 0, reserved: 0, targetOutbound: 1, maxInbound: 1 })
+  assert.deepEqual(await stop(small, 'SIGINT'), { code: 0, signal: null })
+
+  const peer = await net.node({ chain: { chainId: CHAIN_ID } })
+  const proc = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1',
+    '--max-outbound', '2', '--max-inbound', '5', '--reserved', peer.getMultiaddrs()[0].toString())
+  const status = await proc.event('status', value => value.sessions.reserved === 1)
+  assert.deepEqual(status.sessions, { outbound: 0, inbound: 0, reserved: 1, targetOutbound: 2, maxInbound: 5 })
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
 })
