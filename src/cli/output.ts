@@ -1,8 +1,9 @@
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import type { NodeStatus, PeerNode, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** What the `start` command reports, one JSON line each with `--json` */
 export type CliEvent =
-  | { event: 'ready', peerId: string, did: string, chainId: string, multiaddrs: string[] }
+  | { event: 'ready', peerId: string, did: string, chainId: string, genesis: string, multiaddrs: string[] }
   | { event: 'session:open', peerId: string, did: string, direction: string }
   | { event: 'session:close', peerId: string, did: string, reason: string }
   | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string }
@@ -17,6 +18,7 @@ export function readyEvent (node: PeerNode): CliEvent {
     peerId: node.peerId.toString(),
     did: node.did,
     chainId: node.chain.chainId,
+    genesis: `0x${uint8ArrayToString(node.chain.genesisHash, 'base16')}`,
     multiaddrs: node.getMultiaddrs().map(ma => ma.toString())
   }
 }
@@ -53,6 +55,7 @@ export const formatText: Formatter = (event) => {
         `peer id:   ${event.peerId}`,
         `did:       ${event.did}`,
         `chain id:  ${event.chainId}`,
+        `genesis:   ${event.genesis}`,
         ...event.multiaddrs.map(ma => `listening: ${ma}`),
         ''
       ].join('\n')

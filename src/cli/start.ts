@@ -4,6 +4,9 @@ import { DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
 
 /** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
 const MAX_STATUS_INTERVAL_S = 86_400
+
+/** a 32-byte genesis hash in hex */
+const GENESIS_HEX_DIGITS = 64
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { CliIo } from './io.js'
@@ -37,6 +40,18 @@ function wholeNumber (value: string | undefined, flag: string, min: number, max:
   return n
 }
 
+/** `--genesis`: the hash of the genesis block, 32 bytes (SHA-256, Keccak-256, as the default derivation), in hex */
+function genesisHash (value: string | undefined): string | undefined {
+  if (value == null) {
+    return undefined
+  }
+  const hex = value.startsWith('0x') ? value.slice(2) : value
+  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== GENESIS_HEX_DIGITS) {
+    throw new InvalidParametersError(`--genesis must be a 32-byte hash: ${GENESIS_HEX_DIGITS} hex digits, 0x optional, got ${JSON.stringify(value)}`)
+  }
+  return hex
+}
+
 export function startOptions (flags: StartFlags): PeerNodeOptions {
   return {
     dataDir: flags.dataDir,
@@ -48,7 +63,7 @@ export function startOptions (flags: StartFlags): PeerNodeOptions {
       maxInboundSessions: wholeNumber(flags.maxInbound, '--max-inbound', 0, MAX_SESSIONS_LIMIT),
       maxOutboundSessions: wholeNumber(flags.maxOutbound, '--max-outbound', 0, MAX_SESSIONS_LIMIT)
     },
-    chain: { chainId: flags.chainId, genesisHash: flags.genesis }
+    chain: { chainId: flags.chainId, genesisHash: genesisHash(flags.genesis) }
   }
 }
 
@@ -95,6 +110,11 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   const onReject = (evt: CustomEvent<SessionRejectDetail>): void => { print(rejectEvent(evt.detail)) }
 
   print(readyEvent(node))
+  for (const addr of flags.bootstrap ?? []) {
+    if (addr.endsWith(`/p2p/${node.peerId.toString()}`)) {
+      io.stderr.write(`peergate: warning: --bootstrap ${addr} is this node's own peer id; skipped\n`)
+    }
+  }
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:close', onClose)
   node.addEventListener('session:reject', onReject)

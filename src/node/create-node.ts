@@ -4,6 +4,8 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { loadOrCreateSelfKey } from '@libp2p/config'
 import { identify } from '@libp2p/identify'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { InvalidParametersError } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
@@ -20,7 +22,8 @@ import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX
 import { PeerNode } from './peer-node.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
 import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
-import type { Libp2p, ServiceMap } from '@libp2p/interface'
+import type { PeerAddress } from '../dial/index.js'
+import type { Libp2p, Logger, PeerId, ServiceMap } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { ServiceFactoryMap } from 'libp2p'
 
@@ -39,8 +42,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       throw new InvalidParametersError(`listen address ${addr.toString()} is not a TCP address (peergate listens on TCP only)`)
     }
   }
-  const bootstrap = parsePeerAddrs(options.bootstrap, 'bootstrap address')
-  const reserved = parsePeerAddrs(options.reserved, 'reserved peer address')
+  const bootstrapAddrs = parsePeerAddrs(options.bootstrap, 'bootstrap address')
+  const reservedAddrs = parsePeerAddrs(options.reserved, 'reserved peer address')
   const limits = resolveLimits(options.limits)
 
   let datastore: Datastore
@@ -59,6 +62,11 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
 
   try {
     const privateKey = options.privateKey ?? await loadOrCreateSelfKey(datastore)
+    const logger = options.logger ?? defaultLogger()
+    const self = peerIdFromPrivateKey(privateKey)
+    const log = logger.forComponent('peergate:node')
+    const bootstrap = withoutSelf(bootstrapAddrs, self, 'bootstrap', log)
+    const reserved = withoutSelf(reservedAddrs, self, 'reserved', log)
     const signer = options.did?.signer ?? await loadOrCreateDidSigner(datastore, { location })
     const dht = options.dht ?? {}
 
@@ -123,7 +131,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       connectionGater: {
         denyDialPeer: (peer) => libp2pRef?.services.sessions.banExpiry(peer) != null
       },
-      logger: options.logger,
+      logger,
       services: {
         ...services,
         ...userServices
@@ -136,6 +144,21 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     await ownDatastore?.close()
     throw err
   }
+}
+
+/**
+ * The addresses of other peers: this node's own peer id among bootstrap or
+ * reserved peers (a config copied from another node) is left out and logged,
+ * as dialing itself would only fail with SELF
+ */
+function withoutSelf (peers: PeerAddress[], self: PeerId, what: string, log: Logger): PeerAddress[] {
+  return peers.filter(peer => {
+    if (!peer.peerId.equals(self)) {
+      return true
+    }
+    log.error('%s address %s is this node\'s own peer id; skipped', what, peer.multiaddrs.map(ma => ma.toString()).join(', '))
+    return false
+  })
 }
 
 /**

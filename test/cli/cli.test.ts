@@ -136,7 +136,8 @@ after(async () => {
 
 test('start --json prints ready first, then session events, and stops on SIGTERM', async () => {
   const { proc, ready } = await startJson(await net.dir())
-  assert.deepEqual(Object.keys(ready), ['event', 'peerId', 'did', 'chainId', 'multiaddrs'])
+  assert.deepEqual(Object.keys(ready), ['event', 'peerId', 'did', 'chainId', 'genesis', 'multiaddrs'])
+  assert.match(ready.genesis, /^0x[0-9a-f]{64}$/)
   assert.equal(ready.event, 'ready')
   assert.match(ready.peerId, /^12D3Koo/)
   assert.match(ready.did, /^did:key:z6Mk/)
@@ -200,6 +201,7 @@ test('without --json it prints readable lines and stops on SIGINT', async () => 
   assert.ok(listening.endsWith(`/p2p/${proc.lines[0].split(/ +/).pop() ?? ''}`))
   assert.ok(proc.lines.some(line => /^did: +did:key:/.test(line)))
   assert.ok(proc.lines.some(line => line === `chain id:  ${CHAIN_ID}`))
+  assert.ok(proc.lines.some(line => /^genesis: +0x[0-9a-f]{64}$/.test(line)))
 
   assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
   assert.equal(proc.lines[proc.lines.length - 1], 'stopped')
@@ -208,7 +210,8 @@ test('without --json it prints readable lines and stops on SIGINT', async () => 
 test('bad flags exit with a usage error on stderr and no stack trace', async () => {
   const dataDir = await net.dir()
   const cases: Array<{ args: string[], message: RegExp }> = [
-    { args: ['--genesis', 'zz'], message: /genesis hash must be an even number of hex digits/ },
+    { args: ['--genesis', 'zz'], message: /--genesis must be a 32-byte hash: 64 hex digits, 0x optional, got "zz"/ },
+    { args: ['--genesis', '0xabcd'], message: /--genesis must be a 32-byte hash: 64 hex digits, 0x optional, got "0xabcd"/ },
     { args: ['--listen', 'notamultiaddr'], message: /listen address "notamultiaddr" is not a multiaddr/ },
     { args: ['--chain-id', 'bad chain!'], message: /chain id "bad chain!" must be/ },
     { args: ['--bootstrap', '/ip4/127.0.0.1/tcp/4001'], message: /has no \/p2p\/<peer id>/ },
@@ -248,5 +251,28 @@ test('--max-peers 2 keeps an outbound slot; --max-outbound and --max-inbound set
     '--max-outbound', '2', '--max-inbound', '5', '--reserved', peer.getMultiaddrs()[0].toString())
   const status = await proc.event('status', value => value.sessions.reserved === 1)
   assert.deepEqual(status.sessions, { outbound: 0, inbound: 0, reserved: 1, targetOutbound: 2, maxInbound: 5 })
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('--genesis takes a 32-byte hash and the ready line shows it', async () => {
+  const genesis = '0x' + 'ab'.repeat(32)
+  const proc = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--genesis', genesis)
+  const ready = await proc.event('ready')
+  assert.equal(ready.genesis, genesis)
+  const node = await net.node({ chain: { chainId: CHAIN_ID, genesisHash: genesis } })
+  await node.connect(multiaddr(ready.multiaddrs[0]))
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('a --bootstrap address with this node\'s own peer id is skipped with a warning', async () => {
+  const dataDir = await net.dir()
+  const first = await startJson(dataDir)
+  assert.deepEqual(await stop(first.proc, 'SIGINT'), { code: 0, signal: null })
+  const self = `/ip4/127.0.0.1/tcp/9/p2p/${first.ready.peerId}`
+  const proc = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--bootstrap', self)
+  const status = await proc.event('status')
+  assert.equal(status.contacts, 0, 'not a contact')
+  assert.equal(status.dialing, 0)
+  assert.equal(proc.stderr, `peergate: warning: --bootstrap ${self} is this node's own peer id; skipped\n`)
   assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
 })
