@@ -1,6 +1,6 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { createPeerNode } from '../index.js'
-import { DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
+import { AddressInUseError, MAX_SESSIONS_LIMIT } from '../node/index.js'
 
 /** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
 const MAX_STATUS_INTERVAL_S = 86_400
@@ -67,10 +67,9 @@ export function startOptions (flags: StartFlags): PeerNodeOptions {
   }
 }
 
-function describeStartError (err: unknown, flags: StartFlags): string {
-  if (err instanceof Error && err.name === 'OpenFailedError') {
-    const dataDir = flags.dataDir ?? DEFAULT_DATA_DIR
-    return `cannot open the datastore in ${dataDir} (is another peergate using it?): ${describeError(err)}`
+function describeStartError (err: unknown): string {
+  if (err instanceof AddressInUseError) {
+    return `${err.message}; choose another --listen port`
   }
   return describeError(err)
 }
@@ -101,7 +100,7 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
       io.stderr.write(`peergate: ${err.message}\n`)
       return EXIT_USAGE
     }
-    io.stderr.write(`peergate: could not start the node: ${describeStartError(err, flags)}\n`)
+    io.stderr.write(`peergate: could not start the node: ${describeStartError(err)}\n`)
     return EXIT_FAILURE
   }
 

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -10,7 +9,6 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
 import { loadOrCreateDidSigner } from '../did/identity.js'
 import { addressBook } from '../addressbook/index.js'
@@ -18,12 +16,15 @@ import { handshake } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
 import { dhtProtocol, resolveChain } from './chain.js'
+import { makeDataDir, openLevelDatastore } from './data-dir.js'
+import { AddressInUseError } from './errors.js'
 import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
 import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
 import type { PeerAddress } from '../dial/index.js'
 import type { Libp2p, Logger, PeerId, ServiceMap } from '@libp2p/interface'
+import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import type { ServiceFactoryMap } from 'libp2p'
 
@@ -53,10 +54,9 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     datastore = options.datastore
   } else {
     const dataDir = options.dataDir ?? DEFAULT_DATA_DIR
-    await mkdir(dataDir, { recursive: true })
+    await makeDataDir(dataDir)
     location = join(dataDir, DATASTORE_DIR)
-    ownDatastore = new LevelDatastore(location)
-    await ownDatastore.open()
+    ownDatastore = await openLevelDatastore(location, dataDir)
     datastore = ownDatastore
   }
 
@@ -136,7 +136,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
         ...services,
         ...userServices
       } as unknown as ServiceFactoryMap<PeerNodeServices & S>
-    })
+    }).catch(err => { throw addressInUse(err) ?? err })
 
     libp2pRef = libp2p
     return new PeerNode<S>({ libp2p, chain, did: signer.did, datastore, ownDatastore })
@@ -144,6 +144,19 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     await ownDatastore?.close()
     throw err
   }
+}
+
+/**
+ * libp2p's failure to listen, when the reason is a port in use: its own
+ * message suggests `transportManager.faultTolerance`, which would only start
+ * a node that does not listen where it was told to
+ */
+function addressInUse (err: any): AddressInUseError | undefined {
+  if (err?.name !== 'UnsupportedListenAddressesError') {
+    return undefined
+  }
+  const inUse = [...String(err.message).matchAll(/^\s*(\/\S+): .*EADDRINUSE/gm)].map(match => match[1])
+  return inUse.length > 0 ? new AddressInUseError(inUse) : undefined
 }
 
 /**

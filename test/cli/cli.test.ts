@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { chmod, readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, test } from 'node:test'
@@ -275,4 +275,45 @@ test('a --bootstrap address with this node\'s own peer id is skipped with a warn
   assert.equal(status.dialing, 0)
   assert.equal(proc.stderr, `peergate: warning: --bootstrap ${self} is this node's own peer id; skipped\n`)
   assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('a data dir where no directory can be made fails at once, and Ctrl-C is not needed', async () => {
+  const started = Date.now()
+  const proc = cli('start', '--data-dir', '/proc/peergate', '--listen', '/ip4/127.0.0.1/tcp/0')
+  assert.deepEqual(await proc.exitWithin('an exit'), { code: 1, signal: null })
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`)
+  assert.match(proc.stderr, /^peergate: could not start the node: cannot create \/proc\/peergate: ENOENT/)
+  assert.deepEqual(proc.lines, [])
+})
+
+test('a data dir without write permission says so', async (t) => {
+  // /sys refuses new directories to everyone: EPERM for root, EACCES otherwise
+  const proc = cli('start', '--data-dir', '/sys/peergate', '--listen', '/ip4/127.0.0.1/tcp/0')
+  assert.deepEqual(await proc.exitWithin('an exit'), { code: 1, signal: null })
+  assert.equal(proc.stderr, 'peergate: could not start the node: cannot write /sys/peergate: permission denied\n')
+
+  if (process.getuid?.() === 0) {
+    t.diagnostic('root ignores file modes: the read-only data dir case is skipped')
+    return
+  }
+  const dataDir = await net.dir()
+  await chmod(dataDir, 0o555)
+  const readOnly = cli('start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0')
+  assert.deepEqual(await readOnly.exitWithin('an exit'), { code: 1, signal: null })
+  assert.match(readOnly.stderr, new RegExp(`cannot write ${dataDir}: permission denied`))
+  await chmod(dataDir, 0o755)
+})
+
+test('a data dir in use by another peergate, and a listen port in use, say which', async () => {
+  const dataDir = await net.dir()
+  const first = await startJson(dataDir)
+  const second = cli('start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0')
+  assert.deepEqual(await second.exitWithin('an exit'), { code: 1, signal: null })
+  assert.match(second.stderr, new RegExp(`^peergate: could not start the node: ${dataDir} is in use by another process \\(another peergate\\?\\)`))
+
+  const taken = first.ready.multiaddrs[0].replace(/\/p2p\/.*$/, '')
+  const third = cli('start', '--data-dir', await net.dir(), '--listen', taken)
+  assert.deepEqual(await third.exitWithin('an exit'), { code: 1, signal: null })
+  assert.equal(third.stderr, `peergate: could not start the node: ${taken} is in use; choose another --listen port\n`)
+  assert.deepEqual(await stop(first.proc, 'SIGINT'), { code: 0, signal: null })
 })
