@@ -27,3 +27,10 @@ export const MAX_SESSIONS_LIMIT = 10_000
 /** Ping streams per connection; above libp2p's defaults (1 out, 2 in), see create-node.ts */
 export const PING_MAX_OUTBOUND_STREAMS = 3
 export const PING_MAX_INBOUND_STREAMS = 4
+
+/**
+ * The datastore record of the chain a data dir belongs to (chain id and
+ * genesis hash), written on the node's first start: its contacts' backoffs,
+ * bans and DHT records are that chain's, so another chain is refused
+ */
+export const CHAIN_RECORD_KEY = '/peergate/chain'

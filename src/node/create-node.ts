@@ -15,7 +15,7 @@ import { addressBook } from '../addressbook/index.js'
 import { handshake } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
-import { dhtProtocol, resolveChain } from './chain.js'
+import { checkChainRecord, dhtProtocol, resolveChain } from './chain.js'
 import { makeDataDir, openLevelDatastore } from './data-dir.js'
 import { AddressInUseError } from './errors.js'
 import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
@@ -61,6 +61,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
   }
 
   try {
+    await checkChainRecord(datastore, chain, location == null ? 'the datastore' : `data dir ${options.dataDir ?? DEFAULT_DATA_DIR}`)
     const privateKey = options.privateKey ?? await loadOrCreateSelfKey(datastore)
     const logger = options.logger ?? defaultLogger()
     const self = peerIdFromPrivateKey(privateKey)

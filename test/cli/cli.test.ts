@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { chmod, readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -316,4 +317,20 @@ test('a data dir in use by another peergate, and a listen port in use, say which
   assert.deepEqual(await third.exitWithin('an exit'), { code: 1, signal: null })
   assert.equal(third.stderr, `peergate: could not start the node: ${taken} is in use; choose another --listen port\n`)
   assert.deepEqual(await stop(first.proc, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('a data dir keeps to the chain it first ran on: another --chain-id exits 2 naming both', async () => {
+  const dataDir = await net.dir()
+  const first = await startJson(dataDir)
+  assert.deepEqual(await stop(first.proc, 'SIGINT'), { code: 0, signal: null })
+  const other = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', 'devnet-1')
+  assert.deepEqual(await other.exitWithin('an exit'), { code: 2, signal: null })
+  assert.equal(other.stderr, `peergate: data dir ${dataDir} belongs to chain "${CHAIN_ID}" (genesis ${first.ready.genesis}), ` +
+    `not "devnet-1" (genesis 0x${createHash('sha256').update('peergate-genesis:devnet-1').digest('hex')}): ` +
+    'its contacts, backoffs and bans are that chain\'s; use another data dir for another chain\n')
+  assert.deepEqual(other.lines, [])
+  // the right chain still starts
+  const again = await startJson(dataDir)
+  assert.equal(again.ready.peerId, first.ready.peerId)
+  assert.deepEqual(await stop(again.proc, 'SIGINT'), { code: 0, signal: null })
 })
