@@ -89,6 +89,9 @@ export class DialManager implements DialManagerService, Startable {
 
   /** the book is loaded once every service has started: discovery puts the bootstrap peers in, then dialing starts */
   async afterStart (): Promise<void> {
+    // reserved peers are dialed on their own backoff, but one that is also a
+    // contact starts clean too, as the bootstrap peers do (Discovery.start)
+    await this.addressBook.clearBackoff(this.reserved.map(r => r.peerId))
     await this.discovery.start()
     this.running = this.init.autoDial !== false
     this.schedule(0)
