@@ -4,9 +4,10 @@
  * The `peergate` command line: `peergate start` runs a standalone node.
  */
 
-import { Command, CommanderError } from 'commander'
+import { Command, CommanderError, Option } from 'commander'
 import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from '../node/index.js'
 import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
+import { LOG_LEVELS, applyLogLevel, type LogLevel } from './log-level.js'
 import { runStart } from './start.js'
 import { packageVersion } from './version.js'
 import type { CliIo } from './io.js'
@@ -33,6 +34,14 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
       writeErr: (text) => { cliIo.stderr.write(text) }
     })
     .showHelpAfterError('(run with --help for usage)')
+    .addOption(new Option('--log-level <level>', 'log to stderr through libp2p\'s debug namespaces: peergate:* at that level (default: silent, or what DEBUG says)')
+      .choices(Object.keys(LOG_LEVELS)))
+    .hook('preAction', () => {
+      const { logLevel } = program.opts<{ logLevel?: LogLevel }>()
+      if (logLevel != null) {
+        applyLogLevel(logLevel)
+      }
+    })
 
   program.command('start')
     .description('run a standalone peer until SIGINT or SIGTERM')

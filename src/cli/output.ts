@@ -48,7 +48,13 @@ export function statusEvent (node: PeerNode): CliEvent {
 
 export const formatJson: Formatter = (event) => `${JSON.stringify(event)}\n`
 
+/** Human output: each line starts with the ISO time it was printed at */
 export const formatText: Formatter = (event) => {
+  const time = new Date().toISOString()
+  return textLines(event).split('\n').filter(line => line !== '').map(line => `${time} ${line}\n`).join('')
+}
+
+function textLines (event: CliEvent): string {
   switch (event.event) {
     case 'ready':
       return [

@@ -195,17 +195,41 @@ test('a restart on the same data dir keeps the peer id and the DID', async () =>
   assert.deepEqual(await stop(second.proc, 'SIGTERM'), { code: 0, signal: null })
 })
 
-test('without --json it prints readable lines and stops on SIGINT', async () => {
+test('without --json it prints readable lines, each after its ISO time, and stops on SIGINT', async () => {
   const proc = cli('start', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
-  const listening = await proc.line('a listening line', line => line.startsWith('listening: /ip4/127.0.0.1/tcp/'))
-  assert.match(proc.lines[0], /^peer id: +12D3Koo/)
-  assert.ok(listening.endsWith(`/p2p/${proc.lines[0].split(/ +/).pop() ?? ''}`))
-  assert.ok(proc.lines.some(line => /^did: +did:key:/.test(line)))
-  assert.ok(proc.lines.some(line => line === `chain id:  ${CHAIN_ID}`))
-  assert.ok(proc.lines.some(line => /^genesis: +0x[0-9a-f]{64}$/.test(line)))
-
+  await proc.line('a listening line', line => / listening: \/ip4\/127\.0\.0\.1\/tcp\//.test(line))
   assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
-  assert.equal(proc.lines[proc.lines.length - 1], 'stopped')
+  const stamped = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (.*)$/
+  for (const line of proc.lines) {
+    const time = stamped.exec(line)?.[1]
+    assert.ok(time != null && Math.abs(Date.parse(time) - Date.now()) < 60_000, `no ISO time at the start of ${JSON.stringify(line)}`)
+  }
+  const lines = proc.lines.map(line => stamped.exec(line)![2])
+  assert.match(lines[0], /^peer id: +12D3Koo/)
+  const listening = lines.find(line => line.startsWith('listening: /ip4/127.0.0.1/tcp/'))!
+  assert.ok(listening.endsWith(`/p2p/${lines[0].split(/ +/).pop() ?? ''}`))
+  assert.ok(lines.some(line => /^did: +did:key:/.test(line)))
+  assert.ok(lines.some(line => line === `chain id:  ${CHAIN_ID}`))
+  assert.ok(lines.some(line => /^genesis: +0x[0-9a-f]{64}$/.test(line)))
+  assert.equal(lines[lines.length - 1], 'stopped')
+})
+
+test('--log-level info sends peergate\'s debug namespaces to stderr; a bad level is a usage error', async () => {
+  const proc = cli('--log-level', 'info', 'start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  await proc.event('ready')
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+  assert.match(proc.stderr, /peergate:addressbook loaded 0 contacts/)
+  assert.doesNotMatch(proc.stderr, /peergate:\S+:trace /)
+  assert.ok(proc.lines.every(line => parseJson(line) != null), 'logs stay off stdout')
+
+  const after = cli('start', '--log-level', 'error', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  await after.event('ready')
+  assert.deepEqual(await stop(after, 'SIGINT'), { code: 0, signal: null })
+  assert.doesNotMatch(after.stderr, /peergate:addressbook loaded/, 'the level also works after the command')
+
+  const bad = cli('--log-level', 'loud', 'start')
+  assert.deepEqual(await bad.exitWithin('an exit'), { code: 2, signal: null })
+  assert.match(bad.stderr, /argument 'loud' is invalid. Allowed choices are silent, error, info, debug, trace/)
 })
 
 test('bad flags exit with a usage error on stderr and no stack trace', async () => {
