@@ -109,9 +109,12 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   const onReject = (evt: CustomEvent<SessionRejectDetail>): void => { print(rejectEvent(evt.detail)) }
 
   print(readyEvent(node))
-  for (const addr of flags.bootstrap ?? []) {
-    if (addr.endsWith(`/p2p/${node.peerId.toString()}`)) {
-      io.stderr.write(`peergate: warning: --bootstrap ${addr} is this node's own peer id; skipped\n`)
+  // createPeerNode left them out (and logged it); the operator hears of it here
+  for (const [flag, addrs] of [['--bootstrap', flags.bootstrap], ['--reserved', flags.reserved]] as const) {
+    for (const addr of addrs ?? []) {
+      if (addr.endsWith(`/p2p/${node.peerId.toString()}`)) {
+        io.stderr.write(`peergate: warning: ${flag} ${addr} is this node's own peer id; skipped\n`)
+      }
     }
   }
   node.addEventListener('session:open', onOpen)

@@ -289,16 +289,17 @@ test('--genesis takes a 32-byte hash and the ready line shows it', async () => {
   assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
 })
 
-test('a --bootstrap address with this node\'s own peer id is skipped with a warning', async () => {
+test('a --bootstrap or --reserved address with this node\'s own peer id is skipped with a warning', async () => {
   const dataDir = await net.dir()
   const first = await startJson(dataDir)
   assert.deepEqual(await stop(first.proc, 'SIGINT'), { code: 0, signal: null })
   const self = `/ip4/127.0.0.1/tcp/9/p2p/${first.ready.peerId}`
-  const proc = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--bootstrap', self)
+  const proc = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--bootstrap', self, '--reserved', self)
   const status = await proc.event('status')
   assert.equal(status.contacts, 0, 'not a contact')
   assert.equal(status.dialing, 0)
-  assert.equal(proc.stderr, `peergate: warning: --bootstrap ${self} is this node's own peer id; skipped\n`)
+  assert.equal(proc.stderr, `peergate: warning: --bootstrap ${self} is this node's own peer id; skipped\n` +
+    `peergate: warning: --reserved ${self} is this node's own peer id; skipped\n`)
   assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
 })
 
