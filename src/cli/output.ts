@@ -1,8 +1,9 @@
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import type { NodeStatus, PeerNode, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** What the `start` command reports, one JSON line each with `--json` */
 export type CliEvent =
-  | { event: 'ready', peerId: string, did: string, chainId: string, multiaddrs: string[] }
+  | { event: 'ready', peerId: string, did: string, chainId: string, genesis: string, multiaddrs: string[] }
   | { event: 'session:open', peerId: string, did: string, direction: string }
   | { event: 'session:close', peerId: string, did: string, reason: string }
   | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string }
@@ -17,6 +18,7 @@ export function readyEvent (node: PeerNode): CliEvent {
     peerId: node.peerId.toString(),
     did: node.did,
     chainId: node.chain.chainId,
+    genesis: `0x${uint8ArrayToString(node.chain.genesisHash, 'base16')}`,
     multiaddrs: node.getMultiaddrs().map(ma => ma.toString())
   }
 }
@@ -46,13 +48,20 @@ export function statusEvent (node: PeerNode): CliEvent {
 
 export const formatJson: Formatter = (event) => `${JSON.stringify(event)}\n`
 
+/** Human output: each line starts with the ISO time it was printed at */
 export const formatText: Formatter = (event) => {
+  const time = new Date().toISOString()
+  return textLines(event).split('\n').filter(line => line !== '').map(line => `${time} ${line}\n`).join('')
+}
+
+function textLines (event: CliEvent): string {
   switch (event.event) {
     case 'ready':
       return [
         `peer id:   ${event.peerId}`,
         `did:       ${event.did}`,
         `chain id:  ${event.chainId}`,
+        `genesis:   ${event.genesis}`,
         ...event.multiaddrs.map(ma => `listening: ${ma}`),
         ''
       ].join('\n')
@@ -64,7 +73,7 @@ export const formatText: Formatter = (event) => {
       return `handshake rejected by ${event.side === 'local' ? 'this node' : 'the peer'}: ${event.peerId} (${event.direction}) ${event.reason}: ${event.message}\n`
     case 'status': {
       const { sessions, connections } = event
-      return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound; ` +
+      return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound, ${sessions.reserved} reserved; ` +
         `connections ${connections.auxiliary} auxiliary, ${connections.handshaking} handshaking; ${event.dialing} dialing; ${event.contacts} contacts\n`
     }
     case 'stopped':

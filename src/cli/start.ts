@@ -1,6 +1,12 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { createPeerNode } from '../index.js'
-import { DEFAULT_DATA_DIR } from '../node/index.js'
+import { AddressInUseError, MAX_SESSIONS_LIMIT } from '../node/index.js'
+
+/** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
+const MAX_STATUS_INTERVAL_S = 86_400
+
+/** a 32-byte genesis hash in hex */
+const GENESIS_HEX_DIGITS = 64
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { CliIo } from './io.js'
@@ -16,18 +22,34 @@ export interface StartFlags {
   genesis?: string
   reserved?: string[]
   maxPeers?: string
+  maxInbound?: string
+  maxOutbound?: string
   statusInterval?: string
   json?: boolean
 }
 
-function wholeNumber (value: string | undefined, flag: string): number | undefined {
+/** A whole-number flag in [min, max]; the message names the range */
+function wholeNumber (value: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (value == null) {
     return undefined
   }
-  if (!/^\d{1,9}$/.test(value)) {
-    throw new InvalidParametersError(`${flag} must be a whole number, got ${JSON.stringify(value)}`)
+  const n = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new InvalidParametersError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`)
   }
-  return Number(value)
+  return n
+}
+
+/** `--genesis`: the hash of the genesis block, 32 bytes (SHA-256, Keccak-256, as the default derivation), in hex */
+function genesisHash (value: string | undefined): string | undefined {
+  if (value == null) {
+    return undefined
+  }
+  const hex = value.startsWith('0x') ? value.slice(2) : value
+  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== GENESIS_HEX_DIGITS) {
+    throw new InvalidParametersError(`--genesis must be a 32-byte hash: ${GENESIS_HEX_DIGITS} hex digits, 0x optional, got ${JSON.stringify(value)}`)
+  }
+  return hex
 }
 
 export function startOptions (flags: StartFlags): PeerNodeOptions {
@@ -36,15 +58,18 @@ export function startOptions (flags: StartFlags): PeerNodeOptions {
     listen: flags.listen,
     bootstrap: flags.bootstrap,
     reserved: flags.reserved,
-    limits: { maxPeers: wholeNumber(flags.maxPeers, '--max-peers') },
-    chain: { chainId: flags.chainId, genesisHash: flags.genesis }
+    limits: {
+      maxPeers: wholeNumber(flags.maxPeers, '--max-peers', 1, MAX_SESSIONS_LIMIT),
+      maxInboundSessions: wholeNumber(flags.maxInbound, '--max-inbound', 0, MAX_SESSIONS_LIMIT),
+      maxOutboundSessions: wholeNumber(flags.maxOutbound, '--max-outbound', 0, MAX_SESSIONS_LIMIT)
+    },
+    chain: { chainId: flags.chainId, genesisHash: genesisHash(flags.genesis) }
   }
 }
 
-function describeStartError (err: unknown, flags: StartFlags): string {
-  if (err instanceof Error && err.name === 'OpenFailedError') {
-    const dataDir = flags.dataDir ?? DEFAULT_DATA_DIR
-    return `cannot open the datastore in ${dataDir} (is another peergate using it?): ${describeError(err)}`
+function describeStartError (err: unknown): string {
+  if (err instanceof AddressInUseError) {
+    return `${err.message}; choose another --listen port`
   }
   return describeError(err)
 }
@@ -67,7 +92,7 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   let node: PeerNode
   let statusIntervalS: number
   try {
-    statusIntervalS = wholeNumber(flags.statusInterval, '--status-interval') ?? 0
+    statusIntervalS = wholeNumber(flags.statusInterval, '--status-interval', 0, MAX_STATUS_INTERVAL_S) ?? 0
     node = await createPeerNode(startOptions(flags))
   } catch (err) {
     unsubscribe()
@@ -75,7 +100,7 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
       io.stderr.write(`peergate: ${err.message}\n`)
       return EXIT_USAGE
     }
-    io.stderr.write(`peergate: could not start the node: ${describeStartError(err, flags)}\n`)
+    io.stderr.write(`peergate: could not start the node: ${describeStartError(err)}\n`)
     return EXIT_FAILURE
   }
 
@@ -84,6 +109,14 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   const onReject = (evt: CustomEvent<SessionRejectDetail>): void => { print(rejectEvent(evt.detail)) }
 
   print(readyEvent(node))
+  // createPeerNode left them out (and logged it); the operator hears of it here
+  for (const [flag, addrs] of [['--bootstrap', flags.bootstrap], ['--reserved', flags.reserved]] as const) {
+    for (const addr of addrs ?? []) {
+      if (addr.endsWith(`/p2p/${node.peerId.toString()}`)) {
+        io.stderr.write(`peergate: warning: ${flag} ${addr} is this node's own peer id; skipped\n`)
+      }
+    }
+  }
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:close', onClose)
   node.addEventListener('session:reject', onReject)

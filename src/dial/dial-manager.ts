@@ -91,6 +91,9 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
 
   /** the book is loaded once every service has started: discovery puts the bootstrap peers in, then dialing starts */
   async afterStart (): Promise<void> {
+    // reserved peers are dialed on their own backoff, but one that is also a
+    // contact starts clean too, as the bootstrap peers do (Discovery.start)
+    await this.addressBook.clearBackoff(this.reserved.map(r => r.peerId))
     await this.discovery.start()
     this.running = this.init.autoDial !== false
     this.schedule(0)
@@ -121,12 +124,11 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
   }
 
   status (): DialStatus {
-    return {
-      targetOutbound: this.targetOutbound(),
-      outbound: this.components.sessions.count('outbound'),
-      inbound: this.components.sessions.count('inbound'),
-      dialing: this.dialing.size
+    const counts = { outbound: 0, inbound: 0, reserved: 0 }
+    for (const slot of this.sessionSlots()) {
+      counts[slot.reserved ? 'reserved' : slot.direction]++
     }
+    return { targetOutbound: this.targetOutbound(), ...counts, dialing: this.dialing.size }
   }
 
   /**

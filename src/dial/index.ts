@@ -112,8 +112,12 @@ export interface DialManagerComponents {
 
 export interface DialStatus {
   targetOutbound: number
+  /** outbound sessions that count against the target: reserved peers' do not */
   outbound: number
+  /** inbound sessions, reserved peers' left out */
   inbound: number
+  /** sessions with reserved peers, either direction: outside the limits */
+  reserved: number
   dialing: number
 }
 

@@ -176,7 +176,7 @@ export interface PeerNodeMetricsOptions {
 
 export interface PeerNodeLimits {
   /**
-   * Sessions in all
+   * Sessions in all, from 1 to MAX_SESSIONS_LIMIT (10 000)
    *
    * @default 50
    */
@@ -184,7 +184,7 @@ export interface PeerNodeLimits {
   /**
    * Sessions this node selects and dials; the dial manager's target
    *
-   * @default one third of maxPeers (16)
+   * @default one third of maxPeers (16), at least 1
    */
   maxOutboundSessions?: number
   /**
@@ -208,7 +208,11 @@ export interface HandleOptions extends StreamHandlerOptions {
 }
 
 export interface NodeStatus {
-  sessions: { outbound: number, inbound: number, targetOutbound: number, maxInbound: number }
+  /**
+   * Sessions per direction against their limits; reserved peers are outside
+   * the limits and counted apart (`reserved`), whichever side dialed
+   */
+  sessions: { outbound: number, inbound: number, reserved: number, targetOutbound: number, maxInbound: number }
   connections: Record<ConnectionRole, number>
   /** dials in flight */
   dialing: number
@@ -229,4 +233,6 @@ export interface ConnectionInfo {
 export { createPeerNode } from './create-node.js'
 export { PeerNode } from './peer-node.js'
 export { resolveChain, dhtProtocol, type ChainOptions } from './chain.js'
-export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from './constants.js'
+export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from './constants.js'
+export { resolveLimits } from './create-node.js'
+export { DataDirError, DataDirLockedError, AddressInUseError } from './errors.js'

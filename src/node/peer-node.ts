@@ -199,6 +199,20 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
     await this.libp2p.services.addressBook.remove(peer)
   }
 
+  /** The contacts waiting out a backoff now, each with its reason and next attempt */
+  backoffs (): Contact[] {
+    return this.libp2p.services.addressBook.backoffs()
+  }
+
+  /**
+   * Clears the backoff of a contact (of every contact without `peer`), so the
+   * dial manager may dial it on its next tick; resolves with the contacts
+   * that had one
+   */
+  async clearBackoff (peer?: PeerId | PeerId[], options?: AbortOptions): Promise<Contact[]> {
+    return this.libp2p.services.addressBook.clearBackoff(peer, options)
+  }
+
   /** Counts for an operator: sessions per direction against their targets, connections per role, contacts */
   status (): NodeStatus {
     const dial = this.libp2p.services.dial.status()
@@ -208,7 +222,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
       connections[info.role]++
     }
     return {
-      sessions: { outbound: dial.outbound, inbound: dial.inbound, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
+      sessions: { outbound: dial.outbound, inbound: dial.inbound, reserved: dial.reserved, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
       connections,
       dialing: dial.dialing,
       contacts: this.libp2p.services.addressBook.size
@@ -235,6 +249,11 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
    */
   async ban (target: PeerId | string, durationMs?: number): Promise<void> {
     await this.libp2p.services.sessions.ban(target, durationMs)
+  }
+
+  /** Every ban in force: peer id or DID → when it ends, ms since the epoch */
+  bans (): Map<string, number> {
+    return this.libp2p.services.sessions.bans()
   }
 
   /** Lifts the ban of a peer id or DID, and the bans it covered */
