@@ -5,8 +5,9 @@ import type { NodeStatus, PeerNode, Session, SessionCloseDetail, SessionRejectDe
 export type CliEvent =
   | { event: 'ready', peerId: string, did: string, chainId: string, genesis: string, multiaddrs: string[] }
   | { event: 'session:open', peerId: string, did: string, direction: string }
-  | { event: 'session:close', peerId: string, did: string, reason: string }
-  | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string }
+  | { event: 'session:close', peerId: string, did: string, reason: string, side: string, appCode?: number, message?: string }
+  | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string, appCode?: number, did?: string, chainId?: string }
+  | { event: 'connections', connections: Array<{ peerId: string, role: string, direction: string, remoteAddr: string }> }
   | { event: 'status', sessions: NodeStatus['sessions'], connections: NodeStatus['connections'], dialing: number, contacts: number }
   | { event: 'stopped' }
 
@@ -28,7 +29,7 @@ export function openEvent (session: Session): CliEvent {
 }
 
 export function closeEvent (detail: SessionCloseDetail): CliEvent {
-  return { event: 'session:close', peerId: detail.session.peerId.toString(), did: detail.session.did, reason: detail.reason }
+  return { event: 'session:close', peerId: detail.session.peerId.toString(), did: detail.session.did, reason: detail.reason, side: detail.side, appCode: detail.appCode, message: detail.message }
 }
 
 export function rejectEvent (detail: SessionRejectDetail): CliEvent {
@@ -38,7 +39,19 @@ export function rejectEvent (detail: SessionRejectDetail): CliEvent {
     reason: detail.reason,
     side: detail.side,
     direction: detail.direction,
-    message: detail.message
+    message: detail.message,
+    appCode: detail.appCode,
+    // what the peer's hello said, when one arrived
+    did: detail.remote?.did,
+    chainId: detail.remote?.chainId
+  }
+}
+
+/** Every connection with its role (JSON output only: the status line counts them) */
+export function connectionsEvent (node: PeerNode): CliEvent {
+  return {
+    event: 'connections',
+    connections: node.connections().map(c => ({ peerId: c.peerId.toString(), role: c.role, direction: c.direction, remoteAddr: c.remoteAddr.toString() }))
   }
 }
 
@@ -68,9 +81,11 @@ function textLines (event: CliEvent): string {
     case 'session:open':
       return `session open: ${event.peerId} ${event.did} (${event.direction})\n`
     case 'session:close':
-      return `session closed: ${event.peerId} ${event.did} (${event.reason})\n`
+      return `session closed by ${event.side === 'local' ? 'this node' : 'the peer'}: ${event.peerId} ${event.did} (${event.reason}${event.appCode == null ? '' : ` ${event.appCode}`}${event.message == null ? '' : `: ${event.message}`})\n`
     case 'session:reject':
-      return `handshake rejected by ${event.side === 'local' ? 'this node' : 'the peer'}: ${event.peerId} (${event.direction}) ${event.reason}: ${event.message}\n`
+      return `handshake rejected by ${event.side === 'local' ? 'this node' : 'the peer'}: ${event.peerId}${event.did == null ? '' : ` ${event.did}`} (${event.direction}) ${event.reason}${event.appCode == null ? '' : ` ${event.appCode}`}: ${event.message}\n`
+    case 'connections':
+      return ''
     case 'status': {
       const { sessions, connections } = event
       return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound, ${sessions.reserved} reserved; ` +

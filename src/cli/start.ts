@@ -8,7 +8,7 @@ const MAX_STATUS_INTERVAL_S = 86_400
 /** a 32-byte genesis hash in hex */
 const GENESIS_HEX_DIGITS = 64
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
-import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
+import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
 import type { PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
@@ -126,7 +126,12 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   }
 
   const statusTimer = statusIntervalS > 0
-    ? setInterval(() => { print(statusEvent(node)) }, statusIntervalS * 1000)
+    ? setInterval(() => {
+      print(statusEvent(node))
+      if (flags.json === true) {
+        print(connectionsEvent(node))
+      }
+    }, statusIntervalS * 1000)
     : undefined
 
   await stopRequested
