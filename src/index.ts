@@ -25,18 +25,18 @@
  */
 
 // a ready node
-export { createPeerNode, PeerNode, dhtProtocol } from './node/index.js'
-export type { PeerNodeOptions, PeerNodeLimits, PeerNodeServices, PeerNodeComponents, PeerNodeServiceFactories, ChainOptions, HandleOptions, NodeStatus, ConnectionInfo, ConnectionRole } from './node/index.js'
+export { createPeerNode, PeerNode, dhtProtocol, DataDirError, DataDirLockedError, AddressInUseError } from './node/index.js'
+export type { PeerNodeOptions, PeerNodeLimits, PeerNodeMetricsOptions, PeerNodeServices, PeerNodeComponents, PeerNodeServiceFactories, ChainOptions, HandleOptions, NodeStatus, ConnectionInfo, ConnectionRole } from './node/index.js'
 
 // the services, for your own createLibp2p
 export { sessions, NoSessionError, SessionEndedError } from './session/index.js'
-export type { Sessions, Session, RemoteInfo, RemoteHello, DisconnectOptions, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
+export type { Sessions, Session, RemoteInfo, RemoteHello, DisconnectOptions, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, StreamRefuseDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
 export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL, STATUS_PROTOCOL } from './handshake/index.js'
 export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions, LocalStatus, RemoteValidator, ValidationContext, ApplicationRejection } from './handshake/index.js'
 export { addressBook } from './addressbook/index.js'
 export type { AddressBook, AddressBookService, DialCandidates, AddressBookInit, AddressBookComponents, BackoffInit, Contact, ContactSource, NewContact } from './addressbook/index.js'
 export { dialManager } from './dial/index.js'
-export type { DialManagerService, DialManagerInit, DialManagerComponents, DialStatus, DiscoveryInit, PeerAddress } from './dial/index.js'
+export type { DialManagerService, DialManagerInit, DialManagerComponents, DialManagerEvents, DialEndDetail, DialStatus, DiscoveryInit, PeerAddress } from './dial/index.js'
 
 // application protocols on the gate: framing, request/response, notifications
 export { handleRequests, request, notifications, readMessage, readMessages, writeMessage, ResultCode, MessageTooLargeError, StreamEndedError, RemoteResultError, TooManyRequestsError, QueueFullError } from './protocols/index.js'
@@ -53,6 +53,10 @@ export type { Outcome } from './reason/index.js'
 // for streams opened through libp2p directly
 export { endOnRemoteClose } from './stream/index.js'
 
+// Prometheus metrics: peergate's series next to libp2p's
+export { createNodeMetrics } from './metrics/index.js'
+export type { NodeMetrics, NodeMetricsOptions, MetricsProvider } from './metrics/index.js'
+
 // the status API of a running node
 export { createApiServer, loadOrCreateApiToken, readApiToken, apiTokenPath, DEFAULT_API_PORT, DEFAULT_API_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE } from './api/index.js'
-export type { ApiServer, ApiServerInit, MetricsProvider, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView } from './api/index.js'
+export type { ApiServer, ApiServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView } from './api/index.js'

@@ -222,6 +222,33 @@ export class PersistentAddressBook implements AddressBook {
     })
   }
 
+  backoffs (): Contact[] {
+    const now = this.clock()
+    const waiting: Contact[] = []
+    this.forEach(contact => {
+      if (contact.nextAttempt > now) {
+        waiting.push(copyContact(contact))
+      }
+    })
+    return waiting
+  }
+
+  async clearBackoff (peers?: PeerId | PeerId[], options?: AbortOptions): Promise<Contact[]> {
+    const ids = peers == null ? [...this.contacts.keys()] : (Array.isArray(peers) ? peers : [peers]).map(peer => peer.toString())
+    const cleared: string[] = []
+    for (const id of ids) {
+      const contact = this.contacts.get(id)
+      if (contact != null && (contact.nextAttempt !== 0 || contact.failures !== 0 || contact.backoffReason != null)) {
+        resetBackoff(contact)
+        cleared.push(id)
+      }
+    }
+    if (cleared.length > 0) {
+      await this.persistMany(cleared, options)
+    }
+    return cleared.map(id => copyContact(this.contacts.get(id) as Contact))
+  }
+
   /** resolves once every write scheduled so far has settled (for shutdown and tests) */
   async flush (): Promise<void> {
     await Promise.all(this.writes.values())

@@ -162,6 +162,14 @@ export interface AddressBook {
    * @throws {InvalidParametersError} when `reason` is not an Outcome
    */
   recordOutcome(peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined>
+  /** the contacts waiting out a backoff now (`nextAttempt` in the future), with its reason */
+  backoffs(): Contact[]
+  /**
+   * Clears the backoff of `peers` (all contacts when none are given): their
+   * failures, next attempt and reason reset, so the dial manager may dial
+   * them on its next tick. Resolves with the contacts that had a backoff.
+   */
+  clearBackoff(peers?: PeerId | PeerId[], options?: AbortOptions): Promise<Contact[]>
   /** a session opened: failures reset, DID remembered */
   recordSession(peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined>
 }

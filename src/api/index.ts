@@ -23,15 +23,9 @@
 import { defaultLogger } from '@libp2p/logger'
 import { NodeApiServer } from './server.js'
 import type { RejectRecord } from './reject-log.js'
+import type { MetricsProvider } from '../metrics/index.js'
 import type { PeerNode } from '../node/index.js'
 import type { ComponentLogger, ServiceMap } from '@libp2p/interface'
-
-/** Something that renders metrics in a text format (Prometheus' exposition format, typically) */
-export interface MetricsProvider {
-  text(): Promise<string>
-  /** the Content-Type of `text()` */
-  contentType: string
-}
 
 export interface ApiServerInit {
   /** @default DEFAULT_API_HOST ('127.0.0.1') */
@@ -40,7 +34,7 @@ export interface ApiServerInit {
   port?: number
   /** what the commands expect as `Authorization: Bearer <token>` (see `loadOrCreateApiToken`) */
   token: string
-  /** serves `GET /metrics` when given */
+  /** serves `GET /metrics` when given (`createNodeMetrics(node)`) */
   metrics?: MetricsProvider
   /** @default REJECT_HISTORY_SIZE (100) */
   rejectHistory?: number
@@ -65,5 +59,6 @@ export function createApiServer <S extends ServiceMap> (node: PeerNode<S>, init:
 
 export { loadOrCreateApiToken, readApiToken, apiTokenPath } from './token.js'
 export { DEFAULT_API_PORT, DEFAULT_API_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE } from './constants.js'
+export type { MetricsProvider } from '../metrics/index.js'
 export type { RejectRecord } from './reject-log.js'
 export type { StatusView, PeerView, ContactView, BanView, HeadView } from './views.js'

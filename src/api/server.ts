@@ -25,11 +25,6 @@ interface Route {
   handle(body: Record<string, unknown>): Promise<Reply>
 }
 
-/** The node's own clear-backoff, from the node/ branch; optional until it lands */
-interface ClearBackoff {
-  clearBackoff?(peer?: PeerId): Promise<unknown>
-}
-
 function field (body: Record<string, unknown>, name: string): unknown {
   return Object.prototype.hasOwnProperty.call(body, name) ? body[name] : undefined
 }
@@ -131,7 +126,7 @@ export class NodeApiServer implements ApiServer {
       ['GET /peers', read(async () => peersView(node))],
       ['GET /contacts', read(() => node.contacts().map(contactView))],
       ['GET /rejects', read(() => this.rejectLog.list())],
-      ['GET /bans', read(() => bansView(node.libp2p.services.sessions.bans()))],
+      ['GET /bans', read(() => bansView(node.bans()))],
       ['POST /connect', command(async (body) => this.connect(body))],
       ['POST /disconnect', command(async (body) => {
         const peer = parsePeer(requiredString(body, 'peer'))
@@ -164,12 +159,8 @@ export class NodeApiServer implements ApiServer {
           throw badRequest('"peer" must be a peer id')
         }
         const peer = value == null || value === '' ? undefined : parsePeer(value)
-        const clear = (node as ClearBackoff).clearBackoff
-        if (clear == null) {
-          throw new ApiRequestError(501, 'this node cannot clear backoffs (PeerNode.clearBackoff is missing)')
-        }
-        await clear.call(node, peer)
-        return { json: { ok: true } }
+        const cleared = await node.clearBackoff(peer)
+        return { json: { ok: true, cleared: cleared.map(contact => contact.peerId.toString()) } }
       })]
     ])
     if (this.metrics != null) {

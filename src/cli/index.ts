@@ -6,10 +6,12 @@
  * through its status API.
  */
 
-import { Command, CommanderError } from 'commander'
-import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from '../node/index.js'
+import { Command, CommanderError, Option } from 'commander'
+import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from '../node/index.js'
 import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
+import { LOG_LEVELS, applyLogLevel, type LogLevel } from './log-level.js'
 import { runStart } from './start.js'
+import { packageVersion } from './version.js'
 import { addClientCommands } from './client-commands.js'
 import { DEFAULT_API_PORT } from '../api/index.js'
 import type { CliIo } from './io.js'
@@ -29,12 +31,21 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
 
   const program = new Command('peergate')
     .description('a libp2p node whose handshake decides which peers are real peers')
+    .version(packageVersion(), '-V, --version', 'print the peergate version')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => { cliIo.stdout.write(text) },
       writeErr: (text) => { cliIo.stderr.write(text) }
     })
     .showHelpAfterError('(run with --help for usage)')
+    .addOption(new Option('--log-level <level>', 'log to stderr through libp2p\'s debug namespaces: peergate:* at that level (default: silent, or what DEBUG says)')
+      .choices(Object.keys(LOG_LEVELS)))
+    .hook('preAction', () => {
+      const { logLevel } = program.opts<{ logLevel?: LogLevel }>()
+      if (logLevel != null) {
+        applyLogLevel(logLevel)
+      }
+    })
 
   program.command('start')
     .description('run a standalone peer until SIGINT or SIGTERM')
@@ -44,7 +55,9 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--chain-id <id>', `chain to join (default: "${DEFAULT_CHAIN_ID}")`)
     .option('--genesis <hex>', 'genesis hash in hex (default: derived from the chain id)')
     .option('--reserved <multiaddr>', 'peer always kept connected, with /p2p/<peer id>, repeatable', collect)
-    .option('--max-peers <n>', `sessions in all, one third of them outbound (default: ${DEFAULT_MAX_PEERS})`)
+    .option('--max-peers <n>', `sessions in all, 1 to ${MAX_SESSIONS_LIMIT}; one third of them outbound, at least 1 (default: ${DEFAULT_MAX_PEERS})`)
+    .option('--max-outbound <n>', 'sessions this node dials (its target); the rest of --max-peers are inbound')
+    .option('--max-inbound <n>', 'sessions remote peers start; the rest of --max-peers are outbound')
     .option('--status-interval <seconds>', 'print a status line every so many seconds, 0 for never', '30')
     .option('--json', 'print one JSON object per line')
     .option('--api-port <n>', `port of the status API on 127.0.0.1, 0 for one the OS picks (default: ${DEFAULT_API_PORT})`)

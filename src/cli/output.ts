@@ -1,11 +1,13 @@
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import type { NodeStatus, PeerNode, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** What the `start` command reports, one JSON line each with `--json` */
 export type CliEvent =
-  | { event: 'ready', peerId: string, did: string, chainId: string, multiaddrs: string[], api?: string }
+  | { event: 'ready', peerId: string, did: string, chainId: string, genesis: string, multiaddrs: string[], api?: string }
   | { event: 'session:open', peerId: string, did: string, direction: string }
-  | { event: 'session:close', peerId: string, did: string, reason: string }
-  | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string }
+  | { event: 'session:close', peerId: string, did: string, reason: string, side: string, appCode?: number, message?: string }
+  | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string, appCode?: number, did?: string, chainId?: string }
+  | { event: 'connections', connections: Array<{ peerId: string, role: string, direction: string, remoteAddr: string }> }
   | { event: 'status', sessions: NodeStatus['sessions'], connections: NodeStatus['connections'], dialing: number, contacts: number }
   | { event: 'stopped' }
 
@@ -18,6 +20,7 @@ export function readyEvent (node: PeerNode, api?: string): CliEvent {
     peerId: node.peerId.toString(),
     did: node.did,
     chainId: node.chain.chainId,
+    genesis: `0x${uint8ArrayToString(node.chain.genesisHash, 'base16')}`,
     multiaddrs: node.getMultiaddrs().map(ma => ma.toString()),
     api
   }
@@ -28,7 +31,7 @@ export function openEvent (session: Session): CliEvent {
 }
 
 export function closeEvent (detail: SessionCloseDetail): CliEvent {
-  return { event: 'session:close', peerId: detail.session.peerId.toString(), did: detail.session.did, reason: detail.reason }
+  return { event: 'session:close', peerId: detail.session.peerId.toString(), did: detail.session.did, reason: detail.reason, side: detail.side, appCode: detail.appCode, message: detail.message }
 }
 
 export function rejectEvent (detail: SessionRejectDetail): CliEvent {
@@ -38,7 +41,19 @@ export function rejectEvent (detail: SessionRejectDetail): CliEvent {
     reason: detail.reason,
     side: detail.side,
     direction: detail.direction,
-    message: detail.message
+    message: detail.message,
+    appCode: detail.appCode,
+    // what the peer's hello said, when one arrived
+    did: detail.remote?.did,
+    chainId: detail.remote?.chainId
+  }
+}
+
+/** Every connection with its role (JSON output only: the status line counts them) */
+export function connectionsEvent (node: PeerNode): CliEvent {
+  return {
+    event: 'connections',
+    connections: node.connections().map(c => ({ peerId: c.peerId.toString(), role: c.role, direction: c.direction, remoteAddr: c.remoteAddr.toString() }))
   }
 }
 
@@ -48,13 +63,20 @@ export function statusEvent (node: PeerNode): CliEvent {
 
 export const formatJson: Formatter = (event) => `${JSON.stringify(event)}\n`
 
+/** Human output: each line starts with the ISO time it was printed at */
 export const formatText: Formatter = (event) => {
+  const time = new Date().toISOString()
+  return textLines(event).split('\n').filter(line => line !== '').map(line => `${time} ${line}\n`).join('')
+}
+
+function textLines (event: CliEvent): string {
   switch (event.event) {
     case 'ready':
       return [
         `peer id:   ${event.peerId}`,
         `did:       ${event.did}`,
         `chain id:  ${event.chainId}`,
+        `genesis:   ${event.genesis}`,
         ...event.multiaddrs.map(ma => `listening: ${ma}`),
         ...(event.api == null ? [] : [`api:       ${event.api}`]),
         ''
@@ -62,12 +84,14 @@ export const formatText: Formatter = (event) => {
     case 'session:open':
       return `session open: ${event.peerId} ${event.did} (${event.direction})\n`
     case 'session:close':
-      return `session closed: ${event.peerId} ${event.did} (${event.reason})\n`
+      return `session closed by ${event.side === 'local' ? 'this node' : 'the peer'}: ${event.peerId} ${event.did} (${event.reason}${event.appCode == null ? '' : ` ${event.appCode}`}${event.message == null ? '' : `: ${event.message}`})\n`
     case 'session:reject':
-      return `handshake rejected by ${event.side === 'local' ? 'this node' : 'the peer'}: ${event.peerId} (${event.direction}) ${event.reason}: ${event.message}\n`
+      return `handshake rejected by ${event.side === 'local' ? 'this node' : 'the peer'}: ${event.peerId}${event.did == null ? '' : ` ${event.did}`} (${event.direction}) ${event.reason}${event.appCode == null ? '' : ` ${event.appCode}`}: ${event.message}\n`
+    case 'connections':
+      return ''
     case 'status': {
       const { sessions, connections } = event
-      return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound; ` +
+      return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound, ${sessions.reserved} reserved; ` +
         `connections ${connections.auxiliary} auxiliary, ${connections.handshaking} handshaking; ${event.dialing} dialing; ${event.contacts} contacts\n`
     }
     case 'stopped':

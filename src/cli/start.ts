@@ -1,12 +1,18 @@
 import { InvalidParametersError } from '@libp2p/interface'
-import { createApiServer, createPeerNode, loadOrCreateApiToken } from '../index.js'
-import { DEFAULT_DATA_DIR } from '../node/index.js'
+import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken } from '../index.js'
+import { AddressInUseError, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
 import { DEFAULT_API_PORT } from '../api/index.js'
+
+/** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
+const MAX_STATUS_INTERVAL_S = 86_400
+
+/** a 32-byte genesis hash in hex */
+const GENESIS_HEX_DIGITS = 64
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
-import { closeEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
+import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
-import type { ApiServer, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+import type { ApiServer, NodeMetrics, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** The flags of `peergate start`, as commander parses them */
 export interface StartFlags {
@@ -17,6 +23,8 @@ export interface StartFlags {
   genesis?: string
   reserved?: string[]
   maxPeers?: string
+  maxInbound?: string
+  maxOutbound?: string
   statusInterval?: string
   json?: boolean
   /** `--api-port <n>` */
@@ -25,14 +33,28 @@ export interface StartFlags {
   api?: boolean
 }
 
-function wholeNumber (value: string | undefined, flag: string): number | undefined {
+/** A whole-number flag in [min, max]; the message names the range */
+function wholeNumber (value: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (value == null) {
     return undefined
   }
-  if (!/^\d{1,9}$/.test(value)) {
-    throw new InvalidParametersError(`${flag} must be a whole number, got ${JSON.stringify(value)}`)
+  const n = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new InvalidParametersError(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`)
   }
-  return Number(value)
+  return n
+}
+
+/** `--genesis`: the hash of the genesis block, 32 bytes (SHA-256, Keccak-256, as the default derivation), in hex */
+function genesisHash (value: string | undefined): string | undefined {
+  if (value == null) {
+    return undefined
+  }
+  const hex = value.startsWith('0x') ? value.slice(2) : value
+  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== GENESIS_HEX_DIGITS) {
+    throw new InvalidParametersError(`--genesis must be a 32-byte hash: ${GENESIS_HEX_DIGITS} hex digits, 0x optional, got ${JSON.stringify(value)}`)
+  }
+  return hex
 }
 
 export function startOptions (flags: StartFlags): PeerNodeOptions {
@@ -41,30 +63,30 @@ export function startOptions (flags: StartFlags): PeerNodeOptions {
     listen: flags.listen,
     bootstrap: flags.bootstrap,
     reserved: flags.reserved,
-    limits: { maxPeers: wholeNumber(flags.maxPeers, '--max-peers') },
-    chain: { chainId: flags.chainId, genesisHash: flags.genesis }
+    limits: {
+      maxPeers: wholeNumber(flags.maxPeers, '--max-peers', 1, MAX_SESSIONS_LIMIT),
+      maxInboundSessions: wholeNumber(flags.maxInbound, '--max-inbound', 0, MAX_SESSIONS_LIMIT),
+      maxOutboundSessions: wholeNumber(flags.maxOutbound, '--max-outbound', 0, MAX_SESSIONS_LIMIT)
+    },
+    chain: { chainId: flags.chainId, genesisHash: genesisHash(flags.genesis) }
   }
 }
 
+/** `--api-port`: 0 lets the OS pick */
 function apiPortFlag (value: string | undefined): number {
-  const port = wholeNumber(value, '--api-port') ?? DEFAULT_API_PORT
-  if (port > 65535) {
-    throw new InvalidParametersError(`--api-port must be at most 65535, got ${port}`)
-  }
-  return port
+  return wholeNumber(value, '--api-port', 0, 65535) ?? DEFAULT_API_PORT
 }
 
-/** The status API on 127.0.0.1:`port`, with the data dir's token (made at first start) */
-async function startApi (node: PeerNode, dataDir: string, port: number): Promise<ApiServer> {
-  const api = createApiServer(node, { port, token: await loadOrCreateApiToken(dataDir) })
+/** The status API on 127.0.0.1:`port`, with the data dir's token (made at first start) and the node's metrics */
+async function startApi (node: PeerNode, dataDir: string, port: number, metrics: NodeMetrics): Promise<ApiServer> {
+  const api = createApiServer(node, { port, token: await loadOrCreateApiToken(dataDir), metrics })
   await api.start()
   return api
 }
 
-function describeStartError (err: unknown, flags: StartFlags): string {
-  if (err instanceof Error && err.name === 'OpenFailedError') {
-    const dataDir = flags.dataDir ?? DEFAULT_DATA_DIR
-    return `cannot open the datastore in ${dataDir} (is another peergate using it?): ${describeError(err)}`
+function describeStartError (err: unknown): string {
+  if (err instanceof AddressInUseError) {
+    return `${err.message}; choose another --listen port`
   }
   return describeError(err)
 }
@@ -88,16 +110,17 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   let statusIntervalS: number
   let apiPort: number
   try {
-    statusIntervalS = wholeNumber(flags.statusInterval, '--status-interval') ?? 0
+    statusIntervalS = wholeNumber(flags.statusInterval, '--status-interval', 0, MAX_STATUS_INTERVAL_S) ?? 0
     apiPort = apiPortFlag(flags.apiPort)
-    node = await createPeerNode(startOptions(flags))
+    // the API serves GET /metrics: libp2p's series and peergate's
+    node = await createPeerNode({ ...startOptions(flags), metrics: flags.api !== false })
   } catch (err) {
     unsubscribe()
     if (err instanceof Error && err.name === InvalidParametersError.name) {
       io.stderr.write(`peergate: ${err.message}\n`)
       return EXIT_USAGE
     }
-    io.stderr.write(`peergate: could not start the node: ${describeStartError(err, flags)}\n`)
+    io.stderr.write(`peergate: could not start the node: ${describeStartError(err)}\n`)
     return EXIT_FAILURE
   }
 
@@ -106,18 +129,29 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   const onReject = (evt: CustomEvent<SessionRejectDetail>): void => { print(rejectEvent(evt.detail)) }
 
   let api: ApiServer | undefined
+  let metrics: NodeMetrics | undefined
   if (flags.api !== false) {
     try {
-      api = await startApi(node, flags.dataDir ?? DEFAULT_DATA_DIR, apiPort)
+      metrics = createNodeMetrics(node)
+      api = await startApi(node, flags.dataDir ?? DEFAULT_DATA_DIR, apiPort, metrics)
     } catch (err) {
+      metrics?.stop()
       unsubscribe()
       io.stderr.write(`peergate: could not start the API on port ${apiPort}: ${describeError(err)} (choose another with --api-port, 0 for any, or turn it off with --no-api)\n`)
-      await node.stop().catch(() => {})
+      await node.stop().catch((stopErr) => { io.stderr.write(`peergate: could not stop the node cleanly: ${describeError(stopErr)}\n`) })
       return EXIT_FAILURE
     }
   }
 
   print(readyEvent(node, api?.url))
+  // createPeerNode left them out (and logged it); the operator hears of it here
+  for (const [flag, addrs] of [['--bootstrap', flags.bootstrap], ['--reserved', flags.reserved]] as const) {
+    for (const addr of addrs ?? []) {
+      if (addr.endsWith(`/p2p/${node.peerId.toString()}`)) {
+        io.stderr.write(`peergate: warning: ${flag} ${addr} is this node's own peer id; skipped\n`)
+      }
+    }
+  }
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:close', onClose)
   node.addEventListener('session:reject', onReject)
@@ -127,13 +161,19 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   }
 
   const statusTimer = statusIntervalS > 0
-    ? setInterval(() => { print(statusEvent(node)) }, statusIntervalS * 1000)
+    ? setInterval(() => {
+      print(statusEvent(node))
+      if (flags.json === true) {
+        print(connectionsEvent(node))
+      }
+    }, statusIntervalS * 1000)
     : undefined
 
   await stopRequested
   clearInterval(statusTimer)
   try {
     await api?.stop()
+    metrics?.stop()
     await node.stop()
   } catch (err) {
     io.stderr.write(`peergate: could not stop the node cleanly: ${describeError(err)}\n`)

@@ -1,13 +1,14 @@
 import { InvalidParametersError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
+import { TypedEventEmitter } from 'main-event'
 import { failureBackoffMs, resolveBackoff } from '../addressbook/index.js'
 import { isHandshakeError } from '../handshake/index.js'
 import { LocalReason, ReasonCode } from '../reason/index.js'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
 import { Discovery } from './discovery.js'
 import { outboundLoad, planTick, type TickSnapshot } from './plan.js'
-import type { DialManagerComponents, DialManagerInit, DialManagerService, DialStatus, PeerAddress } from './index.js'
+import type { DialManagerComponents, DialManagerEvents, DialManagerInit, DialManagerService, DialStatus, PeerAddress } from './index.js'
 import type { SessionSlot } from './select.js'
 import type { AddressBookService, Contact } from '../addressbook/index.js'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
@@ -28,7 +29,7 @@ interface ReservedState extends PeerAddress {
  * never become sessions unless a contact is selected here (then the existing
  * connection is promoted by the handshake).
  */
-export class DialManager implements DialManagerService, Startable {
+export class DialManager extends TypedEventEmitter<DialManagerEvents> implements DialManagerService, Startable {
   readonly [Symbol.toStringTag] = '@peergate/dial'
   readonly [serviceCapabilities]: string[] = ['@peergate/dial']
   readonly [serviceDependencies]: string[] = ['@peergate/sessions', '@peergate/handshake', '@peergate/address-book']
@@ -52,6 +53,7 @@ export class DialManager implements DialManagerService, Startable {
   private running = false
 
   constructor (components: DialManagerComponents, init: DialManagerInit = {}) {
+    super()
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('peergate:dial')
@@ -89,6 +91,9 @@ export class DialManager implements DialManagerService, Startable {
 
   /** the book is loaded once every service has started: discovery puts the bootstrap peers in, then dialing starts */
   async afterStart (): Promise<void> {
+    // reserved peers are dialed on their own backoff, but one that is also a
+    // contact starts clean too, as the bootstrap peers do (Discovery.start)
+    await this.addressBook.clearBackoff(this.reserved.map(r => r.peerId))
     await this.discovery.start()
     this.running = this.init.autoDial !== false
     this.schedule(0)
@@ -119,12 +124,11 @@ export class DialManager implements DialManagerService, Startable {
   }
 
   status (): DialStatus {
-    return {
-      targetOutbound: this.targetOutbound(),
-      outbound: this.components.sessions.count('outbound'),
-      inbound: this.components.sessions.count('inbound'),
-      dialing: this.dialing.size
+    const counts = { outbound: 0, inbound: 0, reserved: 0 }
+    for (const slot of this.sessionSlots()) {
+      counts[slot.reserved ? 'reserved' : slot.direction]++
     }
+    return { targetOutbound: this.targetOutbound(), ...counts, dialing: this.dialing.size }
   }
 
   /**
@@ -245,12 +249,15 @@ export class DialManager implements DialManagerService, Startable {
       try {
         await this.components.peerStore.merge(peer, { multiaddrs }, { signal })
         await this.components.handshake.connect(peer, { signal, expectedDid })
+        this.safeDispatchEvent('dial:end', { detail: { peerId: peer, result: 'opened', reserved: this.components.sessions.isReserved(peer) } })
         onSuccess?.()
       } catch (err) {
         // stopping cancels dials without punishing their contacts
         if (this.shutdown.signal.aborted) {
           return
         }
+        const reason = isHandshakeError(err) ? err.reason : LocalReason.DIAL_FAILED
+        this.safeDispatchEvent('dial:end', { detail: { peerId: peer, result: 'failed', reason, reserved: this.components.sessions.isReserved(peer) } })
         await onFailure(err).catch(e => { this.log.error('could not record the failed dial of %p - %e', peer, e) })
       } finally {
         signal.clear()

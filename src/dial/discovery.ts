@@ -59,12 +59,16 @@ export class Discovery {
     }
   }
 
-  /** needs the address book started: the bootstrap peers go into it, then the DHT is seeded and walks begin */
+  /** needs the address book started: the bootstrap peers go into it with their backoff cleared, then the DHT is seeded and walks begin */
   async start (): Promise<void> {
     this.controller = new AbortController()
     for (const peer of this.options.bootstrap) {
       await this.components.addressBook.add({ ...peer, source: 'bootstrap' })
     }
+    // the operator named these peers: a backoff stored by an earlier run (a
+    // day after WRONG_CHAIN, say, when that run had the wrong chain) must not
+    // keep the node from them
+    await this.components.addressBook.clearBackoff(this.options.bootstrap.map(peer => peer.peerId))
     this.reseed()
     this.randomWalk?.start()
   }

@@ -11,7 +11,8 @@ import { DialManager } from './dial-manager.js'
 import type { AddressBookService } from '../addressbook/index.js'
 import type { HandshakeService } from '../handshake/index.js'
 import type { Sessions } from '../session/index.js'
-import type { ComponentLogger, PeerId, PeerStore } from '@libp2p/interface'
+import type { Outcome } from '../reason/index.js'
+import type { ComponentLogger, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -111,12 +112,32 @@ export interface DialManagerComponents {
 
 export interface DialStatus {
   targetOutbound: number
+  /** outbound sessions that count against the target: reserved peers' do not */
   outbound: number
+  /** inbound sessions, reserved peers' left out */
   inbound: number
+  /** sessions with reserved peers, either direction: outside the limits */
+  reserved: number
   dialing: number
 }
 
-export interface DialManagerService {
+/** How one dial of the dial loop ended (a dial cancelled by stop() reports nothing) */
+export interface DialEndDetail {
+  peerId: PeerId
+  /** `opened`: the handshake made a session; `failed`: the dial or the handshake failed */
+  result: 'opened' | 'failed'
+  /** why a failed dial failed: the handshake's reason code, or DIAL_FAILED before any handshake */
+  reason?: Outcome
+  /** the peer is a reserved peer (dialed outside the outbound target) */
+  reserved: boolean
+}
+
+export interface DialManagerEvents {
+  /** a dial the loop started has ended; metrics count them */
+  'dial:end': CustomEvent<DialEndDetail>
+}
+
+export interface DialManagerService extends TypedEventTarget<DialManagerEvents> {
   status(): DialStatus
   /** runs one round of the dial loop now */
   tick(): Promise<void>

@@ -1,8 +1,12 @@
 import { InvalidParametersError } from '@libp2p/interface'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
-import { CHAIN_ID_PATTERN, DEFAULT_CHAIN_ID, DEFAULT_CHAIN_VERSION } from './constants.js'
+import { CHAIN_ID_PATTERN, CHAIN_RECORD_KEY, DEFAULT_CHAIN_ID, DEFAULT_CHAIN_VERSION } from './constants.js'
+import { Key } from 'interface-datastore'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import type { ChainIdentity } from '../chain/index.js'
+import type { Datastore } from 'interface-datastore'
 
 export interface ChainOptions {
   /** @default 'peergate-devnet' */
@@ -42,4 +46,30 @@ export function parseHex (value: string, what: string): Uint8Array {
 /** The chain-scoped Kad-DHT protocol: only peers of the same chain fill the routing table */
 export function dhtProtocol (chainId: string): string {
   return `/peergate/${chainId}/kad/1.0.0`
+}
+
+/** A chain as the operator reads it: its id and its genesis hash in hex */
+export function describeChain (chainId: string, genesisHash: Uint8Array): string {
+  return `"${chainId}" (genesis 0x${uint8ArrayToString(genesisHash, 'base16')})`
+}
+
+/**
+ * Keeps a datastore to one chain: records `chain` (id and genesis hash) on
+ * the first start, and refuses another chain later with an
+ * InvalidParametersError naming both. `where` names the datastore in that
+ * message (the data dir).
+ */
+export async function checkChainRecord (datastore: Datastore, chain: ChainIdentity, where: string): Promise<void> {
+  const key = new Key(CHAIN_RECORD_KEY)
+  if (!(await datastore.has(key))) {
+    const record = { chainId: chain.chainId, genesisHash: uint8ArrayToString(chain.genesisHash, 'base16') }
+    await datastore.put(key, uint8ArrayFromString(JSON.stringify(record)))
+    return
+  }
+  const stored = JSON.parse(uint8ArrayToString(await datastore.get(key))) as { chainId: string, genesisHash: string }
+  const storedGenesis = Uint8Array.from(Buffer.from(stored.genesisHash, 'hex'))
+  if (stored.chainId !== chain.chainId || !uint8ArrayEquals(storedGenesis, chain.genesisHash)) {
+    throw new InvalidParametersError(`${where} belongs to chain ${describeChain(stored.chainId, storedGenesis)}, not ${describeChain(chain.chainId, chain.genesisHash)}: ` +
+      'its contacts, backoffs and bans are that chain\'s; use another data dir for another chain')
+  }
 }

@@ -17,6 +17,20 @@ export const DATASTORE_DIR = 'datastore'
 /** Sessions a node keeps by default, as go-ethereum's MaxPeers */
 export const DEFAULT_MAX_PEERS = 50
 
+/**
+ * Most sessions a limit may allow: each session holds a TCP connection (a
+ * file descriptor) and a few streams, and the dial tick scans them every
+ * second; past this a node needs tuning these limits do not offer
+ */
+export const MAX_SESSIONS_LIMIT = 10_000
+
 /** Ping streams per connection; above libp2p's defaults (1 out, 2 in), see create-node.ts */
 export const PING_MAX_OUTBOUND_STREAMS = 3
 export const PING_MAX_INBOUND_STREAMS = 4
+
+/**
+ * The datastore record of the chain a data dir belongs to (chain id and
+ * genesis hash), written on the node's first start: its contacts' backoffs,
+ * bans and DHT records are that chain's, so another chain is refused
+ */
+export const CHAIN_RECORD_KEY = '/peergate/chain'

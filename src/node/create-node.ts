@@ -1,26 +1,32 @@
-import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { loadOrCreateSelfKey } from '@libp2p/config'
 import { identify } from '@libp2p/identify'
+import { defaultLogger } from '@libp2p/logger'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { InvalidParametersError } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
-import { LevelDatastore } from 'datastore-level'
 import { createLibp2p } from 'libp2p'
+import { Registry } from 'prom-client'
 import { loadOrCreateDidSigner } from '../did/identity.js'
 import { addressBook } from '../addressbook/index.js'
 import { handshake } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
-import { dhtProtocol, resolveChain } from './chain.js'
-import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
+import { checkChainRecord, dhtProtocol, resolveChain } from './chain.js'
+import { makeDataDir, openLevelDatastore } from './data-dir.js'
+import { AddressInUseError } from './errors.js'
+import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
 import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
-import type { Libp2p, ServiceMap } from '@libp2p/interface'
+import type { PeerAddress } from '../dial/index.js'
+import type { Libp2p, Logger, PeerId, ServiceMap } from '@libp2p/interface'
+import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import type { ServiceFactoryMap } from 'libp2p'
 
@@ -39,8 +45,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       throw new InvalidParametersError(`listen address ${addr.toString()} is not a TCP address (peergate listens on TCP only)`)
     }
   }
-  const bootstrap = parsePeerAddrs(options.bootstrap, 'bootstrap address')
-  const reserved = parsePeerAddrs(options.reserved, 'reserved peer address')
+  const bootstrapAddrs = parsePeerAddrs(options.bootstrap, 'bootstrap address')
+  const reservedAddrs = parsePeerAddrs(options.reserved, 'reserved peer address')
   const limits = resolveLimits(options.limits)
 
   let datastore: Datastore
@@ -50,17 +56,24 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     datastore = options.datastore
   } else {
     const dataDir = options.dataDir ?? DEFAULT_DATA_DIR
-    await mkdir(dataDir, { recursive: true })
+    await makeDataDir(dataDir)
     location = join(dataDir, DATASTORE_DIR)
-    ownDatastore = new LevelDatastore(location)
-    await ownDatastore.open()
+    ownDatastore = await openLevelDatastore(location, dataDir)
     datastore = ownDatastore
   }
 
   try {
+    await checkChainRecord(datastore, chain, location == null ? 'the datastore' : `data dir ${options.dataDir ?? DEFAULT_DATA_DIR}`)
     const privateKey = options.privateKey ?? await loadOrCreateSelfKey(datastore)
+    const logger = options.logger ?? defaultLogger()
+    const self = peerIdFromPrivateKey(privateKey)
+    const log = logger.forComponent('peergate:node')
+    const bootstrap = withoutSelf(bootstrapAddrs, self, 'bootstrap', log)
+    const reserved = withoutSelf(reservedAddrs, self, 'reserved', log)
     const signer = options.did?.signer ?? await loadOrCreateDidSigner(datastore, { location })
     const dht = options.dht ?? {}
+    const metrics = options.metrics === true ? {} : options.metrics === false ? undefined : options.metrics
+    const metricsRegistry = metrics == null ? undefined : metrics.registry ?? new Registry()
 
     let libp2pRef: Libp2p<PeerNodeServices & S> | undefined
     const services: ServiceFactoryMap<PeerNodeServices> = {
@@ -123,19 +136,49 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       connectionGater: {
         denyDialPeer: (peer) => libp2pRef?.services.sessions.banExpiry(peer) != null
       },
-      logger: options.logger,
+      logger,
+      // a registry per node: several nodes in one process must not share prom-client's global one
+      metrics: metricsRegistry == null ? undefined : prometheusMetrics({ registry: metricsRegistry, collectDefaultMetrics: metrics?.collectDefaultMetrics }),
       services: {
         ...services,
         ...userServices
       } as unknown as ServiceFactoryMap<PeerNodeServices & S>
-    })
+    }).catch(err => { throw addressInUse(err) ?? err })
 
     libp2pRef = libp2p
-    return new PeerNode<S>({ libp2p, chain, did: signer.did, datastore, ownDatastore })
+    return new PeerNode<S>({ libp2p, chain, did: signer.did, datastore, ownDatastore, metricsRegistry })
   } catch (err) {
     await ownDatastore?.close()
     throw err
   }
+}
+
+/**
+ * libp2p's failure to listen, when the reason is a port in use: its own
+ * message suggests `transportManager.faultTolerance`, which would only start
+ * a node that does not listen where it was told to
+ */
+function addressInUse (err: any): AddressInUseError | undefined {
+  if (err?.name !== 'UnsupportedListenAddressesError') {
+    return undefined
+  }
+  const inUse = [...String(err.message).matchAll(/^\s*(\/\S+): .*EADDRINUSE/gm)].map(match => match[1])
+  return inUse.length > 0 ? new AddressInUseError(inUse) : undefined
+}
+
+/**
+ * The addresses of other peers: this node's own peer id among bootstrap or
+ * reserved peers (a config copied from another node) is left out and logged,
+ * as dialing itself would only fail with SELF
+ */
+function withoutSelf (peers: PeerAddress[], self: PeerId, what: string, log: Logger): PeerAddress[] {
+  return peers.filter(peer => {
+    if (!peer.peerId.equals(self)) {
+      return true
+    }
+    log.error('%s address %s is this node\'s own peer id; skipped', what, peer.multiaddrs.map(ma => ma.toString()).join(', '))
+    return false
+  })
 }
 
 /**
@@ -152,19 +195,50 @@ function checkServiceNames<S extends ServiceMap> (services: PeerNodeServiceFacto
 }
 
 /**
- * Session limits from `maxPeers`: one third outbound (the peers this node
- * selects), the rest inbound, plus a burst allowance of inbound sessions that
- * the dial manager sheds on its next tick
+ * Session limits from `maxPeers` (at least 1): one third outbound (the peers
+ * this node selects) but at least one, the rest inbound, plus a burst
+ * allowance of inbound sessions that the dial manager sheds on its next tick.
+ * `maxOutboundSessions` or `maxInboundSessions` given alone take their share
+ * of `maxPeers` and leave the rest to the other; given both, they are the
+ * limits (and `maxPeers`, if given too, must be their sum). Either may be 0
+ * (an outbound-only or inbound-only node), not both.
  */
 export function resolveLimits (limits: PeerNodeLimits = {}): Required<Pick<SessionManagerInit, 'maxInboundSessions' | 'maxOutboundSessions' | 'inboundBurst'>> {
-  const maxPeers = limits.maxPeers ?? DEFAULT_MAX_PEERS
-  const maxOutboundSessions = limits.maxOutboundSessions ?? Math.floor(maxPeers * OUTBOUND_FRACTION)
-  const maxInboundSessions = limits.maxInboundSessions ?? Math.max(0, maxPeers - maxOutboundSessions)
-  const inboundBurst = limits.inboundBurst ?? defaultInboundBurst(maxInboundSessions)
-  for (const [name, value] of Object.entries({ maxPeers, maxOutboundSessions, maxInboundSessions, inboundBurst })) {
-    if (!Number.isInteger(value) || value < 0) {
-      throw new InvalidParametersError(`limits.${name} must be a whole number >= 0, got ${value}`)
+  const given = { maxPeers: limits.maxPeers, maxOutboundSessions: limits.maxOutboundSessions, maxInboundSessions: limits.maxInboundSessions }
+  for (const [name, value] of Object.entries(given)) {
+    if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_SESSIONS_LIMIT)) {
+      throw new InvalidParametersError(`limits.${name} must be a whole number from ${name === 'maxPeers' ? 1 : 0} to ${MAX_SESSIONS_LIMIT}, got ${value}`)
     }
   }
+  if (limits.maxPeers === 0) {
+    throw new InvalidParametersError(`limits.maxPeers must be a whole number from 1 to ${MAX_SESSIONS_LIMIT}, got 0 (a node without sessions is no peer; use maxInboundSessions: 0 for an outbound-only node)`)
+  }
+  let { maxOutboundSessions, maxInboundSessions } = limits
+  if (maxOutboundSessions != null && maxInboundSessions != null) {
+    if (limits.maxPeers != null && limits.maxPeers !== maxOutboundSessions + maxInboundSessions) {
+      throw new InvalidParametersError(`limits.maxPeers (${limits.maxPeers}) must be maxOutboundSessions + maxInboundSessions (${maxOutboundSessions} + ${maxInboundSessions}) when all three are given`)
+    }
+  } else {
+    const maxPeers = limits.maxPeers ?? Math.max(DEFAULT_MAX_PEERS, maxOutboundSessions ?? maxInboundSessions ?? 0)
+    const fixed = maxOutboundSessions ?? maxInboundSessions
+    if (fixed != null && fixed > maxPeers) {
+      const name = maxOutboundSessions != null ? 'maxOutboundSessions' : 'maxInboundSessions'
+      throw new InvalidParametersError(`limits.${name} (${fixed}) must be at most limits.maxPeers (${maxPeers})`)
+    }
+    maxOutboundSessions ??= maxInboundSessions != null ? maxPeers - maxInboundSessions : defaultOutbound(maxPeers)
+    maxInboundSessions ??= maxPeers - maxOutboundSessions
+  }
+  if (maxOutboundSessions + maxInboundSessions === 0) {
+    throw new InvalidParametersError('limits.maxOutboundSessions and limits.maxInboundSessions are both 0: a node without sessions is no peer')
+  }
+  const inboundBurst = limits.inboundBurst ?? defaultInboundBurst(maxInboundSessions)
+  if (!Number.isInteger(inboundBurst) || inboundBurst < 0) {
+    throw new InvalidParametersError(`limits.inboundBurst must be a whole number >= 0, got ${inboundBurst}`)
+  }
   return { maxInboundSessions, maxOutboundSessions, inboundBurst }
+}
+
+/** one third of the sessions, as go-ethereum's dial ratio, but at least one: a node that selects no peer only waits to be found */
+function defaultOutbound (maxPeers: number): number {
+  return Math.max(1, Math.floor(maxPeers * OUTBOUND_FRACTION))
 }

@@ -18,6 +18,7 @@ import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 import type { ConnectionManagerInit, ServiceFactoryMap } from 'libp2p'
+import type { Registry } from 'prom-client'
 
 export interface PeerNodeServices extends Record<string, unknown> {
   identify: Identify
@@ -146,6 +147,16 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   logger?: ComponentLogger
 
   /**
+   * libp2p's own metrics (`@libp2p/prometheus-metrics`) in a Prometheus
+   * registry of this node's (`node.metricsRegistry`), not prom-client's
+   * global one; `createNodeMetrics(node)` adds peergate's series to it.
+   * `true`: a new registry, with the process's default metrics.
+   *
+   * @default false
+   */
+  metrics?: boolean | PeerNodeMetricsOptions
+
+  /**
    * Your own libp2p services, by name, as `createLibp2p`'s `services`: they
    * are added after peergate's (sessions, handshake, identify, ping, dht,
    * addressBook, dial, which keep that order), so a factory finds those among
@@ -156,9 +167,16 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   services?: PeerNodeServiceFactories<S>
 }
 
+export interface PeerNodeMetricsOptions {
+  /** the registry libp2p's metrics go in; @default a new one */
+  registry?: Registry
+  /** also collect prom-client's process metrics (CPU, memory, event loop); @default true */
+  collectDefaultMetrics?: boolean
+}
+
 export interface PeerNodeLimits {
   /**
-   * Sessions in all
+   * Sessions in all, from 1 to MAX_SESSIONS_LIMIT (10 000)
    *
    * @default 50
    */
@@ -166,7 +184,7 @@ export interface PeerNodeLimits {
   /**
    * Sessions this node selects and dials; the dial manager's target
    *
-   * @default one third of maxPeers (16)
+   * @default one third of maxPeers (16), at least 1
    */
   maxOutboundSessions?: number
   /**
@@ -190,7 +208,11 @@ export interface HandleOptions extends StreamHandlerOptions {
 }
 
 export interface NodeStatus {
-  sessions: { outbound: number, inbound: number, targetOutbound: number, maxInbound: number }
+  /**
+   * Sessions per direction against their limits; reserved peers are outside
+   * the limits and counted apart (`reserved`), whichever side dialed
+   */
+  sessions: { outbound: number, inbound: number, reserved: number, targetOutbound: number, maxInbound: number }
   connections: Record<ConnectionRole, number>
   /** dials in flight */
   dialing: number
@@ -211,4 +233,6 @@ export interface ConnectionInfo {
 export { createPeerNode } from './create-node.js'
 export { PeerNode } from './peer-node.js'
 export { resolveChain, dhtProtocol, type ChainOptions } from './chain.js'
-export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS } from './constants.js'
+export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from './constants.js'
+export { resolveLimits } from './create-node.js'
+export { DataDirError, DataDirLockedError, AddressInUseError } from './errors.js'

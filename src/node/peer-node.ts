@@ -13,8 +13,9 @@ import type { AbortOptions, Libp2p, PeerId, ServiceMap, Stream, StreamHandler } 
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
+import type { Registry } from 'prom-client'
 
-const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status'] as const
+const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse'] as const
 
 export interface PeerNodeInit<S extends ServiceMap = Record<never, never>> {
   libp2p: Libp2p<PeerNodeServices & S>
@@ -24,6 +25,8 @@ export interface PeerNodeInit<S extends ServiceMap = Record<never, never>> {
   datastore: Datastore
   /** closed on stop: the node opened it */
   ownDatastore?: LevelDatastore
+  /** where libp2p's metrics go, when `createPeerNode`'s `metrics` is on */
+  metricsRegistry?: Registry
 }
 
 /**
@@ -44,6 +47,12 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
    * libp2p key), `/peers/` (the peer store), `/dht/` (DHT records).
    */
   readonly datastore: Datastore
+  /**
+   * The Prometheus registry holding libp2p's metrics (`createPeerNode`'s
+   * `metrics` option); undefined when metrics are off. `createNodeMetrics`
+   * adds peergate's series to it.
+   */
+  readonly metricsRegistry?: Registry
   private readonly ownDatastore?: LevelDatastore
 
   /** @internal createPeerNode builds a PeerNode */
@@ -54,6 +63,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
     this.did = init.did
     this.datastore = init.datastore
     this.ownDatastore = init.ownDatastore
+    this.metricsRegistry = init.metricsRegistry
     for (const type of FORWARDED_EVENTS) {
       this.libp2p.services.sessions.addEventListener(type, (evt: CustomEvent<any>) => {
         this.safeDispatchEvent(type, { detail: evt.detail })
@@ -189,6 +199,20 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
     await this.libp2p.services.addressBook.remove(peer)
   }
 
+  /** The contacts waiting out a backoff now, each with its reason and next attempt */
+  backoffs (): Contact[] {
+    return this.libp2p.services.addressBook.backoffs()
+  }
+
+  /**
+   * Clears the backoff of a contact (of every contact without `peer`), so the
+   * dial manager may dial it on its next tick; resolves with the contacts
+   * that had one
+   */
+  async clearBackoff (peer?: PeerId | PeerId[], options?: AbortOptions): Promise<Contact[]> {
+    return this.libp2p.services.addressBook.clearBackoff(peer, options)
+  }
+
   /** Counts for an operator: sessions per direction against their targets, connections per role, contacts */
   status (): NodeStatus {
     const dial = this.libp2p.services.dial.status()
@@ -198,7 +222,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
       connections[info.role]++
     }
     return {
-      sessions: { outbound: dial.outbound, inbound: dial.inbound, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
+      sessions: { outbound: dial.outbound, inbound: dial.inbound, reserved: dial.reserved, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
       connections,
       dialing: dial.dialing,
       contacts: this.libp2p.services.addressBook.size
@@ -225,6 +249,11 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
    */
   async ban (target: PeerId | string, durationMs?: number): Promise<void> {
     await this.libp2p.services.sessions.ban(target, durationMs)
+  }
+
+  /** Every ban in force: peer id or DID → when it ends, ms since the epoch */
+  bans (): Map<string, number> {
+    return this.libp2p.services.sessions.bans()
   }
 
   /** Lifts the ban of a peer id or DID, and the bans it covered */

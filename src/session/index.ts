@@ -145,6 +145,15 @@ export interface SessionEvents {
   'session:reject': CustomEvent<SessionRejectDetail>
   /** a status exchange changed a session peer's head or extra */
   'session:status': CustomEvent<SessionStatusDetail>
+  /** the gate refused a stream: a peer without a session opened one, or this node tried to */
+  'stream:refuse': CustomEvent<StreamRefuseDetail>
+}
+
+export interface StreamRefuseDetail {
+  peerId: PeerId
+  protocol: string
+  /** `inbound`: the peer opened it; `outbound`: this node tried to open it */
+  direction: SessionDirection
 }
 
 export interface SessionLimits {

@@ -328,6 +328,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       if (session == null) {
         this.log('refusing inbound %s stream from %p: no session', protocol, connection.remotePeer)
         stream.abort(new NoSessionError(`no session for inbound ${protocol} stream`))
+        this.safeDispatchEvent('stream:refuse', { detail: { peerId: connection.remotePeer, protocol, direction: 'inbound' } })
         return
       }
       await handler(endOnRemoteClose(stream), connection, session)
@@ -337,6 +338,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   async openStream (peer: PeerId, protocol: string | string[], options: AbortOptions = {}): Promise<Stream> {
     const session = await this.waitForSession(peer, options)
     if (session == null) {
+      const protocols = Array.isArray(protocol) ? protocol : [protocol]
+      this.safeDispatchEvent('stream:refuse', { detail: { peerId: peer, protocol: protocols.join(','), direction: 'outbound' } })
       throw new NoSessionError(`no session with ${peer.toString()}`)
     }
     return endOnRemoteClose(await session.connection.newStream(protocol, options))

@@ -93,6 +93,10 @@ describe('peergate CLI against a running node', () => {
     assert.equal(peer?.role, 'outbound-session', JSON.stringify(peers))
     assert.equal(peer.did, other.did)
 
+    const metrics = await fetch(`${ready.api}/metrics`)
+    assert.equal(metrics.status, 200)
+    assert.match(await metrics.text(), /^peergate_sessions\{direction="outbound"\} 1$/m)
+
     const contacts = await json('contacts', ...api)
     assert.ok(Array.isArray(contacts))
 

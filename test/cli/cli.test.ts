@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { chmod, readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, test } from 'node:test'
@@ -106,14 +108,20 @@ function parseJson (line: string): any {
 const net = new TestNetwork()
 const processes: CliProcess[] = []
 
+/**
+ * A `peergate` process; a `start` without an API flag gets `--no-api`, so that
+ * nodes started together do not contend for the API's default port
+ * (test/api/cli.test.ts covers the API)
+ */
 function cli (...args: string[]): CliProcess {
-  const proc = new CliProcess(args)
+  const apiFlag = args.includes('--api-port') || args.includes('--no-api')
+  const proc = new CliProcess(args.includes('start') && !apiFlag ? [...args, '--no-api'] : args)
   processes.push(proc)
   return proc
 }
 
 async function startJson (dataDir: string): Promise<{ proc: CliProcess, ready: any }> {
-  const proc = cli('start', '--json', '--no-api', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  const proc = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
   const first = await proc.line('a first stdout line', (_, index) => index === 0)
   return { proc, ready: JSON.parse(first) }
 }
@@ -135,7 +143,8 @@ after(async () => {
 
 test('start --json prints ready first, then session events, and stops on SIGTERM', async () => {
   const { proc, ready } = await startJson(await net.dir())
-  assert.deepEqual(Object.keys(ready), ['event', 'peerId', 'did', 'chainId', 'multiaddrs'])
+  assert.deepEqual(Object.keys(ready), ['event', 'peerId', 'did', 'chainId', 'genesis', 'multiaddrs'])
+  assert.match(ready.genesis, /^0x[0-9a-f]{64}$/)
   assert.equal(ready.event, 'ready')
   assert.match(ready.peerId, /^12D3Koo/)
   assert.match(ready.did, /^did:key:z6Mk/)
@@ -154,8 +163,9 @@ test('start --json prints ready first, then session events, and stops on SIGTERM
   const stranger = await net.node({ chain: { chainId: 'another-chain' } })
   await assert.rejects(stranger.connect(multiaddr(ready.multiaddrs[0])))
   const reject = await proc.event('session:reject', value => value.peerId === stranger.peerId.toString())
-  assert.deepEqual(Object.keys(reject), ['event', 'peerId', 'reason', 'side', 'direction', 'message'])
+  assert.deepEqual(Object.keys(reject), ['event', 'peerId', 'reason', 'side', 'direction', 'message', 'did', 'chainId'])
   assert.equal(reject.reason, 'WRONG_CHAIN')
+  assert.equal(reject.chainId, 'another-chain', 'what the peer\'s hello said')
   assert.equal(reject.direction, 'inbound')
   assert.ok(['local', 'remote'].includes(reject.side))
   assert.equal(typeof reject.message, 'string')
@@ -164,18 +174,18 @@ test('start --json prints ready first, then session events, and stops on SIGTERM
   assert.deepEqual(exit, { code: 0, signal: null })
   assert.deepEqual(JSON.parse(proc.lines[proc.lines.length - 1]), { event: 'stopped' })
   const close = await proc.event('session:close')
-  assert.deepEqual(close, { event: 'session:close', peerId: node.peerId.toString(), did: node.did, reason: 'SHUTDOWN' })
+  assert.deepEqual(close, { event: 'session:close', peerId: node.peerId.toString(), did: node.did, reason: 'SHUTDOWN', side: 'local' })
   assert.ok(proc.lines.every(line => parseJson(line) != null), 'every stdout line is JSON')
   assert.equal(proc.stderr, '')
 })
 
 test('--status-interval prints the session and connection counts', async () => {
-  const proc = cli('start', '--json', '--no-api', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--max-peers', '9')
+  const proc = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--max-peers', '9')
   const ready = JSON.parse(await proc.line('ready', (_, index) => index === 0))
   const node = await net.node({ chain: { chainId: CHAIN_ID } })
   await node.connect(multiaddr(ready.multiaddrs[0]))
   const status = await proc.event('status', value => value.sessions.inbound === 1)
-  assert.deepEqual(status.sessions, { outbound: 0, inbound: 1, targetOutbound: 3, maxInbound: 6 })
+  assert.deepEqual(status.sessions, { outbound: 0, inbound: 1, reserved: 0, targetOutbound: 3, maxInbound: 6 })
   assert.deepEqual(Object.keys(status.connections).sort(), ['auxiliary', 'handshaking', 'inbound-session', 'outbound-session'])
   assert.equal(status.connections['inbound-session'], 1)
   assert.equal(status.contacts, 1, 'the inbound peer became a contact')
@@ -192,26 +202,56 @@ test('a restart on the same data dir keeps the peer id and the DID', async () =>
   assert.deepEqual(await stop(second.proc, 'SIGTERM'), { code: 0, signal: null })
 })
 
-test('without --json it prints readable lines and stops on SIGINT', async () => {
-  const proc = cli('start', '--no-api', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
-  const listening = await proc.line('a listening line', line => line.startsWith('listening: /ip4/127.0.0.1/tcp/'))
-  assert.match(proc.lines[0], /^peer id: +12D3Koo/)
-  assert.ok(listening.endsWith(`/p2p/${proc.lines[0].split(/ +/).pop() ?? ''}`))
-  assert.ok(proc.lines.some(line => /^did: +did:key:/.test(line)))
-  assert.ok(proc.lines.some(line => line === `chain id:  ${CHAIN_ID}`))
-
+test('without --json it prints readable lines, each after its ISO time, and stops on SIGINT', async () => {
+  const proc = cli('start', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  await proc.line('a listening line', line => / listening: \/ip4\/127\.0\.0\.1\/tcp\//.test(line))
   assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
-  assert.equal(proc.lines[proc.lines.length - 1], 'stopped')
+  const stamped = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (.*)$/
+  for (const line of proc.lines) {
+    const time = stamped.exec(line)?.[1]
+    assert.ok(time != null && Math.abs(Date.parse(time) - Date.now()) < 60_000, `no ISO time at the start of ${JSON.stringify(line)}`)
+  }
+  const lines = proc.lines.map(line => stamped.exec(line)![2])
+  assert.match(lines[0], /^peer id: +12D3Koo/)
+  const listening = lines.find(line => line.startsWith('listening: /ip4/127.0.0.1/tcp/'))!
+  assert.ok(listening.endsWith(`/p2p/${lines[0].split(/ +/).pop() ?? ''}`))
+  assert.ok(lines.some(line => /^did: +did:key:/.test(line)))
+  assert.ok(lines.some(line => line === `chain id:  ${CHAIN_ID}`))
+  assert.ok(lines.some(line => /^genesis: +0x[0-9a-f]{64}$/.test(line)))
+  assert.equal(lines[lines.length - 1], 'stopped')
+})
+
+test('--log-level info sends peergate\'s debug namespaces to stderr; a bad level is a usage error', async () => {
+  const proc = cli('--log-level', 'info', 'start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  await proc.event('ready')
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+  assert.match(proc.stderr, /peergate:addressbook loaded 0 contacts/)
+  assert.doesNotMatch(proc.stderr, /peergate:\S+:trace /)
+  assert.ok(proc.lines.every(line => parseJson(line) != null), 'logs stay off stdout')
+
+  const after = cli('start', '--log-level', 'error', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  await after.event('ready')
+  assert.deepEqual(await stop(after, 'SIGINT'), { code: 0, signal: null })
+  assert.doesNotMatch(after.stderr, /peergate:addressbook loaded/, 'the level also works after the command')
+
+  const bad = cli('--log-level', 'loud', 'start')
+  assert.deepEqual(await bad.exitWithin('an exit'), { code: 2, signal: null })
+  assert.match(bad.stderr, /argument 'loud' is invalid. Allowed choices are silent, error, info, debug, trace/)
 })
 
 test('bad flags exit with a usage error on stderr and no stack trace', async () => {
   const dataDir = await net.dir()
   const cases: Array<{ args: string[], message: RegExp }> = [
-    { args: ['--genesis', 'zz'], message: /genesis hash must be an even number of hex digits/ },
+    { args: ['--genesis', 'zz'], message: /--genesis must be a 32-byte hash: 64 hex digits, 0x optional, got "zz"/ },
+    { args: ['--genesis', '0xabcd'], message: /--genesis must be a 32-byte hash: 64 hex digits, 0x optional, got "0xabcd"/ },
     { args: ['--listen', 'notamultiaddr'], message: /listen address "notamultiaddr" is not a multiaddr/ },
     { args: ['--chain-id', 'bad chain!'], message: /chain id "bad chain!" must be/ },
     { args: ['--bootstrap', '/ip4/127.0.0.1/tcp/4001'], message: /has no \/p2p\/<peer id>/ },
-    { args: ['--max-peers', 'many'], message: /--max-peers must be a whole number/ },
+    { args: ['--max-peers', 'many'], message: /--max-peers must be a whole number from 1 to 10000, got "many"/ },
+    { args: ['--max-peers', '0'], message: /--max-peers must be a whole number from 1 to 10000, got "0"/ },
+    { args: ['--max-peers', '1000000000'], message: /--max-peers must be a whole number from 1 to 10000, got "1000000000"/ },
+    { args: ['--max-inbound', '0', '--max-outbound', '0'], message: /both 0: a node without sessions is no peer/ },
+    { args: ['--max-peers', '4', '--max-outbound', '5'], message: /maxOutboundSessions \(5\) must be at most limits\.maxPeers \(4\)/ },
     { args: ['--status-interval', '-1'], message: /--status-interval must be a whole number/ },
     { args: ['--bogus'], message: /unknown option '--bogus'/ }
   ]
@@ -223,4 +263,106 @@ test('bad flags exit with a usage error on stderr and no stack trace', async () 
     assert.ok(!proc.stderr.includes('    at '), `stack trace for ${args.join(' ')}: ${proc.stderr}`)
     assert.deepEqual(proc.lines, [], `stdout for ${args.join(' ')}`)
   }
+})
+
+test('--version prints the package version', async () => {
+  const { version } = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8'))
+  const proc = cli('--version')
+  assert.deepEqual(await proc.exitWithin('an exit'), { code: 0, signal: null })
+  assert.deepEqual(proc.lines, [version])
+})
+
+test('--max-peers 2 keeps an outbound slot; --max-outbound and --max-inbound set the split; a reserved peer is counted apart', async () => {
+  const small = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--max-peers', '2')
+  const smallStatus = await small.event('status')
+  assert.deepEqual(smallStatus.sessions, { outbound: 0, inbound: 0, reserved: 0, targetOutbound: 1, maxInbound: 1 })
+  assert.deepEqual(await stop(small, 'SIGINT'), { code: 0, signal: null })
+
+  const peer = await net.node({ chain: { chainId: CHAIN_ID } })
+  const proc = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1',
+    '--max-outbound', '2', '--max-inbound', '5', '--reserved', peer.getMultiaddrs()[0].toString())
+  const status = await proc.event('status', value => value.sessions.reserved === 1)
+  assert.deepEqual(status.sessions, { outbound: 0, inbound: 0, reserved: 1, targetOutbound: 2, maxInbound: 5 })
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('--genesis takes a 32-byte hash and the ready line shows it', async () => {
+  const genesis = '0x' + 'ab'.repeat(32)
+  const proc = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--genesis', genesis)
+  const ready = await proc.event('ready')
+  assert.equal(ready.genesis, genesis)
+  const node = await net.node({ chain: { chainId: CHAIN_ID, genesisHash: genesis } })
+  await node.connect(multiaddr(ready.multiaddrs[0]))
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('a --bootstrap or --reserved address with this node\'s own peer id is skipped with a warning', async () => {
+  const dataDir = await net.dir()
+  const first = await startJson(dataDir)
+  assert.deepEqual(await stop(first.proc, 'SIGINT'), { code: 0, signal: null })
+  const self = `/ip4/127.0.0.1/tcp/9/p2p/${first.ready.peerId}`
+  const proc = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--bootstrap', self, '--reserved', self)
+  const status = await proc.event('status')
+  assert.equal(status.contacts, 0, 'not a contact')
+  assert.equal(status.dialing, 0)
+  assert.equal(proc.stderr, `peergate: warning: --bootstrap ${self} is this node's own peer id; skipped\n` +
+    `peergate: warning: --reserved ${self} is this node's own peer id; skipped\n`)
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('a data dir where no directory can be made fails at once, and Ctrl-C is not needed', async () => {
+  const started = Date.now()
+  const proc = cli('start', '--data-dir', '/proc/peergate', '--listen', '/ip4/127.0.0.1/tcp/0')
+  assert.deepEqual(await proc.exitWithin('an exit'), { code: 1, signal: null })
+  assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`)
+  assert.match(proc.stderr, /^peergate: could not start the node: cannot create \/proc\/peergate: ENOENT/)
+  assert.deepEqual(proc.lines, [])
+})
+
+test('a data dir without write permission says so', async (t) => {
+  // /sys refuses new directories to everyone: EPERM for root, EACCES otherwise
+  const proc = cli('start', '--data-dir', '/sys/peergate', '--listen', '/ip4/127.0.0.1/tcp/0')
+  assert.deepEqual(await proc.exitWithin('an exit'), { code: 1, signal: null })
+  assert.equal(proc.stderr, 'peergate: could not start the node: cannot write /sys/peergate: permission denied\n')
+
+  if (process.getuid?.() === 0) {
+    t.diagnostic('root ignores file modes: the read-only data dir case is skipped')
+    return
+  }
+  const dataDir = await net.dir()
+  await chmod(dataDir, 0o555)
+  const readOnly = cli('start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0')
+  assert.deepEqual(await readOnly.exitWithin('an exit'), { code: 1, signal: null })
+  assert.match(readOnly.stderr, new RegExp(`cannot write ${dataDir}: permission denied`))
+  await chmod(dataDir, 0o755)
+})
+
+test('a data dir in use by another peergate, and a listen port in use, say which', async () => {
+  const dataDir = await net.dir()
+  const first = await startJson(dataDir)
+  const second = cli('start', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0')
+  assert.deepEqual(await second.exitWithin('an exit'), { code: 1, signal: null })
+  assert.match(second.stderr, new RegExp(`^peergate: could not start the node: ${dataDir} is in use by another process \\(another peergate\\?\\)`))
+
+  const taken = first.ready.multiaddrs[0].replace(/\/p2p\/.*$/, '')
+  const third = cli('start', '--data-dir', await net.dir(), '--listen', taken)
+  assert.deepEqual(await third.exitWithin('an exit'), { code: 1, signal: null })
+  assert.equal(third.stderr, `peergate: could not start the node: ${taken} is in use; choose another --listen port\n`)
+  assert.deepEqual(await stop(first.proc, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('a data dir keeps to the chain it first ran on: another --chain-id exits 2 naming both', async () => {
+  const dataDir = await net.dir()
+  const first = await startJson(dataDir)
+  assert.deepEqual(await stop(first.proc, 'SIGINT'), { code: 0, signal: null })
+  const other = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', 'devnet-1')
+  assert.deepEqual(await other.exitWithin('an exit'), { code: 2, signal: null })
+  assert.equal(other.stderr, `peergate: data dir ${dataDir} belongs to chain "${CHAIN_ID}" (genesis ${first.ready.genesis}), ` +
+    `not "devnet-1" (genesis 0x${createHash('sha256').update('peergate-genesis:devnet-1').digest('hex')}): ` +
+    'its contacts, backoffs and bans are that chain\'s; use another data dir for another chain\n')
+  assert.deepEqual(other.lines, [])
+  // the right chain still starts
+  const again = await startJson(dataDir)
+  assert.equal(again.ready.peerId, first.ready.peerId)
+  assert.deepEqual(await stop(again.proc, 'SIGINT'), { code: 0, signal: null })
 })

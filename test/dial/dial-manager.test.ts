@@ -253,5 +253,7 @@ describe('dial manager', () => {
     // the reserved peer comes up later, where the node keeps looking for it
     const reserved = await net.node({ privateKey: key, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
     await until(() => node.sessions().some(s => s.peerId.equals(reserved.peerId)), 10_000, 'reserved peer connected despite no outbound slots')
+    const { outbound, inbound, reserved: reservedSessions } = node.status().sessions
+    assert.deepEqual({ outbound, inbound, reserved: reservedSessions }, { outbound: 0, inbound: 0, reserved: 1 }, 'a reserved peer is counted apart')
   })
 })

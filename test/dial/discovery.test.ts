@@ -141,24 +141,32 @@ async function discoveryOf (bootstrap: PeerId[], options: { dht?: KadDHT, walks?
   return { clock, sessions, book, discovery, opened }
 }
 
-test('discovery: the bootstrap peers go into the book at start, and the DHT is seeded with those it has no connection to, that are not banned nor of another chain', async () => {
+test('discovery: the bootstrap peers go into the book at start, backoff cleared, and the DHT is seeded with those it has no connection to, that are not banned nor of another chain in this run', async () => {
   const [plain, connected, banned, otherChain] = await Promise.all([randomPeer(), randomPeer(), randomPeer(), randomPeer()])
   const t = await discoveryOf([plain, connected, banned, otherChain], { connected: [connected] })
   t.sessions.banned.set(banned.toString(), t.clock.now() + 60_000)
-  // known from an earlier run, at the address it is configured with
+  // known from an earlier run, at the address it is configured with, and
+  // backed off then: the operator names it again, so it is tried again
   await t.book.add({ peerId: otherChain, multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/4003')], source: 'bootstrap' })
   await t.book.recordOutcome(otherChain, ReasonCode.WRONG_CHAIN)
 
   await t.discovery.start()
   assert.deepEqual([plain, connected, banned, otherChain].map(p => t.book.get(p)?.source), ['bootstrap', 'bootstrap', 'bootstrap', 'bootstrap'])
-  await until(() => t.opened.length === 1, 5_000, 'a bootstrap connection')
-  assert.deepEqual(t.opened, [plain.toString()])
+  assert.equal(t.book.get(otherChain)?.nextAttempt, 0, 'the earlier run\'s backoff is cleared')
+  await until(() => t.opened.length === 2, 5_000, 'two bootstrap connections')
+  assert.deepEqual(t.opened.slice().sort(), [plain, otherChain].map(String).sort())
+
+  // in this run it says it is of another chain: left alone while that backoff lasts
+  await t.book.recordOutcome(otherChain, ReasonCode.WRONG_CHAIN)
+  t.discovery.reseed()
+  await until(() => t.opened.length === 3, 5_000, 'a third bootstrap connection')
+  assert.equal(t.opened[2], plain.toString())
 
   // a day later the other chain's backoff is over
   t.clock.advance(24 * 60 * 60 * 1000)
   t.discovery.reseed()
-  await until(() => t.opened.length === 3, 5_000, 'two more bootstrap connections')
-  assert.deepEqual(t.opened.slice(1).sort(), [plain, otherChain].map(String).sort())
+  await until(() => t.opened.length === 5, 5_000, 'two more bootstrap connections')
+  assert.deepEqual(t.opened.slice(3).sort(), [plain, otherChain].map(String).sort())
   await t.discovery.stop()
   await t.book.beforeStop()
 })

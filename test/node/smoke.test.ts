@@ -10,9 +10,7 @@ test('smoke: two nodes open a session', async () => {
   const a = await net.node()
   const b = await net.node()
   const opened = nextEvent<Session>(b, 'session:open')
-  const t0 = performance.now()
   const session = await a.connect(b.getMultiaddrs()[0])
-  console.log('connect ms', performance.now() - t0)
   assert.equal(session.did, b.did)
   const remote = await opened
   assert.equal(remote.did, a.did)

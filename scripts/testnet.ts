@@ -1,0 +1,285 @@
+/**
+ * npm run testnet -- --nodes N [--max-peers M] [--timeout S] [--out FILE.svg] [--exit]
+ *
+ * A local testnet: N peergate nodes (default 4), each its own process running
+ * the CLI (`dist/src/cli/bin.js start --json --status-interval 1`) with its
+ * own data dir in a temp dir, on 127.0.0.1; node 0 starts first and is every
+ * other node's bootstrap node. Waits until every node is at its outbound
+ * target (or `--timeout` seconds, default 60), prints each node's sessions and
+ * connections from its JSON status lines, and writes an SVG of the topology
+ * (nodes on a circle, sessions solid, auxiliary connections dashed) to the
+ * path it prints. Then it keeps the network running until Ctrl-C (SIGINT to
+ * every node, wait, exit), or stops at once with `--exit`.
+ *
+ * `--max-peers` defaults to 3 × ⌊(N − 1) / 2⌋ (at least 3): an outbound
+ * target every node can reach, since N nodes hold at most N(N − 1)/2
+ * sessions. The CLI has no flags for the dial loop, so its defaults run (1 s
+ * tick, random walks every 2 s below target).
+ *
+ * The CLI's JSON lines name session peers but not the peers of auxiliary
+ * connections (the status line only counts them), so dashed lines are drawn
+ * only from `connections` lines, `{"event":"connections","connections":[{"peerId","role"}]}`,
+ * when a CLI prints them; the count is in each node's note either way.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { topologySvg, type TopologyEdge, type TopologyNode } from './topology-svg.js'
+
+/** the CLI, next to this script in dist/ */
+const CLI_BIN = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url))
+const CHAIN_ID = 'testnet'
+/** how long a node has to print its `ready` line */
+const READY_TIMEOUT_MS = 20_000
+/** how long a node has to stop after SIGINT before it is killed */
+const STOP_TIMEOUT_MS = 10_000
+const POLL_MS = 250
+
+interface StatusLine {
+  sessions: { outbound: number, inbound: number, targetOutbound: number, maxInbound: number }
+  connections: Record<string, number>
+  dialing: number
+  contacts: number
+}
+
+interface TestnetNode {
+  index: number
+  child: ChildProcess
+  exited: Promise<number | null>
+  peerId?: string
+  multiaddrs: string[]
+  /** session peer → direction */
+  sessions: Map<string, string>
+  /** peers of auxiliary connections, from `connections` lines */
+  auxiliary: Set<string>
+  status?: StatusLine
+  stderr: string
+}
+
+const { values: flags } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '4' },
+    'max-peers': { type: 'string' },
+    timeout: { type: 'string', default: '60' },
+    out: { type: 'string' },
+    exit: { type: 'boolean', default: false }
+  }
+})
+
+const N = Number(flags.nodes)
+const TIMEOUT_S = Number(flags.timeout)
+if (!Number.isInteger(N) || N < 2 || !(TIMEOUT_S > 0)) {
+  process.stderr.write('testnet: --nodes must be a whole number >= 2 and --timeout a positive number of seconds\n')
+  process.exit(2)
+}
+const MAX_PEERS = flags['max-peers'] != null ? Number(flags['max-peers']) : 3 * Math.max(1, Math.floor((N - 1) / 2))
+const OUT = flags.out ?? join(tmpdir(), `peergate-testnet-${Date.now()}.svg`)
+
+const root = await mkdtemp(join(tmpdir(), 'peergate-testnet-'))
+const nodes: TestnetNode[] = []
+
+function startNode (index: number, bootstrap?: string): TestnetNode {
+  const args = [CLI_BIN, 'start', '--json', '--status-interval', '1',
+    '--data-dir', join(root, `node-${index}`), '--listen', '/ip4/127.0.0.1/tcp/0',
+    '--chain-id', CHAIN_ID, '--max-peers', String(MAX_PEERS),
+    // each node its own status API: the default port fits one node per machine
+    '--api-port', '0']
+  if (bootstrap != null) {
+    args.push('--bootstrap', bootstrap)
+  }
+  // its own process group: a Ctrl-C in the terminal reaches this script
+  // only, which passes one SIGINT on (a second would kill the CLI at once)
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const node: TestnetNode = {
+    index,
+    child,
+    exited: new Promise(resolve => { child.once('exit', code => { resolve(code) }) }),
+    multiaddrs: [],
+    sessions: new Map(),
+    auxiliary: new Set(),
+    stderr: ''
+  }
+  child.stderr?.on('data', (chunk: Buffer) => { node.stderr += chunk.toString() })
+  createInterface({ input: child.stdout! }).on('line', line => { onLine(node, line) })
+  nodes.push(node)
+  return node
+}
+
+function onLine (node: TestnetNode, line: string): void {
+  let event: any
+  try {
+    event = JSON.parse(line)
+  } catch {
+    return
+  }
+  switch (event.event) {
+    case 'ready':
+      node.peerId = event.peerId
+      node.multiaddrs = event.multiaddrs
+      break
+    case 'session:open':
+      node.sessions.set(event.peerId, event.direction)
+      break
+    case 'session:close':
+      node.sessions.delete(event.peerId)
+      break
+    case 'status':
+      node.status = event
+      break
+    case 'connections':
+      node.auxiliary = new Set((event.connections as Array<{ peerId: string, role: string }>).filter(c => c.role === 'auxiliary').map(c => c.peerId))
+      break
+  }
+}
+
+async function waitFor (predicate: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!predicate()) {
+    const failed = nodes.find(n => n.child.exitCode != null)
+    if (failed != null) {
+      throw new Error(`node ${failed.index} exited with code ${failed.child.exitCode}: ${failed.stderr.trim()}`)
+    }
+    if (Date.now() > deadline) {
+      return false
+    }
+    await new Promise(resolve => setTimeout(resolve, POLL_MS))
+  }
+  return true
+}
+
+let stopping: Promise<void> | undefined
+async function stopAll (): Promise<void> {
+  stopping ??= (async () => {
+    await Promise.all(nodes.map(async node => {
+      if (node.child.exitCode != null || node.child.signalCode != null) {
+        return
+      }
+      node.child.kill('SIGINT')
+      const timer = setTimeout(() => { node.child.kill('SIGKILL') }, STOP_TIMEOUT_MS)
+      await node.exited
+      clearTimeout(timer)
+    }))
+    await rm(root, { recursive: true, force: true })
+  })()
+  return stopping
+}
+
+// a crash of this script leaves no node behind
+process.on('exit', () => {
+  for (const node of nodes) {
+    if (node.child.exitCode == null && node.child.signalCode == null) {
+      node.child.kill('SIGKILL')
+    }
+  }
+})
+let interrupted = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true
+    process.stdout.write(`\n${signal}: stopping ${nodes.length} nodes\n`)
+    void stopAll().then(() => { process.exit(0) })
+  })
+}
+
+function peerAddress (node: TestnetNode): string {
+  const addr = node.multiaddrs[0]
+  return addr.includes('/p2p/') ? addr : `${addr}/p2p/${node.peerId}`
+}
+
+function report (): void {
+  const rows = nodes.map(node => {
+    const s = node.status
+    return [
+      String(node.index),
+      (node.peerId ?? '?').slice(-8),
+      s == null ? '-' : `${s.sessions.outbound}/${s.sessions.targetOutbound}`,
+      s == null ? '-' : `${s.sessions.inbound}/${s.sessions.maxInbound}`,
+      s == null ? '-' : String(s.connections.auxiliary ?? 0),
+      s == null ? '-' : String(s.connections.handshaking ?? 0),
+      s == null ? '-' : String(s.contacts),
+      [...node.sessions].map(([peer, direction]) => `${direction === 'outbound' ? '→' : '←'}${indexOf(peer)}`).join(' ')
+    ]
+  })
+  const header = ['node', 'peer id', 'outbound', 'inbound', 'auxiliary', 'handshaking', 'contacts', 'sessions (→ dialed, ← dialed in)']
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
+  for (const row of [header, ...rows]) {
+    process.stdout.write(row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd() + '\n')
+  }
+}
+
+function indexOf (peerId: string): string {
+  const i = nodes.findIndex(n => n.peerId === peerId)
+  return i < 0 ? '?' : String(i)
+}
+
+function topology (): { nodes: TopologyNode[], edges: TopologyEdge[] } {
+  const edges: TopologyEdge[] = []
+  const seen = new Set<string>()
+  const add = (from: number, to: number, kind: TopologyEdge['kind']): void => {
+    const key = from < to ? `${from}-${to}` : `${to}-${from}`
+    if (to < 0 || seen.has(key)) {
+      return
+    }
+    seen.add(key)
+    edges.push({ from, to, kind })
+  }
+  for (const node of nodes) {
+    for (const [peer, direction] of node.sessions) {
+      if (direction === 'outbound') {
+        add(node.index, nodes.findIndex(n => n.peerId === peer), 'session')
+      }
+    }
+  }
+  for (const node of nodes) {
+    for (const peer of node.auxiliary) {
+      add(node.index, nodes.findIndex(n => n.peerId === peer), 'auxiliary')
+    }
+  }
+  return {
+    nodes: nodes.map(node => ({
+      label: String(node.index),
+      note: node.status == null ? undefined : `out ${node.status.sessions.outbound} in ${node.status.sessions.inbound} aux ${node.status.connections.auxiliary ?? 0}`
+    })),
+    edges
+  }
+}
+
+try {
+  const started = Date.now()
+  process.stdout.write(`testnet: ${N} nodes, max ${MAX_PEERS} peers each, data in ${root}\n`)
+  const bootstrap = startNode(0)
+  if (!await waitFor(() => bootstrap.peerId != null, READY_TIMEOUT_MS)) {
+    throw new Error(`the bootstrap node printed no ready line within ${READY_TIMEOUT_MS} ms: ${bootstrap.stderr.trim()}`)
+  }
+  process.stdout.write(`bootstrap node 0: ${peerAddress(bootstrap)}\n`)
+  for (let i = 1; i < N; i++) {
+    startNode(i, peerAddress(bootstrap))
+  }
+  if (!await waitFor(() => nodes.every(n => n.peerId != null), READY_TIMEOUT_MS)) {
+    throw new Error(`not every node printed its ready line within ${READY_TIMEOUT_MS} ms`)
+  }
+  const converged = await waitFor(() => nodes.every(n => n.status != null && n.status.sessions.outbound >= n.status.sessions.targetOutbound), TIMEOUT_S * 1000)
+  const elapsedS = ((Date.now() - started) / 1000).toFixed(1)
+  process.stdout.write(converged
+    ? `converged in ${elapsedS} s: every node is at its outbound target\n`
+    : `not converged after ${elapsedS} s (--timeout ${TIMEOUT_S}): some nodes are below their outbound target\n`)
+  report()
+  const { nodes: svgNodes, edges } = topology()
+  await writeFile(OUT, topologySvg(svgNodes, edges))
+  process.stdout.write(`topology: ${OUT} (${edges.filter(e => e.kind === 'session').length} sessions, ${edges.filter(e => e.kind === 'auxiliary').length} auxiliary connections drawn)\n`)
+  if (flags.exit) {
+    await stopAll()
+    process.exit(0)
+  }
+  process.stdout.write('running; Ctrl-C stops every node\n')
+} catch (err) {
+  if (!interrupted) {
+    process.stderr.write(`testnet: ${err instanceof Error ? err.message : String(err)}\n`)
+    await stopAll()
+    process.exit(1)
+  }
+}

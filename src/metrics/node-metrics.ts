@@ -1,0 +1,204 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_TRACKED_HANDSHAKES, METRIC_NAMES } from './constants.js'
+import type { NodeMetrics, NodeMetricsOptions } from './index.js'
+import type { DialEndDetail } from '../dial/index.js'
+import type { ConnectionRole, PeerNode } from '../node/index.js'
+import type { HandshakeInFlight, Session, SessionCloseDetail, SessionDirection, SessionRejectDetail, StreamRefuseDetail } from '../session/index.js'
+import type { ServiceMap } from '@libp2p/interface'
+
+const DIRECTIONS: readonly SessionDirection[] = ['inbound', 'outbound']
+const ROLES: readonly ConnectionRole[] = ['outbound-session', 'inbound-session', 'handshaking', 'auxiliary']
+
+/**
+ * peergate's Prometheus series for one node, fed from its events
+ * (`handshake:start`, `session:open`, `session:reject`, `session:close`, the
+ * dial manager's `dial:end`) and, at scrape time, from its state (sessions,
+ * handshakes in flight, connections, address book). Every label value is a
+ * reason code, a direction, a side, a result or a connection role: never a
+ * peer id.
+ */
+export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, options: NodeMetricsOptions = {}): NodeMetrics {
+  const registry = options.registry ?? node.metricsRegistry ?? new Registry()
+  const registers = [registry]
+  const now = options.now ?? Date.now
+  const services = node.libp2p.services
+
+  // ---- state, read at scrape time ----
+
+  new Gauge({
+    name: METRIC_NAMES.sessions,
+    help: 'Open sessions, by direction (outbound: this node selected the peer)',
+    labelNames: ['direction'] as const,
+    registers,
+    collect () {
+      for (const direction of DIRECTIONS) {
+        this.set({ direction }, services.sessions.count(direction))
+      }
+    }
+  })
+  new Gauge({
+    name: METRIC_NAMES.handshakesInFlight,
+    help: 'Handshakes under way, by direction',
+    labelNames: ['direction'] as const,
+    registers,
+    collect () {
+      const counts: Record<SessionDirection, number> = { inbound: 0, outbound: 0 }
+      for (const handshake of services.sessions.handshakes()) {
+        counts[handshake.direction]++
+      }
+      for (const direction of DIRECTIONS) {
+        this.set({ direction }, counts[direction])
+      }
+    }
+  })
+  new Gauge({
+    name: METRIC_NAMES.connections,
+    help: 'Open libp2p connections, by role: a session (either way), handshaking, or auxiliary (DHT and other connections without a session)',
+    labelNames: ['role'] as const,
+    registers,
+    collect () {
+      const counts: Record<ConnectionRole, number> = { 'outbound-session': 0, 'inbound-session': 0, handshaking: 0, auxiliary: 0 }
+      for (const info of node.connections()) {
+        counts[info.role]++
+      }
+      for (const role of ROLES) {
+        this.set({ role }, counts[role])
+      }
+    }
+  })
+  new Gauge({
+    name: METRIC_NAMES.dialsInFlight,
+    help: 'Dials of the dial loop under way (dial plus handshake)',
+    registers,
+    collect () {
+      this.set(services.dial.status().dialing)
+    }
+  })
+  new Gauge({
+    name: METRIC_NAMES.addressBookContacts,
+    help: 'Contacts in the address book',
+    registers,
+    collect () {
+      this.set(services.addressBook.size)
+    }
+  })
+  new Gauge({
+    name: METRIC_NAMES.addressBookContactsInBackoff,
+    help: 'Contacts of the address book that may not be dialed yet (their backoff has not expired)',
+    registers,
+    collect () {
+      const at = now()
+      let n = 0
+      services.addressBook.forEach(contact => {
+        if (contact.nextAttempt > at) {
+          n++
+        }
+      })
+      this.set(n)
+    }
+  })
+
+  // ---- events, counted as they happen ----
+
+  const handshakes = new Counter({
+    name: METRIC_NAMES.handshakes,
+    help: 'Finished handshakes, by result (opened, rejected) and direction; a rejected one also by reason code and side (who rejected: local or remote)',
+    labelNames: ['result', 'direction', 'reason', 'side'] as const,
+    registers
+  })
+  const handshakeDuration = new Histogram({
+    name: METRIC_NAMES.handshakeDuration,
+    help: 'Time from a handshake\'s start on a connection to its session or its rejection, by result',
+    labelNames: ['result'] as const,
+    buckets: HANDSHAKE_DURATION_BUCKETS_SECONDS,
+    registers
+  })
+  const sessionCloses = new Counter({
+    name: METRIC_NAMES.sessionCloses,
+    help: 'Sessions ended, by side and reason code: local = this node ended it (it sent a Goodbye), remote = the peer did (its Goodbye, or CONNECTION_CLOSED when its connection went without one)',
+    labelNames: ['side', 'reason'] as const,
+    registers
+  })
+  const refusals = new Counter({
+    name: METRIC_NAMES.gatedStreamRefusals,
+    help: 'Gated streams refused for want of a session, by direction: inbound = a peer without a session opened one, outbound = this node tried to open one',
+    labelNames: ['direction'] as const,
+    registers
+  })
+  const dials = new Counter({
+    name: METRIC_NAMES.dials,
+    help: 'Dials of the dial loop that ended, by result (opened, failed); a failed one also by reason (a handshake reason code, or DIAL_FAILED before any handshake)',
+    labelNames: ['result', 'reason'] as const,
+    registers
+  })
+  /** handshake start times by connection id, for the duration histogram */
+  const started = new Map<string, number>()
+  const elapsedSeconds = (connectionId: string): number | undefined => {
+    const start = started.get(connectionId)
+    started.delete(connectionId)
+    return start == null ? undefined : (performance.now() - start) / 1000
+  }
+
+  const onStart = (evt: CustomEvent<HandshakeInFlight>): void => {
+    if (started.size >= MAX_TRACKED_HANDSHAKES) {
+      // the oldest entry: its end never came
+      started.delete(started.keys().next().value as string)
+    }
+    started.set(evt.detail.connectionId, performance.now())
+  }
+  const onOpen = (evt: CustomEvent<Session>): void => {
+    handshakes.inc({ result: 'opened', direction: evt.detail.direction })
+    const seconds = elapsedSeconds(evt.detail.connection.id)
+    if (seconds != null) {
+      handshakeDuration.observe({ result: 'opened' }, seconds)
+    }
+  }
+  const onReject = (evt: CustomEvent<SessionRejectDetail>): void => {
+    const { direction, reason, side, connectionId } = evt.detail
+    handshakes.inc({ result: 'rejected', direction, reason, side })
+    const seconds = elapsedSeconds(connectionId)
+    if (seconds != null) {
+      handshakeDuration.observe({ result: 'rejected' }, seconds)
+    }
+  }
+  const onClose = (evt: CustomEvent<SessionCloseDetail>): void => {
+    sessionCloses.inc({ side: evt.detail.side, reason: evt.detail.reason })
+  }
+  const onRefuse = (evt: CustomEvent<StreamRefuseDetail>): void => {
+    refusals.inc({ direction: evt.detail.direction })
+  }
+  const onDialEnd = (evt: CustomEvent<DialEndDetail>): void => {
+    if (evt.detail.result === 'opened') {
+      dials.inc({ result: 'opened' })
+    } else {
+      dials.inc({ result: 'failed', reason: evt.detail.reason })
+    }
+  }
+
+  node.addEventListener('handshake:start', onStart)
+  node.addEventListener('session:open', onOpen)
+  node.addEventListener('session:reject', onReject)
+  node.addEventListener('session:close', onClose)
+  node.addEventListener('stream:refuse', onRefuse)
+  services.dial.addEventListener('dial:end', onDialEnd)
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    async text () {
+      return registry.metrics()
+    },
+    stop () {
+      node.removeEventListener('handshake:start', onStart)
+      node.removeEventListener('session:open', onOpen)
+      node.removeEventListener('session:reject', onReject)
+      node.removeEventListener('session:close', onClose)
+      node.removeEventListener('stream:refuse', onRefuse)
+      services.dial.removeEventListener('dial:end', onDialEnd)
+      started.clear()
+      for (const name of Object.values(METRIC_NAMES)) {
+        registry.removeSingleMetric(name)
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { mkdir, stat } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { LevelDatastore } from 'datastore-level'
+import { DataDirError, DataDirLockedError } from './errors.js'
+
+/** errno codes of a write the OS refused for want of rights */
+const PERMISSION_CODES = new Set(['EACCES', 'EPERM', 'EROFS'])
+
+/**
+ * Creates `dir` and its missing parents, one level at a time. Node's
+ * `mkdir(dir, { recursive: true })` spins forever where a file system refuses
+ * new directories with ENOENT although the parent exists (`/proc/…`); here
+ * every level is tried once, so such a dir fails at once.
+ */
+export async function makeDataDir (dir: string): Promise<void> {
+  const missing: string[] = []
+  let current = resolve(dir)
+  for (;;) {
+    try {
+      if (!(await stat(current)).isDirectory()) {
+        throw new DataDirError(`cannot create ${dir}: ${current} is not a directory`)
+      }
+      break
+    } catch (err: any) {
+      if (err.code !== 'ENOENT') {
+        throw dataDirError(err, dir)
+      }
+      missing.push(current)
+      const parent = dirname(current)
+      if (parent === current) {
+        break
+      }
+      current = parent
+    }
+  }
+  for (const level of missing.reverse()) {
+    try {
+      await mkdir(level)
+    } catch (err: any) {
+      if (err.code !== 'EEXIST') {
+        throw dataDirError(err, dir)
+      }
+    }
+  }
+}
+
+/**
+ * Opens the LevelDB datastore at `location` (inside the data dir `dir`),
+ * telling a lock held by another process from a permission problem
+ * (datastore-level's own OpenFailedError drops LevelDB's reason)
+ */
+export async function openLevelDatastore (location: string, dir: string): Promise<LevelDatastore> {
+  const datastore = new LevelDatastore(location)
+  try {
+    // the options LevelDatastore.open() passes; its own open() then finds the database open
+    await datastore.db.open({ createIfMissing: true, compression: false })
+  } catch (err: any) {
+    const cause = err.cause ?? err
+    if (cause.code === 'LEVEL_LOCKED') {
+      throw new DataDirLockedError(`${dir} is in use by another process (another peergate?): ${cause.message}`)
+    }
+    if (PERMISSION_CODES.has(cause.code) || /permission denied/i.test(cause.message ?? '')) {
+      throw new DataDirError(`cannot write ${dir}: permission denied (${cause.message})`)
+    }
+    throw new DataDirError(`cannot open the datastore in ${dir}: ${cause.message ?? String(cause)}`)
+  }
+  await datastore.open()
+  return datastore
+}
+
+function dataDirError (err: any, dir: string): DataDirError {
+  if (PERMISSION_CODES.has(err.code)) {
+    return new DataDirError(`cannot write ${dir}: permission denied`)
+  }
+  if (err instanceof DataDirError) {
+    return err
+  }
+  return new DataDirError(`cannot create ${dir}: ${err.message ?? String(err)}`)
+}

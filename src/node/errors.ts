@@ -1,0 +1,32 @@
+/** The data dir cannot be created or written: permission denied, not a directory, a file system that refuses it */
+export class DataDirError extends Error {
+  static override name = 'DataDirError'
+  override name = 'DataDirError'
+
+  constructor (message = 'cannot use the data dir') {
+    super(message)
+  }
+}
+
+/** Another process (another peergate, most likely) holds the data dir's datastore open */
+export class DataDirLockedError extends Error {
+  static override name = 'DataDirLockedError'
+  override name = 'DataDirLockedError'
+
+  constructor (message = 'the data dir is in use by another process') {
+    super(message)
+  }
+}
+
+/** A listen address is already taken by another socket */
+export class AddressInUseError extends Error {
+  static override name = 'AddressInUseError'
+  override name = 'AddressInUseError'
+  /** the listen addresses that are in use */
+  readonly addresses: string[]
+
+  constructor (addresses: string[], message = `${addresses.join(', ')} ${addresses.length === 1 ? 'is' : 'are'} in use`) {
+    super(message)
+    this.addresses = addresses
+  }
+}

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { resolveLimits } from '../../src/node/index.js'
+import type { PeerNodeLimits } from '../../src/index.js'
+
+test('resolveLimits: maxPeers splits one third outbound, at least 1, the rest inbound', () => {
+  const table: Array<[PeerNodeLimits, { out: number, in: number }]> = [
+    [{}, { out: 16, in: 34 }],
+    [{ maxPeers: 1 }, { out: 1, in: 0 }],
+    [{ maxPeers: 2 }, { out: 1, in: 1 }],
+    [{ maxPeers: 3 }, { out: 1, in: 2 }],
+    [{ maxPeers: 9 }, { out: 3, in: 6 }],
+    [{ maxPeers: 10_000 }, { out: 3333, in: 6667 }],
+    [{ maxPeers: 10, maxOutboundSessions: 0 }, { out: 0, in: 10 }],
+    [{ maxPeers: 10, maxInboundSessions: 0 }, { out: 10, in: 0 }],
+    [{ maxPeers: 10, maxInboundSessions: 4 }, { out: 6, in: 4 }],
+    [{ maxOutboundSessions: 8 }, { out: 8, in: 42 }],
+    [{ maxOutboundSessions: 5, maxInboundSessions: 7 }, { out: 5, in: 7 }],
+    [{ maxPeers: 12, maxOutboundSessions: 5, maxInboundSessions: 7 }, { out: 5, in: 7 }]
+  ]
+  for (const [limits, expected] of table) {
+    const resolved = resolveLimits(limits)
+    assert.deepEqual({ out: resolved.maxOutboundSessions, in: resolved.maxInboundSessions }, expected, JSON.stringify(limits))
+  }
+})
+
+test('resolveLimits: limits that make a useless node are refused, naming the range', () => {
+  const table: Array<[PeerNodeLimits, RegExp]> = [
+    [{ maxPeers: 0 }, /limits\.maxPeers must be a whole number from 1 to 10000, got 0/],
+    [{ maxPeers: 1_000_000_000 }, /limits\.maxPeers must be a whole number from 1 to 10000/],
+    [{ maxPeers: 2.5 }, /limits\.maxPeers must be a whole number/],
+    [{ maxInboundSessions: -1 }, /limits\.maxInboundSessions must be a whole number from 0 to 10000/],
+    [{ maxOutboundSessions: 0, maxInboundSessions: 0 }, /both 0/],
+    [{ maxPeers: 5, maxOutboundSessions: 6 }, /maxOutboundSessions \(6\) must be at most limits\.maxPeers \(5\)/],
+    [{ maxPeers: 5, maxOutboundSessions: 2, maxInboundSessions: 2 }, /must be maxOutboundSessions \+ maxInboundSessions/],
+    [{ inboundBurst: -1 }, /limits\.inboundBurst must be a whole number/]
+  ]
+  for (const [limits, message] of table) {
+    assert.throws(() => resolveLimits(limits), (err: Error) => err.name === 'InvalidParametersError' && message.test(err.message), JSON.stringify(limits))
+  }
+})
