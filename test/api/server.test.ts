@@ -173,6 +173,21 @@ describe('status API', () => {
     )
   })
 
+  it('POST /backoff/clear clears one contact\'s backoff, or every one', async () => {
+    await a.addContact(stranger.getMultiaddrs()[0])
+    await a.libp2p.services.addressBook.recordOutcome(stranger.peerId, ReasonCode.WRONG_CHAIN)
+    assert.ok((a.libp2p.services.addressBook.get(stranger.peerId)?.nextAttempt ?? 0) > Date.now())
+    assert.equal((await call(`${api.url}/backoff/clear`, 'POST', { peer: stranger.peerId.toString() })).status, 401)
+    const one = await call(`${api.url}/backoff/clear`, 'POST', { peer: stranger.peerId.toString() }, token)
+    assert.equal(one.status, 200)
+    assert.deepEqual(one.body.cleared, [stranger.peerId.toString()])
+    const contact = (await call(`${api.url}/contacts`, 'GET')).body.find((c: any) => c.peerId === stranger.peerId.toString())
+    assert.ok(contact.nextAttempt <= Date.now(), JSON.stringify(contact))
+    const all = await call(`${api.url}/backoff/clear`, 'POST', undefined, token)
+    assert.equal(all.status, 200)
+    assert.ok(Array.isArray(all.body.cleared))
+  })
+
   it('POST /connect to a peer of another chain answers 502 with the reason', async () => {
     const answer = await call(`${api.url}/connect`, 'POST', { addr: stranger.getMultiaddrs()[0].toString() }, token)
     assert.equal(answer.status, 502)
