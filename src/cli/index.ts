@@ -10,12 +10,23 @@ import { Command, CommanderError, Option } from 'commander'
 import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from '../node/index.js'
 import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
 import { LOG_LEVELS, applyLogLevel, type LogLevel } from './log-level.js'
-import { runStart } from './start.js'
+import { DEFAULT_STATUS_INTERVAL_S, runStart } from './start.js'
+import { CONFIG_ENV } from './config.js'
 import { packageVersion } from './version.js'
 import { addClientCommands } from './client-commands.js'
 import { DEFAULT_API_PORT } from '../api/index.js'
 import type { CliIo } from './io.js'
 import type { StartFlags } from './start.js'
+
+/**
+ * The options given on the command line, without commander's defaults (such
+ * as `api: true` that `--no-api` implies), so that they do not hide the
+ * environment's and the config file's
+ */
+function givenFlags<T> (command: Command): T {
+  const opts = command.opts()
+  return Object.fromEntries(Object.keys(opts).filter(key => command.getOptionValueSource(key) === 'cli').map(key => [key, opts[key]])) as T
+}
 
 function collect (value: string, previous: string[] = []): string[] {
   return [...previous, value]
@@ -58,12 +69,13 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--max-peers <n>', `sessions in all, 1 to ${MAX_SESSIONS_LIMIT}; one third of them outbound, at least 1 (default: ${DEFAULT_MAX_PEERS})`)
     .option('--max-outbound <n>', 'sessions this node dials (its target); the rest of --max-peers are inbound')
     .option('--max-inbound <n>', 'sessions remote peers start; the rest of --max-peers are outbound')
-    .option('--status-interval <seconds>', 'print a status line every so many seconds, 0 for never', '30')
+    .option('--status-interval <seconds>', `print a status line every so many seconds, 0 for never (default: ${DEFAULT_STATUS_INTERVAL_S})`)
     .option('--json', 'print one JSON object per line')
     .option('--api-port <n>', `port of the status API on 127.0.0.1, 0 for one the OS picks (default: ${DEFAULT_API_PORT})`)
     .option('--no-api', 'run without the status API')
-    .action(async (flags: StartFlags) => {
-      exitCode = await runStart(flags, cliIo)
+    .option('--config <file>', `JSON config file of these options, keys in camelCase (default: $${CONFIG_ENV}); flags win over PEERGATE_* variables, which win over the file`)
+    .action(async (_flags: StartFlags, command: Command) => {
+      exitCode = await runStart(givenFlags<StartFlags>(command), cliIo)
     })
 
   addClientCommands(program, cliIo, (code) => { exitCode = code })

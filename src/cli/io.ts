@@ -19,6 +19,8 @@ export interface CliIo {
   stdout: TextSink
   stderr: TextSink
   stopSignals: StopSignals
+  /** where `PEERGATE_*` variables are read */
+  env: Record<string, string | undefined>
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']
@@ -35,7 +37,7 @@ export const processStopSignals: StopSignals = (listener) => {
 }
 
 export function processIo (): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, stopSignals: processStopSignals }
+  return { stdout: process.stdout, stderr: process.stderr, stopSignals: processStopSignals, env: process.env }
 }
 
 /** Lines of a stack trace, which some libraries embed in error messages */

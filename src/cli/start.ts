@@ -8,8 +8,14 @@ const MAX_STATUS_INTERVAL_S = 86_400
 
 /** a 32-byte genesis hash in hex */
 const GENESIS_HEX_DIGITS = 64
+
+/** seconds between status lines when no flag, variable or config file says otherwise */
+export const DEFAULT_STATUS_INTERVAL_S = 30
+import { readFile } from 'node:fs/promises'
+import { CONFIG_ENV, flagName, parseConfigText, resolveStartConfig } from './config.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
+import type { ConfigFile, ResolvedStartConfig, StartConfigKey } from './config.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
 import type { ApiServer, NodeMetrics, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
@@ -31,7 +37,12 @@ export interface StartFlags {
   apiPort?: string
   /** false with `--no-api` */
   api?: boolean
+  /** `--config <file>`: a JSON config file of these options */
+  config?: string
 }
+
+/** How messages name an option: its flag, unless `origins` says it came from elsewhere */
+type Origins = ResolvedStartConfig['origins']
 
 /** A whole-number flag in [min, max]; the message names the range */
 function wholeNumber (value: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -46,35 +57,60 @@ function wholeNumber (value: string | undefined, flag: string, min: number, max:
 }
 
 /** `--genesis`: the hash of the genesis block, 32 bytes (SHA-256, Keccak-256, as the default derivation), in hex */
-function genesisHash (value: string | undefined): string | undefined {
+function genesisHash (value: string | undefined, origin: string): string | undefined {
   if (value == null) {
     return undefined
   }
   const hex = value.startsWith('0x') ? value.slice(2) : value
   if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== GENESIS_HEX_DIGITS) {
-    throw new InvalidParametersError(`--genesis must be a 32-byte hash: ${GENESIS_HEX_DIGITS} hex digits, 0x optional, got ${JSON.stringify(value)}`)
+    throw new InvalidParametersError(`${origin} must be a 32-byte hash: ${GENESIS_HEX_DIGITS} hex digits, 0x optional, got ${JSON.stringify(value)}`)
   }
   return hex
 }
 
-export function startOptions (flags: StartFlags): PeerNodeOptions {
+/**
+ * The node's options from the start options; `origins` names where each came
+ * from in error messages (default: its flag)
+ */
+export function startOptions (flags: StartFlags, origins: Origins = {}): PeerNodeOptions {
+  const name = (key: StartConfigKey): string => origins[key] ?? flagName(key)
   return {
     dataDir: flags.dataDir,
     listen: flags.listen,
     bootstrap: flags.bootstrap,
     reserved: flags.reserved,
     limits: {
-      maxPeers: wholeNumber(flags.maxPeers, '--max-peers', 1, MAX_SESSIONS_LIMIT),
-      maxInboundSessions: wholeNumber(flags.maxInbound, '--max-inbound', 0, MAX_SESSIONS_LIMIT),
-      maxOutboundSessions: wholeNumber(flags.maxOutbound, '--max-outbound', 0, MAX_SESSIONS_LIMIT)
+      maxPeers: wholeNumber(flags.maxPeers, name('maxPeers'), 1, MAX_SESSIONS_LIMIT),
+      maxInboundSessions: wholeNumber(flags.maxInbound, name('maxInbound'), 0, MAX_SESSIONS_LIMIT),
+      maxOutboundSessions: wholeNumber(flags.maxOutbound, name('maxOutbound'), 0, MAX_SESSIONS_LIMIT)
     },
-    chain: { chainId: flags.chainId, genesisHash: genesisHash(flags.genesis) }
+    chain: { chainId: flags.chainId, genesisHash: genesisHash(flags.genesis, name('genesis')) }
   }
 }
 
 /** `--api-port`: 0 lets the OS pick */
-function apiPortFlag (value: string | undefined): number {
-  return wholeNumber(value, '--api-port', 0, 65535) ?? DEFAULT_API_PORT
+function apiPortFlag (value: string | undefined, origin: string): number {
+  return wholeNumber(value, origin, 0, 65535) ?? DEFAULT_API_PORT
+}
+
+/** The config file `--config` (or PEERGATE_CONFIG) names, parsed; none without either */
+export async function loadConfigFile (path: string | undefined): Promise<ConfigFile | undefined> {
+  if (path == null || path === '') {
+    return undefined
+  }
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err: any) {
+    throw new InvalidParametersError(`cannot read config file ${path}: ${err.code === 'ENOENT' ? 'no such file' : describeError(err)}`)
+  }
+  return parseConfigText(text, path)
+}
+
+/** The start options from the command line's flags, the environment and the config file they name */
+export async function gatherStartConfig (cliFlags: StartFlags, env: Record<string, string | undefined>): Promise<ResolvedStartConfig> {
+  const file = await loadConfigFile(cliFlags.config ?? env[CONFIG_ENV])
+  return resolveStartConfig({ flags: cliFlags, env, file })
 }
 
 /** The status API on 127.0.0.1:`port`, with the data dir's token (made at first start) and the node's metrics */
@@ -95,7 +131,16 @@ function describeStartError (err: unknown): string {
  * Runs a standalone node until SIGINT or SIGTERM, printing its identity and
  * session events; resolves with the exit code once the node has stopped
  */
-export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
+export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number> {
+  let config: ResolvedStartConfig
+  try {
+    config = await gatherStartConfig(cliFlags, io.env)
+  } catch (err) {
+    io.stderr.write(`peergate: ${describeError(err)}\n`)
+    return EXIT_USAGE
+  }
+  const { flags, origins } = config
+  const name = (key: StartConfigKey): string => origins[key] ?? flagName(key)
   const format = flags.json === true ? formatJson : formatText
   const print = (event: CliEvent): void => { io.stdout.write(format(event)) }
 
@@ -110,10 +155,10 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
   let statusIntervalS: number
   let apiPort: number
   try {
-    statusIntervalS = wholeNumber(flags.statusInterval, '--status-interval', 0, MAX_STATUS_INTERVAL_S) ?? 0
-    apiPort = apiPortFlag(flags.apiPort)
+    statusIntervalS = wholeNumber(flags.statusInterval, name('statusInterval'), 0, MAX_STATUS_INTERVAL_S) ?? DEFAULT_STATUS_INTERVAL_S
+    apiPort = apiPortFlag(flags.apiPort, name('apiPort'))
     // the API serves GET /metrics: libp2p's series and peergate's
-    node = await createPeerNode({ ...startOptions(flags), metrics: flags.api !== false })
+    node = await createPeerNode({ ...startOptions(flags, origins), metrics: flags.api !== false })
   } catch (err) {
     unsubscribe()
     if (err instanceof Error && err.name === InvalidParametersError.name) {
@@ -145,7 +190,7 @@ export async function runStart (flags: StartFlags, io: CliIo): Promise<number> {
 
   print(readyEvent(node, api?.url))
   // createPeerNode left them out (and logged it); the operator hears of it here
-  for (const [flag, addrs] of [['--bootstrap', flags.bootstrap], ['--reserved', flags.reserved]] as const) {
+  for (const [flag, addrs] of [[name('bootstrap'), flags.bootstrap], [name('reserved'), flags.reserved]] as const) {
     for (const addr of addrs ?? []) {
       if (addr.endsWith(`/p2p/${node.peerId.toString()}`)) {
         io.stderr.write(`peergate: warning: ${flag} ${addr} is this node's own peer id; skipped\n`)
