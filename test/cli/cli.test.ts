@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmod, readFile } from 'node:fs/promises'
+import { chmod, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, test } from 'node:test'
@@ -27,8 +28,8 @@ class CliProcess {
   private exit?: Exit
   private readonly waiters = new Set<() => void>()
 
-  constructor (args: string[]) {
-    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  constructor (args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     createInterface({ input: this.child.stdout! }).on('line', line => {
       this.lines.push(line)
       this.wake()
@@ -114,8 +115,13 @@ const processes: CliProcess[] = []
  * (test/api/cli.test.ts covers the API)
  */
 function cli (...args: string[]): CliProcess {
+  return cliWithEnv({}, ...args)
+}
+
+/** `cli` with these environment variables besides the test's own */
+function cliWithEnv (env: Record<string, string>, ...args: string[]): CliProcess {
   const apiFlag = args.includes('--api-port') || args.includes('--no-api')
-  const proc = new CliProcess(args.includes('start') && !apiFlag ? [...args, '--no-api'] : args)
+  const proc = new CliProcess(args.includes('start') && !apiFlag ? [...args, '--no-api'] : args, env)
   processes.push(proc)
   return proc
 }
@@ -365,4 +371,45 @@ test('a data dir keeps to the chain it first ran on: another --chain-id exits 2 
   const again = await startJson(dataDir)
   assert.equal(again.ready.peerId, first.ready.peerId)
   assert.deepEqual(await stop(again.proc, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('--config and PEERGATE_* variables set start options; a flag wins over the variable, which wins over the file', async () => {
+  const dataDir = await net.dir()
+  const config = join(await net.dir(), 'peergate.json')
+  await writeFile(config, JSON.stringify({ dataDir, chainId: 'from-file', listen: ['/ip4/127.0.0.1/tcp/0'], maxPeers: 9, statusInterval: 1, json: true }))
+
+  const fromFile = cli('start', '--config', config)
+  const ready = await fromFile.event('ready')
+  assert.equal(ready.chainId, 'from-file')
+  const status = await fromFile.event('status')
+  assert.deepEqual([status.sessions.targetOutbound, status.sessions.maxInbound], [3, 6], 'maxPeers 9 from the file')
+  assert.deepEqual(await stop(fromFile, 'SIGINT'), { code: 0, signal: null })
+
+  // the data dir keeps to its chain: the others take fresh ones
+  const fromEnv = cliWithEnv({ PEERGATE_CONFIG: config, PEERGATE_CHAIN_ID: 'from-env', PEERGATE_DATA_DIR: await net.dir() }, 'start')
+  assert.equal((await fromEnv.event('ready')).chainId, 'from-env')
+  assert.deepEqual(await stop(fromEnv, 'SIGINT'), { code: 0, signal: null })
+
+  const fromFlag = cliWithEnv({ PEERGATE_CHAIN_ID: 'from-env' }, 'start', '--config', config, '--chain-id', 'from-flag', '--data-dir', await net.dir())
+  assert.equal((await fromFlag.event('ready')).chainId, 'from-flag')
+  assert.deepEqual(await stop(fromFlag, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('a config file with a bad field, or a bad variable, exits 2 naming the field and where it is', async () => {
+  const dir = await net.dir()
+  const config = join(dir, 'peergate.json')
+  const cases: Array<{ file?: unknown, env?: Record<string, string>, message: string }> = [
+    { file: { chainId: 'devnet-1', maxPeer: 5 }, message: `peergate: config file ${config}: unknown key "maxPeer" (known: ` },
+    { file: { maxPeers: '50' }, message: `peergate: config file ${config}: "maxPeers" must be a number, got "50"\n` },
+    { file: { maxPeers: 0 }, message: `peergate: maxPeers in ${config} must be a whole number from 1 to 10000, got "0"\n` },
+    { env: { PEERGATE_MAX_PEERS: 'many' }, message: 'peergate: PEERGATE_MAX_PEERS must be a whole number from 1 to 10000, got "many"\n' },
+    { env: { PEERGATE_CONFIG: join(dir, 'missing.json') }, message: `peergate: cannot read config file ${join(dir, 'missing.json')}: no such file\n` }
+  ]
+  for (const { file, env, message } of cases) {
+    await writeFile(config, JSON.stringify(file ?? {}))
+    const proc = cliWithEnv(env ?? {}, 'start', '--json', '--data-dir', dir, ...(file == null ? [] : ['--config', config]))
+    assert.deepEqual(await proc.exitWithin('an exit'), { code: 2, signal: null }, message)
+    assert.ok(proc.stderr.startsWith(message), `${proc.stderr} should start with ${message}`)
+    assert.deepEqual(proc.lines, [])
+  }
 })
