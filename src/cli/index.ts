@@ -1,7 +1,8 @@
 /**
  * @packageDocumentation
  *
- * The `peergate` command line: `peergate start` runs a standalone node;
+ * The `peergate` command line: `peergate init` creates a data dir and an
+ * example config file; `peergate start` runs a standalone node;
  * `status`, `peers`, `contacts`, `bans`, `connect`, … talk to a running one
  * through its status API.
  */
@@ -12,6 +13,8 @@ import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
 import { LOG_LEVELS, applyLogLevel, type LogLevel } from './log-level.js'
 import { DEFAULT_STATUS_INTERVAL_S, runStart } from './start.js'
 import { CONFIG_ENV } from './config.js'
+import { CONFIG_FILE_NAME, runInit } from './init.js'
+import type { InitFlags } from './init.js'
 import { packageVersion } from './version.js'
 import { addClientCommands } from './client-commands.js'
 import { DEFAULT_API_PORT } from '../api/index.js'
@@ -76,6 +79,16 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--config <file>', `JSON config file of these options, keys in camelCase (default: $${CONFIG_ENV}); flags win over PEERGATE_* variables, which win over the file`)
     .action(async (_flags: StartFlags, command: Command) => {
       exitCode = await runStart(givenFlags<StartFlags>(command), cliIo)
+    })
+
+  program.command('init')
+    .description(`create a data dir: its keys, its chain, and an example ${CONFIG_FILE_NAME} for start --config`)
+    .option('--data-dir <dir>', `directory to create (default: "${DEFAULT_DATA_DIR}")`)
+    .option('--chain-id <id>', `chain it keeps to (default: "${DEFAULT_CHAIN_ID}")`)
+    .option('--genesis <hex>', 'genesis hash in hex (default: derived from the chain id)')
+    .option('--json', 'print one JSON object')
+    .action(async (flags: InitFlags) => {
+      exitCode = await runInit(flags, cliIo)
     })
 
   addClientCommands(program, cliIo, (code) => { exitCode = code })

@@ -10,6 +10,7 @@ export type CliEvent =
   | { event: 'connections', connections: Array<{ peerId: string, role: string, direction: string, remoteAddr: string }> }
   | { event: 'status', sessions: NodeStatus['sessions'], connections: NodeStatus['connections'], dialing: number, contacts: number }
   | { event: 'stopped' }
+  | { event: 'init', peerId: string, did: string, chainId: string, genesis: string, dataDir: string, config: string, configWritten: boolean }
 
 export type Formatter = (event: CliEvent) => string
 
@@ -96,5 +97,15 @@ function textLines (event: CliEvent): string {
     }
     case 'stopped':
       return 'stopped\n'
+    case 'init':
+      return [
+        `peer id:   ${event.peerId}`,
+        `did:       ${event.did}`,
+        `chain id:  ${event.chainId}`,
+        `genesis:   ${event.genesis}`,
+        `data dir:  ${event.dataDir}`,
+        `config:    ${event.config}${event.configWritten ? ' (an example, written now)' : ' (kept: it was there)'}`,
+        ''
+      ].join('\n')
   }
 }

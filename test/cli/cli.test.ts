@@ -413,3 +413,45 @@ test('a config file with a bad field, or a bad variable, exits 2 naming the fiel
     assert.deepEqual(proc.lines, [])
   }
 })
+
+test('init creates the data dir, its keys, its chain and an example config; start on it keeps the peer id and the DID', async () => {
+  const dataDir = join(await net.dir(), 'node1')
+  const genesis = '0x' + 'cd'.repeat(32)
+  const init = cli('init', '--json', '--data-dir', dataDir, '--chain-id', CHAIN_ID, '--genesis', genesis)
+  assert.deepEqual(await init.exitWithin('an exit'), { code: 0, signal: null })
+  assert.equal(init.stderr, '')
+  assert.equal(init.lines.length, 1)
+  const made = JSON.parse(init.lines[0])
+  const config = join(dataDir, 'config.json')
+  assert.deepEqual(Object.keys(made), ['event', 'peerId', 'did', 'chainId', 'genesis', 'dataDir', 'config', 'configWritten'])
+  assert.match(made.peerId, /^12D3Koo/)
+  assert.match(made.did, /^did:key:z6Mk/)
+  assert.deepEqual([made.event, made.chainId, made.genesis, made.dataDir, made.config, made.configWritten], ['init', CHAIN_ID, genesis, dataDir, config, true])
+
+  // the example config is start's: it names the data dir and the chain
+  const proc = cli('start', '--json', '--config', config, '--listen', '/ip4/127.0.0.1/tcp/0')
+  const ready = await proc.event('ready')
+  assert.deepEqual([ready.peerId, ready.did, ready.chainId, ready.genesis], [made.peerId, made.did, CHAIN_ID, genesis])
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+
+  // again: the same identity, and the operator's config is kept
+  await writeFile(config, JSON.stringify({ dataDir, chainId: CHAIN_ID, genesis, maxPeers: 9 }))
+  const again = cli('init', '--data-dir', dataDir, '--chain-id', CHAIN_ID, '--genesis', genesis)
+  assert.deepEqual(await again.exitWithin('an exit'), { code: 0, signal: null })
+  assert.ok(again.lines.some(line => line.endsWith(`peer id:   ${made.peerId as string}`)), again.lines.join('\n'))
+  assert.ok(again.lines.some(line => line.endsWith(`config:    ${config} (kept: it was there)`)), again.lines.join('\n'))
+  assert.deepEqual(JSON.parse(await readFile(config, 'utf8')).maxPeers, 9)
+})
+
+test('init refuses a data dir of another chain, with exit 2 naming both', async () => {
+  const dataDir = await net.dir()
+  const first = cli('init', '--data-dir', dataDir, '--chain-id', CHAIN_ID)
+  assert.deepEqual(await first.exitWithin('an exit'), { code: 0, signal: null })
+  const other = cli('init', '--data-dir', dataDir, '--chain-id', 'devnet-1')
+  assert.deepEqual(await other.exitWithin('an exit'), { code: 2, signal: null })
+  assert.match(other.stderr, new RegExp(`^peergate: data dir ${dataDir} belongs to chain "${CHAIN_ID}" .*, not "devnet-1" `))
+  assert.deepEqual(other.lines, [])
+  const bad = cli('init', '--data-dir', await net.dir(), '--genesis', 'zz')
+  assert.deepEqual(await bad.exitWithin('an exit'), { code: 2, signal: null })
+  assert.match(bad.stderr, /^peergate: --genesis must be a 32-byte hash/)
+})
