@@ -2,12 +2,14 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { createPeerNode } from '../index.js'
+import { createPeerNode, loadOrCreateApiToken } from '../index.js'
 import { DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, resolveLimits } from '../node/index.js'
 import { DEFAULT_API_PORT } from '../api/index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { formatJson, formatText } from './output.js'
 import { DEFAULT_STATUS_INTERVAL_S, startOptions } from './start.js'
+import { resolveStartConfig } from './config.js'
+import type { ResolvedStartConfig } from './config.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
 
@@ -55,18 +57,29 @@ export function exampleConfig (values: { dataDir: string, chainId: string, genes
 }
 
 /**
- * Creates the data dir, its keys and its chain record the way a first
- * `start` does (it starts and stops a node that listens nowhere), and writes
+ * Creates the data dir, its keys, its chain record and its API token the way
+ * a first `start` does (it starts and stops a node that listens nowhere), and writes
  * an example config file into it unless one is there; resolves with the exit
  * code
  */
-export async function runInit (flags: InitFlags, io: CliIo): Promise<number> {
+export async function runInit (cliFlags: InitFlags, io: CliIo): Promise<number> {
+  let flags: InitFlags
+  let origins: ResolvedStartConfig['origins']
+  try {
+    // PEERGATE_DATA_DIR, PEERGATE_CHAIN_ID, … count as they do for start
+    ({ flags, origins } = resolveStartConfig({ flags: cliFlags, env: io.env }))
+  } catch (err) {
+    io.stderr.write(`peergate: ${describeError(err)}\n`)
+    return EXIT_USAGE
+  }
   const format = flags.json === true ? formatJson : formatText
   const dataDir = flags.dataDir ?? DEFAULT_DATA_DIR
   let event: Extract<CliEvent, { event: 'init' }>
   try {
-    const node = await createPeerNode({ dataDir, listen: [], chain: startOptions(flags).chain })
+    const node = await createPeerNode({ dataDir, listen: [], chain: startOptions(flags, origins).chain })
     try {
+      // the status API's token, as start makes it
+      await loadOrCreateApiToken(dataDir)
       const genesis = `0x${uint8ArrayToString(node.chain.genesisHash, 'base16')}`
       event = { event: 'init', peerId: node.peerId.toString(), did: node.did, chainId: node.chain.chainId, genesis, dataDir, config: join(dataDir, CONFIG_FILE_NAME), configWritten: false }
     } finally {

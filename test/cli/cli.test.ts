@@ -427,6 +427,7 @@ test('init creates the data dir, its keys, its chain and an example config; star
   assert.match(made.peerId, /^12D3Koo/)
   assert.match(made.did, /^did:key:z6Mk/)
   assert.deepEqual([made.event, made.chainId, made.genesis, made.dataDir, made.config, made.configWritten], ['init', CHAIN_ID, genesis, dataDir, config, true])
+  assert.match(await readFile(join(dataDir, 'api-token'), 'utf8'), /^[0-9a-f]{64}\s*$/, 'the status API\'s token')
 
   // the example config is start's: it names the data dir and the chain
   const proc = cli('start', '--json', '--config', config, '--listen', '/ip4/127.0.0.1/tcp/0')
@@ -447,10 +448,13 @@ test('init refuses a data dir of another chain, with exit 2 naming both', async 
   const dataDir = await net.dir()
   const first = cli('init', '--data-dir', dataDir, '--chain-id', CHAIN_ID)
   assert.deepEqual(await first.exitWithin('an exit'), { code: 0, signal: null })
-  const other = cli('init', '--data-dir', dataDir, '--chain-id', 'devnet-1')
-  assert.deepEqual(await other.exitWithin('an exit'), { code: 2, signal: null })
-  assert.match(other.stderr, new RegExp(`^peergate: data dir ${dataDir} belongs to chain "${CHAIN_ID}" .*, not "devnet-1" `))
-  assert.deepEqual(other.lines, [])
+  // one after the other: the data dir is locked while one runs
+  for (const run of [() => cli('init', '--data-dir', dataDir, '--chain-id', 'devnet-1'), () => cliWithEnv({ PEERGATE_CHAIN_ID: 'devnet-1', PEERGATE_DATA_DIR: dataDir }, 'init')]) {
+    const other = run()
+    assert.deepEqual(await other.exitWithin('an exit'), { code: 2, signal: null })
+    assert.match(other.stderr, new RegExp(`^peergate: data dir ${dataDir} belongs to chain "${CHAIN_ID}" .*, not "devnet-1" `))
+    assert.deepEqual(other.lines, [])
+  }
   const bad = cli('init', '--data-dir', await net.dir(), '--genesis', 'zz')
   assert.deepEqual(await bad.exitWithin('an exit'), { code: 2, signal: null })
   assert.match(bad.stderr, /^peergate: --genesis must be a 32-byte hash/)
