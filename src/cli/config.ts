@@ -47,6 +47,11 @@ export function envName (key: StartConfigKey): string {
   return `PEERGATE_${key.replace(/[A-Z]/g, c => `_${c}`).toUpperCase()}`
 }
 
+/** How messages name an option: where `origins` says it came from, else its flag */
+export function optionName (origins: ResolvedStartConfig['origins'], key: StartConfigKey): string {
+  return origins[key] ?? flagName(key)
+}
+
 /** A parsed config file: its path (for messages) and its JSON value */
 export interface ConfigFile {
   path: string

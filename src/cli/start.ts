@@ -1,7 +1,15 @@
+import { readFile } from 'node:fs/promises'
 import { InvalidParametersError } from '@libp2p/interface'
 import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken } from '../index.js'
 import { AddressInUseError, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
 import { DEFAULT_API_PORT } from '../api/index.js'
+import { CONFIG_ENV, optionName, parseConfigText, resolveStartConfig } from './config.js'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
+import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
+import type { ConfigFile, ResolvedStartConfig, StartConfigKey } from './config.js'
+import type { CliIo } from './io.js'
+import type { CliEvent } from './output.js'
+import type { ApiServer, NodeMetrics, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
 const MAX_STATUS_INTERVAL_S = 86_400
@@ -11,14 +19,6 @@ const GENESIS_HEX_DIGITS = 64
 
 /** seconds between status lines when no flag, variable or config file says otherwise */
 export const DEFAULT_STATUS_INTERVAL_S = 30
-import { readFile } from 'node:fs/promises'
-import { CONFIG_ENV, flagName, parseConfigText, resolveStartConfig } from './config.js'
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
-import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
-import type { ConfigFile, ResolvedStartConfig, StartConfigKey } from './config.js'
-import type { CliIo } from './io.js'
-import type { CliEvent } from './output.js'
-import type { ApiServer, NodeMetrics, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** The flags of `peergate start`, as commander parses them */
 export interface StartFlags {
@@ -40,9 +40,6 @@ export interface StartFlags {
   /** `--config <file>`: a JSON config file of these options */
   config?: string
 }
-
-/** How messages name an option: its flag, unless `origins` says it came from elsewhere */
-type Origins = ResolvedStartConfig['origins']
 
 /** A whole-number flag in [min, max]; the message names the range */
 function wholeNumber (value: string | undefined, flag: string, min: number, max: number): number | undefined {
@@ -72,8 +69,8 @@ function genesisHash (value: string | undefined, origin: string): string | undef
  * The node's options from the start options; `origins` names where each came
  * from in error messages (default: its flag)
  */
-export function startOptions (flags: StartFlags, origins: Origins = {}): PeerNodeOptions {
-  const name = (key: StartConfigKey): string => origins[key] ?? flagName(key)
+export function startOptions (flags: StartFlags, origins: ResolvedStartConfig['origins'] = {}): PeerNodeOptions {
+  const name = (key: StartConfigKey): string => optionName(origins, key)
   return {
     dataDir: flags.dataDir,
     listen: flags.listen,
@@ -140,7 +137,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     return EXIT_USAGE
   }
   const { flags, origins } = config
-  const name = (key: StartConfigKey): string => origins[key] ?? flagName(key)
+  const name = (key: StartConfigKey): string => optionName(origins, key)
   const format = flags.json === true ? formatJson : formatText
   const print = (event: CliEvent): void => { io.stdout.write(format(event)) }
 
