@@ -36,7 +36,7 @@ export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptio
 export { addressBook } from './addressbook/index.js'
 export type { AddressBook, AddressBookService, DialCandidates, AddressBookInit, AddressBookComponents, BackoffInit, Contact, ContactSource, NewContact } from './addressbook/index.js'
 export { dialManager } from './dial/index.js'
-export type { DialManagerService, DialManagerInit, DialManagerComponents, DialManagerEvents, DialEndDetail, DialStatus, DiscoveryInit, PeerAddress } from './dial/index.js'
+export type { DialManagerService, DialManagerInit, DialManagerComponents, DialManagerEvents, DialEndDetail, BootstrapUnreachableDetail, DialStatus, DiscoveryInit, PeerAddress } from './dial/index.js'
 
 // application protocols on the gate: framing, request/response, notifications
 export { handleRequests, request, notifications, readMessage, readMessages, writeMessage, ResultCode, MessageTooLargeError, StreamEndedError, RemoteResultError, TooManyRequestsError, QueueFullError } from './protocols/index.js'

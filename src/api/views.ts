@@ -19,10 +19,12 @@ export interface StatusView extends NodeStatus {
 
 export interface PeerView {
   peerId: string
+  /** the connection's id; empty for a peer being dialed that has none yet */
   connectionId: string
   /** the session's DID, else the one the address book learnt */
   did?: string
-  role: ConnectionRole
+  /** a connection's role, or `dialing`: the dial loop is dialing the peer and has no connection to it yet */
+  role: ConnectionRole | 'dialing'
   /** who dialed the connection */
   direction: 'inbound' | 'outbound'
   remoteAddr: string
@@ -76,7 +78,7 @@ const AGENT_VERSION_KEY = 'AgentVersion'
 /** Every connection with its role, DID, head and, from the peer store, agent */
 export async function peersView (node: PeerNode<ServiceMap>): Promise<PeerView[]> {
   const connections = new Map(node.libp2p.getConnections().map(c => [c.id, c]))
-  return Promise.all(node.connections().map(async (info): Promise<PeerView> => {
+  const views = await Promise.all(node.connections().map(async (info): Promise<PeerView> => {
     const session = info.role === 'outbound-session' || info.role === 'inbound-session' ? node.session(info.peerId) : undefined
     const connection = connections.get(info.id)
     let agent: string | undefined
@@ -101,6 +103,25 @@ export async function peersView (node: PeerNode<ServiceMap>): Promise<PeerView[]
       rttMs: connection?.rtt
     }
   }))
+  // peers the dial loop is dialing that have no connection yet
+  const connected = new Set(views.map(view => view.peerId))
+  for (const peerId of node.libp2p.services.dial.dialingPeers()) {
+    const id = peerId.toString()
+    if (connected.has(id)) {
+      continue
+    }
+    const contact = node.libp2p.services.addressBook.get(peerId)
+    views.push({
+      peerId: id,
+      connectionId: '',
+      did: contact?.did,
+      role: 'dialing',
+      direction: 'outbound',
+      remoteAddr: contact?.multiaddrs[0]?.toString() ?? '',
+      since: Date.now()
+    })
+  }
+  return views
 }
 
 export function contactView (contact: Contact): ContactView {

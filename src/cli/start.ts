@@ -9,7 +9,7 @@ import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyE
 import type { ConfigFile, ResolvedStartConfig, StartConfigKey } from './config.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
-import type { ApiServer, NodeMetrics, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+import type { ApiServer, BootstrapUnreachableDetail, NodeMetrics, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
 const MAX_STATUS_INTERVAL_S = 86_400
@@ -194,6 +194,17 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
       }
     }
   }
+  // a bootstrap address that cannot be reached is said once per peer
+  const warned = new Set<string>()
+  const onUnreachable = (evt: CustomEvent<BootstrapUnreachableDetail>): void => {
+    const { peerId, multiaddrs, error } = evt.detail
+    if (warned.has(peerId.toString())) {
+      return
+    }
+    warned.add(peerId.toString())
+    io.stderr.write(`peergate: warning: bootstrap peer ${peerId.toString()} (${multiaddrs.map(ma => ma.toString()).join(', ')}) cannot be reached: ${describeError(error)}\n`)
+  }
+  node.libp2p.services.dial.addEventListener('bootstrap:unreachable', onUnreachable)
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:close', onClose)
   node.addEventListener('session:reject', onReject)
@@ -224,6 +235,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     node.removeEventListener('session:open', onOpen)
     node.removeEventListener('session:close', onClose)
     node.removeEventListener('session:reject', onReject)
+    node.libp2p.services.dial.removeEventListener('bootstrap:unreachable', onUnreachable)
   }
   print({ event: 'stopped' })
   return EXIT_OK

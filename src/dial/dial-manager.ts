@@ -75,7 +75,10 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
       bootstrap: init.bootstrap ?? [],
       walks: init.discovery ?? {},
       belowTarget: () => this.belowTarget(),
-      now: this.now
+      now: this.now,
+      onUnreachable: (peer, error) => {
+        this.safeDispatchEvent('bootstrap:unreachable', { detail: { peerId: peer.peerId, multiaddrs: peer.multiaddrs, error } })
+      }
     })
   }
 
@@ -121,6 +124,10 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
 
   targetOutbound (): number {
     return this.components.sessions.limits().maxOutbound
+  }
+
+  dialingPeers (): PeerId[] {
+    return [...this.dialing.keys()]
   }
 
   status (): DialStatus {

@@ -26,6 +26,8 @@ export interface DiscoveryOptions {
   belowTarget(): boolean
   /** clock, ms since the epoch */
   now(): number
+  /** a bootstrap peer could not be reached */
+  onUnreachable?(peer: PeerAddress, error: Error): void
 }
 
 /**
@@ -100,7 +102,13 @@ export class Discovery {
       this.log('dialing bootstrap peer %p for the DHT', peer.peerId)
       this.components.peerStore.merge(peer.peerId, { multiaddrs: peer.multiaddrs }, { signal })
         .then(async () => this.components.connectionManager.openConnection(peer.peerId, { signal }))
-        .catch(err => { this.log('could not reach bootstrap peer %p - %e', peer.peerId, err) })
+        .catch(err => {
+          if (signal.aborted) {
+            return
+          }
+          this.log('could not reach bootstrap peer %p - %e', peer.peerId, err)
+          this.options.onUnreachable?.(peer, err)
+        })
     }
   }
 

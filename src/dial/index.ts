@@ -132,13 +132,24 @@ export interface DialEndDetail {
   reserved: boolean
 }
 
+export interface BootstrapUnreachableDetail {
+  peerId: PeerId
+  multiaddrs: Multiaddr[]
+  /** why the connection failed */
+  error: Error
+}
+
 export interface DialManagerEvents {
   /** a dial the loop started has ended; metrics count them */
   'dial:end': CustomEvent<DialEndDetail>
+  /** a bootstrap peer could not be reached for the DHT (the operator may have a wrong address) */
+  'bootstrap:unreachable': CustomEvent<BootstrapUnreachableDetail>
 }
 
 export interface DialManagerService extends TypedEventTarget<DialManagerEvents> {
   status(): DialStatus
+  /** the peers the loop is dialing now (no session yet) */
+  dialingPeers(): PeerId[]
   /** runs one round of the dial loop now */
   tick(): Promise<void>
 }

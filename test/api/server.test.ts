@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { stat } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { ReasonCode, apiTokenPath, loadOrCreateApiToken } from '../../src/index.js'
-import { TestNetwork, nextEvent } from '../utils/nodes.js'
+import { TestNetwork, blackHole, nextEvent } from '../utils/nodes.js'
 import { call, startApi, until } from './helpers.js'
 import type { ApiServer, PeerNode } from '../../src/index.js'
 
@@ -63,6 +63,22 @@ describe('status API', () => {
     assert.match(peers.remoteAddr, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+/)
     assert.equal(typeof peers.since, 'number')
     assert.ok(peers.since <= Date.now())
+  })
+
+  it('GET /peers lists a peer the dial loop is dialing, before it has a connection, as dialing', async () => {
+    const hole = await blackHole()
+    try {
+      const nobody = (await net.node()).peerId
+      await a.addContact(`/ip4/127.0.0.1/tcp/${hole.port}/p2p/${nobody.toString()}`)
+      await a.libp2p.services.dial.tick()
+      const dialing = await until('the dial in /peers', async () => {
+        const { body } = await call(`${api.url}/peers`, 'GET')
+        return body.find((p: any) => p.peerId === nobody.toString() && p.role === 'dialing')
+      })
+      assert.deepEqual([dialing.direction, dialing.connectionId, dialing.remoteAddr], ['outbound', '', `/ip4/127.0.0.1/tcp/${hole.port}`])
+    } finally {
+      await hole.close()
+    }
   })
 
   it('GET /contacts: each contact with its backoff fields', async () => {

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, test } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TestNetwork } from '../utils/nodes.js'
+import { TestNetwork, closedPort } from '../utils/nodes.js'
 import type { ChildProcess } from 'node:child_process'
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
@@ -313,6 +313,21 @@ test('a --bootstrap or --reserved address with this node\'s own peer id is skipp
   assert.equal(status.dialing, 0)
   assert.equal(proc.stderr, `peergate: warning: --bootstrap ${self} is this node's own peer id; skipped\n` +
     `peergate: warning: --reserved ${self} is this node's own peer id; skipped\n`)
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+})
+
+test('a --bootstrap address nobody answers at gets a warning, once', async () => {
+  const port = await closedPort()
+  const stranger = (await net.node()).peerId.toString()
+  const bootstrap = `/ip4/127.0.0.1/tcp/${port}/p2p/${stranger}`
+  const proc = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--bootstrap', bootstrap)
+  await proc.event('ready')
+  const warning = `peergate: warning: bootstrap peer ${stranger} (/ip4/127.0.0.1/tcp/${port}) cannot be reached: `
+  for (let i = 0; i < 100 && !proc.stderr.includes(warning); i++) {
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  assert.ok(proc.stderr.startsWith(warning), proc.stderr)
+  assert.equal(proc.stderr.split('\n').filter(line => line !== '').length, 1, 'one warning')
   assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
 })
 
