@@ -4,13 +4,14 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { isHandshakeError } from '../handshake/index.js'
-import { ReasonCode } from '../reason/index.js'
+import { REASON_CODES, isReasonCode } from '../reason/index.js'
 import { CONNECT_TIMEOUT_MS, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_BODY_BYTES, REJECT_HISTORY_SIZE } from './constants.js'
 import { ApiRequestError, badRequest } from './errors.js'
 import { livePage } from './page.js'
 import { RejectLog } from './reject-log.js'
 import { bansView, contactView, headView, peersView, statusView } from './views.js'
 import type { ApiServer, ApiServerInit, MetricsProvider } from './index.js'
+import { parsePeerAddrs } from '../node/index.js'
 import type { PeerNode } from '../node/index.js'
 import type { ComponentLogger, Logger, PeerId, ServiceMap } from '@libp2p/interface'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
@@ -49,8 +50,6 @@ export function parsePeer (value: string, name = 'peer'): PeerId {
 export function parseTarget (value: string): PeerId | string {
   return value.startsWith('did:') ? value : parsePeer(value, 'target')
 }
-
-const REASON_CODES = new Set<string>(Object.values(ReasonCode).filter((v: unknown) => typeof v === 'string') as string[])
 
 export class NodeApiServer implements ApiServer {
   private readonly node: PeerNode<ServiceMap>
@@ -131,13 +130,13 @@ export class NodeApiServer implements ApiServer {
       ['POST /disconnect', command(async (body) => {
         const peer = parsePeer(requiredString(body, 'peer'))
         const reason = field(body, 'reason')
-        if (reason !== undefined && (typeof reason !== 'string' || !REASON_CODES.has(reason))) {
-          throw badRequest(`"reason" must be a reason code (${[...REASON_CODES].join(', ')})`)
+        if (reason !== undefined && !isReasonCode(reason)) {
+          throw badRequest(`"reason" must be a reason code (${REASON_CODES.join(', ')})`)
         }
         if (node.session(peer) == null) {
           throw new ApiRequestError(404, `no session with ${peer.toString()}`)
         }
-        await node.disconnect(peer, reason as ReasonCode | undefined)
+        await node.disconnect(peer, reason)
         return { json: { ok: true } }
       })],
       ['POST /ban', command(async (body) => {
@@ -172,19 +171,10 @@ export class NodeApiServer implements ApiServer {
 
   private async connect (body: Record<string, unknown>): Promise<Reply> {
     const addr = requiredString(body, 'addr')
-    let ma
+    // the options' own check of a /p2p/ address (InvalidParametersError: 400)
+    parsePeerAddrs([addr], '"addr"')
     try {
-      ma = multiaddr(addr)
-    } catch (err: any) {
-      throw badRequest(`"addr" ${JSON.stringify(addr)} is not a multiaddr: ${err.message}`)
-    }
-    const id = ma.getComponents().find(c => c.name === 'p2p')?.value
-    if (id == null) {
-      throw badRequest(`"addr" ${JSON.stringify(addr)} has no /p2p/<peer id>`)
-    }
-    parsePeer(id, 'addr\'s /p2p/')
-    try {
-      const session = await this.node.connect(ma, { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) })
+      const session = await this.node.connect(multiaddr(addr), { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) })
       return { json: { ok: true, peerId: session.peerId.toString(), did: session.did, direction: session.direction, head: headView(session.head) } }
     } catch (err: any) {
       if (isHandshakeError(err)) {

@@ -233,6 +233,7 @@ export interface ConnectionInfo {
 export { createPeerNode } from './create-node.js'
 export { PeerNode } from './peer-node.js'
 export { resolveChain, dhtProtocol, type ChainOptions } from './chain.js'
+export { parsePeerAddrs } from './peers.js'
 export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from './constants.js'
 export { resolveLimits } from './create-node.js'
 export { DataDirError, DataDirLockedError, AddressInUseError } from './errors.js'

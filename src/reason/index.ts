@@ -39,7 +39,16 @@ export enum LocalReason {
 /** Any outcome of a dial, a handshake or a session: a wire reason code or a local one */
 export type Outcome = ReasonCode | LocalReason
 
-const OUTCOMES = new Set<unknown>([...Object.values(ReasonCode), ...Object.values(LocalReason)].filter(value => typeof value === 'string'))
+/** Every member of ReasonCode (the enum object also carries its protobuf codec) */
+export const REASON_CODES: readonly ReasonCode[] = Object.values(ReasonCode).filter((value): value is ReasonCode => typeof value === 'string')
+
+const CODES = new Set<unknown>(REASON_CODES)
+const OUTCOMES = new Set<unknown>([...REASON_CODES, ...Object.values(LocalReason)])
+
+/** `value` names a ReasonCode */
+export function isReasonCode (value: unknown): value is ReasonCode {
+  return CODES.has(value)
+}
 
 /** `value` names an Outcome (as stored, e.g. in an address-book record) */
 export function isOutcome (value: string): value is Outcome {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { backoff, cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, sessionEndOutcome } from '../../src/addressbook/backoff.js'
-import { LocalReason, ReasonCode } from '../../src/reason/index.js'
+import { LocalReason, REASON_CODES, ReasonCode } from '../../src/reason/index.js'
 import type { BackoffState } from '../../src/addressbook/backoff.js'
 import type { BackoffInit } from '../../src/addressbook/index.js'
 import type { Outcome } from '../../src/reason/index.js'
@@ -140,8 +140,6 @@ test('backoff: resolveBackoff rejects bad settings with an InvalidParametersErro
   }
 })
 
-/** every member of ReasonCode (which also carries its protobuf codec) */
-const REASON_CODES = Object.values(ReasonCode).filter((v): v is ReasonCode => typeof v === 'string')
 /** every member of ReasonCode and LocalReason */
 const ALL_OUTCOMES: Outcome[] = [...REASON_CODES, ...Object.values(LocalReason)]
 
