@@ -1,12 +1,11 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
-import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { createPeerNode, loadOrCreateApiToken } from '../index.js'
 import { DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, resolveLimits } from '../node/index.js'
 import { DEFAULT_API_PORT } from '../api/index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
-import { formatJson, formatText } from './output.js'
+import { formatJson, formatText, genesisHex } from './output.js'
 import { DEFAULT_STATUS_INTERVAL_S, startOptions } from './start.js'
 import { resolveStartConfig } from './config.js'
 import type { ResolvedStartConfig } from './config.js'
@@ -80,8 +79,7 @@ export async function runInit (cliFlags: InitFlags, io: CliIo): Promise<number> 
     try {
       // the status API's token, as start makes it
       await loadOrCreateApiToken(dataDir)
-      const genesis = `0x${uint8ArrayToString(node.chain.genesisHash, 'base16')}`
-      event = { event: 'init', peerId: node.peerId.toString(), did: node.did, chainId: node.chain.chainId, genesis, dataDir, config: join(dataDir, CONFIG_FILE_NAME), configWritten: false }
+      event = { event: 'init', peerId: node.peerId.toString(), did: node.did, chainId: node.chain.chainId, genesis: genesisHex(node), dataDir, config: join(dataDir, CONFIG_FILE_NAME), configWritten: false }
     } finally {
       await node.stop()
     }

@@ -14,6 +14,11 @@ export type CliEvent =
 
 export type Formatter = (event: CliEvent) => string
 
+/** A node's genesis hash as the CLI prints it, `0x` and hex, as `--genesis` takes it */
+export function genesisHex (node: PeerNode): string {
+  return `0x${uint8ArrayToString(node.chain.genesisHash, 'base16')}`
+}
+
 /** `api`: the status API's URL, when it runs */
 export function readyEvent (node: PeerNode, api?: string): CliEvent {
   return {
@@ -21,7 +26,7 @@ export function readyEvent (node: PeerNode, api?: string): CliEvent {
     peerId: node.peerId.toString(),
     did: node.did,
     chainId: node.chain.chainId,
-    genesis: `0x${uint8ArrayToString(node.chain.genesisHash, 'base16')}`,
+    genesis: genesisHex(node),
     multiaddrs: node.getMultiaddrs().map(ma => ma.toString()),
     api
   }

@@ -66,10 +66,26 @@ export async function checkChainRecord (datastore: Datastore, chain: ChainIdenti
     await datastore.put(key, uint8ArrayFromString(JSON.stringify(record)))
     return
   }
-  const stored = JSON.parse(uint8ArrayToString(await datastore.get(key))) as { chainId: string, genesisHash: string }
+  const stored = parseChainRecord(uint8ArrayToString(await datastore.get(key)))
+  if (stored == null) {
+    throw new InvalidParametersError(`${where} has a damaged chain record (${CHAIN_RECORD_KEY}); it is left as it is: move the data dir aside, or delete that record to adopt this chain`)
+  }
   const storedGenesis = Uint8Array.from(Buffer.from(stored.genesisHash, 'hex'))
   if (stored.chainId !== chain.chainId || !uint8ArrayEquals(storedGenesis, chain.genesisHash)) {
     throw new InvalidParametersError(`${where} belongs to chain ${describeChain(stored.chainId, storedGenesis)}, not ${describeChain(chain.chainId, chain.genesisHash)}: ` +
       'its contacts, backoffs and bans are that chain\'s; use another data dir for another chain')
   }
+}
+
+/** A stored chain record, or undefined when it is not one */
+function parseChainRecord (text: string): { chainId: string, genesisHash: string } | undefined {
+  try {
+    const record = JSON.parse(text)
+    if (typeof record?.chainId === 'string' && typeof record?.genesisHash === 'string' && /^([0-9a-f]{2})+$/.test(record.genesisHash)) {
+      return record
+    }
+  } catch {
+    // not JSON: damaged
+  }
+  return undefined
 }
