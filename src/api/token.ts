@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { makeDataDir } from '../node/index.js'
 import { API_TOKEN_BYTES, API_TOKEN_FILE } from './constants.js'
 
 /** Where the API token of a node with this data dir lives */
@@ -30,7 +31,8 @@ export async function loadOrCreateApiToken (dataDir: string): Promise<string> {
   if (existing != null) {
     return existing
   }
-  await mkdir(dataDir, { recursive: true })
+  // as createPeerNode makes it: a recursive mkdir spins forever where a file system refuses directories (/proc)
+  await makeDataDir(dataDir)
   const token = randomBytes(API_TOKEN_BYTES).toString('hex')
   try {
     // 'wx': two nodes starting at once on one data dir must not overwrite each other's token
