@@ -1,6 +1,7 @@
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
 import { MAX_DETAIL_BYTES, ReasonCode } from '../reason/index.js'
+import { errorText } from '../stream/index.js'
 import { InvalidLengthPrefixError, decodeLengthPrefix, truncateUtf8 } from '../wire/index.js'
 import { HandshakeError, type HandshakeStage } from './errors.js'
 import { HandshakeMessage, Hello } from './pb/handshake.js'
@@ -41,7 +42,7 @@ export class HandshakeChannel {
       if (err?.name === InvalidLengthPrefixError.name) {
         throw new HandshakeError(ReasonCode.MALFORMED, `unreadable frame: ${err.message}`, 'local', stage)
       }
-      throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, `stream failed while reading: ${err?.message ?? err}`, 'remote', stage)
+      throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, `stream failed while reading: ${errorText(err)}`, 'remote', stage)
     }
 
     if (next.done === true) {

@@ -5,7 +5,7 @@
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
 import { MAX_DETAIL_BYTES, ReasonCode } from '../reason/index.js'
-import { endOnRemoteClose } from '../stream/index.js'
+import { endOnRemoteClose, errorText } from '../stream/index.js'
 import { decodeLengthPrefix, truncateUtf8 } from '../wire/index.js'
 import { GOODBYE_PROTOCOL, MAX_GOODBYE_MESSAGE_BYTES } from './constants.js'
 import { Goodbye } from './pb/session.js'
@@ -54,6 +54,6 @@ export async function readGoodbye (stream: Stream, signal: AbortSignal): Promise
       detail: message.detail == null ? undefined : truncateUtf8(message.detail, MAX_DETAIL_BYTES)
     }
   } catch (err: any) {
-    return { reason: ReasonCode.CONNECTION_CLOSED, detail: `unreadable goodbye: ${err?.message ?? err}` }
+    return { reason: ReasonCode.CONNECTION_CLOSED, detail: `unreadable goodbye: ${errorText(err)}` }
   }
 }

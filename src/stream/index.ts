@@ -7,3 +7,4 @@
  */
 
 export { endOnRemoteClose } from './remote-end.js'
+export { errorText } from './error-text.js'
