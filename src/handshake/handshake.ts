@@ -9,7 +9,7 @@ import { KeyDidResolver } from '../did/did-key.js'
 import { ReasonCode, isAppCode, isOtherChain } from '../reason/index.js'
 import { admissionOf } from '../session/admission.js'
 import { HANG_UP_TIMEOUT_MS, hangUp, isAttemptEnded } from '../session/index.js'
-import { endOnRemoteClose } from '../stream/index.js'
+import { endOnRemoteClose, errorText } from '../stream/index.js'
 import { HandshakeChannel } from './channel.js'
 import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_TIMEOUT_MS } from './constants.js'
 import { HandshakeError, HandshakeStage, isHandshakeError, rejectionError } from './errors.js'
@@ -47,8 +47,12 @@ export class Handshake implements HandshakeService, Startable {
   private readonly inbound: InboundLimiter
   private readonly inFlight = new Set<Promise<unknown>>()
   private readonly selecting = new PeerMap<Selection>()
+  /** ids of the connections this node is hanging up after a failed handshake */
+  private readonly hangingUp = new Set<string>()
   private shutdown = new AbortController()
   private head: ChainHead | undefined
+  /** counts `setHead` calls: a hello sent before the latest one is stale */
+  private headVersion = 0
   private readonly localStatus: () => LocalStatus
   private readonly status: StatusExchange
   private admissionPort?: Admission
@@ -151,6 +155,7 @@ export class Handshake implements HandshakeService, Startable {
 
   setHead (head: ChainHead | undefined): void {
     this.head = head
+    this.headVersion++
     this.status.push()
   }
 
@@ -182,7 +187,7 @@ export class Handshake implements HandshakeService, Startable {
     try {
       let connection: Connection
       try {
-        connection = await this.components.connectionManager.openConnection(target, options)
+        connection = await this.openConnection(target, options)
       } catch (err) {
         // a handshake that failed fast hangs up before the dial call returns:
         // its reason is the answer
@@ -220,6 +225,21 @@ export class Handshake implements HandshakeService, Startable {
       }
       throw err
     }
+  }
+
+  /**
+   * A connection to `target` that can carry a handshake: libp2p hands back an
+   * open connection it has, but one this node is hanging up (a handshake on it
+   * failed, perhaps in this very tick, as when `connect` is called from a
+   * `session:reject` listener) is about to close, so then a new one is dialed
+   */
+  private async openConnection (target: PeerId | Multiaddr | Multiaddr[], options: ConnectOptions): Promise<Connection> {
+    const connection = await this.components.connectionManager.openConnection(target, options)
+    if (connection.status === 'open' && !this.hangingUp.has(connection.id)) {
+      return connection
+    }
+    this.log('%p: the connection libp2p had is closing, dialing a new one', connection.remotePeer)
+    return this.components.connectionManager.openConnection(target, { ...options, force: true })
   }
 
   private select (peer: PeerId, expectedDid?: string): Selection {
@@ -317,11 +337,21 @@ export class Handshake implements HandshakeService, Startable {
         }
 
         let session: Session | undefined
+        // the head our hello carries; one set after it went out reaches the
+        // peer in a status round as soon as the session opens
+        let helloHeadVersion = this.headVersion
+        const party: HandshakeParty = {
+          ...this.party,
+          status: () => {
+            helloHeadVersion = this.headVersion
+            return this.party.status()
+          }
+        }
         const remoteKey = await performHandshake(channel, {
           role,
           localPeer: this.components.peerId,
           remotePeer: connection.remotePeer,
-          party: this.party,
+          party,
           log,
           judge: {
             heard: (hello) => { heard = hello },
@@ -347,6 +377,10 @@ export class Handshake implements HandshakeService, Startable {
           throw new HandshakeError(ReasonCode.UNSPECIFIED, 'handshake ended without a session', 'local', HandshakeStage.Commit)
         }
         this.status.remember(session, remoteKey)
+        if (helloHeadVersion !== this.headVersion) {
+          log('the head changed after our hello: pushing it to %p', session.peerId)
+          this.status.push(session)
+        }
         return session
       } finally {
         attemptSignal.clear()
@@ -356,6 +390,13 @@ export class Handshake implements HandshakeService, Startable {
       const said = err.side === 'local' && channel != null
       if (said) {
         channel?.sendReject(err.reason, err.message, err.appCode)
+      }
+      // marked before the failure is announced: a session:reject listener
+      // that connects again gets a new connection, not this closing one
+      // (a duplicate may keep its connection, see below)
+      const closing = err.reason !== ReasonCode.DUPLICATE
+      if (closing) {
+        this.hangingUp.add(connection.id)
       }
       admission.fail(attempt, connection, direction, {
         reason: err.reason,
@@ -370,9 +411,15 @@ export class Handshake implements HandshakeService, Startable {
       // hangs up itself if this connection is spare
       const keepConnection = err.reason === ReasonCode.DUPLICATE &&
         (err.side === 'remote' || this.sessions.connectionInUse(connection))
-      await hangUp(keepConnection ? undefined : connection, stream == null ? undefined : { stream, said }, log, {
-        signal: AbortSignal.timeout(HANG_UP_TIMEOUT_MS)
-      })
+      try {
+        await hangUp(keepConnection ? undefined : connection, stream == null ? undefined : { stream, said }, log, {
+          signal: AbortSignal.timeout(HANG_UP_TIMEOUT_MS)
+        })
+      } finally {
+        if (closing) {
+          this.hangingUp.delete(connection.id)
+        }
+      }
       if (isOtherChain(err.reason)) {
         // no auxiliary connection to it is worth its slot either
         await this.components.connectionManager.closeConnections(connection.remotePeer).catch(closeErr => {
@@ -480,8 +527,7 @@ export function toHandshakeError (err: unknown, signal: AbortSignal, attemptSign
     }
     return new HandshakeError(ReasonCode.TIMEOUT, 'handshake timed out', 'local')
   }
-  const e = err as Error | undefined
-  return new HandshakeError(ReasonCode.CONNECTION_CLOSED, `handshake stream failed: ${e?.message ?? String(err)}`, 'remote')
+  return new HandshakeError(ReasonCode.CONNECTION_CLOSED, `handshake stream failed: ${errorText(err)}`, 'remote')
 }
 
 function directionOf (role: HandshakeRole): SessionDirection {

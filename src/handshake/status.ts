@@ -242,23 +242,35 @@ export class StatusExchange {
   }
 
   /**
-   * The local status changed: a round with every session peer, at most one
-   * per peer per `minInterval`; changes meanwhile join the pending round
+   * The local status changed: a round with every session peer (or with the
+   * peer of `session` only, whose hello predates the change), at most one per
+   * peer per `minInterval`; changes meanwhile join the pending round
    */
-  push (): void {
-    for (const rounds of this.peers.values()) {
-      if (rounds.pushPending || rounds.noStatus) {
-        continue
+  push (session?: Session): void {
+    if (session == null) {
+      for (const rounds of this.peers.values()) {
+        this.schedulePush(rounds)
       }
-      rounds.pushPending = true
-      const wait = Math.max(0, rounds.lastRoundAt + this.init.minInterval - performance.now())
-      rounds.push = setTimeout(() => {
-        rounds.push = undefined
-        this.exchange(rounds).catch(() => {
-          // logged and counted by exchange()
-        })
-      }, wait)
+      return
     }
+    const rounds = this.peers.get(session.peerId)
+    if (rounds?.session === session) {
+      this.schedulePush(rounds)
+    }
+  }
+
+  private schedulePush (rounds: PeerRounds): void {
+    if (rounds.pushPending || rounds.noStatus) {
+      return
+    }
+    rounds.pushPending = true
+    const wait = Math.max(0, rounds.lastRoundAt + this.init.minInterval - performance.now())
+    rounds.push = setTimeout(() => {
+      rounds.push = undefined
+      this.exchange(rounds).catch(() => {
+        // logged and counted by exchange()
+      })
+    }, wait)
   }
 
   /** An exchange with `peer` now; resolves with its session, updated */
