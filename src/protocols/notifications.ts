@@ -1,5 +1,6 @@
 import { InvalidParametersError, NotStartedError } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
+import { PeerMap } from '@libp2p/peer-collections'
 import { NoSessionError } from '../session/index.js'
 import { DEFAULT_MAX_NOTIFICATION_BYTES, DEFAULT_MAX_QUEUED_NOTIFICATIONS, MAX_INBOUND_NOTIFICATION_STREAMS, NOTIFICATION_CLOSE_TIMEOUT_MS } from './constants.js'
 import { MessageTooLargeError, QueueFullError } from './errors.js'
@@ -42,11 +43,13 @@ export interface NotificationChannel {
   /**
    * Sends `message` to a session peer. Resolves once it was handed to the
    * peer's stream (not when the peer read it). Messages to one peer go out in
-   * the order of the calls.
+   * the order of the calls. To a peer whose handshake is in flight it waits
+   * for the handshake to end (at most the handshake's deadline), as `request`
+   * and `openStream` do.
    *
-   * @throws {NoSessionError} no session with `peer`
+   * @throws {NoSessionError} no session with `peer`, nor a handshake that made one
    * @throws {MessageTooLargeError} over `maxMessageBytes`; nothing is sent
-   * @throws {QueueFullError} `maxQueuedMessages` messages are waiting for this peer already
+   * @throws {QueueFullError} `maxQueuedMessages` messages are waiting for this peer already (or for its handshake)
    */
   send(peer: PeerId, message: Uint8Array): Promise<void>
   /**
@@ -87,6 +90,12 @@ interface Queued {
   reject(err: unknown): void
 }
 
+/** Sends waiting for one handshake with a peer */
+interface HandshakeWait {
+  settled: Promise<Session | undefined>
+  waiting: number
+}
+
 /** The outbound side towards one session peer */
 interface Outbound {
   session: Session
@@ -103,6 +112,8 @@ class Notifications implements NotificationChannel {
   private readonly maxQueuedMessages: number
   private readonly log: Logger
   private readonly outbound = new Map<Session, Outbound>()
+  /** sends waiting for a peer's handshake, which go on in the order of their calls */
+  private readonly handshaking = new PeerMap<HandshakeWait>()
   private readonly inbound = new Set<Stream>()
   private closed = false
 
@@ -157,9 +168,14 @@ class Notifications implements NotificationChannel {
     if (message.byteLength > this.maxMessageBytes) {
       throw new MessageTooLargeError(message.byteLength, this.maxMessageBytes)
     }
-    const session = this.sessions.get(peer)
+    const session = this.handshaking.has(peer)
+      ? await this.afterHandshake(peer)
+      : this.sessions.get(peer) ?? await this.afterHandshake(peer)
     if (session == null || session.signal.aborted) {
       throw new NoSessionError(`no session with ${peer.toString()}`)
+    }
+    if (this.closed) {
+      throw new NotStartedError('notification channel closed')
     }
     const out = this.outboundTo(session)
     if (out.queue.length >= this.maxQueuedMessages) {
@@ -211,6 +227,36 @@ class Notifications implements NotificationChannel {
       stream.abort(new NotStartedError('notification channel closed'))
     }
     await Promise.all(closing)
+  }
+
+  /**
+   * The session the handshake in flight with `peer` makes (undefined when
+   * none is in flight, or it fails); every send waiting for one handshake
+   * shares one wait, so they go on in the order they came
+   */
+  private async afterHandshake (peer: PeerId): Promise<Session | undefined> {
+    let wait = this.handshaking.get(peer)
+    if (wait == null) {
+      const created: HandshakeWait = { settled: this.sessions.waitForSession(peer), waiting: 0 }
+      this.handshaking.set(peer, created)
+      created.settled.finally(() => {
+        if (this.handshaking.get(peer) === created) {
+          this.handshaking.delete(peer)
+        }
+      }).catch(() => {
+        // the senders get the error
+      })
+      wait = created
+    }
+    if (wait.waiting >= this.maxQueuedMessages) {
+      throw new QueueFullError(`${this.maxQueuedMessages} ${this.protocol} messages to ${peer.toString()} are waiting for its handshake already`)
+    }
+    wait.waiting++
+    try {
+      return await wait.settled
+    } finally {
+      wait.waiting--
+    }
   }
 
   /** The outbound side towards a session, made at the first send; it goes with the session */
