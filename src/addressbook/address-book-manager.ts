@@ -1,9 +1,11 @@
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { PersistentAddressBook } from './address-book.js'
 import { sessionEndOutcome } from './backoff.js'
+import { ReasonCode } from '../reason/index.js'
 import { DISCOVERY_REFRESH_MS } from './constants.js'
 import type { AddressBookComponents, AddressBookInit, AddressBookService, Contact } from './index.js'
-import type { Session, SessionCloseDetail } from '../session/index.js'
+import type { BanAddDetail, BanRemoveDetail, Session, SessionCloseDetail } from '../session/index.js'
 import type { AbortOptions, IdentifyResult, PeerId, PeerInfo, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -17,6 +19,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
  * - `session:close`: the contact backs off by how the session ended
  *   (`sessionEndOutcome`: a clean end waits a little, a reason either side
  *   held against the other as `backoff` says, this node's SHUTDOWN nothing)
+ * - `ban:add`: the contacts with the banned peer id or DID wait until the ban
+ *   ends (`recordBan`); `ban:remove`: their ban's backoff clears
  * - `peer:identify` of a session peer: its listen addresses replace the
  *   contact's
  * - `peer:discovery`: `discovered()`
@@ -37,6 +41,8 @@ export class AddressBookManager extends PersistentAddressBook implements Address
     this.components = components
     this.onSessionOpen = this.onSessionOpen.bind(this)
     this.onSessionClose = this.onSessionClose.bind(this)
+    this.onBan = this.onBan.bind(this)
+    this.onUnban = this.onUnban.bind(this)
     this.onIdentify = this.onIdentify.bind(this)
     this.onPeerDiscovery = this.onPeerDiscovery.bind(this)
   }
@@ -45,6 +51,8 @@ export class AddressBookManager extends PersistentAddressBook implements Address
     await this.load()
     this.components.sessions.addEventListener('session:open', this.onSessionOpen)
     this.components.sessions.addEventListener('session:close', this.onSessionClose)
+    this.components.sessions.addEventListener('ban:add', this.onBan)
+    this.components.sessions.addEventListener('ban:remove', this.onUnban)
     this.components.events.addEventListener('peer:identify', this.onIdentify)
     this.components.events.addEventListener('peer:discovery', this.onPeerDiscovery)
   }
@@ -53,6 +61,8 @@ export class AddressBookManager extends PersistentAddressBook implements Address
   async beforeStop (): Promise<void> {
     this.components.sessions.removeEventListener('session:open', this.onSessionOpen)
     this.components.sessions.removeEventListener('session:close', this.onSessionClose)
+    this.components.sessions.removeEventListener('ban:add', this.onBan)
+    this.components.sessions.removeEventListener('ban:remove', this.onUnban)
     this.components.events.removeEventListener('peer:identify', this.onIdentify)
     this.components.events.removeEventListener('peer:discovery', this.onPeerDiscovery)
     await Promise.allSettled([...this.recording])
@@ -107,6 +117,40 @@ export class AddressBookManager extends PersistentAddressBook implements Address
     this.record(async () => this.recordOutcome(session.peerId, outcome), 'could not record the end of the session with %p - %e', session.peerId)
   }
 
+  /** the contacts a ban target names: the peer id's, or those that proved the DID */
+  private banned (target: string): PeerId[] {
+    const peer = peerIdOrNothing(target)
+    if (peer != null) {
+      return this.get(peer) == null ? [] : [peer]
+    }
+    const holders: PeerId[] = []
+    this.forEach(contact => {
+      if (contact.did === target) {
+        holders.push(contact.peerId)
+      }
+    })
+    return holders
+  }
+
+  private onBan (evt: CustomEvent<BanAddDetail>): void {
+    const { target, until } = evt.detail
+    for (const peer of this.banned(target)) {
+      this.record(async () => this.recordBan(peer, until), 'could not record the ban of %p - %e', peer)
+    }
+  }
+
+  private onUnban (evt: CustomEvent<BanRemoveDetail>): void {
+    for (const target of evt.detail.targets) {
+      for (const peer of this.banned(target)) {
+        this.record(async () => {
+          if (this.get(peer)?.backoffReason === ReasonCode.BANNED) {
+            await this.clearBackoff(peer)
+          }
+        }, 'could not clear the ban of %p - %e', peer)
+      }
+    }
+  }
+
   /** a session peer told us where it listens: that is where to dial it next time */
   private onIdentify (evt: CustomEvent<IdentifyResult>): void {
     const { peerId, listenAddrs } = evt.detail
@@ -151,4 +195,16 @@ export class AddressBookManager extends PersistentAddressBook implements Address
 /** the contact already holds every one of these addresses */
 function knowsAll (contact: Contact, multiaddrs: Multiaddr[]): boolean {
   return multiaddrs.every(ma => contact.multiaddrs.some(known => known.equals(ma)))
+}
+
+/** the peer id a ban target names, or undefined for a DID (or anything else) */
+function peerIdOrNothing (target: string): PeerId | undefined {
+  if (target.startsWith('did:')) {
+    return undefined
+  }
+  try {
+    return peerIdFromString(target)
+  } catch {
+    return undefined
+  }
 }

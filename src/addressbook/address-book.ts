@@ -2,7 +2,7 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { MAX_DID_BYTES } from '../did/constants.js'
 import { didSizeBytes, isDidSizeAllowed } from '../did/did-size.js'
 import { isOutcome } from '../reason/index.js'
-import { backoff, resolveBackoff, type ResolvedBackoff } from './backoff.js'
+import { backoff, banBackoff, resolveBackoff, type BackoffState, type ResolvedBackoff } from './backoff.js'
 import { ContactColumns } from './columns.js'
 import {
   ADDRESS_BOOK_PREFIX,
@@ -202,14 +202,12 @@ export class PersistentAddressBook implements AddressBook {
   async recordOutcome (peer: PeerId, reason: Outcome, options?: AbortOptions): Promise<Contact | undefined> {
     checkReason(reason)
     return this.mutate(peer, options, (contact, now) => {
-      const change = backoff(reason, contact, this.backoff, this.random(), now)
-      if (change == null) {
-        return false
-      }
-      contact.failures = change.failures
-      contact.nextAttempt = change.nextAttempt
-      contact.backoffReason = change.backoffReason
+      return applyBackoff(contact, backoff(reason, contact, this.backoff, this.random(), now))
     })
+  }
+
+  async recordBan (peer: PeerId, until: number, options?: AbortOptions): Promise<Contact | undefined> {
+    return this.mutate(peer, options, (contact) => applyBackoff(contact, banBackoff(contact, until)))
   }
 
   async recordSession (peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined> {
@@ -451,4 +449,15 @@ function checkReason (reason: Outcome): void {
   if (!isOutcome(reason)) {
     throw new InvalidParametersError(`a backoff reason is a ReasonCode or LocalReason, got ${JSON.stringify(String(reason).slice(0, 64))}`)
   }
+}
+
+/** sets a contact's backoff to `change`; false when there is none (nothing changed) */
+function applyBackoff (contact: Contact, change: BackoffState | undefined): boolean {
+  if (change == null) {
+    return false
+  }
+  contact.failures = change.failures
+  contact.nextAttempt = change.nextAttempt
+  contact.backoffReason = change.backoffReason
+  return true
 }

@@ -148,6 +148,18 @@ export function backoff (reason: Outcome, contact: BackoffState, config: Resolve
 }
 
 /**
+ * A contact this node banned: no dial before the ban ends, whatever backoff
+ * it had (a longer one is kept), failures unchanged; undefined when nothing
+ * changes
+ */
+export function banBackoff (contact: BackoffState, until: number): BackoffState | undefined {
+  if (contact.nextAttempt >= until) {
+    return undefined
+  }
+  return { failures: contact.failures, nextAttempt: Math.ceil(until), backoffReason: ReasonCode.BANNED }
+}
+
+/**
  * Session ends that say nothing bad about the peer: the connection closed,
  * one side hung up, or a full node shed the session
  */

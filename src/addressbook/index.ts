@@ -170,6 +170,11 @@ export interface AddressBook {
    * them on its next tick. Resolves with the contacts that had a backoff.
    */
   clearBackoff(peers?: PeerId | PeerId[], options?: AbortOptions): Promise<Contact[]>
+  /**
+   * this node banned the peer (or a DID it presented): no dial before `until`,
+   * ms since the epoch, with the reason BANNED (a longer backoff is kept)
+   */
+  recordBan(peer: PeerId, until: number, options?: AbortOptions): Promise<Contact | undefined>
   /** a session opened: failures reset, DID remembered */
   recordSession(peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined>
 }

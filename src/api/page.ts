@@ -75,7 +75,7 @@ async function refresh () {
     fill('sessions', sessions.map(p => [p.peerId, p.did, p.role, p.remoteAddr, p.agent, p.head ? p.head.height : '', time(p.since), p.rttMs]), 8)
     fill('handshakes', peers.filter(p => p.role === 'handshaking').map(p => [p.peerId, p.direction, p.remoteAddr, time(p.since)]), 4)
     fill('auxiliary', peers.filter(p => p.role === 'auxiliary').map(p => [p.peerId, p.direction, p.remoteAddr, p.agent, time(p.since)]), 5)
-    fill('contacts', contacts.map(c => [c.peerId, c.did, c.source, c.failures, c.nextAttempt > Date.now() ? time(c.nextAttempt) : 'now', c.backoffReason, time(c.lastSeen)]), 7)
+    fill('contacts', contacts.map(c => [c.peerId, c.did, c.source, c.failures, c.nextAttempt > Date.now() ? time(c.nextAttempt) : 'now', c.bannedUntil != null ? 'banned by this node until ' + time(c.bannedUntil) : c.backoffReason, time(c.lastSeen)]), 7)
     fill('rejects', rejects.map(r => [time(r.time), r.kind, r.peerId, r.did, r.reason, r.side, r.appCode, r.message]), 8)
     document.getElementById('error').textContent = ''
   } catch (err) {

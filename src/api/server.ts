@@ -123,7 +123,10 @@ export class NodeApiServer implements ApiServer {
       ['GET /', { auth: false, handle: async () => ({ text: livePage(), contentType: 'text/html; charset=utf-8' }) }],
       ['GET /status', read(() => statusView(node))],
       ['GET /peers', read(async () => peersView(node))],
-      ['GET /contacts', read(() => node.contacts().map(contactView))],
+      ['GET /contacts', read(() => {
+        const bans = node.bans()
+        return node.contacts().map(contact => contactView(contact, bans))
+      })],
       ['GET /rejects', read(() => this.rejectLog.list())],
       ['GET /bans', read(() => bansView(node.bans()))],
       ['POST /connect', command(async (body) => this.connect(body))],

@@ -47,6 +47,8 @@ export interface ContactView {
   /** ms since the epoch; 0 or past: may be dialled now */
   nextAttempt: number
   backoffReason?: string
+  /** this node banned the peer (its peer id or its DID) until then, ms since the epoch */
+  bannedUntil?: number
   firstSeen: number
   lastSeen: number
   lastSession?: number
@@ -124,7 +126,10 @@ export async function peersView (node: PeerNode<ServiceMap>): Promise<PeerView[]
   return views
 }
 
-export function contactView (contact: Contact): ContactView {
+/** A contact as the API shows it; `bans` (target → until) marks the banned ones */
+export function contactView (contact: Contact, bans: Map<string, number> = new Map()): ContactView {
+  const banned = [bans.get(contact.peerId.toString()), contact.did == null ? undefined : bans.get(contact.did)]
+    .filter((until): until is number => until != null)
   return {
     peerId: contact.peerId.toString(),
     did: contact.did,
@@ -133,6 +138,7 @@ export function contactView (contact: Contact): ContactView {
     failures: contact.failures,
     nextAttempt: contact.nextAttempt,
     backoffReason: contact.backoffReason,
+    bannedUntil: banned.length === 0 ? undefined : Math.max(...banned),
     firstSeen: contact.firstSeen,
     lastSeen: contact.lastSeen,
     lastSession: contact.lastSession

@@ -41,7 +41,7 @@ export function formatPeers (peers: PeerView[]): string {
 export function formatContacts (contacts: ContactView[], now = Date.now()): string {
   return table(
     ['PEER', 'SOURCE', 'FAILURES', 'NEXT ATTEMPT', 'BACKOFF REASON', 'LAST SEEN', 'DID'],
-    contacts.map(c => [c.peerId, c.source, c.failures, c.nextAttempt > now ? when(c.nextAttempt) : 'now', c.backoffReason, when(c.lastSeen), c.did]),
+    contacts.map(c => [c.peerId, c.source, c.failures, c.nextAttempt > now ? when(c.nextAttempt) : 'now', c.bannedUntil != null ? `banned by this node until ${when(c.bannedUntil)}` : c.backoffReason, when(c.lastSeen), c.did]),
     'no contacts'
   )
 }

@@ -15,7 +15,7 @@ import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
 
-const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse'] as const
+const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse', 'ban:add', 'ban:remove'] as const
 
 export interface PeerNodeInit<S extends ServiceMap = Record<never, never>> {
   libp2p: Libp2p<PeerNodeServices & S>

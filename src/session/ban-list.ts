@@ -9,6 +9,12 @@ interface Ban {
   via?: string
 }
 
+/** Told of every ban made or extended, and of every ban lifted (not of bans that expire) */
+export interface BanListener {
+  banned(target: string, expiresAt: number): void
+  lifted(targets: string[]): void
+}
+
 /**
  * Peer ids and DIDs that may not hold a session until their ban expires,
  * kept in the node's datastore so that a ban outlives a restart. Expired
@@ -21,10 +27,13 @@ export class BanList {
   private readonly datastore?: Datastore
   private readonly log?: Logger
 
-  constructor (now: () => number, datastore?: Datastore, log?: Logger) {
+  private readonly changed?: BanListener
+
+  constructor (now: () => number, datastore?: Datastore, log?: Logger, changed?: BanListener) {
     this.now = now
     this.datastore = datastore
     this.log = log
+    this.changed = changed
   }
 
   /** reads the stored bans; unreadable or expired records are deleted */
@@ -69,8 +78,11 @@ export class BanList {
   /** Lifts the ban of `target` and every ban extended from it */
   async unban (target: string, options?: AbortOptions): Promise<void> {
     const lifted = [target, ...[...this.bans].filter(([, ban]) => ban.via === target).map(([key]) => key)]
+    const known = lifted.filter(key => this.bans.delete(key))
+    if (known.length > 0) {
+      this.changed?.lifted(known)
+    }
     for (const key of lifted) {
-      this.bans.delete(key)
       await this.datastore?.delete(banKey(key), options)
     }
   }
@@ -102,6 +114,7 @@ export class BanList {
 
   private async put (target: string, ban: Ban, options?: AbortOptions): Promise<void> {
     this.bans.set(target, ban)
+    this.changed?.banned(target, ban.expiresAt)
     await this.datastore?.put(banKey(target), new TextEncoder().encode(JSON.stringify(ban)), options)
   }
 

@@ -147,6 +147,22 @@ export interface SessionEvents {
   'session:status': CustomEvent<SessionStatusDetail>
   /** the gate refused a stream: a peer without a session opened one, or this node tried to */
   'stream:refuse': CustomEvent<StreamRefuseDetail>
+  /** a peer id or DID was banned, or a ban was extended to it (a DID's ban to a peer id presenting it, and back) */
+  'ban:add': CustomEvent<BanAddDetail>
+  /** bans were lifted by `unban` (bans that expire are not announced) */
+  'ban:remove': CustomEvent<BanRemoveDetail>
+}
+
+export interface BanAddDetail {
+  /** a peer id or a DID */
+  target: string
+  /** when the ban ends, ms since the epoch */
+  until: number
+}
+
+export interface BanRemoveDetail {
+  /** the peer ids and DIDs no longer banned */
+  targets: string[]
 }
 
 export interface StreamRefuseDetail {

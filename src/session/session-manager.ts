@@ -61,7 +61,10 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.maxOutbound = init.maxOutboundSessions ?? DEFAULT_MAX_OUTBOUND_SESSIONS
     this.inboundBurst = init.inboundBurst ?? defaultInboundBurst(this.maxInbound)
     this.now = init.now ?? Date.now
-    this.banList = new BanList(this.now, components.datastore, this.log.newScope('bans'))
+    this.banList = new BanList(this.now, components.datastore, this.log.newScope('bans'), {
+      banned: (target, until) => { this.safeDispatchEvent('ban:add', { detail: { target, until } }) },
+      lifted: (targets) => { this.safeDispatchEvent('ban:remove', { detail: { targets } }) }
+    })
     if (!(this.maxInbound >= 0) || !(this.maxOutbound >= 0) || !(this.inboundBurst >= 0)) {
       throw new InvalidParametersError('maxInboundSessions, maxOutboundSessions and inboundBurst must be numbers >= 0')
     }

@@ -112,6 +112,13 @@ describe('peergate CLI against a running node', () => {
     // a DID's ban also covers the peer id of its session
     assert.deepEqual(bans.map((b: any) => b.target).sort(), [other.did, other.peerId.toString()].sort())
     assert.ok(bans[0].until > Date.now() + 9 * 60_000 && bans[0].until <= Date.now() + 10 * 60_000)
+    // the banned peer shows as banned in contacts, and its contact waits out the ban
+    const bannedContact = (await json('contacts', ...api)).find((c: any) => c.peerId === other.peerId.toString())
+    assert.ok(bannedContact?.bannedUntil > Date.now() + 9 * 60_000, JSON.stringify(bannedContact))
+    assert.equal(bannedContact.backoffReason, 'BANNED')
+    assert.ok(bannedContact.nextAttempt >= bannedContact.bannedUntil - 1_000)
+    const contactsTable = await peergate('contacts', ...api)
+    assert.match(contactsTable.stdout, /banned by this node until/)
 
     const unbanned = await peergate('unban', other.did, ...api)
     assert.equal(unbanned.code, 0, unbanned.stderr)
