@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { backoff, cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, sessionEndOutcome } from '../../src/addressbook/backoff.js'
+import { backoff, banBackoff, cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, sessionEndOutcome } from '../../src/addressbook/backoff.js'
 import { LocalReason, REASON_CODES, ReasonCode } from '../../src/reason/index.js'
 import type { BackoffState } from '../../src/addressbook/backoff.js'
 import type { BackoffInit } from '../../src/addressbook/index.js'
@@ -209,4 +209,18 @@ test('sessionEndOutcome: a clean end waits a little; otherwise the reason counts
   assert.equal(sessionEndOutcome(ReasonCode.SHUTDOWN, 'local'), undefined, 'this node going away says nothing about the peer')
   assert.equal(sessionEndOutcome(ReasonCode.APPLICATION_REJECTED, 'local'), ReasonCode.APPLICATION_REJECTED, 'the application refused the peer: the long wait here too')
   assert.equal(sessionEndOutcome(ReasonCode.BANNED, 'remote'), ReasonCode.BANNED, 'the peer banned us: the long backoff')
+})
+
+test('banBackoff: a contact this node banned waits until the ban ends; a longer wait is kept', () => {
+  const until = 1_000_000
+  const table: Array<[string, BackoffState, BackoffState | undefined]> = [
+    ['no backoff', { failures: 0, nextAttempt: 0 }, { failures: 0, nextAttempt: until, backoffReason: ReasonCode.BANNED }],
+    ['a shorter failure backoff', { failures: 3, nextAttempt: until - 1, backoffReason: LocalReason.DIAL_FAILED }, { failures: 3, nextAttempt: until, backoffReason: ReasonCode.BANNED }],
+    ['a backoff that ends with the ban', { failures: 1, nextAttempt: until, backoffReason: ReasonCode.WRONG_CHAIN }, undefined],
+    ['a longer backoff', { failures: 1, nextAttempt: until + 1, backoffReason: ReasonCode.WRONG_CHAIN }, undefined]
+  ]
+  for (const [what, contact, expected] of table) {
+    assert.deepEqual(banBackoff(contact, until), expected, what)
+  }
+  assert.equal(banBackoff({ failures: 0, nextAttempt: 0 }, until + 0.5)?.nextAttempt, until + 1, 'rounded up to whole ms')
 })
