@@ -5,7 +5,8 @@ import { NoSessionError } from '../session/index.js'
 import { DEFAULT_MAX_NOTIFICATION_BYTES, DEFAULT_MAX_QUEUED_NOTIFICATIONS, MAX_INBOUND_NOTIFICATION_STREAMS, NOTIFICATION_CLOSE_TIMEOUT_MS } from './constants.js'
 import { MessageTooLargeError, QueueFullError } from './errors.js'
 import { readMessages, writeMessage } from './framing.js'
-import type { Session, Sessions } from '../session/index.js'
+import type { ProtocolSessions } from './index.js'
+import type { Session } from '../session/index.js'
 import type { ComponentLogger, Logger, PeerId, Stream } from '@libp2p/interface'
 
 export interface NotificationsOptions {
@@ -76,7 +77,7 @@ export interface NotificationChannel {
  * MAX_INBOUND_NOTIFICATION_STREAMS streams of `protocol` served at once;
  * libp2p resets a further one.
  */
-export async function notifications (sessions: Sessions, protocol: string, options: NotificationsOptions): Promise<NotificationChannel> {
+export async function notifications (sessions: ProtocolSessions, protocol: string, options: NotificationsOptions): Promise<NotificationChannel> {
   const channel = new Notifications(sessions, protocol, options)
   await sessions.handle(protocol, async (stream, _connection, session) => {
     await channel.receive(stream, session)
@@ -106,7 +107,7 @@ interface Outbound {
 
 class Notifications implements NotificationChannel {
   readonly protocol: string
-  private readonly sessions: Sessions
+  private readonly sessions: ProtocolSessions
   private readonly onMessage: NotificationsOptions['onMessage']
   private readonly maxMessageBytes: number
   private readonly maxQueuedMessages: number
@@ -117,7 +118,7 @@ class Notifications implements NotificationChannel {
   private readonly inbound = new Set<Stream>()
   private closed = false
 
-  constructor (sessions: Sessions, protocol: string, options: NotificationsOptions) {
+  constructor (sessions: ProtocolSessions, protocol: string, options: NotificationsOptions) {
     this.sessions = sessions
     this.protocol = protocol
     this.onMessage = options.onMessage

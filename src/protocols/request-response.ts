@@ -7,7 +7,8 @@ import { DEFAULT_MAX_IN_FLIGHT_PER_PEER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_
 import { MessageTooLargeError, RemoteResultError, TooManyRequestsError } from './errors.js'
 import { readFirstByte, readMessage, writeMessage } from './framing.js'
 import { RESULT_BYTE, ResultCode, resultCodeOf } from './result-code.js'
-import type { Session, Sessions } from '../session/index.js'
+import type { ProtocolSessions } from './index.js'
+import type { Session } from '../session/index.js'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, Stream } from '@libp2p/interface'
 
 /**
@@ -144,7 +145,7 @@ const requested = new InFlight()
  * `maxInFlightPerPeer + 1` per connection. `sessions.unhandle(protocol)`
  * stops serving it.
  */
-export async function handleRequests (sessions: Sessions, protocol: string, handler: RequestHandler, options: HandleRequestsOptions = {}): Promise<void> {
+export async function handleRequests (sessions: ProtocolSessions, protocol: string, handler: RequestHandler, options: HandleRequestsOptions = {}): Promise<void> {
   const limits = resolveLimits(options, DEFAULT_REQUEST_READ_TIMEOUT_MS)
   const log = (options.logger ?? defaultLogger()).forComponent('peergate:protocols:responder')
   // libp2p's default (32 inbound streams per connection) would let a peer
@@ -238,7 +239,7 @@ async function answer (stream: Stream, response: Response, limits: ResolvedLimit
  * @throws {TimeoutError} the exchange took longer than `timeoutMs`
  * @throws {InvalidMessageError} the responder sent an unknown result byte
  */
-export async function request (sessions: Sessions, peer: PeerId, protocol: string, request: Uint8Array, options: RequestOptions = {}): Promise<SuccessResponse> {
+export async function request (sessions: ProtocolSessions, peer: PeerId, protocol: string, request: Uint8Array, options: RequestOptions = {}): Promise<SuccessResponse> {
   const limits = resolveLimits(options, DEFAULT_REQUEST_TIMEOUT_MS)
   if (request.byteLength > limits.maxRequestBytes) {
     throw new MessageTooLargeError(request.byteLength, limits.maxRequestBytes, `request of ${request.byteLength} bytes is over maxRequestBytes (${limits.maxRequestBytes})`)
