@@ -14,7 +14,8 @@ import { TypedEventEmitter } from 'main-event'
 import { KeyDidSigner, handshake, sessions, type Session, type SessionCloseDetail, type SessionRejectDetail, type SessionStatusDetail, type Sessions, type SessionManagerInit } from '../../src/index.js'
 import { ReasonCode } from '../../src/reason/index.js'
 import { admissionOf, type Admission, type Attempt, type RemoteInfo, type Verdict } from '../../src/session/admission.js'
-import type { Connection, Libp2pEvents, PeerId } from '@libp2p/interface'
+import { streamPair } from '@libp2p/utils'
+import type { Connection, Libp2pEvents, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 
 async function newPeer (): Promise<PeerId> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
@@ -46,13 +47,16 @@ interface Harness {
   local: PeerId
 }
 
-async function harness (init: SessionManagerInit = {}): Promise<Harness> {
+async function harness (init: SessionManagerInit = {}, handlers = new Map<string, StreamHandler>()): Promise<Harness> {
   const local = await newPeer()
   const events = new TypedEventEmitter<Libp2pEvents>()
   const manager = sessions(init)({
     peerId: local,
     datastore: new MemoryDatastore(),
-    registrar: { handle: async () => {}, unhandle: async () => {} } as any,
+    registrar: {
+      handle: async (protocol: string, handler: StreamHandler) => { handlers.set(protocol, handler) },
+      unhandle: async (protocol: string) => { handlers.delete(protocol) }
+    } as any,
     peerStore: { merge: async () => ({}) } as any,
     events,
     logger: defaultLogger()
@@ -261,6 +265,95 @@ describe('session manager (in memory)', () => {
     await assert.rejects(harness({ maxInboundSessions: -1 }), { name: 'InvalidParametersError' })
     const { manager } = await harness()
     await assert.rejects(manager.ban('did:key:x', 0), { name: 'InvalidParametersError' })
+  })
+})
+
+describe('the gate (in memory)', () => {
+  /** a session manager whose registrar keeps the wrapped handlers, and an inbound stream on `protocol` from `peer` */
+  async function gated (): Promise<Harness & { handlers: Map<string, StreamHandler>, inbound(peer: PeerId, protocol: string): Promise<{ stream: Stream, served: Promise<void> }> }> {
+    const handlers = new Map<string, StreamHandler>()
+    const h = await harness({}, handlers)
+    return {
+      ...h,
+      handlers,
+      inbound: async (peer, protocol) => {
+        const [, stream] = await streamPair({ protocol })
+        const handler = handlers.get(protocol)
+        assert.ok(handler != null, `a handler for ${protocol}`)
+        const served = Promise.resolve(handler(stream, h.manager.get(peer)?.connection ?? fakeConnection(peer)))
+        return { stream, served }
+      }
+    }
+  }
+
+  it('serves a session peer\'s stream with its session; refuses any other peer\'s, announcing stream:refuse, and never runs the handler', async () => {
+    const { manager, admission, inbound } = await gated()
+    const calls: Session[] = []
+    await manager.handle('/p/1', (_stream, _connection, session) => { calls.push(session) })
+    assert.equal(manager.isGated('/p/1'), true)
+    const refusals: unknown[] = []
+    manager.addEventListener('stream:refuse', (evt) => { refusals.push(evt.detail.protocol) })
+
+    const stranger = await newPeer()
+    const refused = await inbound(stranger, '/p/1')
+    await refused.served
+    assert.equal(refused.stream.status, 'aborted')
+    assert.deepEqual([calls.length, refusals], [0, ['/p/1']])
+
+    const peer = await newPeer()
+    const session = opened(admission.open(begun(admission.begin(fakeConnection(peer), 'inbound')), remote('did:key:a')))
+    await (await inbound(peer, '/p/1')).served
+    assert.deepEqual(calls, [session])
+  })
+
+  it('holds a stream from a peer whose handshake is in flight, and serves it once the session opens (refuses it when the handshake fails)', async () => {
+    const { manager, admission, inbound } = await gated()
+    const calls: PeerId[] = []
+    await manager.handle('/p/2', (_stream, _connection, session) => { calls.push(session.peerId) })
+    const peer = await newPeer()
+    const attempt = begun(admission.begin(fakeConnection(peer), 'inbound'))
+    const held = await inbound(peer, '/p/2')
+    await new Promise(resolve => setTimeout(resolve, 20))
+    assert.equal(calls.length, 0, 'held while the handshake runs')
+    opened(admission.open(attempt, remote('did:key:b')))
+    await held.served
+    assert.deepEqual(calls, [peer])
+
+    const other = await newPeer()
+    const failing = begun(admission.begin(fakeConnection(other), 'inbound'))
+    const refused = await inbound(other, '/p/2')
+    admission.fail(failing, failing.connection, 'inbound', { reason: ReasonCode.WRONG_CHAIN, side: 'local', message: 'other chain' })
+    await refused.served
+    assert.equal(refused.stream.status, 'aborted')
+    assert.deepEqual(calls, [peer])
+  })
+
+  it('openStream refuses a peer without a session with NoSessionError and announces it', async () => {
+    const { manager } = await gated()
+    const refusals: string[] = []
+    manager.addEventListener('stream:refuse', (evt) => { refusals.push(evt.detail.direction) })
+    await assert.rejects(manager.openStream(await newPeer(), '/p/3'), { name: 'NoSessionError' })
+    assert.deepEqual(refusals, ['outbound'])
+  })
+})
+
+describe('ban events (in memory)', () => {
+  it('ban:add for a ban and each ban it extends to; ban:remove with every target unban lifts', async () => {
+    const { manager, admission } = await harness()
+    const peer = await newPeer()
+    opened(admission.open(begun(admission.begin(fakeConnection(peer), 'inbound')), remote('did:key:banned')))
+    const added: Array<[string, number]> = []
+    const removed: string[][] = []
+    manager.addEventListener('ban:add', (evt) => { added.push([evt.detail.target, evt.detail.until]) })
+    manager.addEventListener('ban:remove', (evt) => { removed.push(evt.detail.targets) })
+    const before = Date.now()
+    await manager.ban('did:key:banned', 60_000)
+    assert.deepEqual(added.map(([target]) => target), ['did:key:banned', peer.toString()], 'the DID, then the peer id of its session')
+    assert.ok(added.every(([, until]) => until >= before + 60_000 && until <= Date.now() + 60_000))
+    await manager.unban('did:key:banned')
+    assert.deepEqual(removed.map(targets => targets.sort()), [['did:key:banned', peer.toString()].sort()])
+    await manager.unban('did:key:banned')
+    assert.equal(removed.length, 1, 'lifting nothing announces nothing')
   })
 })
 
