@@ -146,10 +146,10 @@ function protoFields (proto: string, message: string): Map<number, [string, stri
   assert.ok(body != null, `message ${message} in handshake.proto`)
   const fields = new Map<number, [string, string]>()
   for (const line of body.split('\n')) {
-    const match = /^\s*(?:optional\s+)?(\w+)\s+(\w+)\s*=\s*(\d+);/.exec(line)
+    const match = /^\s*(?:optional\s+)?([\w.]+)\s+(\w+)\s*=\s*(\d+);/.exec(line)
     if (match != null) {
       const [, type, name, number] = match
-      const kind = type === 'ReasonCode' ? 'enum' : type === 'Head' ? 'message' : type
+      const kind = type === 'peergate.reason.ReasonCode' ? 'enum' : type === 'Head' ? 'message' : type
       fields.set(Number(number), [name, kind])
     }
   }
