@@ -23,7 +23,12 @@ interface TrackedAttempt extends Attempt {
   readonly controller: AbortController
 }
 
-/** Inbound sessions admitted beyond the inbound limit until the dial manager's next tick sheds them */
+/**
+ * Inbound sessions admitted beyond the inbound limit until the dial manager's
+ * next tick sheds them: INBOUND_BURST_FRACTION of it, rounded up to a whole
+ * session (docs/PROTOCOL.md §8.1; exact for every limit up to
+ * MAX_SESSIONS_LIMIT, test/session/burst.test.ts)
+ */
 export function defaultInboundBurst (maxInbound: number): number {
   return Math.ceil(maxInbound * INBOUND_BURST_FRACTION)
 }

@@ -83,7 +83,8 @@ describe('Goodbye', () => {
     const atSecond = closeAt(second, hub)
     await hub.libp2p.services.dial.tick()
     const heard = await atSecond
-    assert.deepEqual([heard.reason, heard.side], [ReasonCode.TOO_MANY_PEERS, 'remote'], 'the newest is shed and told why')
+    // exactly PROTOCOL.md §14.10's vector 02 08 0a: the reason, no code, no detail
+    assert.deepEqual([heard.reason, heard.side, heard.appCode, heard.message], [ReasonCode.TOO_MANY_PEERS, 'remote', undefined, undefined], 'the newest is shed and told why')
     assert.ok(first.session(hub.peerId) != null)
   })
 
