@@ -175,6 +175,36 @@ describe('live status', () => {
     assert.equal((await closed).reason, ReasonCode.KEY_REVOKED)
   })
 
+  it('the README\'s registry resolver (a plain DidResolver): a rotated key ends the session with KEY_REVOKED, a deactivated DID with DID_UNRESOLVABLE, and the peer hears each', async () => {
+    const deactivated = new Set<string>()
+    const rotated = new Map<string, PublicKey[]>()
+    const keyDid = new KeyDidResolver()
+    const resolver: DidResolver = {
+      async resolve (did: string, options?: AbortOptions): Promise<PublicKey[]> {
+        if (deactivated.has(did)) {
+          throw new DidUnresolvableError(`${did} is deactivated`)
+        }
+        return rotated.get(did) ?? keyDid.resolve(did)
+      }
+    }
+    const a = await net.node({ did: { resolver }, handshake: { statusInterval: 200 } })
+    const cases: Array<[ReasonCode, (did: string) => Promise<void>]> = [
+      [ReasonCode.KEY_REVOKED, async did => { rotated.set(did, [(await generateKeyPair('Ed25519')).publicKey]) }],
+      [ReasonCode.DID_UNRESOLVABLE, async did => { deactivated.add(did) }]
+    ]
+    for (const [reason, change] of cases) {
+      const b = await net.node()
+      await a.connect(b.getMultiaddrs()[0])
+      await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+      const atA = nextEvent<SessionCloseDetail>(a, 'session:close', d => d.session.peerId.equals(b.peerId))
+      const atB = nextEvent<SessionCloseDetail>(b, 'session:close', d => d.session.peerId.equals(a.peerId))
+      await change(b.did)
+      const [local, remote] = await Promise.all([atA, atB])
+      assert.deepEqual([local.reason, local.side], [reason, 'local'])
+      assert.deepEqual([remote.reason, remote.side], [reason, 'remote'], 'the peer hears it in a Goodbye')
+    }
+  })
+
   it('three failed exchanges in a row end the session with TIMEOUT; two do not', async () => {
     const a = await net.node({ handshake: { statusInterval: 300 } })
     const b = await net.node()
