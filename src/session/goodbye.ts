@@ -81,13 +81,14 @@ export async function readGoodbye (stream: Stream, signal?: AbortSignal): Promis
     reading.clear()
   }
   const problem = checkEncoding(body, GOODBYE_SPEC)
+  if (problem != null) {
+    throw new InvalidMessageError(`undecodable goodbye: ${problem}`)
+  }
   let message: Goodbye
   try {
-    if (problem != null) {
-      throw new Error(problem)
-    }
     message = Goodbye.decode(body)
   } catch (err: any) {
+    // what the structural check leaves to protons: a reason §12 does not define
     throw new InvalidMessageError(`undecodable goodbye: ${err?.message ?? err}`)
   }
   return {
