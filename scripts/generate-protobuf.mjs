@@ -2,19 +2,37 @@
 // The reason codes have their own .proto; protons copies an imported enum into
 // each codec that uses it, so those codecs get an import of the one ReasonCode
 // instead, and the enum-only codec gets the type it refers to.
+//
+// Each .proto declares its package (peergate.handshake, …), so that protoc
+// and every other compiler can take the whole folder at once. protons (9)
+// does not understand packages: it gets copies without the package line and
+// with the names that cross packages (peergate.reason.ReasonCode) unqualified.
+// A package is not on the wire, and the generated TS has no namespaces either.
 import { execFileSync } from 'node:child_process'
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const staged = mkdtempSync(join(tmpdir(), 'peergate-protobuf-'))
+for (const file of readdirSync('protobuf').filter(name => name.endsWith('.proto'))) {
+  const source = readFileSync(join('protobuf', file), 'utf8')
+  const withoutPackage = source.replace(/^package peergate\.\w+;\n\n?/m, '')
+  if (withoutPackage === source) {
+    throw new Error(`protobuf/${file} declares no package peergate.<name>`)
+  }
+  writeFileSync(join(staged, file), withoutPackage.replace(/\bpeergate\.\w+\./g, ''))
+}
+const at = file => join(staged, file)
 
 const protons = (...args) => execFileSync('protons', args, { stdio: 'inherit' })
-protons('protobuf/reason.proto')
-protons('--path', 'protobuf', 'protobuf/handshake.proto', 'protobuf/session.proto', 'protobuf/addressbook.proto')
+protons(at('reason.proto'))
+protons('--path', staged, at('handshake.proto'), at('session.proto'), at('addressbook.proto'))
 
-const reason = readFileSync('protobuf/reason.ts', 'utf8')
+const reason = readFileSync(at('reason.ts'), 'utf8')
 writeFileSync('src/reason/pb/reason.ts', reason.replace(
   "import { enumeration } from 'protons-runtime'\n",
   "import { enumeration } from 'protons-runtime'\nimport type { Codec } from 'protons-runtime'\n"
 ))
-rmSync('protobuf/reason.ts')
 
 /** moves a generated codec that uses ReasonCode to `target`, importing the one enum instead of its copy */
 function withSharedReasonCode (generated, target) {
@@ -31,7 +49,8 @@ function withSharedReasonCode (generated, target) {
     head.trimEnd() + '\n' + source.slice(end).replace(/^\n+/, '\n'))
   rmSync(generated)
 }
-withSharedReasonCode('protobuf/handshake.ts', 'src/handshake/pb/handshake.ts')
-withSharedReasonCode('protobuf/session.ts', 'src/session/pb/session.ts')
+withSharedReasonCode(at('handshake.ts'), 'src/handshake/pb/handshake.ts')
+withSharedReasonCode(at('session.ts'), 'src/session/pb/session.ts')
 
-renameSync('protobuf/addressbook.ts', 'src/addressbook/pb/addressbook.ts')
+writeFileSync('src/addressbook/pb/addressbook.ts', readFileSync(at('addressbook.ts')))
+rmSync(staged, { recursive: true, force: true })

@@ -10,10 +10,10 @@ import type { RecordChunks } from './stored-contact.js'
 import type { Contact, ContactSource } from './index.js'
 
 export const SOURCE_CODES: Record<ContactSource, ContactSourceCode> = {
-  bootstrap: ContactSourceCode.BOOTSTRAP,
-  dht: ContactSourceCode.DHT,
-  manual: ContactSourceCode.MANUAL,
-  inbound: ContactSourceCode.INBOUND
+  bootstrap: ContactSourceCode.CONTACT_SOURCE_BOOTSTRAP,
+  dht: ContactSourceCode.CONTACT_SOURCE_DHT,
+  manual: ContactSourceCode.CONTACT_SOURCE_MANUAL,
+  inbound: ContactSourceCode.CONTACT_SOURCE_INBOUND
 }
 
 const SOURCES = new Map<ContactSourceCode, ContactSource>(

@@ -37,8 +37,27 @@ interface SemVer {
   minor: number
 }
 
+/**
+ * The code points that end a line, which a version's suffix may not hold
+ * (docs/PROTOCOL.md §8.2): Unicode's mandatory line breaks (UAX #14 classes
+ * BK, CR, LF and NL), LF, VT, FF, CR, NEL, LINE SEPARATOR and PARAGRAPH
+ * SEPARATOR. In UTF-8: 0a, 0b, 0c, 0d, c2 85, e2 80 a8, e2 80 a9. Every other
+ * character, other control characters included, is allowed.
+ */
+export const VERSION_LINE_BREAKS: readonly number[] = [0x0a, 0x0b, 0x0c, 0x0d, 0x85, 0x2028, 0x2029]
+
+const LINE_BREAK_CLASS = VERSION_LINE_BREAKS.map(cp => `\\u${cp.toString(16).padStart(4, '0')}`).join('')
+
+/**
+ * A version, in full: an optional lowercase `v`, MAJOR.MINOR.PATCH of 1 to 9
+ * ASCII digits each, then optionally a suffix that starts with `-` or `+` and
+ * holds no line break. (`.` alone would not do: it refuses LF, CR, U+2028 and
+ * U+2029 but lets VT, FF and NEL through.)
+ */
+const SEMVER = new RegExp(`^v?([0-9]{1,9})\\.([0-9]{1,9})\\.([0-9]{1,9})(?:[-+][^${LINE_BREAK_CLASS}]*)?$`)
+
 function parseSemVer (version: string): SemVer | undefined {
-  const match = /^v?(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:[-+].*)?$/.exec(version)
+  const match = SEMVER.exec(version)
   if (match == null) {
     return undefined
   }

@@ -8,10 +8,11 @@ import { MAX_DETAIL_BYTES } from '../reason/index.js'
 export const DEFAULT_MAX_INBOUND_SESSIONS = 34
 
 /**
- * Inbound sessions admitted beyond the inbound limit, as a fraction of it,
- * before newcomers are refused with TOO_MANY_PEERS; the dial manager sheds
- * the excess each tick, so newcomers replace the least valuable sessions
- * instead of bouncing off a full node
+ * Inbound sessions admitted beyond the inbound limit, as a fraction of it
+ * rounded up (`defaultInboundBurst`, docs/PROTOCOL.md §8.1: a limit of 1 to 10
+ * has a burst of 1, 0 none), before newcomers are refused with
+ * TOO_MANY_PEERS; the dial manager sheds the excess each tick, so newcomers
+ * replace the least valuable sessions instead of bouncing off a full node
  */
 export const INBOUND_BURST_FRACTION = 0.1
 

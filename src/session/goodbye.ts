@@ -2,12 +2,14 @@
  * Goodbye (docs/PROTOCOL.md §11.1): a node that ends a session says why on a
  * stream of its own, one length-prefixed message, before it hangs up.
  */
+import { InvalidMessageError } from '@libp2p/interface'
+import { anySignal } from 'any-signal'
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
 import { MAX_DETAIL_BYTES, ReasonCode } from '../reason/index.js'
 import { endOnRemoteClose, errorText } from '../stream/index.js'
-import { decodeLengthPrefix, truncateUtf8 } from '../wire/index.js'
-import { GOODBYE_PROTOCOL, MAX_GOODBYE_MESSAGE_BYTES } from './constants.js'
+import { checkEncoding, decodeLengthPrefix, truncateUtf8, type FieldSpec, type MessageSpec } from '../wire/index.js'
+import { GOODBYE_PROTOCOL, GOODBYE_TIMEOUT_MS, MAX_GOODBYE_MESSAGE_BYTES } from './constants.js'
 import { Goodbye } from './pb/session.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
@@ -35,25 +37,63 @@ export async function sendGoodbye (connection: Connection, parting: Parting, sig
 }
 
 /**
- * Reads the one Goodbye message of an inbound Goodbye stream. A stream that
- * ends without one, or carries one that does not decode or is over
- * MAX_GOODBYE_MESSAGE_BYTES, says nothing: the session ends as
- * CONNECTION_CLOSED.
+ * The fields of `Goodbye` (protobuf/session.proto) for the strict check that
+ * every message of the handshake's family gets (docs/PROTOCOL.md §4.3, §11.1)
  */
-export async function readGoodbye (stream: Stream, signal: AbortSignal): Promise<Parting> {
+export const GOODBYE_SPEC: MessageSpec = new Map<number, FieldSpec>([
+  [1, { name: 'reason', type: 'enum' }],
+  [2, { name: 'app_code', type: 'uint32' }],
+  [3, { name: 'detail', type: 'string' }]
+])
+
+/**
+ * Reads the one Goodbye message of an inbound Goodbye stream, within
+ * GOODBYE_TIMEOUT_MS of the call (and `signal`). A detail over
+ * MAX_DETAIL_BYTES is cut to its longest prefix of whole characters that
+ * fits, as a reject's is.
+ *
+ * @throws {InvalidMessageError} when the stream carries no readable Goodbye:
+ * it ends without a whole frame, the frame's prefix is not minimal or
+ * announces a body over MAX_GOODBYE_MESSAGE_BYTES, the body is undecodable
+ * (§4.3, an unknown reason included), or no frame came in time. The session
+ * then ends as CONNECTION_CLOSED with the error's message.
+ */
+export async function readGoodbye (stream: Stream, signal?: AbortSignal): Promise<Parting> {
+  const deadline = AbortSignal.timeout(GOODBYE_TIMEOUT_MS)
+  const reading = anySignal([deadline, signal])
+  let body: Uint8Array
   try {
     const frames = lp.decode(endOnRemoteClose(stream), { maxDataLength: MAX_GOODBYE_MESSAGE_BYTES, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
-    const first = await raceSignal(frames.next(), signal)
+    const first = await raceSignal(frames.next(), reading)
     if (first.done === true) {
-      return { reason: ReasonCode.CONNECTION_CLOSED, detail: 'goodbye stream ended without a message' }
+      throw new InvalidMessageError('goodbye stream ended without a message')
     }
-    const message = Goodbye.decode(first.value.subarray())
-    return {
-      reason: message.reason ?? ReasonCode.UNSPECIFIED,
-      appCode: message.appCode,
-      detail: message.detail == null ? undefined : truncateUtf8(message.detail, MAX_DETAIL_BYTES)
-    }
+    body = first.value.subarray()
   } catch (err: any) {
-    return { reason: ReasonCode.CONNECTION_CLOSED, detail: `unreadable goodbye: ${errorText(err)}` }
+    if (err?.name === InvalidMessageError.name) {
+      throw err
+    }
+    if (deadline.aborted) {
+      throw new InvalidMessageError(`no goodbye within ${GOODBYE_TIMEOUT_MS} ms`)
+    }
+    throw new InvalidMessageError(`unreadable goodbye: ${errorText(err)}`)
+  } finally {
+    reading.clear()
+  }
+  const problem = checkEncoding(body, GOODBYE_SPEC)
+  if (problem != null) {
+    throw new InvalidMessageError(`undecodable goodbye: ${problem}`)
+  }
+  let message: Goodbye
+  try {
+    message = Goodbye.decode(body)
+  } catch (err: any) {
+    // what the structural check leaves to protons: a reason §12 does not define
+    throw new InvalidMessageError(`undecodable goodbye: ${errorText(err)}`)
+  }
+  return {
+    reason: message.reason ?? ReasonCode.UNSPECIFIED,
+    appCode: message.appCode,
+    detail: message.detail == null ? undefined : truncateUtf8(message.detail, MAX_DETAIL_BYTES)
   }
 }

@@ -23,7 +23,12 @@ interface TrackedAttempt extends Attempt {
   readonly controller: AbortController
 }
 
-/** Inbound sessions admitted beyond the inbound limit until the dial manager's next tick sheds them */
+/**
+ * Inbound sessions admitted beyond the inbound limit until the dial manager's
+ * next tick sheds them: INBOUND_BURST_FRACTION of it, rounded up to a whole
+ * session (docs/PROTOCOL.md §8.1; exact for every limit up to
+ * MAX_SESSIONS_LIMIT, test/session/burst.test.ts)
+ */
 export function defaultInboundBurst (maxInbound: number): number {
   return Math.ceil(maxInbound * INBOUND_BURST_FRACTION)
 }
@@ -501,7 +506,16 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       stream.abort(new NoSessionError('goodbye without a session'))
       return
     }
-    const parting = await readGoodbye(stream, AbortSignal.timeout(GOODBYE_TIMEOUT_MS))
+    let parting: Parting
+    try {
+      parting = await readGoodbye(stream)
+    } catch (err: any) {
+      // nothing readable (docs/PROTOCOL.md §11.1): the session ends all the
+      // same, the stream is reset, and the remote is left to hang up
+      this.endSession(session, { reason: ReasonCode.CONNECTION_CLOSED, detail: err.message }, 'remote')
+      stream.abort(err)
+      return
+    }
     this.endSession(session, parting, 'remote')
     // the remote hangs up; closing our side tells it we read it
     await stream.close().catch(err => { stream.abort(err) })

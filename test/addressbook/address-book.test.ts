@@ -511,7 +511,7 @@ describe('address book', () => {
     const good = book.list().map(view)
 
     const prefix = ADDRESS_BOOK_PREFIX
-    const valid = (peer: PeerId, source = ContactSource.DHT): Uint8Array => ContactRecord.encode({
+    const valid = (peer: PeerId, source = ContactSource.CONTACT_SOURCE_DHT): Uint8Array => ContactRecord.encode({
       peerId: peer.toMultihash().bytes as Uint8Array<ArrayBuffer>,
       multiaddrs: [addr(1).bytes],
       source,
@@ -529,7 +529,7 @@ describe('address book', () => {
     const tooMany = ContactRecord.encode({
       peerId: d.toMultihash().bytes as Uint8Array<ArrayBuffer>,
       multiaddrs: Array.from({ length: MAX_MULTIADDRS_PER_CONTACT + 1 }, (_, i) => addr(i).bytes),
-      source: ContactSource.DHT
+      source: ContactSource.CONTACT_SOURCE_DHT
     })
     await datastore.put(new Key(`${prefix}/${d.toString()}`), tooMany)
     await datastore.put(new Key(`${prefix}/empty`), new Uint8Array(0))

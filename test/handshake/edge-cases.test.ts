@@ -112,6 +112,33 @@ describe('message 4 (PROTOCOL.md §4.2)', () => {
     })
   }
 
+  // §4.3: a bool is true for any value but 0 within the 32-bit limit, as
+  // protobuf decoders read it; past the limit it is undecodable
+  const bools: Array<[string, string, ReasonCode | undefined]> = [
+    ['accept = 2 (20 02)', '2002', undefined],
+    ['accept = 2^32 - 1 (20 ff ff ff ff 0f)', '20ffffffff0f', undefined],
+    ['accept = 1 padded to 5 bytes (20 81 80 80 80 00)', '208180808000', undefined],
+    ['accept = 2^32 (20 80 80 80 80 10), over 32 bits', '208080808010', ReasonCode.MALFORMED],
+    ['accept = 0 written out (20 00)', '2000', ReasonCode.MALFORMED]
+  ]
+  for (const [name, hex, reason] of bools) {
+    it(`${name} is ${reason ?? 'true: a session'}`, async () => {
+      const plain = await net.plain()
+      await rogueResponder(plain, { chain, signer: await newSigner(), fourthBytes: Uint8Array.from(Buffer.from(hex, 'hex')) })
+      if (reason == null) {
+        const session = await node.connect(plain.getMultiaddrs()[0])
+        assert.ok(session.peerId.equals(plain.peerId))
+        return
+      }
+      await assert.rejects(node.connect(plain.getMultiaddrs()[0]), (err: Error) => {
+        assert.ok(isHandshakeError(err), `${err.name}: ${err.message}`)
+        assert.deepEqual([err.reason, err.side, err.stage], [reason, 'local', HandshakeStage.AwaitResponderAccept])
+        return true
+      })
+      await hungUp(node, plain)
+    })
+  }
+
   it('accept = true with fields it does not need is a session', async () => {
     const plain = await net.plain()
     const { outcome } = await rogueResponder(plain, { chain, signer: await newSigner(), fourth: { accept: true, detail: 'ignored', signature: new Uint8Array(3) } })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isCompatibleVersion, ReasonCode } from '../../src/index.js'
+import { VERSION_LINE_BREAKS } from '../../src/chain/index.js'
 import { checkRemoteHello, createHello, type Hello } from '../../src/handshake/index.js'
 
 const chain = { chainId: 'table-chain', genesisHash: new Uint8Array(32).fill(0xaa), version: '1.2.3' }
@@ -120,4 +121,32 @@ test('isCompatibleVersion: pre-release and build suffixes, prefixes and odd form
     assert.equal(isCompatibleVersion(a, b), expected, `${name}: ${a} vs ${b}`)
     assert.equal(isCompatibleVersion(b, a), expected, `${name}, the other way round: ${b} vs ${a}`)
   }
+})
+
+test('isCompatibleVersion: a suffix holds no line break, exactly the code points of PROTOCOL.md §8.2, and any other character', () => {
+  // the set as the spec gives it, in UTF-8
+  assert.deepEqual(VERSION_LINE_BREAKS.map(cp => Buffer.from(String.fromCodePoint(cp)).toString('hex')), ['0a', '0b', '0c', '0d', 'c285', 'e280a8', 'e280a9'])
+  const breaks = new Set(VERSION_LINE_BREAKS)
+  const neighbours = new Set(VERSION_LINE_BREAKS.flatMap(cp => [cp - 1, cp, cp + 1]))
+  // tab, the C0 controls around the set, NEL's C1 neighbours, the characters either side of U+2028/9
+  assert.deepEqual([...neighbours].filter(cp => !breaks.has(cp)), [0x09, 0x0e, 0x84, 0x86, 0x2027, 0x202a])
+  for (const cp of neighbours) {
+    const ch = String.fromCodePoint(cp)
+    const name = `U+${cp.toString(16).padStart(4, '0')}`
+    for (const version of [`1.0.0-${ch}`, `1.0.0-rc${ch}1`, `1.0.0+build${ch}`, `1.0.0-a+b${ch}c`]) {
+      assert.equal(isCompatibleVersion(version, '1.0.0'), !breaks.has(cp), `${name} in ${JSON.stringify(version)}`)
+      assert.equal(isCompatibleVersion('1.0.0', version), !breaks.has(cp), `${name} in ${JSON.stringify(version)}, the other way round`)
+    }
+  }
+  // a line break never parses elsewhere either; characters outside the BMP are fine in the suffix
+  assert.equal(isCompatibleVersion('1.0.0\n', '1.0.0'), false)
+  assert.equal(isCompatibleVersion('\n1.0.0', '1.0.0'), false)
+  assert.equal(isCompatibleVersion('1.0.0-😀', '1.0.0'), true)
+})
+
+test('checkRemoteHello: a chain version whose suffix holds NEL (U+0085) or VT is INCOMPATIBLE_VERSION', () => {
+  for (const chainVersion of ['1.2.3-rc\u0085', '1.2.3-rc\v1', '1.2.3+\f', '1.2.3-\u2029']) {
+    assert.equal(checkRemoteHello(local, { ...remote, chainVersion })?.reason, ReasonCode.INCOMPATIBLE_VERSION, JSON.stringify(chainVersion))
+  }
+  assert.equal(checkRemoteHello(local, { ...remote, chainVersion: '1.2.3-rc\u0086' }), undefined)
 })

@@ -128,6 +128,25 @@ test('valid HandshakeMessage encodings with unknown fields decode', () => {
   assert.deepEqual(decodeHandshakeMessage(unhex('1810 3001'), HandshakeStage.AwaitResponderAccept), { reject: ReasonCode.APPLICATION_REJECTED, appCode: 1 })
 })
 
+test('a bool (accept) is true for any value but 0 within 32 bits, as protobuf decoders read it; over 32 bits it is undecodable (PROTOCOL.md §4.3)', () => {
+  const cases: Array<[string, boolean]> = [
+    ['20 00', false],
+    ['20 01', true],
+    ['20 02', true],
+    ['20 7f', true],
+    ['20 81 80 80 80 00', true],
+    ['20 ff ff ff ff 0f', true]
+  ]
+  for (const [bytes, accept] of cases) {
+    assert.deepEqual(decodeHandshakeMessage(unhex(bytes), HandshakeStage.AwaitResponderAccept), { accept }, bytes)
+  }
+  // 2^32: protons would read it as false, Go's protobuf as true
+  assertUndecodable(() => decodeHandshakeMessage(unhex('20 80 80 80 80 10'), HandshakeStage.AwaitInitiatorHello), 'message', '2^32', /field 4 \(accept\) at offset 1 overflows 32 bits/)
+  // app_code is a 32-bit field too
+  assert.deepEqual(decodeHandshakeMessage(unhex('18 10 30 ff ff ff ff 0f'), HandshakeStage.AwaitResponderAccept), { reject: ReasonCode.APPLICATION_REJECTED, appCode: 2 ** 32 - 1 })
+  assertUndecodable(() => decodeHandshakeMessage(unhex('18 10 30 80 80 80 80 10'), HandshakeStage.AwaitInitiatorHello), 'message', 'app_code 2^32', /field 6 \(app_code\) at offset 3 overflows 32 bits/)
+})
+
 test('a channel reads an undecodable frame as MALFORMED, "undecodable message"', async () => {
   const { channel } = fakeChannel([lp.encode.single(unhex('0a 05 01')).subarray()])
   await assert.rejects(channel.read(HandshakeStage.AwaitInitiatorHello, {}), (err: Error) => {
@@ -146,10 +165,10 @@ function protoFields (proto: string, message: string): Map<number, [string, stri
   assert.ok(body != null, `message ${message} in handshake.proto`)
   const fields = new Map<number, [string, string]>()
   for (const line of body.split('\n')) {
-    const match = /^\s*(?:optional\s+)?(\w+)\s+(\w+)\s*=\s*(\d+);/.exec(line)
+    const match = /^\s*(?:optional\s+)?([\w.]+)\s+(\w+)\s*=\s*(\d+);/.exec(line)
     if (match != null) {
       const [, type, name, number] = match
-      const kind = type === 'ReasonCode' ? 'enum' : type === 'Head' ? 'message' : type
+      const kind = type === 'peergate.reason.ReasonCode' ? 'enum' : type === 'Head' ? 'message' : type
       fields.set(Number(number), [name, kind])
     }
   }

@@ -9,10 +9,10 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import * as lp from 'it-length-prefixed'
 import { DidUnresolvableError, KeyDidResolver, NoSessionError, ReasonCode, STATUS_PROTOCOL } from '../../src/index.js'
 import { encodeStatus } from '../../src/handshake/index.js'
-import { STATUS_MIN_REQUEST_GAP_MS } from '../../src/handshake/constants.js'
+import { STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_TIMEOUT_MS } from '../../src/handshake/constants.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import type { ChainHead, DidResolver, LocalStatus, PeerNode, SessionCloseDetail, SessionStatusDetail } from '../../src/index.js'
-import type { AbortOptions, PublicKey } from '@libp2p/interface'
+import type { AbortOptions, PublicKey, Stream } from '@libp2p/interface'
 
 const net = new TestNetwork()
 after(async () => { await net.cleanup() })
@@ -175,6 +175,36 @@ describe('live status', () => {
     assert.equal((await closed).reason, ReasonCode.KEY_REVOKED)
   })
 
+  it('the README\'s registry resolver (a plain DidResolver): a rotated key ends the session with KEY_REVOKED, a deactivated DID with DID_UNRESOLVABLE, and the peer hears each', async () => {
+    const deactivated = new Set<string>()
+    const rotated = new Map<string, PublicKey[]>()
+    const keyDid = new KeyDidResolver()
+    const resolver: DidResolver = {
+      async resolve (did: string, options?: AbortOptions): Promise<PublicKey[]> {
+        if (deactivated.has(did)) {
+          throw new DidUnresolvableError(`${did} is deactivated`)
+        }
+        return rotated.get(did) ?? keyDid.resolve(did)
+      }
+    }
+    const a = await net.node({ did: { resolver }, handshake: { statusInterval: 200 } })
+    const cases: Array<[ReasonCode, (did: string) => Promise<void>]> = [
+      [ReasonCode.KEY_REVOKED, async did => { rotated.set(did, [(await generateKeyPair('Ed25519')).publicKey]) }],
+      [ReasonCode.DID_UNRESOLVABLE, async did => { deactivated.add(did) }]
+    ]
+    for (const [reason, change] of cases) {
+      const b = await net.node()
+      await a.connect(b.getMultiaddrs()[0])
+      await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+      const atA = nextEvent<SessionCloseDetail>(a, 'session:close', d => d.session.peerId.equals(b.peerId))
+      const atB = nextEvent<SessionCloseDetail>(b, 'session:close', d => d.session.peerId.equals(a.peerId))
+      await change(b.did)
+      const [local, remote] = await Promise.all([atA, atB])
+      assert.deepEqual([local.reason, local.side], [reason, 'local'])
+      assert.deepEqual([remote.reason, remote.side], [reason, 'remote'], 'the peer hears it in a Goodbye')
+    }
+  })
+
   it('three failed exchanges in a row end the session with TIMEOUT; two do not', async () => {
     const a = await net.node({ handshake: { statusInterval: 300 } })
     const b = await net.node()
@@ -326,6 +356,45 @@ describe('live status', () => {
       assert.equal((await a.refreshStatus(b.peerId)).head?.height, 4n)
     }
     assert.ok(a.session(b.peerId) != null)
+  })
+
+  it('rounds the peer starts are not this node\'s rounds (PROTOCOL.md §15.4): an answer in flight does not hold its own round, and one just given does not space it', async () => {
+    /** reads the whole answer of a raw status stream: true when a Status came back */
+    const answered = async (stream: Stream): Promise<boolean> => {
+      let bytes = 0
+      for await (const chunk of stream) {
+        bytes += chunk.byteLength
+      }
+      await stream.close()
+      return bytes > 0
+    }
+
+    // b starts a round with a by hand and holds it: a, answering, waits up to
+    // STATUS_TIMEOUT_MS for the request. a's own round with b goes on meanwhile
+    const a = await net.node({ handshake: { getStatus: () => ({ head: head(1) }), statusInterval: false } })
+    const b = await net.node({ handshake: { getStatus: () => ({ head: head(2) }), statusInterval: false } })
+    const atB = await b.connect(a.getMultiaddrs()[0])
+    await until(() => a.session(b.peerId) != null, 5_000, 'session at a')
+    const held = await atB.connection.newStream(STATUS_PROTOCOL)
+    const own = await a.refreshStatus(b.peerId, { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS / 2) })
+    assert.equal(own.head?.height, 2n)
+    held.send(encodeStatus({ head: head(3) }))
+    assert.equal(await answered(held), true, 'the held round is answered once its request comes')
+    assert.equal(a.session(b.peerId)?.head?.height, 3n)
+
+    // d starts a round with c; c's own first round right after it starts at
+    // once, not STATUS_MIN_ROUND_GAP_MS after the one it answered
+    const c = await net.node({ handshake: { getStatus: () => ({ head: head(1) }), statusInterval: false } })
+    const d = await net.node({ handshake: { getStatus: () => ({ head: head(4) }), statusInterval: false } })
+    const atD = await d.connect(c.getMultiaddrs()[0])
+    await until(() => c.session(d.peerId) != null, 5_000, 'session at c')
+    const ask = await atD.connection.newStream(STATUS_PROTOCOL)
+    ask.send(encodeStatus({ head: head(5) }))
+    assert.equal(await answered(ask), true)
+    const started = performance.now()
+    assert.equal((await c.refreshStatus(d.peerId)).head?.height, 4n)
+    const elapsed = performance.now() - started
+    assert.ok(elapsed < STATUS_MIN_ROUND_GAP_MS - 100, `c's round took ${elapsed.toFixed(0)} ms: it waited as if the peer's round were its own`)
   })
 
   it('is gated: a raw libp2p node without a session gets no answer, and the node learns nothing', async () => {

@@ -16,6 +16,15 @@ async function rejection (promise: Promise<unknown>): Promise<any> {
   return promise.then(() => assert.fail('expected a rejection'), (err: unknown) => err)
 }
 
+/** The framed messages in `bytes` */
+async function readAll (bytes: Uint8Array): Promise<Uint8Array[]> {
+  const messages: Uint8Array[] = []
+  for await (const message of readMessages((async function * () { yield bytes })(), 1024)) {
+    messages.push(message)
+  }
+  return messages
+}
+
 describe('request/response', async () => {
   const { a, b } = await sessionPair(net)
 
@@ -39,6 +48,30 @@ describe('request/response', async () => {
 
 
   describe('time', () => {
+    it('a request stream that ends before its first byte is INVALID_REQUEST at once, and the handler is not called; an empty request (00) is a request (APPLICATION-PROTOCOLS §3.1)', async () => {
+      const P = protocol()
+      const requests: number[] = []
+      await b.handleRequests(P, (request) => { requests.push(request.byteLength); return text('ok') }, { timeoutMs: 5_000 })
+
+      const empty = await a.openStream(b.peerId, P)
+      await empty.close()
+      const started = Date.now()
+      const reply = await drain(empty)
+      assert.ok(Date.now() - started < 2_000, 'answered when the stream ended, not at the read timeout')
+      assert.equal(reply.bytes[0], 0x01, 'INVALID_REQUEST')
+      const [message] = await readAll(Uint8Array.from(reply.bytes.slice(1)))
+      assert.match(str(message), /ended before/)
+      assert.deepEqual(requests, [])
+
+      // the frame 00 is a request of 0 bytes: served
+      const zero = await a.openStream(b.peerId, P)
+      zero.send(Uint8Array.of(0x00))
+      await zero.close()
+      const served = await drain(zero)
+      assert.equal(served.bytes[0], 0x00, 'SUCCESS')
+      assert.deepEqual(requests, [0])
+    })
+
     it('a requester that never reads a large answer: the responder resets it after its timeoutMs and the in-flight slot frees', async () => {
       const P = protocol()
       const limits = { maxResponseBytes: 4 * 1024 * 1024, maxInFlightPerPeer: 1 }

@@ -6,10 +6,13 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import * as lp from 'it-length-prefixed'
 import { ReasonCode } from '../../src/index.js'
-import { GOODBYE_PROTOCOL } from '../../src/session/constants.js'
+import { GOODBYE_PROTOCOL, GOODBYE_TIMEOUT_MS } from '../../src/session/constants.js'
+import { GOODBYE_SPEC } from '../../src/session/goodbye.js'
 import { Goodbye } from '../../src/session/pb/session.js'
+import { readRepoFile } from '../utils/files.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import type { PeerNode, SessionCloseDetail } from '../../src/index.js'
+import type { Stream } from '@libp2p/interface'
 
 const net = new TestNetwork()
 after(async () => { await net.cleanup() })
@@ -80,7 +83,8 @@ describe('Goodbye', () => {
     const atSecond = closeAt(second, hub)
     await hub.libp2p.services.dial.tick()
     const heard = await atSecond
-    assert.deepEqual([heard.reason, heard.side], [ReasonCode.TOO_MANY_PEERS, 'remote'], 'the newest is shed and told why')
+    // exactly PROTOCOL.md §14.10's vector 02 08 0a: the reason, no code, no detail
+    assert.deepEqual([heard.reason, heard.side, heard.appCode, heard.message], [ReasonCode.TOO_MANY_PEERS, 'remote', undefined, undefined], 'the newest is shed and told why')
     assert.ok(first.session(hub.peerId) != null)
   })
 
@@ -92,7 +96,7 @@ describe('Goodbye', () => {
     await raw.close()
     const heard = await atB
     assert.deepEqual([heard.reason, heard.side], [ReasonCode.CONNECTION_CLOSED, 'remote'])
-    assert.match(heard.message ?? '', /unreadable goodbye/)
+    assert.match(heard.message ?? '', /^undecodable goodbye: tag at offset 0/)
 
     const node = await net.node()
     const plain = await net.plain()
@@ -100,5 +104,113 @@ describe('Goodbye', () => {
     stranger.send(lp.encode.single(Goodbye.encode({ reason: ReasonCode.BANNED })))
     await until(() => stranger.status !== 'open', 5_000, 'stream refused')
     assert.equal(node.sessions().length, 0)
+  })
+
+  /**
+   * `a` opens a Goodbye stream to `b` by hand and writes `bytes` (a whole
+   * frame, or less); closes its write side unless `keepOpen`
+   */
+  async function sayRaw (a: PeerNode, b: PeerNode, bytes: Uint8Array, keepOpen = false): Promise<Stream> {
+    const raw = await a.libp2p.dialProtocol(b.peerId, GOODBYE_PROTOCOL)
+    if (bytes.byteLength > 0) {
+      raw.send(bytes)
+    }
+    if (!keepOpen) {
+      await raw.close()
+    }
+    return raw
+  }
+
+  const hex = (value: string): Uint8Array => Uint8Array.from(Buffer.from(value.replace(/\s+/g, ''), 'hex'))
+  const frame = (body: string): Uint8Array => lp.encode.single(hex(body)).subarray()
+
+  it('a Goodbye is decoded strictly, as PROTOCOL.md §4.3 says (its reason and app_code are 32-bit fields): what does not decode ends the session as CONNECTION_CLOSED', async () => {
+    const b = await net.node()
+    const cases: Array<[string, string, ReasonCode, RegExp | string | undefined, number?]> = [
+      ['reason sent length-delimited', '0a 01 07', ReasonCode.CONNECTION_CLOSED, /^undecodable goodbye: field 1 \(reason\) has wire type 2/],
+      ['reason as a varint of 6 bytes', '08 87 80 80 80 80 00', ReasonCode.CONNECTION_CLOSED, /^undecodable goodbye: field 1 \(reason\) at offset 1 overflows 32 bits/],
+      ['app_code 2^32', '08 10 10 80 80 80 80 10', ReasonCode.CONNECTION_CLOSED, /^undecodable goodbye: field 2 \(app_code\) at offset 3 overflows 32 bits/],
+      ['a reason §12 does not define', '08 63', ReasonCode.CONNECTION_CLOSED, /^undecodable goodbye: /],
+      ['detail that is not UTF-8', '08 07 1a 01 ff', ReasonCode.CONNECTION_CLOSED, /^undecodable goodbye: field 3 \(detail\) is not valid UTF-8/],
+      ['field number 0', '00 07', ReasonCode.CONNECTION_CLOSED, /^undecodable goodbye: tag at offset 0 has field number 0/],
+      // valid encodings that are not minimal are read
+      ['reason 7 padded to 5 bytes, an unknown field after it', '08 87 80 80 80 00 50 01', ReasonCode.BANNED, undefined],
+      ['app_code 2^32 - 1', '08 10 10 ff ff ff ff 0f', ReasonCode.APPLICATION_REJECTED, undefined, 2 ** 32 - 1],
+      ['no reason at all', '', ReasonCode.UNSPECIFIED, undefined]
+    ]
+    for (const [name, body, reason, message, appCode] of cases) {
+      const a = await net.node()
+      await a.connect(b.getMultiaddrs()[0])
+      await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+      const atB = closeAt(b, a)
+      await sayRaw(a, b, frame(body))
+      const heard = await atB
+      assert.deepEqual([heard.reason, heard.side, heard.appCode], [reason, 'remote', appCode], name)
+      if (message instanceof RegExp) {
+        assert.match(heard.message ?? '', message, name)
+      } else {
+        assert.equal(heard.message, message, name)
+      }
+    }
+  })
+
+  it('the 512-byte limit is on the body, not the frame; a longer body, a non-minimal prefix or a stream that ends inside the frame is CONNECTION_CLOSED', async () => {
+    const b = await net.node()
+    // reason BANNED (2 bytes), then an unknown length-delimited field 11: tag, a 2-byte length, filler
+    const padded = (bodyBytes: number): Uint8Array => lp.encode.single(Uint8Array.from([0x08, 0x07, 0x5a, ...Buffer.from(lp.encode.single(new Uint8Array(bodyBytes - 5)).subarray())])).subarray()
+    assert.equal(padded(512).byteLength, 514, 'a 512-byte body is a 514-byte frame')
+    const cases: Array<[string, Uint8Array, ReasonCode, RegExp | undefined]> = [
+      ['a body of 512 bytes (a frame of 514)', padded(512), ReasonCode.BANNED, undefined],
+      ['a body of 513 bytes', padded(513), ReasonCode.CONNECTION_CLOSED, /^unreadable goodbye: /],
+      ['a non-minimal prefix (82 00 for 2)', hex('82 00 08 07'), ReasonCode.CONNECTION_CLOSED, /^unreadable goodbye: length prefix 8200 is not minimally encoded/],
+      ['a stream that ends inside the frame', hex('04 08 07'), ReasonCode.CONNECTION_CLOSED, /^unreadable goodbye: /],
+      ['a stream that ends before a frame', new Uint8Array(0), ReasonCode.CONNECTION_CLOSED, /^goodbye stream ended without a message$/]
+    ]
+    for (const [name, bytes, reason, message] of cases) {
+      const a = await net.node()
+      await a.connect(b.getMultiaddrs()[0])
+      await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+      const atB = closeAt(b, a)
+      await sayRaw(a, b, bytes)
+      const heard = await atB
+      assert.deepEqual([heard.reason, heard.side], [reason, 'remote'], name)
+      if (message != null) {
+        assert.match(heard.message ?? '', message, name)
+      }
+    }
+  })
+
+  it('a Goodbye stream without a whole frame 1 s after it arrived ends the session as CONNECTION_CLOSED and is reset', async () => {
+    const b = await net.node()
+    for (const [name, bytes] of [['nothing sent', ''], ['a prefix and half a body', '04 08 07']]) {
+      const a = await net.node()
+      await a.connect(b.getMultiaddrs()[0])
+      await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+      const atB = closeAt(b, a)
+      const raw = await sayRaw(a, b, hex(bytes), true)
+      const opened = Date.now()
+      const heard = await atB
+      assert.deepEqual([heard.reason, heard.side], [ReasonCode.CONNECTION_CLOSED, 'remote'], name)
+      assert.equal(heard.message, `no goodbye within ${GOODBYE_TIMEOUT_MS} ms`, name)
+      assert.ok(Date.now() - opened >= GOODBYE_TIMEOUT_MS - 300, `${name}: not before the deadline (${Date.now() - opened} ms)`)
+      await until(() => raw.status === 'reset' || raw.status === 'aborted', 5_000, `${name}: the stream is reset`)
+    }
+  })
+
+  it('a detail over 256 bytes is read as its longest prefix of whole characters within 256 bytes', async () => {
+    const [a, b] = await pair()
+    const atB = closeAt(b, a)
+    // 130 × é is 260 bytes: the body is 267, within the 512
+    await sayRaw(a, b, lp.encode.single(Goodbye.encode({ reason: ReasonCode.APPLICATION_REJECTED, appCode: 9, detail: 'é'.repeat(130) })).subarray())
+    const heard = await atB
+    assert.deepEqual([heard.reason, heard.side, heard.appCode, heard.message], [ReasonCode.APPLICATION_REJECTED, 'remote', 9, 'é'.repeat(128)])
+  })
+
+  it('the Goodbye\'s strict spec mirrors protobuf/session.proto', async () => {
+    const proto = await readRepoFile('protobuf/session.proto')
+    const body = /message Goodbye \{([^}]*)\}/.exec(proto)?.[1] ?? ''
+    const fields = [...body.matchAll(/^\s*(?:optional\s+)?([\w.]+)\s+(\w+)\s*=\s*(\d+);/gm)].map(m => [Number(m[3]), m[2], m[1]])
+    const types: Record<string, string> = { 'peergate.reason.ReasonCode': 'enum', uint32: 'uint32', string: 'string' }
+    assert.deepEqual(fields.map(([number, name, type]) => [number, name, types[type]]), [...GOODBYE_SPEC].map(([number, field]) => [number, field.name, field.type]))
   })
 })

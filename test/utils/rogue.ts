@@ -1,5 +1,6 @@
 import { randomBytes } from '@libp2p/crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import * as lp from 'it-length-prefixed'
 import { HANDSHAKE_PROTOCOL, HandshakeStage, KeyDidSigner, isHandshakeError } from '../../src/index.js'
 import { MAX_MESSAGE_SIZE, HandshakeChannel, Hello, createHello, signingInput } from '../../src/handshake/index.js'
 import { resolveChain } from '../../src/node/index.js'
@@ -92,6 +93,8 @@ export interface RogueResponderOptions extends RogueOptions {
   beforeAccept?(connection: Connection): Promise<void>
   /** what to send as message 4 instead of `{ accept: true }` */
   fourth?: HandshakeMessage
+  /** the body of message 4 as raw bytes, framed as they are (wins over `fourth`) */
+  fourthBytes?: Uint8Array
 }
 
 /**
@@ -113,7 +116,11 @@ export async function rogueResponder (plain: Libp2p, options: RogueResponderOpti
       await channel.write({ hello: hello as Uint8Array<ArrayBuffer>, signature: signatureSent as Uint8Array<ArrayBuffer> | undefined }, { signal })
       await channel.read(HandshakeStage.AwaitInitiatorSignature, { signal })
       await options.beforeAccept?.(connection)
-      await channel.write(options.fourth ?? { accept: true }, { signal })
+      if (options.fourthBytes != null) {
+        stream.send(lp.encode.single(options.fourthBytes))
+      } else {
+        await channel.write(options.fourth ?? { accept: true }, { signal })
+      }
       return { signatureSent, accepted: true, connection }
     })())
   })

@@ -4,19 +4,19 @@ import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 export enum ContactSource {
-  UNSPECIFIED = 'UNSPECIFIED',
-  BOOTSTRAP = 'BOOTSTRAP',
-  DHT = 'DHT',
-  MANUAL = 'MANUAL',
-  INBOUND = 'INBOUND'
+  CONTACT_SOURCE_UNSPECIFIED = 'CONTACT_SOURCE_UNSPECIFIED',
+  CONTACT_SOURCE_BOOTSTRAP = 'CONTACT_SOURCE_BOOTSTRAP',
+  CONTACT_SOURCE_DHT = 'CONTACT_SOURCE_DHT',
+  CONTACT_SOURCE_MANUAL = 'CONTACT_SOURCE_MANUAL',
+  CONTACT_SOURCE_INBOUND = 'CONTACT_SOURCE_INBOUND'
 }
 
 enum __ContactSourceValues {
-  UNSPECIFIED = 0,
-  BOOTSTRAP = 1,
-  DHT = 2,
-  MANUAL = 3,
-  INBOUND = 4
+  CONTACT_SOURCE_UNSPECIFIED = 0,
+  CONTACT_SOURCE_BOOTSTRAP = 1,
+  CONTACT_SOURCE_DHT = 2,
+  CONTACT_SOURCE_MANUAL = 3,
+  CONTACT_SOURCE_INBOUND = 4
 }
 
 export namespace ContactSource {
@@ -108,7 +108,7 @@ export namespace ContactRecord {
           peerId: uint8ArrayAlloc(0),
           multiaddrs: [],
           did: '',
-          source: ContactSource.UNSPECIFIED,
+          source: ContactSource.CONTACT_SOURCE_UNSPECIFIED,
           firstSeen: 0,
           lastSeen: 0,
           failures: 0,
