@@ -158,6 +158,9 @@ export class NodeApiServer implements ApiServer {
           throw badRequest('"peer" must be a peer id')
         }
         const peer = value == null || value === '' ? undefined : parsePeer(value)
+        if (peer != null && node.libp2p.services.addressBook.get(peer) == null) {
+          throw new ApiRequestError(404, `${peer.toString()} is not a contact`)
+        }
         const cleared = await node.clearBackoff(peer)
         return { json: { ok: true, cleared: cleared.map(contact => contact.peerId.toString()) } }
       })]
@@ -173,14 +176,12 @@ export class NodeApiServer implements ApiServer {
     const addr = requiredString(body, 'addr')
     // the options' own check of a /p2p/ address (InvalidParametersError: 400)
     parsePeerAddrs([addr], '"addr"')
+    const started = Date.now()
     try {
       const session = await this.node.connect(multiaddr(addr), { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) })
       return { json: { ok: true, peerId: session.peerId.toString(), did: session.did, direction: session.direction, head: headView(session.head) } }
     } catch (err: any) {
-      if (isHandshakeError(err)) {
-        return { status: 502, json: { error: err.message, reason: err.reason, side: err.side, appCode: err.appCode } }
-      }
-      return { status: 502, json: { error: `could not connect: ${String(err.message ?? err)}` } }
+      return { status: 502, json: connectFailure(err, Date.now() - started) }
     }
   }
 
@@ -244,6 +245,44 @@ async function readJsonBody (req: IncomingMessage): Promise<Record<string, unkno
     throw badRequest('the body must be a JSON object')
   }
   return value as Record<string, unknown>
+}
+
+/**
+ * Why `POST /connect` failed, as its 502 body: a handshake's reason, side and
+ * stage, or the dial's own error and how long it took (libp2p's text alone,
+ * "The operation was aborted due to timeout", says neither what nor when)
+ */
+export function connectFailure (err: unknown, elapsedMs: number): { error: string, reason?: string, side?: string, stage?: string, appCode?: number } {
+  if (isHandshakeError(err)) {
+    const by = err.side === 'remote' ? 'the peer' : 'this node'
+    const at = err.stage == null ? '' : ` at ${err.stage}`
+    return {
+      error: `handshake failed: ${err.reason}${err.appCode == null ? '' : ` ${err.appCode}`}, by ${by}${at}: ${errorText(err)}`,
+      reason: err.reason,
+      side: err.side,
+      stage: err.stage,
+      appCode: err.appCode
+    }
+  }
+  return { error: `dial failed: ${errorText(err)}, after ${(elapsedMs / 1000).toFixed(1)} s` }
+}
+
+/**
+ * An error's text for a reply: the message with its class name when that
+ * says more (EncryptionFailedError: …), the cause's message when it differs;
+ * a DOM Event (what some streams fail with) by its type, never "[object Event]"
+ */
+export function errorText (err: unknown): string {
+  if (err instanceof Error) {
+    const message = err.message === '' ? err.name : err.message
+    const named = err.name === 'Error' || err.name === 'HandshakeError' || message.startsWith(err.name) ? message : `${err.name}: ${message}`
+    const cause = (err as { cause?: unknown }).cause
+    return cause == null ? named : `${named} (${errorText(cause)})`
+  }
+  if (typeof Event !== 'undefined' && err instanceof Event) {
+    return `${err.type} event`
+  }
+  return String(err)
 }
 
 function send (res: ServerResponse, reply: Reply): void {

@@ -63,8 +63,9 @@ export class ApiClient {
       throw new ApiCallError(`${method} ${path}: ${this.url} did not answer JSON (HTTP ${res.status}); is it a peergate API?`, res.status)
     }
     if (!res.ok) {
-      const reason = value?.reason == null ? '' : ` (${String(value.reason)})`
-      throw new ApiCallError(`${String(value?.error ?? `HTTP ${res.status}`)}${reason}`, res.status)
+      const error = String(value?.error ?? `HTTP ${res.status}`)
+      const reason = value?.reason == null || error.includes(String(value.reason)) ? '' : ` (${String(value.reason)})`
+      throw new ApiCallError(`${error}${reason}`, res.status)
     }
     return value as T
   }

@@ -109,7 +109,15 @@ export function addClientCommands (program: Command, io: CliIo, setExitCode: (co
   define(backoff, 'clear', 'let the dial loop try a contact (or every contact) now')
     .argument('[peer]', 'peer id; every contact when left out')
     .action(run(async (flags, peer?: string) => {
-      const result = await client(flags).post('/backoff/clear', { peer })
-      print(flags, result, peer == null ? 'cleared every backoff\n' : `cleared the backoff of ${peer}\n`)
+      const result = await client(flags).post<{ cleared: string[] }>('/backoff/clear', { peer })
+      print(flags, result, backoffCleared(result.cleared, peer))
     }))
+}
+
+/** What `backoff clear` did, counted: a contact without a backoff had nothing to clear */
+export function backoffCleared (cleared: string[], peer?: string): string {
+  if (peer != null) {
+    return cleared.length === 0 ? `${peer} had no backoff: nothing cleared\n` : `cleared the backoff of ${peer}\n`
+  }
+  return cleared.length === 0 ? 'no contact had a backoff: nothing cleared\n' : `cleared the backoff of ${cleared.length} contact${cleared.length === 1 ? '' : 's'}\n`
 }

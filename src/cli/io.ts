@@ -46,7 +46,8 @@ const STACK_LINE = /^\s+at /
 /** An error's message, and the message of its cause if any, without stack traces */
 export function describeError (err: unknown): string {
   if (!(err instanceof Error)) {
-    return String(err)
+    // a DOM Event (some streams fail with one) has no message: name its type, never "[object Event]"
+    return err instanceof Event ? `${err.type} event` : String(err)
   }
   const cause = err.cause instanceof Error ? err.cause.message : undefined
   const text = cause == null || cause === err.message ? err.message : `${err.message}: ${cause}`

@@ -5,7 +5,7 @@ import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
-import { TestNetwork } from '../utils/nodes.js'
+import { TestNetwork, until } from '../utils/nodes.js'
 import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 
@@ -146,6 +146,47 @@ describe('peergate CLI against a running node', () => {
 
     child.kill('SIGINT')
     await once(child, 'close')
+  })
+
+  it('backoff clear counts what it cleared; an unknown peer is an error (exit 1)', async () => {
+    const dataDir = await net.dir()
+    const { child, ready } = await start(['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-port', '0'])
+    children.push(child)
+    const api = ['--api', ready.api, '--data-dir', dataDir]
+
+    const none = await peergate('backoff', 'clear', ...api)
+    assert.equal(none.code, 0, none.stderr)
+    assert.equal(none.stdout, 'no contact had a backoff: nothing cleared\n')
+
+    const unknown = (await net.node()).peerId.toString()
+    const missing = await peergate('backoff', 'clear', unknown, ...api)
+    assert.equal(missing.code, 1)
+    assert.equal(missing.stdout, '')
+    assert.equal(missing.stderr, `peergate: ${unknown} is not a contact\n`)
+
+    // a contact on another chain: connect fails, and the book backs it off
+    const stranger = await net.node({ chain: { chainId: 'other-chain' } })
+    const failed = await peergate('connect', stranger.getMultiaddrs()[0].toString(), ...api)
+    assert.equal(failed.code, 1)
+    assert.match(failed.stderr, /^peergate: handshake failed: WRONG_CHAIN, by (this node|the peer) at [a-z-]+: .+\n$/)
+    child.kill('SIGINT')
+    await once(child, 'close')
+  })
+
+  it('a clean stop at --log-level info logs no AbortError (a random walk in flight is stopped, not failed)', async () => {
+    const dataDir = await net.dir()
+    const child = spawn(process.execPath, [BIN, 'start', '--json', '--log-level', 'info', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    children.push(child)
+    let stderr = ''
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    const lines = createInterface({ input: child.stdout! })
+    await once(lines, 'line')
+    // the first random walk starts at once, and with an empty routing table it waits for its deadline
+    await until(() => stderr.includes('peergate:api listening'), TIMEOUT_MS, 'the API\'s log line')
+    child.kill('SIGINT')
+    const [code] = await once(child, 'close')
+    assert.equal(code, 0, stderr)
+    assert.doesNotMatch(stderr, /AbortError|    at /, stderr)
   })
 
   it('start fails clearly when the API port is taken', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { stat } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { ReasonCode, apiTokenPath, loadOrCreateApiToken } from '../../src/index.js'
-import { TestNetwork, blackHole, nextEvent } from '../utils/nodes.js'
+import { TestNetwork, blackHole, closedPort, nextEvent } from '../utils/nodes.js'
 import { call, startApi, until } from './helpers.js'
 import type { ApiServer, PeerNode } from '../../src/index.js'
 
@@ -204,10 +204,46 @@ describe('status API', () => {
     assert.ok(Array.isArray(all.body.cleared))
   })
 
-  it('POST /connect to a peer of another chain answers 502 with the reason', async () => {
+  it('POST /connect to a peer of another chain answers 502 with the reason, side and stage', async () => {
     const answer = await call(`${api.url}/connect`, 'POST', { addr: stranger.getMultiaddrs()[0].toString() }, token)
     assert.equal(answer.status, 502)
     assert.equal(answer.body.reason, ReasonCode.WRONG_CHAIN)
+    // the responder refuses on the initiator's hello, before it sends its own
+    assert.equal(answer.body.side, 'remote')
+    assert.equal(answer.body.stage, 'await-responder-hello')
+    assert.match(answer.body.error, /^handshake failed: WRONG_CHAIN, by the peer at await-responder-hello: remote rejected with WRONG_CHAIN/)
+  })
+
+  it('POST /connect that fails before any handshake says "dial failed", why, and after how long', async () => {
+    const nobody = (await net.node()).peerId
+    const refused = await call(`${api.url}/connect`, 'POST', { addr: `/ip4/127.0.0.1/tcp/${await closedPort()}/p2p/${nobody.toString()}` }, token)
+    assert.equal(refused.status, 502)
+    assert.match(refused.body.error, /^dial failed: .*ECONNREFUSED.*, after \d+\.\d s$/)
+    assert.equal(refused.body.reason, undefined)
+
+    // a listener that accepts and never speaks: libp2p's own text was all the answer said
+    const hole = await blackHole()
+    try {
+      const silent = await call(`${api.url}/connect`, 'POST', { addr: `/ip4/127.0.0.1/tcp/${hole.port}/p2p/${nobody.toString()}` }, token)
+      assert.equal(silent.status, 502)
+      assert.match(silent.body.error, /^dial failed: \w+Error: The operation was aborted due to timeout.*, after \d+\.\d s$/)
+      const seconds = Number(/after (\d+\.\d) s$/.exec(silent.body.error)?.[1])
+      assert.ok(seconds >= 1 && seconds <= 11, silent.body.error)
+    } finally {
+      await hole.close()
+    }
+  })
+
+  it('POST /backoff/clear: 404 for a peer that is not a contact; the contacts it cleared, none when none had a backoff', async () => {
+    const nobody = (await net.node()).peerId
+    const unknown = await call(`${api.url}/backoff/clear`, 'POST', { peer: nobody.toString() }, token)
+    assert.equal(unknown.status, 404)
+    assert.equal(unknown.body.error, `${nobody.toString()} is not a contact`)
+    await a.addContact(stranger.getMultiaddrs()[0])
+    await a.clearBackoff()
+    const none = await call(`${api.url}/backoff/clear`, 'POST', { peer: stranger.peerId.toString() }, token)
+    assert.equal(none.status, 200)
+    assert.deepEqual(none.body.cleared, [])
   })
 })
 
