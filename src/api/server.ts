@@ -9,7 +9,7 @@ import { CONNECT_TIMEOUT_MS, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_BODY_BYTES,
 import { ApiRequestError, badRequest } from './errors.js'
 import { livePage } from './page.js'
 import { RejectLog } from './reject-log.js'
-import { bansView, contactView, headView, peersView, statusView } from './views.js'
+import { bansView, contactView, headView, peersView, reservedView, statusView } from './views.js'
 import type { ApiServer, ApiServerInit, MetricsProvider } from './index.js'
 import { parsePeerAddrs } from '../node/index.js'
 import type { PeerNode } from '../node/index.js'
@@ -36,6 +36,16 @@ function requiredString (body: Record<string, unknown>, name: string): string {
     throw badRequest(`"${name}" must be a non-empty string`)
   }
   return value
+}
+
+/** `addr`: one /p2p/ address or a non-empty list of them */
+function addrList (body: Record<string, unknown>, name: string): string[] {
+  const value = field(body, name)
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || !list.every(item => typeof item === 'string' && item !== '')) {
+    throw badRequest(`"${name}" must be a multiaddr with /p2p/<peer id>, or a non-empty list of them`)
+  }
+  return list as string[]
 }
 
 export function parsePeer (value: string, name = 'peer'): PeerId {
@@ -126,6 +136,34 @@ export class NodeApiServer implements ApiServer {
       ['GET /contacts', read(() => node.contacts().map(contactView))],
       ['GET /rejects', read(() => this.rejectLog.list())],
       ['GET /bans', read(() => bansView(node.bans()))],
+      ['GET /reserved', read(() => reservedView(node))],
+      ['POST /reserved', command(async (body) => {
+        const added = await node.addReserved(addrList(body, 'addr'))
+        return { json: { ok: true, reserved: added.map(peer => peer.peerId.toString()) } }
+      })],
+      ['DELETE /reserved', command(async (body) => {
+        const peer = parsePeer(requiredString(body, 'peer'))
+        const disconnect = field(body, 'disconnect')
+        if (disconnect !== undefined && typeof disconnect !== 'boolean') {
+          throw badRequest('"disconnect" must be true or false')
+        }
+        if (await node.removeReserved(peer, { disconnect: disconnect === true }) == null) {
+          throw new ApiRequestError(404, `${peer.toString()} is not a reserved peer`)
+        }
+        return { json: { ok: true } }
+      })],
+      ['POST /contacts', command(async (body) => {
+        const added = await node.addContact(addrList(body, 'addr'))
+        return { json: { ok: true, contacts: added.map(contactView) } }
+      })],
+      ['DELETE /contacts', command(async (body) => {
+        const peer = parsePeer(requiredString(body, 'peer'))
+        if (node.libp2p.services.addressBook.get(peer) == null) {
+          throw new ApiRequestError(404, `${peer.toString()} is not a contact`)
+        }
+        await node.removeContact(peer)
+        return { json: { ok: true } }
+      })],
       ['POST /connect', command(async (body) => this.connect(body))],
       ['POST /disconnect', command(async (body) => {
         const peer = parsePeer(requiredString(body, 'peer'))
@@ -206,7 +244,7 @@ export class NodeApiServer implements ApiServer {
       if (route.auth && !this.authorized(req)) {
         throw new ApiRequestError(401, 'this command needs "Authorization: Bearer <token>" (the token is in the data dir, file api-token)')
       }
-      const body = req.method === 'POST' ? await readJsonBody(req) : {}
+      const body = req.method === 'POST' || req.method === 'DELETE' ? await readJsonBody(req) : {}
       send(res, await route.handle(body))
     } catch (err: any) {
       if (err instanceof ApiRequestError) {

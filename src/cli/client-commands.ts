@@ -3,9 +3,9 @@ import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../api/index.js'
 import { DEFAULT_DATA_DIR } from '../node/index.js'
 import { ApiCallError, ApiClient } from './api-client.js'
 import { EXIT_FAILURE, EXIT_OK, describeError } from './io.js'
-import { formatBans, formatContacts, formatPeers, formatRejects, formatStatus } from './tables.js'
+import { formatBans, formatContacts, formatPeers, formatRejects, formatReserved, formatStatus } from './tables.js'
 import type { CliIo } from './io.js'
-import type { BanView, ContactView, PeerView, RejectRecord, StatusView } from '../index.js'
+import type { BanView, ContactView, PeerView, RejectRecord, ReservedView, StatusView } from '../index.js'
 
 /** Where the subcommands look for a node unless `--api` says otherwise */
 export const DEFAULT_API_URL = `http://${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`
@@ -64,15 +64,50 @@ export function addClientCommands (program: Command, io: CliIo, setExitCode: (co
       const peers = await client(flags).get<PeerView[]>('/peers')
       print(flags, peers, formatPeers(peers))
     }))
-  define(program, 'contacts', 'list a running node\'s address book with backoffs')
+  const contacts = define(program, 'contacts', 'list a running node\'s address book with backoffs; add or remove a contact')
     .action(run(async (flags) => {
       const contacts = await client(flags).get<ContactView[]>('/contacts')
       print(flags, contacts, formatContacts(contacts))
+    }))
+  define(contacts, 'add', 'add a contact to the address book: the dial loop dials it when it has a free outbound slot')
+    .argument('<multiaddr...>', 'the peer\'s address, with /p2p/<peer id>')
+    .action(run(async (flags, addrs: string[]) => {
+      const result = await client(flags).post<{ contacts: ContactView[] }>('/contacts', { addr: addrs })
+      print(flags, result, result.contacts.map(c => `contact added: ${c.peerId}\n`).join(''))
+    }))
+  define(contacts, 'remove', 'remove a contact from the address book (a session with it stays)')
+    .argument('<peer>', 'peer id')
+    .action(run(async (flags, peer: string) => {
+      const result = await client(flags).delete('/contacts', { peer })
+      print(flags, result, `contact removed: ${peer}\n`)
     }))
   define(program, 'rejects', 'list the peers a running node rejected or disconnected lately')
     .action(run(async (flags) => {
       const rejects = await client(flags).get<RejectRecord[]>('/rejects')
       print(flags, rejects, formatRejects(rejects))
+    }))
+  const reserved = define(program, 'reserved', 'list a running node\'s reserved peers (kept connected, outside the limits); add or remove one')
+    .action(run(async (flags) => {
+      const peers = await client(flags).get<ReservedView[]>('/reserved')
+      print(flags, peers, formatReserved(peers, { wide: false }))
+    }))
+  define(reserved, 'list', 'list the reserved peers')
+    .action(run(async (flags) => {
+      const peers = await client(flags).get<ReservedView[]>('/reserved')
+      print(flags, peers, formatReserved(peers, { wide: false }))
+    }))
+  define(reserved, 'add', 'reserve a peer from now on, and after a restart (kept in the data dir)')
+    .argument('<multiaddr...>', 'the peer\'s address, with /p2p/<peer id>')
+    .action(run(async (flags, addrs: string[]) => {
+      const result = await client(flags).post<{ reserved: string[] }>('/reserved', { addr: addrs })
+      print(flags, result, result.reserved.map(peer => `reserved: ${peer}\n`).join(''))
+    }))
+  define(reserved, 'remove', 'stop reserving a peer: it becomes an ordinary contact, its session stays unless --disconnect')
+    .argument('<peer>', 'peer id')
+    .option('--disconnect', 'also end its session')
+    .action(run(async (flags: ClientFlags & { disconnect?: boolean }, peer: string) => {
+      const result = await client(flags).delete('/reserved', { peer, disconnect: flags.disconnect === true })
+      print(flags, result, `no longer reserved: ${peer}${flags.disconnect === true ? ' (disconnected)' : ''}\n`)
     }))
   define(program, 'bans', 'list a running node\'s bans')
     .action(run(async (flags) => {

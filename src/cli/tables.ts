@@ -1,4 +1,4 @@
-import type { BanView, ContactView, PeerView, RejectRecord, StatusView } from '../index.js'
+import type { BanView, ContactView, PeerView, RejectRecord, ReservedView, StatusView } from '../index.js'
 
 /** Columns padded to their widest cell, two spaces apart; `empty` when there are no rows */
 export function table (header: string[], rows: Array<Array<string | number | undefined>>, empty: string): string {
@@ -55,5 +55,13 @@ export function formatRejects (rejects: RejectRecord[]): string {
     ['TIME', 'KIND', 'PEER', 'REASON', 'SIDE', 'APP CODE', 'MESSAGE'],
     rejects.map(r => [when(r.time), r.kind, r.peerId, r.reason, r.side, r.appCode, r.message]),
     'no rejects'
+  )
+}
+
+export function formatReserved (peers: ReservedView[], _options: { wide: boolean }): string {
+  return table(
+    ['PEER', 'SESSION', 'STORED', 'ADDRESSES'],
+    peers.map(p => [p.peerId, p.session ? 'yes' : 'no', p.stored ? 'yes' : 'no (options)', p.multiaddrs.join(' ')]),
+    'no reserved peers'
   )
 }

@@ -1,9 +1,11 @@
+import { InvalidParametersError } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import { endOnRemoteClose } from '../stream/index.js'
 import { handleRequests, notifications, request } from '../protocols/index.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
 import type { PeerNodeServices, ConnectionInfo, ConnectionRole, HandleOptions, NodeStatus } from './index.js'
 import type { Contact, ContactSource } from '../addressbook/index.js'
+import type { ReservedPeer } from '../dial/index.js'
 import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { HandleRequestsOptions, NotificationChannel, NotificationsOptions, RequestHandler, RequestOptions, SuccessResponse } from '../protocols/index.js'
@@ -182,6 +184,10 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
    */
   async addContact (addrs: string | Multiaddr | Array<string | Multiaddr>, source: ContactSource = 'manual'): Promise<Contact[]> {
     const peers = parsePeerAddrs(Array.isArray(addrs) ? addrs : [addrs], 'contact address')
+    const self = peers.find(peer => peer.peerId.equals(this.peerId))
+    if (self != null) {
+      throw new InvalidParametersError(`contact address ${self.multiaddrs.map(ma => ma.toString()).join(', ')} is this node's own peer id`)
+    }
     const added: Contact[] = []
     for (const peer of peers) {
       added.push(await this.libp2p.services.addressBook.add({ peerId: peer.peerId, multiaddrs: peer.multiaddrs, source }))
@@ -197,6 +203,40 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
 
   async removeContact (peer: PeerId): Promise<void> {
     await this.libp2p.services.addressBook.remove(peer)
+  }
+
+  /** The reserved peers: those the options give and those added at runtime (`stored`) */
+  reserved (): ReservedPeer[] {
+    return this.libp2p.services.dial.reservedPeers()
+  }
+
+  /**
+   * Reserves peers at runtime (geth's `admin_addTrustedPeer`): each is kept
+   * connected, outside the session limits, and written to the datastore, so
+   * it is still reserved after a restart. Addresses end in /p2p/<peer id>;
+   * adding a reserved peer again replaces its addresses.
+   */
+  async addReserved (addrs: string | Multiaddr | Array<string | Multiaddr>, options?: AbortOptions): Promise<ReservedPeer[]> {
+    const peers = parsePeerAddrs(Array.isArray(addrs) ? addrs : [addrs], 'reserved peer address')
+    const added: ReservedPeer[] = []
+    for (const peer of peers) {
+      added.push(await this.libp2p.services.dial.addReserved(peer, options))
+    }
+    return added
+  }
+
+  /**
+   * Stops reserving `peer`: it goes back to being an ordinary contact, and
+   * its session stays (then counts against the limits) unless `disconnect`
+   * ends it. A peer the options give (`reserved`) is reserved again at the
+   * next start. Resolves with the peer, or undefined when it was not reserved.
+   */
+  async removeReserved (peer: PeerId, options: AbortOptions & { disconnect?: boolean } = {}): Promise<ReservedPeer | undefined> {
+    const removed = await this.libp2p.services.dial.removeReserved(peer, options)
+    if (removed != null && options.disconnect === true && this.session(peer) != null) {
+      await this.disconnect(peer, undefined, { signal: options.signal })
+    }
+    return removed
   }
 
   /** The contacts waiting out a backoff now, each with its reason and next attempt */

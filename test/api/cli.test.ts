@@ -34,6 +34,21 @@ async function json (...args: string[]): Promise<any> {
   return JSON.parse(run.stdout)
 }
 
+/** Polls `peergate <args> --json` until `pick` finds something in its answer */
+async function pollJson (args: string[], pick: (value: any) => any, timeoutMs = 20_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const found = pick(await json(...args))
+    if (found != null) {
+      return found
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`peergate ${args.join(' ')}: nothing found within ${timeoutMs} ms`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+}
+
 /** A port nothing listens on: one the OS gave and took back */
 async function closedPort (): Promise<number> {
   const server = createServer()
@@ -187,6 +202,71 @@ describe('peergate CLI against a running node', () => {
     const [code] = await once(child, 'close')
     assert.equal(code, 0, stderr)
     assert.doesNotMatch(stderr, /AbortError|    at /, stderr)
+  })
+
+  it('reserved add|list|remove and contacts add|remove at runtime; a runtime reserved peer survives a restart', async () => {
+    const dataDir = await net.dir()
+    const args = ['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-port', '0']
+    let node = await start(args)
+    children.push(node.child)
+    const api = (): string[] => ['--api', node.ready.api, '--data-dir', dataDir]
+    const b = await net.node({ chain: { chainId: CHAIN_ID } })
+    const bAddr = b.getMultiaddrs()[0].toString()
+    const bId = b.peerId.toString()
+    const reservedWithSession = async (): Promise<any> => pollJson(['reserved', ...api()], (list: any[]) => list.find(p => p.peerId === bId && p.session === true))
+
+    const added = await peergate('reserved', 'add', bAddr, ...api())
+    assert.equal(added.code, 0, added.stderr)
+    assert.equal(added.stdout, `reserved: ${bId}\n`)
+    const reserved = await reservedWithSession()
+    assert.deepEqual(reserved, { peerId: bId, multiaddrs: [bAddr.replace(`/p2p/${bId}`, '')], stored: true, session: true })
+    const table = await peergate('reserved', 'list', ...api())
+    assert.match(table.stdout, /^PEER +SESSION +STORED +ADDRESSES\n/)
+
+    // a restart without --reserved: the data dir keeps it, and the node dials it again
+    node.child.kill('SIGINT')
+    assert.deepEqual(await once(node.child, 'close'), [0, null])
+    node = await start(args)
+    children.push(node.child)
+    assert.equal((await reservedWithSession()).stored, true)
+
+    // removed: an ordinary contact, its session kept
+    const removed = await peergate('reserved', 'remove', bId, ...api())
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.deepEqual(await json('reserved', ...api()), [])
+    const contact = (await json('contacts', ...api())).find((c: any) => c.peerId === bId)
+    // (the book keeps a contact's first source: the DHT may have met b first)
+    assert.ok(contact?.multiaddrs.includes(bAddr.replace(`/p2p/${bId}`, '')), JSON.stringify(contact))
+    assert.ok((await json('peers', ...api())).some((p: any) => p.peerId === bId && p.role === 'outbound-session'))
+    const again = await peergate('reserved', 'remove', bId, ...api())
+    assert.equal(again.code, 1)
+    assert.equal(again.stderr, `peergate: ${bId} is not a reserved peer\n`)
+    const noPeerId = await peergate('reserved', 'add', '/ip4/127.0.0.1/tcp/1', ...api())
+    assert.equal(noPeerId.code, 1)
+    assert.match(noPeerId.stderr, /^peergate: reserved peer address \/ip4\/127\.0\.0\.1\/tcp\/1 has no \/p2p\/<peer id>\n$/)
+
+    // contacts
+    const c = await net.node({ chain: { chainId: CHAIN_ID } })
+    const cId = c.peerId.toString()
+    const contactAdded = await peergate('contacts', 'add', c.getMultiaddrs()[0].toString(), ...api())
+    assert.equal(contactAdded.code, 0, contactAdded.stderr)
+    assert.equal(contactAdded.stdout, `contact added: ${cId}\n`)
+    assert.equal((await json('contacts', ...api())).find((x: any) => x.peerId === cId)?.source, 'manual')
+    const contactRemoved = await peergate('contacts', 'remove', cId, ...api())
+    assert.equal(contactRemoved.code, 0, contactRemoved.stderr)
+    assert.equal((await json('contacts', ...api())).find((x: any) => x.peerId === cId && x.lastSession == null), undefined)
+    const notContact = await peergate('contacts', 'remove', (await net.node()).peerId.toString(), ...api())
+    assert.equal(notContact.code, 1)
+    assert.match(notContact.stderr, /is not a contact\n$/)
+
+    // the removal is kept too: after another restart b is not reserved
+    node.child.kill('SIGINT')
+    await once(node.child, 'close')
+    node = await start(args)
+    children.push(node.child)
+    assert.deepEqual(await json('reserved', ...api()), [])
+    node.child.kill('SIGINT')
+    await once(node.child, 'close')
   })
 
   it('start fails clearly when the API port is taken', async () => {

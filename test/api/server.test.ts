@@ -247,6 +247,100 @@ describe('status API', () => {
   })
 })
 
+describe('status API: reserved peers and contacts at runtime', () => {
+  const net = new TestNetwork()
+  let a: PeerNode
+  let b: PeerNode
+  let api: ApiServer
+  let token: string
+
+  before(async () => {
+    const dataDir = await net.dir()
+    a = await net.node({ dataDir })
+    b = await net.node()
+    ;({ api, token } = await startApi(a, dataDir))
+  })
+
+  after(async () => {
+    await api?.stop()
+    await net.cleanup()
+  })
+
+  it('POST /reserved reserves a peer (the dial loop connects it), GET /reserved lists it, DELETE /reserved makes it a contact again', async () => {
+    const addr = b.getMultiaddrs()[0].toString()
+    assert.equal((await call(`${api.url}/reserved`, 'POST', { addr })).status, 401)
+    const added = await call(`${api.url}/reserved`, 'POST', { addr }, token)
+    assert.equal(added.status, 200, JSON.stringify(added.body))
+    assert.deepEqual(added.body, { ok: true, reserved: [b.peerId.toString()] })
+    assert.equal(a.libp2p.services.sessions.isReserved(b.peerId), true)
+    const opened = nextEvent(a, 'session:open')
+    await a.libp2p.services.dial.tick()
+    await opened
+    const { body: list } = await call(`${api.url}/reserved`, 'GET')
+    assert.deepEqual(list, [{ peerId: b.peerId.toString(), multiaddrs: [b.getMultiaddrs()[0].decapsulateCode(421).toString()], stored: true, session: true }])
+    assert.equal(a.status().sessions.reserved, 1)
+
+    assert.equal((await call(`${api.url}/reserved`, 'DELETE', { peer: b.peerId.toString() })).status, 401)
+    const removed = await call(`${api.url}/reserved`, 'DELETE', { peer: b.peerId.toString() }, token)
+    assert.equal(removed.status, 200, JSON.stringify(removed.body))
+    assert.deepEqual((await call(`${api.url}/reserved`, 'GET')).body, [])
+    assert.equal(a.libp2p.services.sessions.isReserved(b.peerId), false)
+    // its session stays, now counted as an ordinary outbound one, and it is a contact
+    assert.notEqual(a.session(b.peerId), undefined)
+    assert.equal(a.status().sessions.outbound, 1)
+    assert.notEqual(a.libp2p.services.addressBook.get(b.peerId), undefined)
+    assert.equal((await call(`${api.url}/reserved`, 'DELETE', { peer: b.peerId.toString() }, token)).status, 404)
+
+    // reserved again, then removed with disconnect: the session ends
+    assert.equal((await call(`${api.url}/reserved`, 'POST', { addr: [addr] }, token)).status, 200)
+    const closed = nextEvent(a, 'session:close')
+    assert.equal((await call(`${api.url}/reserved`, 'DELETE', { peer: b.peerId.toString(), disconnect: true }, token)).status, 200)
+    await closed
+    assert.equal(a.session(b.peerId), undefined)
+  })
+
+  it('POST /contacts adds contacts, DELETE /contacts removes one; 404 for a peer that is none', async () => {
+    const c = await net.node()
+    const added = await call(`${api.url}/contacts`, 'POST', { addr: c.getMultiaddrs()[0].toString() }, token)
+    assert.equal(added.status, 200, JSON.stringify(added.body))
+    assert.equal(added.body.contacts[0].peerId, c.peerId.toString())
+    assert.equal(added.body.contacts[0].source, 'manual')
+    assert.notEqual(a.libp2p.services.addressBook.get(c.peerId), undefined)
+    assert.equal((await call(`${api.url}/contacts`, 'DELETE', { peer: c.peerId.toString() })).status, 401)
+    assert.equal((await call(`${api.url}/contacts`, 'DELETE', { peer: c.peerId.toString() }, token)).status, 200)
+    assert.equal(a.libp2p.services.addressBook.get(c.peerId), undefined)
+    const missing = await call(`${api.url}/contacts`, 'DELETE', { peer: c.peerId.toString() }, token)
+    assert.equal(missing.status, 404)
+    assert.equal(missing.body.error, `${c.peerId.toString()} is not a contact`)
+  })
+
+  it('bad bodies get a 400 naming the problem; a body over 4 KiB gets 413', async () => {
+    const self = a.getMultiaddrs()[0].toString()
+    const cases: Array<{ method: 'POST' | 'DELETE', path: string, body: unknown, error: RegExp }> = [
+      { method: 'POST', path: '/reserved', body: {}, error: /"addr" must be a multiaddr with \/p2p\/<peer id>, or a non-empty list of them/ },
+      { method: 'POST', path: '/reserved', body: { addr: 5 }, error: /"addr" must be a multiaddr/ },
+      { method: 'POST', path: '/reserved', body: { addr: [] }, error: /"addr" must be a multiaddr/ },
+      { method: 'POST', path: '/reserved', body: { addr: 'not a multiaddr' }, error: /is not a multiaddr/ },
+      { method: 'POST', path: '/reserved', body: { addr: '/ip4/127.0.0.1/tcp/1' }, error: /has no \/p2p\/<peer id>/ },
+      { method: 'POST', path: '/reserved', body: { addr: self }, error: /is this node's own peer id/ },
+      { method: 'DELETE', path: '/reserved', body: { peer: 'nope' }, error: /"peer" "nope" is not a peer id/ },
+      { method: 'DELETE', path: '/reserved', body: { peer: b.peerId.toString(), disconnect: 'yes' }, error: /"disconnect" must be true or false/ },
+      { method: 'DELETE', path: '/reserved', body: '{"peer":', error: /not JSON/ },
+      { method: 'POST', path: '/contacts', body: { addr: self }, error: /is this node's own peer id/ },
+      { method: 'POST', path: '/contacts', body: { addr: ['/ip4/127.0.0.1/tcp/1', 7] }, error: /"addr" must be a multiaddr/ },
+      { method: 'DELETE', path: '/contacts', body: {}, error: /"peer" must be a non-empty string/ }
+    ]
+    for (const { method, path, body, error } of cases) {
+      const answer = await call(`${api.url}${path}`, method, body, token)
+      assert.equal(answer.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(answer.body)}`)
+      assert.match(answer.body.error, error)
+    }
+    const large = await call(`${api.url}/reserved`, 'POST', JSON.stringify({ addr: `/ip4/127.0.0.1/tcp/1/p2p/${'x'.repeat(5000)}` }), token)
+    assert.equal(large.status, 413)
+    assert.deepEqual((await call(`${api.url}/reserved`, 'GET')).body, [])
+  })
+})
+
 describe('status API without a metrics provider', () => {
   const net = new TestNetwork()
   after(async () => { await net.cleanup() })
