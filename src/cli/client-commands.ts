@@ -11,6 +11,8 @@ import type { BanView, ContactView, PeerView, RejectRecord, ReservedView, Status
 export const DEFAULT_API_URL = `http://${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`
 
 interface ClientFlags {
+  /** full peer ids and DIDs in tables */
+  wide?: boolean
   api: string
   dataDir: string
   json?: boolean
@@ -53,21 +55,24 @@ export function addClientCommands (program: Command, io: CliIo, setExitCode: (co
     .option('--api <url>', 'the node\'s status API', DEFAULT_API_URL)
     .option('--data-dir <dir>', 'the node\'s data dir, where its API token is', DEFAULT_DATA_DIR)
     .option('--json', 'print the API\'s JSON')
+  /** a command that prints a table: shortened ids unless --wide */
+  const defineTable = (parent: Command, name: string, description: string): Command => define(parent, name, description)
+    .option('--wide', 'print whole peer ids and DIDs (default: 12D3KooW…abcdef, did:key:z6Mk…wxyz), and peers\' agents')
 
   define(program, 'status', 'print a running node\'s identity, chain and counts')
     .action(run(async (flags) => {
       const status = await client(flags).get<StatusView>('/status')
       print(flags, status, formatStatus(status))
     }))
-  define(program, 'peers', 'list a running node\'s connections: sessions, handshakes, auxiliary')
+  defineTable(program, 'peers', 'list a running node\'s connections: sessions, handshakes, auxiliary')
     .action(run(async (flags) => {
       const peers = await client(flags).get<PeerView[]>('/peers')
-      print(flags, peers, formatPeers(peers))
+      print(flags, peers, formatPeers(peers, flags))
     }))
-  const contacts = define(program, 'contacts', 'list a running node\'s address book with backoffs; add or remove a contact')
+  const contacts = defineTable(program, 'contacts', 'list a running node\'s address book with backoffs; add or remove a contact')
     .action(run(async (flags) => {
       const contacts = await client(flags).get<ContactView[]>('/contacts')
-      print(flags, contacts, formatContacts(contacts))
+      print(flags, contacts, formatContacts(contacts, Date.now(), flags))
     }))
   define(contacts, 'add', 'add a contact to the address book: the dial loop dials it when it has a free outbound slot')
     .argument('<multiaddr...>', 'the peer\'s address, with /p2p/<peer id>')
@@ -81,20 +86,20 @@ export function addClientCommands (program: Command, io: CliIo, setExitCode: (co
       const result = await client(flags).delete('/contacts', { peer })
       print(flags, result, `contact removed: ${peer}\n`)
     }))
-  define(program, 'rejects', 'list the peers a running node rejected or disconnected lately')
+  defineTable(program, 'rejects', 'list the peers a running node rejected or disconnected lately')
     .action(run(async (flags) => {
       const rejects = await client(flags).get<RejectRecord[]>('/rejects')
-      print(flags, rejects, formatRejects(rejects))
+      print(flags, rejects, formatRejects(rejects, flags))
     }))
-  const reserved = define(program, 'reserved', 'list a running node\'s reserved peers (kept connected, outside the limits); add or remove one')
+  const reserved = defineTable(program, 'reserved', 'list a running node\'s reserved peers (kept connected, outside the limits); add or remove one')
     .action(run(async (flags) => {
       const peers = await client(flags).get<ReservedView[]>('/reserved')
-      print(flags, peers, formatReserved(peers, { wide: false }))
+      print(flags, peers, formatReserved(peers, flags))
     }))
-  define(reserved, 'list', 'list the reserved peers')
+  defineTable(reserved, 'list', 'list the reserved peers')
     .action(run(async (flags) => {
       const peers = await client(flags).get<ReservedView[]>('/reserved')
-      print(flags, peers, formatReserved(peers, { wide: false }))
+      print(flags, peers, formatReserved(peers, flags))
     }))
   define(reserved, 'add', 'reserve a peer from now on, and after a restart (kept in the data dir)')
     .argument('<multiaddr...>', 'the peer\'s address, with /p2p/<peer id>')
@@ -109,10 +114,10 @@ export function addClientCommands (program: Command, io: CliIo, setExitCode: (co
       const result = await client(flags).delete('/reserved', { peer, disconnect: flags.disconnect === true })
       print(flags, result, `no longer reserved: ${peer}${flags.disconnect === true ? ' (disconnected)' : ''}\n`)
     }))
-  define(program, 'bans', 'list a running node\'s bans')
+  defineTable(program, 'bans', 'list a running node\'s bans')
     .action(run(async (flags) => {
       const bans = await client(flags).get<BanView[]>('/bans')
-      print(flags, bans, formatBans(bans))
+      print(flags, bans, formatBans(bans, flags))
     }))
   define(program, 'connect', 'dial a peer and run the handshake')
     .argument('<multiaddr>', 'the peer\'s address, with /p2p/<peer id>')

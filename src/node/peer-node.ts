@@ -3,6 +3,7 @@ import { TypedEventEmitter } from 'main-event'
 import { endOnRemoteClose } from '../stream/index.js'
 import { handleRequests, notifications, request } from '../protocols/index.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
+import { SESSION_PING_TIMEOUT_MS } from './constants.js'
 import type { PeerNodeServices, ConnectionInfo, ConnectionRole, HandleOptions, NodeStatus } from './index.js'
 import type { Contact, ContactSource } from '../addressbook/index.js'
 import type { ReservedPeer } from '../dial/index.js'
@@ -11,11 +12,28 @@ import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { HandleRequestsOptions, NotificationChannel, NotificationsOptions, RequestHandler, RequestOptions, SuccessResponse } from '../protocols/index.js'
 import type { ReasonCode } from '../reason/index.js'
 import type { DisconnectOptions, Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
-import type { AbortOptions, Libp2p, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, Logger, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
+
+/**
+ * Pings a new session's peer once, after the session opened (never on the
+ * handshake's path), and records the round trip as its connection's `rtt`,
+ * where `GET /peers` reads it, unless libp2p's connection monitor measured it
+ * first. A failure is only logged: the monitor decides about dead connections.
+ */
+function pingOnOpen (ping: Ping, session: Session, log: Logger): void {
+  const signal = AbortSignal.any([session.signal, AbortSignal.timeout(SESSION_PING_TIMEOUT_MS)])
+  ping.ping(session.peerId, { signal })
+    .then(rtt => {
+      session.connection.rtt ??= rtt
+    }, (err: any) => {
+      log.trace('could not ping %p at session open - %s', session.peerId, err?.message)
+    })
+}
 
 const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse'] as const
 
@@ -45,7 +63,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
    * open while the node runs. A chain may keep its own records here: put
    * them under a key prefix of its own (`/<chain-id>/…`, e.g.
    * `/devnet-1/blocks/<hash>`), and none under the prefixes peergate and
-   * libp2p use: `/peergate/` (DID key, address book, bans), `/pkcs8/` (the
+   * libp2p use: `/peergate/` (DID key, address book, bans, reserved peers), `/pkcs8/` (the
    * libp2p key), `/peers/` (the peer store), `/dht/` (DHT records).
    */
   readonly datastore: Datastore
@@ -71,6 +89,10 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
         this.safeDispatchEvent(type, { detail: evt.detail })
       })
     }
+    const log = this.libp2p.logger.forComponent('peergate:node')
+    this.libp2p.services.sessions.addEventListener('session:open', (evt) => {
+      pingOnOpen(this.libp2p.services.ping, evt.detail, log)
+    })
   }
 
   get peerId (): PeerId {

@@ -117,8 +117,12 @@ describe('peergate CLI against a running node', () => {
 
     const table = await peergate('peers', ...api)
     assert.equal(table.code, 0)
-    assert.match(table.stdout, /^PEER +ROLE/)
-    assert.ok(table.stdout.includes(other.peerId.toString()))
+    assert.match(table.stdout, /^PEER +ROLE +DIALED BY/)
+    const id = other.peerId.toString()
+    assert.ok(table.stdout.includes(`${id.slice(0, 8)}…${id.slice(-6)}`), table.stdout)
+    assert.ok(!table.stdout.includes(id), table.stdout)
+    const wide = await peergate('peers', '--wide', ...api)
+    assert.ok(wide.stdout.includes(id) && wide.stdout.includes(other.did), wide.stdout)
 
     const banned = await peergate('ban', other.did, '--for', '10m', ...api)
     assert.equal(banned.code, 0, banned.stderr)

@@ -341,6 +341,52 @@ describe('status API: reserved peers and contacts at runtime', () => {
   })
 })
 
+describe('status API: RTT and roles of new sessions', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.cleanup() })
+
+  it('a new session has an RTT on both sides at once (one ping at session open), long before the connection monitor\'s first round', async () => {
+    const aDir = await net.dir()
+    const a = await net.node({ dataDir: aDir })
+    const b = await net.node()
+    const { api } = await startApi(a, aDir)
+    try {
+      const opened = Date.now()
+      await a.connect(b.getMultiaddrs()[0])
+      const peer = await until('an RTT in /peers', async () => {
+        const { body } = await call(`${api.url}/peers`, 'GET')
+        return body.find((p: any) => p.peerId === b.peerId.toString() && p.rttMs != null)
+      }, 3_000)
+      assert.equal(peer.role, 'outbound-session')
+      assert.ok(peer.rttMs >= 0 && peer.rttMs < 1000, JSON.stringify(peer))
+      // libp2p's connection monitor pings every 10 s: this one came from the session's open
+      assert.ok(Date.now() - opened < 10_000)
+      await until('the inbound side\'s RTT', () => b.libp2p.getConnections(a.peerId).find(c => c.rtt != null) == null ? undefined : true, 3_000)
+    } finally {
+      await api.stop()
+    }
+  })
+
+  it('a session on a connection this node dialed for the DHT, selected by the peer: inbound-session, direction outbound', async () => {
+    const xDir = await net.dir()
+    const x = await net.node({ dataDir: xDir })
+    const y = await net.node()
+    const { api } = await startApi(x, xDir)
+    try {
+      // x opens a connection without a handshake (as a DHT query does); y then selects x on it
+      await x.libp2p.dial(y.getMultiaddrs()[0])
+      const session = await y.connect(x.peerId)
+      assert.equal(session.direction, 'outbound')
+      assert.equal(y.libp2p.getConnections(x.peerId).length, 1)
+      const { body } = await call(`${api.url}/peers`, 'GET')
+      const view = body.find((p: any) => p.peerId === y.peerId.toString())
+      assert.deepEqual([view.role, view.direction], ['inbound-session', 'outbound'])
+    } finally {
+      await api.stop()
+    }
+  })
+})
+
 describe('status API without a metrics provider', () => {
   const net = new TestNetwork()
   after(async () => { await net.cleanup() })
