@@ -42,6 +42,12 @@ function ids (options: TableOptions): { peer: (id: string) => string, did: (did:
   return { peer: shortPeerId, did: did => did == null ? undefined : shortDid(did), target: shortTarget }
 }
 
+/** An address without its `/p2p/<peer id>` tail when that is the row's peer (an inbound connection's has one): the PEER column says it */
+function withoutPeerId (addr: string, peerId: string): string {
+  const tail = `/p2p/${peerId}`
+  return addr.endsWith(tail) ? addr.slice(0, -tail.length) : addr
+}
+
 /** A time as ISO 8601 in UTC, '-' for none */
 export function when (ms: number | undefined): string {
   return ms == null || ms === 0 ? '-' : new Date(ms).toISOString()
@@ -75,7 +81,7 @@ export function formatPeers (peers: PeerView[], options: TableOptions = {}): str
   const agent = options.wide === true
   return table(
     ['PEER', 'ROLE', 'DIALED BY', 'DID', 'REMOTE ADDRESS', ...(agent ? ['AGENT'] : []), 'HEAD', 'SINCE', 'RTT'],
-    peers.map(p => [short.peer(p.peerId), p.role, p.direction === 'outbound' ? 'this node' : 'the peer', short.did(p.did), p.remoteAddr, ...(agent ? [p.agent] : []), p.head?.height, when(p.since), p.rttMs == null ? undefined : `${p.rttMs} ms`]),
+    peers.map(p => [short.peer(p.peerId), p.role, p.direction === 'outbound' ? 'this node' : 'the peer', short.did(p.did), options.wide === true ? p.remoteAddr : withoutPeerId(p.remoteAddr, p.peerId), ...(agent ? [p.agent] : []), p.head?.height, when(p.since), p.rttMs == null ? undefined : `${p.rttMs} ms`]),
     'no connections'
   )
 }

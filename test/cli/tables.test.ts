@@ -44,6 +44,12 @@ describe('tables', () => {
     assert.ok(wide.includes(PEER) && wide.includes(DID) && wide.includes('UserAgent=v24.11.1'), wide)
   })
 
+  it('a remote address loses the /p2p/ tail the PEER column already says, unless wide', () => {
+    const view: PeerView = { peerId: PEER, connectionId: 'c', role: 'inbound-session', direction: 'inbound', remoteAddr: `/ip4/127.0.0.1/tcp/39716/p2p/${PEER}`, since: 0 }
+    assert.match(formatPeers([view]).split('\n')[1], / \/ip4\/127\.0\.0\.1\/tcp\/39716 /)
+    assert.ok(formatPeers([view], { wide: true }).includes(`/tcp/39716/p2p/${PEER}`))
+  })
+
   it('DIALED BY says who opened the connection, ROLE whose choice the session was', () => {
     const base = { connectionId: 'c', remoteAddr: '/ip4/127.0.0.1/tcp/1', since: 0 }
     const lines = formatPeers([
