@@ -20,19 +20,26 @@ import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
 
 /**
- * Pings a new session's peer once, after the session opened (never on the
- * handshake's path), and records the round trip as its connection's `rtt`,
- * where `GET /peers` reads it, unless libp2p's connection monitor measured it
- * first. A failure is only logged: the monitor decides about dead connections.
+ * Pings a new session's peer once and records the round trip as its
+ * connection's `rtt`, where `GET /peers` reads it, unless libp2p's connection
+ * monitor measured it first. Never on the handshake's path: `session:open`
+ * fires at the responder's commit, before its last message (the accept) is
+ * written, so the ping starts on the next macrotask, behind it. A failure is
+ * only logged: the monitor decides about dead connections.
  */
 function pingOnOpen (ping: Ping, session: Session, log: Logger): void {
-  const signal = AbortSignal.any([session.signal, AbortSignal.timeout(SESSION_PING_TIMEOUT_MS)])
-  ping.ping(session.peerId, { signal })
-    .then(rtt => {
-      session.connection.rtt ??= rtt
-    }, (err: any) => {
-      log.trace('could not ping %p at session open - %s', session.peerId, err?.message)
-    })
+  setTimeout(() => {
+    if (session.signal.aborted) {
+      return
+    }
+    const signal = AbortSignal.any([session.signal, AbortSignal.timeout(SESSION_PING_TIMEOUT_MS)])
+    ping.ping(session.peerId, { signal })
+      .then(rtt => {
+        session.connection.rtt ??= rtt
+      }, (err: any) => {
+        log.trace('could not ping %p at session open - %s', session.peerId, err?.message)
+      })
+  }, 0)
 }
 
 const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse'] as const
