@@ -290,19 +290,19 @@ async function readJsonBody (req: IncomingMessage): Promise<Record<string, unkno
  * stage, or the dial's own error and how long it took (libp2p's text alone,
  * "The operation was aborted due to timeout", says neither what nor when)
  */
-export function connectFailure (err: unknown, elapsedMs: number): { error: string, reason?: string, side?: string, stage?: string, appCode?: number } {
+function connectFailure (err: unknown, elapsedMs: number): { error: string, reason?: string, side?: string, stage?: string, appCode?: number } {
   if (isHandshakeError(err)) {
     const by = err.side === 'remote' ? 'the peer' : 'this node'
     const at = err.stage == null ? '' : ` at ${err.stage}`
     return {
-      error: `handshake failed: ${err.reason}${err.appCode == null ? '' : ` ${err.appCode}`}, by ${by}${at}: ${errorText(err)}`,
+      error: `handshake failed: ${err.reason}${err.appCode == null ? '' : ` ${err.appCode}`}, by ${by}${at}: ${failureText(err)}`,
       reason: err.reason,
       side: err.side,
       stage: err.stage,
       appCode: err.appCode
     }
   }
-  return { error: `dial failed: ${errorText(err)}, after ${(elapsedMs / 1000).toFixed(1)} s` }
+  return { error: `dial failed: ${failureText(err)}, after ${(elapsedMs / 1000).toFixed(1)} s` }
 }
 
 /**
@@ -310,12 +310,13 @@ export function connectFailure (err: unknown, elapsedMs: number): { error: strin
  * says more (EncryptionFailedError: …), the cause's message when it differs;
  * a DOM Event (what some streams fail with) by its type, never "[object Event]"
  */
-export function errorText (err: unknown): string {
+function failureText (err: unknown): string {
   if (err instanceof Error) {
     const message = err.message === '' ? err.name : err.message
     const named = err.name === 'Error' || err.name === 'HandshakeError' || message.startsWith(err.name) ? message : `${err.name}: ${message}`
     const cause = (err as { cause?: unknown }).cause
-    return cause == null ? named : `${named} (${errorText(cause)})`
+    const because = cause == null ? undefined : failureText(cause)
+    return because == null || named.includes(because) ? named : `${named} (${because})`
   }
   if (typeof Event !== 'undefined' && err instanceof Event) {
     return `${err.type} event`
