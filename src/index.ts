@@ -36,7 +36,7 @@ export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptio
 export { addressBook } from './addressbook/index.js'
 export type { AddressBook, AddressBookService, DialCandidates, AddressBookInit, AddressBookComponents, BackoffInit, Contact, ContactSource, NewContact } from './addressbook/index.js'
 export { dialManager } from './dial/index.js'
-export type { DialManagerService, DialManagerInit, DialManagerComponents, DialManagerEvents, DialEndDetail, BootstrapUnreachableDetail, DialStatus, DiscoveryInit, PeerAddress } from './dial/index.js'
+export type { DialManagerService, DialManagerInit, DialManagerComponents, DialManagerEvents, DialEndDetail, BootstrapUnreachableDetail, DialStatus, DiscoveryInit, PeerAddress, ReservedPeer } from './dial/index.js'
 
 // application protocols on the gate: framing, request/response, notifications
 export { handleRequests, request, notifications, readMessage, readMessages, writeMessage, ResultCode, MessageTooLargeError, StreamEndedError, RemoteResultError, TooManyRequestsError, QueueFullError } from './protocols/index.js'
@@ -59,4 +59,4 @@ export type { NodeMetrics, NodeMetricsOptions, MetricsProvider } from './metrics
 
 // the status API of a running node
 export { createApiServer, loadOrCreateApiToken, readApiToken, apiTokenPath, DEFAULT_API_PORT, DEFAULT_API_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE } from './api/index.js'
-export type { ApiServer, ApiServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView } from './api/index.js'
+export type { ApiServer, ApiServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView, ReservedView } from './api/index.js'

@@ -5,8 +5,9 @@
  * 127.0.0.1 that serves the node's state as JSON (`GET /status`, `/peers`,
  * `/contacts`, `/rejects`, `/bans`), a live page at `GET /`, the metrics at
  * `GET /metrics` when a provider is given, and a few commands (`POST
- * /connect`, `/disconnect`, `/ban`, `/unban`, `/backoff/clear`) that need the
- * data dir's token as `Authorization: Bearer <token>`.
+ * /connect`, `/disconnect`, `/ban`, `/unban`, `/backoff/clear`, `POST` and
+ * `DELETE /reserved` and `/contacts`) that need the data dir's token as
+ * `Authorization: Bearer <token>`.
  *
  * @example
  *
@@ -61,4 +62,4 @@ export { loadOrCreateApiToken, readApiToken, apiTokenPath } from './token.js'
 export { DEFAULT_API_PORT, DEFAULT_API_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE } from './constants.js'
 export type { MetricsProvider } from '../metrics/index.js'
 export type { RejectRecord } from './reject-log.js'
-export type { StatusView, PeerView, ContactView, BanView, HeadView } from './views.js'
+export type { StatusView, PeerView, ContactView, BanView, HeadView, ReservedView } from './views.js'

@@ -5,11 +5,12 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { isHandshakeError } from '../handshake/index.js'
 import { REASON_CODES, isReasonCode } from '../reason/index.js'
+import { errorText } from '../stream/index.js'
 import { CONNECT_TIMEOUT_MS, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_BODY_BYTES, REJECT_HISTORY_SIZE } from './constants.js'
 import { ApiRequestError, badRequest } from './errors.js'
 import { livePage } from './page.js'
 import { RejectLog } from './reject-log.js'
-import { bansView, contactView, headView, peersView, statusView } from './views.js'
+import { bansView, contactView, headView, peersView, reservedView, statusView } from './views.js'
 import type { ApiServer, ApiServerInit, MetricsProvider } from './index.js'
 import { parsePeerAddrs } from '../node/index.js'
 import type { PeerNode } from '../node/index.js'
@@ -36,6 +37,16 @@ function requiredString (body: Record<string, unknown>, name: string): string {
     throw badRequest(`"${name}" must be a non-empty string`)
   }
   return value
+}
+
+/** `addr`: one /p2p/ address or a non-empty list of them */
+function addrList (body: Record<string, unknown>, name: string): string[] {
+  const value = field(body, name)
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || !list.every(item => typeof item === 'string' && item !== '')) {
+    throw badRequest(`"${name}" must be a multiaddr with /p2p/<peer id>, or a non-empty list of them`)
+  }
+  return list as string[]
 }
 
 export function parsePeer (value: string, name = 'peer'): PeerId {
@@ -129,6 +140,34 @@ export class NodeApiServer implements ApiServer {
       })],
       ['GET /rejects', read(() => this.rejectLog.list())],
       ['GET /bans', read(() => bansView(node.bans()))],
+      ['GET /reserved', read(() => reservedView(node))],
+      ['POST /reserved', command(async (body) => {
+        const added = await node.addReserved(addrList(body, 'addr'))
+        return { json: { ok: true, reserved: added.map(peer => peer.peerId.toString()) } }
+      })],
+      ['DELETE /reserved', command(async (body) => {
+        const peer = parsePeer(requiredString(body, 'peer'))
+        const disconnect = field(body, 'disconnect')
+        if (disconnect !== undefined && typeof disconnect !== 'boolean') {
+          throw badRequest('"disconnect" must be true or false')
+        }
+        if (await node.removeReserved(peer, { disconnect: disconnect === true }) == null) {
+          throw new ApiRequestError(404, `${peer.toString()} is not a reserved peer`)
+        }
+        return { json: { ok: true } }
+      })],
+      ['POST /contacts', command(async (body) => {
+        const added = await node.addContact(addrList(body, 'addr'))
+        return { json: { ok: true, contacts: added.map(contact => contactView(contact, node.bans())) } }
+      })],
+      ['DELETE /contacts', command(async (body) => {
+        const peer = parsePeer(requiredString(body, 'peer'))
+        if (node.libp2p.services.addressBook.get(peer) == null) {
+          throw new ApiRequestError(404, `${peer.toString()} is not a contact`)
+        }
+        await node.removeContact(peer)
+        return { json: { ok: true } }
+      })],
       ['POST /connect', command(async (body) => this.connect(body))],
       ['POST /disconnect', command(async (body) => {
         const peer = parsePeer(requiredString(body, 'peer'))
@@ -161,6 +200,9 @@ export class NodeApiServer implements ApiServer {
           throw badRequest('"peer" must be a peer id')
         }
         const peer = value == null || value === '' ? undefined : parsePeer(value)
+        if (peer != null && node.libp2p.services.addressBook.get(peer) == null) {
+          throw new ApiRequestError(404, `${peer.toString()} is not a contact`)
+        }
         const cleared = await node.clearBackoff(peer)
         return { json: { ok: true, cleared: cleared.map(contact => contact.peerId.toString()) } }
       })]
@@ -176,14 +218,12 @@ export class NodeApiServer implements ApiServer {
     const addr = requiredString(body, 'addr')
     // the options' own check of a /p2p/ address (InvalidParametersError: 400)
     parsePeerAddrs([addr], '"addr"')
+    const started = Date.now()
     try {
       const session = await this.node.connect(multiaddr(addr), { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) })
       return { json: { ok: true, peerId: session.peerId.toString(), did: session.did, direction: session.direction, head: headView(session.head) } }
     } catch (err: any) {
-      if (isHandshakeError(err)) {
-        return { status: 502, json: { error: err.message, reason: err.reason, side: err.side, appCode: err.appCode } }
-      }
-      return { status: 502, json: { error: `could not connect: ${String(err.message ?? err)}` } }
+      return { status: 502, json: connectFailure(err, Date.now() - started) }
     }
   }
 
@@ -208,7 +248,7 @@ export class NodeApiServer implements ApiServer {
       if (route.auth && !this.authorized(req)) {
         throw new ApiRequestError(401, 'this command needs "Authorization: Bearer <token>" (the token is in the data dir, file api-token)')
       }
-      const body = req.method === 'POST' ? await readJsonBody(req) : {}
+      const body = req.method === 'POST' || req.method === 'DELETE' ? await readJsonBody(req) : {}
       send(res, await route.handle(body))
     } catch (err: any) {
       if (err instanceof ApiRequestError) {
@@ -247,6 +287,42 @@ async function readJsonBody (req: IncomingMessage): Promise<Record<string, unkno
     throw badRequest('the body must be a JSON object')
   }
   return value as Record<string, unknown>
+}
+
+/**
+ * Why `POST /connect` failed, as its 502 body: a handshake's reason, side and
+ * stage, or the dial's own error and how long it took (libp2p's text alone,
+ * "The operation was aborted due to timeout", says neither what nor when)
+ */
+function connectFailure (err: unknown, elapsedMs: number): { error: string, reason?: string, side?: string, stage?: string, appCode?: number } {
+  if (isHandshakeError(err)) {
+    const by = err.side === 'remote' ? 'the peer' : 'this node'
+    const at = err.stage == null ? '' : ` at ${err.stage}`
+    return {
+      error: `handshake failed: ${err.reason}${err.appCode == null ? '' : ` ${err.appCode}`}, by ${by}${at}: ${failureText(err)}`,
+      reason: err.reason,
+      side: err.side,
+      stage: err.stage,
+      appCode: err.appCode
+    }
+  }
+  return { error: `dial failed: ${failureText(err)}, after ${(elapsedMs / 1000).toFixed(1)} s` }
+}
+
+/**
+ * An error's text for a reply: the message with its class name when that
+ * says more (EncryptionFailedError: …), the cause's message when it differs;
+ * anything else as `errorText` says it (never "[object Event]")
+ */
+function failureText (err: unknown): string {
+  if (err instanceof Error) {
+    const message = err.message === '' ? err.name : err.message
+    const named = err.name === 'Error' || err.name === 'HandshakeError' || message.startsWith(err.name) ? message : `${err.name}: ${message}`
+    const cause = (err as { cause?: unknown }).cause
+    const because = cause == null ? undefined : failureText(cause)
+    return because == null || named.includes(because) ? named : `${named} (${because})`
+  }
+  return errorText(err)
 }
 
 function send (res: ServerResponse, reply: Reply): void {

@@ -54,6 +54,15 @@ export interface ContactView {
   lastSession?: number
 }
 
+export interface ReservedView {
+  peerId: string
+  multiaddrs: string[]
+  /** added at runtime and kept in the data dir (reserved again after a restart); false: given by the options only */
+  stored: boolean
+  /** the node has a session with it now */
+  session: boolean
+}
+
 export interface BanView {
   /** a peer id or a DID */
   target: string
@@ -143,6 +152,15 @@ export function contactView (contact: Contact, bans: Map<string, number> = new M
     lastSeen: contact.lastSeen,
     lastSession: contact.lastSession
   }
+}
+
+export function reservedView (node: PeerNode<ServiceMap>): ReservedView[] {
+  return node.reserved().map(peer => ({
+    peerId: peer.peerId.toString(),
+    multiaddrs: peer.multiaddrs.map(ma => ma.toString()),
+    stored: peer.stored,
+    session: node.session(peer.peerId) != null
+  }))
 }
 
 export function bansView (bans: Map<string, number>): BanView[] {

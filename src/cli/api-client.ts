@@ -30,13 +30,18 @@ export class ApiClient {
     return this.call<T>('GET', path)
   }
 
+  /** a command that removes something: a JSON body and the token, as `post` */
+  async delete<T = unknown> (path: string, body: Record<string, unknown>): Promise<T> {
+    return this.post<T>(path, body, 'DELETE')
+  }
+
   /** a command: sends the data dir's token */
-  async post<T = unknown> (path: string, body: Record<string, unknown>): Promise<T> {
+  async post<T = unknown> (path: string, body: Record<string, unknown>, method: 'POST' | 'DELETE' = 'POST'): Promise<T> {
     const token = await readApiToken(this.dataDir)
     if (token == null) {
       throw new ApiCallError(`no API token at ${apiTokenPath(this.dataDir)}: pass the node's --data-dir (the node writes the token there at start)`)
     }
-    return this.call<T>('POST', path, body, token)
+    return this.call<T>(method, path, body, token)
   }
 
   private async call<T> (method: string, path: string, body?: Record<string, unknown>, token?: string): Promise<T> {
@@ -63,8 +68,9 @@ export class ApiClient {
       throw new ApiCallError(`${method} ${path}: ${this.url} did not answer JSON (HTTP ${res.status}); is it a peergate API?`, res.status)
     }
     if (!res.ok) {
-      const reason = value?.reason == null ? '' : ` (${String(value.reason)})`
-      throw new ApiCallError(`${String(value?.error ?? `HTTP ${res.status}`)}${reason}`, res.status)
+      const error = String(value?.error ?? `HTTP ${res.status}`)
+      const reason = value?.reason == null || error.includes(String(value.reason)) ? '' : ` (${String(value.reason)})`
+      throw new ApiCallError(`${error}${reason}`, res.status)
     }
     return value as T
   }

@@ -3,14 +3,16 @@ import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../api/index.js'
 import { DEFAULT_DATA_DIR } from '../node/index.js'
 import { ApiCallError, ApiClient } from './api-client.js'
 import { EXIT_FAILURE, EXIT_OK, describeError } from './io.js'
-import { formatBans, formatContacts, formatPeers, formatRejects, formatStatus } from './tables.js'
+import { formatBans, formatContacts, formatPeers, formatRejects, formatReserved, formatStatus } from './tables.js'
 import type { CliIo } from './io.js'
-import type { BanView, ContactView, PeerView, RejectRecord, StatusView } from '../index.js'
+import type { BanView, ContactView, PeerView, RejectRecord, ReservedView, StatusView } from '../index.js'
 
 /** Where the subcommands look for a node unless `--api` says otherwise */
 export const DEFAULT_API_URL = `http://${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`
 
 interface ClientFlags {
+  /** full peer ids and DIDs in tables */
+  wide?: boolean
   api: string
   dataDir: string
   json?: boolean
@@ -53,31 +55,69 @@ export function addClientCommands (program: Command, io: CliIo, setExitCode: (co
     .option('--api <url>', 'the node\'s status API', DEFAULT_API_URL)
     .option('--data-dir <dir>', 'the node\'s data dir, where its API token is', DEFAULT_DATA_DIR)
     .option('--json', 'print the API\'s JSON')
+  /** a command that prints a table: shortened ids unless --wide */
+  const defineTable = (parent: Command, name: string, description: string): Command => define(parent, name, description)
+    .option('--wide', 'print whole peer ids and DIDs (default: 12D3KooW…abcdef, did:key:z6Mk…wxyz), and peers\' agents')
 
   define(program, 'status', 'print a running node\'s identity, chain and counts')
     .action(run(async (flags) => {
       const status = await client(flags).get<StatusView>('/status')
       print(flags, status, formatStatus(status))
     }))
-  define(program, 'peers', 'list a running node\'s connections: sessions, handshakes, auxiliary')
+  defineTable(program, 'peers', 'list a running node\'s connections: sessions, handshakes, auxiliary')
     .action(run(async (flags) => {
       const peers = await client(flags).get<PeerView[]>('/peers')
-      print(flags, peers, formatPeers(peers))
+      print(flags, peers, formatPeers(peers, flags))
     }))
-  define(program, 'contacts', 'list a running node\'s address book with backoffs')
+  const contacts = defineTable(program, 'contacts', 'list a running node\'s address book with backoffs; add or remove a contact')
     .action(run(async (flags) => {
       const contacts = await client(flags).get<ContactView[]>('/contacts')
-      print(flags, contacts, formatContacts(contacts))
+      print(flags, contacts, formatContacts(contacts, Date.now(), flags))
     }))
-  define(program, 'rejects', 'list the peers a running node rejected or disconnected lately')
+  define(contacts, 'add', 'add a contact to the address book: the dial loop dials it when it has a free outbound slot')
+    .argument('<multiaddr...>', 'the peer\'s address, with /p2p/<peer id>')
+    .action(run(async (flags, addrs: string[]) => {
+      const result = await client(flags).post<{ contacts: ContactView[] }>('/contacts', { addr: addrs })
+      print(flags, result, result.contacts.map(c => `contact added: ${c.peerId}\n`).join(''))
+    }))
+  define(contacts, 'remove', 'remove a contact from the address book (a session with it stays)')
+    .argument('<peer>', 'peer id')
+    .action(run(async (flags, peer: string) => {
+      const result = await client(flags).delete('/contacts', { peer })
+      print(flags, result, `contact removed: ${peer}\n`)
+    }))
+  defineTable(program, 'rejects', 'list the peers a running node rejected or disconnected lately')
     .action(run(async (flags) => {
       const rejects = await client(flags).get<RejectRecord[]>('/rejects')
-      print(flags, rejects, formatRejects(rejects))
+      print(flags, rejects, formatRejects(rejects, flags))
     }))
-  define(program, 'bans', 'list a running node\'s bans')
+  const reserved = defineTable(program, 'reserved', 'list a running node\'s reserved peers (kept connected, outside the limits); add or remove one')
+    .action(run(async (flags) => {
+      const peers = await client(flags).get<ReservedView[]>('/reserved')
+      print(flags, peers, formatReserved(peers, flags))
+    }))
+  defineTable(reserved, 'list', 'list the reserved peers')
+    .action(run(async (flags) => {
+      const peers = await client(flags).get<ReservedView[]>('/reserved')
+      print(flags, peers, formatReserved(peers, flags))
+    }))
+  define(reserved, 'add', 'reserve a peer from now on, and after a restart (kept in the data dir)')
+    .argument('<multiaddr...>', 'the peer\'s address, with /p2p/<peer id>')
+    .action(run(async (flags, addrs: string[]) => {
+      const result = await client(flags).post<{ reserved: string[] }>('/reserved', { addr: addrs })
+      print(flags, result, result.reserved.map(peer => `reserved: ${peer}\n`).join(''))
+    }))
+  define(reserved, 'remove', 'stop reserving a peer: it becomes an ordinary contact, its session stays unless --disconnect')
+    .argument('<peer>', 'peer id')
+    .option('--disconnect', 'also end its session')
+    .action(run(async (flags: ClientFlags & { disconnect?: boolean }, peer: string) => {
+      const result = await client(flags).delete('/reserved', { peer, disconnect: flags.disconnect === true })
+      print(flags, result, `no longer reserved: ${peer}${flags.disconnect === true ? ' (disconnected)' : ''}\n`)
+    }))
+  defineTable(program, 'bans', 'list a running node\'s bans')
     .action(run(async (flags) => {
       const bans = await client(flags).get<BanView[]>('/bans')
-      print(flags, bans, formatBans(bans))
+      print(flags, bans, formatBans(bans, flags))
     }))
   define(program, 'connect', 'dial a peer and run the handshake')
     .argument('<multiaddr>', 'the peer\'s address, with /p2p/<peer id>')
@@ -109,7 +149,15 @@ export function addClientCommands (program: Command, io: CliIo, setExitCode: (co
   define(backoff, 'clear', 'let the dial loop try a contact (or every contact) now')
     .argument('[peer]', 'peer id; every contact when left out')
     .action(run(async (flags, peer?: string) => {
-      const result = await client(flags).post('/backoff/clear', { peer })
-      print(flags, result, peer == null ? 'cleared every backoff\n' : `cleared the backoff of ${peer}\n`)
+      const result = await client(flags).post<{ cleared: string[] }>('/backoff/clear', { peer })
+      print(flags, result, backoffCleared(result.cleared, peer))
     }))
+}
+
+/** What `backoff clear` did, counted: a contact without a backoff had nothing to clear */
+export function backoffCleared (cleared: string[], peer?: string): string {
+  if (peer != null) {
+    return cleared.length === 0 ? `${peer} had no backoff: nothing cleared\n` : `cleared the backoff of ${peer}\n`
+  }
+  return cleared.length === 0 ? 'no contact had a backoff: nothing cleared\n' : `cleared the backoff of ${cleared.length} contact${cleared.length === 1 ? '' : 's'}\n`
 }

@@ -1,3 +1,5 @@
+import { errorText } from '../stream/index.js'
+
 /** Exit codes of the `peergate` command */
 export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
@@ -46,7 +48,8 @@ const STACK_LINE = /^\s+at /
 /** An error's message, and the message of its cause if any, without stack traces */
 export function describeError (err: unknown): string {
   if (!(err instanceof Error)) {
-    return String(err)
+    // a DOM Event (some streams fail with one) has no message: never "[object Event]"
+    return errorText(err)
   }
   const cause = err.cause instanceof Error ? err.cause.message : undefined
   const text = cause == null || cause === err.message ? err.message : `${err.message}: ${cause}`

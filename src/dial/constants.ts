@@ -43,3 +43,15 @@ export const RANDOM_WALK_KEY_LENGTH = 32
 
 /** The fraction of `maxPeers` this node dials itself; the rest are inbound slots (go-ethereum's dial ratio of 3) */
 export const OUTBOUND_FRACTION = 1 / 3
+
+/**
+ * Where reserved peers added at runtime live in the node's datastore, one
+ * record per peer (`/peergate/reserved/<peer id>`), so they survive a restart
+ */
+export const RESERVED_KEY_PREFIX = '/peergate/reserved'
+
+/**
+ * Largest reserved-peer record read back, in bytes: a JSON list of a peer's
+ * multiaddrs; the API's 4 KiB request body bounds what one add can bring
+ */
+export const MAX_RESERVED_RECORD_BYTES = 8192

@@ -8,15 +8,18 @@ import { LocalReason, ReasonCode } from '../reason/index.js'
 import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
 import { Discovery } from './discovery.js'
 import { outboundLoad, planTick, type TickSnapshot } from './plan.js'
-import type { DialManagerComponents, DialManagerEvents, DialManagerInit, DialManagerService, DialStatus, PeerAddress } from './index.js'
+import { deleteReservedPeer, loadReservedPeers, storeReservedPeer } from './reserved-store.js'
+import type { DialManagerComponents, DialManagerEvents, DialManagerInit, DialManagerService, DialStatus, PeerAddress, ReservedPeer } from './index.js'
 import type { SessionSlot } from './select.js'
 import type { AddressBookService, Contact } from '../addressbook/index.js'
-import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import type { AbortOptions, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 interface ReservedState extends PeerAddress {
   failures: number
   nextAttempt: number
+  /** added at runtime and kept in the datastore */
+  stored: boolean
 }
 
 /**
@@ -45,7 +48,8 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
   private readonly dialing = new PeerMap<Promise<void>>()
   /** sheds under way (Goodbye and hang-up), awaited before the node stops */
   private readonly shedding = new Set<Promise<void>>()
-  private readonly reserved: ReservedState[]
+  /** the reserved peers: the options' and those added at runtime (`addReserved`, kept in the datastore) */
+  private readonly reserved = new PeerMap<ReservedState>()
   private readonly discovery: Discovery
   private shutdown = new AbortController()
   private timer?: ReturnType<typeof setTimeout>
@@ -70,7 +74,9 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     if (!(this.maxDialsPerTick >= 0)) {
       throw new InvalidParametersError(`dial maxDialsPerTick must be a number >= 0, got ${this.maxDialsPerTick}`)
     }
-    this.reserved = (init.reserved ?? []).map(peer => ({ ...peer, failures: 0, nextAttempt: 0 }))
+    for (const peer of init.reserved ?? []) {
+      this.reserved.set(peer.peerId, { ...peer, failures: 0, nextAttempt: 0, stored: false })
+    }
     this.discovery = new Discovery(components, this.log.newScope('discovery'), {
       bootstrap: init.bootstrap ?? [],
       walks: init.discovery ?? {},
@@ -87,16 +93,27 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     return this.components.addressBook
   }
 
-  start (): void {
+  async start (): Promise<void> {
     this.shutdown = new AbortController()
-    this.components.sessions.setReserved(this.reserved.map(r => r.peerId))
+    // the reserved peers added at runtime before the last stop; the options' addresses win
+    if (this.components.datastore != null) {
+      for (const peer of await loadReservedPeers(this.components.datastore, this.log)) {
+        const known = this.reserved.get(peer.peerId)
+        if (known != null) {
+          known.stored = true
+        } else if (!peer.peerId.equals(this.components.peerId)) {
+          this.reserved.set(peer.peerId, { ...peer, failures: 0, nextAttempt: 0, stored: true })
+        }
+      }
+    }
+    this.components.sessions.setReserved([...this.reserved.keys()])
   }
 
   /** the book is loaded once every service has started: discovery puts the bootstrap peers in, then dialing starts */
   async afterStart (): Promise<void> {
     // reserved peers are dialed on their own backoff, but one that is also a
     // contact starts clean too, as the bootstrap peers do (Discovery.start)
-    await this.addressBook.clearBackoff(this.reserved.map(r => r.peerId))
+    await this.addressBook.clearBackoff([...this.reserved.keys()])
     await this.discovery.start()
     this.running = this.init.autoDial !== false
     this.schedule(0)
@@ -128,6 +145,49 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
 
   dialingPeers (): PeerId[] {
     return [...this.dialing.keys()]
+  }
+
+  reservedPeers (): ReservedPeer[] {
+    return [...this.reserved.values()].map(reservedView)
+  }
+
+  async addReserved (peer: PeerAddress, options?: AbortOptions): Promise<ReservedPeer> {
+    if (peer.peerId.equals(this.components.peerId)) {
+      throw new InvalidParametersError(`reserved peer ${peer.peerId.toString()} is this node's own peer id`)
+    }
+    if (peer.multiaddrs.length === 0) {
+      throw new InvalidParametersError(`reserved peer ${peer.peerId.toString()} needs an address to be dialed at`)
+    }
+    // written before it takes effect: a failed write leaves nothing half done
+    if (this.components.datastore != null) {
+      await storeReservedPeer(this.components.datastore, peer, options)
+    }
+    const known = this.reserved.get(peer.peerId)
+    const sameAddrs = known != null && known.multiaddrs.length === peer.multiaddrs.length &&
+      known.multiaddrs.every((ma, i) => ma.equals(peer.multiaddrs[i]))
+    const state: ReservedState = known != null && sameAddrs
+      ? { ...known, stored: this.components.datastore != null }
+      : { peerId: peer.peerId, multiaddrs: [...peer.multiaddrs], failures: 0, nextAttempt: 0, stored: this.components.datastore != null }
+    this.reserved.set(peer.peerId, state)
+    this.components.sessions.setReserved([...this.reserved.keys()])
+    this.log('reserved peer %p added at %s', peer.peerId, peer.multiaddrs.map(ma => ma.toString()).join(', '))
+    return reservedView(state)
+  }
+
+  async removeReserved (peer: PeerId, options?: AbortOptions): Promise<ReservedPeer | undefined> {
+    const state = this.reserved.get(peer)
+    if (state == null) {
+      return undefined
+    }
+    if (this.components.datastore != null) {
+      await deleteReservedPeer(this.components.datastore, peer, options)
+    }
+    this.reserved.delete(peer)
+    this.components.sessions.setReserved([...this.reserved.keys()])
+    // an ordinary contact from now on: dialed (and backed off) as the others
+    await this.addressBook.add({ peerId: peer, multiaddrs: state.multiaddrs, source: 'manual' }, options)
+    this.log('reserved peer %p removed; it is a contact', peer)
+    return reservedView(state)
   }
 
   status (): DialStatus {
@@ -192,7 +252,7 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
       limits: { maxInbound, maxOutbound },
       sessions: slots,
       dialing: this.dialsCounted(),
-      reserved: this.reserved,
+      reserved: [...this.reserved.values()],
       busy,
       bans: sessions.bans(),
       contacts: this.addressBook.candidates()
@@ -273,6 +333,10 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     })()
     this.dialing.set(peer, work)
   }
+}
+
+function reservedView (state: ReservedState): ReservedPeer {
+  return { peerId: state.peerId, multiaddrs: [...state.multiaddrs], stored: state.stored }
 }
 
 const RESERVED_BACKOFF = resolveBackoff({ initialMs: RESERVED_BACKOFF_INITIAL_MS, maxMs: RESERVED_BACKOFF_MAX_MS })

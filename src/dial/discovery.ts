@@ -208,9 +208,17 @@ export class RandomWalk {
         }
       }
       this.log('random walk met %d peers', met)
-    } catch (err) {
-      // no peers to ask yet, or the walk timed out: the next one tries again
-      this.log('random walk ended early after %d peers - %e', met, err)
+    } catch (err: any) {
+      if (this.controller.signal.aborted) {
+        // the node is stopping: an abort is how a walk ends, not an error
+        this.log.trace('random walk stopped after %d peers', met)
+      } else if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
+        // the walk's own deadline (queryTimeoutMs): expected when the DHT is small or slow
+        this.log('random walk timed out after %d peers', met)
+      } else {
+        // no peers to ask yet: the next walk tries again
+        this.log('random walk ended early after %d peers - %e', met, err)
+      }
     } finally {
       signal.clear()
     }

@@ -12,15 +12,25 @@ import type { AddressBookService } from '../addressbook/index.js'
 import type { HandshakeService } from '../handshake/index.js'
 import type { Sessions } from '../session/index.js'
 import type { Outcome } from '../reason/index.js'
-import type { ComponentLogger, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, PeerId, PeerStore, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Datastore } from 'interface-datastore'
 
 /** A peer and the addresses to dial it at: a reserved or bootstrap peer, or any list of `/p2p/` addresses */
 export interface PeerAddress {
   peerId: PeerId
   multiaddrs: Multiaddr[]
+}
+
+/** A reserved peer: kept connected, outside the session limits */
+export interface ReservedPeer extends PeerAddress {
+  /**
+   * added at runtime (`addReserved`) and kept in the datastore, so reserved
+   * again after a restart; false for a peer only the options give
+   */
+  stored: boolean
 }
 
 export interface DiscoveryInit {
@@ -108,6 +118,8 @@ export interface DialManagerComponents {
   addressBook: AddressBookService
   /** the Kad-DHT service, registered as `dht` (optional) */
   dht?: KadDHT
+  /** where reserved peers added at runtime are kept; without it they last until the node stops */
+  datastore?: Datastore
 }
 
 export interface DialStatus {
@@ -150,6 +162,24 @@ export interface DialManagerService extends TypedEventTarget<DialManagerEvents> 
   status(): DialStatus
   /** the peers the loop is dialing now (no session yet) */
   dialingPeers(): PeerId[]
+  /** the reserved peers: the options' and those added at runtime */
+  reservedPeers(): ReservedPeer[]
+  /**
+   * Reserves a peer from now on: kept connected (dialed on its own backoff,
+   * never shed) and outside the session limits; written to the datastore, so
+   * it is reserved again after a restart. Adding a reserved peer again
+   * replaces its addresses.
+   *
+   * @throws {InvalidParametersError} for this node's own peer id or a peer without addresses
+   */
+  addReserved(peer: PeerAddress, options?: AbortOptions): Promise<ReservedPeer>
+  /**
+   * Stops reserving a peer: it goes back to being an ordinary contact
+   * (source `manual`), its session is kept and counts against the limits
+   * again. A peer the options give is reserved again at the next start.
+   * Resolves with the peer, or undefined when it was not reserved.
+   */
+  removeReserved(peer: PeerId, options?: AbortOptions): Promise<ReservedPeer | undefined>
   /** runs one round of the dial loop now */
   tick(): Promise<void>
 }
@@ -165,4 +195,4 @@ export function dialManager (init: DialManagerInit = {}): (components: DialManag
 
 export { selectDials, selectDrops, type SessionSlot } from './select.js'
 export type { TickSnapshot } from './plan.js'
-export { DIAL_TICK_MS, MAX_DIALS_PER_TICK, DIAL_TIMEOUT_MS, OUTBOUND_FRACTION } from './constants.js'
+export { DIAL_TICK_MS, MAX_DIALS_PER_TICK, DIAL_TIMEOUT_MS, OUTBOUND_FRACTION, RESERVED_KEY_PREFIX } from './constants.js'

@@ -34,3 +34,11 @@ export const PING_MAX_INBOUND_STREAMS = 4
  * bans and DHT records are that chain's, so another chain is refused
  */
 export const CHAIN_RECORD_KEY = '/peergate/chain'
+
+/**
+ * One ping at session open fills the connection's RTT before libp2p's
+ * connection monitor measures it (its first round comes after its 10 s
+ * interval); given up after this long, as the monitor's own ping deadline
+ * (a slow answer says nothing the monitor will not say later)
+ */
+export const SESSION_PING_TIMEOUT_MS = 5_000

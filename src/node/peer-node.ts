@@ -1,19 +1,46 @@
+import { InvalidParametersError } from '@libp2p/interface'
 import { TypedEventEmitter } from 'main-event'
 import { endOnRemoteClose } from '../stream/index.js'
 import { handleRequests, notifications, request } from '../protocols/index.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
+import { SESSION_PING_TIMEOUT_MS } from './constants.js'
 import type { PeerNodeServices, ConnectionInfo, ConnectionRole, HandleOptions, NodeStatus } from './index.js'
 import type { Contact, ContactSource } from '../addressbook/index.js'
+import type { ReservedPeer } from '../dial/index.js'
 import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { HandleRequestsOptions, NotificationChannel, NotificationsOptions, RequestHandler, RequestOptions, SuccessResponse } from '../protocols/index.js'
 import type { ReasonCode } from '../reason/index.js'
 import type { DisconnectOptions, Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
-import type { AbortOptions, Libp2p, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, Logger, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
+
+/**
+ * Pings a new session's peer once and records the round trip as its
+ * connection's `rtt`, where `GET /peers` reads it, unless libp2p's connection
+ * monitor measured it first. Never on the handshake's path: `session:open`
+ * fires at the responder's commit, before its last message (the accept) is
+ * written, so the ping starts on the next macrotask, behind it. A failure is
+ * only logged: the monitor decides about dead connections.
+ */
+function pingOnOpen (ping: Ping, session: Session, log: Logger): void {
+  setTimeout(() => {
+    if (session.signal.aborted) {
+      return
+    }
+    const signal = AbortSignal.any([session.signal, AbortSignal.timeout(SESSION_PING_TIMEOUT_MS)])
+    ping.ping(session.peerId, { signal })
+      .then(rtt => {
+        session.connection.rtt ??= rtt
+      }, (err: any) => {
+        log.trace('could not ping %p at session open - %s', session.peerId, err?.message)
+      })
+  }, 0)
+}
 
 const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse', 'ban:add', 'ban:remove'] as const
 
@@ -43,7 +70,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
    * open while the node runs. A chain may keep its own records here: put
    * them under a key prefix of its own (`/<chain-id>/…`, e.g.
    * `/devnet-1/blocks/<hash>`), and none under the prefixes peergate and
-   * libp2p use: `/peergate/` (DID key, address book, bans), `/pkcs8/` (the
+   * libp2p use: `/peergate/` (DID key, address book, bans, reserved peers), `/pkcs8/` (the
    * libp2p key), `/peers/` (the peer store), `/dht/` (DHT records).
    */
   readonly datastore: Datastore
@@ -69,6 +96,10 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
         this.safeDispatchEvent(type, { detail: evt.detail })
       })
     }
+    const log = this.libp2p.logger.forComponent('peergate:node')
+    this.libp2p.services.sessions.addEventListener('session:open', (evt) => {
+      pingOnOpen(this.libp2p.services.ping, evt.detail, log)
+    })
   }
 
   get peerId (): PeerId {
@@ -182,6 +213,10 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
    */
   async addContact (addrs: string | Multiaddr | Array<string | Multiaddr>, source: ContactSource = 'manual'): Promise<Contact[]> {
     const peers = parsePeerAddrs(Array.isArray(addrs) ? addrs : [addrs], 'contact address')
+    const self = peers.find(peer => peer.peerId.equals(this.peerId))
+    if (self != null) {
+      throw new InvalidParametersError(`contact address ${self.multiaddrs.map(ma => ma.toString()).join(', ')} is this node's own peer id`)
+    }
     const added: Contact[] = []
     for (const peer of peers) {
       added.push(await this.libp2p.services.addressBook.add({ peerId: peer.peerId, multiaddrs: peer.multiaddrs, source }))
@@ -197,6 +232,40 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
 
   async removeContact (peer: PeerId): Promise<void> {
     await this.libp2p.services.addressBook.remove(peer)
+  }
+
+  /** The reserved peers: those the options give and those added at runtime (`stored`) */
+  reserved (): ReservedPeer[] {
+    return this.libp2p.services.dial.reservedPeers()
+  }
+
+  /**
+   * Reserves peers at runtime (geth's `admin_addTrustedPeer`): each is kept
+   * connected, outside the session limits, and written to the datastore, so
+   * it is still reserved after a restart. Addresses end in /p2p/<peer id>;
+   * adding a reserved peer again replaces its addresses.
+   */
+  async addReserved (addrs: string | Multiaddr | Array<string | Multiaddr>, options?: AbortOptions): Promise<ReservedPeer[]> {
+    const peers = parsePeerAddrs(Array.isArray(addrs) ? addrs : [addrs], 'reserved peer address')
+    const added: ReservedPeer[] = []
+    for (const peer of peers) {
+      added.push(await this.libp2p.services.dial.addReserved(peer, options))
+    }
+    return added
+  }
+
+  /**
+   * Stops reserving `peer`: it goes back to being an ordinary contact, and
+   * its session stays (then counts against the limits) unless `disconnect`
+   * ends it. A peer the options give (`reserved`) is reserved again at the
+   * next start. Resolves with the peer, or undefined when it was not reserved.
+   */
+  async removeReserved (peer: PeerId, options: AbortOptions & { disconnect?: boolean } = {}): Promise<ReservedPeer | undefined> {
+    const removed = await this.libp2p.services.dial.removeReserved(peer, options)
+    if (removed != null && options.disconnect === true && this.session(peer) != null) {
+      await this.disconnect(peer, undefined, { signal: options.signal })
+    }
+    return removed
   }
 
   /** The contacts waiting out a backoff now, each with its reason and next attempt */

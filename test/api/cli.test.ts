@@ -5,7 +5,7 @@ import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
-import { TestNetwork } from '../utils/nodes.js'
+import { TestNetwork, until } from '../utils/nodes.js'
 import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 
@@ -32,6 +32,21 @@ async function json (...args: string[]): Promise<any> {
   const run = await peergate(...args, '--json')
   assert.equal(run.code, 0, `peergate ${args.join(' ')}: ${run.stderr}`)
   return JSON.parse(run.stdout)
+}
+
+/** Polls `peergate <args> --json` until `pick` finds something in its answer */
+async function pollJson (args: string[], pick: (value: any) => any, timeoutMs = 20_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const found = pick(await json(...args))
+    if (found != null) {
+      return found
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`peergate ${args.join(' ')}: nothing found within ${timeoutMs} ms`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
 }
 
 /** A port nothing listens on: one the OS gave and took back */
@@ -102,8 +117,12 @@ describe('peergate CLI against a running node', () => {
 
     const table = await peergate('peers', ...api)
     assert.equal(table.code, 0)
-    assert.match(table.stdout, /^PEER +ROLE/)
-    assert.ok(table.stdout.includes(other.peerId.toString()))
+    assert.match(table.stdout, /^PEER +ROLE +DIALED BY/)
+    const id = other.peerId.toString()
+    assert.ok(table.stdout.includes(`${id.slice(0, 8)}…${id.slice(-6)}`), table.stdout)
+    assert.ok(!table.stdout.includes(id), table.stdout)
+    const wide = await peergate('peers', '--wide', ...api)
+    assert.ok(wide.stdout.includes(id) && wide.stdout.includes(other.did), wide.stdout)
 
     const banned = await peergate('ban', other.did, '--for', '10m', ...api)
     assert.equal(banned.code, 0, banned.stderr)
@@ -153,6 +172,111 @@ describe('peergate CLI against a running node', () => {
 
     child.kill('SIGINT')
     await once(child, 'close')
+  })
+
+  it('backoff clear counts what it cleared; an unknown peer is an error (exit 1)', async () => {
+    const dataDir = await net.dir()
+    const { child, ready } = await start(['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-port', '0'])
+    children.push(child)
+    const api = ['--api', ready.api, '--data-dir', dataDir]
+
+    const none = await peergate('backoff', 'clear', ...api)
+    assert.equal(none.code, 0, none.stderr)
+    assert.equal(none.stdout, 'no contact had a backoff: nothing cleared\n')
+
+    const unknown = (await net.node()).peerId.toString()
+    const missing = await peergate('backoff', 'clear', unknown, ...api)
+    assert.equal(missing.code, 1)
+    assert.equal(missing.stdout, '')
+    assert.equal(missing.stderr, `peergate: ${unknown} is not a contact\n`)
+
+    // a contact on another chain: connect fails, and the book backs it off
+    const stranger = await net.node({ chain: { chainId: 'other-chain' } })
+    const failed = await peergate('connect', stranger.getMultiaddrs()[0].toString(), ...api)
+    assert.equal(failed.code, 1)
+    assert.match(failed.stderr, /^peergate: handshake failed: WRONG_CHAIN, by (this node|the peer) at [a-z-]+: .+\n$/)
+    child.kill('SIGINT')
+    await once(child, 'close')
+  })
+
+  it('a clean stop at --log-level info logs no AbortError (a random walk in flight is stopped, not failed)', async () => {
+    const dataDir = await net.dir()
+    const child = spawn(process.execPath, [BIN, 'start', '--json', '--log-level', 'info', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    children.push(child)
+    let stderr = ''
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    const lines = createInterface({ input: child.stdout! })
+    await once(lines, 'line')
+    // the first random walk starts at once, and with an empty routing table it waits for its deadline
+    await until(() => stderr.includes('peergate:api listening'), TIMEOUT_MS, 'the API\'s log line')
+    child.kill('SIGINT')
+    const [code] = await once(child, 'close')
+    assert.equal(code, 0, stderr)
+    assert.doesNotMatch(stderr, /AbortError|    at /, stderr)
+  })
+
+  it('reserved add|list|remove and contacts add|remove at runtime; a runtime reserved peer survives a restart', async () => {
+    const dataDir = await net.dir()
+    const args = ['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-port', '0']
+    let node = await start(args)
+    children.push(node.child)
+    const api = (): string[] => ['--api', node.ready.api, '--data-dir', dataDir]
+    const b = await net.node({ chain: { chainId: CHAIN_ID } })
+    const bAddr = b.getMultiaddrs()[0].toString()
+    const bId = b.peerId.toString()
+    const reservedWithSession = async (): Promise<any> => pollJson(['reserved', ...api()], (list: any[]) => list.find(p => p.peerId === bId && p.session === true))
+
+    const added = await peergate('reserved', 'add', bAddr, ...api())
+    assert.equal(added.code, 0, added.stderr)
+    assert.equal(added.stdout, `reserved: ${bId}\n`)
+    const reserved = await reservedWithSession()
+    assert.deepEqual(reserved, { peerId: bId, multiaddrs: [bAddr.replace(`/p2p/${bId}`, '')], stored: true, session: true })
+    const table = await peergate('reserved', 'list', ...api())
+    assert.match(table.stdout, /^PEER +SESSION +STORED +ADDRESSES\n/)
+
+    // a restart without --reserved: the data dir keeps it, and the node dials it again
+    node.child.kill('SIGINT')
+    assert.deepEqual(await once(node.child, 'close'), [0, null])
+    node = await start(args)
+    children.push(node.child)
+    assert.equal((await reservedWithSession()).stored, true)
+
+    // removed: an ordinary contact, its session kept
+    const removed = await peergate('reserved', 'remove', bId, ...api())
+    assert.equal(removed.code, 0, removed.stderr)
+    assert.deepEqual(await json('reserved', ...api()), [])
+    const contact = (await json('contacts', ...api())).find((c: any) => c.peerId === bId)
+    // (the book keeps a contact's first source: the DHT may have met b first)
+    assert.ok(contact?.multiaddrs.includes(bAddr.replace(`/p2p/${bId}`, '')), JSON.stringify(contact))
+    assert.ok((await json('peers', ...api())).some((p: any) => p.peerId === bId && p.role === 'outbound-session'))
+    const again = await peergate('reserved', 'remove', bId, ...api())
+    assert.equal(again.code, 1)
+    assert.equal(again.stderr, `peergate: ${bId} is not a reserved peer\n`)
+    const noPeerId = await peergate('reserved', 'add', '/ip4/127.0.0.1/tcp/1', ...api())
+    assert.equal(noPeerId.code, 1)
+    assert.match(noPeerId.stderr, /^peergate: reserved peer address \/ip4\/127\.0\.0\.1\/tcp\/1 has no \/p2p\/<peer id>\n$/)
+
+    // contacts: one at an address nobody answers at, so that no session or DHT walk brings it back after its removal
+    const cId = (await net.node()).peerId.toString()
+    const contactAdded = await peergate('contacts', 'add', `/ip4/127.0.0.1/tcp/${await closedPort()}/p2p/${cId}`, ...api())
+    assert.equal(contactAdded.code, 0, contactAdded.stderr)
+    assert.equal(contactAdded.stdout, `contact added: ${cId}\n`)
+    assert.equal((await json('contacts', ...api())).find((x: any) => x.peerId === cId)?.source, 'manual')
+    const contactRemoved = await peergate('contacts', 'remove', cId, ...api())
+    assert.equal(contactRemoved.code, 0, contactRemoved.stderr)
+    assert.equal((await json('contacts', ...api())).find((x: any) => x.peerId === cId), undefined)
+    const notContact = await peergate('contacts', 'remove', (await net.node()).peerId.toString(), ...api())
+    assert.equal(notContact.code, 1)
+    assert.match(notContact.stderr, /is not a contact\n$/)
+
+    // the removal is kept too: after another restart b is not reserved
+    node.child.kill('SIGINT')
+    await once(node.child, 'close')
+    node = await start(args)
+    children.push(node.child)
+    assert.deepEqual(await json('reserved', ...api()), [])
+    node.child.kill('SIGINT')
+    await once(node.child, 'close')
   })
 
   it('start fails clearly when the API port is taken', async () => {

@@ -15,7 +15,7 @@ export interface Answer {
   contentType: string | null
 }
 
-export async function call (url: string, method: 'GET' | 'POST', body?: unknown, token?: string): Promise<Answer> {
+export async function call (url: string, method: 'GET' | 'POST' | 'DELETE', body?: unknown, token?: string): Promise<Answer> {
   const res = await fetch(url, {
     method,
     headers: {

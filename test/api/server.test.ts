@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { stat } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { ReasonCode, apiTokenPath, loadOrCreateApiToken } from '../../src/index.js'
-import { TestNetwork, blackHole, nextEvent } from '../utils/nodes.js'
+import { TestNetwork, blackHole, closedPort, nextEvent } from '../utils/nodes.js'
 import { call, startApi, until } from './helpers.js'
 import type { ApiServer, PeerNode } from '../../src/index.js'
 
@@ -204,10 +204,186 @@ describe('status API', () => {
     assert.ok(Array.isArray(all.body.cleared))
   })
 
-  it('POST /connect to a peer of another chain answers 502 with the reason', async () => {
+  it('POST /connect to a peer of another chain answers 502 with the reason, side and stage', async () => {
     const answer = await call(`${api.url}/connect`, 'POST', { addr: stranger.getMultiaddrs()[0].toString() }, token)
     assert.equal(answer.status, 502)
     assert.equal(answer.body.reason, ReasonCode.WRONG_CHAIN)
+    // the responder refuses on the initiator's hello, before it sends its own
+    assert.equal(answer.body.side, 'remote')
+    assert.equal(answer.body.stage, 'await-responder-hello')
+    assert.match(answer.body.error, /^handshake failed: WRONG_CHAIN, by the peer at await-responder-hello: remote rejected with WRONG_CHAIN/)
+  })
+
+  it('POST /connect that fails before any handshake says "dial failed", why, and after how long', async () => {
+    const nobody = (await net.node()).peerId
+    const refused = await call(`${api.url}/connect`, 'POST', { addr: `/ip4/127.0.0.1/tcp/${await closedPort()}/p2p/${nobody.toString()}` }, token)
+    assert.equal(refused.status, 502)
+    assert.match(refused.body.error, /^dial failed: .*ECONNREFUSED.*, after \d+\.\d s$/)
+    assert.equal(refused.body.reason, undefined)
+
+    // a listener that accepts and never speaks: libp2p's own text was all the answer said
+    const hole = await blackHole()
+    try {
+      const silent = await call(`${api.url}/connect`, 'POST', { addr: `/ip4/127.0.0.1/tcp/${hole.port}/p2p/${nobody.toString()}` }, token)
+      assert.equal(silent.status, 502)
+      assert.match(silent.body.error, /^dial failed: \w+Error: The operation was aborted due to timeout.*, after \d+\.\d s$/)
+      const seconds = Number(/after (\d+\.\d) s$/.exec(silent.body.error)?.[1])
+      assert.ok(seconds >= 1 && seconds <= 11, silent.body.error)
+    } finally {
+      await hole.close()
+    }
+  })
+
+  it('POST /backoff/clear: 404 for a peer that is not a contact; the contacts it cleared, none when none had a backoff', async () => {
+    const nobody = (await net.node()).peerId
+    const unknown = await call(`${api.url}/backoff/clear`, 'POST', { peer: nobody.toString() }, token)
+    assert.equal(unknown.status, 404)
+    assert.equal(unknown.body.error, `${nobody.toString()} is not a contact`)
+    await a.addContact(stranger.getMultiaddrs()[0])
+    await a.clearBackoff()
+    const none = await call(`${api.url}/backoff/clear`, 'POST', { peer: stranger.peerId.toString() }, token)
+    assert.equal(none.status, 200)
+    assert.deepEqual(none.body.cleared, [])
+  })
+})
+
+describe('status API: reserved peers and contacts at runtime', () => {
+  const net = new TestNetwork()
+  let a: PeerNode
+  let b: PeerNode
+  let api: ApiServer
+  let token: string
+
+  before(async () => {
+    const dataDir = await net.dir()
+    a = await net.node({ dataDir })
+    b = await net.node()
+    ;({ api, token } = await startApi(a, dataDir))
+  })
+
+  after(async () => {
+    await api?.stop()
+    await net.cleanup()
+  })
+
+  it('POST /reserved reserves a peer (the dial loop connects it), GET /reserved lists it, DELETE /reserved makes it a contact again', async () => {
+    const addr = b.getMultiaddrs()[0].toString()
+    assert.equal((await call(`${api.url}/reserved`, 'POST', { addr })).status, 401)
+    const added = await call(`${api.url}/reserved`, 'POST', { addr }, token)
+    assert.equal(added.status, 200, JSON.stringify(added.body))
+    assert.deepEqual(added.body, { ok: true, reserved: [b.peerId.toString()] })
+    assert.equal(a.libp2p.services.sessions.isReserved(b.peerId), true)
+    const opened = nextEvent(a, 'session:open')
+    await a.libp2p.services.dial.tick()
+    await opened
+    const { body: list } = await call(`${api.url}/reserved`, 'GET')
+    assert.deepEqual(list, [{ peerId: b.peerId.toString(), multiaddrs: [b.getMultiaddrs()[0].decapsulateCode(421).toString()], stored: true, session: true }])
+    assert.equal(a.status().sessions.reserved, 1)
+
+    assert.equal((await call(`${api.url}/reserved`, 'DELETE', { peer: b.peerId.toString() })).status, 401)
+    const removed = await call(`${api.url}/reserved`, 'DELETE', { peer: b.peerId.toString() }, token)
+    assert.equal(removed.status, 200, JSON.stringify(removed.body))
+    assert.deepEqual((await call(`${api.url}/reserved`, 'GET')).body, [])
+    assert.equal(a.libp2p.services.sessions.isReserved(b.peerId), false)
+    // its session stays, now counted as an ordinary outbound one, and it is a contact
+    assert.notEqual(a.session(b.peerId), undefined)
+    assert.equal(a.status().sessions.outbound, 1)
+    assert.notEqual(a.libp2p.services.addressBook.get(b.peerId), undefined)
+    assert.equal((await call(`${api.url}/reserved`, 'DELETE', { peer: b.peerId.toString() }, token)).status, 404)
+
+    // reserved again, then removed with disconnect: the session ends
+    assert.equal((await call(`${api.url}/reserved`, 'POST', { addr: [addr] }, token)).status, 200)
+    const closed = nextEvent(a, 'session:close')
+    assert.equal((await call(`${api.url}/reserved`, 'DELETE', { peer: b.peerId.toString(), disconnect: true }, token)).status, 200)
+    await closed
+    assert.equal(a.session(b.peerId), undefined)
+  })
+
+  it('POST /contacts adds contacts, DELETE /contacts removes one; 404 for a peer that is none', async () => {
+    const c = await net.node()
+    const added = await call(`${api.url}/contacts`, 'POST', { addr: c.getMultiaddrs()[0].toString() }, token)
+    assert.equal(added.status, 200, JSON.stringify(added.body))
+    assert.equal(added.body.contacts[0].peerId, c.peerId.toString())
+    assert.equal(added.body.contacts[0].source, 'manual')
+    assert.notEqual(a.libp2p.services.addressBook.get(c.peerId), undefined)
+    assert.equal((await call(`${api.url}/contacts`, 'DELETE', { peer: c.peerId.toString() })).status, 401)
+    assert.equal((await call(`${api.url}/contacts`, 'DELETE', { peer: c.peerId.toString() }, token)).status, 200)
+    assert.equal(a.libp2p.services.addressBook.get(c.peerId), undefined)
+    const missing = await call(`${api.url}/contacts`, 'DELETE', { peer: c.peerId.toString() }, token)
+    assert.equal(missing.status, 404)
+    assert.equal(missing.body.error, `${c.peerId.toString()} is not a contact`)
+  })
+
+  it('bad bodies get a 400 naming the problem; a body over 4 KiB gets 413', async () => {
+    const self = a.getMultiaddrs()[0].toString()
+    const cases: Array<{ method: 'POST' | 'DELETE', path: string, body: unknown, error: RegExp }> = [
+      { method: 'POST', path: '/reserved', body: {}, error: /"addr" must be a multiaddr with \/p2p\/<peer id>, or a non-empty list of them/ },
+      { method: 'POST', path: '/reserved', body: { addr: 5 }, error: /"addr" must be a multiaddr/ },
+      { method: 'POST', path: '/reserved', body: { addr: [] }, error: /"addr" must be a multiaddr/ },
+      { method: 'POST', path: '/reserved', body: { addr: 'not a multiaddr' }, error: /is not a multiaddr/ },
+      { method: 'POST', path: '/reserved', body: { addr: '/ip4/127.0.0.1/tcp/1' }, error: /has no \/p2p\/<peer id>/ },
+      { method: 'POST', path: '/reserved', body: { addr: self }, error: /is this node's own peer id/ },
+      { method: 'DELETE', path: '/reserved', body: { peer: 'nope' }, error: /"peer" "nope" is not a peer id/ },
+      { method: 'DELETE', path: '/reserved', body: { peer: b.peerId.toString(), disconnect: 'yes' }, error: /"disconnect" must be true or false/ },
+      { method: 'DELETE', path: '/reserved', body: '{"peer":', error: /not JSON/ },
+      { method: 'POST', path: '/contacts', body: { addr: self }, error: /is this node's own peer id/ },
+      { method: 'POST', path: '/contacts', body: { addr: ['/ip4/127.0.0.1/tcp/1', 7] }, error: /"addr" must be a multiaddr/ },
+      { method: 'DELETE', path: '/contacts', body: {}, error: /"peer" must be a non-empty string/ }
+    ]
+    for (const { method, path, body, error } of cases) {
+      const answer = await call(`${api.url}${path}`, method, body, token)
+      assert.equal(answer.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(answer.body)}`)
+      assert.match(answer.body.error, error)
+    }
+    const large = await call(`${api.url}/reserved`, 'POST', JSON.stringify({ addr: `/ip4/127.0.0.1/tcp/1/p2p/${'x'.repeat(5000)}` }), token)
+    assert.equal(large.status, 413)
+    assert.deepEqual((await call(`${api.url}/reserved`, 'GET')).body, [])
+  })
+})
+
+describe('status API: RTT and roles of new sessions', () => {
+  const net = new TestNetwork()
+  after(async () => { await net.cleanup() })
+
+  it('a new session has an RTT on both sides at once (one ping at session open), long before the connection monitor\'s first round', async () => {
+    const aDir = await net.dir()
+    const a = await net.node({ dataDir: aDir })
+    const b = await net.node()
+    const { api } = await startApi(a, aDir)
+    try {
+      const opened = Date.now()
+      await a.connect(b.getMultiaddrs()[0])
+      const peer = await until('an RTT in /peers', async () => {
+        const { body } = await call(`${api.url}/peers`, 'GET')
+        return body.find((p: any) => p.peerId === b.peerId.toString() && p.rttMs != null)
+      }, 3_000)
+      assert.equal(peer.role, 'outbound-session')
+      assert.ok(peer.rttMs >= 0 && peer.rttMs < 1000, JSON.stringify(peer))
+      // libp2p's connection monitor pings every 10 s: this one came from the session's open
+      assert.ok(Date.now() - opened < 10_000)
+      await until('the inbound side\'s RTT', () => b.libp2p.getConnections(a.peerId).find(c => c.rtt != null) == null ? undefined : true, 3_000)
+    } finally {
+      await api.stop()
+    }
+  })
+
+  it('a session on a connection this node dialed for the DHT, selected by the peer: inbound-session, direction outbound', async () => {
+    const xDir = await net.dir()
+    const x = await net.node({ dataDir: xDir })
+    const y = await net.node()
+    const { api } = await startApi(x, xDir)
+    try {
+      // x opens a connection without a handshake (as a DHT query does); y then selects x on it
+      await x.libp2p.dial(y.getMultiaddrs()[0])
+      const session = await y.connect(x.peerId)
+      assert.equal(session.direction, 'outbound')
+      assert.equal(y.libp2p.getConnections(x.peerId).length, 1)
+      const { body } = await call(`${api.url}/peers`, 'GET')
+      const view = body.find((p: any) => p.peerId === y.peerId.toString())
+      assert.deepEqual([view.role, view.direction], ['inbound-session', 'outbound'])
+    } finally {
+      await api.stop()
+    }
   })
 })
 
