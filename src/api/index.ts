@@ -16,7 +16,7 @@
  * const node = await createPeerNode({ dataDir: './.peergate' })
  * const api = createApiServer(node, { port: 5080, token: await loadOrCreateApiToken('./.peergate') })
  * await api.start()
- * console.info(api.url) // http://127.0.0.1:5080
+ * console.info(api.url) // http://127.0.0.1:5080 (with port 0 or none, the port the OS picked)
  * ```
  */
 
@@ -30,7 +30,7 @@ import type { ComponentLogger, ServiceMap } from '@libp2p/interface'
 export interface ApiServerInit {
   /** @default DEFAULT_API_HOST ('127.0.0.1') */
   host?: string
-  /** 0: the OS picks one (read it from `url`); @default DEFAULT_API_PORT (5080) */
+  /** 0: the OS picks one (read it from `url`); @default DEFAULT_API_PORT (0) */
   port?: number
   /** what the commands expect as `Authorization: Bearer <token>` (see `loadOrCreateApiToken`) */
   token: string
@@ -58,7 +58,8 @@ export function createApiServer <S extends ServiceMap> (node: PeerNode<S>, init:
 }
 
 export { loadOrCreateApiToken, readApiToken, apiTokenPath } from './token.js'
-export { DEFAULT_API_PORT, DEFAULT_API_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE } from './constants.js'
+export { writeApiUrl, readApiUrl, removeApiUrl, apiUrlPath, clientUrl } from './url-file.js'
+export { DEFAULT_API_PORT, DEFAULT_API_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE, API_URL_FILE } from './constants.js'
 export type { MetricsProvider } from '../metrics/index.js'
 export type { RejectRecord } from './reject-log.js'
 export type { StatusView, PeerView, ContactView, BanView, HeadView } from './views.js'

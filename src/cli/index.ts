@@ -17,7 +17,7 @@ import { CONFIG_FILE_NAME, runInit } from './init.js'
 import type { InitFlags } from './init.js'
 import { packageVersion } from './version.js'
 import { addClientCommands } from './client-commands.js'
-import { DEFAULT_API_PORT } from '../api/index.js'
+import { API_URL_FILE, DEFAULT_API_PORT } from '../api/index.js'
 import type { CliIo } from './io.js'
 import type { StartFlags } from './start.js'
 
@@ -74,7 +74,7 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--max-inbound <n>', 'sessions remote peers start; the rest of --max-peers are outbound')
     .option('--status-interval <seconds>', `print a status line every so many seconds, 0 for never (default: ${DEFAULT_STATUS_INTERVAL_S})`)
     .option('--json', 'print one JSON object per line')
-    .option('--api-port <n>', `port of the status API on 127.0.0.1, 0 for one the OS picks (default: ${DEFAULT_API_PORT})`)
+    .option('--api-port <n>', `port of the status API on 127.0.0.1, 0 for one the OS picks (default: ${DEFAULT_API_PORT}); its URL goes into the data dir's ${API_URL_FILE}, where the subcommands find it`)
     .option('--no-api', 'run without the status API')
     .option('--config <file>', `JSON config file of these options, keys in camelCase (default: $${CONFIG_ENV}); flags win over PEERGATE_* variables, which win over the file`)
     .action(async (_flags: StartFlags, command: Command) => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { InvalidParametersError } from '@libp2p/interface'
-import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken } from '../index.js'
+import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken, removeApiUrl, writeApiUrl } from '../index.js'
 import { AddressInUseError, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
 import { DEFAULT_API_PORT } from '../api/index.js'
 import { CONFIG_ENV, optionName, parseConfigText, resolveStartConfig } from './config.js'
@@ -110,10 +110,20 @@ export async function gatherStartConfig (cliFlags: StartFlags, env: Record<strin
   return resolveStartConfig({ flags: cliFlags, env, file })
 }
 
-/** The status API on 127.0.0.1:`port`, with the data dir's token (made at first start) and the node's metrics */
+/**
+ * The status API on 127.0.0.1:`port`, with the data dir's token (made at
+ * first start) and the node's metrics; its URL goes into the data dir, where
+ * the subcommands find it
+ */
 async function startApi (node: PeerNode, dataDir: string, port: number, metrics: NodeMetrics): Promise<ApiServer> {
   const api = createApiServer(node, { port, token: await loadOrCreateApiToken(dataDir), metrics })
   await api.start()
+  try {
+    await writeApiUrl(dataDir, api.url)
+  } catch (err) {
+    await api.stop()
+    throw err
+  }
   return api
 }
 
@@ -170,12 +180,13 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   const onClose = (evt: CustomEvent<SessionCloseDetail>): void => { print(closeEvent(evt.detail)) }
   const onReject = (evt: CustomEvent<SessionRejectDetail>): void => { print(rejectEvent(evt.detail)) }
 
+  const dataDir = flags.dataDir ?? DEFAULT_DATA_DIR
   let api: ApiServer | undefined
   let metrics: NodeMetrics | undefined
   if (flags.api !== false) {
     try {
       metrics = createNodeMetrics(node)
-      api = await startApi(node, flags.dataDir ?? DEFAULT_DATA_DIR, apiPort, metrics)
+      api = await startApi(node, dataDir, apiPort, metrics)
     } catch (err) {
       metrics?.stop()
       unsubscribe()
@@ -183,6 +194,9 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
       await node.stop().catch((stopErr) => { io.stderr.write(`peergate: could not stop the node cleanly: ${describeError(stopErr)}\n`) })
       return EXIT_FAILURE
     }
+  } else {
+    // an earlier run's, left by a node that was killed: no client should take it for this one's
+    await removeApiUrl(dataDir).catch((err) => { io.stderr.write(`peergate: warning: could not remove an earlier run's API URL file: ${describeError(err)}\n`) })
   }
 
   print(readyEvent(node, api?.url))
@@ -225,6 +239,9 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   await stopRequested
   clearInterval(statusTimer)
   try {
+    if (api != null) {
+      await removeApiUrl(dataDir)
+    }
     await api?.stop()
     metrics?.stop()
     await node.stop()

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { TestNetwork } from '../utils/nodes.js'
+import { until } from './helpers.js'
 import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 
@@ -21,17 +24,32 @@ interface Run {
 
 /** One `peergate <args>` run to its end */
 async function peergate (...args: string[]): Promise<Run> {
+  return peergateWithEnv({}, ...args)
+}
+
+/** `peergate` with these environment variables besides the test's own (none of PEERGATE_DATA_DIR unless given) */
+async function peergateWithEnv (env: Record<string, string>, ...args: string[]): Promise<Run> {
+  const { PEERGATE_DATA_DIR: _, ...inherited } = process.env
   return new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { timeout: TIMEOUT_MS }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: TIMEOUT_MS, env: { ...inherited, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : -1), stdout, stderr })
     })
   })
 }
 
 async function json (...args: string[]): Promise<any> {
-  const run = await peergate(...args, '--json')
+  return jsonWithEnv({}, ...args)
+}
+
+async function jsonWithEnv (env: Record<string, string>, ...args: string[]): Promise<any> {
+  const run = await peergateWithEnv(env, ...args, '--json')
   assert.equal(run.code, 0, `peergate ${args.join(' ')}: ${run.stderr}`)
   return JSON.parse(run.stdout)
+}
+
+/** `text` matched literally in a RegExp */
+function escape (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 /** A port nothing listens on: one the OS gave and took back */
@@ -158,5 +176,42 @@ describe('peergate CLI against a running node', () => {
     assert.match(second.stderr, new RegExp(`could not start the API on port ${port}: .*EADDRINUSE.*--no-api`))
     child.kill('SIGINT')
     await once(child, 'close')
+  })
+
+  it('two nodes without API port flags: each subcommand finds its node from --data-dir or PEERGATE_DATA_DIR; --api wins; a stopped node\'s file is gone, a killed one\'s is called stale', async () => {
+    const dir1 = await net.dir()
+    const dir2 = await net.dir()
+    const one = await start(['--data-dir', dir1, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID])
+    children.push(one.child)
+    const two = await start(['--data-dir', dir2, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--bootstrap', one.ready.multiaddrs[0]])
+    children.push(two.child)
+    assert.notEqual(one.ready.api, two.ready.api)
+    assert.equal((await readFile(join(dir2, 'api-url'), 'utf8')).trim(), two.ready.api)
+
+    const peers = await until('the session in peers --data-dir', async () => {
+      const list = await json('peers', '--data-dir', dir2)
+      return list.some((p: any) => p.peerId === one.ready.peerId && p.role === 'outbound-session') ? list : undefined
+    })
+    assert.ok(peers.length > 0)
+    assert.equal((await jsonWithEnv({ PEERGATE_DATA_DIR: dir1 }, 'status')).peerId, one.ready.peerId)
+    assert.equal((await json('status', '--data-dir', dir2)).peerId, two.ready.peerId)
+    // --api wins over the data dir's file (the token still comes from the data dir)
+    assert.equal((await json('status', '--data-dir', dir2, '--api', one.ready.api)).peerId, one.ready.peerId)
+    const cleared = await peergate('backoff', 'clear', '--data-dir', dir2)
+    assert.equal(cleared.code, 0, cleared.stderr)
+
+    two.child.kill('SIGINT')
+    assert.deepEqual(await once(two.child, 'close'), [0, null])
+    await assert.rejects(readFile(join(dir2, 'api-url')), { code: 'ENOENT' })
+    const stopped = await peergate('peers', '--data-dir', dir2)
+    assert.equal(stopped.code, 1)
+    assert.match(stopped.stderr, new RegExp(`no node running with data dir ${escape(dir2)} \\(no ${escape(join(dir2, 'api-url'))}`))
+
+    one.child.kill('SIGKILL')
+    await once(one.child, 'close')
+    const stale = await peergate('status', '--data-dir', dir1)
+    assert.equal(stale.code, 1)
+    assert.match(stale.stderr, new RegExp(`no node running with data dir ${escape(dir1)} \\(stale api file ${escape(join(dir1, 'api-url'))}: nothing answers at ${escape(one.ready.api)}, ECONNREFUSED`))
+    assert.ok(!stale.stderr.includes('    at '), stale.stderr)
   })
 })
