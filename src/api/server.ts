@@ -121,6 +121,7 @@ export class NodeApiServer implements ApiServer {
     const command = (handle: (body: Record<string, unknown>) => Promise<Reply>): Route => ({ auth: true, handle })
     const routes = new Map<string, Route>([
       ['GET /', { auth: false, handle: async () => ({ text: livePage(), contentType: 'text/html; charset=utf-8' }) }],
+      ['GET /health', { auth: false, handle: async () => healthReply(node) }],
       ['GET /status', read(() => statusView(node))],
       ['GET /peers', read(async () => peersView(node))],
       ['GET /contacts', read(() => node.contacts().map(contactView))],
@@ -218,6 +219,19 @@ export class NodeApiServer implements ApiServer {
       }
     }
   }
+}
+
+/**
+ * `GET /health`, a supervisor's or a load balancer's probe: 200 while the
+ * node runs, 503 while it starts or stops (and once it has stopped), with
+ * libp2p's status and, while it runs, the number of sessions
+ */
+function healthReply (node: PeerNode<ServiceMap>): Reply {
+  const status = node.libp2p.status
+  if (status !== 'started') {
+    return { status: 503, json: { status } }
+  }
+  return { json: { status, sessions: node.sessions().length } }
 }
 
 async function readJsonBody (req: IncomingMessage): Promise<Record<string, unknown>> {

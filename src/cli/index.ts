@@ -8,14 +8,14 @@
  */
 
 import { Command, CommanderError, Option } from 'commander'
-import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from '../node/index.js'
+import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, buildInfo } from '../node/index.js'
 import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
 import { LOG_LEVELS, applyLogLevel, type LogLevel } from './log-level.js'
 import { DEFAULT_STATUS_INTERVAL_S, runStart } from './start.js'
 import { CONFIG_ENV } from './config.js'
 import { CONFIG_FILE_NAME, runInit } from './init.js'
 import type { InitFlags } from './init.js'
-import { packageVersion } from './version.js'
+import { formatVersion } from './version.js'
 import { addClientCommands } from './client-commands.js'
 import { API_URL_FILE, DEFAULT_API_PORT } from '../api/index.js'
 import type { CliIo } from './io.js'
@@ -45,7 +45,7 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
 
   const program = new Command('peergate')
     .description('a libp2p node whose handshake decides which peers are real peers')
-    .version(packageVersion(), '-V, --version', 'print the peergate version')
+    .version(formatVersion(buildInfo()), '-V, --version', 'print the peergate version, the commit it was built from, libp2p\'s and Node\'s')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => { cliIo.stdout.write(text) },

@@ -242,9 +242,10 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     if (api != null) {
       await removeApiUrl(dataDir)
     }
+    // the API stays up while the node stops, so that GET /health answers 503 meanwhile
+    await node.stop()
     await api?.stop()
     metrics?.stop()
-    await node.stop()
   } catch (err) {
     io.stderr.write(`peergate: could not stop the node cleanly: ${describeError(err)}\n`)
     return EXIT_FAILURE

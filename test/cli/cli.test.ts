@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, test } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
+import { version as libp2pVersion } from 'libp2p/version'
 import { TestNetwork, closedPort } from '../utils/nodes.js'
 import type { ChildProcess } from 'node:child_process'
 
@@ -271,11 +272,12 @@ test('bad flags exit with a usage error on stderr and no stack trace', async () 
   }
 })
 
-test('--version prints the package version', async () => {
+test('--version prints the package version, then the commit the build recorded, libp2p\'s and Node\'s versions', async () => {
   const { version } = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8'))
+  const { commit } = JSON.parse(await readFile(new URL('../../build-info.json', import.meta.url), 'utf8'))
   const proc = cli('--version')
   assert.deepEqual(await proc.exitWithin('an exit'), { code: 0, signal: null })
-  assert.deepEqual(proc.lines, [version])
+  assert.deepEqual(proc.lines, [version, ...(commit == null ? [] : [`commit: ${commit as string}`]), `libp2p: ${libp2pVersion}`, `node: ${process.versions.node}`])
 })
 
 test('--max-peers 2 keeps an outbound slot; --max-outbound and --max-inbound set the split; a reserved peer is counted apart', async () => {
