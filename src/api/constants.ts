@@ -9,6 +9,12 @@ export const DEFAULT_API_PORT = 0
 /** Loopback only: the read endpoints need no token, so they stay on this machine unless asked */
 export const DEFAULT_API_HOST = '127.0.0.1'
 
+/**
+ * The metrics listener's host unless told otherwise: loopback too; a remote
+ * Prometheus is a deliberate `--metrics-host`
+ */
+export const DEFAULT_METRICS_HOST = DEFAULT_API_HOST
+
 /** Rejected or disconnected peers `GET /rejects` keeps: enough for an operator's last minutes, bounded memory */
 export const REJECT_HISTORY_SIZE = 100
 

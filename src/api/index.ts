@@ -22,6 +22,7 @@
 
 import { defaultLogger } from '@libp2p/logger'
 import { NodeApiServer } from './server.js'
+import { NodeMetricsServer } from './metrics-server.js'
 import type { RejectRecord } from './reject-log.js'
 import type { MetricsProvider } from '../metrics/index.js'
 import type { PeerNode } from '../node/index.js'
@@ -52,14 +53,43 @@ export interface ApiServer {
   rejects(): RejectRecord[]
 }
 
+export interface MetricsServerInit {
+  /** @default DEFAULT_METRICS_HOST ('127.0.0.1') */
+  host?: string
+  /** 0: the OS picks one (read it from `url`) */
+  port: number
+  /** what `GET /metrics` serves (`createNodeMetrics(node)`) */
+  metrics: MetricsProvider
+  logger?: ComponentLogger
+}
+
+export interface MetricsServer {
+  /** `http://host:port/metrics`, once started */
+  readonly url: string
+  /** listens; fails as node:http does (EADDRINUSE, …) */
+  start(): Promise<void>
+  /** closes the server and every connection to it */
+  stop(): Promise<void>
+}
+
+/**
+ * A read-only listener of its own that serves `metrics` as `GET /metrics`
+ * and nothing else, no token: for a Prometheus on another machine while the
+ * status API stays on loopback
+ */
+export function createMetricsServer (init: MetricsServerInit): MetricsServer {
+  return new NodeMetricsServer(init, (init.logger ?? defaultLogger()).forComponent('peergate:api:metrics'))
+}
+
 /** The status API of `node`; `start()` it once the node runs */
 export function createApiServer <S extends ServiceMap> (node: PeerNode<S>, init: ApiServerInit): ApiServer {
   return new NodeApiServer(node as unknown as PeerNode<ServiceMap>, init, init.logger ?? node.libp2p.logger ?? defaultLogger())
 }
 
 export { loadOrCreateApiToken, readApiToken, apiTokenPath } from './token.js'
+export { isLoopbackHost } from './listen.js'
 export { writeApiUrl, readApiUrl, removeApiUrl, apiUrlPath, clientUrl } from './url-file.js'
-export { DEFAULT_API_PORT, DEFAULT_API_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE, API_URL_FILE } from './constants.js'
+export { DEFAULT_API_PORT, DEFAULT_API_HOST, DEFAULT_METRICS_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE, API_URL_FILE } from './constants.js'
 export type { MetricsProvider } from '../metrics/index.js'
 export type { RejectRecord } from './reject-log.js'
 export type { StatusView, PeerView, ContactView, BanView, HeadView } from './views.js'

@@ -7,6 +7,7 @@ import { isHandshakeError } from '../handshake/index.js'
 import { REASON_CODES, isReasonCode } from '../reason/index.js'
 import { CONNECT_TIMEOUT_MS, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_BODY_BYTES, REJECT_HISTORY_SIZE } from './constants.js'
 import { ApiRequestError, badRequest } from './errors.js'
+import { httpUrl, listen } from './listen.js'
 import { livePage } from './page.js'
 import { RejectLog } from './reject-log.js'
 import { bansView, contactView, headView, peersView, statusView } from './views.js'
@@ -78,8 +79,7 @@ export class NodeApiServer implements ApiServer {
     if (this.address == null) {
       throw new InvalidParametersError('the API server is not listening')
     }
-    const host = this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address
-    return `http://${host}:${this.address.port}`
+    return httpUrl(this.address)
   }
 
   async start (): Promise<void> {
@@ -87,15 +87,8 @@ export class NodeApiServer implements ApiServer {
       return
     }
     const server = createServer((req, res) => { void this.serve(req, res) })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
+    this.address = await listen(server, this.port, this.host)
     this.server = server
-    this.address = server.address() as AddressInfo
     this.rejectLog.start()
     this.log('listening on %s', this.url)
   }

@@ -17,7 +17,7 @@ import { CONFIG_FILE_NAME, runInit } from './init.js'
 import type { InitFlags } from './init.js'
 import { formatVersion } from './version.js'
 import { addClientCommands } from './client-commands.js'
-import { API_URL_FILE, DEFAULT_API_PORT } from '../api/index.js'
+import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST } from '../api/index.js'
 import type { CliIo } from './io.js'
 import type { StartFlags } from './start.js'
 
@@ -75,7 +75,10 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--status-interval <seconds>', `print a status line every so many seconds, 0 for never (default: ${DEFAULT_STATUS_INTERVAL_S})`)
     .option('--json', 'print one JSON object per line')
     .option('--api-port <n>', `port of the status API on 127.0.0.1, 0 for one the OS picks (default: ${DEFAULT_API_PORT}); its URL goes into the data dir's ${API_URL_FILE}, where the subcommands find it`)
+    .option('--api-host <host>', `address the status API listens on (default: ${DEFAULT_API_HOST}); another than loopback is warned about, as its reads need no token`)
     .option('--no-api', 'run without the status API')
+    .option('--metrics-port <n>', 'serve GET /metrics alone, read-only and without a token, on a listener of its own at this port (0: one the OS picks), for a remote Prometheus')
+    .option('--metrics-host <host>', `address of the metrics listener (default: ${DEFAULT_METRICS_HOST}; 0.0.0.0 for any)`)
     .option('--config <file>', `JSON config file of these options, keys in camelCase (default: $${CONFIG_ENV}); flags win over PEERGATE_* variables, which win over the file`)
     .action(async (_flags: StartFlags, command: Command) => {
       exitCode = await runStart(givenFlags<StartFlags>(command), cliIo)

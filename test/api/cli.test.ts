@@ -217,4 +217,54 @@ describe('peergate CLI against a running node', () => {
     assert.match(stale.stderr, new RegExp(`no node running with data dir ${escape(dir1)} \\(stale api file ${escape(join(dir1, 'api-url'))}: nothing answers at ${escape(one.ready.api)}, ECONNREFUSED`))
     assert.ok(!stale.stderr.includes('    at '), stale.stderr)
   })
+
+  it('--metrics-port serves GET /metrics alone on a listener of its own, even without the API; the API is not reachable there', async () => {
+    const dataDir = await net.dir()
+    const { child, ready } = await start(['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--no-api', '--metrics-port', '0'])
+    children.push(child)
+    assert.equal(ready.api, undefined)
+    assert.match(ready.metrics, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+    const metrics = await fetch(ready.metrics)
+    assert.equal(metrics.status, 200)
+    assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/)
+    const text = await metrics.text()
+    assert.match(text, /^peergate_sessions\{direction="outbound"\} 0$/m)
+    assert.match(text, /^peergate_build_info\{.*\} 1$/m)
+    const origin = new URL(ready.metrics).origin
+    for (const path of ['/status', '/health', '/', '/peers']) {
+      assert.equal((await fetch(`${origin}${path}`)).status, 404, path)
+    }
+    assert.equal((await fetch(`${origin}/connect`, { method: 'POST', body: '{}' })).status, 404)
+    assert.equal((await fetch(ready.metrics, { method: 'POST', body: '{}' })).status, 405)
+    child.kill('SIGINT')
+    assert.deepEqual(await once(child, 'close'), [0, null])
+  })
+
+  it('--api-host other than loopback warns; the data dir\'s URL is the loopback one; --metrics-host without --metrics-port is a usage error', async () => {
+    const dataDir = await net.dir()
+    const child = spawn(process.execPath, [BIN, 'start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-host', '0.0.0.0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    children.push(child)
+    let stderr = ''
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    const [line] = await once(createInterface({ input: child.stdout! }), 'line') as [string]
+    const ready = JSON.parse(line)
+    assert.match(ready.api, /^http:\/\/0\.0\.0\.0:\d+$/)
+    // stderr is another pipe: the warning, written before the ready line, may arrive after it
+    await until('the warning', () => /peergate: warning: the status API listens on 0\.0\.0\.0 \(--api-host\), beyond this machine/.test(stderr) ? true : undefined)
+    const port = new URL(ready.api).port
+    assert.equal((await readFile(join(dataDir, 'api-url'), 'utf8')).trim(), `http://127.0.0.1:${port}`)
+    assert.equal((await json('status', '--data-dir', dataDir)).peerId, ready.peerId)
+    child.kill('SIGINT')
+    assert.deepEqual(await once(child, 'close'), [0, null])
+
+    const quiet = await start(['--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-host', '127.0.0.2'])
+    children.push(quiet.child)
+    assert.match(quiet.ready.api, /^http:\/\/127\.0\.0\.2:\d+$/)
+    quiet.child.kill('SIGINT')
+    await once(quiet.child, 'close')
+
+    const bad = await peergate('start', '--data-dir', await net.dir(), '--metrics-host', '0.0.0.0')
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /--metrics-host needs --metrics-port/)
+  })
 })
