@@ -9,7 +9,9 @@
 
 import { Command, CommanderError, Option } from 'commander'
 import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, buildInfo } from '../node/index.js'
-import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
+import { EXIT_OK, EXIT_USAGE, describeError, processIo } from './io.js'
+import { LOG_FORMATS, LogOutput, type LogFormat } from './log-output.js'
+import { eventText } from './output.js'
 import { LOG_LEVELS, applyLogLevel, type LogLevel } from './log-level.js'
 import { DEFAULT_STATUS_INTERVAL_S, runStart } from './start.js'
 import { CONFIG_ENV } from './config.js'
@@ -54,8 +56,25 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .showHelpAfterError('(run with --help for usage)')
     .addOption(new Option('--log-level <level>', 'log to stderr through libp2p\'s debug namespaces: peergate:* at that level (default: silent, or what DEBUG says)')
       .choices(Object.keys(LOG_LEVELS)))
-    .hook('preAction', () => {
-      const { logLevel } = program.opts<{ logLevel?: LogLevel }>()
+    .addOption(new Option('--log-format <format>', 'text (default) or json: one JSON object per line with time, level, component and message, for the CLI\'s lines and the debug namespaces')
+      .choices(LOG_FORMATS))
+    .option('--log-file <path>', 'append every line (the CLI\'s, and the debug namespaces instead of stderr) to this file, in --log-format')
+    .hook('preAction', (_program, action) => {
+      const { logLevel, logFormat, logFile } = program.opts<{ logLevel?: LogLevel, logFormat?: LogFormat, logFile?: string }>()
+      if (logFormat != null || logFile != null) {
+        let output: LogOutput
+        try {
+          output = new LogOutput({ format: logFormat ?? 'text', file: logFile, describe: eventText })
+        } catch (err) {
+          return program.error(`peergate: ${describeError(err)}`)
+        }
+        output.captureDebug()
+        // the subcommands' tables stay tables; start's events are log lines
+        if (action.name() === 'start') {
+          cliIo.stdout = output.wrap(cliIo.stdout, 'stdout')
+        }
+        cliIo.stderr = output.wrap(cliIo.stderr, 'stderr')
+      }
       if (logLevel != null) {
         applyLogLevel(logLevel)
       }

@@ -76,6 +76,11 @@ export const formatText: Formatter = (event) => {
   return textLines(event).split('\n').filter(line => line !== '').map(line => `${time} ${line}\n`).join('')
 }
 
+/** An event's human text without the time: a JSON log line's message (`--log-format json`) */
+export function eventText (event: CliEvent): string {
+  return textLines(event).trimEnd()
+}
+
 function textLines (event: CliEvent): string {
   switch (event.event) {
     case 'ready':
