@@ -173,7 +173,7 @@ describe('peergate CLI against a running node', () => {
     const port = new URL(ready.api).port
     const second = await peergate('start', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', port)
     assert.equal(second.code, 1)
-    assert.match(second.stderr, new RegExp(`could not start the API on port ${port}: .*EADDRINUSE.*--no-api`))
+    assert.match(second.stderr, new RegExp(`could not start the API on 127\\.0\\.0\\.1 port ${port}: .*EADDRINUSE.*--no-api`))
     child.kill('SIGINT')
     await once(child, 'close')
   })
