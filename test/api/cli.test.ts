@@ -64,7 +64,7 @@ async function closedPort (): Promise<number> {
 }
 
 /** `peergate start --json …` and its first stdout line, the ready event */
-async function start (args: string[]): Promise<{ child: ChildProcess, ready: any }> {
+async function start (args: string[]): Promise<{ child: ChildProcess, ready: any, stderr: () => string }> {
   const child = spawn(process.execPath, [BIN, 'start', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
@@ -75,7 +75,7 @@ async function start (args: string[]): Promise<{ child: ChildProcess, ready: any
     once(child, 'close').then(() => { throw new Error(`start exited before its ready line: ${stderr}`) })
   ]) as [string]
   clearTimeout(timer)
-  return { child, ready: JSON.parse(line) }
+  return { child, ready: JSON.parse(line), stderr: () => stderr }
 }
 
 describe('peergate CLI against a running node', () => {
@@ -242,15 +242,11 @@ describe('peergate CLI against a running node', () => {
 
   it('--api-host other than loopback warns; the data dir\'s URL is the loopback one; --metrics-host without --metrics-port is a usage error', async () => {
     const dataDir = await net.dir()
-    const child = spawn(process.execPath, [BIN, 'start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-host', '0.0.0.0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const { child, ready, stderr } = await start(['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-host', '0.0.0.0'])
     children.push(child)
-    let stderr = ''
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-    const [line] = await once(createInterface({ input: child.stdout! }), 'line') as [string]
-    const ready = JSON.parse(line)
     assert.match(ready.api, /^http:\/\/0\.0\.0\.0:\d+$/)
     // stderr is another pipe: the warning, written before the ready line, may arrive after it
-    await until('the warning', () => /peergate: warning: the status API listens on 0\.0\.0\.0 \(--api-host\), beyond this machine/.test(stderr) ? true : undefined)
+    await until('the warning', () => /peergate: warning: the status API listens on 0\.0\.0\.0 \(--api-host\), beyond this machine/.test(stderr()) ? true : undefined)
     const port = new URL(ready.api).port
     assert.equal((await readFile(join(dataDir, 'api-url'), 'utf8')).trim(), `http://127.0.0.1:${port}`)
     assert.equal((await json('status', '--data-dir', dataDir)).peerId, ready.peerId)
