@@ -2,7 +2,8 @@
  * @packageDocumentation
  *
  * The status API of a running node: a small HTTP server (node:http) on
- * 127.0.0.1 that serves the node's state as JSON (`GET /status`, `/peers`,
+ * 127.0.0.1 that serves a health probe (`GET /health`: 200 while the node
+ * runs, 503 otherwise) and the node's state as JSON (`GET /status`, `/peers`,
  * `/contacts`, `/rejects`, `/bans`), a live page at `GET /`, the metrics at
  * `GET /metrics` when a provider is given, and a few commands (`POST
  * /connect`, `/disconnect`, `/ban`, `/unban`, `/backoff/clear`) that need the

@@ -5,7 +5,7 @@
  * go, so that an operator can ship them (geth's `--log.format`/`--log.file`,
  * Lodestar's `--logFile`)
  */
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { openSync, writeSync } from 'node:fs'
 import { format as formatText } from 'node:util'
 import { InvalidParametersError } from '@libp2p/interface'
 import debug from 'weald'
@@ -91,7 +91,8 @@ export interface LogOutputInit {
  * Where the lines go: `wrap` gives a stream that writes the CLI's lines in
  * the format (and to the file too); `captureDebug` sends the debug
  * namespaces to the file (or stderr) in the format. A sink that turns text
- * into lines keeps a partial line until its end arrives.
+ * into lines keeps a partial line until its end arrives. The file stays open
+ * until the process exits; every line is written at once (no buffer to lose).
  */
 export class LogOutput {
   private readonly format: LogFormat
@@ -152,12 +153,6 @@ export class LogOutput {
       } else {
         process.stderr.write(text)
       }
-    }
-  }
-
-  close (): void {
-    if (this.fd != null) {
-      closeSync(this.fd)
     }
   }
 
