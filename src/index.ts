@@ -58,5 +58,5 @@ export { createNodeMetrics } from './metrics/index.js'
 export type { NodeMetrics, NodeMetricsOptions, MetricsProvider } from './metrics/index.js'
 
 // the status API of a running node
-export { createApiServer, loadOrCreateApiToken, readApiToken, apiTokenPath, DEFAULT_API_PORT, DEFAULT_API_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE } from './api/index.js'
-export type { ApiServer, ApiServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView, ReservedView } from './api/index.js'
+export { createApiServer, createMetricsServer, loadOrCreateApiToken, readApiToken, apiTokenPath, writeApiUrl, readApiUrl, removeApiUrl, apiUrlPath, DEFAULT_API_PORT, DEFAULT_API_HOST, DEFAULT_METRICS_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE, API_URL_FILE } from './api/index.js'
+export type { ApiServer, ApiServerInit, MetricsServer, MetricsServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView, ReservedView } from './api/index.js'

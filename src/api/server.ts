@@ -8,6 +8,7 @@ import { REASON_CODES, isReasonCode } from '../reason/index.js'
 import { errorText } from '../stream/index.js'
 import { CONNECT_TIMEOUT_MS, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_BODY_BYTES, REJECT_HISTORY_SIZE } from './constants.js'
 import { ApiRequestError, badRequest } from './errors.js'
+import { httpUrl, listen } from './listen.js'
 import { livePage } from './page.js'
 import { RejectLog } from './reject-log.js'
 import { bansView, contactView, headView, peersView, reservedView, statusView } from './views.js'
@@ -89,8 +90,7 @@ export class NodeApiServer implements ApiServer {
     if (this.address == null) {
       throw new InvalidParametersError('the API server is not listening')
     }
-    const host = this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address
-    return `http://${host}:${this.address.port}`
+    return httpUrl(this.address)
   }
 
   async start (): Promise<void> {
@@ -98,15 +98,8 @@ export class NodeApiServer implements ApiServer {
       return
     }
     const server = createServer((req, res) => { void this.serve(req, res) })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
+    this.address = await listen(server, this.port, this.host)
     this.server = server
-    this.address = server.address() as AddressInfo
     this.rejectLog.start()
     this.log('listening on %s', this.url)
   }
@@ -132,6 +125,7 @@ export class NodeApiServer implements ApiServer {
     const command = (handle: (body: Record<string, unknown>) => Promise<Reply>): Route => ({ auth: true, handle })
     const routes = new Map<string, Route>([
       ['GET /', { auth: false, handle: async () => ({ text: livePage(), contentType: 'text/html; charset=utf-8' }) }],
+      ['GET /health', { auth: false, handle: async () => healthReply(node) }],
       ['GET /status', read(() => statusView(node))],
       ['GET /peers', read(async () => peersView(node))],
       ['GET /contacts', read(() => {
@@ -261,6 +255,19 @@ export class NodeApiServer implements ApiServer {
       }
     }
   }
+}
+
+/**
+ * `GET /health`, a supervisor's or a load balancer's probe: 200 while the
+ * node runs, 503 while it starts or stops (and once it has stopped), with
+ * libp2p's status and, while it runs, the number of sessions
+ */
+function healthReply (node: PeerNode<ServiceMap>): Reply {
+  const status = node.libp2p.status
+  if (status !== 'started') {
+    return { status: 503, json: { status } }
+  }
+  return { json: { status, sessions: node.sessions().length } }
 }
 
 async function readJsonBody (req: IncomingMessage): Promise<Record<string, unknown>> {

@@ -1,21 +1,25 @@
 import { Command, InvalidArgumentError } from 'commander'
-import { DEFAULT_API_HOST, DEFAULT_API_PORT } from '../api/index.js'
 import { DEFAULT_DATA_DIR } from '../node/index.js'
 import { ApiCallError, ApiClient } from './api-client.js'
+import { envName } from './config.js'
 import { EXIT_FAILURE, EXIT_OK, describeError } from './io.js'
 import { formatBans, formatContacts, formatPeers, formatRejects, formatReserved, formatStatus } from './tables.js'
 import type { CliIo } from './io.js'
 import type { BanView, ContactView, PeerView, RejectRecord, ReservedView, StatusView } from '../index.js'
 
-/** Where the subcommands look for a node unless `--api` says otherwise */
-export const DEFAULT_API_URL = `http://${DEFAULT_API_HOST}:${DEFAULT_API_PORT}`
+/** The variable that names the data dir when `--data-dir` is absent, for the subcommands as for `start` */
+const DATA_DIR_ENV = envName('dataDir')
 
 interface ClientFlags {
   /** full peer ids and DIDs in tables */
   wide?: boolean
-  api: string
-  dataDir: string
+  api?: string
+  dataDir?: string
   json?: boolean
+}
+
+function nonEmpty (value: string | undefined): string | undefined {
+  return value == null || value === '' ? undefined : value
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -35,7 +39,10 @@ export function parseDuration (value: string): number {
  * backoff clear. Each prints a table or, with `--json`, the API's JSON.
  */
 export function addClientCommands (program: Command, io: CliIo, setExitCode: (code: number) => void): void {
-  const client = (flags: ClientFlags): ApiClient => new ApiClient(flags.api, flags.dataDir)
+  const client = (flags: ClientFlags): ApiClient => new ApiClient({
+    api: flags.api,
+    dataDir: flags.dataDir ?? nonEmpty(io.env[DATA_DIR_ENV]) ?? DEFAULT_DATA_DIR
+  })
   const print = (flags: ClientFlags, value: unknown, human: string): void => {
     io.stdout.write(flags.json === true ? `${JSON.stringify(value, null, 2)}\n` : human)
   }
@@ -52,8 +59,8 @@ export function addClientCommands (program: Command, io: CliIo, setExitCode: (co
   }
   const define = (parent: Command, name: string, description: string): Command => parent.command(name)
     .description(description)
-    .option('--api <url>', 'the node\'s status API', DEFAULT_API_URL)
-    .option('--data-dir <dir>', 'the node\'s data dir, where its API token is', DEFAULT_DATA_DIR)
+    .option('--api <url>', 'the node\'s status API (default: the URL the node wrote into its data dir)')
+    .option('--data-dir <dir>', `the node's data dir, where its API URL and token are (default: $${DATA_DIR_ENV}, else "${DEFAULT_DATA_DIR}")`)
     .option('--json', 'print the API\'s JSON')
   /** a command that prints a table: shortened ids unless --wide */
   const defineTable = (parent: Command, name: string, description: string): Command => define(parent, name, description)

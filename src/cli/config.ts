@@ -29,7 +29,10 @@ export const START_CONFIG_KEYS = {
   statusInterval: 'number',
   json: 'boolean',
   apiPort: 'number',
-  api: 'boolean'
+  apiHost: 'string',
+  api: 'boolean',
+  metricsPort: 'number',
+  metricsHost: 'string'
 } as const satisfies Record<string, ConfigType>
 
 export type StartConfigKey = keyof typeof START_CONFIG_KEYS

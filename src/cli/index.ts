@@ -8,16 +8,18 @@
  */
 
 import { Command, CommanderError, Option } from 'commander'
-import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from '../node/index.js'
-import { EXIT_OK, EXIT_USAGE, processIo } from './io.js'
+import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, buildInfo } from '../node/index.js'
+import { EXIT_OK, EXIT_USAGE, describeError, processIo } from './io.js'
+import { LOG_FORMATS, LogOutput, type LogFormat } from './log-output.js'
+import { eventText } from './output.js'
 import { LOG_LEVELS, applyLogLevel, type LogLevel } from './log-level.js'
 import { DEFAULT_STATUS_INTERVAL_S, runStart } from './start.js'
 import { CONFIG_ENV } from './config.js'
 import { CONFIG_FILE_NAME, runInit } from './init.js'
 import type { InitFlags } from './init.js'
-import { packageVersion } from './version.js'
+import { formatVersion } from './version.js'
 import { addClientCommands } from './client-commands.js'
-import { DEFAULT_API_PORT } from '../api/index.js'
+import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST } from '../api/index.js'
 import type { CliIo } from './io.js'
 import type { StartFlags } from './start.js'
 
@@ -45,7 +47,7 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
 
   const program = new Command('peergate')
     .description('a libp2p node whose handshake decides which peers are real peers')
-    .version(packageVersion(), '-V, --version', 'print the peergate version')
+    .version(formatVersion(buildInfo()), '-V, --version', 'print the peergate version, the commit it was built from, libp2p\'s and Node\'s')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => { cliIo.stdout.write(text) },
@@ -54,8 +56,25 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .showHelpAfterError('(run with --help for usage)')
     .addOption(new Option('--log-level <level>', 'log to stderr through libp2p\'s debug namespaces: peergate:* at that level (default: silent, or what DEBUG says)')
       .choices(Object.keys(LOG_LEVELS)))
-    .hook('preAction', () => {
-      const { logLevel } = program.opts<{ logLevel?: LogLevel }>()
+    .addOption(new Option('--log-format <format>', 'text (default) or json: one JSON object per line with time, level, component and message, for the CLI\'s lines and the debug namespaces')
+      .choices(LOG_FORMATS))
+    .option('--log-file <path>', 'append every line (the CLI\'s, and the debug namespaces instead of stderr) to this file, in --log-format')
+    .hook('preAction', (_program, action) => {
+      const { logLevel, logFormat, logFile } = program.opts<{ logLevel?: LogLevel, logFormat?: LogFormat, logFile?: string }>()
+      if (logFormat != null || logFile != null) {
+        let output: LogOutput
+        try {
+          output = new LogOutput({ format: logFormat ?? 'text', file: logFile, describe: eventText })
+        } catch (err) {
+          return program.error(`peergate: ${describeError(err)}`)
+        }
+        output.captureDebug()
+        // the subcommands' tables stay tables; start's events are log lines
+        if (action.name() === 'start') {
+          cliIo.stdout = output.wrap(cliIo.stdout, 'stdout')
+        }
+        cliIo.stderr = output.wrap(cliIo.stderr, 'stderr')
+      }
       if (logLevel != null) {
         applyLogLevel(logLevel)
       }
@@ -74,8 +93,11 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--max-inbound <n>', 'sessions remote peers start; the rest of --max-peers are outbound')
     .option('--status-interval <seconds>', `print a status line every so many seconds, 0 for never (default: ${DEFAULT_STATUS_INTERVAL_S})`)
     .option('--json', 'print one JSON object per line')
-    .option('--api-port <n>', `port of the status API on 127.0.0.1, 0 for one the OS picks (default: ${DEFAULT_API_PORT})`)
+    .option('--api-port <n>', `port of the status API on 127.0.0.1, 0 for one the OS picks (default: ${DEFAULT_API_PORT}); its URL goes into the data dir's ${API_URL_FILE}, where the subcommands find it`)
+    .option('--api-host <host>', `address the status API listens on (default: ${DEFAULT_API_HOST}); another than loopback is warned about, as its reads need no token`)
     .option('--no-api', 'run without the status API')
+    .option('--metrics-port <n>', 'serve GET /metrics alone, read-only and without a token, on a listener of its own at this port (0: one the OS picks), for a remote Prometheus')
+    .option('--metrics-host <host>', `address of the metrics listener (default: ${DEFAULT_METRICS_HOST}; 0.0.0.0 for any)`)
     .option('--config <file>', `JSON config file of these options, keys in camelCase (default: $${CONFIG_ENV}); flags win over PEERGATE_* variables, which win over the file`)
     .action(async (_flags: StartFlags, command: Command) => {
       exitCode = await runStart(givenFlags<StartFlags>(command), cliIo)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
 import { createPeerNode, loadOrCreateApiToken } from '../index.js'
 import { DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, resolveLimits } from '../node/index.js'
-import { DEFAULT_API_PORT } from '../api/index.js'
+import { DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST } from '../api/index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { formatJson, formatText, genesisHex } from './output.js'
 import { DEFAULT_STATUS_INTERVAL_S, startOptions } from './start.js'
@@ -11,6 +11,9 @@ import { resolveStartConfig } from './config.js'
 import type { ResolvedStartConfig } from './config.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
+
+/** The metrics port the example config suggests: Prometheus exporters' customary 9464 (OpenTelemetry's), clear of the API and libp2p */
+const EXAMPLE_METRICS_PORT = 9464
 
 /** The example config file `peergate init` writes into the data dir */
 export const CONFIG_FILE_NAME = 'config.json'
@@ -44,8 +47,11 @@ export function exampleConfig (values: { dataDir: string, chainId: string, genes
     option('maxInbound', limits.maxInboundSessions, 'sessions remote peers start'),
     option('statusInterval', DEFAULT_STATUS_INTERVAL_S, 'seconds between status lines, 0 for none'),
     option('json', false, 'one JSON object per stdout line'),
-    option('apiPort', DEFAULT_API_PORT, 'status API port on 127.0.0.1, 0 for any'),
+    option('apiPort', DEFAULT_API_PORT, 'status API port, 0 for any (its URL goes into the data dir)'),
+    option('apiHost', DEFAULT_API_HOST, 'status API address; another than loopback is warned about'),
     option('api', true, 'false: no status API'),
+    option('metricsPort', EXAMPLE_METRICS_PORT, 'a read-only GET /metrics listener of its own (off unless given)'),
+    option('metricsHost', DEFAULT_METRICS_HOST, 'its address, 0.0.0.0 for a remote Prometheus'),
     '  // the data dir keeps to this chain; a relative path is relative to where peergate runs',
     `  "dataDir": ${JSON.stringify(values.dataDir)},`,
     `  "chainId": ${JSON.stringify(values.chainId)},`,

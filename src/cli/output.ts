@@ -3,7 +3,7 @@ import type { NodeStatus, PeerNode, Session, SessionCloseDetail, SessionRejectDe
 
 /** What the `start` command reports, one JSON line each with `--json` */
 export type CliEvent =
-  | { event: 'ready', peerId: string, did: string, chainId: string, genesis: string, multiaddrs: string[], api?: string }
+  | { event: 'ready', peerId: string, did: string, chainId: string, genesis: string, multiaddrs: string[], api?: string, metrics?: string }
   | { event: 'session:open', peerId: string, did: string, direction: string }
   | { event: 'session:close', peerId: string, did: string, reason: string, side: string, appCode?: number, message?: string }
   | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string, appCode?: number, did?: string, chainId?: string }
@@ -19,8 +19,8 @@ export function genesisHex (node: PeerNode): string {
   return `0x${uint8ArrayToString(node.chain.genesisHash, 'base16')}`
 }
 
-/** `api`: the status API's URL, when it runs */
-export function readyEvent (node: PeerNode, api?: string): CliEvent {
+/** `api`: the status API's URL, when it runs; `metrics`: the metrics listener's, when it runs */
+export function readyEvent (node: PeerNode, api?: string, metrics?: string): CliEvent {
   return {
     event: 'ready',
     peerId: node.peerId.toString(),
@@ -28,7 +28,8 @@ export function readyEvent (node: PeerNode, api?: string): CliEvent {
     chainId: node.chain.chainId,
     genesis: genesisHex(node),
     multiaddrs: node.getMultiaddrs().map(ma => ma.toString()),
-    api
+    api,
+    metrics
   }
 }
 
@@ -75,6 +76,11 @@ export const formatText: Formatter = (event) => {
   return textLines(event).split('\n').filter(line => line !== '').map(line => `${time} ${line}\n`).join('')
 }
 
+/** An event's human text without the time: a JSON log line's message (`--log-format json`) */
+export function eventText (event: CliEvent): string {
+  return textLines(event).trimEnd()
+}
+
 function textLines (event: CliEvent): string {
   switch (event.event) {
     case 'ready':
@@ -85,6 +91,7 @@ function textLines (event: CliEvent): string {
         `genesis:   ${event.genesis}`,
         ...event.multiaddrs.map(ma => `listening: ${ma}`),
         ...(event.api == null ? [] : [`api:       ${event.api}`]),
+        ...(event.metrics == null ? [] : [`metrics:   ${event.metrics}`]),
         ''
       ].join('\n')
     case 'session:open':

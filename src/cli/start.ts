@@ -1,21 +1,25 @@
 import { readFile } from 'node:fs/promises'
+import { isIP } from 'node:net'
 import { InvalidParametersError } from '@libp2p/interface'
-import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken } from '../index.js'
+import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken, removeApiUrl, writeApiUrl } from '../index.js'
 import { AddressInUseError, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
-import { DEFAULT_API_PORT } from '../api/index.js'
+import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST, createMetricsServer, isLoopbackHost } from '../api/index.js'
 import { CONFIG_ENV, optionName, parseConfigText, resolveStartConfig } from './config.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { ConfigFile, ResolvedStartConfig, StartConfigKey } from './config.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
-import type { ApiServer, BootstrapUnreachableDetail, NodeMetrics, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+import type { ApiServer, BootstrapUnreachableDetail, MetricsServer, NodeMetrics, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
 const MAX_STATUS_INTERVAL_S = 86_400
 
 /** a 32-byte genesis hash in hex */
 const GENESIS_HEX_DIGITS = 64
+
+/** the highest TCP port */
+const MAX_PORT = 65535
 
 /** seconds between status lines when no flag, variable or config file says otherwise */
 export const DEFAULT_STATUS_INTERVAL_S = 30
@@ -35,6 +39,12 @@ export interface StartFlags {
   json?: boolean
   /** `--api-port <n>` */
   apiPort?: string
+  /** `--api-host <host>`: the status API's, loopback unless given */
+  apiHost?: string
+  /** `--metrics-port <n>`: turns on the metrics listener */
+  metricsPort?: string
+  /** `--metrics-host <host>`: the metrics listener's, loopback unless given */
+  metricsHost?: string
   /** false with `--no-api` */
   api?: boolean
   /** `--config <file>`: a JSON config file of these options */
@@ -85,9 +95,46 @@ export function startOptions (flags: StartFlags, origins: ResolvedStartConfig['o
   }
 }
 
-/** `--api-port`: 0 lets the OS pick */
-function apiPortFlag (value: string | undefined, origin: string): number {
-  return wholeNumber(value, origin, 0, 65535) ?? DEFAULT_API_PORT
+/** Where a listener of `start` listens */
+export interface ListenAddress {
+  host: string
+  /** 0: one the OS picks */
+  port: number
+}
+
+/** Where the status API and the metrics listener listen; undefined: not at all */
+export interface StartListeners {
+  api?: ListenAddress
+  metrics?: ListenAddress
+}
+
+/** A host to listen on: an IP address or `localhost` */
+function listenHost (value: string | undefined, origin: string, fallback: string): string {
+  if (value == null) {
+    return fallback
+  }
+  if (value !== 'localhost' && isIP(value) === 0) {
+    throw new InvalidParametersError(`${origin} must be an IP address (127.0.0.1, ::1, 0.0.0.0, ::, or one of this machine's) or localhost, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+/**
+ * The status API's address (none with `--no-api`) and the metrics
+ * listener's (none without `--metrics-port`), from the start options;
+ * `origins` names where each came from in error messages
+ */
+export function startListeners (flags: StartFlags, origins: ResolvedStartConfig['origins'] = {}): StartListeners {
+  const name = (key: StartConfigKey): string => optionName(origins, key)
+  const api = flags.api === false
+    ? undefined
+    : { host: listenHost(flags.apiHost, name('apiHost'), DEFAULT_API_HOST), port: wholeNumber(flags.apiPort, name('apiPort'), 0, MAX_PORT) ?? DEFAULT_API_PORT }
+  const metricsPort = wholeNumber(flags.metricsPort, name('metricsPort'), 0, MAX_PORT)
+  if (metricsPort == null && flags.metricsHost != null) {
+    throw new InvalidParametersError(`${name('metricsHost')} needs ${name('metricsPort')}: the metrics listener is off without a port`)
+  }
+  const metrics = metricsPort == null ? undefined : { host: listenHost(flags.metricsHost, name('metricsHost'), DEFAULT_METRICS_HOST), port: metricsPort }
+  return { api, metrics }
 }
 
 /** The config file `--config` (or PEERGATE_CONFIG) names, parsed; none without either */
@@ -110,10 +157,20 @@ export async function gatherStartConfig (cliFlags: StartFlags, env: Record<strin
   return resolveStartConfig({ flags: cliFlags, env, file })
 }
 
-/** The status API on 127.0.0.1:`port`, with the data dir's token (made at first start) and the node's metrics */
-async function startApi (node: PeerNode, dataDir: string, port: number, metrics: NodeMetrics): Promise<ApiServer> {
-  const api = createApiServer(node, { port, token: await loadOrCreateApiToken(dataDir), metrics })
+/**
+ * The status API on `host`:`port`, with the data dir's token (made at
+ * first start) and the node's metrics; its URL goes into the data dir, where
+ * the subcommands find it
+ */
+async function startApi (node: PeerNode, dataDir: string, { host, port }: ListenAddress, metrics: NodeMetrics): Promise<ApiServer> {
+  const api = createApiServer(node, { host, port, token: await loadOrCreateApiToken(dataDir), metrics })
   await api.start()
+  try {
+    await writeApiUrl(dataDir, api.url)
+  } catch (err) {
+    await api.stop()
+    throw err
+  }
   return api
 }
 
@@ -150,12 +207,12 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
 
   let node: PeerNode
   let statusIntervalS: number
-  let apiPort: number
+  let listeners: StartListeners
   try {
     statusIntervalS = wholeNumber(flags.statusInterval, name('statusInterval'), 0, MAX_STATUS_INTERVAL_S) ?? DEFAULT_STATUS_INTERVAL_S
-    apiPort = apiPortFlag(flags.apiPort, name('apiPort'))
-    // the API serves GET /metrics: libp2p's series and peergate's
-    node = await createPeerNode({ ...startOptions(flags, origins), metrics: flags.api !== false })
+    listeners = startListeners(flags, origins)
+    // the API and the metrics listener serve GET /metrics: libp2p's series and peergate's
+    node = await createPeerNode({ ...startOptions(flags, origins), metrics: listeners.api != null || listeners.metrics != null })
   } catch (err) {
     unsubscribe()
     if (err instanceof Error && err.name === InvalidParametersError.name) {
@@ -170,22 +227,47 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   const onClose = (evt: CustomEvent<SessionCloseDetail>): void => { print(closeEvent(evt.detail)) }
   const onReject = (evt: CustomEvent<SessionRejectDetail>): void => { print(rejectEvent(evt.detail)) }
 
+  const dataDir = flags.dataDir ?? DEFAULT_DATA_DIR
   let api: ApiServer | undefined
-  let metrics: NodeMetrics | undefined
-  if (flags.api !== false) {
+  let metricsServer: MetricsServer | undefined
+  const metrics = listeners.api != null || listeners.metrics != null ? createNodeMetrics(node) : undefined
+  /** a listener could not start: undo the rest, say why */
+  const failStart = async (message: string): Promise<number> => {
+    unsubscribe()
+    io.stderr.write(`peergate: ${message}\n`)
+    if (api != null) {
+      await removeApiUrl(dataDir).catch((err) => { io.stderr.write(`peergate: warning: could not remove ${API_URL_FILE}: ${describeError(err)}\n`) })
+      await api.stop()
+    }
+    metrics?.stop()
+    await node.stop().catch((stopErr) => { io.stderr.write(`peergate: could not stop the node cleanly: ${describeError(stopErr)}\n`) })
+    return EXIT_FAILURE
+  }
+  if (listeners.api != null && metrics != null) {
+    const { host, port } = listeners.api
     try {
-      metrics = createNodeMetrics(node)
-      api = await startApi(node, flags.dataDir ?? DEFAULT_DATA_DIR, apiPort, metrics)
+      api = await startApi(node, dataDir, listeners.api, metrics)
     } catch (err) {
-      metrics?.stop()
-      unsubscribe()
-      io.stderr.write(`peergate: could not start the API on port ${apiPort}: ${describeError(err)} (choose another with --api-port, 0 for any, or turn it off with --no-api)\n`)
-      await node.stop().catch((stopErr) => { io.stderr.write(`peergate: could not stop the node cleanly: ${describeError(stopErr)}\n`) })
-      return EXIT_FAILURE
+      return failStart(`could not start the API on ${host} port ${port}: ${describeError(err)} (choose another with --api-port, 0 for any, or turn it off with --no-api)`)
+    }
+    if (!isLoopbackHost(host)) {
+      io.stderr.write(`peergate: warning: the status API listens on ${host} (${name('apiHost')}), beyond this machine: its read endpoints need no token, its commands only the data dir's token\n`)
+    }
+  } else {
+    // an earlier run's, left by a node that was killed: no client should take it for this one's
+    await removeApiUrl(dataDir).catch((err) => { io.stderr.write(`peergate: warning: could not remove an earlier run's API URL file: ${describeError(err)}\n`) })
+  }
+  if (listeners.metrics != null && metrics != null) {
+    const { host, port } = listeners.metrics
+    try {
+      metricsServer = createMetricsServer({ host, port, metrics })
+      await metricsServer.start()
+    } catch (err) {
+      return failStart(`could not start the metrics listener on ${host} port ${port}: ${describeError(err)} (choose another with ${name('metricsPort')}, 0 for any)`)
     }
   }
 
-  print(readyEvent(node, api?.url))
+  print(readyEvent(node, api?.url, metricsServer?.url))
   // createPeerNode left them out (and logged it); the operator hears of it here
   for (const [flag, addrs] of [[name('bootstrap'), flags.bootstrap], [name('reserved'), flags.reserved]] as const) {
     for (const addr of addrs ?? []) {
@@ -225,9 +307,14 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   await stopRequested
   clearInterval(statusTimer)
   try {
-    await api?.stop()
-    metrics?.stop()
+    if (api != null) {
+      await removeApiUrl(dataDir)
+    }
+    // the API stays up while the node stops, so that GET /health answers 503 meanwhile
     await node.stop()
+    await api?.stop()
+    await metricsServer?.stop()
+    metrics?.stop()
   } catch (err) {
     io.stderr.write(`peergate: could not stop the node cleanly: ${describeError(err)}\n`)
     return EXIT_FAILURE

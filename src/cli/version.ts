@@ -1,9 +1,15 @@
-import { readFileSync } from 'node:fs'
+import type { BuildInfo } from '../node/index.js'
 
-/** package.json, from dist/src/cli/ (the only place this module runs from) */
-const PACKAGE_JSON = new URL('../../../package.json', import.meta.url)
-
-/** The package version, as `peergate --version` prints it */
-export function packageVersion (): string {
-  return (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version
+/**
+ * `peergate --version`: the version alone on the first line (what a script
+ * reads), then the commit it was built from (when built from a git
+ * checkout), libp2p's version and Node's
+ */
+export function formatVersion (info: BuildInfo): string {
+  return [
+    info.version,
+    ...(info.commit == null ? [] : [`commit: ${info.commit}`]),
+    `libp2p: ${info.libp2p}`,
+    `node: ${info.node}`
+  ].join('\n')
 }

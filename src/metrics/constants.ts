@@ -26,5 +26,9 @@ export const METRIC_NAMES = {
   handshakeDuration: 'peergate_handshake_duration_seconds',
   sessionCloses: 'peergate_session_closes_total',
   dials: 'peergate_dials_total',
-  gatedStreamRefusals: 'peergate_gated_stream_refusals_total'
+  gatedStreamRefusals: 'peergate_gated_stream_refusals_total',
+  buildInfo: 'peergate_build_info'
 } as const
+
+/** The `commit` label of `peergate_build_info` when the build did not record one (not built from a git checkout) */
+export const UNKNOWN_COMMIT = 'unknown'

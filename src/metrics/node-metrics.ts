@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_TRACKED_HANDSHAKES, METRIC_NAMES } from './constants.js'
+import { buildInfo } from '../node/index.js'
+import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_TRACKED_HANDSHAKES, METRIC_NAMES, UNKNOWN_COMMIT } from './constants.js'
 import type { NodeMetrics, NodeMetricsOptions } from './index.js'
 import type { DialEndDetail } from '../dial/index.js'
 import type { ConnectionRole, PeerNode } from '../node/index.js'
@@ -97,6 +98,15 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
       this.set(n)
     }
   })
+
+  // what runs: one series of value 1, as Prometheus' own build_info metrics
+  const build = buildInfo()
+  new Gauge({
+    name: METRIC_NAMES.buildInfo,
+    help: 'This peergate\'s version, the git commit it was built from, and the libp2p and Node.js it runs on, as labels; the value is always 1',
+    labelNames: ['version', 'commit', 'libp2p', 'node'] as const,
+    registers
+  }).set({ version: build.version, commit: build.commit ?? UNKNOWN_COMMIT, libp2p: build.libp2p, node: build.node }, 1)
 
   // ---- events, counted as they happen ----
 

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
-import { TestNetwork, until } from '../utils/nodes.js'
+import { TestNetwork } from '../utils/nodes.js'
+import { until } from './helpers.js'
 import type { ChildProcess } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
 
@@ -21,15 +24,25 @@ interface Run {
 
 /** One `peergate <args>` run to its end */
 async function peergate (...args: string[]): Promise<Run> {
+  return peergateWithEnv({}, ...args)
+}
+
+/** `peergate` with these environment variables besides the test's own (none of PEERGATE_DATA_DIR unless given) */
+async function peergateWithEnv (env: Record<string, string>, ...args: string[]): Promise<Run> {
+  const { PEERGATE_DATA_DIR: _, ...inherited } = process.env
   return new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { timeout: TIMEOUT_MS }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: TIMEOUT_MS, env: { ...inherited, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err == null ? 0 : (typeof err.code === 'number' ? err.code : -1), stdout, stderr })
     })
   })
 }
 
 async function json (...args: string[]): Promise<any> {
-  const run = await peergate(...args, '--json')
+  return jsonWithEnv({}, ...args)
+}
+
+async function jsonWithEnv (env: Record<string, string>, ...args: string[]): Promise<any> {
+  const run = await peergateWithEnv(env, ...args, '--json')
   assert.equal(run.code, 0, `peergate ${args.join(' ')}: ${run.stderr}`)
   return JSON.parse(run.stdout)
 }
@@ -49,6 +62,11 @@ async function pollJson (args: string[], pick: (value: any) => any, timeoutMs = 
   }
 }
 
+/** `text` matched literally in a RegExp */
+function escape (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
 /** A port nothing listens on: one the OS gave and took back */
 async function closedPort (): Promise<number> {
   const server = createServer()
@@ -61,7 +79,7 @@ async function closedPort (): Promise<number> {
 }
 
 /** `peergate start --json …` and its first stdout line, the ready event */
-async function start (args: string[]): Promise<{ child: ChildProcess, ready: any }> {
+async function start (args: string[]): Promise<{ child: ChildProcess, ready: any, stderr: () => string }> {
   const child = spawn(process.execPath, [BIN, 'start', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
@@ -72,7 +90,7 @@ async function start (args: string[]): Promise<{ child: ChildProcess, ready: any
     once(child, 'close').then(() => { throw new Error(`start exited before its ready line: ${stderr}`) })
   ]) as [string]
   clearTimeout(timer)
-  return { child, ready: JSON.parse(line) }
+  return { child, ready: JSON.parse(line), stderr: () => stderr }
 }
 
 describe('peergate CLI against a running node', () => {
@@ -208,7 +226,7 @@ describe('peergate CLI against a running node', () => {
     const lines = createInterface({ input: child.stdout! })
     await once(lines, 'line')
     // the first random walk starts at once, and with an empty routing table it waits for its deadline
-    await until(() => stderr.includes('peergate:api listening'), TIMEOUT_MS, 'the API\'s log line')
+    await until('the API\'s log line', () => stderr.includes('peergate:api listening') ? true : undefined, TIMEOUT_MS)
     child.kill('SIGINT')
     const [code] = await once(child, 'close')
     assert.equal(code, 0, stderr)
@@ -286,8 +304,94 @@ describe('peergate CLI against a running node', () => {
     const port = new URL(ready.api).port
     const second = await peergate('start', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', port)
     assert.equal(second.code, 1)
-    assert.match(second.stderr, new RegExp(`could not start the API on port ${port}: .*EADDRINUSE.*--no-api`))
+    assert.match(second.stderr, new RegExp(`could not start the API on 127\\.0\\.0\\.1 port ${port}: .*EADDRINUSE.*--no-api`))
     child.kill('SIGINT')
     await once(child, 'close')
+  })
+
+  it('two nodes without API port flags: each subcommand finds its node from --data-dir or PEERGATE_DATA_DIR; --api wins; a stopped node\'s file is gone, a killed one\'s is called stale', async () => {
+    const dir1 = await net.dir()
+    const dir2 = await net.dir()
+    const one = await start(['--data-dir', dir1, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID])
+    children.push(one.child)
+    const two = await start(['--data-dir', dir2, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--bootstrap', one.ready.multiaddrs[0]])
+    children.push(two.child)
+    assert.notEqual(one.ready.api, two.ready.api)
+    assert.equal((await readFile(join(dir2, 'api-url'), 'utf8')).trim(), two.ready.api)
+
+    const peers = await until('the session in peers --data-dir', async () => {
+      const list = await json('peers', '--data-dir', dir2)
+      return list.some((p: any) => p.peerId === one.ready.peerId && p.role === 'outbound-session') ? list : undefined
+    })
+    assert.ok(peers.length > 0)
+    assert.equal((await jsonWithEnv({ PEERGATE_DATA_DIR: dir1 }, 'status')).peerId, one.ready.peerId)
+    assert.equal((await json('status', '--data-dir', dir2)).peerId, two.ready.peerId)
+    const health = await fetch(`${two.ready.api}/health`)
+    assert.equal(health.status, 200)
+    assert.equal((await health.json()).status, 'started')
+    // --api wins over the data dir's file (the token still comes from the data dir)
+    assert.equal((await json('status', '--data-dir', dir2, '--api', one.ready.api)).peerId, one.ready.peerId)
+    const cleared = await peergate('backoff', 'clear', '--data-dir', dir2)
+    assert.equal(cleared.code, 0, cleared.stderr)
+
+    two.child.kill('SIGINT')
+    assert.deepEqual(await once(two.child, 'close'), [0, null])
+    await assert.rejects(readFile(join(dir2, 'api-url')), { code: 'ENOENT' })
+    const stopped = await peergate('peers', '--data-dir', dir2)
+    assert.equal(stopped.code, 1)
+    assert.match(stopped.stderr, new RegExp(`no node running with data dir ${escape(dir2)} \\(no ${escape(join(dir2, 'api-url'))}`))
+
+    one.child.kill('SIGKILL')
+    await once(one.child, 'close')
+    const stale = await peergate('status', '--data-dir', dir1)
+    assert.equal(stale.code, 1)
+    assert.match(stale.stderr, new RegExp(`no node running with data dir ${escape(dir1)} \\(stale api file ${escape(join(dir1, 'api-url'))}: nothing answers at ${escape(one.ready.api)}, ECONNREFUSED`))
+    assert.ok(!stale.stderr.includes('    at '), stale.stderr)
+  })
+
+  it('--metrics-port serves GET /metrics alone on a listener of its own, even without the API; the API is not reachable there', async () => {
+    const dataDir = await net.dir()
+    const { child, ready } = await start(['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--no-api', '--metrics-port', '0'])
+    children.push(child)
+    assert.equal(ready.api, undefined)
+    assert.match(ready.metrics, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+    const metrics = await fetch(ready.metrics)
+    assert.equal(metrics.status, 200)
+    assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/)
+    const text = await metrics.text()
+    assert.match(text, /^peergate_sessions\{direction="outbound"\} 0$/m)
+    assert.match(text, /^peergate_build_info\{.*\} 1$/m)
+    const origin = new URL(ready.metrics).origin
+    for (const path of ['/status', '/health', '/', '/peers']) {
+      assert.equal((await fetch(`${origin}${path}`)).status, 404, path)
+    }
+    assert.equal((await fetch(`${origin}/connect`, { method: 'POST', body: '{}' })).status, 404)
+    assert.equal((await fetch(ready.metrics, { method: 'POST', body: '{}' })).status, 405)
+    child.kill('SIGINT')
+    assert.deepEqual(await once(child, 'close'), [0, null])
+  })
+
+  it('--api-host other than loopback warns; the data dir\'s URL is the loopback one; --metrics-host without --metrics-port is a usage error', async () => {
+    const dataDir = await net.dir()
+    const { child, ready, stderr } = await start(['--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-host', '0.0.0.0'])
+    children.push(child)
+    assert.match(ready.api, /^http:\/\/0\.0\.0\.0:\d+$/)
+    // stderr is another pipe: the warning, written before the ready line, may arrive after it
+    await until('the warning', () => /peergate: warning: the status API listens on 0\.0\.0\.0 \(--api-host\), beyond this machine/.test(stderr()) ? true : undefined)
+    const port = new URL(ready.api).port
+    assert.equal((await readFile(join(dataDir, 'api-url'), 'utf8')).trim(), `http://127.0.0.1:${port}`)
+    assert.equal((await json('status', '--data-dir', dataDir)).peerId, ready.peerId)
+    child.kill('SIGINT')
+    assert.deepEqual(await once(child, 'close'), [0, null])
+
+    const quiet = await start(['--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--api-host', '127.0.0.2'])
+    children.push(quiet.child)
+    assert.match(quiet.ready.api, /^http:\/\/127\.0\.0\.2:\d+$/)
+    quiet.child.kill('SIGINT')
+    await once(quiet.child, 'close')
+
+    const bad = await peergate('start', '--data-dir', await net.dir(), '--metrics-host', '0.0.0.0')
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /--metrics-host needs --metrics-port/)
   })
 })

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { stat } from 'node:fs/promises'
+import pDefer from 'p-defer'
 import { after, before, describe, it } from 'node:test'
 import { ReasonCode, apiTokenPath, loadOrCreateApiToken } from '../../src/index.js'
 import { TestNetwork, blackHole, closedPort, nextEvent } from '../utils/nodes.js'
@@ -390,6 +391,46 @@ describe('status API: RTT and roles of new sessions', () => {
 describe('status API without a metrics provider', () => {
   const net = new TestNetwork()
   after(async () => { await net.cleanup() })
+
+  it('GET /health needs no token: 200 while the node runs, 503 while it stops and once it has stopped', async () => {
+    const dataDir = await net.dir()
+    // a service whose stop waits for the test: the node stays in "stopping" meanwhile
+    const stopping = pDefer()
+    const mayStop = pDefer()
+    const node = await net.node({
+      dataDir,
+      services: {
+        slowStop: () => ({
+          start () {},
+          async stop () {
+            stopping.resolve()
+            await mayStop.promise
+          }
+        })
+      }
+    })
+    const { api } = await startApi(node, dataDir)
+    try {
+      const started = await call(`${api.url}/health`, 'GET')
+      assert.equal(started.status, 200)
+      assert.deepEqual(started.body, { status: 'started', sessions: 0 })
+
+      const stopped = node.stop()
+      await stopping.promise
+      const during = await call(`${api.url}/health`, 'GET')
+      assert.equal(during.status, 503)
+      assert.deepEqual(during.body, { status: 'stopping' })
+      mayStop.resolve()
+      await stopped
+
+      const after = await call(`${api.url}/health`, 'GET')
+      assert.equal(after.status, 503)
+      assert.deepEqual(after.body, { status: 'stopped' })
+    } finally {
+      mayStop.resolve()
+      await api.stop()
+    }
+  })
 
   it('has no /metrics, and stops listening on stop()', async () => {
     const dataDir = await net.dir()

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, test } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
+import { version as libp2pVersion } from 'libp2p/version'
 import { TestNetwork, closedPort } from '../utils/nodes.js'
 import type { ChildProcess } from 'node:child_process'
 
@@ -245,6 +246,60 @@ test('--log-level info sends peergate\'s debug namespaces to stderr; a bad level
   assert.match(bad.stderr, /argument 'loud' is invalid. Allowed choices are silent, error, info, debug, trace/)
 })
 
+test('--log-format json --log-file: every line of the file is one JSON object with time, level, component and message, the debug namespaces\' and the CLI\'s', async () => {
+  const dir = await net.dir()
+  const logFile = join(dir, 'node.log')
+  await writeFile(logFile, '{"time":"2026-01-01T00:00:00.000Z","level":"info","component":"earlier","message":"an earlier run"}\n')
+  // a bootstrap peer nobody answers for: a warning
+  const stranger = (await net.node()).peerId.toString()
+  const proc = cli('--log-level', 'info', '--log-format', 'json', '--log-file', logFile, 'start', '--json', '--data-dir', join(dir, 'data'), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--bootstrap', `/ip4/127.0.0.1/tcp/${await closedPort()}/p2p/${stranger}`)
+  const ready = await proc.event('ready')
+  assert.equal(ready.level, 'info')
+  assert.equal(ready.component, 'peergate:cli')
+  assert.match(ready.message, /^peer id: +12D3KooW/)
+  for (let i = 0; i < 100 && !proc.stderr.includes('"level":"warn"'); i++) {
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+
+  const lines = (await readFile(logFile, 'utf8')).split('\n')
+  assert.equal(lines.pop(), '', 'the file ends with a line break')
+  assert.equal(JSON.parse(lines[0]).component, 'earlier', 'appended, not overwritten')
+  const entries = lines.map((line, i) => {
+    const entry = parseJson(line)
+    assert.ok(entry != null, `line ${i + 1} is JSON: ${line}`)
+    assert.match(entry.time, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, line)
+    assert.ok(['error', 'warn', 'info', 'debug', 'trace'].includes(entry.level), line)
+    assert.equal(typeof entry.component, 'string', line)
+    assert.equal(typeof entry.message, 'string', line)
+    return entry
+  })
+  assert.ok(entries.some(e => e.component === 'peergate:addressbook' && e.level === 'info' && /^loaded 0 contacts/.test(e.message)), 'a debug namespace\'s line')
+  assert.ok(entries.some(e => e.component === 'peergate:cli' && e.event === 'ready' && e.peerId === ready.peerId), 'the ready event')
+  assert.ok(entries.some(e => e.component === 'peergate:cli' && e.level === 'warn' && /^bootstrap peer .* cannot be reached/.test(e.message)), 'a warning')
+  assert.ok(entries.some(e => e.event === 'stopped'), 'the stopped event')
+  // stdout keeps every event, as JSON log lines; the debug namespaces went to the file, not stderr
+  assert.ok(proc.lines.every(line => parseJson(line)?.component === 'peergate:cli'), proc.lines.join('\n'))
+  assert.doesNotMatch(proc.stderr, /peergate:addressbook/)
+  assert.ok(proc.stderr.split('\n').filter(line => line !== '').every(line => parseJson(line)?.level != null), proc.stderr)
+})
+
+test('--log-file in text: the debug namespaces go to the file with their time, not stderr; a file that cannot be opened is a usage error', async () => {
+  const dir = await net.dir()
+  const logFile = join(dir, 'node.log')
+  const proc = cli('--log-level', 'info', '--log-file', logFile, 'start', '--data-dir', join(dir, 'data'), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  await proc.line('the ready line', line => / peer id: /.test(line))
+  assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+  const text = await readFile(logFile, 'utf8')
+  assert.match(text, /^\d{4}-\d{2}-\d{2}T[\d:.]+Z peergate:addressbook loaded 0 contacts/m)
+  assert.match(text, /^\d{4}-\d{2}-\d{2}T[\d:.]+Z peer id: +12D3KooW/m)
+  assert.doesNotMatch(proc.stderr, /peergate:addressbook/)
+
+  const bad = cli('--log-file', join(dir, 'missing', 'node.log'), 'start', '--data-dir', join(dir, 'data'))
+  assert.deepEqual(await bad.exitWithin('an exit'), { code: 2, signal: null })
+  assert.match(bad.stderr, /--log-file .*missing\/node\.log cannot be opened for appending: its directory does not exist/)
+})
+
 test('bad flags exit with a usage error on stderr and no stack trace', async () => {
   const dataDir = await net.dir()
   const cases: Array<{ args: string[], message: RegExp }> = [
@@ -271,11 +326,12 @@ test('bad flags exit with a usage error on stderr and no stack trace', async () 
   }
 })
 
-test('--version prints the package version', async () => {
+test('--version prints the package version, then the commit the build recorded, libp2p\'s and Node\'s versions', async () => {
   const { version } = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8'))
+  const { commit } = JSON.parse(await readFile(new URL('../../build-info.json', import.meta.url), 'utf8'))
   const proc = cli('--version')
   assert.deepEqual(await proc.exitWithin('an exit'), { code: 0, signal: null })
-  assert.deepEqual(proc.lines, [version])
+  assert.deepEqual(proc.lines, [version, ...(commit == null ? [] : [`commit: ${commit as string}`]), `libp2p: ${libp2pVersion}`, `node: ${process.versions.node}`])
 })
 
 test('--max-peers 2 keeps an outbound slot; --max-outbound and --max-inbound set the split; a reserved peer is counted apart', async () => {

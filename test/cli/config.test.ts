@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { envName, flagName, parseConfigText, resolveStartConfig } from '../../src/cli/config.js'
-import { startOptions } from '../../src/cli/start.js'
+import { startListeners, startOptions } from '../../src/cli/start.js'
 import type { ConfigFile, StartConfigSources } from '../../src/cli/config.js'
 
 const FILE = 'peergate.json'
@@ -63,7 +63,7 @@ test('flags win over the environment, which wins over the config file', () => {
 
 test('a bad config file or variable is refused, naming the field and where it is', () => {
   const cases: Array<{ sources: StartConfigSources, message: string }> = [
-    { sources: { flags: {}, env: {}, file: file({ maxPeer: 5 }) }, message: `config file ${FILE}: unknown key "maxPeer" (known: dataDir, listen, bootstrap, reserved, chainId, genesis, maxPeers, maxOutbound, maxInbound, statusInterval, json, apiPort, api)` },
+    { sources: { flags: {}, env: {}, file: file({ maxPeer: 5 }) }, message: `config file ${FILE}: unknown key "maxPeer" (known: dataDir, listen, bootstrap, reserved, chainId, genesis, maxPeers, maxOutbound, maxInbound, statusInterval, json, apiPort, apiHost, api, metricsPort, metricsHost)` },
     { sources: { flags: {}, env: {}, file: file({ maxPeers: '50' }) }, message: `config file ${FILE}: "maxPeers" must be a number, got "50"` },
     { sources: { flags: {}, env: {}, file: file({ listen: '/ip4/127.0.0.1/tcp/1' }) }, message: `config file ${FILE}: "listen" must be an array of strings, got "/ip4/127.0.0.1/tcp/1"` },
     { sources: { flags: {}, env: {}, file: file({ bootstrap: [1] }) }, message: `config file ${FILE}: "bootstrap" must be an array of strings, got [1]` },
@@ -90,6 +90,30 @@ test('ranges are checked under the name of where the value came from', () => {
   for (const { sources, message } of cases) {
     const { flags, origins } = resolveStartConfig(sources)
     assert.throws(() => startOptions(flags, origins), { name: 'InvalidParametersError', message })
+  }
+})
+
+test('where the API and the metrics listen: loopback by default, hosts and ports from flags, variables or the file; the metrics listener only with a port', () => {
+  const cases: Array<{ name: string, sources: StartConfigSources, listeners: object }> = [
+    { name: 'defaults: the API on loopback, a port the OS picks; no metrics listener', sources: { flags: {}, env: {} }, listeners: { api: { host: '127.0.0.1', port: 0 }, metrics: undefined } },
+    { name: '--no-api', sources: { flags: { api: false, apiHost: '0.0.0.0' }, env: {} }, listeners: { api: undefined, metrics: undefined } },
+    { name: 'the API host from the environment', sources: { flags: { apiPort: '5080' }, env: { PEERGATE_API_HOST: '::1' } }, listeners: { api: { host: '::1', port: 5080 }, metrics: undefined } },
+    { name: 'the metrics listener from the file, on loopback unless a host is given', sources: { flags: {}, env: {}, file: file({ metricsPort: 9464 }) }, listeners: { api: { host: '127.0.0.1', port: 0 }, metrics: { host: '127.0.0.1', port: 9464 } } },
+    { name: 'metrics host and port, without the API', sources: { flags: { api: false, metricsHost: '0.0.0.0' }, env: { PEERGATE_METRICS_PORT: '0' } }, listeners: { api: undefined, metrics: { host: '0.0.0.0', port: 0 } } }
+  ]
+  for (const { name, sources, listeners } of cases) {
+    const { flags, origins } = resolveStartConfig(sources)
+    assert.deepEqual(startListeners(flags, origins), listeners, name)
+  }
+  const errors: Array<{ sources: StartConfigSources, message: RegExp }> = [
+    { sources: { flags: { apiHost: 'example.com' }, env: {} }, message: /^--api-host must be an IP address .* or localhost, got "example\.com"$/ },
+    { sources: { flags: {}, env: {}, file: file({ metricsPort: 70000 }) }, message: /^metricsPort in peergate\.json must be a whole number from 0 to 65535, got "70000"$/ },
+    { sources: { flags: { metricsHost: '0.0.0.0' }, env: {} }, message: /^--metrics-host needs --metrics-port: the metrics listener is off without a port$/ },
+    { sources: { flags: { metricsPort: '9464' }, env: { PEERGATE_METRICS_HOST: 'any' } }, message: /^PEERGATE_METRICS_HOST must be an IP address/ }
+  ]
+  for (const { sources, message } of errors) {
+    const { flags, origins } = resolveStartConfig(sources)
+    assert.throws(() => startListeners(flags, origins), { name: 'InvalidParametersError', message })
   }
 })
 

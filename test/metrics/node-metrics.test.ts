@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { ReasonCode, createNodeMetrics } from '../../src/index.js'
+import { readFileSync } from 'node:fs'
+import { version as libp2pVersion } from 'libp2p/version'
+import { buildInfo } from '../../src/node/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import type { NodeMetrics, PeerNode, SessionRejectDetail } from '../../src/index.js'
 
+const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'))
 const net = new TestNetwork()
 const metrics: NodeMetrics[] = []
 const nodes: PeerNode[] = []
@@ -140,6 +144,14 @@ describe('node metrics', () => {
     const again = createNodeMetrics(node)
     metrics.push(again)
     assert.ok((await again.text()).includes('peergate_sessions'))
+  })
+
+  it('peergate_build_info is 1, labelled with the version, the commit the build recorded, libp2p\'s and Node\'s versions', async () => {
+    const { metrics: m } = await meteredNode()
+    const info = buildInfo()
+    const text = await m.text()
+    assert.match(text, /^# TYPE peergate_build_info gauge$/m)
+    assert.equal(sample(text, 'peergate_build_info', { version: packageJson.version, commit: info.commit ?? 'unknown', libp2p: libp2pVersion, node: process.versions.node }), 1)
   })
 
   it('without libp2p metrics on the node, use a registry of their own', async () => {

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { namespaceLine, stderrLine, stdoutLine } from '../../src/cli/log-output.js'
+import { eventText } from '../../src/cli/output.js'
+
+const TIME = new Date('2026-12-03T10:00:00.000Z')
+const ISO = TIME.toISOString()
+
+test('namespaceLine: :error and :trace are levels; peergate\'s other lines info, libp2p\'s debug; the component is the rest', () => {
+  const table: Array<[string, object]> = [
+    ['peergate:dial', { level: 'info', component: 'peergate:dial' }],
+    ['peergate:handshake:status', { level: 'info', component: 'peergate:handshake:status' }],
+    ['peergate:dial:error', { level: 'error', component: 'peergate:dial' }],
+    ['peergate:session:trace', { level: 'trace', component: 'peergate:session' }],
+    ['libp2p:tcp', { level: 'debug', component: 'libp2p:tcp' }],
+    ['libp2p:tcp:error', { level: 'error', component: 'libp2p:tcp' }]
+  ]
+  for (const [namespace, expected] of table) {
+    assert.deepEqual(namespaceLine(namespace, 'a message', TIME), { time: ISO, message: 'a message', ...expected }, namespace)
+  }
+})
+
+test('stderrLine: a warning is warn, any other line of the CLI error, without the peergate: prefix', () => {
+  assert.deepEqual(stderrLine('peergate: warning: bootstrap peer x cannot be reached', TIME), { time: ISO, level: 'warn', component: 'peergate:cli', message: 'bootstrap peer x cannot be reached' })
+  assert.deepEqual(stderrLine('peergate: could not stop the node cleanly: boom', TIME), { time: ISO, level: 'error', component: 'peergate:cli', message: 'could not stop the node cleanly: boom' })
+  assert.deepEqual(stderrLine('something else', TIME), { time: ISO, level: 'error', component: 'peergate:cli', message: 'something else' })
+})
+
+test('stdoutLine: a JSON event keeps its fields and gets its human text; a human line keeps its time', () => {
+  const reject = { event: 'session:reject', peerId: 'p', reason: 'WRONG_CHAIN', side: 'local', direction: 'inbound', message: 'chain other' } as const
+  assert.deepEqual(stdoutLine(JSON.stringify(reject), TIME, eventText), {
+    ...reject, time: ISO, level: 'info', component: 'peergate:cli', message: 'handshake rejected by this node: p (inbound) WRONG_CHAIN: chain other'
+  })
+  assert.deepEqual(stdoutLine('2026-01-02T03:04:05.006Z session open: p did:key:z (outbound)', TIME, eventText),
+    { time: '2026-01-02T03:04:05.006Z', level: 'info', component: 'peergate:cli', message: 'session open: p did:key:z (outbound)' })
+  assert.deepEqual(stdoutLine('{"not":"an event"}', TIME, eventText), { time: ISO, level: 'info', component: 'peergate:cli', message: '{"not":"an event"}' })
+})
