@@ -7,7 +7,7 @@ import { DEFAULT_API_PORT } from '../api/index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { formatJson, formatText, genesisHex } from './output.js'
 import { DEFAULT_STATUS_INTERVAL_S, startOptions } from './start.js'
-import { resolveStartConfig } from './config.js'
+import { CONFIG_DATA_DIR, resolveStartConfig } from './config.js'
 import type { ResolvedStartConfig } from './config.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
@@ -46,7 +46,7 @@ export function exampleConfig (values: { dataDir: string, chainId: string, genes
     option('json', false, 'one JSON object per stdout line'),
     option('apiPort', DEFAULT_API_PORT, 'status API port on 127.0.0.1, 0 for any'),
     option('api', true, 'false: no status API'),
-    '  // the data dir keeps to this chain; a relative path is relative to where peergate runs',
+    '  // the data dir keeps to this chain; a relative path is relative to this file',
     `  "dataDir": ${JSON.stringify(values.dataDir)},`,
     `  "chainId": ${JSON.stringify(values.chainId)},`,
     `  "genesis": ${JSON.stringify(values.genesis)}`,
@@ -93,7 +93,7 @@ export async function runInit (cliFlags: InitFlags, io: CliIo): Promise<number> 
   }
   try {
     // 'wx': an existing config is the operator's, never overwritten
-    await writeFile(event.config, exampleConfig(event), { flag: 'wx' })
+    await writeFile(event.config, exampleConfig({ ...event, dataDir: CONFIG_DATA_DIR }), { flag: 'wx' })
     event.configWritten = true
   } catch (err: any) {
     if (err.code !== 'EEXIST') {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmod, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { chmod, readFile, readdir, writeFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, test } from 'node:test'
@@ -28,8 +28,8 @@ class CliProcess {
   private exit?: Exit
   private readonly waiters = new Set<() => void>()
 
-  constructor (args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  constructor (args: string[], env: Record<string, string> = {}, cwd?: string) {
+    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd })
     createInterface({ input: this.child.stdout! }).on('line', line => {
       this.lines.push(line)
       this.wake()
@@ -120,8 +120,13 @@ function cli (...args: string[]): CliProcess {
 
 /** `cli` with these environment variables besides the test's own */
 function cliWithEnv (env: Record<string, string>, ...args: string[]): CliProcess {
+  return cliIn(undefined, env, ...args)
+}
+
+/** `cliWithEnv` run from the working directory `cwd` (default: the test's) */
+function cliIn (cwd: string | undefined, env: Record<string, string>, ...args: string[]): CliProcess {
   const apiFlag = args.includes('--api-port') || args.includes('--no-api')
-  const proc = new CliProcess(args.includes('start') && !apiFlag ? [...args, '--no-api'] : args, env)
+  const proc = new CliProcess(args.includes('start') && !apiFlag ? [...args, '--no-api'] : args, env, cwd)
   processes.push(proc)
   return proc
 }
@@ -457,6 +462,40 @@ test('init creates the data dir, its keys, its chain and an example config; star
   assert.ok(again.lines.some(line => line.endsWith(`peer id:   ${made.peerId as string}`)), again.lines.join('\n'))
   assert.ok(again.lines.some(line => line.endsWith(`config:    ${config} (kept: it was there)`)), again.lines.join('\n'))
   assert.deepEqual(JSON.parse(await readFile(config, 'utf8')).maxPeers, 9)
+})
+
+test('start --config run from another directory uses the data dir the file names, relative to the file', async () => {
+  const home = await net.dir()
+  const init = cliIn(home, {}, 'init', '--json', '--data-dir', './node3', '--chain-id', CHAIN_ID)
+  assert.deepEqual(await init.exitWithin('an exit'), { code: 0, signal: null }, init.stderr)
+  const made = JSON.parse(init.lines[0])
+  const config = join(home, 'node3', 'config.json')
+  assert.match(await readFile(config, 'utf8'), /^ {2}"dataDir": "\.",$/m, 'init names the data dir relative to the file')
+
+  const elsewhere = await net.dir()
+  for (const given of [config, relative(elsewhere, config)]) {
+    const proc = cliIn(elsewhere, {}, 'start', '--json', '--config', given, '--listen', '/ip4/127.0.0.1/tcp/0')
+    const ready = await proc.event('ready')
+    assert.deepEqual([ready.peerId, ready.did], [made.peerId, made.did], `--config ${given}: the identity init made`)
+    assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+  }
+  assert.deepEqual(await readdir(elsewhere), [], 'no data dir made in the working directory')
+})
+
+test('a config file in a data dir whose dataDir an older init wrote relative to the working directory is refused with exit 2, not given a fresh identity', async () => {
+  const home = await net.dir()
+  const init = cliIn(home, {}, 'init', '--data-dir', './node3', '--chain-id', CHAIN_ID)
+  assert.deepEqual(await init.exitWithin('an exit'), { code: 0, signal: null }, init.stderr)
+  const config = join(home, 'node3', 'config.json')
+  // what init wrote before paths in a config file were relative to the file
+  await writeFile(config, JSON.stringify({ dataDir: './node3', chainId: CHAIN_ID }))
+  const proc = cliIn(home, {}, 'start', '--json', '--config', './node3/config.json', '--listen', '/ip4/127.0.0.1/tcp/0')
+  assert.deepEqual(await proc.exitWithin('an exit'), { code: 2, signal: null })
+  assert.equal(proc.stderr, 'peergate: dataDir "./node3" in ./node3/config.json is relative to that file: it names node3/node3, which does not exist, ' +
+    'while the file is inside the data dir ./node3. A relative dataDir in a config file used to be relative to the working directory; ' +
+    'write "dataDir": "." (or an absolute path) to keep using ./node3\n')
+  assert.deepEqual(proc.lines, [])
+  assert.deepEqual(await readdir(join(home, 'node3')).then(names => names.includes('node3')), false, 'no data dir made inside the old one')
 })
 
 test('init refuses a data dir of another chain, with exit 2 naming both', async () => {
