@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
 import { createPeerNode, loadOrCreateApiToken } from '../index.js'
-import { DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, resolveLimits } from '../node/index.js'
+import { DamagedDataDirError, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, resolveLimits } from '../node/index.js'
 import { DEFAULT_API_PORT } from '../api/index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { formatJson, formatText, genesisHex } from './output.js'
@@ -84,7 +84,7 @@ export async function runInit (cliFlags: InitFlags, io: CliIo): Promise<number> 
       await node.stop()
     }
   } catch (err) {
-    if (err instanceof Error && err.name === InvalidParametersError.name) {
+    if (err instanceof Error && (err.name === InvalidParametersError.name || err.name === DamagedDataDirError.name)) {
       io.stderr.write(`peergate: ${err.message}\n`)
       return EXIT_USAGE
     }

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { dirname, isAbsolute, join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
 import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken } from '../index.js'
-import { AddressInUseError, DATASTORE_DIR, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
+import { AddressInUseError, DamagedDataDirError, DATASTORE_DIR, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
 import { DEFAULT_API_PORT } from '../api/index.js'
 import { CONFIG_DATA_DIR, CONFIG_ENV, fileOrigin, optionName, parseConfigText, resolveStartConfig } from './config.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
@@ -195,7 +195,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     node = await createPeerNode({ ...startOptions(flags, origins), metrics: flags.api !== false })
   } catch (err) {
     unsubscribe()
-    if (err instanceof Error && err.name === InvalidParametersError.name) {
+    if (err instanceof Error && (err.name === InvalidParametersError.name || err.name === DamagedDataDirError.name)) {
       io.stderr.write(`peergate: ${err.message}\n`)
       return EXIT_USAGE
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmod, readFile, readdir, writeFile } from 'node:fs/promises'
+import { chmod, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -496,6 +496,64 @@ test('a config file in a data dir whose dataDir an older init wrote relative to 
     'write "dataDir": "." (or an absolute path) to keep using ./node3\n')
   assert.deepEqual(proc.lines, [])
   assert.deepEqual(await readdir(join(home, 'node3')).then(names => names.includes('node3')), false, 'no data dir made inside the old one')
+})
+
+/** Overwrites the data dir's LevelDB files whose names pass `match` with garbage of their size */
+async function garble (dataDir: string, match: RegExp): Promise<void> {
+  const dir = join(dataDir, 'datastore')
+  const names = (await readdir(dir)).filter(name => match.test(name))
+  assert.ok(names.length > 0, `a file matching ${String(match)} in ${dir}`)
+  for (const name of names) {
+    const { size } = await stat(join(dir, name))
+    await writeFile(join(dir, name), Buffer.alloc(size, 0xab))
+  }
+}
+
+test('the identity survives a garbled datastore log; a lost or torn key file, or a datastore LevelDB cannot read, exits 2 naming it', async () => {
+  const dataDir = join(await net.dir(), 'node1')
+  const init = cli('init', '--json', '--data-dir', dataDir, '--chain-id', CHAIN_ID)
+  assert.deepEqual(await init.exitWithin('an exit'), { code: 0, signal: null }, init.stderr)
+  const made = JSON.parse(init.lines[0])
+  assert.deepEqual((await readdir(dataDir)).sort(), ['api-token', 'chain.json', 'config.json', 'datastore', 'did-key.json', 'peer-key.json'], 'init writes the key and chain files')
+
+  // after init every record is in the LevelDB log
+  await garble(dataDir, /\.log$/)
+  const afterLog = await startJson(dataDir)
+  assert.deepEqual([afterLog.ready.peerId, afterLog.ready.did], [made.peerId, made.did], 'the same identity')
+  assert.deepEqual(await stop(afterLog.proc, 'SIGINT'), { code: 0, signal: null })
+
+  const didKey = join(dataDir, 'did-key.json')
+  const savedDidKey = await readFile(didKey)
+  await rm(didKey)
+  const lost = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  assert.deepEqual(await lost.exitWithin('an exit'), { code: 2, signal: null })
+  assert.ok(lost.stderr.startsWith(`peergate: data dir ${dataDir} was used before (it has a datastore) but has lost its DID key (${didKey}), and its datastore holds no copy. ` +
+    'The node did not start, so that it does not come up as another node; nothing was changed. To recover, restore that file from a backup of the data dir.'), lost.stderr)
+  assert.deepEqual(lost.lines, [])
+  await writeFile(didKey, savedDidKey)
+
+  const peerKey = join(dataDir, 'peer-key.json')
+  const savedPeerKey = await readFile(peerKey)
+  // a torn write
+  await writeFile(peerKey, savedPeerKey.subarray(0, 30))
+  const torn = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  assert.deepEqual(await torn.exitWithin('an exit'), { code: 2, signal: null })
+  assert.equal(torn.stderr, `peergate: the node's peer key, ${peerKey}, is damaged: it holds 30 bytes that are not a JSON object. ` +
+    'It is left as it is and the node did not start, so that it does not come up as another node. To recover, restore it from a backup of the data dir.\n')
+  assert.deepEqual(await readFile(peerKey), savedPeerKey.subarray(0, 30), 'left as it is')
+  await writeFile(peerKey, savedPeerKey)
+
+  // the starts since init have moved the records into a table
+  await garble(dataDir, /\.ldb$/)
+  const table = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  assert.deepEqual(await table.exitWithin('an exit'), { code: 2, signal: null })
+  assert.ok(table.stderr.startsWith(`peergate: the datastore of data dir ${dataDir} (${join(dataDir, 'datastore')}) is damaged: Corruption: not an sstable (bad magic number). ` +
+    `It is left as it is and the node did not start. To recover, restore ${join(dataDir, 'datastore')} from a backup, or move it aside and start again: the node keeps its peer id, DID and chain`), table.stderr)
+
+  await rename(join(dataDir, 'datastore'), join(dataDir, 'datastore.damaged'))
+  const again = await startJson(dataDir)
+  assert.deepEqual([again.ready.peerId, again.ready.did], [made.peerId, made.did], 'the datastore moved aside: the same identity')
+  assert.deepEqual(await stop(again.proc, 'SIGINT'), { code: 0, signal: null })
 })
 
 test('init refuses a data dir of another chain, with exit 2 naming both', async () => {
