@@ -25,7 +25,7 @@
  */
 
 // a ready node
-export { createPeerNode, PeerNode, dhtProtocol, DataDirError, DataDirLockedError, AddressInUseError } from './node/index.js'
+export { createPeerNode, PeerNode, dhtProtocol, DamagedDataDirError, DataDirError, DataDirLockedError, AddressInUseError } from './node/index.js'
 export type { PeerNodeOptions, PeerNodeLimits, PeerNodeMetricsOptions, PeerNodeServices, PeerNodeComponents, PeerNodeServiceFactories, ChainOptions, HandleOptions, NodeStatus, ConnectionInfo, ConnectionRole } from './node/index.js'
 
 // the services, for your own createLibp2p

@@ -4,11 +4,18 @@
  * precedence, then the defaults (as geth, Lodestar and Nuts do). Resolving is
  * a pure function; reading the file is the caller's.
  */
+import { dirname, isAbsolute, join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
 import type { StartFlags } from './start.js'
 
-/** How a start option is written in a config file and in the environment */
-type ConfigType = 'string' | 'list' | 'number' | 'boolean'
+/**
+ * How a start option is written in a config file and in the environment; a
+ * `path` is a string that, in a config file, is relative to the file (as
+ * systemd units, nginx includes and tsconfig's paths are), so that a config
+ * works from any working directory; a flag's or a variable's stays relative
+ * to the working directory
+ */
+type ConfigType = 'string' | 'path' | 'list' | 'number' | 'boolean'
 
 /**
  * The config file's schema and the environment's: every key is a `start`
@@ -17,7 +24,7 @@ type ConfigType = 'string' | 'list' | 'number' | 'boolean'
  * false is `--no-api`.
  */
 export const START_CONFIG_KEYS = {
-  dataDir: 'string',
+  dataDir: 'path',
   listen: 'list',
   bootstrap: 'list',
   reserved: 'list',
@@ -53,6 +60,17 @@ export function envName (key: StartConfigKey): string {
 /** How messages name an option: where `origins` says it came from, else its flag */
 export function optionName (origins: ResolvedStartConfig['origins'], key: StartConfigKey): string {
   return origins[key] ?? flagName(key)
+}
+
+/**
+ * The data dir as the config file `peergate init` writes into it names it:
+ * the file's own directory
+ */
+export const CONFIG_DATA_DIR = '.'
+
+/** How messages name an option that came from the config file at `path` */
+export function fileOrigin (key: StartConfigKey, path: string): string {
+  return `${key} in ${path}`
 }
 
 /** A parsed config file: its path (for messages) and its JSON value */
@@ -100,7 +118,7 @@ export function resolveStartConfig ({ flags, env, file }: StartConfigSources): R
       origins[key] = envName(key)
     } else if (fromConfig !== undefined) {
       resolved[key] = fromConfig
-      origins[key] = `${key} in ${file?.path ?? ''}`
+      origins[key] = fileOrigin(key, file?.path ?? '')
     }
   }
   return { flags: resolved as StartFlags, origins }
@@ -146,6 +164,12 @@ function fileFlags ({ path, value }: ConfigFile): Partial<Record<StartConfigKey,
         }
         out[key as StartConfigKey] = item
         break
+      case 'path':
+        if (typeof item !== 'string') {
+          throw wrong('a string')
+        }
+        out[key as StartConfigKey] = relativeToFile(item, path)
+        break
       case 'list':
         if (!Array.isArray(item) || !item.every(entry => typeof entry === 'string')) {
           throw wrong('an array of strings')
@@ -168,6 +192,15 @@ function fileFlags ({ path, value }: ConfigFile): Partial<Record<StartConfigKey,
     }
   }
   return out
+}
+
+/**
+ * A path written in the config file at `file`, as the working directory sees
+ * it: an absolute one as it is, a relative one joined to the file's
+ * directory (itself as `file` was given, so no working directory is read)
+ */
+export function relativeToFile (value: string, file: string): string {
+  return isAbsolute(value) || value === '' ? value : join(dirname(file), value)
 }
 
 /**

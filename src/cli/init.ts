@@ -2,12 +2,12 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
 import { createPeerNode, loadOrCreateApiToken } from '../index.js'
-import { DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, resolveLimits } from '../node/index.js'
+import { DamagedDataDirError, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, resolveLimits } from '../node/index.js'
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST } from '../api/index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { formatJson, formatText, genesisHex } from './output.js'
 import { DEFAULT_STATUS_INTERVAL_S, startOptions } from './start.js'
-import { resolveStartConfig } from './config.js'
+import { CONFIG_DATA_DIR, resolveStartConfig } from './config.js'
 import type { ResolvedStartConfig } from './config.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
@@ -52,7 +52,7 @@ export function exampleConfig (values: { dataDir: string, chainId: string, genes
     option('api', true, 'false: no status API'),
     option('metricsPort', EXAMPLE_METRICS_PORT, 'a read-only GET /metrics listener of its own (off unless given)'),
     option('metricsHost', DEFAULT_METRICS_HOST, 'its address, 0.0.0.0 for a remote Prometheus'),
-    '  // the data dir keeps to this chain; a relative path is relative to where peergate runs',
+    '  // the data dir keeps to this chain; a relative path is relative to this file',
     `  "dataDir": ${JSON.stringify(values.dataDir)},`,
     `  "chainId": ${JSON.stringify(values.chainId)},`,
     `  "genesis": ${JSON.stringify(values.genesis)}`,
@@ -90,7 +90,7 @@ export async function runInit (cliFlags: InitFlags, io: CliIo): Promise<number> 
       await node.stop()
     }
   } catch (err) {
-    if (err instanceof Error && err.name === InvalidParametersError.name) {
+    if (err instanceof Error && (err.name === InvalidParametersError.name || err.name === DamagedDataDirError.name)) {
       io.stderr.write(`peergate: ${err.message}\n`)
       return EXIT_USAGE
     }
@@ -99,7 +99,7 @@ export async function runInit (cliFlags: InitFlags, io: CliIo): Promise<number> 
   }
   try {
     // 'wx': an existing config is the operator's, never overwritten
-    await writeFile(event.config, exampleConfig(event), { flag: 'wx' })
+    await writeFile(event.config, exampleConfig({ ...event, dataDir: CONFIG_DATA_DIR }), { flag: 'wx' })
     event.configWritten = true
   } catch (err: any) {
     if (err.code !== 'EEXIST') {

@@ -1,10 +1,11 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { isIP } from 'node:net'
+import { dirname, isAbsolute, join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
 import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken, removeApiUrl, writeApiUrl } from '../index.js'
-import { AddressInUseError, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
+import { AddressInUseError, DamagedDataDirError, DATASTORE_DIR, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
 import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST, createMetricsServer, isLoopbackHost } from '../api/index.js'
-import { CONFIG_ENV, optionName, parseConfigText, resolveStartConfig } from './config.js'
+import { CONFIG_DATA_DIR, CONFIG_ENV, fileOrigin, optionName, parseConfigText, resolveStartConfig } from './config.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { ConfigFile, ResolvedStartConfig, StartConfigKey } from './config.js'
@@ -154,7 +155,43 @@ export async function loadConfigFile (path: string | undefined): Promise<ConfigF
 /** The start options from the command line's flags, the environment and the config file they name */
 export async function gatherStartConfig (cliFlags: StartFlags, env: Record<string, string | undefined>): Promise<ResolvedStartConfig> {
   const file = await loadConfigFile(cliFlags.config ?? env[CONFIG_ENV])
-  return resolveStartConfig({ flags: cliFlags, env, file })
+  const config = resolveStartConfig({ flags: cliFlags, env, file })
+  if (file != null && config.origins.dataDir === fileOrigin('dataDir', file.path)) {
+    await checkDataDirFromFile(file, config.flags.dataDir ?? '')
+  }
+  return config
+}
+
+/**
+ * A config file that sits in a data dir but whose relative `dataDir` (now
+ * relative to the file) names a directory that does not exist was written by
+ * an older `peergate init`, when the path was relative to the working
+ * directory: refused, as starting would make a fresh identity next to the
+ * node's own
+ */
+async function checkDataDirFromFile (file: ConfigFile, dataDir: string): Promise<void> {
+  const written = (file.value as Record<string, unknown>).dataDir
+  if (typeof written !== 'string' || isAbsolute(written) || await exists(dataDir)) {
+    return
+  }
+  const home = dirname(file.path)
+  if (await exists(join(home, DATASTORE_DIR))) {
+    throw new InvalidParametersError(`dataDir ${JSON.stringify(written)} in ${file.path} is relative to that file: it names ${dataDir}, which does not exist, ` +
+      `while the file is inside the data dir ${home}. A relative dataDir in a config file used to be relative to the working directory; ` +
+      `write "dataDir": "${CONFIG_DATA_DIR}" (or an absolute path) to keep using ${home}`)
+  }
+}
+
+async function exists (path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch (err: any) {
+    if (err.code === 'ENOENT') {
+      return false
+    }
+    throw err
+  }
 }
 
 /**
@@ -215,7 +252,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     node = await createPeerNode({ ...startOptions(flags, origins), metrics: listeners.api != null || listeners.metrics != null })
   } catch (err) {
     unsubscribe()
-    if (err instanceof Error && err.name === InvalidParametersError.name) {
+    if (err instanceof Error && (err.name === InvalidParametersError.name || err.name === DamagedDataDirError.name)) {
       io.stderr.write(`peergate: ${err.message}\n`)
       return EXIT_USAGE
     }

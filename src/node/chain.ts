@@ -70,6 +70,15 @@ export async function checkChainRecord (datastore: Datastore, chain: ChainIdenti
   if (stored == null) {
     throw new InvalidParametersError(`${where} has a damaged chain record (${CHAIN_RECORD_KEY}); it is left as it is: move the data dir aside, or delete that record to adopt this chain`)
   }
+  checkSameChain(stored, chain, where)
+}
+
+/**
+ * Refuses `chain` with an InvalidParametersError naming both when it is not
+ * the recorded one (`stored`, genesis hash in hex); `where` names whose
+ * record it is
+ */
+export function checkSameChain (stored: { chainId: string, genesisHash: string }, chain: ChainIdentity, where: string): void {
   const storedGenesis = Uint8Array.from(Buffer.from(stored.genesisHash, 'hex'))
   if (stored.chainId !== chain.chainId || !uint8ArrayEquals(storedGenesis, chain.genesisHash)) {
     throw new InvalidParametersError(`${where} belongs to chain ${describeChain(stored.chainId, storedGenesis)}, not ${describeChain(chain.chainId, chain.genesisHash)}: ` +

@@ -11,8 +11,32 @@ export const DEFAULT_CHAIN_VERSION = '0.1.0'
 /** Chain ids become part of the DHT protocol id, so they are restricted to path-safe characters */
 export const CHAIN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/
 
-/** Sub-directory of the data dir holding the LevelDB datastore */
+/**
+ * Sub-directory of the data dir holding the LevelDB datastore; that it exists
+ * is how a data dir is known to have been used (see identity-files.ts)
+ */
 export const DATASTORE_DIR = 'datastore'
+
+/**
+ * The node's own files in the data dir, apart from the datastore so that a
+ * damaged LevelDB log cannot take them: the libp2p peer key and the DID key
+ * (JSON: the peer id or DID and the libp2p protobuf private key in base64,
+ * mode 0600), and the chain record (JSON: chain id and genesis hash in hex)
+ */
+export const PEER_KEY_FILE = 'peer-key.json'
+export const DID_KEY_FILE = 'did-key.json'
+export const CHAIN_FILE = 'chain.json'
+
+/** Only the node's user reads its keys */
+export const KEY_FILE_MODE = 0o600
+/** The chain record is no secret */
+export const RECORD_FILE_MODE = 0o644
+
+/**
+ * Where peergate before its key files kept the peer key in the datastore:
+ * libp2p's keychain record of `loadOrCreateSelfKey`; read only to copy it out
+ */
+export const LEGACY_PEER_KEY_DATASTORE_KEY = '/pkcs8/self'
 
 /** Sessions a node keeps by default, as go-ethereum's MaxPeers */
 export const DEFAULT_MAX_PEERS = 50
@@ -29,9 +53,11 @@ export const PING_MAX_OUTBOUND_STREAMS = 3
 export const PING_MAX_INBOUND_STREAMS = 4
 
 /**
- * The datastore record of the chain a data dir belongs to (chain id and
- * genesis hash), written on the node's first start: its contacts' backoffs,
- * bans and DHT records are that chain's, so another chain is refused
+ * The datastore record of the chain a datastore belongs to (chain id and
+ * genesis hash), written on the node's first start when the caller gives the
+ * datastore (a data dir keeps it in CHAIN_FILE, and older data dirs here):
+ * its contacts' backoffs, bans and DHT records are that chain's, so another
+ * chain is refused
  */
 export const CHAIN_RECORD_KEY = '/peergate/chain'
 

@@ -17,15 +17,17 @@ import { addressBook } from '../addressbook/index.js'
 import { handshake } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
-import { checkChainRecord, dhtProtocol, resolveChain } from './chain.js'
-import { makeDataDir, openLevelDatastore } from './data-dir.js'
+import { checkChainRecord, checkSameChain, dhtProtocol, resolveChain } from './chain.js'
+import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from './data-dir.js'
+import { loadDataDirIdentity } from './identity-files.js'
 import { AddressInUseError } from './errors.js'
 import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
 import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
 import type { PeerAddress } from '../dial/index.js'
-import type { Libp2p, Logger, PeerId, ServiceMap } from '@libp2p/interface'
+import type { DidSigner } from '../did/index.js'
+import type { Libp2p, Logger, PeerId, PrivateKey, ServiceMap } from '@libp2p/interface'
 import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import type { ServiceFactoryMap } from 'libp2p'
@@ -49,28 +51,40 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
   const reservedAddrs = parsePeerAddrs(options.reserved, 'reserved peer address')
   const limits = resolveLimits(options.limits)
 
-  let datastore: Datastore
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR
   let ownDatastore: LevelDatastore | undefined
-  let location: string | undefined
-  if (options.datastore != null) {
-    datastore = options.datastore
-  } else {
-    const dataDir = options.dataDir ?? DEFAULT_DATA_DIR
-    await makeDataDir(dataDir)
-    location = join(dataDir, DATASTORE_DIR)
-    ownDatastore = await openLevelDatastore(location, dataDir)
-    datastore = ownDatastore
-  }
-
   try {
-    await checkChainRecord(datastore, chain, location == null ? 'the datastore' : `data dir ${options.dataDir ?? DEFAULT_DATA_DIR}`)
-    const privateKey = options.privateKey ?? await loadOrCreateSelfKey(datastore)
+    let datastore: Datastore
+    let privateKey: PrivateKey
+    let signer: DidSigner
+    if (options.datastore != null) {
+      // the caller's datastore keeps everything, keys included
+      datastore = options.datastore
+      await checkChainRecord(datastore, chain, 'the datastore')
+      privateKey = options.privateKey ?? await loadOrCreateSelfKey(datastore)
+      signer = options.did?.signer ?? await loadOrCreateDidSigner(datastore)
+    } else {
+      // the keys and the chain record in files of their own, the rest in LevelDB
+      await makeDataDir(dataDir)
+      const files = await loadDataDirIdentity(dataDir, {
+        chain,
+        privateKey: options.privateKey,
+        ownSigner: options.did?.signer != null,
+        openDatastore: async () => {
+          ownDatastore = await openLevelDatastore(join(dataDir, DATASTORE_DIR), dataDir)
+          return ownDatastore
+        }
+      })
+      checkSameChain(files.chain, chain, `data dir ${dataDir}`)
+      datastore = files.datastore
+      privateKey = options.privateKey ?? files.privateKey as PrivateKey
+      signer = options.did?.signer ?? files.signer as DidSigner
+    }
     const logger = options.logger ?? defaultLogger()
     const self = peerIdFromPrivateKey(privateKey)
     const log = logger.forComponent('peergate:node')
     const bootstrap = withoutSelf(bootstrapAddrs, self, 'bootstrap', log)
     const reserved = withoutSelf(reservedAddrs, self, 'reserved', log)
-    const signer = options.did?.signer ?? await loadOrCreateDidSigner(datastore, { location })
     const dht = options.dht ?? {}
     const metrics = options.metrics === true ? {} : options.metrics === false ? undefined : options.metrics
     const metricsRegistry = metrics == null ? undefined : metrics.registry ?? new Registry()
@@ -143,7 +157,10 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
         ...services,
         ...userServices
       } as unknown as ServiceFactoryMap<PeerNodeServices & S>
-    }).catch(err => { throw addressInUse(err) ?? err })
+    }).catch(err => {
+      // a datastore record LevelDB cannot read surfaces when libp2p's services load theirs
+      throw addressInUse(err) ?? (ownDatastore != null && isCorruption(err) ? damagedDatastore(dataDir, err) : err)
+    })
 
     libp2pRef = libp2p
     return new PeerNode<S>({ libp2p, chain, did: signer.did, datastore, ownDatastore, metricsRegistry })

@@ -1,7 +1,8 @@
 import { mkdir, stat } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { LevelDatastore } from 'datastore-level'
-import { DataDirError, DataDirLockedError } from './errors.js'
+import { CHAIN_FILE, DATASTORE_DIR, DID_KEY_FILE, PEER_KEY_FILE } from './constants.js'
+import { DamagedDataDirError, DataDirError, DataDirLockedError } from './errors.js'
 
 /** errno codes of a write the OS refused for want of rights */
 const PERMISSION_CODES = new Set(['EACCES', 'EPERM', 'EROFS'])
@@ -59,6 +60,9 @@ export async function openLevelDatastore (location: string, dir: string): Promis
     if (cause.code === 'LEVEL_LOCKED') {
       throw new DataDirLockedError(`${dir} is in use by another process (another peergate?): ${cause.message}`)
     }
+    if (isCorruption(err)) {
+      throw damagedDatastore(dir, err)
+    }
     if (PERMISSION_CODES.has(cause.code) || /permission denied/i.test(cause.message ?? '')) {
       throw new DataDirError(`cannot write ${dir}: permission denied (${cause.message})`)
     }
@@ -76,4 +80,35 @@ function dataDirError (err: any, dir: string): DataDirError {
     return err
   }
   return new DataDirError(`cannot create ${dir}: ${err.message ?? String(err)}`)
+}
+
+/**
+ * The error for a datastore LevelDB cannot read: named, left as it is, and
+ * how to recover without losing the identity kept in the files
+ */
+export function damagedDatastore (dataDir: string, err: any): DamagedDataDirError {
+  const location = join(dataDir, DATASTORE_DIR)
+  return new DamagedDataDirError(`the datastore of data dir ${dataDir} (${location}) is damaged: ${describeCause(err)}. It is left as it is and the node did not start. ` +
+    `To recover, restore ${location} from a backup, or move it aside and start again: the node keeps its peer id, DID and chain, which are in their own files beside it ` +
+    `(${PEER_KEY_FILE}, ${DID_KEY_FILE}, ${CHAIN_FILE}), and starts with an empty address book (no contacts, backoffs or bans). ` +
+    'Where those files are missing (a data dir of a peergate older than them), the keys are in the datastore: restore it from a backup.')
+}
+
+/** LevelDB's reason (or any error's), without the wrappers datastore-level and abstract-level put around it */
+export function describeCause (err: any): string {
+  let cause = err
+  while (cause?.cause != null && cause.code !== 'LEVEL_CORRUPTION') {
+    cause = cause.cause
+  }
+  return String(cause?.message ?? cause)
+}
+
+/** Whether `err` (or what it wraps) is LevelDB telling of a damaged database */
+export function isCorruption (err: any): boolean {
+  for (let cause = err, depth = 0; cause != null && depth < 5; cause = cause.cause, depth++) {
+    if (cause.code === 'LEVEL_CORRUPTION' || /^Corruption: /.test(String(cause.message ?? ''))) {
+      return true
+    }
+  }
+  return false
 }

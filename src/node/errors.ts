@@ -8,6 +8,21 @@ export class DataDirError extends Error {
   }
 }
 
+/**
+ * The data dir was used before and has lost or damaged what makes the node
+ * itself (its peer key, DID key or chain record), or its datastore cannot be
+ * read. The node refuses to start rather than come up as another node or
+ * wipe data; the message names what and how to recover.
+ */
+export class DamagedDataDirError extends Error {
+  static override name = 'DamagedDataDirError'
+  override name = 'DamagedDataDirError'
+
+  constructor (message = 'the data dir is damaged') {
+    super(message)
+  }
+}
+
 /** Another process (another peergate, most likely) holds the data dir's datastore open */
 export class DataDirLockedError extends Error {
   static override name = 'DataDirLockedError'

@@ -50,14 +50,18 @@ export const PEERGATE_SERVICE_NAMES = ['sessions', 'handshake', 'identify', 'pin
  */
 export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   /**
-   * Directory of the node's LevelDB datastore: the libp2p key, the DID key,
-   * the peer store and DHT records
+   * The node's directory: its libp2p key, DID key and chain record, each in
+   * a file of its own (`peer-key.json`, `did-key.json`, `chain.json`), and
+   * its LevelDB datastore (`datastore/`: address book, peer store, DHT
+   * records). A data dir that was used before and has lost or damaged one of
+   * those files, or whose datastore LevelDB cannot read, is refused with a
+   * `DamagedDataDirError`; nothing is replaced
    *
    * @default './.peergate'
    */
   dataDir?: string
 
-  /** Use this datastore instead of a LevelDB one in `dataDir` */
+  /** Use this datastore instead of a LevelDB one in `dataDir`; the keys and the chain record are kept in it too */
   datastore?: Datastore
 
   /** @default ['/ip4/0.0.0.0/tcp/0'] */
@@ -113,7 +117,7 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   }
 
   did?: {
-    /** the node's DID and signing key; @default a did:key Ed25519 key kept in the datastore */
+    /** the node's DID and signing key; @default a did:key Ed25519 key kept in `dataDir`'s `did-key.json` (or in `datastore`) */
     signer?: DidSigner
     /** resolves remote DIDs; @default did:key (Ed25519) */
     resolver?: DidResolver
@@ -138,7 +142,7 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
     publicAddressesOnly?: boolean
   }
 
-  /** The libp2p private key; @default created once and kept in the datastore */
+  /** The libp2p private key; @default created once and kept in `dataDir`'s `peer-key.json` (or in `datastore`) */
   privateKey?: PrivateKey
 
   /** passed to libp2p's connection manager (e.g. `inboundConnectionThreshold` in tests) */
@@ -235,7 +239,7 @@ export { PeerNode } from './peer-node.js'
 export { resolveChain, dhtProtocol, type ChainOptions } from './chain.js'
 export { parsePeerAddrs } from './peers.js'
 export { makeDataDir } from './data-dir.js'
-export { DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from './constants.js'
+export { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from './constants.js'
 export { resolveLimits } from './create-node.js'
-export { DataDirError, DataDirLockedError, AddressInUseError } from './errors.js'
+export { DamagedDataDirError, DataDirError, DataDirLockedError, AddressInUseError } from './errors.js'
 export { buildInfo, type BuildInfo } from './build-info.js'

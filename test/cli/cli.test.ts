@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { chmod, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { chmod, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, test } from 'node:test'
@@ -29,8 +29,8 @@ class CliProcess {
   private exit?: Exit
   private readonly waiters = new Set<() => void>()
 
-  constructor (args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  constructor (args: string[], env: Record<string, string> = {}, cwd?: string) {
+    this.child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd })
     createInterface({ input: this.child.stdout! }).on('line', line => {
       this.lines.push(line)
       this.wake()
@@ -121,8 +121,13 @@ function cli (...args: string[]): CliProcess {
 
 /** `cli` with these environment variables besides the test's own */
 function cliWithEnv (env: Record<string, string>, ...args: string[]): CliProcess {
+  return cliIn(undefined, env, ...args)
+}
+
+/** `cliWithEnv` run from the working directory `cwd` (default: the test's) */
+function cliIn (cwd: string | undefined, env: Record<string, string>, ...args: string[]): CliProcess {
   const apiFlag = args.includes('--api-port') || args.includes('--no-api')
-  const proc = new CliProcess(args.includes('start') && !apiFlag ? [...args, '--no-api'] : args, env)
+  const proc = new CliProcess(args.includes('start') && !apiFlag ? [...args, '--no-api'] : args, env, cwd)
   processes.push(proc)
   return proc
 }
@@ -513,6 +518,98 @@ test('init creates the data dir, its keys, its chain and an example config; star
   assert.ok(again.lines.some(line => line.endsWith(`peer id:   ${made.peerId as string}`)), again.lines.join('\n'))
   assert.ok(again.lines.some(line => line.endsWith(`config:    ${config} (kept: it was there)`)), again.lines.join('\n'))
   assert.deepEqual(JSON.parse(await readFile(config, 'utf8')).maxPeers, 9)
+})
+
+test('start --config run from another directory uses the data dir the file names, relative to the file', async () => {
+  const home = await net.dir()
+  const init = cliIn(home, {}, 'init', '--json', '--data-dir', './node3', '--chain-id', CHAIN_ID)
+  assert.deepEqual(await init.exitWithin('an exit'), { code: 0, signal: null }, init.stderr)
+  const made = JSON.parse(init.lines[0])
+  const config = join(home, 'node3', 'config.json')
+  assert.match(await readFile(config, 'utf8'), /^ {2}"dataDir": "\.",$/m, 'init names the data dir relative to the file')
+
+  const elsewhere = await net.dir()
+  for (const given of [config, relative(elsewhere, config)]) {
+    const proc = cliIn(elsewhere, {}, 'start', '--json', '--config', given, '--listen', '/ip4/127.0.0.1/tcp/0')
+    const ready = await proc.event('ready')
+    assert.deepEqual([ready.peerId, ready.did], [made.peerId, made.did], `--config ${given}: the identity init made`)
+    assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
+  }
+  assert.deepEqual(await readdir(elsewhere), [], 'no data dir made in the working directory')
+})
+
+test('a config file in a data dir whose dataDir an older init wrote relative to the working directory is refused with exit 2, not given a fresh identity', async () => {
+  const home = await net.dir()
+  const init = cliIn(home, {}, 'init', '--data-dir', './node3', '--chain-id', CHAIN_ID)
+  assert.deepEqual(await init.exitWithin('an exit'), { code: 0, signal: null }, init.stderr)
+  const config = join(home, 'node3', 'config.json')
+  // what init wrote before paths in a config file were relative to the file
+  await writeFile(config, JSON.stringify({ dataDir: './node3', chainId: CHAIN_ID }))
+  const proc = cliIn(home, {}, 'start', '--json', '--config', './node3/config.json', '--listen', '/ip4/127.0.0.1/tcp/0')
+  assert.deepEqual(await proc.exitWithin('an exit'), { code: 2, signal: null })
+  assert.equal(proc.stderr, 'peergate: dataDir "./node3" in ./node3/config.json is relative to that file: it names node3/node3, which does not exist, ' +
+    'while the file is inside the data dir ./node3. A relative dataDir in a config file used to be relative to the working directory; ' +
+    'write "dataDir": "." (or an absolute path) to keep using ./node3\n')
+  assert.deepEqual(proc.lines, [])
+  assert.deepEqual(await readdir(join(home, 'node3')).then(names => names.includes('node3')), false, 'no data dir made inside the old one')
+})
+
+/** Overwrites the data dir's LevelDB files whose names pass `match` with garbage of their size */
+async function garble (dataDir: string, match: RegExp): Promise<void> {
+  const dir = join(dataDir, 'datastore')
+  const names = (await readdir(dir)).filter(name => match.test(name))
+  assert.ok(names.length > 0, `a file matching ${String(match)} in ${dir}`)
+  for (const name of names) {
+    const { size } = await stat(join(dir, name))
+    await writeFile(join(dir, name), Buffer.alloc(size, 0xab))
+  }
+}
+
+test('the identity survives a garbled datastore log; a lost or torn key file, or a datastore LevelDB cannot read, exits 2 naming it', async () => {
+  const dataDir = join(await net.dir(), 'node1')
+  const init = cli('init', '--json', '--data-dir', dataDir, '--chain-id', CHAIN_ID)
+  assert.deepEqual(await init.exitWithin('an exit'), { code: 0, signal: null }, init.stderr)
+  const made = JSON.parse(init.lines[0])
+  assert.deepEqual((await readdir(dataDir)).sort(), ['api-token', 'chain.json', 'config.json', 'datastore', 'did-key.json', 'peer-key.json'], 'init writes the key and chain files')
+
+  // after init every record is in the LevelDB log
+  await garble(dataDir, /\.log$/)
+  const afterLog = await startJson(dataDir)
+  assert.deepEqual([afterLog.ready.peerId, afterLog.ready.did], [made.peerId, made.did], 'the same identity')
+  assert.deepEqual(await stop(afterLog.proc, 'SIGINT'), { code: 0, signal: null })
+
+  const didKey = join(dataDir, 'did-key.json')
+  const savedDidKey = await readFile(didKey)
+  await rm(didKey)
+  const lost = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  assert.deepEqual(await lost.exitWithin('an exit'), { code: 2, signal: null })
+  assert.ok(lost.stderr.startsWith(`peergate: data dir ${dataDir} was used before (it has a datastore) but has lost its DID key (${didKey}), and its datastore holds no copy. ` +
+    'The node did not start, so that it does not come up as another node; nothing was changed. To recover, restore that file from a backup of the data dir.'), lost.stderr)
+  assert.deepEqual(lost.lines, [])
+  await writeFile(didKey, savedDidKey)
+
+  const peerKey = join(dataDir, 'peer-key.json')
+  const savedPeerKey = await readFile(peerKey)
+  // a torn write
+  await writeFile(peerKey, savedPeerKey.subarray(0, 30))
+  const torn = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  assert.deepEqual(await torn.exitWithin('an exit'), { code: 2, signal: null })
+  assert.equal(torn.stderr, `peergate: the node's peer key, ${peerKey}, is damaged: it holds 30 bytes that are not a JSON object. ` +
+    'It is left as it is and the node did not start, so that it does not come up as another node. To recover, restore it from a backup of the data dir.\n')
+  assert.deepEqual(await readFile(peerKey), savedPeerKey.subarray(0, 30), 'left as it is')
+  await writeFile(peerKey, savedPeerKey)
+
+  // the starts since init have moved the records into a table
+  await garble(dataDir, /\.ldb$/)
+  const table = cli('start', '--json', '--data-dir', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID)
+  assert.deepEqual(await table.exitWithin('an exit'), { code: 2, signal: null })
+  assert.ok(table.stderr.startsWith(`peergate: the datastore of data dir ${dataDir} (${join(dataDir, 'datastore')}) is damaged: Corruption: not an sstable (bad magic number). ` +
+    `It is left as it is and the node did not start. To recover, restore ${join(dataDir, 'datastore')} from a backup, or move it aside and start again: the node keeps its peer id, DID and chain`), table.stderr)
+
+  await rename(join(dataDir, 'datastore'), join(dataDir, 'datastore.damaged'))
+  const again = await startJson(dataDir)
+  assert.deepEqual([again.ready.peerId, again.ready.did], [made.peerId, made.did], 'the datastore moved aside: the same identity')
+  assert.deepEqual(await stop(again.proc, 'SIGINT'), { code: 0, signal: null })
 })
 
 test('init refuses a data dir of another chain, with exit 2 naming both', async () => {

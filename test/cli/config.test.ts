@@ -22,7 +22,7 @@ test('flags win over the environment, which wins over the config file', () => {
     {
       name: 'the environment over the file',
       sources: { flags: {}, env: { PEERGATE_CHAIN_ID: 'env-chain', PEERGATE_MAX_PEERS: '9' }, file: file({ chainId: 'devnet-1', maxPeers: 50, dataDir: './node1' }) },
-      flags: { chainId: 'env-chain', maxPeers: '9', dataDir: './node1' },
+      flags: { chainId: 'env-chain', maxPeers: '9', dataDir: 'node1' },
       origins: { chainId: 'PEERGATE_CHAIN_ID', maxPeers: 'PEERGATE_MAX_PEERS', dataDir: `dataDir in ${FILE}` }
     },
     {
@@ -115,6 +115,24 @@ test('where the API and the metrics listen: loopback by default, hosts and ports
     const { flags, origins } = resolveStartConfig(sources)
     assert.throws(() => startListeners(flags, origins), { name: 'InvalidParametersError', message })
   }
+})
+
+test('a path in a config file is relative to the file; a flag\'s or a variable\'s to the working directory', () => {
+  const cases: Array<{ name: string, sources: StartConfigSources, dataDir: string | undefined }> = [
+    { name: 'the data dir init writes, in a file given by a relative path', sources: { flags: {}, env: {}, file: { path: './node3/config.json', value: { dataDir: '.' } } }, dataDir: 'node3' },
+    { name: 'a relative data dir beside an absolute file', sources: { flags: {}, env: {}, file: { path: '/etc/peergate/node.json', value: { dataDir: './data' } } }, dataDir: '/etc/peergate/data' },
+    { name: 'a data dir above the file', sources: { flags: {}, env: {}, file: { path: '/srv/conf/node.json', value: { dataDir: '../nodes/n1' } } }, dataDir: '/srv/nodes/n1' },
+    { name: 'a file above the working directory', sources: { flags: {}, env: {}, file: { path: '../elsewhere/node3/config.json', value: { dataDir: '.' } } }, dataDir: '../elsewhere/node3' },
+    { name: 'a file in the working directory', sources: { flags: {}, env: {}, file: { path: 'peergate.json', value: { dataDir: 'node1' } } }, dataDir: 'node1' },
+    { name: 'an absolute data dir stays as it is', sources: { flags: {}, env: {}, file: { path: '/etc/peergate/node.json', value: { dataDir: '/var/lib/peergate' } } }, dataDir: '/var/lib/peergate' },
+    { name: 'the variable stays relative to the working directory', sources: { flags: {}, env: { PEERGATE_DATA_DIR: './n2' }, file: { path: '/etc/peergate/node.json', value: { dataDir: './data' } } }, dataDir: './n2' },
+    { name: 'the flag stays relative to the working directory', sources: { flags: { dataDir: './n3' }, env: {}, file: { path: '/etc/peergate/node.json', value: { dataDir: './data' } } }, dataDir: './n3' },
+    { name: 'no data dir anywhere: the default, later', sources: { flags: {}, env: {}, file: { path: '/etc/peergate/node.json', value: {} } }, dataDir: undefined }
+  ]
+  for (const { name, sources, dataDir } of cases) {
+    assert.equal(resolveStartConfig(sources).flags.dataDir, dataDir, name)
+  }
+  assert.throws(() => resolveStartConfig({ flags: {}, env: {}, file: file({ dataDir: 1 }) }), { name: 'InvalidParametersError', message: `config file ${FILE}: "dataDir" must be a string, got 1` })
 })
 
 test('names: flags in kebab case, variables in upper snake case', () => {

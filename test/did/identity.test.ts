@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+import { loadOrCreateSelfKey } from '@libp2p/config'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { MemoryDatastore } from 'datastore-core'
 import { LevelDatastore } from 'datastore-level'
 import { Key } from 'interface-datastore'
-import { createPeerNode, DamagedDidKeyError, loadOrCreateDidSigner } from '../../src/index.js'
+import { createPeerNode, DamagedDataDirError, DamagedDidKeyError, loadOrCreateDidSigner } from '../../src/index.js'
 import { TestNetwork } from '../utils/nodes.js'
 
 const DID_KEY = '/peergate/did/private-key'
@@ -45,24 +48,29 @@ test('a DID key record that is not an Ed25519 key is refused, named, and left as
   }
 })
 
-test('a node whose data dir holds a damaged DID key does not start, and starts again once the record is restored', async () => {
+test('a data dir of an older peergate whose DID key record is damaged does not start, and starts again once the record is restored', async () => {
+  // as peergate kept the keys before they had files of their own: in LevelDB
   const dataDir = await net.dir()
-  const first = await createPeerNode({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], chain: { chainId: 'test-chain' }, dial: { autoDial: false }, discovery: false })
-  const did = first.did
-  await first.stop()
-
   const location = join(dataDir, 'datastore')
-  const garbage = Uint8Array.of(1, 2, 3)
   let store = new LevelDatastore(location)
   await store.open()
+  await loadOrCreateSelfKey(store)
+  await store.put(new Key('/peergate/chain'), new TextEncoder().encode(JSON.stringify({ chainId: 'test-chain', genesisHash: createHash('sha256').update('peergate-genesis:test-chain').digest('hex') })))
+  const signer = await loadOrCreateDidSigner(store)
   const original = await store.get(new Key(DID_KEY))
+  const garbage = Uint8Array.of(1, 2, 3)
   await store.put(new Key(DID_KEY), garbage)
   await store.close()
 
   await assert.rejects(
     createPeerNode({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], chain: { chainId: 'test-chain' }, dial: { autoDial: false }, discovery: false }),
-    (err: Error) => assertDamaged(err, location)
+    (err: Error) => {
+      assert.equal(err.name, DamagedDataDirError.name, `${err.name}: ${err.message}`)
+      assert.match(err.message, new RegExp(`^the node's DID key, record ${DID_KEY} in ${location}, is damaged: it holds 3 bytes that are not a libp2p private key .* It is left as it is and the node did not start, so that it does not come up as another node`))
+      return true
+    }
   )
+  await assert.rejects(readFile(join(dataDir, 'did-key.json')), { code: 'ENOENT' }, 'no DID key file made in its place')
 
   // the datastore was closed and the record left as it was: no new DID in its place
   store = new LevelDatastore(location)
@@ -72,5 +80,5 @@ test('a node whose data dir holds a damaged DID key does not start, and starts a
   await store.close()
 
   const again = await net.node({ dataDir })
-  assert.equal(again.did, did, 'the restored record is the same DID')
+  assert.equal(again.did, signer.did, 'the restored record is the same DID')
 })
