@@ -13,7 +13,9 @@
  * `dist/` of another checkout, built) adds a listener and dialers running that
  * code, alternated round by round with this checkout's, so that two versions
  * are compared side by side on one loaded machine. `--samples FILE` writes
- * every sample (ms) as JSON.
+ * every sample (ms) as JSON; `--gap MS` pauses before each dial, so that the
+ * listener is done with the last connection (its close, a Goodbye) before the
+ * next one is timed.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
@@ -33,7 +35,7 @@ import { summarize, type Summary } from './stats.js'
 /** the bars of issue 18: time to the dialer's session against bare, p50 */
 const TARGET_P50_RATIO = 1.20
 
-const { n: N, dists, samples } = parseArgs(process.argv.slice(2))
+const { n: N, dists, samples, gapMs } = parseArgs(process.argv.slice(2))
 const WARMUP = Math.min(20, Math.ceil(N / 10))
 const now = (): number => performance.timeOrigin + performance.now()
 
@@ -57,22 +59,25 @@ interface Target {
   listenerRunCpu: Promise<number>
 }
 
-function parseArgs (args: string[]): { n: number, dists: Array<string | undefined>, samples?: string } {
+function parseArgs (args: string[]): { n: number, dists: Array<string | undefined>, samples?: string, gapMs: number } {
   let n = Number(process.env.BENCH_N ?? 150)
   let samples: string | undefined
+  let gapMs = 0
   const dists: Array<string | undefined> = [undefined]
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--dist' && args[i + 1] != null) {
       dists.push(args[++i])
     } else if (args[i] === '--samples' && args[i + 1] != null) {
       samples = args[++i]
+    } else if (args[i] === '--gap' && /^\d+$/.test(args[i + 1] ?? '')) {
+      gapMs = Number(args[++i])
     } else if (/^\d+$/.test(args[i])) {
       n = Number(args[i])
     } else {
-      throw new Error(`usage: bench-session [N] [--dist DIR]... [--samples FILE.json] (unknown argument ${args[i]})`)
+      throw new Error(`usage: bench-session [N] [--dist DIR]... [--samples FILE.json] [--gap MS] (unknown argument ${args[i]})`)
     }
   }
-  return { n, dists, samples }
+  return { n, dists, samples, gapMs }
 }
 
 async function startTarget (dist: string | undefined): Promise<Target> {
@@ -159,6 +164,13 @@ async function session (target: Target): Promise<{ dialer: number, listener: num
   }
 }
 
+/** the `--gap` pause before each dial, in which the listener finishes with the last one */
+async function idle (): Promise<void> {
+  if (gapMs > 0) {
+    await new Promise(resolve => setTimeout(resolve, gapMs))
+  }
+}
+
 const targets: Target[] = []
 for (const dist of dists) {
   targets.push(await startTarget(dist))
@@ -168,7 +180,9 @@ try {
     // each target goes first in turn
     for (let k = 0; k < targets.length; k++) {
       const target = targets[(i + k) % targets.length]
+      await idle()
       const b = await bare(target)
+      await idle()
       const s = await session(target)
       if (i >= WARMUP) {
         target.bare.push(b.ms)
@@ -193,7 +207,7 @@ if (samples != null) {
 
 const ms = (s: Summary): string => `p50 ${s.p50.toFixed(2).padStart(6)} ms  p90 ${s.p90.toFixed(2).padStart(6)} ms`
 const ratio = (a: Summary, b: Summary): string => `p50 ${(a.p50 / b.p50).toFixed(3)}  p90 ${(a.p90 / b.p90).toFixed(3)}`
-console.info(`bench-session: ${N} rounds (after ${WARMUP} warm-up) of a bare libp2p dial and a peergate dial per listener, alternating; listeners in their own processes`)
+console.info(`bench-session: ${N} rounds (after ${WARMUP} warm-up) of a bare libp2p dial and a peergate dial per listener, alternating${gapMs > 0 ? `, ${gapMs} ms apart` : ''}; listeners in their own processes`)
 for (const target of targets) {
   const b = summarize(target.bare)
   const d = summarize(target.dialer)
