@@ -1,29 +1,51 @@
 /**
- * The listening peer of `npm run bench:handshake`, in its own process as a
- * real peer is. Prints `{"event":"ready","multiaddr":…}` once, then one line
- * per session it opens: `{"event":"session","peerId":…,"at":<epoch ms, µs precision>}`.
+ * The listening peer of `npm run bench:session`, in its own process as a real
+ * peer is, on a LevelDB data dir. `node bench-listener.js [DIST]` runs the
+ * peergate of another checkout's `dist/` (default: this one). Prints
+ * `{"event":"ready","multiaddr":…}` once, then one line per session it opens:
+ * `{"event":"session","peerId":…,"at":<epoch ms, µs precision>,"cpu":<CPU ms
+ * this process spent from the connection's opening to the session>}`; on the end
+ * of its stdin, the CPU time it used since ready: `{"event":"cpu","ms":…}`.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPeerNode } from '../src/index.js'
+import { MAX_SESSIONS_LIMIT } from '../src/node/constants.js'
+import { loadPeergate } from './bench-dist.js'
 
+const { createPeerNode } = await loadPeergate(process.argv[2])
 const dataDir = await mkdtemp(join(tmpdir(), 'peergate-bench-listener-'))
 const node = await createPeerNode({
   dataDir,
   listen: ['/ip4/127.0.0.1/tcp/0'],
   chain: { chainId: 'bench-chain' },
-  limits: { maxInboundSessions: 100_000 },
+  limits: { maxInboundSessions: MAX_SESSIONS_LIMIT },
+  // every dial of the bench comes from 127.0.0.1, several a second
   connectionManager: { inboundConnectionThreshold: Infinity, maxConnections: 10_000, maxIncomingPendingConnections: 1_000 }
 })
 
 const now = (): number => performance.timeOrigin + performance.now()
+/** CPU time at each connection's opening, by remote peer */
+const cpuAtOpen = new Map<string, NodeJS.CpuUsage>()
+node.libp2p.addEventListener('connection:open', (evt) => {
+  cpuAtOpen.set(evt.detail.remotePeer.toString(), process.cpuUsage())
+})
+node.libp2p.addEventListener('connection:close', (evt) => {
+  cpuAtOpen.delete(evt.detail.remotePeer.toString())
+})
 node.addEventListener('session:open', (evt) => {
-  process.stdout.write(`${JSON.stringify({ event: 'session', peerId: evt.detail.peerId.toString(), at: now() })}\n`)
+  const peerId = evt.detail.peerId.toString()
+  const since = cpuAtOpen.get(peerId)
+  const used = since == null ? undefined : process.cpuUsage(since)
+  const cpu = used == null ? undefined : (used.user + used.system) / 1000
+  process.stdout.write(`${JSON.stringify({ event: 'session', peerId, at: now(), cpu })}\n`)
 })
 process.stdout.write(`${JSON.stringify({ event: 'ready', multiaddr: node.getMultiaddrs()[0].toString() })}\n`)
 
+const cpu = process.cpuUsage()
 const stop = async (): Promise<void> => {
+  const used = process.cpuUsage(cpu)
+  process.stdout.write(`${JSON.stringify({ event: 'cpu', ms: (used.user + used.system) / 1000 })}\n`)
   await node.stop()
   await rm(dataDir, { recursive: true, force: true })
   process.exit(0)
