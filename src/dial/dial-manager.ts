@@ -230,8 +230,8 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
       } else {
         this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
       }
-      if (contact.source === 'bootstrap' && reason === ReasonCode.TOO_MANY_PEERS) {
-        // a full bootstrap node hung up on us: keep its DHT within reach
+      if (contact.source === 'bootstrap' && (reason === ReasonCode.TOO_MANY_PEERS || reason === ReasonCode.INBOUND_DISABLED)) {
+        // a full or DHT-only bootstrap node hung up on us: keep its DHT within reach
         this.discovery.reseed()
       }
       // the book's backoff policy decides what the reason means (DUPLICATE: nothing)
