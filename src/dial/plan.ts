@@ -80,13 +80,18 @@ export interface TickPlan<R extends ReservedSlot = ReservedSlot> {
  *    nothing in flight, nobody to dial) for REVERSE_AFTER_MS with no new
  *    contact coming in, no contact it
  *    could dial is due within REVERSE_UNLESS_DUE_WITHIN_MS, and it has turned
- *    no session around for REVERSE_INTERVAL_MS: its oldest inbound session
- *    with a peer it could dial, which it ends and dials back. Its inbound
+ *    no session around for REVERSE_INTERVAL_MS, and it holds at least twice
+ *    its outbound target in sessions (reserved peers aside): its oldest
+ *    inbound session with a peer it could dial, which it ends and dials back. Its inbound
  *    peers are then all the peers it knows (a small network, or one node
  *    every other node bootstrapped from), and without a reversal it would
  *    stay below target for good; the peer turned around loses an outbound
  *    session and dials someone it has none with, so the shortfall moves to
- *    where a session can still be made. Never a reserved peer.
+ *    where a session can still be made. Never a reserved peer. The peers it
+ *    knows are then the peers it holds sessions with: with fewer than twice
+ *    its target, a network of nodes with its target has too few peers for
+ *    every node to reach it (two nodes can hold one session), so turning
+ *    sessions around would only pass the shortfall around for ever.
  */
 export function planTick<R extends ReservedSlot> (snapshot: TickSnapshot<R>): TickPlan<R> {
   const { now, limits, busy } = snapshot
@@ -127,7 +132,7 @@ export function planTick<R extends ReservedSlot> (snapshot: TickSnapshot<R>): Ti
 function reversal (snapshot: TickSnapshot<ReservedSlot>, staying: SessionSlot[], notContacts: ReadonlySet<string>): SessionSlot | undefined {
   const { now, starvedSince, lastReversal, redialable } = snapshot
   if (starvedSince == null || now - starvedSince < REVERSE_AFTER_MS || (lastReversal != null && now - lastReversal < REVERSE_INTERVAL_MS) ||
-    contactDueSoon(snapshot, notContacts)) {
+    staying.filter(session => !session.reserved).length < 2 * snapshot.limits.maxOutbound || contactDueSoon(snapshot, notContacts)) {
     return undefined
   }
   let oldest: SessionSlot | undefined

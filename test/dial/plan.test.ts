@@ -79,7 +79,7 @@ function snapshotOf (row: Row): TickSnapshot {
 /** a node every other node of a small network dialed: its 3 inbound peers are all the peers it could dial (a is in a long backoff: a DHT-only bootnode, say) */
 const hub: Row = {
   name: 'hub',
-  limits: { maxInbound: 4, maxOutbound: 2 },
+  limits: { maxInbound: 4, maxOutbound: 1 },
   sessions: [['in1', 'inbound', 300], ['in2', 'inbound', 100], ['in3', 'inbound', 200]],
   busy: ['in1', 'in2', 'in3'],
   contacts: [['in1', { lastSession: 300 }], ['in2', { lastSession: 100 }], ['in3', { lastSession: 200 }], ['a', { nextAttempt: NOW + 86_400_000 }]],
@@ -217,6 +217,8 @@ const table: Row[] = [
   { ...hub, name: 'never a peer it could not dial (no address, banned) nor a reserved one', starvedFor: 6_000, redialable: ['in1', 'r1'], sessions: [...hub.sessions ?? [], ['r1', 'inbound', 1, true]], reversal: 'in1' },
   { ...hub, name: 'no reversal while a contact it could dial is due within REVERSE_UNLESS_DUE_WITHIN_MS', starvedFor: 6_000, contacts: [...hub.contacts ?? [], ['b', { nextAttempt: NOW + 30_000 }]] },
   { ...hub, name: 'a contact due later, banned, busy or without an address is not waited for', starvedFor: 6_000, contacts: [...hub.contacts ?? [], ['b', { nextAttempt: NOW + 30_001 }], ['c', { nextAttempt: NOW + 1 }], ['d', { nextAttempt: NOW + 1, multiaddrs: [] }], ['out1', { nextAttempt: NOW + 1 }]], bans: [['c', NOW + 60_000]], busy: [...hub.busy ?? [], 'out1'], reversal: 'in2' },
+  { ...hub, name: 'no reversal with fewer sessions than twice the target: too few peers for every node to reach it, only churn', starvedFor: 6_000, limits: { maxInbound: 4, maxOutbound: 2 }, sessions: [['in1', 'inbound', 300], ['in2', 'inbound', 100], ['in3', 'inbound', 200, true]] },
+  { ...hub, name: 'two nodes hold one session: the one dialed in never turns it around', starvedFor: 60_000, sessions: [['in1', 'inbound', 300]], busy: ['in1'], contacts: [['in1', { lastSession: 300 }]] },
   { ...hub, name: 'not starved while a dial is in flight', starvedFor: 6_000, dialing: 1, starved: false },
   { ...hub, name: 'not starved when a contact can be dialed: it is dialed', starvedFor: 6_000, contacts: [...hub.contacts ?? [], ['b']], dials: ['b'], starved: false },
   { ...hub, name: 'not starved at the outbound target', starvedFor: 6_000, limits: { maxInbound: 4, maxOutbound: 0 }, starved: false },

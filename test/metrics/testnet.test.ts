@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +13,8 @@ after(async () => { await net.cleanup() })
 
 /** the compiled script, next to this test in dist/ */
 const TESTNET = fileURLToPath(new URL('../../scripts/testnet.js', import.meta.url))
+/** what `npm run testnet` runs first, from the source tree */
+const BUILD_IF_STALE = fileURLToPath(new URL('../../../scripts/build-if-stale.mjs', import.meta.url))
 
 async function testnet (args: string[], timeoutMs: number): Promise<{ code: number, stdout: string, stderr: string }> {
   try {
@@ -95,6 +97,32 @@ describe('local testnet', () => {
     assert.equal(bogus.code, 2)
     assert.match(bogus.stderr, /^testnet: Unknown option '--bogus'/)
     assert.doesNotMatch(bogus.stderr, /\n\s+at /, 'no stack trace')
+  })
+
+  it('npm run testnet leaves a current dist/ alone and rebuilds a stale one, saying why', async () => {
+    const dir = await net.dir()
+    const at = (path: string): string => join(dir, path)
+    for (const sub of ['src', 'test', 'scripts', 'examples', 'dist/src']) {
+      await mkdir(at(sub), { recursive: true })
+    }
+    // a project whose build leaves a mark instead of compiling
+    await writeFile(at('package.json'), JSON.stringify({ scripts: { build: 'node -e "require(\'fs\').writeFileSync(\'built\', \'\')"' } }))
+    await writeFile(at('tsconfig.json'), '{}')
+    await writeFile(at('src/a.ts'), '')
+    await writeFile(at('dist/src/a.js'), '')
+    await writeFile(at('dist/src/index.js'), '')
+    const time = (s: number): Date => new Date(1_700_000_000_000 + s * 1000)
+    await utimes(at('tsconfig.json'), time(0), time(0))
+    await utimes(at('src/a.ts'), time(1), time(1))
+    await utimes(at('dist/src/a.js'), time(2), time(2))
+    const run = async (): Promise<{ stderr: string }> => promisify(execFile)(process.execPath, [BUILD_IF_STALE], { cwd: dir, timeout: 20_000 })
+
+    assert.equal((await run()).stderr, '', 'a current dist/: nothing said')
+    await assert.rejects(stat(at('built')), 'nor built')
+
+    await utimes(at('src/a.ts'), time(3), time(3))
+    assert.match((await run()).stderr, /^src\/a\.ts is newer than dist\/: rebuilding dist\/ \(npm run build\)/)
+    await stat(at('built'))
   })
 
   // the defaults (a DHT-only bootnode), and the layout of issue 18 that ended
