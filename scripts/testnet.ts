@@ -75,7 +75,7 @@ interface TestnetNode {
 
 const USAGE = `usage: npm run testnet -- [options]
 
-  --nodes <n>         nodes that hold sessions, at least 2 (default 4)
+  --nodes <n>         nodes that hold sessions, at least 3 (default 4)
   --bootnode <kind>   node 0, which every other node bootstraps from:
                       dht-only (default: serves the DHT, holds no session,
                       started in addition to the N) or session (one of the N)
@@ -121,8 +121,9 @@ if (flags.help) {
 
 const N = Number(flags.nodes)
 const TIMEOUT_S = Number(flags.timeout)
-if (!Number.isInteger(N) || N < 2) {
-  usageError(`--nodes must be a whole number >= 2, got "${flags.nodes}"`)
+if (!Number.isInteger(N) || N < 3) {
+  // two nodes hold one session: one of them never reaches an outbound target
+  usageError(`--nodes must be a whole number >= 3 (two nodes hold one session, so one of them would stay at 0 outbound), got "${flags.nodes}"`)
 }
 if (!(TIMEOUT_S > 0)) {
   usageError(`--timeout must be a positive number of seconds, got "${flags.timeout}"`)
