@@ -102,15 +102,17 @@ export type BackoffState = Pick<Contact, 'failures' | 'nextAttempt' | 'backoffRe
 
 /**
  * Outcomes that will not change within minutes: the peer is on another chain,
- * presented another DID than its record holds, banned this node, or its
- * application refused it (a fork, say)
+ * presented another DID than its record holds, banned this node, its
+ * application refused it (a fork, say), or it accepts no inbound session at
+ * all (a DHT-only node)
  */
 const LONG_BACKOFF_OUTCOMES = new Set<Outcome>([
   ReasonCode.WRONG_CHAIN,
   ReasonCode.WRONG_GENESIS,
   ReasonCode.UNEXPECTED_DID,
   ReasonCode.BANNED,
-  ReasonCode.APPLICATION_REJECTED
+  ReasonCode.APPLICATION_REJECTED,
+  ReasonCode.INBOUND_DISABLED
 ])
 
 /**
@@ -121,8 +123,8 @@ const LONG_BACKOFF_OUTCOMES = new Set<Outcome>([
  *   made on another connection)
  * - `SESSION_ENDED`, a clean end: a random wait in [cleanCloseMinMs,
  *   cleanCloseMaxMs], failures unchanged
- * - `WRONG_CHAIN`, `WRONG_GENESIS`, `UNEXPECTED_DID`, `BANNED`, `APPLICATION_REJECTED`: one more
- *   failure and a wait of longMs
+ * - `WRONG_CHAIN`, `WRONG_GENESIS`, `UNEXPECTED_DID`, `BANNED`, `APPLICATION_REJECTED`,
+ *   `INBOUND_DISABLED`: one more failure and a wait of longMs
  * - anything else: one more failure and `failureBackoffMs` of the new count
  *   (doubling, with jitter)
  *

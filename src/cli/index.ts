@@ -88,7 +88,7 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--chain-id <id>', `chain to join (default: "${DEFAULT_CHAIN_ID}")`)
     .option('--genesis <hex>', 'genesis hash in hex (default: derived from the chain id)')
     .option('--reserved <multiaddr>', 'peer always kept connected, with /p2p/<peer id>, repeatable', collect)
-    .option('--max-peers <n>', `sessions in all, 1 to ${MAX_SESSIONS_LIMIT}; one third of them outbound, at least 1 (default: ${DEFAULT_MAX_PEERS})`)
+    .option('--max-peers <n>', `sessions in all, 0 to ${MAX_SESSIONS_LIMIT}; one third of them outbound, at least 1; 0: a DHT-only node, no sessions (default: ${DEFAULT_MAX_PEERS})`)
     .option('--max-outbound <n>', 'sessions this node dials (its target); the rest of --max-peers are inbound')
     .option('--max-inbound <n>', 'sessions remote peers start; the rest of --max-peers are outbound')
     .option('--status-interval <seconds>', `print a status line every so many seconds, 0 for never (default: ${DEFAULT_STATUS_INTERVAL_S})`)

@@ -88,7 +88,7 @@ export function startOptions (flags: StartFlags, origins: ResolvedStartConfig['o
     bootstrap: flags.bootstrap,
     reserved: flags.reserved,
     limits: {
-      maxPeers: wholeNumber(flags.maxPeers, name('maxPeers'), 1, MAX_SESSIONS_LIMIT),
+      maxPeers: wholeNumber(flags.maxPeers, name('maxPeers'), 0, MAX_SESSIONS_LIMIT),
       maxInboundSessions: wholeNumber(flags.maxInbound, name('maxInbound'), 0, MAX_SESSIONS_LIMIT),
       maxOutboundSessions: wholeNumber(flags.maxOutbound, name('maxOutbound'), 0, MAX_SESSIONS_LIMIT)
     },

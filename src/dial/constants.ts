@@ -41,6 +41,35 @@ export const DISCOVERY_QUERY_TIMEOUT_MS = 10_000
 /** Bytes of the random key a random-walk lookup searches for (a sha256-sized key) */
 export const RANDOM_WALK_KEY_LENGTH = 32
 
+/**
+ * A node below its outbound target with nobody to dial, now or soon (see
+ * REVERSE_UNLESS_DUE_WITHIN_MS), turns one of its inbound sessions around
+ * (ends it, dials the peer back) once it has been so this long with no new
+ * contact coming in: three random walks (2 s apart below target) that found
+ * nobody new, so that a node whose discovery is still filling its book waits
+ * for it instead of churning sessions
+ */
+export const REVERSE_AFTER_MS = 6_000
+
+/**
+ * No reversal while some contact this node could dial is only backing off
+ * and due within this long: a peer that refused with TOO_MANY_PEERS or timed
+ * out is worth waiting for (its wait doubles from 1 s, so one that keeps
+ * refusing is past this after five tries), and turning sessions around on a
+ * busy network would only churn them
+ */
+export const REVERSE_UNLESS_DUE_WITHIN_MS = 30_000
+
+/**
+ * At most one reversal per this long: a turned-around peer takes a second or
+ * two to dial someone else, and a shortfall that moves around a small
+ * network must not make every node hang up on its peers at once
+ */
+export const REVERSE_INTERVAL_MS = 5_000
+
+/** The Goodbye's note (with TOO_MANY_PEERS) to a peer whose inbound session is turned around */
+export const REVERSAL_DETAIL = 'turning the session around: this node dials you'
+
 /** The fraction of `maxPeers` this node dials itself; the rest are inbound slots (go-ethereum's dial ratio of 3) */
 export const OUTBOUND_FRACTION = 1 / 3
 

@@ -5,7 +5,7 @@ import { TypedEventEmitter } from 'main-event'
 import { failureBackoffMs, resolveBackoff } from '../addressbook/index.js'
 import { isHandshakeError } from '../handshake/index.js'
 import { LocalReason, ReasonCode } from '../reason/index.js'
-import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS } from './constants.js'
+import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INITIAL_MS, RESERVED_BACKOFF_MAX_MS, REVERSAL_DETAIL } from './constants.js'
 import { Discovery } from './discovery.js'
 import { outboundLoad, planTick, type TickSnapshot } from './plan.js'
 import { deleteReservedPeer, loadReservedPeers, storeReservedPeer } from './reserved-store.js'
@@ -55,6 +55,12 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
   private timer?: ReturnType<typeof setTimeout>
   private ticking?: Promise<void>
   private running = false
+  /** since when every tick found the node starved (TickPlan.starved) and the book no bigger */
+  private starvedSince?: number
+  /** the book's size when starvedSince was set */
+  private starvedContacts = 0
+  /** when this node last turned an inbound session around */
+  private lastReversal?: number
 
   constructor (components: DialManagerComponents, init: DialManagerInit = {}) {
     super()
@@ -204,7 +210,19 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
    * of sessions over the limits; it resolves once they have started
    */
   async tick (): Promise<void> {
-    const plan = planTick(this.gather())
+    const snapshot = this.gather()
+    const plan = planTick(snapshot)
+    // starvation counts from the last new contact: while discovery still
+    // brings some, waiting for it beats turning a session around
+    if (!plan.starved) {
+      this.starvedSince = undefined
+    } else if (this.starvedSince == null || snapshot.contacts.size > this.starvedContacts) {
+      this.starvedSince = snapshot.now
+      this.starvedContacts = snapshot.contacts.size
+    }
+    if (plan.reversal != null) {
+      this.reverse(plan.reversal.peerId, snapshot.now)
+    }
     // the plan counts the dropped sessions out already: the dials need not wait for them
     for (const reserved of plan.reservedDials) {
       this.dialReserved(reserved)
@@ -246,8 +264,9 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     for (const peer of [...slots.map(s => s.peerId), ...sessions.handshakes().map(h => h.peerId), ...this.dialing.keys()]) {
       busy.add(peer.toString())
     }
+    const now = this.now()
     return {
-      now: this.now(),
+      now,
       budget: this.maxDialsPerTick,
       limits: { maxInbound, maxOutbound },
       sessions: slots,
@@ -255,7 +274,13 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
       reserved: [...this.reserved.values()],
       busy,
       bans: sessions.bans(),
-      contacts: this.addressBook.candidates()
+      contacts: this.addressBook.candidates(),
+      starvedSince: this.starvedSince,
+      lastReversal: this.lastReversal,
+      redialable: (peer) => {
+        const banEnds = sessions.banExpiry(peer)
+        return (banEnds == null || banEnds <= now) && (this.addressBook.get(peer)?.multiaddrs.length ?? 0) > 0
+      }
     }
   }
 
@@ -281,8 +306,29 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     return outboundLoad(this.sessionSlots(), this.dialsCounted()) < this.targetOutbound()
   }
 
-  private dialContact (contact: Contact): void {
-    this.dial(contact.peerId, contact.multiaddrs, contact.did, async (err) => {
+  /**
+   * Turns the inbound session with `peer` around (planTick step 4): ends it
+   * with TOO_MANY_PEERS, then dials the peer from its contact. The peer counts
+   * as dialed from now on, so the next ticks neither dial over the target nor
+   * turn another session around meanwhile.
+   */
+  private reverse (peer: PeerId, now: number): void {
+    const contact = this.addressBook.get(peer)
+    if (contact == null) {
+      return
+    }
+    this.lastReversal = now
+    this.starvedSince = undefined
+    const status = this.status()
+    this.log('%d of %d outbound sessions, %d inbound, %d contacts, none to dial: turning the inbound session with %p around', status.outbound, status.targetOutbound, status.inbound, this.addressBook.candidates().size, peer)
+    this.dialContact(contact, async () => {
+      await this.components.sessions.disconnect(peer, ReasonCode.TOO_MANY_PEERS, { detail: REVERSAL_DETAIL, signal: this.shutdown.signal })
+    })
+  }
+
+  /** dials a contact; `before` runs first, inside the dial (a reversal's hang-up) */
+  private dialContact (contact: Contact, before?: () => Promise<void>): void {
+    this.dial(contact.peerId, contact.multiaddrs, contact.did, before, async (err) => {
       const reason = isHandshakeError(err) ? err.reason : LocalReason.DIAL_FAILED
       if (reason === ReasonCode.DUPLICATE) {
         // not a failure: a session with the peer exists or is being made on another connection
@@ -290,8 +336,8 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
       } else {
         this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
       }
-      if (contact.source === 'bootstrap' && reason === ReasonCode.TOO_MANY_PEERS) {
-        // a full bootstrap node hung up on us: keep its DHT within reach
+      if (contact.source === 'bootstrap' && (reason === ReasonCode.TOO_MANY_PEERS || reason === ReasonCode.INBOUND_DISABLED)) {
+        // a full or DHT-only bootstrap node hung up on us: keep its DHT within reach
         this.discovery.reseed()
       }
       // the book's backoff policy decides what the reason means (DUPLICATE: nothing)
@@ -300,7 +346,7 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
   }
 
   private dialReserved (reserved: ReservedState): void {
-    this.dial(reserved.peerId, reserved.multiaddrs, undefined, async (err) => {
+    this.dial(reserved.peerId, reserved.multiaddrs, undefined, undefined, async (err) => {
       reserved.failures++
       reserved.nextAttempt = this.now() + failureBackoffMs(reserved.failures, RESERVED_BACKOFF, this.random())
       this.log('dial of reserved peer %p failed - %e', reserved.peerId, err)
@@ -310,8 +356,11 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     })
   }
 
-  private dial (peer: PeerId, multiaddrs: Multiaddr[], expectedDid: string | undefined, onFailure: (err: unknown) => Promise<void>, onSuccess?: () => void): void {
+  private dial (peer: PeerId, multiaddrs: Multiaddr[], expectedDid: string | undefined, before: (() => Promise<void>) | undefined, onFailure: (err: unknown) => Promise<void>, onSuccess?: () => void): void {
     const work = (async () => {
+      if (before != null) {
+        await before().catch(err => { this.log.error('could not end the session with %p before dialing it - %e', peer, err) })
+      }
       const signal = anySignal([this.shutdown.signal, AbortSignal.timeout(this.dialTimeoutMs)])
       try {
         await this.components.peerStore.merge(peer, { multiaddrs }, { signal })

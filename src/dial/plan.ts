@@ -1,3 +1,4 @@
+import { REVERSE_AFTER_MS, REVERSE_INTERVAL_MS, REVERSE_UNLESS_DUE_WITHIN_MS } from './constants.js'
 import { selectDials, selectDrops, type SessionSlot } from './select.js'
 import type { Contact, DialCandidates } from '../addressbook/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -30,6 +31,20 @@ export interface TickSnapshot<R extends ReservedSlot = ReservedSlot> {
   bans: ReadonlyMap<string, number>
   /** the address book's columns (`AddressBook.candidates()`) */
   contacts: DialCandidates
+  /**
+   * since when the node has been starved (`TickPlan.starved`) at every tick
+   * and its book has not grown (a new contact restarts it), ms since the
+   * epoch; undefined when the last tick was not starved
+   */
+  starvedSince?: number
+  /** when this node last turned an inbound session around, ms since the epoch */
+  lastReversal?: number
+  /**
+   * whether this node could dial an inbound session's peer itself (a contact
+   * with an address, not banned): the sessions a reversal may pick; asked
+   * only of a starved node's inbound peers
+   */
+  redialable?(peer: PeerId): boolean
 }
 
 /** What a dial tick does: the dials start at once, the drops run beside them */
@@ -40,6 +55,13 @@ export interface TickPlan<R extends ReservedSlot = ReservedSlot> {
   reservedDials: R[]
   /** contacts to dial */
   dials: Contact[]
+  /**
+   * below the outbound target with no dial in flight and nobody to dial:
+   * every contact is busy, backing off or banned
+   */
+  starved: boolean
+  /** an inbound session to end (TOO_MANY_PEERS) and dial back as an outbound one */
+  reversal?: SessionSlot
 }
 
 /**
@@ -54,6 +76,22 @@ export interface TickPlan<R extends ReservedSlot = ReservedSlot> {
  *    the outbound sessions that stay and the dials in flight (reserved peers
  *    aside), within what is left of the budget; never a reserved peer, a busy
  *    one or a banned one
+ * 4. a reversal, when the node has been starved (below its outbound target,
+ *    nothing in flight, nobody to dial) for REVERSE_AFTER_MS with no new
+ *    contact coming in, no contact it
+ *    could dial is due within REVERSE_UNLESS_DUE_WITHIN_MS, and it has turned
+ *    no session around for REVERSE_INTERVAL_MS, and it holds at least twice
+ *    its outbound target in sessions (reserved peers aside): its oldest
+ *    inbound session with a peer it could dial, which it ends and dials back. Its inbound
+ *    peers are then all the peers it knows (a small network, or one node
+ *    every other node bootstrapped from), and without a reversal it would
+ *    stay below target for good; the peer turned around loses an outbound
+ *    session and dials someone it has none with, so the shortfall moves to
+ *    where a session can still be made. Never a reserved peer. The peers it
+ *    knows are then the peers it holds sessions with: with fewer than twice
+ *    its target, a network of nodes with its target has too few peers for
+ *    every node to reach it (two nodes can hold one session), so turning
+ *    sessions around would only pass the shortfall around for ever.
  */
 export function planTick<R extends ReservedSlot> (snapshot: TickSnapshot<R>): TickPlan<R> {
   const { now, limits, busy } = snapshot
@@ -86,7 +124,25 @@ export function planTick<R extends ReservedSlot> (snapshot: TickSnapshot<R>): Ti
     busy: notContacts,
     bans: snapshot.bans
   })
-  return { drops, reservedDials, dials }
+  const starved = slots > 0 && budget > 0 && dials.length === 0 && snapshot.dialing === 0
+  return { drops, reservedDials, dials, starved, reversal: starved ? reversal(snapshot, staying, notContacts) : undefined }
+}
+
+/** the inbound session a starved node turns around now, if any (step 4 of planTick) */
+function reversal (snapshot: TickSnapshot<ReservedSlot>, staying: SessionSlot[], notContacts: ReadonlySet<string>): SessionSlot | undefined {
+  const { now, starvedSince, lastReversal, redialable } = snapshot
+  if (starvedSince == null || now - starvedSince < REVERSE_AFTER_MS || (lastReversal != null && now - lastReversal < REVERSE_INTERVAL_MS) ||
+    staying.filter(session => !session.reserved).length < 2 * snapshot.limits.maxOutbound || contactDueSoon(snapshot, notContacts)) {
+    return undefined
+  }
+  let oldest: SessionSlot | undefined
+  for (const session of staying) {
+    if (session.direction === 'inbound' && !session.reserved && redialable?.(session.peerId) === true &&
+      (oldest == null || session.since < oldest.since)) {
+      oldest = session
+    }
+  }
+  return oldest
 }
 
 /** What counts against the outbound target: outbound sessions and dials in flight, reserved peers aside */
@@ -98,4 +154,26 @@ export function outboundLoad (sessions: SessionSlot[], dialing: number): number 
     }
   }
   return load
+}
+
+/**
+ * Some contact this node could dial (an address, not banned, not busy, not
+ * reserved) is backing off and due within REVERSE_UNLESS_DUE_WITHIN_MS. One
+ * pass over the columns, made only by a starved node whose reversal is due.
+ */
+function contactDueSoon (snapshot: TickSnapshot<ReservedSlot>, notContacts: ReadonlySet<string>): boolean {
+  const { now, contacts, bans } = snapshot
+  for (let i = 0; i < contacts.size; i++) {
+    const due = contacts.nextAttempt[i]
+    if (due <= now || due > now + REVERSE_UNLESS_DUE_WITHIN_MS) {
+      continue
+    }
+    const contact = contacts.contact(i)
+    const id = contact.peerId.toString()
+    const banEnds = bans.get(id)
+    if (contact.multiaddrs.length > 0 && !notContacts.has(id) && (banEnds == null || banEnds <= now)) {
+      return true
+    }
+  }
+  return false
 }

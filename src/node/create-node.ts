@@ -50,6 +50,9 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
   const bootstrapAddrs = parsePeerAddrs(options.bootstrap, 'bootstrap address')
   const reservedAddrs = parsePeerAddrs(options.reserved, 'reserved peer address')
   const limits = resolveLimits(options.limits)
+  if (limits.maxInboundSessions + limits.maxOutboundSessions === 0 && reservedAddrs.length > 0) {
+    throw new InvalidParametersError('reserved peers need sessions: a DHT-only node (session limits 0) holds none, reserved peers included')
+  }
 
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR
   let ownDatastore: LevelDatastore | undefined
@@ -218,20 +221,25 @@ function checkServiceNames<S extends ServiceMap> (services: PeerNodeServiceFacto
  * `maxOutboundSessions` or `maxInboundSessions` given alone take their share
  * of `maxPeers` and leave the rest to the other; given both, they are the
  * limits (and `maxPeers`, if given too, must be their sum). Either may be 0
- * (an outbound-only or inbound-only node), not both.
+ * (an outbound-only or inbound-only node); both 0 (`maxPeers: 0`) is a
+ * DHT-only node, which serves the chain's DHT, holds no session and refuses
+ * every handshake with INBOUND_DISABLED (so it takes no inbound burst).
  */
 export function resolveLimits (limits: PeerNodeLimits = {}): Required<Pick<SessionManagerInit, 'maxInboundSessions' | 'maxOutboundSessions' | 'inboundBurst'>> {
   const given = { maxPeers: limits.maxPeers, maxOutboundSessions: limits.maxOutboundSessions, maxInboundSessions: limits.maxInboundSessions }
   for (const [name, value] of Object.entries(given)) {
     if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_SESSIONS_LIMIT)) {
-      throw new InvalidParametersError(`limits.${name} must be a whole number from ${name === 'maxPeers' ? 1 : 0} to ${MAX_SESSIONS_LIMIT}, got ${value}`)
+      throw new InvalidParametersError(`limits.${name} must be a whole number from 0 to ${MAX_SESSIONS_LIMIT}, got ${value}`)
     }
   }
-  if (limits.maxPeers === 0) {
-    throw new InvalidParametersError(`limits.maxPeers must be a whole number from 1 to ${MAX_SESSIONS_LIMIT}, got 0 (a node without sessions is no peer; use maxInboundSessions: 0 for an outbound-only node)`)
-  }
   let { maxOutboundSessions, maxInboundSessions } = limits
-  if (maxOutboundSessions != null && maxInboundSessions != null) {
+  if (limits.maxPeers === 0) {
+    if ((maxOutboundSessions ?? 0) + (maxInboundSessions ?? 0) > 0) {
+      throw new InvalidParametersError(`limits.maxPeers is 0 (a DHT-only node) but maxOutboundSessions is ${maxOutboundSessions ?? 0} and maxInboundSessions ${maxInboundSessions ?? 0}`)
+    }
+    maxOutboundSessions = 0
+    maxInboundSessions = 0
+  } else if (maxOutboundSessions != null && maxInboundSessions != null) {
     if (limits.maxPeers != null && limits.maxPeers !== maxOutboundSessions + maxInboundSessions) {
       throw new InvalidParametersError(`limits.maxPeers (${limits.maxPeers}) must be maxOutboundSessions + maxInboundSessions (${maxOutboundSessions} + ${maxInboundSessions}) when all three are given`)
     }
@@ -245,12 +253,12 @@ export function resolveLimits (limits: PeerNodeLimits = {}): Required<Pick<Sessi
     maxOutboundSessions ??= maxInboundSessions != null ? maxPeers - maxInboundSessions : defaultOutbound(maxPeers)
     maxInboundSessions ??= maxPeers - maxOutboundSessions
   }
-  if (maxOutboundSessions + maxInboundSessions === 0) {
-    throw new InvalidParametersError('limits.maxOutboundSessions and limits.maxInboundSessions are both 0: a node without sessions is no peer')
-  }
   const inboundBurst = limits.inboundBurst ?? defaultInboundBurst(maxInboundSessions)
   if (!Number.isInteger(inboundBurst) || inboundBurst < 0) {
     throw new InvalidParametersError(`limits.inboundBurst must be a whole number >= 0, got ${inboundBurst}`)
+  }
+  if (maxOutboundSessions + maxInboundSessions === 0 && inboundBurst > 0) {
+    throw new InvalidParametersError(`limits.inboundBurst must be 0 on a DHT-only node (no session limits), got ${inboundBurst}`)
   }
   return { maxInboundSessions, maxOutboundSessions, inboundBurst }
 }

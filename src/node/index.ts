@@ -180,7 +180,10 @@ export interface PeerNodeMetricsOptions {
 
 export interface PeerNodeLimits {
   /**
-   * Sessions in all, from 1 to MAX_SESSIONS_LIMIT (10 000)
+   * Sessions in all, from 0 to MAX_SESSIONS_LIMIT (10 000). 0 makes a
+   * DHT-only node: it serves the chain's DHT, holds no session, dials nobody
+   * for one and refuses every handshake with INBOUND_DISABLED (what public
+   * chains run as bootnodes)
    *
    * @default 50
    */

@@ -25,22 +25,28 @@ export interface SlotCounts {
 }
 
 /**
- * Why one more session of `direction` would exceed its limit, if it would.
- * Reserved peers are outside the limits. Outbound counts this node's own
- * handshakes in flight too; inbound never counts a handshake: a handshake
- * that has proven nothing holds no slot.
+ * Why one more session of `direction` would exceed its limit, if it would:
+ * `TOO_MANY_PEERS`, or `INBOUND_DISABLED` inbound when the inbound limit and
+ * burst are both 0 (a DHT-only or outbound-only node never accepts one, not
+ * even from a reserved peer). Reserved peers are otherwise outside the
+ * limits. Outbound counts this node's own handshakes in flight too; inbound
+ * never counts a handshake: a handshake that has proven nothing holds no
+ * slot.
  */
-export function limitReached (direction: SessionDirection, reserved: boolean, counts: SlotCounts, limits: SessionLimits): string | undefined {
+export function limitReached (direction: SessionDirection, reserved: boolean, counts: SlotCounts, limits: SessionLimits): Rejection | undefined {
+  if (direction === 'inbound' && limits.maxInbound + limits.inboundBurst === 0) {
+    return { reason: ReasonCode.INBOUND_DISABLED, message: limits.maxOutbound === 0 ? 'this node holds no sessions (DHT only)' : 'this node accepts no inbound sessions' }
+  }
   if (reserved) {
     return undefined
   }
   if (direction === 'inbound') {
     return counts.inbound >= limits.maxInbound + limits.inboundBurst
-      ? `inbound session limit ${limits.maxInbound} (+${limits.inboundBurst}) reached`
+      ? { reason: ReasonCode.TOO_MANY_PEERS, message: `inbound session limit ${limits.maxInbound} (+${limits.inboundBurst}) reached` }
       : undefined
   }
   return counts.outbound + counts.initiating >= limits.maxOutbound
-    ? `outbound session limit ${limits.maxOutbound} reached`
+    ? { reason: ReasonCode.TOO_MANY_PEERS, message: `outbound session limit ${limits.maxOutbound} reached` }
     : undefined
 }
 
@@ -60,7 +66,7 @@ export interface BeginFacts {
   /** a simultaneous handshake with the peer is in flight and wins the tie-break */
   losesToExisting: boolean
   /** limitReached() for this handshake */
-  full?: string
+  full?: Rejection
 }
 
 /** §8.1: bans, then duplicates, then limits; undefined lets the handshake begin */
@@ -75,7 +81,7 @@ export function beginVerdict (facts: BeginFacts): Rejection | undefined {
     return { reason: ReasonCode.DUPLICATE, message: 'a simultaneous handshake with this peer wins' }
   }
   if (facts.full != null) {
-    return { reason: ReasonCode.TOO_MANY_PEERS, message: facts.full }
+    return facts.full
   }
   return undefined
 }
@@ -103,7 +109,7 @@ export interface CommitFacts extends RemoteFacts {
   connectionOpen: boolean
   hasSession: boolean
   /** limitReached() again, for inbound handshakes only (they held no slot) */
-  full?: string
+  full?: Rejection
 }
 
 /** §8.3: the last checks before the session is announced */
@@ -120,7 +126,7 @@ export function commitVerdict (facts: CommitFacts): Rejection | undefined {
     return { reason: ReasonCode.DUPLICATE, message: 'peer already has a session' }
   }
   if (facts.full != null) {
-    return { reason: ReasonCode.TOO_MANY_PEERS, message: facts.full }
+    return facts.full
   }
   return undefined
 }

@@ -522,7 +522,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   }
 
   /** Why a new session of `direction` with `peer` would exceed its limit, if it would (rules.ts) */
-  private slotsFull (direction: SessionDirection, peer: PeerId): string | undefined {
+  private slotsFull (direction: SessionDirection, peer: PeerId): Rejection | undefined {
     const counts: SlotCounts = { inbound: 0, outbound: 0, initiating: 0 }
     for (const session of this.sessions.values()) {
       if (!this.reserved.has(session.peerId)) {

@@ -167,6 +167,7 @@ test('backoff: the policy for every outcome', () => {
     [ReasonCode.DISCONNECT_REQUESTED]: 'failure',
     [ReasonCode.UNEXPECTED_DID]: 'long',
     [ReasonCode.KEY_REVOKED]: 'failure',
+    [ReasonCode.INBOUND_DISABLED]: 'long',
     [LocalReason.DIAL_FAILED]: 'failure',
     [LocalReason.SESSION_ENDED]: 'clean end'
   }

@@ -313,10 +313,10 @@ test('bad flags exit with a usage error on stderr and no stack trace', async () 
     { args: ['--listen', 'notamultiaddr'], message: /listen address "notamultiaddr" is not a multiaddr/ },
     { args: ['--chain-id', 'bad chain!'], message: /chain id "bad chain!" must be/ },
     { args: ['--bootstrap', '/ip4/127.0.0.1/tcp/4001'], message: /has no \/p2p\/<peer id>/ },
-    { args: ['--max-peers', 'many'], message: /--max-peers must be a whole number from 1 to 10000, got "many"/ },
-    { args: ['--max-peers', '0'], message: /--max-peers must be a whole number from 1 to 10000, got "0"/ },
-    { args: ['--max-peers', '1000000000'], message: /--max-peers must be a whole number from 1 to 10000, got "1000000000"/ },
-    { args: ['--max-inbound', '0', '--max-outbound', '0'], message: /both 0: a node without sessions is no peer/ },
+    { args: ['--max-peers', 'many'], message: /--max-peers must be a whole number from 0 to 10000, got "many"/ },
+    { args: ['--max-peers', '-1'], message: /--max-peers must be a whole number from 0 to 10000, got "-1"/ },
+    { args: ['--max-peers', '1000000000'], message: /--max-peers must be a whole number from 0 to 10000, got "1000000000"/ },
+    { args: ['--max-peers', '0', '--max-inbound', '3'], message: /maxPeers is 0 \(a DHT-only node\) but maxOutboundSessions is 0 and maxInboundSessions 3/ },
     { args: ['--max-peers', '4', '--max-outbound', '5'], message: /maxOutboundSessions \(5\) must be at most limits\.maxPeers \(4\)/ },
     { args: ['--status-interval', '-1'], message: /--status-interval must be a whole number/ },
     { args: ['--bogus'], message: /unknown option '--bogus'/ }
@@ -477,8 +477,8 @@ test('a config file with a bad field, or a bad variable, exits 2 naming the fiel
   const cases: Array<{ file?: unknown, env?: Record<string, string>, message: string }> = [
     { file: { chainId: 'devnet-1', maxPeer: 5 }, message: `peergate: config file ${config}: unknown key "maxPeer" (known: ` },
     { file: { maxPeers: '50' }, message: `peergate: config file ${config}: "maxPeers" must be a number, got "50"\n` },
-    { file: { maxPeers: 0 }, message: `peergate: maxPeers in ${config} must be a whole number from 1 to 10000, got "0"\n` },
-    { env: { PEERGATE_MAX_PEERS: 'many' }, message: 'peergate: PEERGATE_MAX_PEERS must be a whole number from 1 to 10000, got "many"\n' },
+    { file: { maxPeers: -1 }, message: `peergate: maxPeers in ${config} must be a whole number from 0 to 10000, got "-1"\n` },
+    { env: { PEERGATE_MAX_PEERS: 'many' }, message: 'peergate: PEERGATE_MAX_PEERS must be a whole number from 0 to 10000, got "many"\n' },
     { env: { PEERGATE_CONFIG: join(dir, 'missing.json') }, message: `peergate: cannot read config file ${join(dir, 'missing.json')}: no such file\n` }
   ]
   for (const { file, env, message } of cases) {

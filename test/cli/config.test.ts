@@ -81,7 +81,7 @@ test('a bad config file or variable is refused, naming the field and where it is
 
 test('ranges are checked under the name of where the value came from', () => {
   const cases: Array<{ sources: StartConfigSources, message: RegExp }> = [
-    { sources: { flags: {}, env: {}, file: file({ maxPeers: 0 }) }, message: /^maxPeers in peergate\.json must be a whole number from 1 to 10000, got "0"$/ },
+    { sources: { flags: {}, env: {}, file: file({ maxPeers: -1 }) }, message: /^maxPeers in peergate\.json must be a whole number from 0 to 10000, got "-1"$/ },
     { sources: { flags: {}, env: {}, file: file({ maxInbound: 2.5 }) }, message: /^maxInbound in peergate\.json must be a whole number/ },
     { sources: { flags: {}, env: { PEERGATE_MAX_OUTBOUND: 'many' } }, message: /^PEERGATE_MAX_OUTBOUND must be a whole number/ },
     { sources: { flags: { genesis: 'zz' }, env: {} }, message: /^--genesis must be a 32-byte hash/ },

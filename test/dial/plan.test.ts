@@ -45,9 +45,17 @@ interface Row {
   dialing?: number
   limits?: { maxInbound: number, maxOutbound: number }
   budget?: number
+  /** ms before NOW */
+  starvedFor?: number
+  /** ms before NOW */
+  lastReversalAgo?: number
+  /** inbound peers this node could dial */
+  redialable?: string[]
   drops?: string[]
   reservedDials?: string[]
   dials?: string[]
+  starved?: boolean
+  reversal?: string
 }
 
 function snapshotOf (row: Row): TickSnapshot {
@@ -61,8 +69,22 @@ function snapshotOf (row: Row): TickSnapshot {
     reserved: (row.reserved ?? []).map(([name, nextAttempt]) => ({ peerId: peer(name), nextAttempt })),
     busy: new Set((row.busy ?? []).map(name => peer(name).toString())),
     bans: new Map((row.bans ?? []).map(([name, ends]) => [peer(name).toString(), ends])),
-    contacts: dialCandidates(contacts)
+    contacts: dialCandidates(contacts),
+    starvedSince: row.starvedFor == null ? undefined : NOW - row.starvedFor,
+    lastReversal: row.lastReversalAgo == null ? undefined : NOW - row.lastReversalAgo,
+    redialable: (id) => (row.redialable ?? []).includes(nameOf(id))
   }
+}
+
+/** a node every other node of a small network dialed: its 3 inbound peers are all the peers it could dial (a is in a long backoff: a DHT-only bootnode, say) */
+const hub: Row = {
+  name: 'hub',
+  limits: { maxInbound: 4, maxOutbound: 1 },
+  sessions: [['in1', 'inbound', 300], ['in2', 'inbound', 100], ['in3', 'inbound', 200]],
+  busy: ['in1', 'in2', 'in3'],
+  contacts: [['in1', { lastSession: 300 }], ['in2', { lastSession: 100 }], ['in3', { lastSession: 200 }], ['a', { nextAttempt: NOW + 86_400_000 }]],
+  redialable: ['in1', 'in2', 'in3'],
+  starved: true
 }
 
 const table: Row[] = [
@@ -187,6 +209,22 @@ const table: Row[] = [
     drops: ['in1']
   },
 
+  // a starved node turns an inbound session around
+  { ...hub, name: 'a node below target with nobody to dial is starved, but waits REVERSE_AFTER_MS before a reversal', starvedFor: 5_999 },
+  { ...hub, name: 'starved for REVERSE_AFTER_MS: the oldest inbound session it could dial is turned around', starvedFor: 6_000, reversal: 'in2' },
+  { ...hub, name: 'one reversal per REVERSE_INTERVAL_MS', starvedFor: 10_000, lastReversalAgo: 4_999 },
+  { ...hub, name: 'a reversal REVERSE_INTERVAL_MS after the last', starvedFor: 10_000, lastReversalAgo: 5_000, reversal: 'in2' },
+  { ...hub, name: 'never a peer it could not dial (no address, banned) nor a reserved one', starvedFor: 6_000, redialable: ['in1', 'r1'], sessions: [...hub.sessions ?? [], ['r1', 'inbound', 1, true]], reversal: 'in1' },
+  { ...hub, name: 'no reversal while a contact it could dial is due within REVERSE_UNLESS_DUE_WITHIN_MS', starvedFor: 6_000, contacts: [...hub.contacts ?? [], ['b', { nextAttempt: NOW + 30_000 }]] },
+  { ...hub, name: 'a contact due later, banned, busy or without an address is not waited for', starvedFor: 6_000, contacts: [...hub.contacts ?? [], ['b', { nextAttempt: NOW + 30_001 }], ['c', { nextAttempt: NOW + 1 }], ['d', { nextAttempt: NOW + 1, multiaddrs: [] }], ['out1', { nextAttempt: NOW + 1 }]], bans: [['c', NOW + 60_000]], busy: [...hub.busy ?? [], 'out1'], reversal: 'in2' },
+  { ...hub, name: 'no reversal with fewer sessions than twice the target: too few peers for every node to reach it, only churn', starvedFor: 6_000, limits: { maxInbound: 4, maxOutbound: 2 }, sessions: [['in1', 'inbound', 300], ['in2', 'inbound', 100], ['in3', 'inbound', 200, true]] },
+  { ...hub, name: 'two nodes hold one session: the one dialed in never turns it around', starvedFor: 60_000, sessions: [['in1', 'inbound', 300]], busy: ['in1'], contacts: [['in1', { lastSession: 300 }]] },
+  { ...hub, name: 'not starved while a dial is in flight', starvedFor: 6_000, dialing: 1, starved: false },
+  { ...hub, name: 'not starved when a contact can be dialed: it is dialed', starvedFor: 6_000, contacts: [...hub.contacts ?? [], ['b']], dials: ['b'], starved: false },
+  { ...hub, name: 'not starved at the outbound target', starvedFor: 6_000, limits: { maxInbound: 4, maxOutbound: 0 }, starved: false },
+  { ...hub, name: 'a DHT-only node (no limits) is never starved', starvedFor: 6_000, limits: { maxInbound: 0, maxOutbound: 0 }, drops: ['in1', 'in3', 'in2'], starved: false },
+  { ...hub, name: 'not starved when the budget is spent on reserved peers', starvedFor: 6_000, budget: 1, reserved: [['r1', 0]], reservedDials: ['r1'], starved: false },
+
   // bans and busy peers
   {
     name: 'a banned contact is skipped, however good its record',
@@ -214,12 +252,17 @@ test('planTick: a table of ticks', () => {
     assert.deepEqual({
       drops: plan.drops.map(d => nameOf(d.peerId)),
       reservedDials: plan.reservedDials.map(r => nameOf(r.peerId)),
-      dials: plan.dials.map(c => nameOf(c.peerId))
+      dials: plan.dials.map(c => nameOf(c.peerId)),
+      reversal: plan.reversal == null ? undefined : nameOf(plan.reversal.peerId)
     }, {
       drops: row.drops ?? [],
       reservedDials: row.reservedDials ?? [],
-      dials: row.dials ?? []
+      dials: row.dials ?? [],
+      reversal: row.reversal
     }, row.name)
+    if (row.starved != null) {
+      assert.equal(plan.starved, row.starved, `${row.name}: starved`)
+    }
   }
 })
 

@@ -62,6 +62,7 @@ const VECTORS = {
   rejectShutdown: '14180c2a106e6f64652069732073746f7070696e67',
   rejectUnexpectedDid: '22180f2a1e74686520706565722070726573656e74656420616e6f7468657220444944',
   rejectApplication: '1718102a11666f726b20617420686569676874203132302a',
+  rejectInboundDisabled: '2a18122a2674686973206e6f646520686f6c6473206e6f2073657373696f6e732028444854206f6e6c7929',
   goodbyeBanned: '020807',
   goodbyeShutdown: '02080c',
   goodbyeTooManyPeers: '02080a',
@@ -84,7 +85,8 @@ const REJECTS: Array<[VectorName, ReasonCode, string, number?]> = [
   ['rejectTimeout', ReasonCode.TIMEOUT, 'handshake timed out after 5000 ms'],
   ['rejectShutdown', ReasonCode.SHUTDOWN, 'node is stopping'],
   ['rejectUnexpectedDid', ReasonCode.UNEXPECTED_DID, 'the peer presented another DID'],
-  ['rejectApplication', ReasonCode.APPLICATION_REJECTED, 'fork at height 12', 42]
+  ['rejectApplication', ReasonCode.APPLICATION_REJECTED, 'fork at height 12', 42],
+  ['rejectInboundDisabled', ReasonCode.INBOUND_DISABLED, 'this node holds no sessions (DHT only)']
 ]
 
 /** A Goodbye for the ways a session ends (PROTOCOL.md §14.10) */

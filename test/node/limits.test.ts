@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { resolveLimits } from '../../src/node/index.js'
 import type { PeerNodeLimits } from '../../src/index.js'
 
-test('resolveLimits: maxPeers splits one third outbound, at least 1, the rest inbound', () => {
+test('resolveLimits: maxPeers splits one third outbound, at least 1, the rest inbound; maxPeers 0 is a DHT-only node', () => {
   const table: Array<[PeerNodeLimits, { out: number, in: number }]> = [
     [{}, { out: 16, in: 34 }],
     [{ maxPeers: 1 }, { out: 1, in: 0 }],
@@ -16,7 +16,11 @@ test('resolveLimits: maxPeers splits one third outbound, at least 1, the rest in
     [{ maxPeers: 10, maxInboundSessions: 4 }, { out: 6, in: 4 }],
     [{ maxOutboundSessions: 8 }, { out: 8, in: 42 }],
     [{ maxOutboundSessions: 5, maxInboundSessions: 7 }, { out: 5, in: 7 }],
-    [{ maxPeers: 12, maxOutboundSessions: 5, maxInboundSessions: 7 }, { out: 5, in: 7 }]
+    [{ maxPeers: 12, maxOutboundSessions: 5, maxInboundSessions: 7 }, { out: 5, in: 7 }],
+    // a DHT-only node
+    [{ maxPeers: 0 }, { out: 0, in: 0 }],
+    [{ maxOutboundSessions: 0, maxInboundSessions: 0 }, { out: 0, in: 0 }],
+    [{ maxPeers: 0, maxOutboundSessions: 0 }, { out: 0, in: 0 }]
   ]
   for (const [limits, expected] of table) {
     const resolved = resolveLimits(limits)
@@ -26,11 +30,12 @@ test('resolveLimits: maxPeers splits one third outbound, at least 1, the rest in
 
 test('resolveLimits: limits that make a useless node are refused, naming the range', () => {
   const table: Array<[PeerNodeLimits, RegExp]> = [
-    [{ maxPeers: 0 }, /limits\.maxPeers must be a whole number from 1 to 10000, got 0/],
-    [{ maxPeers: 1_000_000_000 }, /limits\.maxPeers must be a whole number from 1 to 10000/],
+    [{ maxPeers: -1 }, /limits\.maxPeers must be a whole number from 0 to 10000, got -1/],
+    [{ maxPeers: 1_000_000_000 }, /limits\.maxPeers must be a whole number from 0 to 10000/],
     [{ maxPeers: 2.5 }, /limits\.maxPeers must be a whole number/],
     [{ maxInboundSessions: -1 }, /limits\.maxInboundSessions must be a whole number from 0 to 10000/],
-    [{ maxOutboundSessions: 0, maxInboundSessions: 0 }, /both 0/],
+    [{ maxPeers: 0, maxInboundSessions: 3 }, /maxPeers is 0 \(a DHT-only node\) but maxOutboundSessions is 0 and maxInboundSessions 3/],
+    [{ maxPeers: 0, inboundBurst: 1 }, /inboundBurst must be 0 on a DHT-only node/],
     [{ maxPeers: 5, maxOutboundSessions: 6 }, /maxOutboundSessions \(6\) must be at most limits\.maxPeers \(5\)/],
     [{ maxPeers: 5, maxOutboundSessions: 2, maxInboundSessions: 2 }, /must be maxOutboundSessions \+ maxInboundSessions/],
     [{ inboundBurst: -1 }, /limits\.inboundBurst must be a whole number/]

@@ -5,6 +5,7 @@ import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict,
 import type { SessionDirection } from '../../src/session/index.js'
 
 const limits = { maxInbound: 4, maxOutbound: 2, inboundBurst: 1 }
+const FULL = { reason: ReasonCode.TOO_MANY_PEERS, message: 'inbound session limit 4 (+1) reached' }
 
 describe('session rules', () => {
   it('limitReached: inbound counts sessions up to limit + burst, outbound counts sessions and own handshakes, reserved peers pass', () => {
@@ -21,11 +22,33 @@ describe('session rules', () => {
     ]
     for (const [direction, reserved, counts, full] of table) {
       const why = limitReached(direction, reserved, counts, limits)
-      assert.equal(why != null, full, `${direction} reserved=${reserved} ${JSON.stringify(counts)}: ${why}`)
+      assert.equal(why != null, full, `${direction} reserved=${reserved} ${JSON.stringify(counts)}: ${why?.message}`)
       if (why != null) {
-        assert.match(why, direction === 'inbound' ? /inbound session limit 4 \(\+1\) reached/ : /outbound session limit 2 reached/)
+        assert.equal(why.reason, ReasonCode.TOO_MANY_PEERS)
+        assert.match(why.message, direction === 'inbound' ? /inbound session limit 4 \(\+1\) reached/ : /outbound session limit 2 reached/)
       }
     }
+  })
+
+  it('limitReached: a node whose inbound limit and burst are 0 refuses every inbound session with INBOUND_DISABLED, reserved peers too', () => {
+    const none = { inbound: 0, outbound: 0, initiating: 0 }
+    const table: Array<[{ maxInbound: number, maxOutbound: number, inboundBurst: number }, boolean, ReasonCode | undefined, RegExp | undefined]> = [
+      // limits, reserved, reason, message
+      [{ maxInbound: 0, maxOutbound: 0, inboundBurst: 0 }, false, ReasonCode.INBOUND_DISABLED, /holds no sessions \(DHT only\)/],
+      [{ maxInbound: 0, maxOutbound: 0, inboundBurst: 0 }, true, ReasonCode.INBOUND_DISABLED, /holds no sessions/],
+      [{ maxInbound: 0, maxOutbound: 3, inboundBurst: 0 }, false, ReasonCode.INBOUND_DISABLED, /accepts no inbound sessions/],
+      [{ maxInbound: 0, maxOutbound: 3, inboundBurst: 1 }, false, undefined, undefined], // a burst slot is still a slot
+      [{ maxInbound: 1, maxOutbound: 0, inboundBurst: 0 }, false, undefined, undefined]
+    ]
+    for (const [limits, reserved, reason, message] of table) {
+      const why = limitReached('inbound', reserved, none, limits)
+      assert.equal(why?.reason, reason, JSON.stringify(limits))
+      if (message != null) {
+        assert.match(why?.message ?? '', message)
+      }
+    }
+    // a DHT-only node's own dial is refused by its outbound limit, as any full node's
+    assert.equal(limitReached('outbound', false, none, { maxInbound: 0, maxOutbound: 0, inboundBurst: 0 })?.reason, ReasonCode.TOO_MANY_PEERS)
   })
 
   it('incomingWins: the lower initiator peer id wins; the same initiator keeps the older handshake', () => {
@@ -48,15 +71,16 @@ describe('session rules', () => {
     const clear: BeginFacts = { peerBanned: false, hasSession: false, losesToExisting: false }
     const table: Array<[Partial<BeginFacts>, ReasonCode | undefined]> = [
       [{}, undefined],
-      [{ peerBanned: true, hasSession: true, losesToExisting: true, full: 'full' }, ReasonCode.BANNED],
-      [{ hasSession: true, losesToExisting: true, full: 'full' }, ReasonCode.DUPLICATE],
-      [{ losesToExisting: true, full: 'full' }, ReasonCode.DUPLICATE],
-      [{ full: 'inbound session limit 4 (+1) reached' }, ReasonCode.TOO_MANY_PEERS]
+      [{ peerBanned: true, hasSession: true, losesToExisting: true, full: FULL }, ReasonCode.BANNED],
+      [{ hasSession: true, losesToExisting: true, full: FULL }, ReasonCode.DUPLICATE],
+      [{ losesToExisting: true, full: FULL }, ReasonCode.DUPLICATE],
+      [{ full: FULL }, ReasonCode.TOO_MANY_PEERS],
+      [{ full: { reason: ReasonCode.INBOUND_DISABLED, message: 'this node accepts no inbound sessions' } }, ReasonCode.INBOUND_DISABLED]
     ]
     for (const [facts, reason] of table) {
       assert.equal(beginVerdict({ ...clear, ...facts })?.reason, reason, JSON.stringify(facts))
     }
-    assert.equal(beginVerdict({ ...clear, full: 'outbound session limit 2 reached' })?.message, 'outbound session limit 2 reached')
+    assert.equal(beginVerdict({ ...clear, full: { reason: ReasonCode.TOO_MANY_PEERS, message: 'outbound session limit 2 reached' } })?.message, 'outbound session limit 2 reached')
   })
 
   it('remoteVerdict rejects a banned DID, then a DID in a session under another peer id', () => {
@@ -75,11 +99,11 @@ describe('session rules', () => {
     const clear: CommitFacts = { connectionOpen: true, didBanned: false, didInUse: false, hasSession: false }
     const table: Array<[Partial<CommitFacts>, ReasonCode | undefined]> = [
       [{}, undefined],
-      [{ connectionOpen: false, didBanned: true, hasSession: true, full: 'full' }, ReasonCode.CONNECTION_CLOSED],
-      [{ didBanned: true, hasSession: true, full: 'full' }, ReasonCode.BANNED],
+      [{ connectionOpen: false, didBanned: true, hasSession: true, full: FULL }, ReasonCode.CONNECTION_CLOSED],
+      [{ didBanned: true, hasSession: true, full: FULL }, ReasonCode.BANNED],
       [{ didInUse: true, hasSession: true }, ReasonCode.DUPLICATE],
-      [{ hasSession: true, full: 'full' }, ReasonCode.DUPLICATE],
-      [{ full: 'full' }, ReasonCode.TOO_MANY_PEERS]
+      [{ hasSession: true, full: FULL }, ReasonCode.DUPLICATE],
+      [{ full: FULL }, ReasonCode.TOO_MANY_PEERS]
     ]
     for (const [facts, reason] of table) {
       assert.equal(commitVerdict({ ...clear, ...facts })?.reason, reason, JSON.stringify(facts))
