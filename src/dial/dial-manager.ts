@@ -94,6 +94,12 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     })
   }
 
+  /** a DHT-only node: both session limits are 0 */
+  private holdsNoSessions (): boolean {
+    const limits = this.components.sessions.limits()
+    return limits.maxInbound === 0 && limits.maxOutbound === 0
+  }
+
   /** the address book service, registered as `addressBook` */
   private get addressBook (): AddressBookService {
     return this.components.addressBook
@@ -103,7 +109,12 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     this.shutdown = new AbortController()
     // the reserved peers added at runtime before the last stop; the options' addresses win
     if (this.components.datastore != null) {
-      for (const peer of await loadReservedPeers(this.components.datastore, this.log)) {
+      const stored = await loadReservedPeers(this.components.datastore, this.log)
+      if (this.holdsNoSessions() && stored.length > 0) {
+        // kept in the datastore for when the node holds sessions again
+        this.log.error('%d reserved peers stored in the data dir are left alone: a DHT-only node holds no sessions', stored.length)
+      }
+      for (const peer of this.holdsNoSessions() ? [] : stored) {
         const known = this.reserved.get(peer.peerId)
         if (known != null) {
           known.stored = true
@@ -163,6 +174,9 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     }
     if (peer.multiaddrs.length === 0) {
       throw new InvalidParametersError(`reserved peer ${peer.peerId.toString()} needs an address to be dialed at`)
+    }
+    if (this.holdsNoSessions()) {
+      throw new InvalidParametersError('reserved peers need sessions: a DHT-only node (session limits 0) holds none, reserved peers included')
     }
     // written before it takes effect: a failed write leaves nothing half done
     if (this.components.datastore != null) {

@@ -74,6 +74,21 @@ describe('a DHT-only node (maxPeers 0)', () => {
     await assert.rejects(net.node({ limits: { maxPeers: 0 }, reserved: [other.getMultiaddrs()[0]] }),
       (err: Error) => err.name === 'InvalidParametersError' && /reserved peers need sessions/.test(err.message))
   })
+
+  it('refuses a reserved peer added at runtime, and leaves alone the ones a data dir stored when it held sessions', async () => {
+    const other = await net.node()
+    const dataDir = await net.dir()
+    const before = await net.node({ dataDir })
+    await before.addReserved(other.getMultiaddrs()[0])
+    await before.stop()
+    const boot = await net.node({ dataDir, limits: { maxPeers: 0 } })
+    assert.deepEqual(boot.reserved(), [], 'the stored reserved peer is not taken up')
+    await assert.rejects(boot.addReserved(other.getMultiaddrs()[0]),
+      (err: Error) => err.name === 'InvalidParametersError' && /reserved peers need sessions/.test(err.message))
+    await boot.stop()
+    const after = await net.node({ dataDir })
+    assert.deepEqual(after.reserved().map(peer => peer.peerId.toString()), [other.peerId.toString()], 'still stored for a node with sessions')
+  })
 })
 
 function sessionBetween (node: PeerNode, peer: PeerId): unknown {
