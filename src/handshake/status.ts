@@ -1,11 +1,10 @@
 import { AbortError, InvalidMessageError, ProtocolError, TimeoutError, UnsupportedProtocolError } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
-import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
 import { ReasonCode } from '../reason/index.js'
 import { NoSessionError } from '../session/index.js'
-import { InvalidLengthPrefixError, decodeLengthPrefix } from '../wire/index.js'
+import { InvalidLengthPrefixError, MessageTooLargeError, encodeFrame, readFrame, writeFrame } from '../wire/index.js'
 import { MAX_STATUS_FAILURES, MAX_STATUS_STREAMS, STATUS_PROTOCOL } from './constants.js'
 import { Status } from './pb/handshake.js'
 import { STATUS_SPEC, checkEncoding } from './wire-check.js'
@@ -80,10 +79,14 @@ export function revalidationVerdict (did: string, resolved: PublicKey[] | Error,
 
 /** One framed Status, as written to the stream */
 export function encodeStatus (status: LocalStatus): Uint8Array {
-  return lp.encode.single(Status.encode({
+  return encodeFrame(encodeStatusBody(status)).subarray()
+}
+
+function encodeStatusBody (status: LocalStatus): Uint8Array {
+  return Status.encode({
     head: status.head == null ? undefined : { height: status.head.height, hash: status.head.hash as Uint8Array<ArrayBuffer> },
     extra: (status.extra ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
-  })).subarray()
+  })
 }
 
 /**
@@ -115,32 +118,30 @@ export function decodeStatus (bytes: Uint8Array): RemoteStatus {
  * @throws {InvalidMessageError} for a frame over the size limit, an unreadable prefix, an undecodable Status or a stream that ends without one
  */
 async function readStatus (stream: Stream, maxMessageSize: number, signal: AbortSignal): Promise<RemoteStatus> {
-  const frames = lp.decode(stream, { maxDataLength: maxMessageSize, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
-  let next
+  let body: Uint8Array | undefined
   try {
-    next = await raceSignal(frames.next(), signal)
+    body = await readFrame(stream, { maxFrameBytes: maxMessageSize, signal })
   } catch (err: any) {
     if (signal.aborted) {
       throw signal.reason
     }
-    if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') {
+    if (err instanceof MessageTooLargeError) {
       throw new InvalidMessageError(`status over the size limit: ${err.message}`)
     }
-    if (err?.name === InvalidLengthPrefixError.name) {
+    if (err instanceof InvalidLengthPrefixError) {
       throw new InvalidMessageError(`unreadable status frame: ${err.message}`)
     }
+    // the stream failed, or ended inside the frame (StreamEndedError)
     throw err
   }
-  if (next.done === true) {
+  if (body == null) {
     throw new InvalidMessageError('the status stream ended without a Status')
   }
-  return decodeStatus(next.value.subarray())
+  return decodeStatus(body)
 }
 
 async function writeStatus (stream: Stream, status: LocalStatus, signal: AbortSignal): Promise<void> {
-  if (!stream.send(encodeStatus(status))) {
-    await stream.onDrain({ signal })
-  }
+  await writeFrame(stream, encodeStatusBody(status), { signal })
 }
 
 /** Resolves after `ms` (at once when it is not positive); rejects with the reason of `signal` once it aborts */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import * as lp from 'it-length-prefixed'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { HandshakeStage, ReasonCode, isHandshakeError } from '../../src/index.js'
 import { Hello, createHello } from '../../src/handshake/index.js'
 import { decodeHandshakeMessage, decodeHello } from '../../src/handshake/channel.js'
 import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, type MessageSpec } from '../../src/handshake/wire-check.js'
+import { encodeFrame } from '../../src/wire/index.js'
 import { fakeChannel } from '../utils/fake-stream.js'
 import { readRepoFile } from '../utils/files.js'
 
@@ -148,7 +148,7 @@ test('a bool (accept) is true for any value but 0 within 32 bits, as protobuf de
 })
 
 test('a channel reads an undecodable frame as MALFORMED, "undecodable message"', async () => {
-  const { channel } = fakeChannel([lp.encode.single(unhex('0a 05 01')).subarray()])
+  const { channel } = fakeChannel([encodeFrame(unhex('0a 05 01')).subarray()])
   await assert.rejects(channel.read(HandshakeStage.AwaitInitiatorHello, {}), (err: Error) => {
     assert.ok(isHandshakeError(err))
     assert.equal(err.reason, ReasonCode.MALFORMED)
