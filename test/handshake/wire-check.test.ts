@@ -162,13 +162,13 @@ test('a channel reads an undecodable frame as MALFORMED, "undecodable message"',
  */
 function protoFields (proto: string, message: string): Map<number, [string, string]> {
   const body = new RegExp(`message ${message} \\{([^}]*)\\}`).exec(proto)?.[1]
-  assert.ok(body != null, `message ${message} in handshake.proto`)
+  assert.ok(body != null, `message ${message} in its .proto`)
   const fields = new Map<number, [string, string]>()
   for (const line of body.split('\n')) {
     const match = /^\s*(?:optional\s+)?([\w.]+)\s+(\w+)\s*=\s*(\d+);/.exec(line)
     if (match != null) {
       const [, type, name, number] = match
-      const kind = type === 'peergate.reason.ReasonCode' ? 'enum' : type === 'Head' ? 'message' : type
+      const kind = type === 'peergate.reason.ReasonCode' ? 'enum' : type === 'peergate.chain.Head' ? 'message' : type
       fields.set(Number(number), [name, kind])
     }
   }
@@ -179,12 +179,12 @@ function specFields (spec: MessageSpec): Map<number, [string, string]> {
   return new Map([...spec].map(([number, field]) => [number, [field.name, field.type]]))
 }
 
-test('the strict check\'s field specs mirror protobuf/handshake.proto', async () => {
+test('the strict check\'s field specs mirror protobuf/handshake.proto and chain.proto', async () => {
   const proto = await readRepoFile('protobuf/handshake.proto')
   assert.deepEqual(specFields(HELLO_SPEC), protoFields(proto, 'Hello'))
   assert.deepEqual(specFields(HANDSHAKE_MESSAGE_SPEC), protoFields(proto, 'HandshakeMessage'))
   const head = HELLO_SPEC.get(8)?.message
   assert.ok(head != null)
-  assert.deepEqual(specFields(head), protoFields(proto, 'Head'))
+  assert.deepEqual(specFields(head), protoFields(await readRepoFile('protobuf/chain.proto'), 'Head'))
 })
 
