@@ -19,6 +19,8 @@ export interface LocalStatus {
   extra?: Uint8Array
 }
 
-export { StatusExchange, revalidationVerdict, type Revalidation, type StatusExchangeComponents, type StatusExchangeInit } from './status-exchange.js'
-export { STATUS_SPEC, decodeStatus, encodeStatus } from './message.js'
+// the StatusExchange itself is the handshake service's to run: it imports
+// ./status-exchange.js, as it imports the session manager's admission port
+export { revalidationVerdict, type Revalidation } from './status-exchange.js'
+export { decodeStatus, encodeStatus } from './message.js'
 export { MAX_STATUS_FAILURES, MAX_STATUS_STREAMS, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_PROTOCOL, STATUS_TIMEOUT_MS } from './constants.js'
