@@ -1,7 +1,10 @@
 // Regenerates the protons codecs beside their users (npm run generate).
 // The reason codes have their own .proto; protons copies an imported enum into
 // each codec that uses it, so those codecs get an import of the one ReasonCode
-// instead, and the enum-only codec gets the type it refers to.
+// instead, and the enum-only codec gets the type it refers to. It copies an
+// imported message too: chain.proto's Head has no codec of its own, the
+// handshake's and the status exchange's each hold a copy (the same code), so
+// neither imports the other.
 //
 // Each .proto declares its package (peergate.handshake, …), so that protoc
 // and every other compiler can take the whole folder at once. protons (9)
@@ -26,7 +29,7 @@ const at = file => join(staged, file)
 
 const protons = (...args) => execFileSync('protons', args, { stdio: 'inherit' })
 protons(at('reason.proto'))
-protons('--path', staged, at('handshake.proto'), at('session.proto'), at('addressbook.proto'))
+protons('--path', staged, at('handshake.proto'), at('session.proto'), at('addressbook.proto'), at('status.proto'))
 
 const reason = readFileSync(at('reason.ts'), 'utf8')
 writeFileSync('src/reason/pb/reason.ts', reason.replace(
@@ -53,4 +56,5 @@ withSharedReasonCode(at('handshake.ts'), 'src/handshake/pb/handshake.ts')
 withSharedReasonCode(at('session.ts'), 'src/session/pb/session.ts')
 
 writeFileSync('src/addressbook/pb/addressbook.ts', readFileSync(at('addressbook.ts')))
+writeFileSync('src/status/pb/status.ts', readFileSync(at('status.ts')))
 rmSync(staged, { recursive: true, force: true })

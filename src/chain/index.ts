@@ -6,6 +6,8 @@
  * registry and the node share.
  */
 
+export { HEAD_SPEC } from './head-spec.js'
+
 /**
  * What the local node says about its chain in every hello
  */

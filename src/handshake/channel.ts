@@ -1,13 +1,10 @@
-import * as lp from 'it-length-prefixed'
-import { raceSignal } from 'race-signal'
 import { MAX_DETAIL_BYTES, ReasonCode } from '../reason/index.js'
 import { errorText } from '../stream/index.js'
-import { InvalidLengthPrefixError, decodeLengthPrefix, truncateUtf8 } from '../wire/index.js'
+import { FrameReader, InvalidLengthPrefixError, MessageTooLargeError, encodeFrame, truncateUtf8, writeFrame } from '../wire/index.js'
 import { HandshakeError, type HandshakeStage } from './errors.js'
 import { HandshakeMessage, Hello } from './pb/handshake.js'
 import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, checkEncoding, type MessageSpec } from './wire-check.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
-import type { Uint8ArrayList } from 'uint8arraylist'
 
 /**
  * Length-prefixed `HandshakeMessage`s over one stream. Every message's size is
@@ -15,13 +12,16 @@ import type { Uint8ArrayList } from 'uint8arraylist'
  */
 export class HandshakeChannel {
   readonly stream: Stream
-  /** messages read so far, rejects included */
-  messagesRead = 0
-  private readonly messages: AsyncIterator<Uint8ArrayList>
+  private readonly frames: FrameReader
 
   constructor (stream: Stream, maxMessageSize: number) {
     this.stream = stream
-    this.messages = lp.decode(stream, { maxDataLength: maxMessageSize, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
+    this.frames = new FrameReader(stream, maxMessageSize)
+  }
+
+  /** messages read so far, rejects included */
+  get messagesRead (): number {
+    return this.frames.framesRead
   }
 
   /**
@@ -29,28 +29,27 @@ export class HandshakeChannel {
    * with side `remote`; anything unreadable as MALFORMED.
    */
   async read (stage: HandshakeStage, options: AbortOptions): Promise<HandshakeMessage> {
-    let next: IteratorResult<Uint8ArrayList>
+    let body: Uint8Array | undefined
     try {
-      next = await raceSignal(this.messages.next(), options.signal)
+      body = await this.frames.read(options)
     } catch (err: any) {
       if (options.signal?.aborted === true) {
         throw options.signal.reason
       }
-      if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') {
+      if (err instanceof MessageTooLargeError) {
         throw new HandshakeError(ReasonCode.MALFORMED, `message over the size limit: ${err.message}`, 'local', stage)
       }
-      if (err?.name === InvalidLengthPrefixError.name) {
+      if (err instanceof InvalidLengthPrefixError) {
         throw new HandshakeError(ReasonCode.MALFORMED, `unreadable frame: ${err.message}`, 'local', stage)
       }
+      // the stream failed, or ended inside a frame (StreamEndedError)
       throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, `stream failed while reading: ${errorText(err)}`, 'remote', stage)
     }
-
-    if (next.done === true) {
+    if (body == null) {
       throw new HandshakeError(ReasonCode.CONNECTION_CLOSED, 'remote closed the handshake stream', 'remote', stage)
     }
-    this.messagesRead++
 
-    const message = decodeHandshakeMessage(next.value.subarray(), stage)
+    const message = decodeHandshakeMessage(body, stage)
     if (message.reject != null) {
       const detail = message.detail == null ? '' : `: ${truncateUtf8(message.detail, MAX_DETAIL_BYTES)}`
       const code = message.appCode == null ? '' : ` (application code ${message.appCode})`
@@ -63,9 +62,7 @@ export class HandshakeChannel {
    * Frames and sends one message, waiting for the stream to drain if needed
    */
   async write (message: HandshakeMessage, options: AbortOptions): Promise<void> {
-    if (!this.stream.send(lp.encode.single(HandshakeMessage.encode(message)))) {
-      await this.stream.onDrain(options)
-    }
+    await writeFrame(this.stream, HandshakeMessage.encode(message), options)
   }
 
   /**
@@ -76,7 +73,7 @@ export class HandshakeChannel {
       return
     }
     try {
-      this.stream.send(lp.encode.single(HandshakeMessage.encode({
+      this.stream.send(encodeFrame(HandshakeMessage.encode({
         reject: reason,
         detail: truncateUtf8(detail, MAX_DETAIL_BYTES),
         appCode

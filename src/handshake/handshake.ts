@@ -2,27 +2,29 @@ import { randomBytes } from '@libp2p/crypto'
 import { InvalidParametersError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { anySignal } from 'any-signal'
+import { anySignal, type ClearableSignal } from 'any-signal'
 import { raceSignal } from 'race-signal'
 import { isCompatibleVersion } from '../chain/index.js'
 import { KeyDidResolver } from '../did/did-key.js'
 import { ReasonCode, isAppCode, isOtherChain } from '../reason/index.js'
 import { admissionOf } from '../session/admission.js'
 import { HANG_UP_TIMEOUT_MS, hangUp, isAttemptEnded } from '../session/index.js'
+import { STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_TIMEOUT_MS } from '../status/index.js'
+import { StatusExchange } from '../status/status-exchange.js'
 import { endOnRemoteClose, errorText } from '../stream/index.js'
 import { HandshakeChannel } from './channel.js'
-import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_TIMEOUT_MS } from './constants.js'
+import { FIRST_MESSAGE_TIMEOUT_MS, HANDSHAKE_PROTOCOL, HANDSHAKE_TIMEOUT_MS, MAX_INBOUND_HANDSHAKES, MAX_INBOUND_HANDSHAKES_PER_IP, MAX_INBOUND_HANDSHAKE_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_HANDSHAKE_STREAMS, NONCE_LENGTH } from './constants.js'
 import { HandshakeError, HandshakeStage, isHandshakeError, rejectionError } from './errors.js'
 import { InboundLimiter, type InboundTicket } from './inbound-limiter.js'
-import { performHandshake, type HandshakeParty } from './perform-handshake.js'
-import { StatusExchange } from './status.js'
-import type { ApplicationRejection, ConnectOptions, HandshakeComponents, HandshakeInit, HandshakeService, LocalStatus, RemoteValidator } from './index.js'
+import { performHandshake, type HandshakeJudge, type HandshakeParty } from './perform-handshake.js'
+import type { ApplicationRejection, ConnectOptions, HandshakeComponents, HandshakeInit, HandshakeService, RemoteValidator } from './index.js'
 import type { Hello } from './pb/handshake.js'
 import type { HandshakeRole } from './transcript.js'
 import type { ChainHead } from '../chain/index.js'
 import type { Admission, Attempt, Rejection, RemoteInfo } from '../session/admission.js'
 import type { Session, SessionDirection, Sessions } from '../session/index.js'
-import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
+import type { LocalStatus } from '../status/index.js'
+import type { AbortOptions, Connection, Logger, PeerId, PublicKey, Startable, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
@@ -288,152 +290,216 @@ export class Handshake implements HandshakeService, Startable {
     }
   }
 
+  /**
+   * One handshake on `connection`, step by step: an inbound one is admitted
+   * first (a place in the inbound limiter, the first-message deadline); the
+   * session manager begins the attempt; the stream is opened (outbound) and
+   * the handshake performed with this node's judge; the session it committed
+   * is remembered for the status exchange. A failure is mapped to its reason,
+   * said to the remote when it is ours, reported, and ends in a hang-up.
+   */
   private async runHandshake (connection: Connection, role: HandshakeRole, stream?: Stream, expectedDid?: string): Promise<Session> {
-    const log = this.log.newScope(`${role}:${connection.id}`)
-    const direction = directionOf(role)
-    const admission = this.admission
-    let attempt: Attempt | undefined
-    /** the remote's hello once decoded, for the report of a failure */
-    let heard: Hello | undefined
-    let channel: HandshakeChannel | undefined = stream == null ? undefined : new HandshakeChannel(endOnRemoteClose(stream), this.maxMessageSize)
-    // sheds and the first-message deadline end an inbound handshake through this
-    const dropped = new AbortController()
-    const signal = anySignal([this.shutdown.signal, AbortSignal.timeout(this.timeout), dropped.signal])
-    let ticket: InboundTicket | undefined
-    let firstMessageTimer: ReturnType<typeof setTimeout> | undefined
-
+    const run = this.prepareRun(connection, role, stream, expectedDid)
     try {
       if (this.shutdown.signal.aborted) {
         throw this.shutdown.signal.reason
       }
       if (role === 'responder') {
-        const heard = (): boolean => (channel?.messagesRead ?? 0) > 0
-        const drop = (message: string): void => {
-          dropped.abort(new HandshakeError(ReasonCode.TIMEOUT, message, 'local', HandshakeStage.AwaitInitiatorHello))
-        }
-        ticket = { ip: remoteIp(connection), heard, shed: () => { drop('no hello yet, and its place was needed') } }
-        const decision = this.inbound.admit(ticket)
-        if (!decision.admit) {
-          ticket = undefined
-          throw new HandshakeError(ReasonCode.TOO_MANY_PEERS, `busy: ${decision.why}`, 'local', HandshakeStage.Admission)
-        }
-        firstMessageTimer = setTimeout(() => {
-          if (!heard()) {
-            drop(`no hello within ${this.firstMessageTimeout} ms`)
-          }
-        }, this.firstMessageTimeout)
+        this.admitInbound(run)
       }
-      const begun = admission.begin(connection, direction)
-      if ('rejected' in begun) {
-        throw rejectionError(begun.rejected, HandshakeStage.Admission)
-      }
-      attempt = begun.admitted
-      const current = begun.admitted
-      const attemptSignal = anySignal([signal, current.signal])
-      try {
-        if (channel == null) {
-          stream = await this.openHandshakeStream(connection, attemptSignal)
-          channel = new HandshakeChannel(endOnRemoteClose(stream), this.maxMessageSize)
-        }
-
-        let session: Session | undefined
-        // the head our hello carries; one set after it went out reaches the
-        // peer in a status round as soon as the session opens
-        let helloHeadVersion = this.headVersion
-        const party: HandshakeParty = {
-          ...this.party,
-          status: () => {
-            helloHeadVersion = this.headVersion
-            return this.party.status()
-          }
-        }
-        const remoteKey = await performHandshake(channel, {
-          role,
-          localPeer: this.components.peerId,
-          remotePeer: connection.remotePeer,
-          party,
-          log,
-          judge: {
-            heard: (hello) => { heard = hello },
-            admit: (hello) => {
-              if (expectedDid != null && hello.did !== expectedDid) {
-                return { reason: ReasonCode.UNEXPECTED_DID, message: `expected ${expectedDid.slice(0, 64)}, the peer presented ${hello.did.slice(0, 64)}` }
-              }
-              return admission.checkRemote(current, hello.did)
-            },
-            validate: async (hello, options) => this.validate(hello, connection.remotePeer, direction, options, log),
-            commit: (hello) => {
-              const opened = admission.open(current, remoteInfo(hello))
-              if ('rejected' in opened) {
-                return opened.rejected
-              }
-              session = opened.admitted
-            }
-          }
-        }, { signal: attemptSignal })
-
-        stream?.close().catch(err => { stream?.abort(err) })
-        if (session == null) {
-          throw new HandshakeError(ReasonCode.UNSPECIFIED, 'handshake ended without a session', 'local', HandshakeStage.Commit)
-        }
-        this.status.remember(session, remoteKey)
-        if (helloHeadVersion !== this.headVersion) {
-          log('the head changed after our hello: pushing it to %p', session.peerId)
-          this.status.push(session)
-        }
-        return session
-      } finally {
-        attemptSignal.clear()
-      }
-    } catch (e) {
-      const err = toHandshakeError(e, signal, attempt?.signal)
-      const said = err.side === 'local' && channel != null
-      if (said) {
-        channel?.sendReject(err.reason, err.message, err.appCode)
-      }
-      // marked before the failure is announced: a session:reject listener
-      // that connects again gets a new connection, not this closing one
-      // (a duplicate may keep its connection, see below)
-      const closing = err.reason !== ReasonCode.DUPLICATE
-      if (closing) {
-        this.hangingUp.add(connection.id)
-      }
-      admission.fail(attempt, connection, direction, {
-        reason: err.reason,
-        side: err.side,
-        message: err.message,
-        appCode: err.appCode,
-        remote: heard == null ? undefined : { did: heard.did, chainId: heard.chainId, chainVersion: heard.chainVersion, head: heard.head }
-      })
-      // a duplicate on a connection that carries the winning handshake (both
-      // sides selected each other over one connection) only ends its stream;
-      // when the remote said DUPLICATE, it knows where its winner runs and
-      // hangs up itself if this connection is spare
-      const keepConnection = err.reason === ReasonCode.DUPLICATE &&
-        (err.side === 'remote' || this.sessions.connectionInUse(connection))
-      try {
-        await hangUp(keepConnection ? undefined : connection, stream == null ? undefined : { stream, said }, log, {
-          signal: AbortSignal.timeout(HANG_UP_TIMEOUT_MS)
-        })
-      } finally {
-        if (closing) {
-          this.hangingUp.delete(connection.id)
-        }
-      }
-      if (isOtherChain(err.reason)) {
-        // no auxiliary connection to it is worth its slot either
-        await this.components.connectionManager.closeConnections(connection.remotePeer).catch(closeErr => {
-          log('could not close the other connections of a peer of another chain - %e', closeErr)
-        })
-      }
-      throw err
+      const attempt = this.begin(run)
+      return await this.perform(run, attempt)
+    } catch (err) {
+      throw await this.fail(run, err)
     } finally {
-      clearTimeout(firstMessageTimer)
-      if (ticket != null) {
-        this.inbound.release(ticket)
-      }
-      signal.clear()
+      this.release(run)
     }
+  }
+
+  /** What one attempt shares between its steps; the admission port is read now, so a stopped node fails before anything is reported */
+  private prepareRun (connection: Connection, role: HandshakeRole, stream: Stream | undefined, expectedDid: string | undefined): HandshakeRun {
+    const dropped = new AbortController()
+    return {
+      connection,
+      role,
+      direction: directionOf(role),
+      expectedDid,
+      log: this.log.newScope(`${role}:${connection.id}`),
+      admission: this.admission,
+      stream,
+      channel: stream == null ? undefined : new HandshakeChannel(endOnRemoteClose(stream), this.maxMessageSize),
+      dropped,
+      signal: anySignal([this.shutdown.signal, AbortSignal.timeout(this.timeout), dropped.signal])
+    }
+  }
+
+  /**
+   * An inbound handshake takes a place in the inbound limiter (or is refused
+   * with TOO_MANY_PEERS) and must hear the initiator's hello within the
+   * first-message deadline; a shed or the deadline drops it with TIMEOUT
+   */
+  private admitInbound (run: HandshakeRun): void {
+    const heard = (): boolean => (run.channel?.messagesRead ?? 0) > 0
+    const drop = (message: string): void => {
+      run.dropped.abort(new HandshakeError(ReasonCode.TIMEOUT, message, 'local', HandshakeStage.AwaitInitiatorHello))
+    }
+    const ticket: InboundTicket = { ip: remoteIp(run.connection), heard, shed: () => { drop('no hello yet, and its place was needed') } }
+    const decision = this.inbound.admit(ticket)
+    if (!decision.admit) {
+      throw new HandshakeError(ReasonCode.TOO_MANY_PEERS, `busy: ${decision.why}`, 'local', HandshakeStage.Admission)
+    }
+    run.ticket = ticket
+    run.firstMessageTimer = setTimeout(() => {
+      if (!heard()) {
+        drop(`no hello within ${this.firstMessageTimeout} ms`)
+      }
+    }, this.firstMessageTimeout)
+  }
+
+  /** The session manager begins the attempt, or refuses it (a duplicate, a ban, the limits) */
+  private begin (run: HandshakeRun): Attempt {
+    const begun = run.admission.begin(run.connection, run.direction)
+    if ('rejected' in begun) {
+      throw rejectionError(begun.rejected, HandshakeStage.Admission)
+    }
+    run.attempt = begun.admitted
+    return begun.admitted
+  }
+
+  /** Opens the stream (as initiator), performs the handshake with this node's judge and commits its session */
+  private async perform (run: HandshakeRun, attempt: Attempt): Promise<Session> {
+    const attemptSignal = anySignal([run.signal, attempt.signal])
+    try {
+      if (run.channel == null) {
+        run.stream = await this.openHandshakeStream(run.connection, attemptSignal)
+        run.channel = new HandshakeChannel(endOnRemoteClose(run.stream), this.maxMessageSize)
+      }
+
+      let session: Session | undefined
+      // the head our hello carries; one set after it went out reaches the
+      // peer in a status round as soon as the session opens
+      let helloHeadVersion = this.headVersion
+      const party: HandshakeParty = {
+        ...this.party,
+        status: () => {
+          helloHeadVersion = this.headVersion
+          return this.party.status()
+        }
+      }
+      const remoteKey = await performHandshake(run.channel, {
+        role: run.role,
+        localPeer: this.components.peerId,
+        remotePeer: run.connection.remotePeer,
+        party,
+        log: run.log,
+        judge: this.judge(run, attempt, (opened) => { session = opened })
+      }, { signal: attemptSignal })
+
+      run.stream?.close().catch(err => { run.stream?.abort(err) })
+      if (session == null) {
+        throw new HandshakeError(ReasonCode.UNSPECIFIED, 'handshake ended without a session', 'local', HandshakeStage.Commit)
+      }
+      this.remember(run, session, remoteKey, helloHeadVersion)
+      return session
+    } finally {
+      attemptSignal.clear()
+    }
+  }
+
+  /**
+   * This node's say in the handshake: the remote's hello noted for a failure
+   * report, the expected DID and the session rules, the application's
+   * validator, then the session opened through the admission port
+   */
+  private judge (run: HandshakeRun, attempt: Attempt, opened: (session: Session) => void): HandshakeJudge {
+    return {
+      heard: (hello) => { run.heard = hello },
+      admit: (hello) => {
+        if (run.expectedDid != null && hello.did !== run.expectedDid) {
+          return { reason: ReasonCode.UNEXPECTED_DID, message: `expected ${run.expectedDid.slice(0, 64)}, the peer presented ${hello.did.slice(0, 64)}` }
+        }
+        return run.admission.checkRemote(attempt, hello.did)
+      },
+      validate: async (hello, options) => this.validate(hello, run.connection.remotePeer, run.direction, options, run.log),
+      commit: (hello) => {
+        const result = run.admission.open(attempt, remoteInfo(hello))
+        if ('rejected' in result) {
+          return result.rejected
+        }
+        opened(result.admitted)
+      }
+    }
+  }
+
+  /** Hands the new session to the status exchange: its handshake key, and the head if it changed after our hello */
+  private remember (run: HandshakeRun, session: Session, remoteKey: PublicKey, helloHeadVersion: number): void {
+    this.status.remember(session, remoteKey)
+    if (helloHeadVersion !== this.headVersion) {
+      run.log('the head changed after our hello: pushing it to %p', session.peerId)
+      this.status.push(session)
+    }
+  }
+
+  /**
+   * A failed handshake: its reason (said to the remote when the failure is
+   * ours), reported through the admission port, then the hang-up, and for a
+   * peer of another chain its other connections closed too
+   *
+   * @returns the HandshakeError the handshake fails with
+   */
+  private async fail (run: HandshakeRun, e: unknown): Promise<HandshakeError> {
+    const { connection, log } = run
+    const err = toHandshakeError(e, run.signal, run.attempt?.signal)
+    const said = err.side === 'local' && run.channel != null
+    if (said) {
+      run.channel?.sendReject(err.reason, err.message, err.appCode)
+    }
+    // marked before the failure is announced: a session:reject listener
+    // that connects again gets a new connection, not this closing one
+    // (a duplicate may keep its connection, see below)
+    const closing = err.reason !== ReasonCode.DUPLICATE
+    if (closing) {
+      this.hangingUp.add(connection.id)
+    }
+    const heard = run.heard
+    run.admission.fail(run.attempt, connection, run.direction, {
+      reason: err.reason,
+      side: err.side,
+      message: err.message,
+      appCode: err.appCode,
+      remote: heard == null ? undefined : { did: heard.did, chainId: heard.chainId, chainVersion: heard.chainVersion, head: heard.head }
+    })
+    // a duplicate on a connection that carries the winning handshake (both
+    // sides selected each other over one connection) only ends its stream;
+    // when the remote said DUPLICATE, it knows where its winner runs and
+    // hangs up itself if this connection is spare
+    const keepConnection = err.reason === ReasonCode.DUPLICATE &&
+      (err.side === 'remote' || this.sessions.connectionInUse(connection))
+    try {
+      await hangUp(keepConnection ? undefined : connection, run.stream == null ? undefined : { stream: run.stream, said }, log, {
+        signal: AbortSignal.timeout(HANG_UP_TIMEOUT_MS)
+      })
+    } finally {
+      if (closing) {
+        this.hangingUp.delete(connection.id)
+      }
+    }
+    if (isOtherChain(err.reason)) {
+      // no auxiliary connection to it is worth its slot either
+      await this.components.connectionManager.closeConnections(connection.remotePeer).catch(closeErr => {
+        log('could not close the other connections of a peer of another chain - %e', closeErr)
+      })
+    }
+    return err
+  }
+
+  /** Gives back what the attempt held: the first-message timer, the inbound place, its signal */
+  private release (run: HandshakeRun): void {
+    clearTimeout(run.firstMessageTimer)
+    if (run.ticket != null) {
+      this.inbound.release(run.ticket)
+    }
+    run.signal.clear()
   }
 
   /** The application's validator on a remote whose signature verified: its rejection as a verdict */
@@ -502,6 +568,31 @@ function targetPeer (target: PeerId | Multiaddr | Multiaddr[]): PeerId | undefin
   } catch {
     return undefined
   }
+}
+
+/** One handshake attempt on one connection: what its steps share */
+interface HandshakeRun {
+  readonly connection: Connection
+  readonly role: HandshakeRole
+  readonly direction: SessionDirection
+  /** the DID the remote must present, when this node selected it by DID */
+  readonly expectedDid?: string
+  readonly log: Logger
+  readonly admission: Admission
+  /** the handshake stream: the inbound one, or the one this node opens */
+  stream?: Stream
+  channel?: HandshakeChannel
+  /** sheds and the first-message deadline end an inbound handshake through this */
+  readonly dropped: AbortController
+  /** shutdown, the whole-handshake deadline and `dropped` */
+  readonly signal: ClearableSignal
+  /** the inbound limiter's place, held until the handshake ends */
+  ticket?: InboundTicket
+  firstMessageTimer?: ReturnType<typeof setTimeout>
+  /** the session manager's attempt, once begun */
+  attempt?: Attempt
+  /** the remote's hello once decoded, for the report of a failure */
+  heard?: Hello
 }
 
 interface Selection {

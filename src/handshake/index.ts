@@ -4,9 +4,10 @@
  * The peergate handshake, `/peergate/handshake/1.0.0`: both sides exchange a
  * node DID and chain metadata, prove control of the DID key by signing a
  * transcript bound to both peer ids and both fresh nonces, and validate each
- * other. Over the session, the status exchange `/peergate/status/1.0.0`
- * keeps each side's view of the other's head current and revalidates the
- * peer's DID. docs/PROTOCOL.md is the specification.
+ * other. The service also starts and stops the status exchange
+ * (src/status/), which keeps each side's view of the other's head current
+ * over the session and revalidates the peer's DID. docs/PROTOCOL.md is the
+ * specification.
  *
  * @example
  *
@@ -27,6 +28,7 @@ import { Handshake } from './handshake.js'
 import type { ChainHead, ChainIdentity, VersionCompatibility } from '../chain/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
 import type { RemoteInfo, Session, SessionDirection, Sessions } from '../session/index.js'
+import type { LocalStatus } from '../status/index.js'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -150,14 +152,6 @@ export interface RemoteValidator {
   (remote: RemoteInfo, context: ValidationContext): ApplicationRejection | undefined | Promise<ApplicationRejection | undefined>
 }
 
-/** What this node says about its chain now, in a hello or a status message */
-export interface LocalStatus {
-  /** the current head; none when undefined */
-  head?: ChainHead
-  /** chain-specific bytes; empty when undefined */
-  extra?: Uint8Array
-}
-
 export interface HandshakeComponents {
   peerId: PeerId
   registrar: Registrar
@@ -210,8 +204,9 @@ export function handshake (init: HandshakeInit): (components: HandshakeComponent
   return (components) => new Handshake(components, init)
 }
 
-export { HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE, STATUS_PROTOCOL } from './constants.js'
-export { decodeStatus, encodeStatus, revalidationVerdict } from './status.js'
+export { HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE } from './constants.js'
+// what a hello carries of the chain now, as a Status does
+export type { LocalStatus } from '../status/index.js'
 export { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'
 export { checkRemoteHello, createHello } from './hello.js'
 export { signingInput, type Transcript } from './transcript.js'

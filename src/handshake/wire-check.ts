@@ -2,6 +2,7 @@
  * The messages of protobuf/handshake.proto for the strict check
  * (src/wire/protobuf-check.ts, docs/PROTOCOL.md §4.3).
  */
+import { HEAD_SPEC } from '../chain/index.js'
 import type { FieldSpec, MessageSpec } from '../wire/index.js'
 
 export { checkEncoding, type MessageSpec } from '../wire/index.js'
@@ -10,11 +11,6 @@ export { checkEncoding, type MessageSpec } from '../wire/index.js'
  * Field by field. They must mirror the .proto; test/handshake/wire-check.test.ts
  * compares them with it.
  */
-
-const HEAD_SPEC: MessageSpec = new Map<number, FieldSpec>([
-  [1, { name: 'height', type: 'uint64' }],
-  [2, { name: 'hash', type: 'bytes' }]
-])
 
 /** The fields of `Hello` */
 export const HELLO_SPEC: MessageSpec = new Map<number, FieldSpec>([
@@ -37,10 +33,4 @@ export const HANDSHAKE_MESSAGE_SPEC: MessageSpec = new Map<number, FieldSpec>([
   [4, { name: 'accept', type: 'bool' }],
   [5, { name: 'detail', type: 'string' }],
   [6, { name: 'app_code', type: 'uint32' }]
-])
-
-/** The fields of `Status` (protocol /peergate/status/1.0.0) */
-export const STATUS_SPEC: MessageSpec = new Map<number, FieldSpec>([
-  [1, { name: 'head', type: 'message', message: HEAD_SPEC }],
-  [2, { name: 'extra', type: 'bytes' }]
 ])

@@ -1,33 +1,7 @@
 import type { ResultCode } from './result-code.js'
 
-/**
- * A framed message is over its size limit: refused before sending, or
- * refused on its length prefix when reading (nothing of its body is buffered)
- */
-export class MessageTooLargeError extends Error {
-  static override name = 'MessageTooLargeError'
-  override name = 'MessageTooLargeError'
-  /** the length the message has, or its prefix claims, in bytes */
-  readonly length: number
-  /** the limit it broke, in bytes */
-  readonly limit: number
-
-  constructor (length: number, limit: number, message = `message of ${length} bytes is over the limit of ${limit} bytes`) {
-    super(message)
-    this.length = length
-    this.limit = limit
-  }
-}
-
-/** The stream ended before a whole framed message (or result byte) arrived */
-export class StreamEndedError extends Error {
-  static override name = 'StreamEndedError'
-  override name = 'StreamEndedError'
-
-  constructor (message = 'the stream ended before a whole message arrived') {
-    super(message)
-  }
-}
+// the framing errors are the wire's (src/wire/errors.ts), public here as they always were
+export { MessageTooLargeError, StreamEndedError } from '../wire/index.js'
 
 /** The responder answered with a result code other than SUCCESS */
 export class RemoteResultError extends Error {

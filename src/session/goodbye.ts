@@ -4,11 +4,9 @@
  */
 import { InvalidMessageError } from '@libp2p/interface'
 import { anySignal } from 'any-signal'
-import * as lp from 'it-length-prefixed'
-import { raceSignal } from 'race-signal'
 import { MAX_DETAIL_BYTES, ReasonCode } from '../reason/index.js'
 import { endOnRemoteClose, errorText } from '../stream/index.js'
-import { checkEncoding, decodeLengthPrefix, truncateUtf8, type FieldSpec, type MessageSpec } from '../wire/index.js'
+import { checkEncoding, encodeFrame, readFrame, truncateUtf8, type FieldSpec, type MessageSpec } from '../wire/index.js'
 import { GOODBYE_PROTOCOL, GOODBYE_TIMEOUT_MS, MAX_GOODBYE_MESSAGE_BYTES } from './constants.js'
 import { Goodbye } from './pb/session.js'
 import type { Connection, Stream } from '@libp2p/interface'
@@ -28,7 +26,7 @@ export interface Parting {
  */
 export async function sendGoodbye (connection: Connection, parting: Parting, signal: AbortSignal): Promise<Stream> {
   const stream = await connection.newStream(GOODBYE_PROTOCOL, { signal })
-  stream.send(lp.encode.single(Goodbye.encode({
+  stream.send(encodeFrame(Goodbye.encode({
     reason: parting.reason,
     appCode: parting.appCode,
     detail: parting.detail == null ? undefined : truncateUtf8(parting.detail, MAX_DETAIL_BYTES)
@@ -61,24 +59,20 @@ export const GOODBYE_SPEC: MessageSpec = new Map<number, FieldSpec>([
 export async function readGoodbye (stream: Stream, signal?: AbortSignal): Promise<Parting> {
   const deadline = AbortSignal.timeout(GOODBYE_TIMEOUT_MS)
   const reading = anySignal([deadline, signal])
-  let body: Uint8Array
+  let body: Uint8Array | undefined
   try {
-    const frames = lp.decode(endOnRemoteClose(stream), { maxDataLength: MAX_GOODBYE_MESSAGE_BYTES, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
-    const first = await raceSignal(frames.next(), reading)
-    if (first.done === true) {
-      throw new InvalidMessageError('goodbye stream ended without a message')
-    }
-    body = first.value.subarray()
+    body = await readFrame(endOnRemoteClose(stream), { maxFrameBytes: MAX_GOODBYE_MESSAGE_BYTES, signal: reading })
   } catch (err: any) {
-    if (err?.name === InvalidMessageError.name) {
-      throw err
-    }
     if (deadline.aborted) {
       throw new InvalidMessageError(`no goodbye within ${GOODBYE_TIMEOUT_MS} ms`)
     }
+    // a frame over the limit, a prefix that is not minimal, a stream that ends inside the frame or fails
     throw new InvalidMessageError(`unreadable goodbye: ${errorText(err)}`)
   } finally {
     reading.clear()
+  }
+  if (body == null) {
+    throw new InvalidMessageError('goodbye stream ended without a message')
   }
   const problem = checkEncoding(body, GOODBYE_SPEC)
   if (problem != null) {

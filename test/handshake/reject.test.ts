@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import * as lp from 'it-length-prefixed'
 import { HANDSHAKE_PROTOCOL, HandshakeStage, ReasonCode, isHandshakeError } from '../../src/index.js'
 import { HandshakeChannel, HandshakeMessage, Hello, MAX_MESSAGE_SIZE, createHello } from '../../src/handshake/index.js'
+import { encodeFrame } from '../../src/wire/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import { newSigner, openHandshake, rogueInitiator, testChain } from '../utils/rogue.js'
 import type { DidSigner, PeerNode, SessionRejectDetail, PeerNodeOptions } from '../../src/index.js'
@@ -169,7 +169,7 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
     const atResponder = rejectFrom(responder, plain.peerId)
     const { channel, stream } = await openHandshake(plain, responder.getMultiaddrs()[0])
     // a length prefix of 1 MiB: rejected on the prefix, before the body is sent
-    stream.send(lp.encode.single(new Uint8Array(1024 * 1024)).subarray(0, 8))
+    stream.send(encodeFrame(new Uint8Array(1024 * 1024)).subarray(0, 8))
     await assert.rejects(channel.read(HandshakeStage.AwaitResponderHello, {}), (err: any) => err.reason === ReasonCode.MALFORMED && err.side === 'remote')
     const r = await atResponder
     assert.equal(r.reason, ReasonCode.MALFORMED)
@@ -182,7 +182,7 @@ describe('every reason code comes from a real mismatched or misbehaving peer', (
     const plain = await net.plain()
     const atResponder = rejectFrom(responder, plain.peerId)
     const { channel, stream } = await openHandshake(plain, responder.getMultiaddrs()[0])
-    stream.send(lp.encode.single(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff])))
+    stream.send(encodeFrame(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff])))
     await assert.rejects(channel.read(HandshakeStage.AwaitResponderHello, {}), (err: any) => err.reason === ReasonCode.MALFORMED)
     assert.equal((await atResponder).reason, ReasonCode.MALFORMED)
     await hungUp(plain, responder)

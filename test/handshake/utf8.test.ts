@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import * as lp from 'it-length-prefixed'
 import { HandshakeStage, ReasonCode, isHandshakeError } from '../../src/index.js'
 import { HandshakeMessage } from '../../src/handshake/index.js'
 import { MAX_DETAIL_BYTES } from '../../src/reason/index.js'
-import { truncateUtf8, utf8Length } from '../../src/wire/index.js'
+import { encodeFrame, truncateUtf8, utf8Length } from '../../src/wire/index.js'
 import { fakeChannel } from '../utils/fake-stream.js'
 
 test('truncateUtf8: the longest prefix of whole characters within the limit', () => {
@@ -62,7 +61,7 @@ test('a reject\'s detail is cut to 256 bytes on a character boundary when sent',
 
 test('a received detail over 256 bytes is read only up to 256 bytes, on a character boundary', async () => {
   const detail = 'a' + '€'.repeat(1000)
-  const frame = lp.encode.single(HandshakeMessage.encode({ reject: ReasonCode.WRONG_CHAIN, detail })).subarray()
+  const frame = encodeFrame(HandshakeMessage.encode({ reject: ReasonCode.WRONG_CHAIN, detail })).subarray()
   const { channel } = fakeChannel([frame])
   await assert.rejects(channel.read(HandshakeStage.AwaitResponderHello, {}), (err: Error) => {
     assert.ok(isHandshakeError(err))

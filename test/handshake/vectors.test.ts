@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises'
 import { test } from 'node:test'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import * as lp from 'it-length-prefixed'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { HandshakeStage, isHandshakeError, KeyDidResolver, KeyDidSigner, ReasonCode } from '../../src/index.js'
@@ -11,6 +10,7 @@ import { REASON_CODES } from '../../src/reason/index.js'
 import { checkRemoteHello, createHello, HandshakeMessage, Hello, MAX_MESSAGE_SIZE, signingInput } from '../../src/handshake/index.js'
 import { decodeHello } from '../../src/handshake/channel.js'
 import { readGoodbye, sendGoodbye, type Parting } from '../../src/session/goodbye.js'
+import { encodeFrame, readFrames } from '../../src/wire/index.js'
 import { fakeChannel } from '../utils/fake-stream.js'
 import type { ChainIdentity } from '../../src/index.js'
 import type { Transcript } from '../../src/handshake/index.js'
@@ -103,7 +103,7 @@ type VectorName = keyof typeof VECTORS
 const filled = (length: number, byte: number): Uint8Array => new Uint8Array(length).fill(byte)
 const hex = (bytes: Uint8Array): string => uint8ArrayToString(bytes, 'base16')
 const unhex = (value: string): Uint8Array => uint8ArrayFromString(value, 'base16')
-const frame = (message: Partial<HandshakeMessage>): string => hex(lp.encode.single(HandshakeMessage.encode(message)).subarray())
+const frame = (message: Partial<HandshakeMessage>): string => hex(encodeFrame(HandshakeMessage.encode(message)).subarray())
 
 interface Generated {
   values: Record<VectorName, string>
@@ -283,7 +283,7 @@ test('vectors: a reject of every code that may be sent, and a detail cut on a ch
 test('vectors: the framed messages decode back to the handshake in order', async () => {
   const stream = unhex(VECTORS.message1 + VECTORS.message2 + VECTORS.message3 + VECTORS.message4 + VECTORS.reject)
   const messages: HandshakeMessage[] = []
-  for await (const body of lp.decode([stream], { maxDataLength: MAX_MESSAGE_SIZE })) {
+  for await (const body of readFrames([stream], MAX_MESSAGE_SIZE)) {
     messages.push(HandshakeMessage.decode(body))
   }
   assert.equal(messages.length, 5)

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import * as lp from 'it-length-prefixed'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { HandshakeStage, ReasonCode, isHandshakeError } from '../../src/index.js'
 import { Hello, createHello } from '../../src/handshake/index.js'
 import { decodeHandshakeMessage, decodeHello } from '../../src/handshake/channel.js'
 import { HANDSHAKE_MESSAGE_SPEC, HELLO_SPEC, type MessageSpec } from '../../src/handshake/wire-check.js'
+import { encodeFrame } from '../../src/wire/index.js'
 import { fakeChannel } from '../utils/fake-stream.js'
 import { readRepoFile } from '../utils/files.js'
 
@@ -148,7 +148,7 @@ test('a bool (accept) is true for any value but 0 within 32 bits, as protobuf de
 })
 
 test('a channel reads an undecodable frame as MALFORMED, "undecodable message"', async () => {
-  const { channel } = fakeChannel([lp.encode.single(unhex('0a 05 01')).subarray()])
+  const { channel } = fakeChannel([encodeFrame(unhex('0a 05 01')).subarray()])
   await assert.rejects(channel.read(HandshakeStage.AwaitInitiatorHello, {}), (err: Error) => {
     assert.ok(isHandshakeError(err))
     assert.equal(err.reason, ReasonCode.MALFORMED)
@@ -162,13 +162,13 @@ test('a channel reads an undecodable frame as MALFORMED, "undecodable message"',
  */
 function protoFields (proto: string, message: string): Map<number, [string, string]> {
   const body = new RegExp(`message ${message} \\{([^}]*)\\}`).exec(proto)?.[1]
-  assert.ok(body != null, `message ${message} in handshake.proto`)
+  assert.ok(body != null, `message ${message} in its .proto`)
   const fields = new Map<number, [string, string]>()
   for (const line of body.split('\n')) {
     const match = /^\s*(?:optional\s+)?([\w.]+)\s+(\w+)\s*=\s*(\d+);/.exec(line)
     if (match != null) {
       const [, type, name, number] = match
-      const kind = type === 'peergate.reason.ReasonCode' ? 'enum' : type === 'Head' ? 'message' : type
+      const kind = type === 'peergate.reason.ReasonCode' ? 'enum' : type === 'peergate.chain.Head' ? 'message' : type
       fields.set(Number(number), [name, kind])
     }
   }
@@ -179,12 +179,12 @@ function specFields (spec: MessageSpec): Map<number, [string, string]> {
   return new Map([...spec].map(([number, field]) => [number, [field.name, field.type]]))
 }
 
-test('the strict check\'s field specs mirror protobuf/handshake.proto', async () => {
+test('the strict check\'s field specs mirror protobuf/handshake.proto and chain.proto', async () => {
   const proto = await readRepoFile('protobuf/handshake.proto')
   assert.deepEqual(specFields(HELLO_SPEC), protoFields(proto, 'Hello'))
   assert.deepEqual(specFields(HANDSHAKE_MESSAGE_SPEC), protoFields(proto, 'HandshakeMessage'))
   const head = HELLO_SPEC.get(8)?.message
   assert.ok(head != null)
-  assert.deepEqual(specFields(head), protoFields(proto, 'Head'))
+  assert.deepEqual(specFields(head), protoFields(await readRepoFile('protobuf/chain.proto'), 'Head'))
 })
 

@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import * as lp from 'it-length-prefixed'
 import { DidUnresolvableError, KeyDidResolver, NoSessionError, ReasonCode, STATUS_PROTOCOL } from '../../src/index.js'
-import { encodeStatus } from '../../src/handshake/index.js'
-import { STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_TIMEOUT_MS } from '../../src/handshake/constants.js'
+import { STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_TIMEOUT_MS, encodeStatus } from '../../src/status/index.js'
+import { encodeFrame } from '../../src/wire/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import type { ChainHead, DidResolver, LocalStatus, PeerNode, SessionCloseDetail, SessionStatusDetail } from '../../src/index.js'
 import type { AbortOptions, PublicKey, Stream } from '@libp2p/interface'
@@ -214,7 +213,7 @@ describe('live status', () => {
     await sessions.unhandle(STATUS_PROTOCOL)
     await sessions.handle(STATUS_PROTOCOL, async (stream) => {
       requests++
-      stream.send(lp.encode.single(Uint8Array.of(0x08, 0x01)))
+      stream.send(encodeFrame(Uint8Array.of(0x08, 0x01)))
       await stream.close()
     })
     await a.connect(b.getMultiaddrs()[0])
@@ -260,7 +259,7 @@ describe('live status', () => {
     const sessions = b.libp2p.services.sessions
     await sessions.unhandle(STATUS_PROTOCOL)
     await sessions.handle(STATUS_PROTOCOL, async (stream) => {
-      stream.send(malformed ? lp.encode.single(Uint8Array.of(0x08, 0x01)) : encodeStatus({ head: head(5) }))
+      stream.send(malformed ? encodeFrame(Uint8Array.of(0x08, 0x01)) : encodeStatus({ head: head(5) }))
       await stream.close()
     })
     await a.connect(b.getMultiaddrs()[0])

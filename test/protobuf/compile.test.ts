@@ -86,7 +86,7 @@ function at (root: Namespace, path: string): Definition {
 
 test('protobuf/: every file declares its package peergate.<file name>', async () => {
   const files = (await readdir(join(repoRoot(), 'protobuf'))).filter(name => name.endsWith('.proto'))
-  assert.deepEqual(files.sort(), ['addressbook.proto', 'handshake.proto', 'reason.proto', 'session.proto'])
+  assert.deepEqual(files.sort(), ['addressbook.proto', 'chain.proto', 'handshake.proto', 'reason.proto', 'session.proto', 'status.proto'])
   for (const file of files) {
     const packages = [...(await readRepoFile(`protobuf/${file}`)).matchAll(/^package\s+([\w.]+)\s*;/gm)].map(m => m[1])
     assert.deepEqual(packages, [`peergate.${file.replace(/\.proto$/, '')}`], file)
@@ -98,7 +98,7 @@ test('protobuf/ compiles as one set: every name resolves and none is defined twi
   const files = (await readdir(dir)).filter(name => name.endsWith('.proto'))
   const root = await compile(dir, files)
   assert.deepEqual(clashes(root), [])
-  assert.deepEqual(Object.keys(at(root, 'peergate').nested ?? {}).sort(), ['addressbook', 'handshake', 'reason', 'session'])
+  assert.deepEqual(Object.keys(at(root, 'peergate').nested ?? {}).sort(), ['addressbook', 'chain', 'handshake', 'reason', 'session', 'status'])
   // the names moved into packages; the wire numbers did not
   const reasons = at(root, 'peergate.reason.ReasonCode').values ?? {}
   assert.deepEqual(Object.keys(reasons), ['UNSPECIFIED', ...REASON_CODES.filter(code => code !== 'UNSPECIFIED')])

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import * as lp from 'it-length-prefixed'
 import { ReasonCode } from '../../src/index.js'
 import { GOODBYE_PROTOCOL, GOODBYE_TIMEOUT_MS } from '../../src/session/constants.js'
 import { GOODBYE_SPEC } from '../../src/session/goodbye.js'
 import { Goodbye } from '../../src/session/pb/session.js'
+import { encodeFrame } from '../../src/wire/index.js'
 import { readRepoFile } from '../utils/files.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import type { PeerNode, SessionCloseDetail } from '../../src/index.js'
@@ -92,7 +92,7 @@ describe('Goodbye', () => {
     const [a, b] = await pair()
     const atB = closeAt(b, a)
     const raw = await a.libp2p.dialProtocol(b.peerId, GOODBYE_PROTOCOL)
-    raw.send(lp.encode.single(Uint8Array.of(0xff, 0xff, 0xff)))
+    raw.send(encodeFrame(Uint8Array.of(0xff, 0xff, 0xff)))
     await raw.close()
     const heard = await atB
     assert.deepEqual([heard.reason, heard.side], [ReasonCode.CONNECTION_CLOSED, 'remote'])
@@ -101,7 +101,7 @@ describe('Goodbye', () => {
     const node = await net.node()
     const plain = await net.plain()
     const stranger = await plain.dialProtocol(node.getMultiaddrs()[0], GOODBYE_PROTOCOL)
-    stranger.send(lp.encode.single(Goodbye.encode({ reason: ReasonCode.BANNED })))
+    stranger.send(encodeFrame(Goodbye.encode({ reason: ReasonCode.BANNED })))
     await until(() => stranger.status !== 'open', 5_000, 'stream refused')
     assert.equal(node.sessions().length, 0)
   })
@@ -122,7 +122,7 @@ describe('Goodbye', () => {
   }
 
   const hex = (value: string): Uint8Array => Uint8Array.from(Buffer.from(value.replace(/\s+/g, ''), 'hex'))
-  const frame = (body: string): Uint8Array => lp.encode.single(hex(body)).subarray()
+  const frame = (body: string): Uint8Array => encodeFrame(hex(body)).subarray()
 
   it('a Goodbye is decoded strictly, as PROTOCOL.md §4.3 says (its reason and app_code are 32-bit fields): what does not decode ends the session as CONNECTION_CLOSED', async () => {
     const b = await net.node()
@@ -157,7 +157,7 @@ describe('Goodbye', () => {
   it('the 512-byte limit is on the body, not the frame; a longer body, a non-minimal prefix or a stream that ends inside the frame is CONNECTION_CLOSED', async () => {
     const b = await net.node()
     // reason BANNED (2 bytes), then an unknown length-delimited field 11: tag, a 2-byte length, filler
-    const padded = (bodyBytes: number): Uint8Array => lp.encode.single(Uint8Array.from([0x08, 0x07, 0x5a, ...Buffer.from(lp.encode.single(new Uint8Array(bodyBytes - 5)).subarray())])).subarray()
+    const padded = (bodyBytes: number): Uint8Array => encodeFrame(Uint8Array.from([0x08, 0x07, 0x5a, ...Buffer.from(encodeFrame(new Uint8Array(bodyBytes - 5)).subarray())])).subarray()
     assert.equal(padded(512).byteLength, 514, 'a 512-byte body is a 514-byte frame')
     const cases: Array<[string, Uint8Array, ReasonCode, RegExp | undefined]> = [
       ['a body of 512 bytes (a frame of 514)', padded(512), ReasonCode.BANNED, undefined],
@@ -201,7 +201,7 @@ describe('Goodbye', () => {
     const [a, b] = await pair()
     const atB = closeAt(b, a)
     // 130 × é is 260 bytes: the body is 267, within the 512
-    await sayRaw(a, b, lp.encode.single(Goodbye.encode({ reason: ReasonCode.APPLICATION_REJECTED, appCode: 9, detail: 'é'.repeat(130) })).subarray())
+    await sayRaw(a, b, encodeFrame(Goodbye.encode({ reason: ReasonCode.APPLICATION_REJECTED, appCode: 9, detail: 'é'.repeat(130) })).subarray())
     const heard = await atB
     assert.deepEqual([heard.reason, heard.side, heard.appCode, heard.message], [ReasonCode.APPLICATION_REJECTED, 'remote', 9, 'é'.repeat(128)])
   })

@@ -1,9 +1,9 @@
 import { randomBytes } from '@libp2p/crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import * as lp from 'it-length-prefixed'
 import { HANDSHAKE_PROTOCOL, HandshakeStage, KeyDidSigner, isHandshakeError } from '../../src/index.js'
 import { MAX_MESSAGE_SIZE, HandshakeChannel, Hello, createHello, signingInput } from '../../src/handshake/index.js'
 import { resolveChain } from '../../src/node/index.js'
+import { encodeFrame } from '../../src/wire/index.js'
 import type { ChainIdentity, DidSigner, ReasonCode } from '../../src/index.js'
 import type { HandshakeMessage, Transcript } from '../../src/handshake/index.js'
 import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
@@ -117,7 +117,7 @@ export async function rogueResponder (plain: Libp2p, options: RogueResponderOpti
       await channel.read(HandshakeStage.AwaitInitiatorSignature, { signal })
       await options.beforeAccept?.(connection)
       if (options.fourthBytes != null) {
-        stream.send(lp.encode.single(options.fourthBytes))
+        stream.send(encodeFrame(options.fourthBytes))
       } else {
         await channel.write(options.fourth ?? { accept: true }, { signal })
       }

@@ -1,14 +1,11 @@
-import { AbortError, InvalidMessageError, ProtocolError, TimeoutError, UnsupportedProtocolError } from '@libp2p/interface'
+import { AbortError, ProtocolError, TimeoutError, UnsupportedProtocolError } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
-import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
 import { ReasonCode } from '../reason/index.js'
 import { NoSessionError } from '../session/index.js'
-import { InvalidLengthPrefixError, decodeLengthPrefix } from '../wire/index.js'
 import { MAX_STATUS_FAILURES, MAX_STATUS_STREAMS, STATUS_PROTOCOL } from './constants.js'
-import { Status } from './pb/handshake.js'
-import { STATUS_SPEC, checkEncoding } from './wire-check.js'
+import { readStatus, writeStatus } from './message.js'
 import type { LocalStatus } from './index.js'
 import type { DidResolver } from '../did/index.js'
 import type { Admission, RemoteStatus } from '../session/admission.js'
@@ -78,71 +75,6 @@ export function revalidationVerdict (did: string, resolved: PublicKey[] | Error,
   return undefined
 }
 
-/** One framed Status, as written to the stream */
-export function encodeStatus (status: LocalStatus): Uint8Array {
-  return lp.encode.single(Status.encode({
-    head: status.head == null ? undefined : { height: status.head.height, hash: status.head.hash as Uint8Array<ArrayBuffer> },
-    extra: (status.extra ?? new Uint8Array(0)) as Uint8Array<ArrayBuffer>
-  })).subarray()
-}
-
-/**
- * Decodes the body of a Status frame, its encoding checked strictly first
- * (docs/PROTOCOL.md §4.3 applies to it as to the handshake's messages)
- *
- * @throws {InvalidMessageError} "undecodable status: …"
- */
-export function decodeStatus (bytes: Uint8Array): RemoteStatus {
-  const problem = checkEncoding(bytes, STATUS_SPEC)
-  if (problem != null) {
-    throw new InvalidMessageError(`undecodable status: ${problem}`)
-  }
-  let status: Status
-  try {
-    status = Status.decode(bytes)
-  } catch (err: any) {
-    throw new InvalidMessageError(`undecodable status: ${err.message}`)
-  }
-  return {
-    head: status.head == null ? undefined : { height: status.head.height, hash: status.head.hash },
-    extra: status.extra
-  }
-}
-
-/**
- * Reads the one Status of a status stream
- *
- * @throws {InvalidMessageError} for a frame over the size limit, an unreadable prefix, an undecodable Status or a stream that ends without one
- */
-async function readStatus (stream: Stream, maxMessageSize: number, signal: AbortSignal): Promise<RemoteStatus> {
-  const frames = lp.decode(stream, { maxDataLength: maxMessageSize, lengthDecoder: decodeLengthPrefix })[Symbol.asyncIterator]()
-  let next
-  try {
-    next = await raceSignal(frames.next(), signal)
-  } catch (err: any) {
-    if (signal.aborted) {
-      throw signal.reason
-    }
-    if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') {
-      throw new InvalidMessageError(`status over the size limit: ${err.message}`)
-    }
-    if (err?.name === InvalidLengthPrefixError.name) {
-      throw new InvalidMessageError(`unreadable status frame: ${err.message}`)
-    }
-    throw err
-  }
-  if (next.done === true) {
-    throw new InvalidMessageError('the status stream ended without a Status')
-  }
-  return decodeStatus(next.value.subarray())
-}
-
-async function writeStatus (stream: Stream, status: LocalStatus, signal: AbortSignal): Promise<void> {
-  if (!stream.send(encodeStatus(status))) {
-    await stream.onDrain({ signal })
-  }
-}
-
 /** Resolves after `ms` (at once when it is not positive); rejects with the reason of `signal` once it aborts */
 async function delay (ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) {
@@ -185,7 +117,8 @@ interface PeerRounds {
 
 /**
  * Runs the status exchange for the handshake service, which starts and stops
- * it with itself: the gated handler, one timer per session for its periodic
+ * it with itself (and tells it each new session's handshake key and each
+ * head change): the gated handler, one timer per session for its periodic
  * round, one per session for a pending push. A session's timers go when it
  * ends.
  */

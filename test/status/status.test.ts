@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { ReasonCode } from '../../src/index.js'
-import { decodeStatus, encodeStatus, revalidationVerdict } from '../../src/handshake/index.js'
+import { decodeStatus, encodeStatus, revalidationVerdict } from '../../src/status/index.js'
 import { readRepoFile } from '../utils/files.js'
 import type { LocalStatus } from '../../src/index.js'
 import type { PublicKey } from '@libp2p/interface'
@@ -70,11 +70,11 @@ describe('status message', () => {
     assert.deepEqual([status.head?.height, status.head?.hash.byteLength, [...status.extra]], [6n, 0, [9]])
   })
 
-  it('the Status spec mirrors protobuf/handshake.proto', async () => {
-    const proto = await readRepoFile('protobuf/handshake.proto')
+  it('the Status spec mirrors protobuf/status.proto', async () => {
+    const proto = await readRepoFile('protobuf/status.proto')
     const body = /message Status \{([^}]*)\}/.exec(proto)?.[1] ?? ''
-    const fields = [...body.matchAll(/^\s*(optional\s+)?(\w+)\s+(\w+)\s*=\s*(\d+);/gm)].map(m => [m[2], m[3], m[4]])
-    assert.deepEqual(fields, [['Head', 'head', '1'], ['bytes', 'extra', '2']])
+    const fields = [...body.matchAll(/^\s*(optional\s+)?([\w.]+)\s+(\w+)\s*=\s*(\d+);/gm)].map(m => [m[2], m[3], m[4]])
+    assert.deepEqual(fields, [['peergate.chain.Head', 'head', '1'], ['bytes', 'extra', '2']])
   })
 })
 
