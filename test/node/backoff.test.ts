@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
 import { after, test } from 'node:test'
-import { LevelDatastore } from 'datastore-level'
-import { Key } from 'interface-datastore'
 import { ReasonCode } from '../../src/index.js'
-import { CHAIN_RECORD_KEY, DATASTORE_DIR } from '../../src/node/constants.js'
 import { TestNetwork, nextEvent } from '../utils/nodes.js'
 import type { Session } from '../../src/index.js'
 
@@ -71,20 +67,4 @@ test('a data dir keeps to its chain: createPeerNode refuses another chain id or 
     (err: Error) => err.name === 'InvalidParametersError' && /not "chain-a" \(genesis 0x0{64}\)/.test(err.message))
   const again = await net.node({ dataDir, chain: { chainId: 'chain-a' } })
   assert.equal(again.peerId.toString(), first.peerId.toString())
-})
-
-test('a damaged chain record is refused with a clear error and left as it is', async () => {
-  const dataDir = await net.dir()
-  const first = await net.node({ dataDir, chain: { chainId: 'chain-a' } })
-  await first.stop()
-  const datastore = new LevelDatastore(join(dataDir, DATASTORE_DIR))
-  await datastore.open()
-  await datastore.put(new Key(CHAIN_RECORD_KEY), new TextEncoder().encode('{"chainId":'))
-  await datastore.close()
-  await assert.rejects(net.node({ dataDir, chain: { chainId: 'chain-a' } }),
-    (err: Error) => err.name === 'InvalidParametersError' && /has a damaged chain record \(\/peergate\/chain\)/.test(err.message))
-  const check = new LevelDatastore(join(dataDir, DATASTORE_DIR))
-  await check.open()
-  assert.equal(new TextDecoder().decode(await check.get(new Key(CHAIN_RECORD_KEY))), '{"chainId":', 'not overwritten')
-  await check.close()
 })
