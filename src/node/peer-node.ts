@@ -3,7 +3,7 @@ import { TypedEventEmitter } from 'main-event'
 import { endOnRemoteClose } from '../stream/index.js'
 import { handleRequests, notifications, request } from '../protocols/index.js'
 import { parseAddrs, parsePeerAddrs } from './peers.js'
-import { SESSION_PING_TIMEOUT_MS } from './constants.js'
+import { pingOnOpen } from './session-ping.js'
 import type { PeerNodeServices, ConnectionInfo, ConnectionRole, HandleOptions, NodeStatus } from './index.js'
 import type { Contact, ContactSource } from '../addressbook/index.js'
 import type { ReservedPeer } from '../dial/index.js'
@@ -12,35 +12,11 @@ import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { HandleRequestsOptions, NotificationChannel, NotificationsOptions, RequestHandler, RequestOptions, SuccessResponse } from '../protocols/index.js'
 import type { ReasonCode } from '../reason/index.js'
 import type { DisconnectOptions, Session, SessionEvents, SessionStreamHandler } from '../session/index.js'
-import type { AbortOptions, Libp2p, Logger, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
-import type { Ping } from '@libp2p/ping'
+import type { AbortOptions, Libp2p, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
-
-/**
- * Pings a new session's peer once and records the round trip as its
- * connection's `rtt`, where `GET /peers` reads it, unless libp2p's connection
- * monitor measured it first. Never on the handshake's path: `session:open`
- * fires at the responder's commit, before its last message (the accept) is
- * written, so the ping starts on the next macrotask, behind it. A failure is
- * only logged: the monitor decides about dead connections.
- */
-function pingOnOpen (ping: Ping, session: Session, log: Logger): void {
-  setTimeout(() => {
-    if (session.signal.aborted) {
-      return
-    }
-    const signal = AbortSignal.any([session.signal, AbortSignal.timeout(SESSION_PING_TIMEOUT_MS)])
-    ping.ping(session.peerId, { signal })
-      .then(rtt => {
-        session.connection.rtt ??= rtt
-      }, (err: any) => {
-        log.trace('could not ping %p at session open - %s', session.peerId, err?.message)
-      })
-  }, 0)
-}
 
 const FORWARDED_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse', 'ban:add', 'ban:remove'] as const
 
@@ -98,7 +74,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Typed
     }
     const log = this.libp2p.logger.forComponent('peergate:node')
     this.libp2p.services.sessions.addEventListener('session:open', (evt) => {
-      pingOnOpen(this.libp2p.services.ping, evt.detail, log)
+      pingOnOpen(evt.detail, log)
     })
   }
 
