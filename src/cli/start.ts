@@ -11,7 +11,7 @@ import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyE
 import type { ConfigFile, ResolvedStartConfig, StartConfigKey } from './config.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
-import type { ApiServer, BootstrapUnreachableDetail, MetricsServer, NodeMetrics, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+import type { ApiServer, BootstrapUnreachableDetail, MetricsServer, NodeMetrics, NodeView, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
 const MAX_STATUS_INTERVAL_S = 86_400
@@ -199,7 +199,7 @@ async function exists (path: string): Promise<boolean> {
  * first start) and the node's metrics; its URL goes into the data dir, where
  * the subcommands find it
  */
-async function startApi (node: PeerNode, dataDir: string, { host, port }: ListenAddress, metrics: NodeMetrics): Promise<ApiServer> {
+async function startApi (node: NodeView, dataDir: string, { host, port }: ListenAddress, metrics: NodeMetrics): Promise<ApiServer> {
   const api = createApiServer(node, { host, port, token: await loadOrCreateApiToken(dataDir), metrics })
   await api.start()
   try {
@@ -323,7 +323,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     warned.add(peerId.toString())
     io.stderr.write(`peergate: warning: bootstrap peer ${peerId.toString()} (${multiaddrs.map(ma => ma.toString()).join(', ')}) cannot be reached: ${describeError(error)}\n`)
   }
-  node.libp2p.services.dial.addEventListener('bootstrap:unreachable', onUnreachable)
+  node.addEventListener('bootstrap:unreachable', onUnreachable)
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:close', onClose)
   node.addEventListener('session:reject', onReject)
@@ -359,7 +359,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     node.removeEventListener('session:open', onOpen)
     node.removeEventListener('session:close', onClose)
     node.removeEventListener('session:reject', onReject)
-    node.libp2p.services.dial.removeEventListener('bootstrap:unreachable', onUnreachable)
+    node.removeEventListener('bootstrap:unreachable', onUnreachable)
   }
   print({ event: 'stopped' })
   return EXIT_OK

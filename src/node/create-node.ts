@@ -166,7 +166,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     })
 
     libp2pRef = libp2p
-    return new PeerNode<S>({ libp2p, chain, did: signer.did, datastore, ownDatastore, metricsRegistry })
+    return new PeerNode<S>({ libp2p, datastore, ownDatastore, metricsRegistry })
   } catch (err) {
     await ownDatastore?.close()
     throw err
