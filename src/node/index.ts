@@ -8,8 +8,8 @@ import type { ChainOptions } from './chain.js'
 import type { AddressBookInit, AddressBookService, Contact, ContactSource } from '../addressbook/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
 import type { DialManagerEvents, DialManagerInit, DialManagerService, DiscoveryInit, ReservedPeer } from '../dial/index.js'
-import type { ConnectOptions, HandshakeService, LocalStatus, RemoteValidator } from '../handshake/index.js'
-import type { ChainHead, ChainIdentity, VersionCompatibility } from '../chain/index.js'
+import type { ConnectOptions, HandshakeInit, HandshakeService } from '../handshake/index.js'
+import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
 import type { DisconnectOptions, HandshakeInFlight, Session, SessionDirection, SessionEvents, Sessions } from '../session/index.js'
 import type { Identify } from '@libp2p/identify'
@@ -87,31 +87,14 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   /** Kad-DHT random walks that fill the address book; `false` turns them off */
   discovery?: DiscoveryInit | false
 
-  handshake?: {
-    /** whole-handshake deadline in ms; @default 5000 */
-    timeout?: number
-    /** largest handshake message in bytes; @default 4096 */
-    maxMessageSize?: number
-    /** how long a responder waits for the initiator's hello, in ms; @default 2000 */
-    firstMessageTimeout?: number
-    /** inbound handshakes in flight at once; @default 64 */
-    maxInboundHandshakes?: number
-    /** inbound handshakes in flight from one IP address; @default 8 */
-    maxInboundHandshakesPerIp?: number
-    isCompatibleVersion?: VersionCompatibility
-    /** chain-specific bytes sent in every hello and status message */
-    extra?(): Uint8Array | undefined
-    /**
-     * The application's say on a peer before any session opens, on both
-     * roles (see `HandshakeInit.validateRemote`): return `{ appCode, detail }`
-     * to refuse it with APPLICATION_REJECTED
-     */
-    validateRemote?: RemoteValidator
-    /** asked for the head and extra at each hello and status message; wins over `head` and `extra` */
-    getStatus?(): LocalStatus
-    /** ms between periodic status rounds per session (exchange + DID revalidation); `0`/`false`: none; @default 300000 */
-    statusInterval?: number | false
-  }
+  /**
+   * the handshake service's options (`HandshakeInit`: deadlines, message
+   * size, inbound limits, `isCompatibleVersion`, `extra`, `validateRemote`,
+   * `getStatus`, `statusInterval`), but for those `createPeerNode` gives it
+   * itself: `chain`, the DID's `signer` and `resolver` (`did`), `head`; the
+   * clock (`now`) stays at its default
+   */
+  handshake?: Omit<HandshakeInit, 'chain' | 'signer' | 'resolver' | 'head' | 'now'>
 
   did?: {
     /** the node's DID and signing key; @default a did:key Ed25519 key kept in `dataDir`'s `did-key.json` (or in `datastore`) */
@@ -310,10 +293,13 @@ export interface NodeView extends TypedEventTarget<NodeViewEvents> {
 export { createPeerNode } from './create-node.js'
 export { PeerNode } from './peer-node.js'
 export { nodeView } from './view.js'
-export { resolveChain, dhtProtocol, type ChainOptions } from './chain.js'
-export { parsePeerAddrs } from './peers.js'
-export { makeDataDir } from './data-dir.js'
-export { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from './constants.js'
-export { resolveLimits } from './create-node.js'
+export { dhtProtocol, type ChainOptions } from './chain.js'
 export { DamagedDataDirError, DataDirError, DataDirLockedError, AddressInUseError } from './errors.js'
+
+// for peergate's other folders (the CLI, the API, metrics); not public
+export { parseHex } from './chain.js'
+export { isSelfAddress, parsePeerAddrs } from './peers.js'
+export { makeDataDir } from './data-dir.js'
+export { resolveLimits } from './create-node.js'
+export { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from './constants.js'
 export { buildInfo, type BuildInfo } from './build-info.js'
