@@ -9,7 +9,8 @@
  * `createLibp2p` (`sessions`, `handshake`, `addressBook`, `dialManager`), the
  * application protocols on the gate (`handleRequests`/`request`,
  * `notifications`, framing), the DID layer, the reason codes, the stream
- * correction, and the status API of a running node (`createApiServer`).
+ * correction, the view of a node (`nodeView`, for your own libp2p), and
+ * its metrics and status API (`createNodeMetrics`, `createApiServer`).
  * Everything else is internal and may change.
  *
  * @example
@@ -27,6 +28,10 @@
 // a ready node
 export { createPeerNode, PeerNode, dhtProtocol, DamagedDataDirError, DataDirError, DataDirLockedError, AddressInUseError } from './node/index.js'
 export type { PeerNodeOptions, PeerNodeLimits, PeerNodeMetricsOptions, PeerNodeServices, PeerNodeComponents, PeerNodeServiceFactories, ChainOptions, HandleOptions, NodeStatus, ConnectionInfo, ConnectionRole } from './node/index.js'
+
+// one view of a node, what metrics and the status API read: a PeerNode, or nodeView(libp2p) of your own
+export { nodeView } from './node/index.js'
+export type { NodeView, NodeViewEvents, NodeViewServices } from './node/index.js'
 
 // the services, for your own createLibp2p
 export { sessions, NoSessionError, SessionEndedError } from './session/index.js'

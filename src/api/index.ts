@@ -27,8 +27,8 @@ import { NodeApiServer } from './server.js'
 import { NodeMetricsServer } from './metrics-server.js'
 import type { RejectRecord } from './reject-log.js'
 import type { MetricsProvider } from '../metrics/index.js'
-import type { PeerNode } from '../node/index.js'
-import type { ComponentLogger, ServiceMap } from '@libp2p/interface'
+import type { NodeView } from '../node/index.js'
+import type { ComponentLogger } from '@libp2p/interface'
 
 export interface ApiServerInit {
   /** @default DEFAULT_API_HOST ('127.0.0.1') */
@@ -83,9 +83,12 @@ export function createMetricsServer (init: MetricsServerInit): MetricsServer {
   return new NodeMetricsServer(init, (init.logger ?? defaultLogger()).forComponent('peergate:api:metrics'))
 }
 
-/** The status API of `node`; `start()` it once the node runs */
-export function createApiServer <S extends ServiceMap> (node: PeerNode<S>, init: ApiServerInit): ApiServer {
-  return new NodeApiServer(node as unknown as PeerNode<ServiceMap>, init, init.logger ?? node.libp2p.logger ?? defaultLogger())
+/**
+ * The status API of a node, read through its view (a `PeerNode`, or
+ * `nodeView(libp2p)` of your own libp2p node); `start()` it once the node runs
+ */
+export function createApiServer (node: NodeView, init: ApiServerInit): ApiServer {
+  return new NodeApiServer(node, init, init.logger ?? node.logger ?? defaultLogger())
 }
 
 export { loadOrCreateApiToken, readApiToken, apiTokenPath } from './token.js'

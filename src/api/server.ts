@@ -14,8 +14,8 @@ import { RejectLog } from './reject-log.js'
 import { bansView, contactView, headView, peersView, reservedView, statusView } from './views.js'
 import type { ApiServer, ApiServerInit, MetricsProvider } from './index.js'
 import { parsePeerAddrs } from '../node/index.js'
-import type { PeerNode } from '../node/index.js'
-import type { ComponentLogger, Logger, PeerId, ServiceMap } from '@libp2p/interface'
+import type { NodeView } from '../node/index.js'
+import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -64,7 +64,7 @@ export function parseTarget (value: string): PeerId | string {
 }
 
 export class NodeApiServer implements ApiServer {
-  private readonly node: PeerNode<ServiceMap>
+  private readonly node: NodeView
   private readonly host: string
   private readonly port: number
   private readonly token: Buffer
@@ -75,7 +75,7 @@ export class NodeApiServer implements ApiServer {
   private server?: Server
   private address?: AddressInfo
 
-  constructor (node: PeerNode<ServiceMap>, init: ApiServerInit, logger: ComponentLogger) {
+  constructor (node: NodeView, init: ApiServerInit, logger: ComponentLogger) {
     this.node = node
     this.host = init.host ?? DEFAULT_API_HOST
     this.port = init.port ?? DEFAULT_API_PORT
@@ -156,7 +156,7 @@ export class NodeApiServer implements ApiServer {
       })],
       ['DELETE /contacts', command(async (body) => {
         const peer = parsePeer(requiredString(body, 'peer'))
-        if (node.libp2p.services.addressBook.get(peer) == null) {
+        if (node.contact(peer) == null) {
           throw new ApiRequestError(404, `${peer.toString()} is not a contact`)
         }
         await node.removeContact(peer)
@@ -182,7 +182,7 @@ export class NodeApiServer implements ApiServer {
           throw badRequest('"forMs" must be a positive whole number of milliseconds')
         }
         await node.ban(target, forMs as number | undefined)
-        return { json: { ok: true, until: node.libp2p.services.sessions.banExpiry(target) } }
+        return { json: { ok: true, until: node.banExpiry(target) } }
       })],
       ['POST /unban', command(async (body) => {
         await node.unban(parseTarget(requiredString(body, 'target')))
@@ -194,7 +194,7 @@ export class NodeApiServer implements ApiServer {
           throw badRequest('"peer" must be a peer id')
         }
         const peer = value == null || value === '' ? undefined : parsePeer(value)
-        if (peer != null && node.libp2p.services.addressBook.get(peer) == null) {
+        if (peer != null && node.contact(peer) == null) {
           throw new ApiRequestError(404, `${peer.toString()} is not a contact`)
         }
         const cleared = await node.clearBackoff(peer)
@@ -262,8 +262,8 @@ export class NodeApiServer implements ApiServer {
  * node runs, 503 while it starts or stops (and once it has stopped), with
  * libp2p's status and, while it runs, the number of sessions
  */
-function healthReply (node: PeerNode<ServiceMap>): Reply {
-  const status = node.libp2p.status
+function healthReply (node: NodeView): Reply {
+  const status = node.state
   if (status !== 'started') {
     return { status: 503, json: { status } }
   }

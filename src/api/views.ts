@@ -1,8 +1,7 @@
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import type { ChainHead } from '../chain/index.js'
 import type { Contact } from '../addressbook/index.js'
-import type { ConnectionRole, NodeStatus, PeerNode } from '../node/index.js'
-import type { ServiceMap } from '@libp2p/interface'
+import type { ConnectionRole, NodeStatus, NodeView } from '../node/index.js'
 
 /** A head as JSON: the height as a decimal string (it is a bigint), the hash in hex */
 export interface HeadView {
@@ -74,7 +73,7 @@ export function headView (head: ChainHead | undefined): HeadView | undefined {
   return head == null ? undefined : { height: head.height.toString(), hash: uint8ArrayToString(head.hash, 'base16') }
 }
 
-export function statusView (node: PeerNode<ServiceMap>): StatusView {
+export function statusView (node: NodeView): StatusView {
   return {
     peerId: node.peerId.toString(),
     did: node.did,
@@ -84,44 +83,31 @@ export function statusView (node: PeerNode<ServiceMap>): StatusView {
   }
 }
 
-const AGENT_VERSION_KEY = 'AgentVersion'
-
 /** Every connection with its role, DID, head and, from the peer store, agent */
-export async function peersView (node: PeerNode<ServiceMap>): Promise<PeerView[]> {
-  const connections = new Map(node.libp2p.getConnections().map(c => [c.id, c]))
+export async function peersView (node: NodeView): Promise<PeerView[]> {
   const views = await Promise.all(node.connections().map(async (info): Promise<PeerView> => {
     const session = info.role === 'outbound-session' || info.role === 'inbound-session' ? node.session(info.peerId) : undefined
-    const connection = connections.get(info.id)
-    let agent: string | undefined
-    try {
-      const peer = await node.libp2p.peerStore.get(info.peerId)
-      const bytes = peer.metadata.get(AGENT_VERSION_KEY)
-      agent = bytes == null ? undefined : uint8ArrayToString(bytes)
-    } catch {
-      // NotFoundError: identify has not run with this peer; the agent is unknown
-      agent = undefined
-    }
     return {
       peerId: info.peerId.toString(),
       connectionId: info.id,
-      did: session?.did ?? node.libp2p.services.addressBook.get(info.peerId)?.did,
+      did: session?.did ?? node.contact(info.peerId)?.did,
       role: info.role,
       direction: info.direction,
       remoteAddr: info.remoteAddr.toString(),
-      agent,
+      agent: await node.agent(info.peerId),
       head: headView(session?.head),
-      since: session?.since ?? connection?.timeline.open ?? 0,
-      rttMs: connection?.rtt
+      since: session?.since ?? info.opened,
+      rttMs: info.rtt
     }
   }))
   // peers the dial loop is dialing that have no connection yet
   const connected = new Set(views.map(view => view.peerId))
-  for (const peerId of node.libp2p.services.dial.dialingPeers()) {
+  for (const peerId of node.dialingPeers()) {
     const id = peerId.toString()
     if (connected.has(id)) {
       continue
     }
-    const contact = node.libp2p.services.addressBook.get(peerId)
+    const contact = node.contact(peerId)
     views.push({
       peerId: id,
       connectionId: '',
@@ -154,7 +140,7 @@ export function contactView (contact: Contact, bans: Map<string, number> = new M
   }
 }
 
-export function reservedView (node: PeerNode<ServiceMap>): ReservedView[] {
+export function reservedView (node: NodeView): ReservedView[] {
   return node.reserved().map(peer => ({
     peerId: peer.peerId.toString(),
     multiaddrs: peer.multiaddrs.map(ma => ma.toString()),

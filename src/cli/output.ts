@@ -1,5 +1,5 @@
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import type { NodeStatus, PeerNode, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+import type { NodeStatus, NodeView, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** What the `start` command reports, one JSON line each with `--json` */
 export type CliEvent =
@@ -15,12 +15,12 @@ export type CliEvent =
 export type Formatter = (event: CliEvent) => string
 
 /** A node's genesis hash as the CLI prints it, `0x` and hex, as `--genesis` takes it */
-export function genesisHex (node: PeerNode): string {
+export function genesisHex (node: NodeView): string {
   return `0x${uint8ArrayToString(node.chain.genesisHash, 'base16')}`
 }
 
 /** `api`: the status API's URL, when it runs; `metrics`: the metrics listener's, when it runs */
-export function readyEvent (node: PeerNode, api?: string, metrics?: string): CliEvent {
+export function readyEvent (node: NodeView, api?: string, metrics?: string): CliEvent {
   return {
     event: 'ready',
     peerId: node.peerId.toString(),
@@ -57,14 +57,14 @@ export function rejectEvent (detail: SessionRejectDetail): CliEvent {
 }
 
 /** Every connection with its role (JSON output only: the status line counts them) */
-export function connectionsEvent (node: PeerNode): CliEvent {
+export function connectionsEvent (node: NodeView): CliEvent {
   return {
     event: 'connections',
     connections: node.connections().map(c => ({ peerId: c.peerId.toString(), role: c.role, direction: c.direction, remoteAddr: c.remoteAddr.toString() }))
   }
 }
 
-export function statusEvent (node: PeerNode): CliEvent {
+export function statusEvent (node: NodeView): CliEvent {
   return { event: 'status', ...node.status() }
 }
 

@@ -3,7 +3,7 @@ import { isIP } from 'node:net'
 import { dirname, isAbsolute, join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
 import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken, removeApiUrl, writeApiUrl } from '../index.js'
-import { AddressInUseError, DamagedDataDirError, DATASTORE_DIR, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/index.js'
+import { AddressInUseError, DamagedDataDirError, DATASTORE_DIR, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT, isSelfAddress, parseHex } from '../node/index.js'
 import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST, createMetricsServer, isLoopbackHost } from '../api/index.js'
 import { CONFIG_DATA_DIR, CONFIG_ENV, fileOrigin, optionName, parseConfigText, resolveStartConfig } from './config.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
@@ -11,13 +11,13 @@ import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyE
 import type { ConfigFile, ResolvedStartConfig, StartConfigKey } from './config.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
-import type { ApiServer, BootstrapUnreachableDetail, MetricsServer, NodeMetrics, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+import type { ApiServer, BootstrapUnreachableDetail, MetricsServer, NodeMetrics, NodeView, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
 
 /** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
 const MAX_STATUS_INTERVAL_S = 86_400
 
-/** a 32-byte genesis hash in hex */
-const GENESIS_HEX_DIGITS = 64
+/** what `--genesis` takes: a 32-byte hash (SHA-256, Keccak-256, as the default derivation) */
+const GENESIS_HASH = { bytes: 32, what: 'a 32-byte hash' }
 
 /** the highest TCP port */
 const MAX_PORT = 65535
@@ -64,16 +64,9 @@ function wholeNumber (value: string | undefined, flag: string, min: number, max:
   return n
 }
 
-/** `--genesis`: the hash of the genesis block, 32 bytes (SHA-256, Keccak-256, as the default derivation), in hex */
-function genesisHash (value: string | undefined, origin: string): string | undefined {
-  if (value == null) {
-    return undefined
-  }
-  const hex = value.startsWith('0x') ? value.slice(2) : value
-  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== GENESIS_HEX_DIGITS) {
-    throw new InvalidParametersError(`${origin} must be a 32-byte hash: ${GENESIS_HEX_DIGITS} hex digits, 0x optional, got ${JSON.stringify(value)}`)
-  }
-  return hex
+/** `--genesis`: the hash of the genesis block, in hex */
+function genesisHash (value: string | undefined, origin: string): Uint8Array | undefined {
+  return value == null ? undefined : parseHex(value, origin, GENESIS_HASH)
 }
 
 /**
@@ -199,7 +192,7 @@ async function exists (path: string): Promise<boolean> {
  * first start) and the node's metrics; its URL goes into the data dir, where
  * the subcommands find it
  */
-async function startApi (node: PeerNode, dataDir: string, { host, port }: ListenAddress, metrics: NodeMetrics): Promise<ApiServer> {
+async function startApi (node: NodeView, dataDir: string, { host, port }: ListenAddress, metrics: NodeMetrics): Promise<ApiServer> {
   const api = createApiServer(node, { host, port, token: await loadOrCreateApiToken(dataDir), metrics })
   await api.start()
   try {
@@ -308,7 +301,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   // createPeerNode left them out (and logged it); the operator hears of it here
   for (const [flag, addrs] of [[name('bootstrap'), flags.bootstrap], [name('reserved'), flags.reserved]] as const) {
     for (const addr of addrs ?? []) {
-      if (addr.endsWith(`/p2p/${node.peerId.toString()}`)) {
+      if (isSelfAddress(addr, node.peerId)) {
         io.stderr.write(`peergate: warning: ${flag} ${addr} is this node's own peer id; skipped\n`)
       }
     }
@@ -323,7 +316,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     warned.add(peerId.toString())
     io.stderr.write(`peergate: warning: bootstrap peer ${peerId.toString()} (${multiaddrs.map(ma => ma.toString()).join(', ')}) cannot be reached: ${describeError(error)}\n`)
   }
-  node.libp2p.services.dial.addEventListener('bootstrap:unreachable', onUnreachable)
+  node.addEventListener('bootstrap:unreachable', onUnreachable)
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:close', onClose)
   node.addEventListener('session:reject', onReject)
@@ -359,7 +352,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     node.removeEventListener('session:open', onOpen)
     node.removeEventListener('session:close', onClose)
     node.removeEventListener('session:reject', onReject)
-    node.libp2p.services.dial.removeEventListener('bootstrap:unreachable', onUnreachable)
+    node.removeEventListener('bootstrap:unreachable', onUnreachable)
   }
   print({ event: 'stopped' })
   return EXIT_OK

@@ -20,7 +20,7 @@ import { performHandshake, type HandshakeJudge, type HandshakeParty } from './pe
 import type { ApplicationRejection, ConnectOptions, HandshakeComponents, HandshakeInit, HandshakeService, RemoteValidator } from './index.js'
 import type { Hello } from './pb/handshake.js'
 import type { HandshakeRole } from './transcript.js'
-import type { ChainHead } from '../chain/index.js'
+import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { Admission, Attempt, Rejection, RemoteInfo } from '../session/admission.js'
 import type { Session, SessionDirection, Sessions } from '../session/index.js'
 import type { LocalStatus } from '../status/index.js'
@@ -39,6 +39,8 @@ export class Handshake implements HandshakeService, Startable {
   readonly [serviceDependencies]: string[] = ['@peergate/sessions']
 
   readonly protocol = HANDSHAKE_PROTOCOL
+  readonly did: string
+  readonly chain: ChainIdentity
   private readonly components: HandshakeComponents
   private readonly log: Logger
   private readonly party: HandshakeParty
@@ -62,6 +64,8 @@ export class Handshake implements HandshakeService, Startable {
   constructor (components: HandshakeComponents, init: HandshakeInit) {
     this.components = components
     this.log = components.logger.forComponent('peergate:handshake')
+    this.did = init.signer.did
+    this.chain = init.chain
     this.timeout = init.timeout ?? HANDSHAKE_TIMEOUT_MS
     this.maxMessageSize = init.maxMessageSize ?? MAX_MESSAGE_SIZE
     this.head = init.head

@@ -172,6 +172,10 @@ export interface ConnectOptions extends AbortOptions {
 
 export interface HandshakeService {
   readonly protocol: string
+  /** this node's DID, the one its signer proves */
+  readonly did: string
+  /** the chain this node belongs to (`HandshakeInit.chain`) */
+  readonly chain: ChainIdentity
   /** dial (or reuse a connection to) a peer and run the handshake as initiator */
   connect(target: PeerId | Multiaddr | Multiaddr[], options?: ConnectOptions): Promise<Session>
   /**

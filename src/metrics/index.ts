@@ -1,20 +1,23 @@
 /**
  * @packageDocumentation
  *
- * Prometheus metrics of a peergate node: its sessions, handshakes, session
- * ends, dials, connections and address book, in the node's registry next to
- * libp2p's own metrics (`createPeerNode({ metrics: true })`). Labels are
- * bounded: reason codes, directions, sides, results, connection roles, never
- * a peer id.
+ * Prometheus metrics of a peergate node, read through its view (`NodeView`):
+ * its sessions, handshakes, session ends, dials, connections and address
+ * book, in the node's registry next to libp2p's own metrics
+ * (`createPeerNode({ metrics: true })`). Labels are bounded: reason codes,
+ * directions, sides, results, connection roles, never a peer id.
  *
  * @example
  *
  * ```TypeScript
- * import { createPeerNode, createNodeMetrics } from 'peergate'
+ * import { createPeerNode, createNodeMetrics, nodeView } from 'peergate'
  *
  * const node = await createPeerNode({ metrics: true })
  * const metrics = createNodeMetrics(node)
  * // an HTTP handler: Content-Type metrics.contentType, body await metrics.text()
+ *
+ * // or of a libp2p node of your own createLibp2p, with peergate's services
+ * const ownMetrics = createNodeMetrics(nodeView(libp2p))
  * ```
  */
 

@@ -3,9 +3,8 @@ import { buildInfo } from '../node/index.js'
 import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_TRACKED_HANDSHAKES, METRIC_NAMES, UNKNOWN_COMMIT } from './constants.js'
 import type { NodeMetrics, NodeMetricsOptions } from './index.js'
 import type { DialEndDetail } from '../dial/index.js'
-import type { ConnectionRole, PeerNode } from '../node/index.js'
+import type { ConnectionRole, NodeView } from '../node/index.js'
 import type { HandshakeInFlight, Session, SessionCloseDetail, SessionDirection, SessionRejectDetail, StreamRefuseDetail } from '../session/index.js'
-import type { ServiceMap } from '@libp2p/interface'
 
 const DIRECTIONS: readonly SessionDirection[] = ['inbound', 'outbound']
 const ROLES: readonly ConnectionRole[] = ['outbound-session', 'inbound-session', 'handshaking', 'auxiliary']
@@ -14,15 +13,15 @@ const ROLES: readonly ConnectionRole[] = ['outbound-session', 'inbound-session',
  * peergate's Prometheus series for one node, fed from its events
  * (`handshake:start`, `session:open`, `session:reject`, `session:close`, the
  * dial manager's `dial:end`) and, at scrape time, from its state (sessions,
- * handshakes in flight, connections, address book). Every label value is a
+ * handshakes in flight, connections, address book), all read through its
+ * view: a `PeerNode`, or `nodeView(libp2p)` of your own libp2p node. Every label value is a
  * reason code, a direction, a side, a result or a connection role: never a
  * peer id.
  */
-export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, options: NodeMetricsOptions = {}): NodeMetrics {
+export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions = {}): NodeMetrics {
   const registry = options.registry ?? node.metricsRegistry ?? new Registry()
   const registers = [registry]
   const now = options.now ?? Date.now
-  const services = node.libp2p.services
 
   // ---- state, read at scrape time ----
 
@@ -33,7 +32,7 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
     registers,
     collect () {
       for (const direction of DIRECTIONS) {
-        this.set({ direction }, services.sessions.count(direction))
+        this.set({ direction }, node.sessionCount(direction))
       }
     }
   })
@@ -44,7 +43,7 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
     registers,
     collect () {
       const counts: Record<SessionDirection, number> = { inbound: 0, outbound: 0 }
-      for (const handshake of services.sessions.handshakes()) {
+      for (const handshake of node.handshakes()) {
         counts[handshake.direction]++
       }
       for (const direction of DIRECTIONS) {
@@ -72,7 +71,7 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
     help: 'Dials of the dial loop under way (dial plus handshake)',
     registers,
     collect () {
-      this.set(services.dial.status().dialing)
+      this.set(node.status().dialing)
     }
   })
   new Gauge({
@@ -80,7 +79,7 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
     help: 'Contacts in the address book',
     registers,
     collect () {
-      this.set(services.addressBook.size)
+      this.set(node.status().contacts)
     }
   })
   new Gauge({
@@ -90,7 +89,7 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
     collect () {
       const at = now()
       let n = 0
-      services.addressBook.forEach(contact => {
+      node.forEachContact(contact => {
         if (contact.nextAttempt > at) {
           n++
         }
@@ -190,7 +189,7 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
   node.addEventListener('session:reject', onReject)
   node.addEventListener('session:close', onClose)
   node.addEventListener('stream:refuse', onRefuse)
-  services.dial.addEventListener('dial:end', onDialEnd)
+  node.addEventListener('dial:end', onDialEnd)
 
   return {
     registry,
@@ -204,7 +203,7 @@ export function createNodeMetrics<S extends ServiceMap> (node: PeerNode<S>, opti
       node.removeEventListener('session:reject', onReject)
       node.removeEventListener('session:close', onClose)
       node.removeEventListener('stream:refuse', onRefuse)
-      services.dial.removeEventListener('dial:end', onDialEnd)
+      node.removeEventListener('dial:end', onDialEnd)
       started.clear()
       for (const name of Object.values(METRIC_NAMES)) {
         registry.removeSingleMetric(name)

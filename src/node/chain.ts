@@ -35,9 +35,18 @@ export async function resolveChain (options: ChainOptions = {}): Promise<ChainId
   return { chainId, genesisHash, version: options.version ?? DEFAULT_CHAIN_VERSION }
 }
 
-export function parseHex (value: string, what: string): Uint8Array {
+/**
+ * Bytes from hex digits, `0x` optional: any whole number of bytes, or with
+ * `exactly`, that many (`exactly.what` says what they are in the error, e.g.
+ * "a 32-byte hash"); `what` names the value in the error
+ */
+export function parseHex (value: string, what: string, exactly?: { bytes: number, what: string }): Uint8Array {
   const hex = value.startsWith('0x') ? value.slice(2) : value
-  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) {
+  const digits = /^[0-9a-fA-F]+$/.test(hex)
+  if (exactly != null && (!digits || hex.length !== exactly.bytes * 2)) {
+    throw new InvalidParametersError(`${what} must be ${exactly.what}: ${exactly.bytes * 2} hex digits, 0x optional, got ${JSON.stringify(value)}`)
+  }
+  if (!digits || hex.length % 2 !== 0) {
     throw new InvalidParametersError(`${what} must be an even number of hex digits, got ${JSON.stringify(value)}`)
   }
   return Uint8Array.from(Buffer.from(hex, 'hex'))

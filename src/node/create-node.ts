@@ -23,11 +23,11 @@ import { loadDataDirIdentity } from './identity-files.js'
 import { AddressInUseError } from './errors.js'
 import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
-import { parseAddrs, parsePeerAddrs } from './peers.js'
+import { isSelfAddress, parseAddrs, parsePeerAddrs } from './peers.js'
 import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
-import type { PeerAddress } from '../dial/index.js'
 import type { DidSigner } from '../did/index.js'
 import type { Libp2p, Logger, PeerId, PrivateKey, ServiceMap } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import type { ServiceFactoryMap } from 'libp2p'
@@ -86,8 +86,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     const logger = options.logger ?? defaultLogger()
     const self = peerIdFromPrivateKey(privateKey)
     const log = logger.forComponent('peergate:node')
-    const bootstrap = withoutSelf(bootstrapAddrs, self, 'bootstrap', log)
-    const reserved = withoutSelf(reservedAddrs, self, 'reserved', log)
+    const bootstrap = parsePeerAddrs(withoutSelf(options.bootstrap, self, 'bootstrap', log), 'bootstrap address')
+    const reserved = parsePeerAddrs(withoutSelf(options.reserved, self, 'reserved', log), 'reserved peer address')
     const dht = options.dht ?? {}
     const metrics = options.metrics === true ? {} : options.metrics === false ? undefined : options.metrics
     const metricsRegistry = metrics == null ? undefined : metrics.registry ?? new Registry()
@@ -98,20 +98,11 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       // then runs before identify's (see Handshake's constructor)
       sessions: sessions(limits),
       handshake: handshake({
+        ...options.handshake,
         chain,
         signer,
         resolver: options.did?.resolver,
-        isCompatibleVersion: options.handshake?.isCompatibleVersion,
-        timeout: options.handshake?.timeout,
-        maxMessageSize: options.handshake?.maxMessageSize,
-        firstMessageTimeout: options.handshake?.firstMessageTimeout,
-        maxInboundHandshakes: options.handshake?.maxInboundHandshakes,
-        maxInboundHandshakesPerIp: options.handshake?.maxInboundHandshakesPerIp,
-        head: options.head,
-        extra: options.handshake?.extra,
-        validateRemote: options.handshake?.validateRemote,
-        getStatus: options.handshake?.getStatus,
-        statusInterval: options.handshake?.statusInterval
+        head: options.head
       }),
       identify: identify(),
       // libp2p 3.3.11 loses a remote close-write that arrives before an
@@ -166,7 +157,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     })
 
     libp2pRef = libp2p
-    return new PeerNode<S>({ libp2p, chain, did: signer.did, datastore, ownDatastore, metricsRegistry })
+    return new PeerNode<S>({ libp2p, datastore, ownDatastore, metricsRegistry })
   } catch (err) {
     await ownDatastore?.close()
     throw err
@@ -186,17 +177,13 @@ function addressInUse (err: any): AddressInUseError | undefined {
   return inUse.length > 0 ? new AddressInUseError(inUse) : undefined
 }
 
-/**
- * The addresses of other peers: this node's own peer id among bootstrap or
- * reserved peers (a config copied from another node) is left out and logged,
- * as dialing itself would only fail with SELF
- */
-function withoutSelf (peers: PeerAddress[], self: PeerId, what: string, log: Logger): PeerAddress[] {
-  return peers.filter(peer => {
-    if (!peer.peerId.equals(self)) {
+/** The addresses of other peers: those of this node itself are left out and logged (see isSelfAddress) */
+function withoutSelf (addrs: Array<string | Multiaddr> | undefined, self: PeerId, what: string, log: Logger): Array<string | Multiaddr> {
+  return (addrs ?? []).filter(addr => {
+    if (!isSelfAddress(addr, self)) {
       return true
     }
-    log.error('%s address %s is this node\'s own peer id; skipped', what, peer.multiaddrs.map(ma => ma.toString()).join(', '))
+    log.error('%s address %s is this node\'s own peer id; skipped', what, addr.toString())
     return false
   })
 }

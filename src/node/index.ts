@@ -5,14 +5,15 @@
  */
 
 import type { ChainOptions } from './chain.js'
-import type { AddressBookInit, AddressBookService } from '../addressbook/index.js'
+import type { AddressBookInit, AddressBookService, Contact, ContactSource } from '../addressbook/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
-import type { DialManagerInit, DialManagerService, DiscoveryInit } from '../dial/index.js'
-import type { HandshakeService, LocalStatus, RemoteValidator } from '../handshake/index.js'
-import type { ChainHead, VersionCompatibility } from '../chain/index.js'
-import type { Sessions } from '../session/index.js'
+import type { DialManagerEvents, DialManagerInit, DialManagerService, DiscoveryInit, ReservedPeer } from '../dial/index.js'
+import type { ConnectOptions, HandshakeInit, HandshakeService } from '../handshake/index.js'
+import type { ChainHead, ChainIdentity } from '../chain/index.js'
+import type { ReasonCode } from '../reason/index.js'
+import type { DisconnectOptions, HandshakeInFlight, Session, SessionDirection, SessionEvents, Sessions } from '../session/index.js'
 import type { Identify } from '@libp2p/identify'
-import type { ComponentLogger, PeerId, PrivateKey, ServiceMap, StreamHandlerOptions } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Libp2pStatus, PeerId, PrivateKey, ServiceMap, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -20,14 +21,10 @@ import type { Datastore } from 'interface-datastore'
 import type { ConnectionManagerInit, ServiceFactoryMap } from 'libp2p'
 import type { Registry } from 'prom-client'
 
-export interface PeerNodeServices extends Record<string, unknown> {
+export interface PeerNodeServices extends NodeViewServices {
   identify: Identify
   ping: Ping
   dht: KadDHT
-  sessions: Sessions
-  handshake: HandshakeService
-  addressBook: AddressBookService
-  dial: DialManagerService
 }
 
 /**
@@ -90,31 +87,14 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   /** Kad-DHT random walks that fill the address book; `false` turns them off */
   discovery?: DiscoveryInit | false
 
-  handshake?: {
-    /** whole-handshake deadline in ms; @default 5000 */
-    timeout?: number
-    /** largest handshake message in bytes; @default 4096 */
-    maxMessageSize?: number
-    /** how long a responder waits for the initiator's hello, in ms; @default 2000 */
-    firstMessageTimeout?: number
-    /** inbound handshakes in flight at once; @default 64 */
-    maxInboundHandshakes?: number
-    /** inbound handshakes in flight from one IP address; @default 8 */
-    maxInboundHandshakesPerIp?: number
-    isCompatibleVersion?: VersionCompatibility
-    /** chain-specific bytes sent in every hello and status message */
-    extra?(): Uint8Array | undefined
-    /**
-     * The application's say on a peer before any session opens, on both
-     * roles (see `HandshakeInit.validateRemote`): return `{ appCode, detail }`
-     * to refuse it with APPLICATION_REJECTED
-     */
-    validateRemote?: RemoteValidator
-    /** asked for the head and extra at each hello and status message; wins over `head` and `extra` */
-    getStatus?(): LocalStatus
-    /** ms between periodic status rounds per session (exchange + DID revalidation); `0`/`false`: none; @default 300000 */
-    statusInterval?: number | false
-  }
+  /**
+   * the handshake service's options (`HandshakeInit`: deadlines, message
+   * size, inbound limits, `isCompatibleVersion`, `extra`, `validateRemote`,
+   * `getStatus`, `statusInterval`), but for those `createPeerNode` gives it
+   * itself: `chain`, the DID's `signer` and `resolver` (`did`), `head`; the
+   * clock (`now`) stays at its default
+   */
+  handshake?: Omit<HandshakeInit, 'chain' | 'signer' | 'resolver' | 'head' | 'now'>
 
   did?: {
     /** the node's DID and signing key; @default a did:key Ed25519 key kept in `dataDir`'s `did-key.json` (or in `datastore`) */
@@ -235,14 +215,91 @@ export interface ConnectionInfo {
   /** who dialed the connection */
   direction: 'inbound' | 'outbound'
   role: ConnectionRole
+  /** when the connection opened, ms since the epoch */
+  opened: number
+  /** the last ping round trip on the connection, in ms (libp2p's connection monitor, or the ping at session open) */
+  rtt?: number
+}
+
+/** The services a node view reads, under the names `createPeerNode` gives them */
+export interface NodeViewServices extends Record<string, unknown> {
+  sessions: Sessions
+  handshake: HandshakeService
+  addressBook: AddressBookService
+  dial: DialManagerService
+}
+
+/** A node view's events: the session manager's and the dial manager's */
+export type NodeViewEvents = SessionEvents & DialManagerEvents
+
+/**
+ * One narrow, read-mostly view of a running node: its identity, state,
+ * sessions, connections with their roles, contacts, bans, dials, reserved
+ * peers, one event target for session and dial events, and the few commands
+ * an operator runs. Metrics (`createNodeMetrics`), the status API
+ * (`createApiServer`) and the CLI read a node through it and nothing else.
+ * `PeerNode` is one; `nodeView(libp2p)` makes one of a libp2p node built with
+ * your own `createLibp2p`.
+ */
+export interface NodeView extends TypedEventTarget<NodeViewEvents> {
+  readonly peerId: PeerId
+  /** the node's DID */
+  readonly did: string
+  readonly chain: ChainIdentity
+  /** libp2p's state: `GET /health` answers 200 only while it is `started` */
+  readonly state: Libp2pStatus
+  /** where libp2p's metrics are, when the node has them; `createNodeMetrics` adds peergate's series to it */
+  readonly metricsRegistry?: Registry
+  readonly logger: ComponentLogger
+  getMultiaddrs(): Multiaddr[]
+  /** counts for an operator: sessions per direction against their limits, connections per role, dials, contacts */
+  status(): NodeStatus
+  session(peer: PeerId): Session | undefined
+  sessions(): Session[]
+  /** sessions (of one direction), reserved peers' included */
+  sessionCount(direction?: SessionDirection): number
+  /** the handshakes in flight, one per connection */
+  handshakes(): HandshakeInFlight[]
+  /** every open connection with its role, open time and round trip */
+  connections(): ConnectionInfo[]
+  /** the address book's contact for `peer` */
+  contact(peer: PeerId): Contact | undefined
+  /** a copy of the address book */
+  contacts(): Contact[]
+  /** every contact, without copying the book */
+  forEachContact(fn: (contact: Contact) => void): void
+  /** the contacts waiting out a backoff now */
+  backoffs(): Contact[]
+  /** every ban in force: peer id or DID → when it ends, ms since the epoch */
+  bans(): Map<string, number>
+  banExpiry(target: PeerId | string): number | undefined
+  /** the peers the dial loop is dialing now (no connection or session yet) */
+  dialingPeers(): PeerId[]
+  reserved(): ReservedPeer[]
+  /** identify's AgentVersion of `peer`, from the peer store */
+  agent(peer: PeerId): Promise<string | undefined>
+
+  connect(target: PeerId | Multiaddr | Multiaddr[], options?: ConnectOptions): Promise<Session>
+  disconnect(peer: PeerId, reason?: ReasonCode, options?: DisconnectOptions): Promise<void>
+  ban(target: PeerId | string, durationMs?: number): Promise<void>
+  unban(target: PeerId | string): Promise<void>
+  clearBackoff(peer?: PeerId | PeerId[], options?: AbortOptions): Promise<Contact[]>
+  addContact(addrs: string | Multiaddr | Array<string | Multiaddr>, source?: ContactSource): Promise<Contact[]>
+  removeContact(peer: PeerId): Promise<void>
+  addReserved(addrs: string | Multiaddr | Array<string | Multiaddr>, options?: AbortOptions): Promise<ReservedPeer[]>
+  removeReserved(peer: PeerId, options?: AbortOptions & { disconnect?: boolean }): Promise<ReservedPeer | undefined>
 }
 
 export { createPeerNode } from './create-node.js'
 export { PeerNode } from './peer-node.js'
-export { resolveChain, dhtProtocol, type ChainOptions } from './chain.js'
-export { parsePeerAddrs } from './peers.js'
-export { makeDataDir } from './data-dir.js'
-export { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from './constants.js'
-export { resolveLimits } from './create-node.js'
+export { nodeView } from './view.js'
+export { dhtProtocol, type ChainOptions } from './chain.js'
 export { DamagedDataDirError, DataDirError, DataDirLockedError, AddressInUseError } from './errors.js'
+
+// for peergate's other folders (the CLI, the API, metrics); not public
+export { parseHex } from './chain.js'
+export { isSelfAddress, parsePeerAddrs } from './peers.js'
+export { makeDataDir } from './data-dir.js'
+export { resolveLimits } from './create-node.js'
+export { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_CHAIN_ID, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from './constants.js'
 export { buildInfo, type BuildInfo } from './build-info.js'

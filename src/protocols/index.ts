@@ -18,7 +18,8 @@
  * ```TypeScript
  * import { handleRequests, request, notifications } from 'peergate'
  *
- * const sessions = libp2p.services.sessions
+ * // the session service: your createLibp2p's `services.sessions`
+ * const { sessions } = node.services
  * await handleRequests(sessions, '/my-chain/block/1.0.0', async (req, session) => blocks.get(req))
  * const { payload } = await request(sessions, peer, '/my-chain/block/1.0.0', hash)
  *

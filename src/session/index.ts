@@ -276,7 +276,10 @@ export function sessions (init: SessionManagerInit = {}): (components: SessionMa
   return (components) => new SessionManager(components, init)
 }
 
-export { NoSessionError, SessionEndedError, isAttemptEnded } from './errors.js'
+export { NoSessionError, SessionEndedError } from './errors.js'
+
+// for the handshake and the node; not public
+export { isAttemptEnded } from './errors.js'
 export { hangUp } from './hang-up.js'
 export { defaultInboundBurst } from './session-manager.js'
-export { HANG_UP_TIMEOUT_MS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
+export { HANG_UP_TIMEOUT_MS } from './constants.js'

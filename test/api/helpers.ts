@@ -1,8 +1,8 @@
 import { createApiServer, loadOrCreateApiToken } from '../../src/index.js'
-import type { ApiServer, ApiServerInit, PeerNode } from '../../src/index.js'
+import type { ApiServer, ApiServerInit, NodeView } from '../../src/index.js'
 
 /** A node's API on 127.0.0.1, a port the OS picks, with the token of `dataDir` */
-export async function startApi (node: PeerNode, dataDir: string, init: Partial<ApiServerInit> = {}): Promise<{ api: ApiServer, token: string }> {
+export async function startApi (node: NodeView, dataDir: string, init: Partial<ApiServerInit> = {}): Promise<{ api: ApiServer, token: string }> {
   const token = await loadOrCreateApiToken(dataDir)
   const api = createApiServer(node, { port: 0, token, ...init })
   await api.start()

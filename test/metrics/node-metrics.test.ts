@@ -4,6 +4,7 @@ import { ReasonCode, createNodeMetrics } from '../../src/index.js'
 import { readFileSync } from 'node:fs'
 import { version as libp2pVersion } from 'libp2p/version'
 import { buildInfo } from '../../src/node/index.js'
+import { sample } from '../utils/exposition.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import type { NodeMetrics, PeerNode, SessionRejectDetail } from '../../src/index.js'
 
@@ -23,21 +24,6 @@ async function meteredNode (chainId = 'test-chain'): Promise<{ node: PeerNode, m
   metrics.push(m)
   nodes.push(node)
   return { node, metrics: m }
-}
-
-/** the value of one sample of the exposition text, undefined when absent */
-function sample (text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (match?.[1] !== name) {
-      continue
-    }
-    const have = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map(m => [m[1], m[2]]))
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) {
-      return Number(match[3])
-    }
-  }
-  return undefined
 }
 
 /** every label value of every sample */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { ReasonCode, createPeerNode } from '../../src/index.js'
-import { SESSION_TAG, SESSION_TAG_VALUE } from '../../src/session/index.js'
+import { SESSION_TAG, SESSION_TAG_VALUE } from '../../src/session/constants.js'
 import { TestNetwork, eventually, nextEvent, until } from '../utils/nodes.js'
 import { newSigner } from '../utils/rogue.js'
 import type { PeerNode, Session, SessionCloseDetail } from '../../src/index.js'
