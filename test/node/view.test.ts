@@ -4,26 +4,15 @@
  * any libp2p node carrying peergate's services.
  */
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { createLibp2p } from 'libp2p'
 import { nodeView, sessions } from '../../src/index.js'
+import { repoRoot } from '../utils/files.js'
 import type { NodeViewServices } from '../../src/index.js'
 import type { Libp2p } from '@libp2p/interface'
 
-/** The repository's root, whether the test runs from test/ or dist/test/ */
-function repoRoot (): string {
-  let dir = fileURLToPath(new URL('./', import.meta.url))
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = join(dir, '..')
-    assert.notEqual(parent, dir, 'package.json not found above the test')
-    dir = parent
-  }
-  return dir
-}
 
 test('no source outside src/node/ reads libp2p.services, doc comments included', async () => {
   const src = join(repoRoot(), 'src')

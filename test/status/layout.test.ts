@@ -4,22 +4,11 @@
  * back into the handshake, and src/handshake/ holds the handshake only.
  */
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { fileURLToPath } from 'node:url'
+import { repoRoot } from '../utils/files.js'
 
-/** The repository's root, whether the test runs from test/ or dist/test/ */
-function repoRoot (): string {
-  let dir = fileURLToPath(new URL('./', import.meta.url))
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = join(dir, '..')
-    assert.notEqual(parent, dir, 'package.json not found above the test')
-    dir = parent
-  }
-  return dir
-}
 
 /** The TypeScript sources of `folder` (its pb/ included), with their text */
 async function sources (folder: string): Promise<Array<[string, string]>> {

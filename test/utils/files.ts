@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** Reads a file of the repository, whether the test runs from test/ or dist/test/ */
 export async function readRepoFile (path: string): Promise<string> {
@@ -11,4 +14,17 @@ export async function readRepoFile (path: string): Promise<string> {
     }
   }
   throw new Error(`${path} not found`)
+}
+
+/** The repository's root, whether the test runs from test/ or dist/test/ */
+export function repoRoot (): string {
+  let dir = fileURLToPath(new URL('./', import.meta.url))
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = join(dir, '..')
+    if (parent === dir) {
+      throw new Error('package.json not found above the test')
+    }
+    dir = parent
+  }
+  return dir
 }

@@ -5,14 +5,13 @@
  * a write refused over the limit and waiting for a drain.
  */
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { FrameReader, InvalidLengthPrefixError, MessageTooLargeError, StreamEndedError, encodeFrame, readFrame, readFrames, writeFrame } from '../../src/wire/index.js'
+import { repoRoot } from '../utils/files.js'
 
 const unhex = (value: string): Uint8Array => uint8ArrayFromString(value.replace(/\s+/g, ''), 'base16')
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
@@ -193,16 +192,6 @@ describe('encodeFrame and writeFrame', () => {
 })
 
 describe('one frame reader', () => {
-  /** the repository's root, whether the test runs from test/wire/ or dist/test/wire/ */
-  function repoRoot (): string {
-    let dir = fileURLToPath(new URL('./', import.meta.url))
-    while (!existsSync(join(dir, 'package.json'))) {
-      const parent = join(dir, '..')
-      assert.notEqual(parent, dir, 'package.json not found above the test')
-      dir = parent
-    }
-    return dir
-  }
 
   /** the TypeScript files of src/, test/, scripts/ and examples/, relative to the root */
   async function sourceFiles (root: string): Promise<string[]> {
