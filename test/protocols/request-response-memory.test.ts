@@ -4,7 +4,7 @@ import { encode as encodeVarint } from 'uint8-varint'
 import { MessageTooLargeError, RemoteResultError, ResultCode, TooManyRequestsError } from '../../src/index.js'
 import { until } from '../utils/nodes.js'
 import { memoryNodes } from '../utils/memory-sessions.js'
-import { drain, sleep, str, text } from '../utils/protocols.js'
+import { drain, str, text } from '../utils/protocols.js'
 import type { Response } from '../../src/index.js'
 
 let n = 0
@@ -127,8 +127,8 @@ describe('request/response in memory', async () => {
       const P = protocol()
       await b.handle(P, async (stream) => {
         stream.send(Uint8Array.from([0, ...encodeVarint(2 ** 30), 1, 2, 3]))
-        await sleep(3_000)
-        stream.abort(new Error('done'))
+        // its write side stays open until the requester gives up on the stream
+        await new Promise(resolve => { stream.addEventListener('close', resolve, { once: true }) })
       })
       const started = Date.now()
       const err = await rejection(a.request(b.peerId, P, text('x'), { maxResponseBytes: 1024, timeoutMs: 5_000 }))
