@@ -36,6 +36,12 @@ export async function listen (server: Server, port: number, host: string): Promi
   return server.address() as AddressInfo
 }
 
+/** Stops `server`: drops its open connections (keep-alive ones included) and resolves once it has closed */
+export async function close (server: Server): Promise<void> {
+  server.closeAllConnections()
+  await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+}
+
 /** `http://host:port` of a listening address, IPv6 in brackets */
 export function httpUrl (address: AddressInfo): string {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import { InvalidParametersError } from '@libp2p/interface'
 import { DEFAULT_METRICS_HOST } from './constants.js'
-import { httpUrl, listen } from './listen.js'
+import { close, httpUrl, listen } from './listen.js'
 import type { MetricsServer, MetricsServerInit } from './index.js'
 import type { MetricsProvider } from '../metrics/index.js'
 import type { Logger } from '@libp2p/interface'
@@ -55,8 +55,7 @@ export class NodeMetricsServer implements MetricsServer {
       return
     }
     this.server = undefined
-    server.closeAllConnections()
-    await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    await close(server)
   }
 
   private async serve (req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,7 +8,7 @@ import { REASON_CODES, isReasonCode } from '../reason/index.js'
 import { errorText } from '../stream/index.js'
 import { CONNECT_TIMEOUT_MS, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_BODY_BYTES, REJECT_HISTORY_SIZE } from './constants.js'
 import { ApiRequestError, badRequest } from './errors.js'
-import { httpUrl, listen } from './listen.js'
+import { close, httpUrl, listen } from './listen.js'
 import { livePage } from './page.js'
 import { RejectLog } from './reject-log.js'
 import { bansView, contactView, headView, peersView, reservedView, statusView } from './views.js'
@@ -111,8 +111,7 @@ export class NodeApiServer implements ApiServer {
     }
     this.server = undefined
     this.rejectLog.stop()
-    server.closeAllConnections()
-    await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    await close(server)
   }
 
   rejects (): ReturnType<RejectLog['list']> {
