@@ -3,27 +3,11 @@ import { describe, it } from 'node:test'
 import { NoSessionError } from '../../src/index.js'
 import { until } from '../utils/nodes.js'
 import { memoryNodes } from '../utils/memory-sessions.js'
-import { str, text } from '../utils/protocols.js'
-import type { NotificationChannel, Session } from '../../src/index.js'
-import type { NotificationsOptions } from '../../src/protocols/index.js'
-import type { MemoryNode } from '../utils/memory-sessions.js'
+import { recorder, text } from '../utils/protocols.js'
 
 let n = 0
 const protocol = (): string => `/test-chain/notify-memory-${++n}/1.0.0`
 
-/** A channel on `node` that records what it receives */
-async function recorder (node: MemoryNode, P: string, options: Partial<NotificationsOptions> = {}): Promise<{ channel: NotificationChannel, got: string[], sessions: Session[] }> {
-  const got: string[] = []
-  const sessions: Session[] = []
-  const channel = await node.notifications(P, {
-    ...options,
-    onMessage: (message, session) => {
-      got.push(str(message))
-      sessions.push(session)
-    }
-  })
-  return { channel, got, sessions }
-}
 
 /*
  * Notifications over in-memory sessions (test/utils/memory-sessions.ts): the

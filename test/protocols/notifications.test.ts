@@ -3,9 +3,7 @@ import { after, describe, it } from 'node:test'
 import { MessageTooLargeError, NoSessionError, writeMessage } from '../../src/index.js'
 import { MAX_INBOUND_NOTIFICATION_STREAMS, NOTIFICATION_CLOSE_TIMEOUT_MS } from '../../src/protocols/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
-import { sessionPair, sleep, str, streamsOf, text } from '../utils/protocols.js'
-import type { NotificationChannel, PeerNode, Session } from '../../src/index.js'
-import type { NotificationsOptions } from '../../src/protocols/index.js'
+import { recorder, rejection, sessionPair, sleep, streamsOf, text } from '../utils/protocols.js'
 import type { Stream } from '@libp2p/interface'
 
 const net = new TestNetwork()
@@ -14,23 +12,7 @@ after(async () => { await net.cleanup() })
 let n = 0
 const protocol = (): string => `/test-chain/notify-${++n}/1.0.0`
 
-async function rejection (promise: Promise<unknown>): Promise<any> {
-  return promise.then(() => assert.fail('expected a rejection'), (err: unknown) => err)
-}
 
-/** A channel on `node` that records what it receives, as `from-peer-id: text` */
-async function recorder (node: PeerNode, P: string, options: Partial<NotificationsOptions> = {}): Promise<{ channel: NotificationChannel, got: string[], sessions: Session[] }> {
-  const got: string[] = []
-  const sessions: Session[] = []
-  const channel = await node.notifications(P, {
-    ...options,
-    onMessage: (message, session) => {
-      got.push(str(message))
-      sessions.push(session)
-    }
-  })
-  return { channel, got, sessions }
-}
 
 describe('notifications', () => {
   it('send, broadcast and except reach the right peers, in order', async () => {

@@ -4,16 +4,13 @@ import { encode as encodeVarint } from 'uint8-varint'
 import { MessageTooLargeError, RemoteResultError, ResultCode, TooManyRequestsError } from '../../src/index.js'
 import { until } from '../utils/nodes.js'
 import { memoryNodes } from '../utils/memory-sessions.js'
-import { drain, str, text } from '../utils/protocols.js'
+import { drain, rejection, str, text } from '../utils/protocols.js'
 import type { Response } from '../../src/index.js'
 
 let n = 0
 /** a fresh protocol id per test, so handlers never mix */
 const protocol = (): string => `/test-chain/req-${++n}/1.0.0`
 
-async function rejection (promise: Promise<unknown>): Promise<any> {
-  return promise.then(() => assert.fail('expected a rejection'), (err: unknown) => err)
-}
 
 /*
  * Request/response over in-memory sessions (test/utils/memory-sessions.ts):
@@ -163,7 +160,6 @@ describe('request/response in memory', async () => {
       assert.ok(elapsed >= 150 && elapsed < 3_000, `gave up after ${elapsed} ms`)
       assert.equal(calls, 0)
     })
-
   })
 
   describe('in flight per peer', () => {

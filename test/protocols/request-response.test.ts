@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { NoSessionError, ResultCode, readMessages, writeMessage } from '../../src/index.js'
 import { TestNetwork, until } from '../utils/nodes.js'
-import { drain, sessionPair, sleep, str, streamsOf, text } from '../utils/protocols.js'
+import { drain, rejection, sessionPair, sleep, str, streamsOf, text } from '../utils/protocols.js'
 import type { Session } from '../../src/index.js'
 
 const net = new TestNetwork()
@@ -12,9 +12,6 @@ let n = 0
 /** a fresh protocol id per test, so handlers never mix */
 const protocol = (): string => `/test-chain/req-${++n}/1.0.0`
 
-async function rejection (promise: Promise<unknown>): Promise<any> {
-  return promise.then(() => assert.fail('expected a rejection'), (err: unknown) => err)
-}
 
 /** The framed messages in `bytes` */
 async function readAll (bytes: Uint8Array): Promise<Uint8Array[]> {

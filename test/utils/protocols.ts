@@ -1,6 +1,7 @@
+import assert from 'node:assert/strict'
 import { until } from './nodes.js'
 import type { TestNetwork } from './nodes.js'
-import type { PeerNode } from '../../src/index.js'
+import type { NotificationChannel, NotificationsOptions, PeerNode, Session } from '../../src/index.js'
 import type { Connection, Stream } from '@libp2p/interface'
 
 /** Two nodes with a session: `a` selected `b` */
@@ -45,3 +46,27 @@ export async function sleep (ms: number): Promise<void> {
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 export const str = (b: Uint8Array): string => new TextDecoder().decode(b)
+
+/** What `promise` rejects with; fails the test when it resolves */
+export async function rejection (promise: Promise<unknown>): Promise<any> {
+  return promise.then(() => assert.fail('expected a rejection'), (err: unknown) => err)
+}
+
+/** A node, real or in memory, that opens notification channels */
+interface NotifyingNode {
+  notifications(protocol: string, options: NotificationsOptions): Promise<NotificationChannel>
+}
+
+/** A channel on `node` that records what it receives: the texts, and the session each came on */
+export async function recorder (node: NotifyingNode, P: string, options: Partial<NotificationsOptions> = {}): Promise<{ channel: NotificationChannel, got: string[], sessions: Session[] }> {
+  const got: string[] = []
+  const sessions: Session[] = []
+  const channel = await node.notifications(P, {
+    ...options,
+    onMessage: (message, session) => {
+      got.push(str(message))
+      sessions.push(session)
+    }
+  })
+  return { channel, got, sessions }
+}
