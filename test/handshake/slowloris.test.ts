@@ -111,7 +111,8 @@ describe('stalled handshakes cannot starve sessions (slowloris)', () => {
     }, 15_000, `holdings back to ${JSON.stringify(baseline)}`).then(() => {
       t.diagnostic(`holdings before ${JSON.stringify(baseline)}, after ${JSON.stringify(holdings(victim))}`)
     }, err => {
-      throw new Error(`${err.message}, now ${JSON.stringify(holdings(victim))}`)
+      const connections = victim.connections().map(c => `${c.role} ${c.direction} ${c.remoteAddr.toString()} ${c.peerId.equals(honest.peerId) ? 'honest' : 'other'}`)
+      throw new Error(`${err.message}, now ${JSON.stringify(holdings(victim))}; connections: ${connections.join('; ')}`)
     })
   })
 })
