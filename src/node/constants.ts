@@ -68,3 +68,13 @@ export const CHAIN_RECORD_KEY = '/peergate/chain'
  * (a slow answer says nothing the monitor will not say later)
  */
 export const SESSION_PING_TIMEOUT_MS = 5_000
+
+/**
+ * The responder's ping at session open waits this long. Its session opens
+ * before it sends the handshake's last message, so a ping at once would reach
+ * the initiator while it still verifies that message, on the path of every
+ * session it opens (a stream to negotiate and answer); the initiator pings at
+ * once, after its own session opened. An operator's `peers` shows the
+ * inbound side's RTT a second later.
+ */
+export const SESSION_PING_RESPONDER_DELAY_MS = 1_000

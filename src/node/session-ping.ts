@@ -4,7 +4,7 @@ import { PING_PROTOCOL } from '@libp2p/ping'
 import { raceSignal } from 'race-signal'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { SESSION_PING_TIMEOUT_MS } from './constants.js'
+import { SESSION_PING_RESPONDER_DELAY_MS, SESSION_PING_TIMEOUT_MS } from './constants.js'
 import type { Session } from '../session/index.js'
 import type { Logger } from '@libp2p/interface'
 
@@ -19,12 +19,15 @@ const PING_LENGTH = 32
  * On the session's connection, not by peer id: libp2p's `ping(peer)` dials
  * when it finds no open connection, so a session that ends at once (a
  * disconnect right after the connect) would get a fresh connection it never
- * asked for. Never on the handshake's path: it starts on the next macrotask.
- * A failure is only logged: the connection monitor decides about dead
- * connections.
+ * asked for. Never on the handshake's path: the initiator (an outbound
+ * session) pings on the next macrotask, after its session opened; the
+ * responder, whose session opens before the handshake's last message reaches
+ * the initiator, waits SESSION_PING_RESPONDER_DELAY_MS. A failure is only
+ * logged: the connection monitor decides about dead connections.
  */
 export function pingOnOpen (session: Session, log: Logger): void {
-  setTimeout(() => {
+  const timer = setTimeout(() => {
+    session.signal.removeEventListener('abort', cancel)
     if (session.signal.aborted || session.connection.status !== 'open') {
       return
     }
@@ -34,7 +37,10 @@ export function pingOnOpen (session: Session, log: Logger): void {
     }, (err: any) => {
       log.trace('could not ping %p at session open - %s', session.peerId, err?.message)
     })
-  }, 0)
+  }, session.direction === 'outbound' ? 0 : SESSION_PING_RESPONDER_DELAY_MS)
+  // a session that ends before leaves no timer behind
+  const cancel = (): void => { clearTimeout(timer) }
+  session.signal.addEventListener('abort', cancel, { once: true })
 }
 
 /** One ping round trip on the session's connection, in ms */
