@@ -70,4 +70,4 @@ export type { NodeMetrics, NodeMetricsOptions, MetricsProvider } from './metrics
 
 // the status API of a running node
 export { createApiServer, createMetricsServer, loadOrCreateApiToken, readApiToken, apiTokenPath, writeApiUrl, readApiUrl, removeApiUrl, apiUrlPath, DEFAULT_API_PORT, DEFAULT_API_HOST, DEFAULT_METRICS_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE, API_URL_FILE } from './api/index.js'
-export type { ApiServer, ApiServerInit, MetricsServer, MetricsServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView, ReservedView } from './api/index.js'
+export type { ApiServer, ApiServerInit, MetricsServer, MetricsServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView, ReservedView, GossipTopicView } from './api/index.js'
