@@ -32,7 +32,7 @@ function isVerdict (value: unknown): value is GossipVerdict {
 export class GossipService extends TypedEventEmitter<GossipEvents> implements Gossip, Startable {
   readonly [Symbol.toStringTag] = '@peergate/gossip'
   readonly [serviceCapabilities]: string[] = ['@peergate/gossip']
-  readonly [serviceDependencies]: string[] = ['@peergate/sessions', '@libp2p/identify']
+  readonly [serviceDependencies]: string[] = ['@peergate/sessions', '@peergate/handshake', '@libp2p/identify']
   readonly topicValidators = new Map<string, GossipValidator>()
 
   private readonly chainId: string

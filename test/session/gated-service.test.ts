@@ -5,6 +5,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
+import { InvalidParametersError, UnsupportedOperationError } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
@@ -69,6 +70,10 @@ class Tally implements Startable {
 
   async openStream (peer: PeerId): Promise<Stream> {
     return this.components.connectionManager.openStream(peer, PROTOCOL)
+  }
+
+  get registrar (): Registrar {
+    return this.components.registrar
   }
 }
 
@@ -174,6 +179,13 @@ describe('a gated libp2p service', () => {
     assert.ok(kept != null)
     await assert.rejects(kept.newStream(PROTOCOL), (err: Error) => err.name === NoSessionError.name)
     assert.equal(a.libp2p.services.tally.handled, 2)
+  })
+
+  it('refuses stream middleware (it would run before the gate), and a node without the session manager', async () => {
+    const node = await tallyNode()
+    assert.throws(() => { node.libp2p.services.tally.registrar.use(PROTOCOL, []) }, (err: Error) => err.name === UnsupportedOperationError.name)
+    // components without a service named sessions
+    assert.throws(() => gated(tally())({ logger: node.logger } as any), (err: Error) => err.name === InvalidParametersError.name && err.message.includes('"sessions"'))
   })
 
   it('puts gossipsub, unchanged, on sessions: a plain libp2p gossipsub node subscribed to the topic gets nothing and reaches no one', async () => {
