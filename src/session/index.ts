@@ -306,7 +306,7 @@ export interface GatedComponents {
  * services: {
  *   sessions: sessions(),
  *   // ...handshake, identify, …
- *   pubsub: gated(gossipsub())
+ *   sync: gated(sync())   // a libp2p service of your own, or anyone's
  * }
  * ```
  */
