@@ -144,9 +144,6 @@ export interface Gossip extends TypedEventTarget<GossipEvents> {
   topicStats(): GossipTopicStats[]
 }
 
-/** gossipsub options peergate sets itself */
-export type OwnGossipsubOptions = 'globalSignaturePolicy' | 'allowPublishToZeroTopicPeers' | 'metricsRegister' | 'metricsTopicStrToLabel' | 'directPeers' | 'doPX' | 'allowedTopics' | 'emitSelf' | 'debugName'
-
 export interface GossipInit {
   /**
    * gossipsub's own options: mesh degrees (`D`, `Dlo`, `Dhi`, …),
@@ -155,7 +152,7 @@ export interface GossipInit {
    * (StrictSign), a publish to a topic nobody subscribes to is no error, no
    * direct peers and no peer exchange (peers come from sessions alone)
    */
-  gossipsub?: Omit<Partial<GossipsubOpts>, OwnGossipsubOptions>
+  gossipsub?: Omit<Partial<GossipsubOpts>, 'globalSignaturePolicy' | 'allowPublishToZeroTopicPeers' | 'metricsRegister' | 'metricsTopicStrToLabel' | 'directPeers' | 'doPX' | 'allowedTopics' | 'emitSelf' | 'debugName'>
   /** clock of the rejection records, ms since the epoch; injectable for tests */
   now?(): number
 }
