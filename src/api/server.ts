@@ -11,7 +11,7 @@ import { ApiRequestError, badRequest } from './errors.js'
 import { close, httpUrl, listen } from './listen.js'
 import { livePage } from './page.js'
 import { RejectLog } from './reject-log.js'
-import { bansView, contactView, headView, peersView, reservedView, statusView } from './views.js'
+import { bansView, contactView, gossipView, headView, peersView, reservedView, statusView } from './views.js'
 import type { ApiServer, ApiServerInit, MetricsProvider } from './index.js'
 import { parsePeerAddrs } from '../node/index.js'
 import type { NodeView } from '../node/index.js'
@@ -134,6 +134,7 @@ export class NodeApiServer implements ApiServer {
       ['GET /rejects', read(() => this.rejectLog.list())],
       ['GET /bans', read(() => bansView(node.bans()))],
       ['GET /reserved', read(() => reservedView(node))],
+      ['GET /gossip', read(() => gossipView(node))],
       ['POST /reserved', command(async (body) => {
         const added = await node.addReserved(addrList(body, 'addr'))
         return { json: { ok: true, reserved: added.map(peer => peer.peerId.toString()) } }
