@@ -51,7 +51,7 @@ export type { Gossip, GossipInit, GossipComponents, GossipEvents, GossipMessage,
 
 // application protocols on the gate: framing, request/response, notifications
 export { handleRequests, request, notifications, readMessage, readMessages, writeMessage, ResultCode, MessageTooLargeError, StreamEndedError, RemoteResultError, TooManyRequestsError, QueueFullError } from './protocols/index.js'
-export type { Response, SuccessResponse, RequestHandler, RequestLimits, HandleRequestsOptions, RequestOptions, NotificationChannel, NotificationsOptions, BroadcastOptions, ByteSource, MessageOptions } from './protocols/index.js'
+export type { Response, SuccessResponse, RequestHandler, RequestLimits, HandleRequestsOptions, RequestOptions, NotificationChannel, NotificationsOptions, BroadcastOptions, ByteSource, MessageOptions, ProtocolSessions } from './protocols/index.js'
 
 // the chain, DIDs and reasons every layer shares
 export { isCompatibleVersion } from './chain/index.js'
