@@ -46,7 +46,7 @@ export { dialManager } from './dial/index.js'
 export type { DialManagerService, DialManagerInit, DialManagerComponents, DialManagerEvents, DialEndDetail, BootstrapUnreachableDetail, DialStatus, DiscoveryInit, PeerAddress, ReservedPeer } from './dial/index.js'
 
 // gossip on sessions: gossipsub with session peers alone, topics scoped by chain
-export { gossip, MAX_TOPICS, MAX_TOPIC_BYTES, MAX_REJECTION_RECORDS } from './gossip/index.js'
+export { gossip, MAX_TOPICS, MAX_TOPIC_BYTES, MAX_REJECTION_RECORDS, GOSSIP_SCORE_PARAMS } from './gossip/index.js'
 export type { Gossip, GossipInit, GossipComponents, GossipEvents, GossipMessage, GossipValidator, GossipVerdict, GossipRejections, GossipRejectDetail, GossipPublishResult, GossipTopicStats } from './gossip/index.js'
 
 // application protocols on the gate: framing, request/response, notifications

@@ -39,3 +39,21 @@ export const GOSSIPSUB_COUNTERS = {
   /** a message already seen */
   duplicate: 'gossipsub_pre_validation_duplicate_total'
 } as const
+
+/**
+ * gossipsub's peer-score parameters that peergate changes from gossipsub's
+ * defaults (`init.gossipsub.scoreParams` overrides them): the IP colocation
+ * factor (P6) is off. gossipsub's default charges every peer
+ * `-5 × (n - 10)²` once more than 10 of the peers it knows share an IP, and it
+ * keeps a peer whose score is not positive (every peer, when no topic is
+ * scored) an hour after it left, IP included (`retainScore`). On sessions that
+ * makes gossip fall apart as soon as a dozen peers share an address — a
+ * testnet on one host, a soak on loopback, peers behind one NAT — or as
+ * sessions turn over: below 0 no peer enters the mesh and its IHAVEs are
+ * ignored, below -80 (15 peers) everything they send is dropped, their
+ * subscriptions included. Who may gossip at all is the session gate's call
+ * (handshake, session limits, bans), not the address's.
+ */
+export const GOSSIP_SCORE_PARAMS = {
+  IPColocationFactorWeight: 0
+} as const

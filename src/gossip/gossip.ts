@@ -3,7 +3,7 @@ import { InvalidParametersError, serviceCapabilities, serviceDependencies } from
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import { gated } from '../session/index.js'
-import { MAX_REJECTION_RECORDS, MAX_TOPICS } from './constants.js'
+import { GOSSIP_SCORE_PARAMS, MAX_REJECTION_RECORDS, MAX_TOPICS } from './constants.js'
 import { TopicCounters } from './counters.js'
 import { RejectionBook } from './rejections.js'
 import { appTopic, chainTopic } from './topics.js'
@@ -53,6 +53,7 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements Go
     this.log = components.logger.forComponent('peergate:gossip')
     const router = gated(gossipsub({
       ...init.gossipsub,
+      scoreParams: { ...GOSSIP_SCORE_PARAMS, ...init.gossipsub?.scoreParams },
       globalSignaturePolicy: StrictSign,
       allowPublishToZeroTopicPeers: true,
       doPX: false,

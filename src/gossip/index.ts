@@ -150,7 +150,9 @@ export interface GossipInit {
    * `heartbeatInterval`, `seenTTL`, `scoreParams`, size limits, … (see
    * `@libp2p/gossipsub`); not those peergate sets: messages are always signed
    * (StrictSign), a publish to a topic nobody subscribes to is no error, no
-   * direct peers and no peer exchange (peers come from sessions alone)
+   * direct peers and no peer exchange (peers come from sessions alone).
+   * `scoreParams` start from GOSSIP_SCORE_PARAMS (no IP colocation score),
+   * yours override them.
    */
   gossipsub?: Omit<Partial<GossipsubOpts>, 'globalSignaturePolicy' | 'allowPublishToZeroTopicPeers' | 'metricsRegister' | 'metricsTopicStrToLabel' | 'directPeers' | 'doPX' | 'allowedTopics' | 'emitSelf' | 'debugName'>
   /** clock of the rejection records, ms since the epoch; injectable for tests */
@@ -170,4 +172,4 @@ export function gossip (init: GossipInit = {}): (components: GossipComponents) =
 }
 
 export { chainTopic, appTopic, topicProblem } from './topics.js'
-export { MAX_TOPICS, MAX_TOPIC_BYTES, MAX_REJECTION_RECORDS, GOSSIP_TOPIC_PREFIX } from './constants.js'
+export { MAX_TOPICS, MAX_TOPIC_BYTES, MAX_REJECTION_RECORDS, GOSSIP_TOPIC_PREFIX, GOSSIP_SCORE_PARAMS } from './constants.js'

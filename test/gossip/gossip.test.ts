@@ -297,4 +297,50 @@ describe('gossip on sessions', () => {
     assert.ok(duplicate > 0, 'some copies came twice')
     assert.equal(received - duplicate, 2 * MESSAGES, 'every message once at each of a and b, the rest copies')
   })
+
+  it('a dozen session peers on one address: the hub knows every subscription, meshes with them and every publish reaches every node; a session that ends and re-opens is back in gossip', async () => {
+    // gossipsub's default IP colocation score would push all twelve below 0 (no mesh, no IHAVE), 15 or more below the graylist
+    const hub = await gossipNode()
+    const peers = await Promise.all(Array.from({ length: 12 }, async () => gossipNode()))
+    const nodes = [hub, ...peers]
+    const inboxes = new Map(nodes.map(node => [node, inbox(node)]))
+    for (const node of nodes) {
+      node.pubsub.subscribe(TOPIC)
+    }
+    // one at a time: the hub holds few handshakes in flight
+    for (const peer of peers) {
+      await peer.connect(hub.getMultiaddrs()[0])
+    }
+    const ids = (list: PeerId[]): string[] => list.map(peer => peer.toString()).sort()
+    const all = ids(peers.map(peer => peer.peerId))
+    await until(() => JSON.stringify(ids(hub.pubsub.getSubscribers(TOPIC))) === JSON.stringify(all), 10_000, 'every subscription at the hub')
+    await until(() => peers.every(peer => peer.pubsub.getSubscribers(TOPIC).some(id => id.equals(hub.peerId))), 10_000, 'the hub\'s subscription at every peer')
+    // each peer grafts its one peer, the hub; twelve is the hub's Dhi, so it keeps them all
+    // (a message forwarded while a peer joins the mesh may miss it: gossipsub gives no IHAVE to a new mesh peer)
+    await meshOf(hub, peers)
+    await Promise.all(peers.map(async peer => meshOf(peer, [hub])))
+
+    /** Every node but `from` gets `data` */
+    const spreads = async (from: PeerNode, data: string): Promise<void> => {
+      await from.pubsub.publish(TOPIC, uint8ArrayFromString(data))
+      for (const node of nodes.filter(node => node !== from)) {
+        await until(() => inboxes.get(node)?.some(message => text(message) === data) === true, 5_000, `${data} at ${node.peerId.toString()}`)
+      }
+    }
+    await Promise.all(peers.map(async (peer, i) => spreads(peer, `from peer ${i}`)))
+    await spreads(hub, 'from the hub')
+
+    // one session ends and a new one opens with the same peer
+    const [back] = peers
+    await hub.disconnect(back.peerId)
+    await until(() => back.libp2p.getConnections(hub.peerId).length === 0 && hub.libp2p.getConnections(back.peerId).length === 0, 5_000, 'hung up')
+    assert.ok(!hub.pubsub.getPeers().some(peer => peer.equals(back.peerId)), 'out of gossip as its session ends')
+    await back.connect(hub.getMultiaddrs()[0])
+    await until(() => hub.pubsub.getSubscribers(TOPIC).some(peer => peer.equals(back.peerId)), 5_000, 'its subscription at the hub again')
+    await until(() => back.pubsub.getSubscribers(TOPIC).some(peer => peer.equals(hub.peerId)), 5_000, 'the hub\'s subscription at the peer again')
+    await meshOf(hub, peers)
+    await meshOf(back, [hub])
+    await spreads(back, 'from the peer again')
+    await spreads(hub, 'from the hub again')
+  })
 })
