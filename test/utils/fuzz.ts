@@ -346,15 +346,17 @@ export function concat (parts: Uint8Array[]): Uint8Array {
   return new Uint8ArrayList(...parts).subarray()
 }
 
-/** `value` with every object in it that has no prototype (fast-check's records) made a plain object, as a decoder makes them */
+/** `value` with every record in it (fast-check makes some without a prototype) a plain object, as a decoder makes them */
 export function plain<T> (value: T): T {
   if (Array.isArray(value)) {
     return value.map(plain) as T
   }
-  if (value == null || typeof value !== 'object' || Object.getPrototypeOf(value) !== null) {
+  const prototype = value == null || typeof value !== 'object' ? undefined : Object.getPrototypeOf(value)
+  if (prototype !== null && prototype !== Object.prototype) {
+    // not an object, or one of a class (a PeerId, a Multiaddr, a Uint8Array): as it is
     return value
   }
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plain(item)])) as T
+  return Object.fromEntries(Object.entries(value as object).map(([key, item]) => [key, plain(item)])) as T
 }
 
 /** Strings that survive UTF-8 both ways (no lone surrogates), up to `maxLength` characters */
