@@ -5,7 +5,7 @@
  * ./server.ts act on what these return.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { parsePeerAddrs } from '../node/index.js'
+import { parsePeerAddrs } from '../node/peers.js'
 import { REASON_CODES, isReasonCode, type ReasonCode } from '../reason/index.js'
 import { MAX_BODY_BYTES } from './constants.js'
 import { ApiRequestError, badRequest } from './errors.js'

@@ -3,10 +3,10 @@
  * record.fuzz.ts, FUZZ_SEED and FUZZ_RUNS in test/utils/fuzz.ts.
  */
 import { describe, it } from 'node:test'
-import { runFuzz } from '../utils/fuzz.js'
+import { FUZZ_TIMEOUT_MS, FUZZ_WORKERS, runFuzz } from '../utils/fuzz.js'
 import { record, roundTrip } from './record.fuzz.js'
 
-describe('address book records, fuzzed', () => {
+describe('address book records, fuzzed', { concurrency: FUZZ_WORKERS, timeout: FUZZ_TIMEOUT_MS }, () => {
   it('any bytes under any key: a contact that reads whole, or InvalidMessageError', async (t) => {
     await runFuzz(t, record)
   })

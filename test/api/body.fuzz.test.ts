@@ -3,10 +3,10 @@
  * body.fuzz.ts, FUZZ_SEED and FUZZ_RUNS in test/utils/fuzz.ts.
  */
 import { describe, it } from 'node:test'
-import { runFuzz } from '../utils/fuzz.js'
+import { FUZZ_TIMEOUT_MS, FUZZ_WORKERS, runFuzz } from '../utils/fuzz.js'
 import { body, fields, roundTrip } from './body.fuzz.js'
 
-describe('API bodies, fuzzed', () => {
+describe('API bodies, fuzzed', { concurrency: FUZZ_WORKERS, timeout: FUZZ_TIMEOUT_MS }, () => {
   it('any command body: its fields, or a 400', async (t) => {
     await runFuzz(t, fields)
   })

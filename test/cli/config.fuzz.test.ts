@@ -4,10 +4,10 @@
  * test/utils/fuzz.ts.
  */
 import { describe, it } from 'node:test'
-import { runFuzz } from '../utils/fuzz.js'
+import { FUZZ_TIMEOUT_MS, FUZZ_WORKERS, runFuzz } from '../utils/fuzz.js'
 import { config, roundTrip } from './config.fuzz.js'
 
-describe('start config, fuzzed', () => {
+describe('start config, fuzzed', { concurrency: FUZZ_WORKERS, timeout: FUZZ_TIMEOUT_MS }, () => {
   it('any config file and environment: the options, or an InvalidParametersError', async (t) => {
     await runFuzz(t, config)
   })

@@ -38,6 +38,9 @@ const configTexts = pool('config texts', fc.tuple(validConfig, fc.boolean()).map
   return new TextEncoder().encode(comments ? `// peergate start's options\n${json.replace(/\n/g, '\n  // a note\n')}` : json)
 }))
 
+/** Any JSON value's text: a file that is JSON but not an object (null, a list, a number) */
+const anyJsonText = fc.jsonValue({ maxDepth: 2 }).map(value => new TextEncoder().encode(JSON.stringify(value) ?? 'null'))
+
 /** PEERGATE_* variables: valid values, edge values, arbitrary text */
 const env = fc.dictionary(fc.constantFrom(...KEYS.map(envName), 'PEERGATE_OTHER'), fc.oneof(fc.constantFrom('', '1', '0', 'true', 'FALSE', 'yes', '4001', '/ip4/1.2.3.4/tcp/5,,x', '127.0.0.1'), fc.string({ maxLength: 8 })), { maxKeys: 4 })
 
@@ -53,7 +56,7 @@ function startWith (text: string, environment: Record<string, string>): void {
  * Any config file bytes (read as UTF-8) and any environment: the options,
  * or an InvalidParametersError; nothing else
  */
-export const config = property(import.meta.url, 'config file and environment', fc.tuple(decoderInput(configTexts), env), ([bytes, environment]) => {
+export const config = property(import.meta.url, 'config file and environment', fc.tuple(fc.oneof({ weight: 9, arbitrary: decoderInput(configTexts) }, { weight: 1, arbitrary: anyJsonText }), env), ([bytes, environment]) => {
   onlyThrows([InvalidParametersError.name], () => { startWith(Buffer.from(bytes).toString('utf8'), environment) })
 })
 
@@ -70,4 +73,4 @@ export const roundTrip = property(import.meta.url, 'config file round trip', val
     want[key] = type === 'number' ? String(value) : type === 'path' ? relativeToFile(value as string, PATH) : value
   }
   assert.deepEqual(flags, want as StartFlags)
-}, { share: 0.1 })
+}, { share: 0.05 })

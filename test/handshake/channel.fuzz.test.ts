@@ -3,10 +3,10 @@
  * channel.fuzz.ts, FUZZ_SEED and FUZZ_RUNS in test/utils/fuzz.ts.
  */
 import { describe, it } from 'node:test'
-import { runFuzz } from '../utils/fuzz.js'
+import { FUZZ_TIMEOUT_MS, FUZZ_WORKERS, runFuzz } from '../utils/fuzz.js'
 import { channel, hello, message, roundTrip } from './channel.fuzz.js'
 
-describe('handshake decoders, fuzzed', () => {
+describe('handshake decoders, fuzzed', { concurrency: FUZZ_WORKERS, timeout: FUZZ_TIMEOUT_MS }, () => {
   it('any bytes as a HandshakeMessage: decoded to what they say, or MALFORMED', async (t) => {
     await runFuzz(t, message)
   })

@@ -49,4 +49,4 @@ export const roundTrip = property(import.meta.url, 'chain record round trip', an
   const stored = parseChainRecord(recordText(chain))
   assert.deepEqual(stored, { chainId: chain.chainId, genesisHash: uint8ArrayToString(chain.genesisHash, 'base16') })
   checkSameChain(stored, chain, 'the data dir')
-}, { share: 0.1 })
+}, { share: 0.05 })

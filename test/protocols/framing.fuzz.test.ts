@@ -3,10 +3,10 @@
  * in framing.fuzz.ts, FUZZ_SEED and FUZZ_RUNS in test/utils/fuzz.ts.
  */
 import { describe, it } from 'node:test'
-import { runFuzz } from '../utils/fuzz.js'
+import { FUZZ_TIMEOUT_MS, FUZZ_WORKERS, runFuzz } from '../utils/fuzz.js'
 import { notifications, request, response, responseRoundTrip, resultCodes } from './framing.fuzz.js'
 
-describe('protocol framing, fuzzed', () => {
+describe('protocol framing, fuzzed', { concurrency: FUZZ_WORKERS, timeout: FUZZ_TIMEOUT_MS }, () => {
   it('a notification stream of any bytes: the wire model\'s messages and end, with the protocols\' errors only', async (t) => {
     await runFuzz(t, notifications)
   })

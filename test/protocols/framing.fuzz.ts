@@ -92,7 +92,7 @@ async function outcome (read: () => Promise<Uint8Array>): Promise<string> {
 export const request = asyncProperty(import.meta.url, 'readMessage', fc.tuple(frameBytes, cuts, limit), async ([bytes, at, max]) => {
   const got = await outcome(async () => await readMessage(source(chunked(bytes, at)), { maxMessageBytes: max }))
   assertMessage(got, modelMessage(bytes, max))
-})
+}, { share: 0.5 })
 
 /** A result byte: mostly the four known ones, else any */
 const resultByte = fc.oneof(fc.constantFrom(...Object.values(RESULT_BYTE)), fc.integer({ min: 0, max: 255 }))
@@ -135,7 +135,7 @@ export const response = asyncProperty(import.meta.url, 'readResponse', fc.tuple(
     const message = new TextDecoder().decode(Buffer.from(payload.body, 'hex').subarray(0, MAX_ERROR_MESSAGE_BYTES))
     assert.equal(remote?.remoteMessage, message)
   }
-})
+}, { share: 0.5 })
 
 /** Every byte, and any number: the code it stands for, whose byte it is, or undefined */
 export const resultCodes = property(import.meta.url, 'resultCodeOf', fc.oneof(fc.integer({ min: -1, max: 256 }), fc.double(), anyBytes(1).map(bytes => bytes[0] ?? 0)), value => {
@@ -157,4 +157,4 @@ export const responseRoundTrip = asyncProperty(import.meta.url, 'readResponse ro
   } else {
     await assert.rejects(read, (err: any) => err instanceof RemoteResultError && err.code === code && err.remoteMessage === new TextDecoder().decode(payload.subarray(0, MAX_ERROR_MESSAGE_BYTES)))
   }
-}, { share: 0.1 })
+}, { share: 0.05 })

@@ -48,4 +48,4 @@ export const roundTrip = property(import.meta.url, 'Goodbye round trip', anyGood
     assert.ok(utf8Length(parting.detail ?? '') <= MAX_DETAIL_BYTES)
     assert.ok(utf8Length(sent.detail) <= MAX_DETAIL_BYTES ? parting.detail === sent.detail : utf8Length(parting.detail ?? '') > MAX_DETAIL_BYTES - 4)
   }
-}, { share: 0.1 })
+}, { share: 0.05 })

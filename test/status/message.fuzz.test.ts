@@ -3,10 +3,10 @@
  * properties are in message.fuzz.ts, FUZZ_SEED and FUZZ_RUNS in test/utils/fuzz.ts.
  */
 import { describe, it } from 'node:test'
-import { runFuzz } from '../utils/fuzz.js'
+import { FUZZ_TIMEOUT_MS, FUZZ_WORKERS, runFuzz } from '../utils/fuzz.js'
 import { roundTrip, status, stream } from './message.fuzz.js'
 
-describe('Status decoders, fuzzed', () => {
+describe('Status decoders, fuzzed', { concurrency: FUZZ_WORKERS, timeout: FUZZ_TIMEOUT_MS }, () => {
   it('any bytes as a Status: decoded to what they say, or InvalidMessageError', async (t) => {
     await runFuzz(t, status)
   })

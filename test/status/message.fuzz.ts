@@ -8,8 +8,7 @@ import { MAX_MESSAGE_SIZE } from '../../src/handshake/constants.js'
 import { STATUS_SPEC, decodeStatus, encodeStatus, readStatus } from '../../src/status/message.js'
 import { checkEncoding, encodeFrame, StreamEndedError } from '../../src/wire/index.js'
 import { Status } from '../../src/status/pb/status.js'
-import { uint64 } from '../handshake/channel.fuzz.js'
-import { asyncProperty, chunked, cuts, decoderInput, fc, onlyRejects, onlyThrows, plain, pool, property } from '../utils/fuzz.js'
+import { asyncProperty, chunked, cuts, decoderInput, fc, onlyRejects, onlyThrows, plain, pool, property, uint64 } from '../utils/fuzz.js'
 import type { LocalStatus } from '../../src/status/index.js'
 import type { Stream } from '@libp2p/interface'
 
@@ -45,7 +44,7 @@ export const roundTrip = property(import.meta.url, 'Status round trip', anyStatu
   // the frame's prefix is one or two bytes: a Status of this size is under 16 KiB
   const body = framed.subarray(framed[0] < 0x80 ? 1 : 2)
   assert.deepEqual(decodeStatus(body), { head: sent.head, extra: sent.extra ?? new Uint8Array(0) })
-}, { share: 0.1 })
+}, { share: 0.05 })
 
 /** Status streams: a framed valid or mutated body, mutated as a whole */
 const validStreams = fc.oneof(validBodies, decoderInput(validBodies)).map(body => encodeFrame(body).subarray())

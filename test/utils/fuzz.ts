@@ -67,17 +67,15 @@ export interface PropertyOptions {
   share?: number
 }
 
-/** A synchronous property, run on the test's own thread */
+/** A synchronous property */
 export function property<T> (module: string, name: string, arbitrary: fc.Arbitrary<T>, check: (value: T) => void, options: PropertyOptions = {}): FuzzProperty<T> {
   return { module, name, arbitrary, check, async: false, share: options.share ?? 1 }
 }
 
 /**
- * An async property (a reader of a byte source). It runs in a worker thread:
- * node:test tracks every promise of its own thread with an async hook, which
- * makes an async property three to five times slower there. Every input's
- * check must settle before the event loop turns (the sources are in memory),
- * else it fails as a hang.
+ * An async property (a reader of a byte source): every input's check must
+ * settle before the event loop turns (the sources are in memory), else it
+ * fails as a hang
  */
 export function asyncProperty<T> (module: string, name: string, arbitrary: fc.Arbitrary<T>, check: (value: T) => Promise<void>, options: PropertyOptions = {}): FuzzProperty<T> {
   return { module, name, arbitrary, check, async: true, share: options.share ?? 1 }
@@ -120,10 +118,16 @@ function describe (err: unknown): string {
 }
 
 /**
- * Checks `prop` on its inputs here (a synchronous one) or in a worker (an
- * async one); throws the shrunk counterexample with FUZZ_SEED and FUZZ_RUNS
+ * Checks `prop` on its inputs, on this thread; throws the shrunk
+ * counterexample with FUZZ_SEED and FUZZ_RUNS
  */
 export async function checkProperty (prop: FuzzProperty): Promise<void> {
+  // the decoders throw by the thousand, and capturing each error's stack
+  // costs more than the rest of a check (three times the CPU in all); a
+  // failure is replayed from its seed, and the report names what was thrown
+  const stackTraceLimit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  let failure: unknown
   try {
     if (prop.async) {
       await fc.assert(fc.asyncProperty(prop.arbitrary, async value => { await settlesInMemory(Promise.resolve().then(async () => { await prop.check(value) })) }), parameters(prop))
@@ -131,36 +135,101 @@ export async function checkProperty (prop: FuzzProperty): Promise<void> {
       fc.assert(fc.property(prop.arbitrary, value => { prop.check(value) }), parameters(prop))
     }
   } catch (err) {
-    throw new Error(`fuzz property "${prop.name}" failed with FUZZ_SEED=${FUZZ_SEED} FUZZ_RUNS=${FUZZ_RUNS} (set both to replay it)\n${describe(err)}`, { cause: err })
+    failure = err
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit
+  }
+  if (failure != null) {
+    throw new Error(`fuzz property "${prop.name}" failed with FUZZ_SEED=${FUZZ_SEED} FUZZ_RUNS=${FUZZ_RUNS} (set both to replay it)\n${describe(failure)}`, { cause: failure })
   }
 }
 
-/** Runs `prop` (see {@link checkProperty}) and tells `t` how many inputs it took */
+/**
+ * Properties of one test file that run at once, each in a worker of its
+ * own: by default one per core of the 2-core machines the suite runs on (a
+ * test file runs them at once with `describe(…, { concurrency: FUZZ_WORKERS })`)
+ */
+export const FUZZ_WORKERS = Math.max(1, envInteger('FUZZ_WORKERS', 2))
+
+/**
+ * What a fuzz test file gives each of its tests, in ms: ten times what the
+ * slowest property takes on a loaded 2-core machine at its FUZZ_RUNS, so that
+ * a decoder caught in a loop fails the test instead of holding the suite
+ */
+export const FUZZ_TIMEOUT_MS = Math.max(60_000, Math.ceil(FUZZ_RUNS / DEFAULT_FUZZ_RUNS * 300_000))
+
+/**
+ * Runs `prop` (see {@link checkProperty}) in a worker thread and tells `t`
+ * how many inputs it took. A worker is away from node:test's async hook,
+ * which tracks every promise of the test's own thread (an async property
+ * runs three to five times slower there), and lets the properties of a file
+ * use every core.
+ */
 export async function runFuzz (t: TestContext, prop: FuzzProperty): Promise<void> {
-  if (prop.async) {
-    await inWorker(prop)
-  } else {
-    await checkProperty(prop)
-  }
+  await inWorker(prop)
   t.diagnostic(`${prop.name}: ${runsOf(prop)} inputs, FUZZ_SEED ${FUZZ_SEED}`)
 }
 
+/** A worker that runs the properties of one module, one at a time (it loads the module once) */
+interface Lane {
+  worker: Worker
+  busy: boolean
+}
+
+/** Up to FUZZ_WORKERS lanes per module */
+const lanes = new Map<string, Lane[]>()
+
+function idleLane (module: string): Lane {
+  const ofModule = lanes.get(module) ?? []
+  lanes.set(module, ofModule)
+  let lane = ofModule.find(lane => !lane.busy)
+  if (lane == null) {
+    const worker = new Worker(new URL('./fuzz-worker.js', import.meta.url), { workerData: { module } })
+    // it waits for the next property as long as the tests run, and ends with them
+    worker.unref()
+    lane = { worker, busy: false }
+    ofModule.push(lane)
+  }
+  return lane
+}
+
 async function inWorker (prop: FuzzProperty): Promise<void> {
-  const worker = new Worker(new URL('./fuzz-worker.js', import.meta.url), { workerData: { module: prop.module, name: prop.name } })
-  const outcome = await new Promise<{ ok: true } | { ok: false, message: string }>((resolve, reject) => {
-    worker.once('message', resolve)
-    worker.once('error', reject)
-    worker.once('exit', code => { reject(new Error(`fuzz worker of "${prop.name}" exited with ${code} before it reported`)) })
+  const lane = idleLane(prop.module)
+  const worker = lane.worker
+  lane.busy = true
+  const outcome = await new Promise<WorkerReport>((resolve, reject) => {
+    const onMessage = (report: WorkerReport): void => {
+      if (report.name === prop.name) {
+        done()
+        resolve(report)
+      }
+    }
+    const onError = (err: Error): void => {
+      done()
+      reject(err)
+    }
+    const onExit = (code: number): void => {
+      done()
+      reject(new Error(`the fuzz worker of ${prop.module} exited with ${code} before "${prop.name}" reported`))
+    }
+    const done = (): void => {
+      lane.busy = false
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit)
+    }
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit)
+    worker.postMessage(prop.name)
   })
-  await worker.terminate()
   if (!outcome.ok) {
     throw new Error(outcome.message)
   }
 }
 
+/** What a worker reports on a property it ran */
+export type WorkerReport = { name: string, ok: true } | { name: string, ok: false, message: string }
+
 /**
  * Asserts that `run` returns, or throws one of `allowed` (compared by name, as
- * the house compares errors); a wrong error is thrown again with its stack
+ * the house compares errors); a wrong error is thrown again, as the cause of one that names it
  */
 export function onlyThrows<R> (allowed: string[], run: () => R): R | Error {
   try {
@@ -358,6 +427,13 @@ export function plain<T> (value: T): T {
   }
   return Object.fromEntries(Object.entries(value as object).map(([key, item]) => [key, plain(item)])) as T
 }
+
+/** A uint64, often on an edge: around 2^31 and 2^32 (where 32-bit code breaks), 2^53 (JS numbers), 2^64 - 1 */
+export const uint64: fc.Arbitrary<bigint> = fc.oneof(
+  fc.constantFrom(0n, 1n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n),
+  fc.bigInt({ min: 0n, max: 2n ** 32n }),
+  fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })
+)
 
 /** Strings that survive UTF-8 both ways (no lone surrogates), up to `maxLength` characters */
 export function utf8Text (maxLength = 16): fc.Arbitrary<string> {

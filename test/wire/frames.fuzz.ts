@@ -186,4 +186,4 @@ export const framesRoundTrip = asyncProperty(import.meta.url, 'readFrames round 
     got.push(hex(body))
   }
   assert.deepEqual(got, bodies.map(hex))
-}, { share: 0.2 })
+}, { share: 0.1 })

@@ -4,10 +4,10 @@
  * test/utils/fuzz.ts.
  */
 import { describe, it } from 'node:test'
-import { runFuzz } from '../utils/fuzz.js'
+import { FUZZ_TIMEOUT_MS, FUZZ_WORKERS, runFuzz } from '../utils/fuzz.js'
 import { check, truncate } from './protobuf-check.fuzz.js'
 
-describe('protobuf check and UTF-8, fuzzed', () => {
+describe('protobuf check and UTF-8, fuzzed', { concurrency: FUZZ_WORKERS, timeout: FUZZ_TIMEOUT_MS }, () => {
   it('any bytes against any message spec: a problem or none, never an exception', async (t) => {
     await runFuzz(t, check)
   })
