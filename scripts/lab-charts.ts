@@ -32,11 +32,20 @@ const nonEmpty = (list: Series[]): Series[] => list.filter(s => s.points.length 
 const logX = new Set(runs.map(r => r.nodes)).size > 2
 
 const charts: Record<string, string> = {
+  'scale-reached.svg': lineChart({
+    title: 'Nodes at their outbound target when the lab stopped waiting (%)',
+    xLabel: 'nodes (N)',
+    yLabel: '% of nodes',
+    logX,
+    bar: { y: 100, label: 'converged: 100 %' },
+    series: nonEmpty(kinds.map(k => series(kindName[k], k, r => r.convergence == null ? undefined : 100 * r.convergence.reached / r.nodes, k === 'real' ? '#333' : '#999', k === 'sim')))
+  }),
   'scale-convergence.svg': lineChart({
     title: 'Time until every node holds its outbound target',
     xLabel: 'nodes (N)',
     yLabel: 'seconds',
     logX,
+    empty: 'no run converged (every node at its outbound target) within its timeout: see docs/SCALE.md',
     bar: { y: 30, label: 'bar: 30 s' },
     series: nonEmpty(kinds.map(k => series(kindName[k], k, r => r.convergence?.all === true ? r.convergence.seconds : undefined, k === 'real' ? '#333' : '#999', k === 'sim')))
   }),

@@ -40,6 +40,12 @@ export interface LabGroupInit {
   chainId: string
   /** run gossip (`node.pubsub`); without it only the flood relay spreads blocks */
   pubsub: boolean
+  /**
+   * libp2p's `maxIncomingPendingConnections` (its default: 10), raised only
+   * when the lab is told to (`--max-pending`), to show what the bootstrap
+   * node's limit costs when every node starts at once
+   */
+  maxIncomingPendingConnections?: number
 }
 
 /** One node's figures, as the group reports them */
@@ -187,7 +193,8 @@ export class LabGroup {
             }),
         chain: { chainId: init.chainId },
         bootstrap: bootstrap == null ? [] : [bootstrap],
-        pubsub: init.pubsub
+        pubsub: init.pubsub,
+        connectionManager: init.maxIncomingPendingConnections == null ? undefined : { maxIncomingPendingConnections: init.maxIncomingPendingConnections }
       })
       const lab = new LabNode(index, node, counter, init.pubsub)
       if (init.pubsub) {

@@ -1,7 +1,7 @@
 /**
  * npm run lab -- [--nodes 100] [--procs 10] [--sim] [--relay gossip,flood]
  *                [--blocks 50] [--interval-ms 200] [--timeout-s 120]
- *                [--settle-s 5] [--pubsub on|off] [--out FILE]
+ *                [--settle-s 5] [--pubsub on|off] [--max-pending N] [--out FILE]
  *
  * The scale lab (docs/SCALE.md). N peergate nodes with default limits, each
  * its own libp2p node, from one bootstrap address:
@@ -13,7 +13,9 @@
  * - `--sim`: the same node code in this process over `@libp2p/memory`.
  *
  * `--pubsub off` runs the nodes without gossip (the flood relay only), to
- * tell gossip's cost in convergence from the dial loop's.
+ * tell gossip's cost in convergence from the dial loop's. `--max-pending N`
+ * raises libp2p's `maxIncomingPendingConnections` (default 10) on every node,
+ * to show what the bootstrap node's limit costs when all start at once.
  *
  * It measures the time until every node holds its outbound target, sessions,
  * dials and address-book sizes per node; then, for each relay in turn on the
@@ -43,6 +45,7 @@ const { values: args } = parseArgs({
     'timeout-s': { type: 'string', default: '120' },
     'settle-s': { type: 'string', default: '5' },
     pubsub: { type: 'string', default: 'on' },
+    'max-pending': { type: 'string' },
     out: { type: 'string' }
   }
 })
@@ -50,6 +53,7 @@ const N = Number(args.nodes)
 const SIM = args.sim === true
 const PROCS = Number(args.procs ?? (SIM ? 1 : Math.max(1, Math.ceil(N / 10))))
 const PUBSUB = args.pubsub !== 'off'
+const MAX_PENDING = args['max-pending'] == null ? undefined : Number(args['max-pending'])
 const RELAYS = (String(args.relay).split(',') as LabRelay[]).filter(relay => PUBSUB || relay !== 'gossip')
 const BLOCKS = Number(args.blocks)
 const INTERVAL_MS = Number(args['interval-ms'])
@@ -127,7 +131,8 @@ const result: Record<string, unknown> = {
   nodes: N,
   processes: SIM ? 1 : PROCS,
   limits: 'default (maxPeers 50: 16 outbound, 34 inbound)',
-  pubsub: PUBSUB
+  pubsub: PUBSUB,
+  maxIncomingPendingConnections: MAX_PENDING ?? 'default (10)'
 }
 try {
   const indexes = Array.from({ length: N }, (_, i) => i)
@@ -139,7 +144,7 @@ try {
   // the workers load their modules first: the clock starts at the bootstrap node's start
   await Promise.all(groups.map(async g => g.call('report')))
   t0 = now()
-  const base: Omit<LabGroupInit, 'indexes'> = { dataRoot: root, transport: SIM ? 'memory' : 'tcp', chainId: 'lab-chain', pubsub: PUBSUB }
+  const base: Omit<LabGroupInit, 'indexes'> = { dataRoot: root, transport: SIM ? 'memory' : 'tcp', chainId: 'lab-chain', pubsub: PUBSUB, maxIncomingPendingConnections: MAX_PENDING }
   const bootstrap = await groups[0].call<string>('start', { ...base, indexes: slices[0] })
   await Promise.all(groups.slice(1).map(async (g, i) => g.call('start', { ...base, indexes: slices[i + 1], bootstrap })))
   const startedS = (now() - t0) / 1000

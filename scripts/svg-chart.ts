@@ -24,6 +24,8 @@ export interface LineChart {
   logX?: boolean
   width?: number
   height?: number
+  /** what the chart says when no series has a point */
+  empty?: string
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b']
@@ -61,7 +63,16 @@ const label = (v: number): string => Math.abs(v) >= 10_000 ? `${v / 1000}k` : St
 export function lineChart (chart: LineChart): string {
   const width = chart.width ?? 560
   const height = chart.height ?? 320
-  const all = chart.series.flatMap(s => s.points)
+  const all = chart.series.flatMap(s => s.points).filter(p => Number.isFinite(p[1]))
+  if (all.length === 0) {
+    return [
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+      `<rect width="${width}" height="${height}" fill="white" stroke="#ccc"/>`,
+      `<text x="${width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="bold">${escape(chart.title)}</text>`,
+      `<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="#666">${escape(chart.empty ?? 'no data')}</text>`,
+      '</svg>'
+    ].join('\n') + '\n'
+  }
   const xs = all.map(p => p[0])
   const ys = all.map(p => p[1]).concat(chart.bar != null ? [chart.bar.y] : [])
   const xDomain: [number, number] = [Math.min(...xs), Math.max(...xs)]
