@@ -15,7 +15,7 @@ import { memory } from '@libp2p/memory'
 import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { MemoryDatastore } from 'datastore-core'
 import { createPeerNode, type NotificationChannel, type PeerNode } from '../src/index.js'
-import type { Transport } from '@libp2p/interface'
+import { InvalidParametersError, type Transport } from '@libp2p/interface'
 
 /** the lab's gossip topic */
 export const LAB_TOPIC = 'lab-blocks'
@@ -131,7 +131,7 @@ class LabNode {
     this.index = index
     this.node = node
     this.counter = counter
-    node.libp2p.services.dial.addEventListener('dial:end', (evt) => {
+    node.addEventListener('dial:end', (evt) => {
       this.dials++
       if (evt.detail.result === 'failed') {
         this.dialsFailed++
@@ -242,7 +242,7 @@ export class LabGroup {
   async publish (index: number, relay: LabRelay, n: number): Promise<number> {
     const lab = this.nodes.find(l => l.index === index)
     if (lab == null) {
-      throw new Error(`node ${index} is not in this group`)
+      throw new InvalidParametersError(`node ${index} is not in this group`)
     }
     const bytes = labBlock(n)
     const at = now()
