@@ -43,7 +43,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
   const userServices = checkServiceNames(options.services)
   const chain = await resolveChain(options.chain)
   const listen = parseAddrs(options.listen ?? DEFAULT_LISTEN, 'listen address')
-  for (const addr of listen) {
+  // a node of your own transports (a lab, a simulation) listens where they can
+  for (const addr of options.transports == null ? listen : []) {
     if (addr.getComponents().find(c => c.name === 'tcp') == null) {
       throw new InvalidParametersError(`listen address ${addr.toString()} is not a TCP address (peergate listens on TCP only)`)
     }
@@ -139,7 +140,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       privateKey,
       datastore,
       addresses: { listen: listen.map(ma => ma.toString()) },
-      transports: [tcp()],
+      transports: options.transports ?? [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionManager: options.connectionManager,

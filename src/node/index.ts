@@ -19,7 +19,7 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
-import type { ConnectionManagerInit, ServiceFactoryMap } from 'libp2p'
+import type { ConnectionManagerInit, Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 import type { Registry } from 'prom-client'
 
 export interface PeerNodeServices extends NodeViewServices {
@@ -67,6 +67,21 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
 
   /** @default ['/ip4/0.0.0.0/tcp/0'] */
   listen?: Array<string | Multiaddr>
+
+  /**
+   * Advanced, for labs and simulations, not for real use: libp2p transports
+   * instead of peergate's own TCP. Two uses: many nodes on one host, each
+   * dialing from a loopback address of its own
+   * (`[tcp({ dialOpts: { localAddress: '127.0.0.5' } })]`, so that per-host
+   * limits such as libp2p's `inboundConnectionThreshold` see one node per
+   * host, as on a real network); and many nodes in one process without
+   * sockets (`[memory()]` from `@libp2p/memory`, listening on `/memory/<name>`).
+   * Given this, listen addresses are not checked to be TCP: they must suit
+   * the transports given. `npm run lab` uses both (docs/SCALE.md).
+   *
+   * @default [tcp()]
+   */
+  transports?: Libp2pOptions['transports']
 
   /** Addresses (with /p2p/<peer id>) that seed the Kad-DHT */
   bootstrap?: Array<string | Multiaddr>

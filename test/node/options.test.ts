@@ -76,3 +76,22 @@ test('an address names this node when its /p2p/ peer id is the node\'s own', asy
     assert.equal(isSelfAddress(addr, self), expected, addr.toString())
   }
 })
+
+test('transports (labs, simulations): a memory listen address is refused with peergate\'s TCP, taken with memory(), and two such nodes hold a session', async () => {
+  const { createPeerNode } = await import('../../src/index.js')
+  const { memory } = await import('@libp2p/memory')
+  const { MemoryDatastore } = await import('datastore-core')
+  await assert.rejects(createPeerNode({ datastore: new MemoryDatastore(), listen: ['/memory/options-test-refused'] }), { name: 'InvalidParametersError', message: /is not a TCP address/ })
+  const a = await createPeerNode({ datastore: new MemoryDatastore(), listen: ['/memory/options-test-a'], transports: [memory()] })
+  const b = await createPeerNode({ datastore: new MemoryDatastore(), listen: ['/memory/options-test-b'], transports: [memory()], bootstrap: [a.getMultiaddrs()[0]] })
+  try {
+    assert.equal(a.getMultiaddrs()[0].toString().startsWith('/memory/options-test-a/p2p/'), true)
+    const deadline = Date.now() + 10_000
+    while (b.sessions().length === 0 && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    assert.deepEqual(b.sessions().map(s => s.peerId.toString()), [a.peerId.toString()])
+  } finally {
+    await Promise.all([a.stop(), b.stop()])
+  }
+})
