@@ -19,6 +19,7 @@ import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
 import { checkChainRecord, checkSameChain, dhtProtocol, resolveChain } from './chain.js'
 import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from './data-dir.js'
+import { withoutKeepAlive } from './dht-keep-alive.js'
 import { loadDataDirIdentity } from './identity-files.js'
 import { AddressInUseError } from './errors.js'
 import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
@@ -112,11 +113,13 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       // connection monitor's next heartbeat then fails and aborts a healthy
       // connection. A few streams of headroom keep sessions alive.
       ping: ping({ maxOutboundStreams: PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: PING_MAX_INBOUND_STREAMS }),
-      dht: kadDHT({
+      // the DHT dials its peers when a query needs them; it does not have
+      // libp2p redial them whenever a session ends (dht-keep-alive.ts)
+      dht: withoutKeepAlive(kadDHT({
         protocol: dhtProtocol(chain.chainId),
         clientMode: dht.clientMode ?? false,
         peerInfoMapper: dht.publicAddressesOnly === true ? removePrivateAddressesMapper : passthroughMapper
-      }),
+      })),
       // the dial manager finds the book as `addressBook`; both run on the
       // same injected clock and random draw
       addressBook: addressBook({
