@@ -14,7 +14,7 @@ import { createLibp2p } from 'libp2p'
 import { Registry } from 'prom-client'
 import { loadOrCreateDidSigner } from '../did/identity.js'
 import { addressBook } from '../addressbook/index.js'
-import { handshake } from '../handshake/index.js'
+import { handshake, MAX_INBOUND_HANDSHAKES } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
 import { checkChainRecord, checkSameChain, dhtProtocol, resolveChain } from './chain.js'
@@ -141,7 +141,16 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      connectionManager: options.connectionManager,
+      connectionManager: {
+        // libp2p upgrades at most 10 inbound connections at once (all hosts
+        // together) and resets the rest before they reach the handshake, whose
+        // limiter lets a newcomer take a stalled handshake's place: under
+        // attackers reconnecting at libp2p's per-host rate, an honest newcomer
+        // met that reset. As many connections may upgrade at once as
+        // handshakes may run (PROTOCOL.md §8.1).
+        maxIncomingPendingConnections: options.handshake?.maxInboundHandshakes ?? MAX_INBOUND_HANDSHAKES,
+        ...options.connectionManager
+      },
       // banned peers are never dialed, by us or by the DHT; inbound they still
       // reach the handshake, which tells them BANNED
       connectionGater: {
