@@ -11,6 +11,9 @@
 // does not understand packages: it gets copies without the package line and
 // with the names that cross packages (peergate.reason.ReasonCode) unqualified.
 // A package is not on the wire, and the generated TS has no namespaces either.
+//
+// A bigint uint64 is written by src/wire/uint64.ts: protons-runtime's own
+// writer mangles the values from 2^31 to 2^32 - 1.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -55,6 +58,23 @@ function withSharedReasonCode (generated, target) {
 withSharedReasonCode(at('handshake.ts'), 'src/handshake/pb/handshake.ts')
 withSharedReasonCode(at('session.ts'), 'src/session/pb/session.ts')
 
+/**
+ * Writes a bigint uint64 with src/wire/uint64.ts's writeUint64 rather than
+ * protons-runtime's `w.uint64`, which mangles the values from 2^31 to
+ * 2^32 - 1 (see there)
+ */
+function withSafeUint64 (file) {
+  const source = readFileSync(file, 'utf8')
+  const fixed = source.replace(/w\.uint64\((obj\.\w+)\)/g, 'writeUint64(w, $1)')
+  if (fixed === source) {
+    return
+  }
+  const firstImport = fixed.indexOf("import { decodeMessage")
+  writeFileSync(file, fixed.slice(0, firstImport) + "import { writeUint64 } from '../../wire/uint64.js'\n" + fixed.slice(firstImport))
+}
+withSafeUint64('src/handshake/pb/handshake.ts')
+
 writeFileSync('src/addressbook/pb/addressbook.ts', readFileSync(at('addressbook.ts')))
 writeFileSync('src/status/pb/status.ts', readFileSync(at('status.ts')))
+withSafeUint64('src/status/pb/status.ts')
 rmSync(staged, { recursive: true, force: true })

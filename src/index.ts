@@ -6,7 +6,8 @@
  *
  * The public API is this list (README.md, "Public API", says what each is
  * for): a ready node (`createPeerNode`), the services to put in your own
- * `createLibp2p` (`sessions`, `handshake`, `addressBook`, `dialManager`), the
+ * `createLibp2p` (`sessions`, `handshake`, `addressBook`, `dialManager`,
+ * `gossip`, and `gated` for any libp2p service of yours), the
  * application protocols on the gate (`handleRequests`/`request`,
  * `notifications`, framing), the DID layer, the reason codes, the stream
  * correction, the view of a node (`nodeView`, for your own libp2p), and
@@ -26,7 +27,7 @@
  */
 
 // a ready node
-export { createPeerNode, PeerNode, dhtProtocol, DamagedDataDirError, DataDirError, DataDirLockedError, AddressInUseError } from './node/index.js'
+export { createPeerNode, PeerNode, dhtProtocol, DamagedDataDirError, DataDirError, DataDirLockedError, AddressInUseError, GossipDisabledError } from './node/index.js'
 export type { PeerNodeOptions, PeerNodeLimits, PeerNodeMetricsOptions, PeerNodeServices, PeerNodeComponents, PeerNodeServiceFactories, ChainOptions, HandleOptions, NodeStatus, ConnectionInfo, ConnectionRole } from './node/index.js'
 
 // one view of a node, what metrics and the status API read: a PeerNode, or nodeView(libp2p) of your own
@@ -34,8 +35,8 @@ export { nodeView } from './node/index.js'
 export type { NodeView, NodeViewEvents, NodeViewServices } from './node/index.js'
 
 // the services, for your own createLibp2p
-export { sessions, NoSessionError, SessionEndedError } from './session/index.js'
-export type { Sessions, Session, RemoteInfo, RemoteHello, DisconnectOptions, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, StreamRefuseDetail, BanAddDetail, BanRemoveDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents } from './session/index.js'
+export { sessions, gated, NoSessionError, SessionEndedError } from './session/index.js'
+export type { Sessions, Session, RemoteInfo, RemoteHello, DisconnectOptions, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, StreamRefuseDetail, BanAddDetail, BanRemoveDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents, GatedComponents } from './session/index.js'
 export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL } from './handshake/index.js'
 export { STATUS_PROTOCOL } from './status/index.js'
 export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions, LocalStatus, RemoteValidator, ValidationContext, ApplicationRejection } from './handshake/index.js'
@@ -44,9 +45,13 @@ export type { AddressBook, AddressBookService, DialCandidates, AddressBookInit, 
 export { dialManager } from './dial/index.js'
 export type { DialManagerService, DialManagerInit, DialManagerComponents, DialManagerEvents, DialEndDetail, BootstrapUnreachableDetail, DialStatus, DiscoveryInit, PeerAddress, ReservedPeer } from './dial/index.js'
 
+// gossip on sessions: gossipsub with session peers alone, topics scoped by chain
+export { gossip, MAX_TOPICS, MAX_TOPIC_BYTES, MAX_REJECTION_RECORDS, GOSSIP_SCORE_PARAMS } from './gossip/index.js'
+export type { Gossip, GossipInit, GossipComponents, GossipEvents, GossipMessage, GossipValidator, GossipVerdict, GossipRejections, GossipRejectDetail, GossipPublishResult, GossipTopicStats } from './gossip/index.js'
+
 // application protocols on the gate: framing, request/response, notifications
 export { handleRequests, request, notifications, readMessage, readMessages, writeMessage, ResultCode, MessageTooLargeError, StreamEndedError, RemoteResultError, TooManyRequestsError, QueueFullError } from './protocols/index.js'
-export type { Response, SuccessResponse, RequestHandler, RequestLimits, HandleRequestsOptions, RequestOptions, NotificationChannel, NotificationsOptions, BroadcastOptions, ByteSource, MessageOptions } from './protocols/index.js'
+export type { Response, SuccessResponse, RequestHandler, RequestLimits, HandleRequestsOptions, RequestOptions, NotificationChannel, NotificationsOptions, BroadcastOptions, ByteSource, MessageOptions, ProtocolSessions } from './protocols/index.js'
 
 // the chain, DIDs and reasons every layer shares
 export { isCompatibleVersion } from './chain/index.js'
@@ -65,4 +70,4 @@ export type { NodeMetrics, NodeMetricsOptions, MetricsProvider } from './metrics
 
 // the status API of a running node
 export { createApiServer, createMetricsServer, loadOrCreateApiToken, readApiToken, apiTokenPath, writeApiUrl, readApiUrl, removeApiUrl, apiUrlPath, DEFAULT_API_PORT, DEFAULT_API_HOST, DEFAULT_METRICS_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE, API_URL_FILE } from './api/index.js'
-export type { ApiServer, ApiServerInit, MetricsServer, MetricsServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView, ReservedView } from './api/index.js'
+export type { ApiServer, ApiServerInit, MetricsServer, MetricsServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView, ReservedView, GossipTopicView } from './api/index.js'

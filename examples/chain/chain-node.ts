@@ -2,7 +2,11 @@
  * A small chain on peergate's public API, as a user would build it:
  *
  * - the hello's head and `validateRemote` refuse a fork before any session;
- * - new blocks travel as gossip on a notification channel, relayed once;
+ * - new blocks travel as gossip (gossipsub on sessions: `node.pubsub`), the
+ *   chain's validator deciding which to forward; `relay: 'flood'` sends them
+ *   on a notification channel to every session peer instead, each node
+ *   relaying once (what the example did before gossip, kept to compare the two
+ *   on one network: `npm run lab`);
  * - a node that misses blocks asks a session peer for them on a
  *   request/response protocol, a bounded range at a time;
  * - the blocks live in the node's datastore, so a restarted node keeps them.
@@ -19,9 +23,11 @@ import {
   forkBlock, makeBlock, toHex, MAX_BLOCK_BYTES, MAX_SYNC_BLOCKS, MAX_SYNC_RESPONSE_BYTES, SYNC_REQUEST_BYTES, type Block
 } from './block.js'
 import { ChainStore } from './chain-store.js'
-import type { ApplicationRejection, NotificationChannel, PeerNode, RemoteInfo, Response, Session } from 'peergate'
+import type { ApplicationRejection, GossipMessage, GossipVerdict, NotificationChannel, PeerNode, RemoteInfo, Response, Session } from 'peergate'
 
-/** New blocks, one notification per block */
+/** The gossip topic of new blocks (peergate scopes it to the chain: `/peergate/<chain id>/blocks`) */
+export const BLOCKS_TOPIC = 'blocks'
+/** New blocks with `relay: 'flood'`, one notification per block */
 export const BLOCKS_PROTOCOL = '/example-chain/blocks/1.0.0'
 /** A range of blocks by height, on request */
 export const SYNC_PROTOCOL = '/example-chain/sync/1.0.0'
@@ -44,9 +50,16 @@ export interface ChainNodeOptions {
   blockMs: number
   /** start from another block 1 (same genesis): a fork, for the fork test */
   forkSeed?: string
+  /**
+   * how new blocks spread: `gossip` (default) over gossipsub's mesh, or
+   * `flood`, every node sending each new block to all its session peers
+   */
+  relay?: BlockRelay
   /** every event, as the CLI prints it */
   onEvent(event: ChainEvent): void
 }
+
+export type BlockRelay = 'gossip' | 'flood'
 
 interface HeadJson { height: number, hash: string }
 
@@ -110,6 +123,7 @@ export class ChainNode {
         bootstrap: options.bootstrap,
         chain: { chainId: options.chainId, genesisHash: store.genesis.hash },
         head: { height: store.height, hash: store.headHash },
+        pubsub: (options.relay ?? 'gossip') === 'gossip',
         handshake: {
           // asked on both sides once the peer's signature verified, before
           // any session opens; a refusal reaches the peer as
@@ -139,6 +153,9 @@ export class ChainNode {
     clearInterval(this.producer)
     await this.queue
     await this.blocks?.close()
+    if (this.gossip) {
+      this.node.pubsub.unsubscribe(BLOCKS_TOPIC)
+    }
     await this.node.stop()
     await this.datastore.close()
     this.emit({ event: 'stopped' })
@@ -156,10 +173,16 @@ export class ChainNode {
       this.emit({ event: 'reject', peerId: peerId.toString(), did: remote?.did, reason, side, appCode, message })
     })
 
-    this.blocks = await node.notifications(BLOCKS_PROTOCOL, {
-      maxMessageBytes: MAX_BLOCK_BYTES,
-      onMessage: (bytes, session) => { this.onGossip(bytes, session) }
-    })
+    if (this.gossip) {
+      // the validator decides what the mesh forwards: only a block this chain just added
+      node.pubsub.topicValidators.set(BLOCKS_TOPIC, async (message) => await this.validateBlock(message))
+      node.pubsub.subscribe(BLOCKS_TOPIC)
+    } else {
+      this.blocks = await node.notifications(BLOCKS_PROTOCOL, {
+        maxMessageBytes: MAX_BLOCK_BYTES,
+        onMessage: (bytes, session) => { void this.receive(bytes, session).catch(() => {}) }
+      })
+    }
     await node.handleRequests(SYNC_PROTOCOL, async (bytes) => await this.serveSync(bytes), {
       maxRequestBytes: SYNC_REQUEST_BYTES,
       maxResponseBytes: MAX_SYNC_RESPONSE_BYTES
@@ -201,21 +224,35 @@ export class ChainNode {
     await this.commit(block, 'produced')
   }
 
-  /** A gossiped block: a duplicate is dropped, the next block is kept and relayed, a gap is synced first */
-  private onGossip (bytes: Uint8Array, session: Session): void {
+  private get gossip (): boolean {
+    return (this.options.relay ?? 'gossip') === 'gossip'
+  }
+
+  /**
+   * A gossiped block, before the mesh forwards it: the next block is added
+   * and forwarded, a duplicate is dropped quietly, a block that does not
+   * decode or is on another fork is rejected (the fork's sender is also
+   * disconnected, as a hello would have refused it)
+   */
+  private async validateBlock (message: GossipMessage): Promise<GossipVerdict> {
+    const outcome = await this.receive(message.data, message.receivedFrom)
+    return outcome === 'added' ? 'accept' : outcome === 'fork' || outcome === 'malformed' ? 'reject' : 'ignore'
+  }
+
+  /** A new block from a session peer: a duplicate is dropped, the next block is kept, a gap is synced first */
+  private async receive (bytes: Uint8Array, session: Session): Promise<'added' | 'duplicate' | 'gap' | 'fork' | 'malformed'> {
     let block: Block
     try {
       block = decodeBlock(bytes)
     } catch {
-      return
+      return 'malformed'
     }
-    void (async () => {
-      const outcome = await this.serial(async () => await this.accept(block, session, 'gossip'))
-      if (outcome === 'gap') {
-        await this.sync(session, block.height - 1n)
-        await this.serial(async () => await this.accept(block, session, 'gossip'))
-      }
-    })().catch(() => {})
+    let outcome = await this.serial(async () => await this.accept(block, session, 'gossip'))
+    if (outcome === 'gap') {
+      await this.sync(session, block.height - 1n)
+      outcome = await this.serial(async () => await this.accept(block, session, 'gossip'))
+    }
+    return outcome
   }
 
   /** Runs in the queue: what `block` from `session` means to this chain */
@@ -239,12 +276,19 @@ export class ChainNode {
     return 'added'
   }
 
-  /** Stores `block` on the head, announces the new head in later hellos, and relays a new block */
+  /**
+   * Stores `block` on the head and announces the new head in later hellos. A
+   * produced block is published; a gossiped one is forwarded by the mesh once
+   * its validator accepts it, or with `relay: 'flood'` sent on to every other
+   * session peer.
+   */
   private async commit (block: Block, source: 'produced' | 'gossip' | 'sync', from?: Session): Promise<void> {
     await this.store.append(block)
     this.node.setHead({ height: block.height, hash: block.hash })
     this.emit({ event: 'block', height: Number(block.height), hash: toHex(block.hash), source, from: from?.did })
-    if (source !== 'sync') {
+    if (source === 'produced' && this.gossip) {
+      this.node.pubsub.publish(BLOCKS_TOPIC, encodeBlock(block)).catch(() => {})
+    } else if (source !== 'sync' && !this.gossip) {
       this.blocks?.broadcast(encodeBlock(block), { except: from?.peerId }).catch(() => {})
     }
   }

@@ -3,11 +3,11 @@
  * line per event on stdout and stops cleanly on SIGINT or SIGTERM.
  *
  * node dist/examples/chain/node.js --data-dir DIR [--listen MA]... [--bootstrap MA]...
- *      [--chain-id ID] [--produce] [--block-ms MS] [--fork-seed TEXT]
+ *      [--chain-id ID] [--produce] [--block-ms MS] [--fork-seed TEXT] [--relay gossip|flood]
  */
 
 import { parseArgs } from 'node:util'
-import { ChainNode, DEFAULT_BLOCK_MS, type ChainEvent } from './chain-node.js'
+import { ChainNode, DEFAULT_BLOCK_MS, type BlockRelay, type ChainEvent } from './chain-node.js'
 
 const DEFAULT_CHAIN_ID = 'example-chain'
 const DEFAULT_LISTEN = '/ip4/127.0.0.1/tcp/0'
@@ -29,7 +29,8 @@ async function main (): Promise<number> {
         'chain-id': { type: 'string', default: DEFAULT_CHAIN_ID },
         produce: { type: 'boolean', default: false },
         'block-ms': { type: 'string', default: String(DEFAULT_BLOCK_MS) },
-        'fork-seed': { type: 'string' }
+        'fork-seed': { type: 'string' },
+        relay: { type: 'string', default: 'gossip' }
       }
     }).values
   } catch (err: any) {
@@ -37,8 +38,8 @@ async function main (): Promise<number> {
     return EXIT_USAGE
   }
   const blockMs = Number(flags['block-ms'])
-  if (flags['data-dir'] == null || !Number.isInteger(blockMs) || blockMs < 1) {
-    process.stderr.write('usage: node.js --data-dir DIR [--listen MA]... [--bootstrap MA]... [--chain-id ID] [--produce] [--block-ms MS] [--fork-seed TEXT]\n')
+  if (flags['data-dir'] == null || !Number.isInteger(blockMs) || blockMs < 1 || !['gossip', 'flood'].includes(flags.relay)) {
+    process.stderr.write('usage: node.js --data-dir DIR [--listen MA]... [--bootstrap MA]... [--chain-id ID] [--produce] [--block-ms MS] [--fork-seed TEXT] [--relay gossip|flood]\n')
     return EXIT_USAGE
   }
 
@@ -50,6 +51,7 @@ async function main (): Promise<number> {
     produce: flags.produce,
     blockMs,
     forkSeed: flags['fork-seed'],
+    relay: flags.relay as BlockRelay,
     onEvent: print
   })
 

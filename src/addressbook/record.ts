@@ -1,4 +1,5 @@
 import { InvalidMessageError } from '@libp2p/interface'
+import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { Key } from 'interface-datastore'
 import { isOutcome } from '../reason/index.js'
 import * as Digest from 'multiformats/hashes/digest'
@@ -8,6 +9,7 @@ import { StoredContact } from './stored-contact.js'
 import type { ContactColumns } from './columns.js'
 import type { RecordChunks } from './stored-contact.js'
 import type { Contact, ContactSource } from './index.js'
+import type { PeerId } from '@libp2p/interface'
 
 export const SOURCE_CODES: Record<ContactSource, ContactSourceCode> = {
   bootstrap: ContactSourceCode.CONTACT_SOURCE_BOOTSTRAP,
@@ -50,6 +52,43 @@ function endsWithBase58Of (name: string, bytes: Uint8Array): boolean {
   return true
 }
 
+/**
+ * The bytes of an Ed25519 peer id as every node writes them: the identity
+ * multihash (00, 36 bytes) of the key's protobuf (type 1, a 32-byte key).
+ * Any 32 bytes are an Ed25519 public key to libp2p (it checks no point).
+ */
+const ED25519_PEER_ID = { prefix: Uint8Array.of(0x00, 0x24, 0x08, 0x01, 0x12, 0x20), bytes: 38 }
+
+/** The bytes of an RSA key's peer id: the sha2-256 multihash (12, 32 bytes) of the key */
+const RSA_PEER_ID = { prefix: Uint8Array.of(0x12, 0x20), bytes: 34 }
+
+function hasShape (bytes: Uint8Array, shape: { prefix: Uint8Array, bytes: number }): boolean {
+  return bytes.byteLength === shape.bytes && shape.prefix.every((byte, i) => bytes[i] === byte)
+}
+
+/**
+ * Checks at load that a record's peer id bytes decode into a peer id when the
+ * contact's `peerId` is first read (StoredContact decodes it then, to keep a
+ * load fast): an Ed25519 or RSA peer id by its shape alone; any other (a
+ * secp256k1 key, whose point must be on the curve) decoded here.
+ *
+ * @throws {InvalidMessageError} when they are not a peer id (libp2p's URL peer ids are not one here)
+ */
+function checkPeerIdBytes (bytes: Uint8Array): void {
+  if (hasShape(bytes, ED25519_PEER_ID) || hasShape(bytes, RSA_PEER_ID)) {
+    return
+  }
+  let peer: PeerId
+  try {
+    peer = peerIdFromMultihash(Digest.decode(bytes))
+  } catch (err: any) {
+    throw new InvalidMessageError(`record holds no peer id: ${err.message}`)
+  }
+  if (peer.type === 'url') {
+    throw new InvalidMessageError('record holds a URL, not a peer id')
+  }
+}
+
 export function contactKey (id: string): Key {
   return new Key(`${ADDRESS_BOOK_PREFIX}/${id}`)
 }
@@ -75,18 +114,24 @@ export function encodeContact (contact: Contact): Uint8Array {
  * in a copy of the record in `chunks`
  *
  * @throws {InvalidMessageError} when the record is too large, does not decode,
- * names an unknown source or another peer id than its key
+ * names an unknown source, holds no peer id (bytes its `peerId` could not be
+ * decoded from) or another peer id than its key
  */
 export function decodeContact (id: string, bytes: Uint8Array, columns: ContactColumns, chunks: RecordChunks): StoredContact {
   if (bytes.byteLength > MAX_RECORD_SIZE_BYTES) {
     throw new InvalidMessageError(`record of ${bytes.byteLength} bytes exceeds ${MAX_RECORD_SIZE_BYTES}`)
   }
-  const record = ContactRecord.decode(bytes, { limits: { multiaddrs: MAX_MULTIADDRS_PER_CONTACT } })
+  let record: ContactRecord
+  try {
+    record = ContactRecord.decode(bytes, { limits: { multiaddrs: MAX_MULTIADDRS_PER_CONTACT } })
+  } catch (err: any) {
+    // protons' own errors: a field cut short, a wire type it cannot skip, too many addresses, a source it does not know
+    throw new InvalidMessageError(`undecodable record: ${err.message}`)
+  }
   if (!endsWithBase58Of(id, record.peerId)) {
     throw new InvalidMessageError('record holds another peer id than its key')
   }
-  // a multihash; decoded into a peer id (and its public key) on first use
-  Digest.decode(record.peerId)
+  checkPeerIdBytes(record.peerId)
   const source = SOURCES.get(record.source)
   if (source == null) {
     throw new InvalidMessageError(`record has unknown source ${record.source}`)

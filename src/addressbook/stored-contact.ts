@@ -102,7 +102,7 @@ export class StoredContact implements Contact {
 
   get peerId (): PeerId {
     if (this.peerIdValue == null) {
-      // checked at load: the peer id is a multihash that names the record's key
+      // checked at load (decodeContact): the bytes are a peer id that names the record's key
       this.peerIdValue = peerIdFromMultihash(Digest.decode(this.loadedRecord().peerId))
       this.dropRecordOnceDecoded()
     }

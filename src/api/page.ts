@@ -34,6 +34,8 @@ td.empty { color: #888; font-style: italic; }
 <table id="handshakes"><thead><tr><th>peer</th><th>direction</th><th>remote address</th><th>since</th></tr></thead><tbody></tbody></table>
 <h2>Auxiliary connections</h2>
 <table id="auxiliary"><thead><tr><th>peer</th><th>direction</th><th>remote address</th><th>agent</th><th>since</th></tr></thead><tbody></tbody></table>
+<h2>Gossip</h2>
+<table id="gossip"><thead><tr><th>topic</th><th>mesh peers</th><th>mesh</th><th>published</th><th>received</th><th>duplicate</th><th>rejected</th></tr></thead><tbody></tbody></table>
 <h2>Contacts</h2>
 <table id="contacts"><thead><tr><th>peer</th><th>DID</th><th>source</th><th>failures</th><th>next attempt</th><th>backoff reason</th><th>last seen</th></tr></thead><tbody></tbody></table>
 <h2>Recent rejects and disconnects</h2>
@@ -66,7 +68,7 @@ async function get (path) {
 }
 async function refresh () {
   try {
-    const [status, peers, contacts, rejects] = await Promise.all([get('/status'), get('/peers'), get('/contacts'), get('/rejects')])
+    const [status, peers, contacts, rejects, gossip] = await Promise.all([get('/status'), get('/peers'), get('/contacts'), get('/rejects'), get('/gossip')])
     const s = status.sessions
     document.getElementById('summary').textContent = status.peerId + ' · ' + status.did + ' · chain ' + status.chain.chainId +
       ' · sessions ' + s.outbound + '/' + s.targetOutbound + ' out, ' + s.inbound + '/' + s.maxInbound + ' in · ' +
@@ -75,6 +77,7 @@ async function refresh () {
     fill('sessions', sessions.map(p => [p.peerId, p.did, p.role, p.remoteAddr, p.agent, p.head ? p.head.height : '', time(p.since), p.rttMs]), 8)
     fill('handshakes', peers.filter(p => p.role === 'handshaking').map(p => [p.peerId, p.direction, p.remoteAddr, time(p.since)]), 4)
     fill('auxiliary', peers.filter(p => p.role === 'auxiliary').map(p => [p.peerId, p.direction, p.remoteAddr, p.agent, time(p.since)]), 5)
+    fill('gossip', gossip.map(t => [t.topic, t.meshPeers.length, t.meshPeers.map(p => p.did || p.peerId).join(', '), t.published, t.received, t.duplicate, t.rejected]), 7)
     fill('contacts', contacts.map(c => [c.peerId, c.did, c.source, c.failures, c.nextAttempt > Date.now() ? time(c.nextAttempt) : 'now', c.bannedUntil != null ? 'banned by this node until ' + time(c.bannedUntil) : c.backoffReason, time(c.lastSeen)]), 7)
     fill('rejects', rejects.map(r => [time(r.time), r.kind, r.peerId, r.did, r.reason, r.side, r.appCode, r.message]), 8)
     document.getElementById('error').textContent = ''

@@ -1,21 +1,19 @@
 import { createServer } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
 import { InvalidParametersError } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { isHandshakeError } from '../handshake/index.js'
-import { REASON_CODES, isReasonCode } from '../reason/index.js'
 import { errorText } from '../stream/index.js'
-import { CONNECT_TIMEOUT_MS, DEFAULT_API_HOST, DEFAULT_API_PORT, MAX_BODY_BYTES, REJECT_HISTORY_SIZE } from './constants.js'
-import { ApiRequestError, badRequest } from './errors.js'
+import { addrsBody, banBody, clearBackoffBody, connectBody, disconnectBody, peerBody, readJsonBody, removeReservedBody, unbanBody } from './body.js'
+import { CONNECT_TIMEOUT_MS, DEFAULT_API_HOST, DEFAULT_API_PORT, REJECT_HISTORY_SIZE } from './constants.js'
+import { ApiRequestError } from './errors.js'
 import { close, httpUrl, listen } from './listen.js'
 import { livePage } from './page.js'
 import { RejectLog } from './reject-log.js'
-import { bansView, contactView, headView, peersView, reservedView, statusView } from './views.js'
+import { bansView, contactView, gossipView, headView, peersView, reservedView, statusView } from './views.js'
 import type { ApiServer, ApiServerInit, MetricsProvider } from './index.js'
-import { parsePeerAddrs } from '../node/index.js'
 import type { NodeView } from '../node/index.js'
-import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
+import type { ComponentLogger, Logger } from '@libp2p/interface'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -26,41 +24,6 @@ interface Route {
   /** the commands change the node: they need the token */
   auth: boolean
   handle(body: Record<string, unknown>): Promise<Reply>
-}
-
-function field (body: Record<string, unknown>, name: string): unknown {
-  return Object.prototype.hasOwnProperty.call(body, name) ? body[name] : undefined
-}
-
-function requiredString (body: Record<string, unknown>, name: string): string {
-  const value = field(body, name)
-  if (typeof value !== 'string' || value === '') {
-    throw badRequest(`"${name}" must be a non-empty string`)
-  }
-  return value
-}
-
-/** `addr`: one /p2p/ address or a non-empty list of them */
-function addrList (body: Record<string, unknown>, name: string): string[] {
-  const value = field(body, name)
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list) || list.length === 0 || !list.every(item => typeof item === 'string' && item !== '')) {
-    throw badRequest(`"${name}" must be a multiaddr with /p2p/<peer id>, or a non-empty list of them`)
-  }
-  return list as string[]
-}
-
-export function parsePeer (value: string, name = 'peer'): PeerId {
-  try {
-    return peerIdFromString(value)
-  } catch {
-    throw badRequest(`"${name}" ${JSON.stringify(value)} is not a peer id`)
-  }
-}
-
-/** A ban target: a DID as is, anything else must be a peer id */
-export function parseTarget (value: string): PeerId | string {
-  return value.startsWith('did:') ? value : parsePeer(value, 'target')
 }
 
 export class NodeApiServer implements ApiServer {
@@ -134,27 +97,24 @@ export class NodeApiServer implements ApiServer {
       ['GET /rejects', read(() => this.rejectLog.list())],
       ['GET /bans', read(() => bansView(node.bans()))],
       ['GET /reserved', read(() => reservedView(node))],
+      ['GET /gossip', read(() => gossipView(node))],
       ['POST /reserved', command(async (body) => {
-        const added = await node.addReserved(addrList(body, 'addr'))
+        const added = await node.addReserved(addrsBody(body))
         return { json: { ok: true, reserved: added.map(peer => peer.peerId.toString()) } }
       })],
       ['DELETE /reserved', command(async (body) => {
-        const peer = parsePeer(requiredString(body, 'peer'))
-        const disconnect = field(body, 'disconnect')
-        if (disconnect !== undefined && typeof disconnect !== 'boolean') {
-          throw badRequest('"disconnect" must be true or false')
-        }
-        if (await node.removeReserved(peer, { disconnect: disconnect === true }) == null) {
+        const { peer, disconnect } = removeReservedBody(body)
+        if (await node.removeReserved(peer, { disconnect }) == null) {
           throw new ApiRequestError(404, `${peer.toString()} is not a reserved peer`)
         }
         return { json: { ok: true } }
       })],
       ['POST /contacts', command(async (body) => {
-        const added = await node.addContact(addrList(body, 'addr'))
+        const added = await node.addContact(addrsBody(body))
         return { json: { ok: true, contacts: added.map(contact => contactView(contact, node.bans())) } }
       })],
       ['DELETE /contacts', command(async (body) => {
-        const peer = parsePeer(requiredString(body, 'peer'))
+        const peer = peerBody(body)
         if (node.contact(peer) == null) {
           throw new ApiRequestError(404, `${peer.toString()} is not a contact`)
         }
@@ -163,11 +123,7 @@ export class NodeApiServer implements ApiServer {
       })],
       ['POST /connect', command(async (body) => this.connect(body))],
       ['POST /disconnect', command(async (body) => {
-        const peer = parsePeer(requiredString(body, 'peer'))
-        const reason = field(body, 'reason')
-        if (reason !== undefined && !isReasonCode(reason)) {
-          throw badRequest(`"reason" must be a reason code (${REASON_CODES.join(', ')})`)
-        }
+        const { peer, reason } = disconnectBody(body)
         if (node.session(peer) == null) {
           throw new ApiRequestError(404, `no session with ${peer.toString()}`)
         }
@@ -175,24 +131,16 @@ export class NodeApiServer implements ApiServer {
         return { json: { ok: true } }
       })],
       ['POST /ban', command(async (body) => {
-        const target = parseTarget(requiredString(body, 'target'))
-        const forMs = field(body, 'forMs')
-        if (forMs !== undefined && (typeof forMs !== 'number' || !Number.isSafeInteger(forMs) || forMs <= 0)) {
-          throw badRequest('"forMs" must be a positive whole number of milliseconds')
-        }
-        await node.ban(target, forMs as number | undefined)
+        const { target, forMs } = banBody(body)
+        await node.ban(target, forMs)
         return { json: { ok: true, until: node.banExpiry(target) } }
       })],
       ['POST /unban', command(async (body) => {
-        await node.unban(parseTarget(requiredString(body, 'target')))
+        await node.unban(unbanBody(body))
         return { json: { ok: true } }
       })],
       ['POST /backoff/clear', command(async (body) => {
-        const value = field(body, 'peer')
-        if (value !== undefined && typeof value !== 'string') {
-          throw badRequest('"peer" must be a peer id')
-        }
-        const peer = value == null || value === '' ? undefined : parsePeer(value)
+        const peer = clearBackoffBody(body)
         if (peer != null && node.contact(peer) == null) {
           throw new ApiRequestError(404, `${peer.toString()} is not a contact`)
         }
@@ -208,9 +156,8 @@ export class NodeApiServer implements ApiServer {
   }
 
   private async connect (body: Record<string, unknown>): Promise<Reply> {
-    const addr = requiredString(body, 'addr')
     // the options' own check of a /p2p/ address (InvalidParametersError: 400)
-    parsePeerAddrs([addr], '"addr"')
+    const addr = connectBody(body)
     const started = Date.now()
     try {
       const session = await this.node.connect(multiaddr(addr), { signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS) })
@@ -267,32 +214,6 @@ function healthReply (node: NodeView): Reply {
     return { status: 503, json: { status } }
   }
   return { json: { status, sessions: node.sessions().length } }
-}
-
-async function readJsonBody (req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > MAX_BODY_BYTES) {
-      throw new ApiRequestError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`)
-    }
-    chunks.push(chunk as Buffer)
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim()
-  if (text === '') {
-    return {}
-  }
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch {
-    throw badRequest('the body is not JSON')
-  }
-  if (value == null || typeof value !== 'object' || Array.isArray(value)) {
-    throw badRequest('the body must be a JSON object')
-  }
-  return value as Record<string, unknown>
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { makeDataDir } from '../node/index.js'
+import { makeDataDir } from '../node/data-dir.js'
 import { API_TOKEN_BYTES, API_TOKEN_FILE } from './constants.js'
 
 /** Where the API token of a node with this data dir lives */

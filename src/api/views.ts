@@ -69,6 +69,19 @@ export interface BanView {
   until: number
 }
 
+/** One gossip topic this node subscribes to, as `GET /gossip` shows it */
+export interface GossipTopicView {
+  topic: string
+  /** the session peers in this node's mesh of the topic, with their sessions' DIDs */
+  meshPeers: Array<{ peerId: string, did?: string }>
+  published: number
+  /** every copy received, before any check */
+  received: number
+  duplicate: number
+  /** rejected by the application's validator */
+  rejected: number
+}
+
 export function headView (head: ChainHead | undefined): HeadView | undefined {
   return head == null ? undefined : { height: head.height.toString(), hash: uint8ArrayToString(head.hash, 'base16') }
 }
@@ -151,4 +164,16 @@ export function reservedView (node: NodeView): ReservedView[] {
 
 export function bansView (bans: Map<string, number>): BanView[] {
   return [...bans].map(([target, until]) => ({ target, until })).sort((a, b) => a.until - b.until)
+}
+
+/** Each gossip topic the node subscribes to, with its mesh peers and message counts; none without gossip */
+export function gossipView (node: NodeView): GossipTopicView[] {
+  return node.gossipTopics().map(stats => ({
+    topic: stats.topic,
+    meshPeers: stats.meshPeers.map(peer => ({ peerId: peer.toString(), did: node.session(peer)?.did })),
+    published: stats.published,
+    received: stats.received,
+    duplicate: stats.duplicate,
+    rejected: stats.rejected
+  }))
 }

@@ -1,4 +1,5 @@
-import { readApiToken, apiTokenPath, apiUrlPath, readApiUrl } from '../api/index.js'
+import { readApiToken, apiTokenPath } from '../api/token.js'
+import { apiUrlPath, readApiUrl } from '../api/url-file.js'
 
 /** The API answered with an error, or did not answer at all */
 export class ApiCallError extends Error {

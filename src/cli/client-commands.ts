@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander'
-import { DEFAULT_DATA_DIR } from '../node/index.js'
+import { DEFAULT_DATA_DIR } from '../node/constants.js'
 import { ApiCallError, ApiClient } from './api-client.js'
 import { envName } from './config.js'
 import { EXIT_FAILURE, EXIT_OK, describeError } from './io.js'

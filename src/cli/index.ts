@@ -8,18 +8,20 @@
  */
 
 import { Command, CommanderError, Option } from 'commander'
-import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, buildInfo } from '../node/index.js'
+// only what every command needs is imported here: `start` and `init` load the
+// node (libp2p, LevelDB) when they run, so that the client commands start fast
+import { buildInfo } from '../node/build-info.js'
+import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from '../node/constants.js'
 import { EXIT_OK, EXIT_USAGE, describeError, processIo } from './io.js'
 import { LOG_FORMATS, LogOutput, type LogFormat } from './log-output.js'
 import { eventText } from './output.js'
 import { LOG_LEVELS, applyLogLevel, type LogLevel } from './log-level.js'
-import { DEFAULT_STATUS_INTERVAL_S, runStart } from './start.js'
 import { CONFIG_ENV } from './config.js'
-import { CONFIG_FILE_NAME, runInit } from './init.js'
+import { CONFIG_FILE_NAME, DEFAULT_STATUS_INTERVAL_S } from './constants.js'
 import type { InitFlags } from './init.js'
 import { formatVersion } from './version.js'
 import { addClientCommands } from './client-commands.js'
-import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST } from '../api/index.js'
+import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST } from '../api/constants.js'
 import type { CliIo } from './io.js'
 import type { StartFlags } from './start.js'
 
@@ -100,6 +102,7 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--metrics-host <host>', `address of the metrics listener (default: ${DEFAULT_METRICS_HOST}; 0.0.0.0 for any)`)
     .option('--config <file>', `JSON config file of these options, keys in camelCase (default: $${CONFIG_ENV}); flags win over PEERGATE_* variables, which win over the file`)
     .action(async (_flags: StartFlags, command: Command) => {
+      const { runStart } = await import('./start.js')
       exitCode = await runStart(givenFlags<StartFlags>(command), cliIo)
     })
 
@@ -110,6 +113,7 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--genesis <hex>', 'genesis hash in hex (default: derived from the chain id)')
     .option('--json', 'print one JSON object')
     .action(async (flags: InitFlags) => {
+      const { runInit } = await import('./init.js')
       exitCode = await runInit(flags, cliIo)
     })
 

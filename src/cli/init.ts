@@ -6,7 +6,8 @@ import { DamagedDataDirError, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEER
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST } from '../api/index.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { formatJson, formatText, genesisHex } from './output.js'
-import { DEFAULT_STATUS_INTERVAL_S, startOptions } from './start.js'
+import { CONFIG_FILE_NAME, DEFAULT_STATUS_INTERVAL_S } from './constants.js'
+import { startOptions } from './start.js'
 import { CONFIG_DATA_DIR, resolveStartConfig } from './config.js'
 import type { ResolvedStartConfig } from './config.js'
 import type { CliIo } from './io.js'
@@ -15,8 +16,6 @@ import type { CliEvent } from './output.js'
 /** The metrics port the example config suggests: Prometheus exporters' customary 9464 (OpenTelemetry's), clear of the API and libp2p */
 const EXAMPLE_METRICS_PORT = 9464
 
-/** The example config file `peergate init` writes into the data dir */
-export const CONFIG_FILE_NAME = 'config.json'
 
 /** The flags of `peergate init`, as commander parses them */
 export interface InitFlags {

@@ -1,4 +1,4 @@
-import { errorText } from '../stream/index.js'
+import { errorText } from '../stream/error-text.js'
 
 /** Exit codes of the `peergate` command */
 export const EXIT_OK = 0

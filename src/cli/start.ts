@@ -6,6 +6,7 @@ import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToke
 import { AddressInUseError, DamagedDataDirError, DATASTORE_DIR, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT, isSelfAddress, parseHex } from '../node/index.js'
 import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST, createMetricsServer, isLoopbackHost } from '../api/index.js'
 import { CONFIG_DATA_DIR, CONFIG_ENV, fileOrigin, optionName, parseConfigText, resolveStartConfig } from './config.js'
+import { DEFAULT_STATUS_INTERVAL_S } from './constants.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
 import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
 import type { ConfigFile, ResolvedStartConfig, StartConfigKey } from './config.js'
@@ -22,8 +23,6 @@ const GENESIS_HASH = { bytes: 32, what: 'a 32-byte hash' }
 /** the highest TCP port */
 const MAX_PORT = 65535
 
-/** seconds between status lines when no flag, variable or config file says otherwise */
-export const DEFAULT_STATUS_INTERVAL_S = 30
 
 /** The flags of `peergate start`, as commander parses them */
 export interface StartFlags {

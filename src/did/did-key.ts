@@ -17,7 +17,8 @@ export function ed25519DidKey (publicKey: Ed25519PublicKey): string {
 }
 
 /**
- * Parses a `did:key` DID of an Ed25519 key back to its public key
+ * Parses a `did:key` DID of an Ed25519 key back to its public key; only
+ * the DID `ed25519DidKey` makes of that key is one
  *
  * @throws {DidUnresolvableError} for anything else
  */
@@ -40,14 +41,22 @@ export function parseEd25519DidKey (did: string): Ed25519PublicKey {
     throw new DidUnresolvableError('did:key has no multicodec prefix')
   }
 
-  const offset = varint.encodingLength(codec)
-  if (codec !== ED25519_PUB_MULTICODEC || bytes.byteLength - offset !== ED25519_PUBLIC_KEY_LENGTH) {
+  // the codec first: encodingLength throws a RangeError for a varint above 2^53
+  if (codec !== ED25519_PUB_MULTICODEC || bytes.byteLength - varint.encodingLength(codec) !== ED25519_PUBLIC_KEY_LENGTH) {
     throw new DidUnresolvableError('did:key is not an Ed25519 public key')
   }
+  const offset = varint.encodingLength(codec)
 
   const key = publicKeyFromRaw(bytes.subarray(offset))
   if (key.type !== 'Ed25519') {
     throw new DidUnresolvableError('did:key is not an Ed25519 public key')
+  }
+  // one key, one DID: multiformats' base58 decoder reads any character above
+  // U+00FF as the digit "1", and the multicodec varint may be padded (ed 81 00),
+  // so other strings decode to this key too; a DID ban, which names a string,
+  // would not know them
+  if (ed25519DidKey(key) !== did) {
+    throw new DidUnresolvableError('did:key is not the one did:key of its key')
   }
   return key
 }

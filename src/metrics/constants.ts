@@ -27,7 +27,12 @@ export const METRIC_NAMES = {
   sessionCloses: 'peergate_session_closes_total',
   dials: 'peergate_dials_total',
   gatedStreamRefusals: 'peergate_gated_stream_refusals_total',
-  buildInfo: 'peergate_build_info'
+  buildInfo: 'peergate_build_info',
+  gossipMeshPeers: 'peergate_gossip_mesh_peers',
+  gossipPublished: 'peergate_gossip_messages_published_total',
+  gossipReceived: 'peergate_gossip_messages_received_total',
+  gossipDuplicate: 'peergate_gossip_messages_duplicate_total',
+  gossipRejected: 'peergate_gossip_messages_rejected_total'
 } as const
 
 /** The `commit` label of `peergate_build_info` when the build did not record one (not built from a git checkout) */

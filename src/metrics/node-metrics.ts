@@ -4,10 +4,19 @@ import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_TRACKED_HANDSHAKES, METRIC_NAME
 import type { NodeMetrics, NodeMetricsOptions } from './index.js'
 import type { DialEndDetail } from '../dial/index.js'
 import type { ConnectionRole, NodeView } from '../node/index.js'
+import type { GossipTopicStats } from '../gossip/index.js'
 import type { HandshakeInFlight, Session, SessionCloseDetail, SessionDirection, SessionRejectDetail, StreamRefuseDetail } from '../session/index.js'
 
 const DIRECTIONS: readonly SessionDirection[] = ['inbound', 'outbound']
 const ROLES: readonly ConnectionRole[] = ['outbound-session', 'inbound-session', 'handshaking', 'auxiliary']
+
+/** The gossip message counts, each a counter by topic: the count, its series, its help */
+const GOSSIP_COUNTS: ReadonlyArray<[keyof GossipTopicStats & ('published' | 'received' | 'duplicate' | 'rejected'), string, string]> = [
+  ['published', METRIC_NAMES.gossipPublished, 'Gossip messages this node published, by topic'],
+  ['received', METRIC_NAMES.gossipReceived, 'Gossip messages received from session peers, by topic: every copy, before any check'],
+  ['duplicate', METRIC_NAMES.gossipDuplicate, 'Gossip messages received again (copies of one seen before), by topic'],
+  ['rejected', METRIC_NAMES.gossipRejected, 'Gossip messages the application\'s validator rejected, by topic (each counts against the session peer that sent it)']
+]
 
 /**
  * peergate's Prometheus series for one node, fed from its events
@@ -97,6 +106,50 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
       this.set(n)
     }
   })
+
+  // gossip, per subscribed topic (the application's topics: a bounded set, MAX_TOPICS)
+  new Gauge({
+    name: METRIC_NAMES.gossipMeshPeers,
+    help: 'Session peers in this node\'s gossip mesh, by topic',
+    labelNames: ['topic'] as const,
+    registers,
+    collect () {
+      this.reset()
+      for (const stats of node.gossipTopics()) {
+        this.set({ topic: stats.topic }, stats.meshPeers.length)
+      }
+    }
+  })
+  for (const [field, name, help] of GOSSIP_COUNTS) {
+    // the counts the last scrape saw: a scrape adds what came since
+    let seen = new Map<string, number>()
+    new Counter({
+      name,
+      help,
+      labelNames: ['topic'] as const,
+      registers,
+      collect () {
+        const now = new Map<string, number>()
+        for (const stats of node.gossipTopics()) {
+          const value = stats[field]
+          const added = value - (seen.get(stats.topic) ?? 0)
+          // inc by 0 shows a topic's count from its first scrape; less than
+          // before: the topic was subscribed again between two scrapes
+          if (added >= 0) {
+            this.inc({ topic: stats.topic }, added)
+          }
+          now.set(stats.topic, value)
+        }
+        // a topic no longer subscribed goes (its counts start again from 0 if it comes back)
+        for (const topic of seen.keys()) {
+          if (!now.has(topic)) {
+            this.remove({ topic })
+          }
+        }
+        seen = now
+      }
+    })
+  }
 
   // what runs: one series of value 1, as Prometheus' own build_info metrics
   const build = buildInfo()

@@ -96,7 +96,7 @@ export function checkSameChain (stored: { chainId: string, genesisHash: string }
 }
 
 /** A stored chain record, or undefined when it is not one */
-function parseChainRecord (text: string): { chainId: string, genesisHash: string } | undefined {
+export function parseChainRecord (text: string): { chainId: string, genesisHash: string } | undefined {
   try {
     const record = JSON.parse(text)
     if (typeof record?.chainId === 'string' && typeof record?.genesisHash === 'string' && /^([0-9a-f]{2})+$/.test(record.genesisHash)) {

@@ -17,6 +17,7 @@ import { addressBook } from '../addressbook/index.js'
 import { handshake, MAX_INBOUND_HANDSHAKES } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
+import { gossip } from '../gossip/index.js'
 import { checkChainRecord, checkSameChain, dhtProtocol, resolveChain } from './chain.js'
 import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from './data-dir.js'
 import { withoutKeepAlive } from './dht-keep-alive.js'
@@ -133,6 +134,9 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
         reserved,
         discovery: options.discovery
       })
+    }
+    if (options.pubsub != null && options.pubsub !== false) {
+      services.pubsub = gossip(options.pubsub === true ? {} : options.pubsub)
     }
     const libp2p = await createLibp2p<PeerNodeServices & S>({
       privateKey,

@@ -1,6 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { LevelDatastore } from 'datastore-level'
+import type { LevelDatastore } from 'datastore-level'
 import { CHAIN_FILE, DATASTORE_DIR, DID_KEY_FILE, PEER_KEY_FILE } from './constants.js'
 import { DamagedDataDirError, DataDirError, DataDirLockedError } from './errors.js'
 
@@ -51,6 +51,8 @@ export async function makeDataDir (dir: string): Promise<void> {
  * (datastore-level's own OpenFailedError drops LevelDB's reason)
  */
 export async function openLevelDatastore (location: string, dir: string): Promise<LevelDatastore> {
+  // loaded here, not with the module: the CLI's client commands use makeDataDir without LevelDB
+  const { LevelDatastore } = await import('datastore-level')
   const datastore = new LevelDatastore(location)
   try {
     // the options LevelDatastore.open() passes; its own open() then finds the database open

@@ -45,3 +45,13 @@ export class AddressInUseError extends Error {
     this.addresses = addresses
   }
 }
+
+/** `node.pubsub` of a node that runs no gossip: `createPeerNode({ pubsub: true })` runs it */
+export class GossipDisabledError extends Error {
+  static override name = 'GossipDisabledError'
+  override name = 'GossipDisabledError'
+
+  constructor (message = 'this node runs no gossip: createPeerNode({ pubsub: true }) runs it') {
+    super(message)
+  }
+}

@@ -12,6 +12,7 @@ import type { ConnectOptions, HandshakeInit, HandshakeService } from '../handsha
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
 import type { DisconnectOptions, HandshakeInFlight, Session, SessionDirection, SessionEvents, Sessions } from '../session/index.js'
+import type { Gossip, GossipInit, GossipTopicStats } from '../gossip/index.js'
 import type { Identify } from '@libp2p/identify'
 import type { AbortOptions, ComponentLogger, Libp2pStatus, PeerId, PrivateKey, ServiceMap, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -38,8 +39,11 @@ export type PeerNodeServiceFactories<S extends ServiceMap> = {
   [Name in keyof S]: (components: PeerNodeComponents & S) => S[Name]
 }
 
-/** The names of peergate's own services, in the order libp2p starts them; your own services may not use them */
-export const PEERGATE_SERVICE_NAMES = ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'dial'] as const
+/**
+ * The names of peergate's own services, in the order libp2p starts them
+ * (`pubsub` only with the `pubsub` option); your own services may not use them
+ */
+export const PEERGATE_SERVICE_NAMES = ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'dial', 'pubsub'] as const
 
 /**
  * Options of `createPeerNode`; `S` is the map of your own services (see
@@ -145,9 +149,19 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   metrics?: boolean | PeerNodeMetricsOptions
 
   /**
+   * Gossip on sessions (`node.pubsub`): gossipsub with only session peers in
+   * its mesh, topics scoped by chain, signed messages, the application's
+   * validators. `true` or `{ gossipsub }` (gossipsub's own tuning: mesh
+   * degrees, heartbeat, …) runs it.
+   *
+   * @default false
+   */
+  pubsub?: boolean | GossipInit
+
+  /**
    * Your own libp2p services, by name, as `createLibp2p`'s `services`: they
    * are added after peergate's (sessions, handshake, identify, ping, dht,
-   * addressBook, dial, which keep that order), so a factory finds those among
+   * addressBook, dial, pubsub, which keep that order), so a factory finds those among
    * its components (`components.sessions`, …). A name of peergate's is
    * refused with InvalidParametersError. Reach them as
    * `node.libp2p.services.<name>`, typed.
@@ -231,6 +245,8 @@ export interface NodeViewServices extends Record<string, unknown> {
   handshake: HandshakeService
   addressBook: AddressBookService
   dial: DialManagerService
+  /** peergate's gossip (`gossip()`), when the node runs it */
+  pubsub?: Gossip
 }
 
 /** A node view's events: the session manager's and the dial manager's */
@@ -282,6 +298,8 @@ export interface NodeView extends TypedEventTarget<NodeViewEvents> {
   reserved(): ReservedPeer[]
   /** identify's AgentVersion of `peer`, from the peer store */
   agent(peer: PeerId): Promise<string | undefined>
+  /** each gossip topic the node subscribes to, with its mesh peers and message counts; none when it runs no gossip */
+  gossipTopics(): GossipTopicStats[]
 
   connect(target: PeerId | Multiaddr | Multiaddr[], options?: ConnectOptions): Promise<Session>
   disconnect(peer: PeerId, reason?: ReasonCode, options?: DisconnectOptions): Promise<void>
@@ -298,7 +316,7 @@ export { createPeerNode } from './create-node.js'
 export { PeerNode } from './peer-node.js'
 export { nodeView } from './view.js'
 export { dhtProtocol, type ChainOptions } from './chain.js'
-export { DamagedDataDirError, DataDirError, DataDirLockedError, AddressInUseError } from './errors.js'
+export { DamagedDataDirError, DataDirError, DataDirLockedError, AddressInUseError, GossipDisabledError } from './errors.js'
 
 // for peergate's other folders (the CLI, the API, metrics); not public
 export { parseHex } from './chain.js'

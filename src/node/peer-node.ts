@@ -2,12 +2,14 @@ import { endOnRemoteClose } from '../stream/index.js'
 import { handleRequests, notifications, request } from '../protocols/index.js'
 import { parseAddrs } from './peers.js'
 import { pingOnOpen } from './session-ping.js'
+import { GossipDisabledError } from './errors.js'
 import { Libp2pNodeView } from './view.js'
 import type { PeerNodeServices, HandleOptions } from './index.js'
 import type { Contact } from '../addressbook/index.js'
 import type { ChainHead } from '../chain/index.js'
 import type { HandleRequestsOptions, NotificationChannel, NotificationsOptions, RequestHandler, RequestOptions, SuccessResponse } from '../protocols/index.js'
 import type { Session, SessionStreamHandler } from '../session/index.js'
+import type { Gossip } from '../gossip/index.js'
 import type { AbortOptions, Libp2p, PeerId, ServiceMap, Stream, StreamHandler } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
@@ -117,6 +119,21 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Libp2
    */
   async notifications (protocol: string, options: NotificationsOptions): Promise<NotificationChannel> {
     return notifications(this.libp2p.services.sessions, protocol, { logger: this.libp2p.logger, ...options })
+  }
+
+  /**
+   * Gossip on sessions, as js-libp2p's pubsub (`subscribe`, `publish`,
+   * `topicValidators`, `message` events), for this chain's topics and
+   * session peers alone; `createPeerNode({ pubsub: true })` runs it
+   *
+   * @throws {GossipDisabledError} when the node runs no gossip
+   */
+  get pubsub (): Gossip {
+    const pubsub = this.libp2p.services.pubsub
+    if (pubsub == null) {
+      throw new GossipDisabledError()
+    }
+    return pubsub
   }
 
   /** Replaces a contact's addresses (its backoff resets when they change) and/or its DID */

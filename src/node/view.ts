@@ -9,6 +9,7 @@ import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
 import type { DisconnectOptions, HandshakeInFlight, Session, SessionDirection } from '../session/index.js'
+import type { GossipTopicStats } from '../gossip/index.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Libp2pStatus, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Registry } from 'prom-client'
@@ -240,6 +241,13 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
         rtt: connection.rtt
       }
     })
+  }
+
+  /** Each gossip topic the node subscribes to, with its mesh peers and message counts; none without gossip */
+  gossipTopics (): GossipTopicStats[] {
+    const pubsub = this.libp2p.services.pubsub
+    // a libp2p node of your own may run js-libp2p's gossipsub, ungated, under this name: it has no topic stats
+    return typeof pubsub?.topicStats === 'function' ? pubsub.topicStats() : []
   }
 
   /** identify's AgentVersion of `peer`, from the peer store; undefined until identify has run with it */

@@ -5,7 +5,7 @@ import { NoSessionError } from '../session/index.js'
 import { truncateUtf8 } from '../wire/index.js'
 import { DEFAULT_MAX_IN_FLIGHT_PER_PEER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_ERROR_MESSAGE_BYTES } from './constants.js'
 import { MessageTooLargeError, RemoteResultError, TooManyRequestsError } from './errors.js'
-import { readFirstByte, readMessage, writeMessage } from './framing.js'
+import { readFirstByte, readMessage, writeMessage, type ByteSource, type MessageOptions } from './framing.js'
 import { RESULT_BYTE, ResultCode, resultCodeOf } from './result-code.js'
 import type { ProtocolSessions } from './index.js'
 import type { Session } from '../session/index.js'
@@ -258,16 +258,7 @@ export async function request (sessions: ProtocolSessions, peer: PeerId, protoco
     stream = await sessions.openStream(peer, protocol, { signal })
     await writeMessage(stream, request, { maxMessageBytes: limits.maxRequestBytes, signal })
     await stream.close({ signal })
-    const { byte, rest } = await readFirstByte(stream, { signal })
-    const code = resultCodeOf(byte)
-    if (code == null) {
-      throw new InvalidMessageError(`unknown result byte ${byte}`)
-    }
-    const payload = await readMessage(rest, { maxMessageBytes: limits.maxResponseBytes, signal })
-    if (code !== ResultCode.SUCCESS) {
-      throw new RemoteResultError(code, new TextDecoder().decode(payload.subarray(0, MAX_ERROR_MESSAGE_BYTES)))
-    }
-    return { code, payload }
+    return await readResponse(stream, { maxMessageBytes: limits.maxResponseBytes, signal })
   } catch (err: any) {
     const reason = timeout.aborted && options.signal?.aborted !== true
       ? new TimeoutError(`${protocol} request to ${peer.toString()} took longer than ${limits.timeoutMs} ms`)
@@ -278,4 +269,29 @@ export async function request (sessions: ProtocolSessions, peer: PeerId, protoco
     signal.clear()
     requested.release(session, protocol)
   }
+}
+
+/**
+ * Reads a responder's answer from `source` (docs/APPLICATION-PROTOCOLS.md
+ * §3): the result byte, then one framed payload of at most
+ * `maxMessageBytes`; anything after it is not read
+ *
+ * @returns the payload, with SUCCESS
+ * @throws {RemoteResultError} another result code, with the payload's first MAX_ERROR_MESSAGE_BYTES as its message
+ * @throws {InvalidMessageError} an unknown result byte, or a payload prefix that is not minimally encoded
+ * @throws {MessageTooLargeError} the payload's prefix is over `maxMessageBytes`
+ * @throws {StreamEndedError} the source ended before the result byte or inside the payload
+ * @throws the signal's reason when it aborts first
+ */
+export async function readResponse (source: ByteSource, options: MessageOptions): Promise<SuccessResponse> {
+  const { byte, rest } = await readFirstByte(source, options)
+  const code = resultCodeOf(byte)
+  if (code == null) {
+    throw new InvalidMessageError(`unknown result byte ${byte}`)
+  }
+  const payload = await readMessage(rest, options)
+  if (code !== ResultCode.SUCCESS) {
+    throw new RemoteResultError(code, new TextDecoder().decode(payload.subarray(0, MAX_ERROR_MESSAGE_BYTES)))
+  }
+  return { code, payload }
 }

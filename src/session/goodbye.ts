@@ -74,6 +74,17 @@ export async function readGoodbye (stream: Stream, signal?: AbortSignal): Promis
   if (body == null) {
     throw new InvalidMessageError('goodbye stream ended without a message')
   }
+  return decodeGoodbye(body)
+}
+
+/**
+ * Decodes the body of a Goodbye frame, its encoding checked strictly first
+ * (docs/PROTOCOL.md §4.3); a detail over MAX_DETAIL_BYTES is cut to its
+ * longest prefix of whole characters that fits
+ *
+ * @throws {InvalidMessageError} "undecodable goodbye: …" (an unknown reason included)
+ */
+export function decodeGoodbye (body: Uint8Array): Parting {
   const problem = checkEncoding(body, GOODBYE_SPEC)
   if (problem != null) {
     throw new InvalidMessageError(`undecodable goodbye: ${problem}`)

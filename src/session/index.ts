@@ -22,11 +22,12 @@
  * ```
  */
 
+import { gateComponents } from './gated.js'
 import { SessionManager } from './session-manager.js'
 import type { ChainHead } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
-import type { AbortOptions, ComponentLogger, Connection, Libp2pEvents, PeerId, PeerStore, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
-import type { Registrar } from '@libp2p/interface-internal'
+import type { AbortOptions, ComponentLogger, Connection, Libp2pEvents, NewStreamOptions, PeerId, PeerStore, Stream, StreamHandler, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Datastore } from 'interface-datastore'
 
 /** `outbound`: this node initiated the handshake (it selected the peer); `inbound`: the remote did */
@@ -248,7 +249,7 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   unhandle(protocol: string, options?: AbortOptions): Promise<void>
   isGated(protocol: string): boolean
   /** opens a gated stream over the session with `peer`; waits for a handshake in flight */
-  openStream(peer: PeerId, protocol: string | string[], options?: AbortOptions): Promise<Stream>
+  openStream(peer: PeerId, protocol: string | string[], options?: NewStreamOptions): Promise<Stream>
 
   /**
    * Ends the session with `peer` (`session:close` with `reason`), tells the
@@ -274,6 +275,43 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
  */
 export function sessions (init: SessionManagerInit = {}): (components: SessionManagerComponents) => Sessions {
   return (components) => new SessionManager(components, init)
+}
+
+/** What `gated` needs of a service's components, besides what the service itself needs */
+export interface GatedComponents {
+  /** peergate's session manager, under this name */
+  sessions: Sessions
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  peerStore: PeerStore
+  events: TypedEventTarget<Libp2pEvents>
+  logger: ComponentLogger
+}
+
+/**
+ * Puts a libp2p service on sessions: the service only ever sees session
+ * peers, and is itself unchanged. It is given, instead of libp2p's own, a
+ * registrar whose `handle` goes through the gate (a stream from a peer
+ * without a session is refused before the service's handler runs) and whose
+ * topologies hear of a peer when a session with it opens (`onConnect`, with
+ * the session's connection) and ends (`onDisconnect`), never of DHT or other
+ * auxiliary connections; and a connection manager and connections whose
+ * streams go over the peer's session, failing with `NoSessionError` towards
+ * a peer without one. Needs the session manager among the services as
+ * `sessions`, ahead of the gated service.
+ *
+ * @example
+ *
+ * ```TypeScript
+ * services: {
+ *   sessions: sessions(),
+ *   // ...handshake, identify, …
+ *   sync: gated(sync())   // a libp2p service of your own, or anyone's
+ * }
+ * ```
+ */
+export function gated<C, S> (factory: (components: C) => S): (components: C & GatedComponents) => S {
+  return (components) => factory(gateComponents(components))
 }
 
 export { NoSessionError, SessionEndedError } from './errors.js'

@@ -17,7 +17,7 @@ import type { Attempt, Failure, RemoteStatus, Verdict } from './admission.js'
 import type { DisconnectOptions, HandshakeInFlight, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { ChainHead } from '../chain/index.js'
-import type { AbortOptions, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+import type { AbortOptions, Connection, Logger, NewStreamOptions, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
 interface TrackedAttempt extends Attempt {
   readonly controller: AbortController
@@ -343,7 +343,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
   }
 
-  async openStream (peer: PeerId, protocol: string | string[], options: AbortOptions = {}): Promise<Stream> {
+  async openStream (peer: PeerId, protocol: string | string[], options: NewStreamOptions = {}): Promise<Stream> {
     const session = await this.waitForSession(peer, options)
     if (session == null) {
       const protocols = Array.isArray(protocol) ? protocol : [protocol]

@@ -8,6 +8,7 @@ import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
+import { base58btc } from 'multiformats/bases/base58'
 import { Key } from 'interface-datastore'
 import { PersistentAddressBook } from '../../src/addressbook/address-book.js'
 import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, type ResolvedBackoff } from '../../src/addressbook/backoff.js'
@@ -533,6 +534,9 @@ describe('address book', () => {
     })
     await datastore.put(new Key(`${prefix}/${d.toString()}`), tooMany)
     await datastore.put(new Key(`${prefix}/empty`), new Uint8Array(0))
+    // peer id bytes that name their own key but are no peer id (a multihash of code 01): it loaded, and list() threw on it
+    const noPeerId = Uint8Array.of(0x01, 0x24, 0x08, 0x01, 0x12, 0x20, ...new Uint8Array(32).fill(9))
+    await datastore.put(new Key(`${prefix}/${base58btc.encode(noPeerId).slice(1)}`), ContactRecord.encode({ peerId: noPeerId, multiaddrs: [], source: ContactSource.CONTACT_SOURCE_DHT }))
     await datastore.put(new Key(`${prefix}x/${d.toString()}`), valid(d))
 
     const { book: reloaded } = await h.reopen(dir, datastore)

@@ -38,7 +38,7 @@ describe('live page in a headless Chromium', () => {
     // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start
     browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] })
     const dataDir = await net.dir()
-    a = await net.node({ dataDir })
+    a = await net.node({ dataDir, pubsub: { gossipsub: { heartbeatInterval: 100 } } })
     ;({ api } = await startApi(a, dataDir))
     page = await browser.newPage()
     await page.goto(`${api.url}/`)
@@ -61,6 +61,17 @@ describe('live page in a headless Chromium', () => {
     const text = await row.innerText()
     assert.match(text, /inbound-session/)
     assert.ok(text.includes(b.did), text)
+  })
+
+  it('shows each gossip topic with its mesh peers', async () => {
+    a.pubsub.subscribe('blocks')
+    const row = page.locator('#gossip tbody tr', { hasText: 'blocks' })
+    await row.waitFor({ timeout: 5000 })
+    const b = await net.node({ pubsub: { gossipsub: { heartbeatInterval: 100 } } })
+    b.pubsub.subscribe('blocks')
+    await b.connect(a.getMultiaddrs()[0])
+    await page.locator('#gossip tbody tr', { hasText: b.did }).waitFor({ timeout: 5000 })
+    assert.match(await row.innerText(), /^blocks\s+1\s/)
   })
 
   it('shows a reject with its reason', async () => {

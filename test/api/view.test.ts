@@ -29,7 +29,7 @@ async function serve (view: FakeNodeView): Promise<{ api: ApiServer, metrics: No
 }
 
 describe('the status API over an in-memory node view', () => {
-  it('serves /health, /status, /peers, /contacts, /bans and /metrics from the view', async () => {
+  it('serves /health, /status, /peers, /contacts, /bans, /gossip and /metrics from the view', async () => {
     const view = new FakeNodeView(await testPeerId())
     const [a, dialing, stranger] = await Promise.all([testPeerId(), testPeerId(), testPeerId()])
     const session = testSession(a, { connectionId: 'ca', direction: 'outbound', since: 4_242 })
@@ -62,6 +62,18 @@ describe('the status API over an in-memory node view', () => {
     const contacts = (await call(`${api.url}/contacts`, 'GET')).body
     assert.equal(contacts.find((c: any) => c.peerId === stranger.toString()).bannedUntil, 9_999_999_999_999)
     assert.deepEqual((await call(`${api.url}/bans`, 'GET')).body, [{ target: stranger.toString(), until: 9_999_999_999_999 }])
+
+    assert.deepEqual((await call(`${api.url}/gossip`, 'GET')).body, [])
+    view.gossip = [{ topic: 'blocks', meshPeers: [a, stranger], published: 1, received: 7, duplicate: 2, rejected: 1 }]
+    assert.deepEqual((await call(`${api.url}/gossip`, 'GET')).body, [{
+      topic: 'blocks',
+      // a DID for a session peer's entry
+      meshPeers: [{ peerId: a.toString(), did: session.did }, { peerId: stranger.toString() }],
+      published: 1,
+      received: 7,
+      duplicate: 2,
+      rejected: 1
+    }])
 
     const metrics = await call(`${api.url}/metrics`, 'GET')
     assert.equal(sample(metrics.body, 'peergate_sessions', { direction: 'outbound' }), 1)

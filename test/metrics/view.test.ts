@@ -9,7 +9,7 @@ import { LocalReason, ReasonCode, createNodeMetrics } from '../../src/index.js'
 import { testContact } from '../utils/contacts.js'
 import { sample } from '../utils/exposition.js'
 import { FakeNodeView, testPeerId, testSession } from '../utils/fake-view.js'
-import type { ConnectionInfo, ConnectionRole } from '../../src/index.js'
+import type { ConnectionInfo, ConnectionRole, GossipTopicStats } from '../../src/index.js'
 import type { PeerId } from '@libp2p/interface'
 
 const NOW = 1_000_000
@@ -45,6 +45,44 @@ describe('metrics over an in-memory node view', () => {
       assert.equal(sample(text, 'peergate_address_book_contacts'), 3)
       assert.equal(sample(text, 'peergate_address_book_contacts_in_backoff'), 1)
       assert.equal(view.bookCopies, 0, 'a scrape never copies the address book')
+    } finally {
+      metrics.stop()
+    }
+  })
+
+  it('read gossip per topic: mesh peers, and the message counts as counters that only grow; an unsubscribed topic goes', async () => {
+    const view = new FakeNodeView(await testPeerId())
+    const [a, b] = await Promise.all([testPeerId(), testPeerId()])
+    const stats = (topic: string, meshPeers: PeerId[], published: number, received: number, duplicate: number, rejected: number): GossipTopicStats =>
+      ({ topic, meshPeers, published, received, duplicate, rejected })
+    const metrics = createNodeMetrics(view)
+    try {
+      const scrapes: Array<[string, GossipTopicStats[], Record<string, Array<number | undefined>>]> = [
+        // what, the view's topics, then per series the blocks and txs samples
+        ['no gossip', [], { mesh: [undefined, undefined], published: [undefined, undefined] }],
+        ['two topics', [stats('blocks', [a, b], 1, 10, 3, 2), stats('txs', [a], 0, 4, 0, 0)],
+          { mesh: [2, 1], published: [1, 0], received: [10, 4], duplicate: [3, 0], rejected: [2, 0] }],
+        ['more of each', [stats('blocks', [b], 2, 15, 4, 2), stats('txs', [], 1, 6, 1, 1)],
+          { mesh: [1, 0], published: [2, 1], received: [15, 6], duplicate: [4, 1], rejected: [2, 1] }],
+        ['txs unsubscribed', [stats('blocks', [b], 2, 16, 4, 2)],
+          { mesh: [1, undefined], received: [16, undefined] }],
+        ['txs subscribed again: its counts start from 0', [stats('blocks', [b], 2, 16, 4, 2), stats('txs', [a], 0, 3, 0, 0)],
+          { mesh: [1, 1], received: [16, 3] }]
+      ]
+      const series: Record<string, string> = {
+        mesh: 'peergate_gossip_mesh_peers',
+        published: 'peergate_gossip_messages_published_total',
+        received: 'peergate_gossip_messages_received_total',
+        duplicate: 'peergate_gossip_messages_duplicate_total',
+        rejected: 'peergate_gossip_messages_rejected_total'
+      }
+      for (const [what, topics, expected] of scrapes) {
+        view.gossip = topics
+        const text = await metrics.text()
+        for (const [key, [blocks, txs]] of Object.entries(expected)) {
+          assert.deepEqual([sample(text, series[key], { topic: 'blocks' }), sample(text, series[key], { topic: 'txs' })], [blocks, txs], `${what}: ${series[key]}`)
+        }
+      }
     } finally {
       metrics.stop()
     }

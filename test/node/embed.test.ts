@@ -9,9 +9,10 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { LevelDatastore } from 'datastore-level'
+import { gossipsub } from '@libp2p/gossipsub'
 import { createLibp2p } from 'libp2p'
 import { Registry } from 'prom-client'
-import { addressBook, createApiServer, createNodeMetrics, dialManager, dhtProtocol, handleRequests, handshake, loadOrCreateDidSigner, nodeView, notifications, request, sessions } from '../../src/index.js'
+import { addressBook, createApiServer, createNodeMetrics, dialManager, dhtProtocol, gossip, handleRequests, handshake, loadOrCreateDidSigner, nodeView, notifications, request, sessions } from '../../src/index.js'
 import { resolveChain } from '../../src/node/chain.js'
 import { call, until as poll } from '../api/helpers.js'
 import { sample } from '../utils/exposition.js'
@@ -27,7 +28,7 @@ after(async () => { await net.cleanup() })
  * work inside your own createLibp2p" builds it: peergate's services in its
  * `createLibp2p`, no PeerNode
  */
-async function embeddedNode (options: { metricsRegistry?: Registry } = {}): Promise<{ libp2p: Libp2p<NodeViewServices>, datastore: LevelDatastore }> {
+async function embeddedNode (options: { metricsRegistry?: Registry, pubsub?: (components: any) => unknown } = {}): Promise<{ libp2p: Libp2p<NodeViewServices>, datastore: LevelDatastore }> {
   const datastore = new LevelDatastore(join(await net.dir(), 'datastore'))
   await datastore.open()
   const chain = await resolveChain({ chainId: 'test-chain' })
@@ -47,10 +48,11 @@ async function embeddedNode (options: { metricsRegistry?: Registry } = {}): Prom
       ping: ping(),
       dht: kadDHT({ protocol: dhtProtocol(chain.chainId), clientMode: false, peerInfoMapper: passthroughMapper }),
       addressBook: addressBook(),
-      dial: dialManager({ tickMs: 100 })
+      dial: dialManager({ tickMs: 100 }),
+      ...(options.pubsub == null ? {} : { pubsub: options.pubsub })
     }
   })
-  return { libp2p, datastore }
+  return { libp2p: libp2p as unknown as Libp2p<NodeViewServices>, datastore }
 }
 
 test('the services run inside someone else\'s createLibp2p', async () => {
@@ -134,5 +136,29 @@ test('a node of your own createLibp2p serves /status, /peers and /metrics throug
     metrics.stop()
     await libp2p.stop()
     await datastore.close()
+  }
+})
+
+test('gossip() runs in your own createLibp2p, and its view shows the mesh; js-libp2p\'s own gossipsub under that name shows none', async () => {
+  const { libp2p, datastore } = await embeddedNode({ pubsub: gossip({ gossipsub: { heartbeatInterval: 100 } }) })
+  const plain = await embeddedNode({ pubsub: gossipsub() })
+  try {
+    const pubsub = libp2p.services.pubsub
+    assert.ok(pubsub != null)
+    const view = nodeView(libp2p)
+    const peer = await net.node({ pubsub: { gossipsub: { heartbeatInterval: 100 } } })
+    pubsub.subscribe('blocks')
+    peer.pubsub.subscribe('blocks')
+    await view.connect(peer.getMultiaddrs()[0])
+    await until(() => view.gossipTopics()[0]?.meshPeers.length === 1, 5_000, 'the peer in the embedded node\'s mesh')
+    assert.ok(view.gossipTopics()[0].meshPeers[0].equals(peer.peerId))
+    assert.equal(pubsub.chainTopic('blocks'), '/peergate/test-chain/blocks')
+
+    assert.deepEqual(nodeView(plain.libp2p).gossipTopics(), [])
+  } finally {
+    await libp2p.stop()
+    await datastore.close()
+    await plain.libp2p.stop()
+    await plain.datastore.close()
   }
 })

@@ -37,7 +37,13 @@ describe('createPeerNode with your own services', () => {
     assert.deepEqual(Object.keys(node.libp2p.services), ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'dial', 'greeter'])
   })
 
-  for (const name of ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'dial']) {
+  it('puts gossip (the pubsub option) after peergate\'s other services and before yours', async () => {
+    const node = await net.node({ pubsub: true, services: { greeter: greeter() } })
+    assert.deepEqual(Object.keys(node.libp2p.services), ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'dial', 'pubsub', 'greeter'])
+    assert.equal(node.pubsub, node.libp2p.services.pubsub)
+  })
+
+  for (const name of ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'dial', 'pubsub']) {
     it(`refuses a service named ${name}`, async () => {
       // as any: a computed name widens the services' type to an index signature
       await assert.rejects(net.node({ services: { [name]: greeter() } as any }), (err: Error) => {

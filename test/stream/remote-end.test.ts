@@ -12,7 +12,7 @@ const SLOW_ECHO = '/test-chain/slow-echo/1.0.0'
 const OPEN_SLOW_ECHO = '/test-chain/open-slow-echo/1.0.0'
 
 /** Fresh sessions in the main test; each carries four first requests */
-const SESSIONS = 200
+const SESSIONS = 50
 /** A request whose reply has not ended by then is counted as hung */
 const HANG_MS = 3_000
 /** What a handler awaits before it reads, as a database read would */

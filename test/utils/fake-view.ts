@@ -10,7 +10,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { defaultLogger } from '@libp2p/logger'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import type { ChainIdentity, ConnectionInfo, ConnectionRole, Contact, HandshakeInFlight, NodeStatus, NodeView, NodeViewEvents, ReservedPeer, Session, SessionDirection } from '../../src/index.js'
+import type { ChainIdentity, ConnectionInfo, ConnectionRole, Contact, GossipTopicStats, HandshakeInFlight, NodeStatus, NodeView, NodeViewEvents, ReservedPeer, Session, SessionDirection } from '../../src/index.js'
 import type { ComponentLogger, Libp2pStatus, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Registry } from 'prom-client'
@@ -52,6 +52,7 @@ export class FakeNodeView extends TypedEventEmitter<NodeViewEvents> implements N
   dialing: PeerId[] = []
   reservedPeers: ReservedPeer[] = []
   readonly agents = new PeerMap<string>()
+  gossip: GossipTopicStats[] = []
   targetOutbound = 16
   maxInbound = 34
   /** every command called, with its arguments */
@@ -136,6 +137,10 @@ export class FakeNodeView extends TypedEventEmitter<NodeViewEvents> implements N
 
   async agent (peer: PeerId): Promise<string | undefined> {
     return this.agents.get(peer)
+  }
+
+  gossipTopics (): GossipTopicStats[] {
+    return this.gossip
   }
 
   async connect (target: PeerId | Multiaddr | Multiaddr[]): Promise<Session> {

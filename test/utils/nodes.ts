@@ -53,6 +53,12 @@ export class TestNetwork {
     return node
   }
 
+  /** Stops `node` with the others in `cleanup()` (a node made outside this network) */
+  track<T extends { stop(): void | Promise<void> }> (node: T): T {
+    this.nodes.push(node)
+    return node
+  }
+
   async cleanup (): Promise<void> {
     await Promise.allSettled(this.nodes.map(async n => n.stop()))
     await Promise.allSettled(this.dirs.map(async d => rm(d, { recursive: true, force: true })))

@@ -1,4 +1,5 @@
 import { ReasonCode } from '../../reason/pb/reason.js'
+import { writeUint64 } from '../../wire/uint64.js'
 import { decodeMessage, encodeMessage, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
@@ -58,7 +59,7 @@ export namespace Hello {
 
         if ((obj.timestamp != null && obj.timestamp !== 0n)) {
           w.uint32(56)
-          w.uint64(obj.timestamp)
+          writeUint64(w, obj.timestamp)
         }
 
         if (obj.head != null) {
@@ -497,7 +498,7 @@ export namespace Head {
 
         if ((obj.height != null && obj.height !== 0n)) {
           w.uint32(8)
-          w.uint64(obj.height)
+          writeUint64(w, obj.height)
         }
 
         if ((obj.hash != null && obj.hash.byteLength > 0)) {

@@ -1,3 +1,4 @@
+import { writeUint64 } from '../../wire/uint64.js'
 import { decodeMessage, encodeMessage, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
@@ -138,7 +139,7 @@ export namespace Head {
 
         if ((obj.height != null && obj.height !== 0n)) {
           w.uint32(8)
-          w.uint64(obj.height)
+          writeUint64(w, obj.height)
         }
 
         if ((obj.hash != null && obj.hash.byteLength > 0)) {

@@ -1,0 +1,64 @@
+/**
+ * The observed node of `npm run soak`, in its own process as a real node is:
+ * a peergate node on a LevelDB data dir with gossip on, status rounds every
+ * `statusInterval` ms, subscribed to the soak topic. Prints
+ * `{"event":"ready","multiaddr":…}` once, then on every line of its stdin a
+ * sample: `{"event":"sample","at":…,"heapMB":…,"rssMB":…,"timers":…,
+ * "sessions":…,"handshakes":…,"connections":…,"listeners":…,"received":…}`
+ * (after a GC when node runs with --expose-gc); stops on the end of stdin.
+ *
+ * node soak-node.js <statusIntervalMs>
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { createPeerNode } from '../src/index.js'
+
+const SOAK_TOPIC = 'soak'
+const statusInterval = Number(process.argv[2] ?? 5_000)
+const dataDir = await mkdtemp(join(tmpdir(), 'peergate-soak-'))
+const node = await createPeerNode({
+  dataDir,
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+  chain: { chainId: 'soak-chain' },
+  pubsub: true,
+  handshake: { statusInterval },
+  // the churning peers all dial from 127.0.0.1
+  connectionManager: { inboundConnectionThreshold: Infinity }
+})
+let received = 0
+node.pubsub.addEventListener('message', () => { received++ })
+node.pubsub.subscribe(SOAK_TOPIC)
+
+const SESSION_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status']
+const sessions = node.libp2p.services.sessions as unknown as { listenerCount(type: string): number }
+
+function sample (): Record<string, unknown> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  gc?.()
+  const memory = process.memoryUsage()
+  return {
+    event: 'sample',
+    at: Date.now(),
+    heapMB: memory.heapUsed / 2 ** 20,
+    rssMB: memory.rss / 2 ** 20,
+    timers: process.getActiveResourcesInfo().filter(r => r === 'Timeout').length,
+    sessions: node.sessions().length,
+    handshakes: node.libp2p.services.sessions.handshakes().length,
+    connections: node.libp2p.getConnections().length,
+    listeners: SESSION_EVENTS.reduce((n, type) => n + sessions.listenerCount(type), 0),
+    received
+  }
+}
+
+process.stdout.write(`${JSON.stringify({ event: 'ready', multiaddr: node.getMultiaddrs()[0].toString() })}\n`)
+const lines = createInterface({ input: process.stdin })
+lines.on('line', () => { process.stdout.write(`${JSON.stringify(sample())}\n`) })
+lines.on('close', () => {
+  void (async () => {
+    await node.stop()
+    await rm(dataDir, { recursive: true, force: true })
+    process.exit(0)
+  })()
+})

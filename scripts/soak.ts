@@ -1,0 +1,167 @@
+/**
+ * npm run soak [-- --minutes 30] [--peers 19] [--churn-ms 3000] [--publish-ms 500] [--status-ms 5000] [--sample-s 10] [--out FILE.json]
+ *
+ * A soak of one node (issue 22 item 3): the observed peergate node runs in
+ * its own process (scripts/soak-node.ts: LevelDB data dir, gossip on, status
+ * rounds sped up to `--status-ms`); this process runs `--peers` peergate
+ * nodes that connect to it and to each other (they bootstrap from it), and
+ * churns them: every `--churn-ms` one peer stops (with its Goodbye) and a new
+ * one, with a new identity, joins. One peer publishes a gossip message every
+ * `--publish-ms`. Every `--sample-s` the observed node reports its heap (after
+ * a GC), RSS, timers, sessions, handshakes, connections and session-event
+ * listeners.
+ *
+ * At the end every peer stops, and once the observed node is idle its counts
+ * are compared with the baseline it had before any peer came. The report:
+ * heap and RSS slopes after the warm-up (the first fifth), in MB per hour by
+ * least squares, with the residuals' spread as the noise they are judged
+ * against, and the end counts against the baseline. `--out` writes every
+ * sample as JSON.
+ */
+import { spawn } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { MemoryDatastore } from 'datastore-core'
+import { createPeerNode, type PeerNode } from '../src/index.js'
+import { linearFit } from './stats.js'
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '30' },
+    peers: { type: 'string', default: '19' },
+    'churn-ms': { type: 'string', default: '3000' },
+    'publish-ms': { type: 'string', default: '500' },
+    'status-ms': { type: 'string', default: '5000' },
+    'sample-s': { type: 'string', default: '10' },
+    out: { type: 'string' }
+  }
+})
+const MINUTES = Number(values.minutes)
+const PEERS = Number(values.peers)
+const CHURN_MS = Number(values['churn-ms'])
+const PUBLISH_MS = Number(values['publish-ms'])
+const STATUS_MS = Number(values['status-ms'])
+const SAMPLE_MS = Number(values['sample-s']) * 1000
+for (const [name, value] of Object.entries({ minutes: MINUTES, peers: PEERS, 'churn-ms': CHURN_MS, 'publish-ms': PUBLISH_MS, 'status-ms': STATUS_MS, 'sample-s': SAMPLE_MS })) {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`--${name} must be a positive number`)
+  }
+}
+/** how long the observed node gets to settle after the last peer stopped */
+const SETTLE_MS = 15_000
+const SOAK_TOPIC = 'soak'
+
+interface Sample {
+  at: number
+  heapMB: number
+  rssMB: number
+  timers: number
+  sessions: number
+  handshakes: number
+  connections: number
+  listeners: number
+  received: number
+}
+
+const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./soak-node.js', import.meta.url)), String(STATUS_MS)], { stdio: ['pipe', 'pipe', 'inherit'] })
+const lines = createInterface({ input: child.stdout })
+let onSample: ((sample: Sample) => void) | undefined
+const addr = await new Promise<string>((resolve, reject) => {
+  child.once('exit', (code) => { reject(new Error(`the observed node exited with ${code}`)) })
+  lines.on('line', (line) => {
+    const msg = JSON.parse(line)
+    if (msg.event === 'ready') {
+      resolve(msg.multiaddr)
+    } else if (msg.event === 'sample') {
+      onSample?.(msg)
+    }
+  })
+})
+
+async function sample (): Promise<Sample> {
+  return new Promise(resolve => {
+    onSample = resolve
+    child.stdin.write('sample\n')
+  })
+}
+
+async function delay (ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}
+
+let joined = 0
+async function peer (): Promise<PeerNode> {
+  joined++
+  const node = await createPeerNode({
+    datastore: new MemoryDatastore(),
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: [addr],
+    chain: { chainId: 'soak-chain' },
+    pubsub: true,
+    handshake: { statusInterval: STATUS_MS },
+    connectionManager: { inboundConnectionThreshold: Infinity }
+  })
+  node.pubsub.subscribe(SOAK_TOPIC)
+  return node
+}
+
+await delay(2_000)
+const baseline = await sample()
+console.info(`soak: ${MINUTES} min, ${PEERS} peers churned every ${CHURN_MS} ms, a gossip message every ${PUBLISH_MS} ms, status rounds every ${STATUS_MS} ms; baseline ${JSON.stringify(baseline)}`)
+
+const peers: PeerNode[] = []
+for (let i = 0; i < PEERS; i++) {
+  peers.push(await peer())
+}
+const samples: Sample[] = []
+const start = Date.now()
+const end = start + MINUTES * 60_000
+let published = 0
+const publisher = setInterval(() => {
+  const from = peers[Math.floor(Math.random() * peers.length)]
+  from?.pubsub.publish(SOAK_TOPIC, new TextEncoder().encode(`soak message ${published++} at ${Date.now()}`)).catch(() => {})
+}, PUBLISH_MS)
+const churn = setInterval(() => {
+  const k = Math.floor(Math.random() * peers.length)
+  const leaving = peers[k]
+  void (async () => {
+    const next = await peer()
+    peers[k] = next
+    await leaving.stop()
+  })().catch(err => { console.error('churn failed:', err) })
+}, CHURN_MS)
+
+let nextSample = start + SAMPLE_MS
+while (Date.now() < end) {
+  await delay(Math.max(0, nextSample - Date.now()))
+  nextSample += SAMPLE_MS
+  const s = await sample()
+  samples.push(s)
+  const minute = ((s.at - start) / 60_000).toFixed(1)
+  console.info(`  ${minute.padStart(5)} min  heap ${s.heapMB.toFixed(1)} MB  rss ${s.rssMB.toFixed(1)} MB  sessions ${s.sessions}  connections ${s.connections}  handshakes ${s.handshakes}  timers ${s.timers}  listeners ${s.listeners}  received ${s.received}`)
+}
+clearInterval(publisher)
+clearInterval(churn)
+await Promise.all(peers.map(async p => { await p.stop() }))
+await delay(SETTLE_MS)
+const final = await sample()
+child.stdin.end()
+
+const warm = samples.filter(s => s.at >= start + (end - start) / 5)
+const hours = (s: Sample): number => (s.at - start) / 3_600_000
+const heap = linearFit(warm.map(s => [hours(s), s.heapMB]))
+const rss = linearFit(warm.map(s => [hours(s), s.rssMB]))
+console.info(`\nafter the warm-up (${warm.length} samples, the first fifth dropped), least squares:`)
+console.info(`  heap: ${heap.slope.toFixed(2)} MB/hour (residuals' spread ${heap.residualSd.toFixed(2)} MB; over the run ${(heap.slope * MINUTES / 60).toFixed(2)} MB)`)
+console.info(`  RSS:  ${rss.slope.toFixed(2)} MB/hour (residuals' spread ${rss.residualSd.toFixed(2)} MB; over the run ${(rss.slope * MINUTES / 60).toFixed(2)} MB)`)
+console.info(`peers joined ${joined}, messages published ${published}, received by the observed node ${final.received}`)
+console.info(`at the end, ${SETTLE_MS / 1000} s after the last peer stopped, against the baseline before any peer:`)
+for (const key of ['sessions', 'handshakes', 'connections', 'timers', 'listeners'] as const) {
+  console.info(`  ${key.padEnd(12)} ${String(final[key]).padStart(4)} (baseline ${baseline[key]})${final[key] > baseline[key] ? '  ← above the baseline' : ''}`)
+}
+if (values.out != null) {
+  await writeFile(values.out, JSON.stringify({ minutes: MINUTES, peers: PEERS, churnMs: CHURN_MS, publishMs: PUBLISH_MS, statusMs: STATUS_MS, baseline, final, samples, heap, rss }, null, 1))
+}
+process.exit(0)

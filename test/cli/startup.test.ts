@@ -1,0 +1,56 @@
+/**
+ * The client commands (`status`, `peers`, `contacts`, …) only talk HTTP to a
+ * running node: they must not load the node itself (libp2p, its transports,
+ * LevelDB), which took each of them about 2 s to start. A resolve hook in the
+ * CLI's process records every module it loads.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { after, test } from 'node:test'
+
+const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
+/** what only a running node needs (libp2p's version.js is fine: --version prints it) */
+const NODE_ONLY = ['/node_modules/libp2p/dist/src/index.js', '/node_modules/@libp2p/tcp/', '/node_modules/@chainsafe/libp2p-noise/', '/node_modules/@libp2p/kad-dht/', '/node_modules/datastore-level/']
+
+const dirs: string[] = []
+after(async () => { await Promise.all(dirs.map(async dir => rm(dir, { recursive: true, force: true }))) })
+
+/** Runs the CLI with `args` and returns the URLs of the modules it loaded */
+async function loadedBy (args: string[]): Promise<{ code: number, stderr: string, urls: string[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'peergate-cli-startup-'))
+  dirs.push(dir)
+  const log = join(dir, 'loaded.txt')
+  const hook = join(dir, 'hook.mjs')
+  await writeFile(hook, `import { registerHooks } from 'node:module'
+import { appendFileSync } from 'node:fs'
+registerHooks({ resolve (specifier, context, next) { const result = next(specifier, context); appendFileSync(${JSON.stringify(log)}, result.url + '\\n'); return result } })
+`)
+  const { code, stderr } = await new Promise<{ code: number, stderr: string }>(resolve => {
+    execFile(process.execPath, ['--import', pathToFileURL(hook).href, BIN, ...args], (err, _stdout, stderr) => {
+      resolve({ code: err == null ? 0 : Number(err.code), stderr })
+    })
+  })
+  return { code, stderr, urls: (await readFile(log, 'utf8')).split('\n').filter(Boolean) }
+}
+
+test('client commands do not load the node: no libp2p, transports, DHT or LevelDB', async () => {
+  for (const args of [['status', '--api', 'http://127.0.0.1:1'], ['peers', '--api', 'http://127.0.0.1:1', '--json'], ['--version']]) {
+    const { code, stderr, urls } = await loadedBy(args)
+    assert.ok(urls.some(url => url.includes('/cli/')), `the hook saw the CLI load (${args.join(' ')}): ${stderr}`)
+    if (args[0] !== '--version') {
+      assert.equal(code, 1)
+      assert.match(stderr, /no node answers at http:\/\/127\.0\.0\.1:1/)
+    }
+    assert.deepEqual(urls.filter(url => NODE_ONLY.some(part => url.includes(part))), [], `peergate ${args.join(' ')} loaded the node`)
+  }
+})
+
+test('start loads the node (the hook sees what it should)', async () => {
+  // a usage error after the node's modules loaded: --max-peers is checked by start itself
+  const { urls } = await loadedBy(['start', '--max-peers', 'many', '--data-dir', join(tmpdir(), 'peergate-never-made')])
+  assert.ok(urls.some(url => url.includes('/node_modules/libp2p/dist/src/index.js')), 'start did not load libp2p: the check above would pass for nothing')
+})
