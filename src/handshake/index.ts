@@ -208,7 +208,7 @@ export function handshake (init: HandshakeInit): (components: HandshakeComponent
   return (components) => new Handshake(components, init)
 }
 
-export { HANDSHAKE_PROTOCOL, MAX_MESSAGE_SIZE } from './constants.js'
+export { HANDSHAKE_PROTOCOL, MAX_INBOUND_HANDSHAKES, MAX_MESSAGE_SIZE } from './constants.js'
 // what a hello carries of the chain now, as a Status does
 export type { LocalStatus } from '../status/index.js'
 export { HandshakeError, HandshakeStage, isHandshakeError } from './errors.js'

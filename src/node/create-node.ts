@@ -14,12 +14,13 @@ import { createLibp2p } from 'libp2p'
 import { Registry } from 'prom-client'
 import { loadOrCreateDidSigner } from '../did/identity.js'
 import { addressBook } from '../addressbook/index.js'
-import { handshake } from '../handshake/index.js'
+import { handshake, MAX_INBOUND_HANDSHAKES } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
 import { gossip } from '../gossip/index.js'
 import { checkChainRecord, checkSameChain, dhtProtocol, resolveChain } from './chain.js'
 import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from './data-dir.js'
+import { withoutKeepAlive } from './dht-keep-alive.js'
 import { loadDataDirIdentity } from './identity-files.js'
 import { AddressInUseError } from './errors.js'
 import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
@@ -114,11 +115,13 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       // connection monitor's next heartbeat then fails and aborts a healthy
       // connection. A few streams of headroom keep sessions alive.
       ping: ping({ maxOutboundStreams: PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: PING_MAX_INBOUND_STREAMS }),
-      dht: kadDHT({
+      // the DHT dials its peers when a query needs them; it does not have
+      // libp2p redial them whenever a session ends (dht-keep-alive.ts)
+      dht: withoutKeepAlive(kadDHT({
         protocol: dhtProtocol(chain.chainId),
         clientMode: dht.clientMode ?? false,
         peerInfoMapper: dht.publicAddressesOnly === true ? removePrivateAddressesMapper : passthroughMapper
-      }),
+      })),
       // the dial manager finds the book as `addressBook`; both run on the
       // same injected clock and random draw
       addressBook: addressBook({
@@ -143,7 +146,16 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       transports: options.transports ?? [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      connectionManager: options.connectionManager,
+      connectionManager: {
+        // libp2p upgrades at most 10 inbound connections at once (all hosts
+        // together) and resets the rest before they reach the handshake, whose
+        // limiter lets a newcomer take a stalled handshake's place: under
+        // attackers reconnecting at libp2p's per-host rate, an honest newcomer
+        // met that reset. As many connections may upgrade at once as
+        // handshakes may run (PROTOCOL.md §8.1).
+        maxIncomingPendingConnections: options.handshake?.maxInboundHandshakes ?? MAX_INBOUND_HANDSHAKES,
+        ...options.connectionManager
+      },
       // banned peers are never dialed, by us or by the DHT; inbound they still
       // reach the handshake, which tells them BANNED
       connectionGater: {

@@ -144,7 +144,11 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   /** The libp2p private key; @default created once and kept in `dataDir`'s `peer-key.json` (or in `datastore`) */
   privateKey?: PrivateKey
 
-  /** passed to libp2p's connection manager (e.g. `inboundConnectionThreshold` in tests) */
+  /**
+   * passed to libp2p's connection manager (e.g. `inboundConnectionThreshold`
+   * in tests); `maxIncomingPendingConnections` defaults to
+   * `handshake.maxInboundHandshakes` (64) instead of libp2p's 10
+   */
   connectionManager?: ConnectionManagerInit
 
   logger?: ComponentLogger

@@ -21,8 +21,9 @@ export const DEFAULT_MAX_OUTBOUND_SESSIONS = 16
 
 /**
  * Peer-store tag on every session peer. kad-dht tags its closest peers
- * `kad-close` with 50 (plus a keep-alive tag); libp2p's pruner closes the
- * lowest summed tag values first, so sessions sit above DHT-only peers. 100 is
+ * `kad-close` with 50 (its keep-alive tag is not written in a peergate node:
+ * src/node/dht-keep-alive.ts); libp2p's pruner closes the lowest summed tag
+ * values first, so sessions sit above DHT-only peers. 100 is
  * the largest value the peer store accepts for one tag.
  */
 export const SESSION_TAG = 'peergate-session'

@@ -74,7 +74,10 @@ describe('stalled handshakes cannot starve sessions (slowloris)', () => {
 
     const calm = await connectTries(honest, victim)
     assert.equal(calm.firstTry, TRIES, `without attack: ${calm.refusals.join('; ')}`)
-    // what the victim holds at rest: its DHT keeps auxiliary connections to the honest peer
+    // what the victim holds at rest. Its DHT may have dialed the honest peer
+    // (to check it, first met in a session, or in its self-query); a later
+    // connect reuses that connection and its disconnect closes it, and
+    // nothing redials a peer that said Goodbye (src/node/dht-keep-alive.ts)
     await until(() => victim.sessions().length === 0, 5_000, 'the honest sessions to end')
     const baseline = holdings(victim)
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import { KEEP_ALIVE } from '@libp2p/interface'
 import { NoSessionError, dhtProtocol } from '../../src/index.js'
 import { TestNetwork, eventually, until } from '../utils/nodes.js'
 import type { PeerNode } from '../../src/index.js'
@@ -8,6 +9,13 @@ import type { PeerId } from '@libp2p/interface'
 const PROTOCOL = '/test-chain/blocks/1.0.0'
 const net = new TestNetwork()
 after(async () => { await net.cleanup() })
+
+/** kad-dht's tag on its closest peers: a rank for libp2p's connection pruner */
+const KAD_CLOSE_TAG = 'kad-close'
+
+async function tagsOf (node: PeerNode, peer: PeerNode): Promise<string[]> {
+  return [...(await node.libp2p.peerStore.get(peer.peerId)).tags.keys()]
+}
 
 /** Runs DHT queries from `from` until one reaches `target` as a final peer */
 async function findThroughDht (from: PeerNode, target: PeerId): Promise<void> {
@@ -91,5 +99,26 @@ describe('Kad-DHT traffic stays auxiliary', () => {
     }
     assert.deepEqual(found, [])
     assert.equal(boot.sessions().length + stranger.sessions().length, 0)
+  })
+
+  it('peers whose session ended stay apart: the DHT ranks its closest peers but has libp2p redial neither', async () => {
+    const a = await net.node()
+    const b = await net.node()
+    await a.connect(b.getMultiaddrs()[0])
+    // kad-dht tags its closest peers every 5 s; its rank tag shows it has run
+    // (it wrote its keep-alive tag, which libp2p's reconnect queue redials, in the same call)
+    await eventually(async () => (await tagsOf(a, b)).includes(KAD_CLOSE_TAG) && (await tagsOf(b, a)).includes(KAD_CLOSE_TAG), 'the DHTs to rank each other', 10_000)
+    assert.deepEqual((await tagsOf(a, b)).filter(tag => tag.startsWith(KEEP_ALIVE)), [])
+    assert.deepEqual((await tagsOf(b, a)).filter(tag => tag.startsWith(KEEP_ALIVE)), [])
+
+    const opened: string[] = []
+    for (const node of [a, b]) {
+      node.libp2p.addEventListener('connection:open', (evt) => { opened.push(`${node === a ? 'a' : 'b'} ${evt.detail.direction}`) })
+    }
+    await a.disconnect(b.peerId)
+    await until(() => a.libp2p.getConnections().length + b.libp2p.getConnections().length === 0, 5_000, 'the session\'s connection to close')
+    // a reconnect queue redials within milliseconds of the last connection closing
+    await new Promise(resolve => setTimeout(resolve, 1_000))
+    assert.deepEqual(opened, [], 'nobody redialed the peer that said Goodbye')
   })
 })
