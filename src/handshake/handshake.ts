@@ -235,13 +235,15 @@ export class Handshake implements HandshakeService, Startable {
 
   /**
    * A connection to `target` that can carry a handshake: libp2p hands back an
-   * open connection it has, but one this node is hanging up (a handshake on it
-   * failed, perhaps in this very tick, as when `connect` is called from a
-   * `session:reject` listener) is about to close, so then a new one is dialed
+   * open connection it has, but one being hung up is about to close, so then
+   * a new one is dialed: a handshake on it failed (perhaps in this very tick,
+   * as when `connect` is called from a `session:reject` listener), or its
+   * session ended (a Goodbye said by either side; `connect` from a
+   * `session:close` listener)
    */
   private async openConnection (target: PeerId | Multiaddr | Multiaddr[], options: ConnectOptions): Promise<Connection> {
     const connection = await this.components.connectionManager.openConnection(target, options)
-    if (connection.status === 'open' && !this.hangingUp.has(connection.id)) {
+    if (connection.status === 'open' && !this.hangingUp.has(connection.id) && !this.admission.parting(connection)) {
       return connection
     }
     this.log('%p: the connection libp2p had is closing, dialing a new one', connection.remotePeer)

@@ -78,3 +78,21 @@ export const SESSION_PING_TIMEOUT_MS = 5_000
  * inbound side's RTT a second later.
  */
 export const SESSION_PING_RESPONDER_DELAY_MS = 1_000
+
+/**
+ * How a node finds a peer that vanished without closing its connection (its
+ * host lost power or network, its process froze): libp2p's connection
+ * monitor pings every connection every CONNECTION_PING_INTERVAL_MS and aborts
+ * one whose ping has not answered within its timeout, which adapts to the
+ * pings' round trips (1.2 × their recent average) between
+ * CONNECTION_PING_MIN_TIMEOUT_MS and CONNECTION_PING_MAX_TIMEOUT_MS. The
+ * session on it then ends (CONNECTION_CLOSED): within PEER_LOSS_BOUND_MS on a
+ * link whose pings take less than the minimum timeout. libp2p 3.3.11's own
+ * defaults, set here so that the bound the README states is peergate's.
+ * A peer whose process ends (a crash, kill -9) is seen at once: its OS
+ * closes the TCP connection.
+ */
+export const CONNECTION_PING_INTERVAL_MS = 10_000
+export const CONNECTION_PING_MIN_TIMEOUT_MS = 5_000
+export const CONNECTION_PING_MAX_TIMEOUT_MS = 60_000
+export const PEER_LOSS_BOUND_MS = CONNECTION_PING_INTERVAL_MS + CONNECTION_PING_MIN_TIMEOUT_MS

@@ -23,7 +23,7 @@ import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from 
 import { withoutKeepAlive } from './dht-keep-alive.js'
 import { loadDataDirIdentity } from './identity-files.js'
 import { AddressInUseError } from './errors.js'
-import { DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
+import { CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_MAX_TIMEOUT_MS, CONNECTION_PING_MIN_TIMEOUT_MS, DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
 import { isSelfAddress, parseAddrs, parsePeerAddrs } from './peers.js'
 import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
@@ -155,6 +155,11 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
         // handshakes may run (PROTOCOL.md §8.1).
         maxIncomingPendingConnections: options.handshake?.maxInboundHandshakes ?? MAX_INBOUND_HANDSHAKES,
         ...options.connectionManager
+      },
+      // a peer that vanished without closing its connection is found within PEER_LOSS_BOUND_MS
+      connectionMonitor: {
+        pingInterval: CONNECTION_PING_INTERVAL_MS,
+        pingTimeout: { minTimeout: CONNECTION_PING_MIN_TIMEOUT_MS, maxTimeout: CONNECTION_PING_MAX_TIMEOUT_MS }
       },
       // banned peers are never dialed, by us or by the DHT; inbound they still
       // reach the handshake, which tells them BANNED

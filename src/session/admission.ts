@@ -65,6 +65,11 @@ export interface Admission {
    * Undefined when `peer` has no session.
    */
   updateStatus(peer: PeerId, status: RemoteStatus): Session | undefined
+  /**
+   * Whether a session ended on `connection`: it is being hung up (after a
+   * Goodbye either side said), so a new handshake needs a new connection
+   */
+  parting(connection: Connection): boolean
 }
 
 const ports = new WeakMap<Sessions, Admission>()

@@ -57,6 +57,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly gatedProtocols = new Set<string>()
   /** what aborts each session's signal when it ends */
   private readonly ended = new WeakMap<Session, AbortController>()
+  /** connections whose session ended, being hung up (by either side), until they close */
+  private readonly partingConnections = new Set<string>()
 
   constructor (components: SessionManagerComponents, init: SessionManagerInit = {}) {
     super()
@@ -81,7 +83,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       open: this.#open.bind(this),
       fail: this.#fail.bind(this),
       nextSession: this.#nextSession.bind(this),
-      updateStatus: this.#updateStatus.bind(this)
+      updateStatus: this.#updateStatus.bind(this),
+      parting: (connection) => this.partingConnections.has(connection.id)
     })
   }
 
@@ -456,6 +459,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
   private onConnectionClose (evt: CustomEvent<Connection>): void {
     const connection = evt.detail
+    this.partingConnections.delete(connection.id)
     const session = this.sessions.get(connection.remotePeer)
     if (session?.connection.id === connection.id) {
       this.endSession(session, { reason: ReasonCode.CONNECTION_CLOSED }, 'remote')
@@ -471,6 +475,10 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
     const { reason, appCode, detail } = parting
     this.sessions.delete(session.peerId)
+    // whoever ended it hangs up: a listener that connects again gets a new connection
+    if (session.connection.status === 'open') {
+      this.partingConnections.add(session.connection.id)
+    }
     this.ended.get(session)?.abort(new SessionEndedError(reason))
     this.log('session with %p closed by the %s side: %s%s', session.peerId, side, reason, detail == null ? '' : ` (${detail})`)
     this.safeDispatchEvent('session:close', { detail: { session, reason, side, appCode, message: detail } })

@@ -73,6 +73,19 @@ describe('Goodbye', () => {
     await until(() => a.contacts().find(c => c.peerId.equals(b.peerId))?.backoffReason === 'SESSION_ENDED', 5_000, 'short wait at a')
   })
 
+  it('a connect right after a Goodbye, said by either side, makes a session on a new connection: the one the Goodbye ended is being hung up', async () => {
+    const [a, b] = await pair()
+    for (const [who, end] of [['the peer', async () => { await b.disconnect(a.peerId) }], ['this node', async () => { await a.disconnect(b.peerId) }]] as const) {
+      const old = a.session(b.peerId)?.connection.id
+      const closed = closeAt(a, b)
+      await end()
+      await closed
+      const session = await a.connect(b.getMultiaddrs()[0])
+      assert.notEqual(session.connection.id, old, `after a Goodbye said by ${who}`)
+      await until(() => b.session(a.peerId) != null, 5_000, 'session at b')
+    }
+  })
+
   it('a session shed over the limit hears TOO_MANY_PEERS', async () => {
     const hub = await net.node({ limits: { maxInboundSessions: 1, maxOutboundSessions: 1, inboundBurst: 1 } })
     const first = await net.node()
