@@ -7,8 +7,8 @@
  * timers and child processes, so a 2-core machine runs two of them in about
  * the time of one. One at a time: a file listed in SERIAL measures how fast
  * a node serves an honest peer while it is attacked, or waits for a network
- * of real processes to converge within a deadline; a second file's load would
- * measure the machine, not the node.
+ * of real processes to converge within a deadline (a second file's load would
+ * measure the machine, not the node), or may rebuild dist/.
  *
  * Extra arguments go to `node --test` (e.g. `-- --test-name-pattern=ban`).
  */
@@ -27,7 +27,10 @@ const SERIAL = new Set([
   // five-node testnets of real processes converge within a deadline
   'metrics/testnet.test.js',
   // the example chain's network of real processes syncs and refuses forks within deadlines
-  'examples/chain.test.js'
+  'examples/chain.test.js',
+  // the README's commands run as written: `npx peergate` may run the
+  // package's prepare script, which rebuilds dist/ under the other file
+  'cli/readme.test.js'
 ])
 
 /** Parallel test files at a time: the machines have 2 cores */
