@@ -60,7 +60,9 @@ export function stdoutLine (line: string, time: Date, describe: (event: CliEvent
   const event = parseEvent(line)
   if (event != null) {
     // the event's own fields first: a reject's `message` is inside the human text
-    return { ...event, time: time.toISOString(), level: 'info', component: CLI_COMPONENT, message: describe(event) }
+    // a datastore that refuses writes is a warning; every other event is news
+    const level = event.event === 'storage' && event.state === 'failing' ? 'warn' : 'info'
+    return { ...event, time: time.toISOString(), level, component: CLI_COMPONENT, message: describe(event) }
   }
   const match = TIME_PREFIX.exec(line)
   return { time: match?.[1] ?? time.toISOString(), level: 'info', component: CLI_COMPONENT, message: match?.[2] ?? line }

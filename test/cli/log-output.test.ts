@@ -35,3 +35,14 @@ test('stdoutLine: a JSON event keeps its fields and gets its human text; a human
     { time: '2026-01-02T03:04:05.006Z', level: 'info', component: 'peergate:cli', message: 'session open: p did:key:z (outbound)' })
   assert.deepEqual(stdoutLine('{"not":"an event"}', TIME, eventText), { time: ISO, level: 'info', component: 'peergate:cli', message: '{"not":"an event"}' })
 })
+
+test('stdoutLine: a storage event is a warning while the datastore refuses writes, news once it takes them again', () => {
+  const failing = { event: 'storage', state: 'failing', since: 1_000, error: 'IO error: 000003.log: No space left on device', failedWrites: 1 } as const
+  assert.deepEqual(stdoutLine(JSON.stringify(failing), TIME, eventText), {
+    ...failing, time: ISO, level: 'warn', component: 'peergate:cli', message: 'storage failing: the datastore refuses writes (IO error: 000003.log: No space left on device); the node carries on with what it holds in memory'
+  })
+  const ok = { event: 'storage', state: 'ok', since: 1_000, until: 61_000, failedWrites: 42 } as const
+  assert.deepEqual(stdoutLine(JSON.stringify(ok), TIME, eventText), {
+    ...ok, time: ISO, level: 'info', component: 'peergate:cli', message: 'storage ok: the datastore takes writes again, after 42 failed in 60 s; what it could not write is written now'
+  })
+})
