@@ -61,6 +61,10 @@ export type { DidResolver, DidSigner, LoadDidSignerOptions } from './did/index.j
 export { ReasonCode, LocalReason } from './reason/index.js'
 export type { Outcome } from './reason/index.js'
 
+// the datastore's health: writes watched, a full disk reported once and survived
+export { monitorDatastore, resealLevel, MonitoredDatastore, StorageWriteError, isStorageWriteError, LIBP2P_CACHE_PREFIXES } from './storage/index.js'
+export type { StorageHealth, StorageOk, StorageFailing, StorageEvents, StorageRecoveredDetail, MonitoredDatastoreInit } from './storage/index.js'
+
 // for streams opened through libp2p directly
 export { endOnRemoteClose } from './stream/index.js'
 

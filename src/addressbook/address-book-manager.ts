@@ -4,6 +4,7 @@ import { PersistentAddressBook } from './address-book.js'
 import { sessionEndOutcome } from './backoff.js'
 import { ReasonCode } from '../reason/index.js'
 import { DISCOVERY_REFRESH_MS } from './constants.js'
+import { whenWritesRecover } from '../storage/index.js'
 import type { AddressBookComponents, AddressBookInit, AddressBookService, Contact } from './index.js'
 import type { BanAddDetail, BanRemoveDetail, Session, SessionCloseDetail } from '../session/index.js'
 import type { AbortOptions, IdentifyResult, PeerId, PeerInfo, Startable } from '@libp2p/interface'
@@ -24,6 +25,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
  * - `peer:identify` of a session peer: its listen addresses replace the
  *   contact's
  * - `peer:discovery`: `discovered()`
+ * - its datastore's `storage:ok` (a monitored datastore whose writes work
+ *   again): the contacts it could not write meanwhile are written
  */
 export class AddressBookManager extends PersistentAddressBook implements AddressBookService, Startable {
   readonly [Symbol.toStringTag] = '@peergate/address-book'
@@ -35,6 +38,8 @@ export class AddressBookManager extends PersistentAddressBook implements Address
   private readonly recording = new Set<Promise<unknown>>()
   /** the last event update of each peer, which its next one waits for */
   private readonly lastUpdate = new Map<string, Promise<unknown>>()
+  /** unsubscribes from the datastore's recovery */
+  private stopRecovery: () => void = () => {}
 
   constructor (components: AddressBookComponents, init: AddressBookInit = {}) {
     super(components, init)
@@ -55,6 +60,7 @@ export class AddressBookManager extends PersistentAddressBook implements Address
     this.components.sessions.addEventListener('ban:remove', this.onUnban)
     this.components.events.addEventListener('peer:identify', this.onIdentify)
     this.components.events.addEventListener('peer:discovery', this.onPeerDiscovery)
+    this.stopRecovery = whenWritesRecover(this.components.datastore, () => { this.track(this.saveUnsaved(), 'could not write the contacts kept unsaved - %e') })
   }
 
   /** what the book wrote must reach the datastore before it closes */
@@ -65,8 +71,11 @@ export class AddressBookManager extends PersistentAddressBook implements Address
     this.components.sessions.removeEventListener('ban:remove', this.onUnban)
     this.components.events.removeEventListener('peer:identify', this.onIdentify)
     this.components.events.removeEventListener('peer:discovery', this.onPeerDiscovery)
+    this.stopRecovery()
     await Promise.allSettled([...this.recording])
     await this.flush()
+    // a last try for what could not be written (a monitored datastore that still fails reports it)
+    await this.saveUnsaved().catch(err => { this.log.error('could not write the contacts kept unsaved - %e', err) })
   }
 
   /** nothing left to do: `beforeStop` wrote the book out */
@@ -173,13 +182,19 @@ export class AddressBookManager extends PersistentAddressBook implements Address
       .then(update)
       .catch(err => { this.log.error(message, peer, err) })
     this.lastUpdate.set(id, tracked)
-    this.recording.add(tracked)
+    this.track(tracked)
     void tracked.finally(() => {
-      this.recording.delete(tracked)
       if (this.lastUpdate.get(id) === tracked) {
         this.lastUpdate.delete(id)
       }
     })
+  }
+
+  /** keeps `work` until it settles, for beforeStop to wait on; a failure is logged with `message` */
+  private track (work: Promise<unknown>, message?: string): void {
+    const tracked = message == null ? work : work.catch(err => { this.log.error(message, err) })
+    this.recording.add(tracked)
+    void tracked.finally(() => { this.recording.delete(tracked) })
   }
 
   private async listenAddresses (peer: PeerId): Promise<Multiaddr[]> {

@@ -10,6 +10,7 @@ import {
   MAX_MULTIADDR_SIZE_BYTES
 } from './constants.js'
 import { mergeMultiaddrs, sameSequence, sameSet } from './multiaddrs.js'
+import { isStorageWriteError } from '../storage/index.js'
 import { SOURCE_CODES, contactKey, decodeContact, encodeContact } from './record.js'
 import { RecordChunks, copyContact, makeContact, resetBackoff, type StoredContact } from './stored-contact.js'
 import type { AddressBook, AddressBookInit, Contact, NewContact } from './index.js'
@@ -39,9 +40,16 @@ export interface PersistentAddressBookComponents {
  * whole record with one `put` (atomic per key), so a kill -9 loses at most the
  * write in flight. Writes of one contact run one after the other and each
  * writes the contact as it is when the write starts, so once they settle the
- * stored record equals the in-memory one. A write that fails (datastore
- * closed, aborted) rejects the call that scheduled it; memory keeps the change
- * and the contact's next write stores it.
+ * stored record equals the in-memory one.
+ *
+ * A write that fails leaves the change in memory and the contact unsaved: it
+ * is written again after the book's next successful write, when writes
+ * recover (`saveUnsaved`, which the address book service calls on its
+ * datastore's `storage:ok`) and at stop. A write the datastore refused
+ * (`StorageWriteError`: a full disk, a read-only file system, which the
+ * monitored datastore has reported) does not fail the call that scheduled
+ * it: the node carries on from memory. Any other failure (an abort, a
+ * closed datastore) rejects that call.
  */
 export class PersistentAddressBook implements AddressBook {
   private readonly datastore: Datastore
@@ -56,6 +64,10 @@ export class PersistentAddressBook implements AddressBook {
   private columns = new ContactColumns()
   /** per peer id string, the last write scheduled (never rejects); the next one chains on it */
   private readonly writes = new Map<string, Promise<void>>()
+  /** peer id strings whose last write failed: memory holds what their records lack */
+  private readonly unsaved = new Set<string>()
+  /** the write of the unsaved contacts in flight, started after a successful write */
+  private retrying?: Promise<void>
 
   constructor (components: PersistentAddressBookComponents, init: AddressBookInit = {}) {
     this.datastore = components.datastore
@@ -252,6 +264,25 @@ export class PersistentAddressBook implements AddressBook {
     await Promise.all(this.writes.values())
   }
 
+  /** contacts whose last write failed: memory holds changes their records lack */
+  get unsavedCount (): number {
+    return this.unsaved.size
+  }
+
+  /**
+   * Writes the contacts whose last write failed, as memory holds them now
+   * (deleted when they are gone), in one batch; resolves at once when there
+   * are none
+   */
+  async saveUnsaved (options?: AbortOptions): Promise<void> {
+    if (this.unsaved.size === 0) {
+      return
+    }
+    const ids = [...this.unsaved]
+    this.log('writing %d contacts kept unsaved while writes failed', ids.length)
+    await this.persistMany(ids, options)
+  }
+
   /** the injected clock, in whole ms since the epoch */
   protected clock (): number {
     return Math.floor(this.now())
@@ -397,7 +428,18 @@ export class PersistentAddressBook implements AddressBook {
         previous.push(pending)
       }
     }
-    const result = (previous.length === 0 ? Promise.resolve() : Promise.all(previous)).then(write)
+    const result = (previous.length === 0 ? Promise.resolve() : Promise.all(previous)).then(write).then(() => {
+      this.saved(ids)
+    }, (err) => {
+      for (const id of ids) {
+        this.unsaved.add(id)
+      }
+      if (!isStorageWriteError(err)) {
+        throw err
+      }
+      // the monitored datastore reported it; memory keeps the change
+      this.log.trace('%d contacts kept unsaved - %e', ids.length, err)
+    })
     // the chain only orders writes: a failure reaches the caller through `result`
     const settled = result.then(() => {}, () => {})
     for (const id of ids) {
@@ -411,6 +453,18 @@ export class PersistentAddressBook implements AddressBook {
       }
     })
     return result
+  }
+
+  /** these contacts are written: when others are unsaved, writes work again, so they are written too */
+  private saved (ids: string[]): void {
+    for (const id of ids) {
+      this.unsaved.delete(id)
+    }
+    if (this.unsaved.size > 0 && this.retrying == null) {
+      this.retrying = this.saveUnsaved()
+        .catch(err => { this.log.error('could not write the contacts kept unsaved - %e', err) })
+        .finally(() => { this.retrying = undefined })
+    }
   }
 }
 

@@ -72,7 +72,8 @@ async function refresh () {
     const s = status.sessions
     document.getElementById('summary').textContent = status.peerId + ' · ' + status.did + ' · chain ' + status.chain.chainId +
       ' · sessions ' + s.outbound + '/' + s.targetOutbound + ' out, ' + s.inbound + '/' + s.maxInbound + ' in · ' +
-      status.dialing + ' dialing · ' + status.contacts + ' contacts'
+      status.dialing + ' dialing · ' + status.contacts + ' contacts' +
+      (status.storage && status.storage.state === 'failing' ? ' · storage failing since ' + time(status.storage.since) + ': ' + status.storage.error : '')
     const sessions = peers.filter(p => p.role === 'outbound-session' || p.role === 'inbound-session')
     fill('sessions', sessions.map(p => [p.peerId, p.did, p.role, p.remoteAddr, p.agent, p.head ? p.head.height : '', time(p.since), p.rttMs]), 8)
     fill('handshakes', peers.filter(p => p.role === 'handshaking').map(p => [p.peerId, p.direction, p.remoteAddr, time(p.since)]), 4)

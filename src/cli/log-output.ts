@@ -60,7 +60,9 @@ export function stdoutLine (line: string, time: Date, describe: (event: CliEvent
   const event = parseEvent(line)
   if (event != null) {
     // the event's own fields first: a reject's `message` is inside the human text
-    return { ...event, time: time.toISOString(), level: 'info', component: CLI_COMPONENT, message: describe(event) }
+    // a datastore that refuses writes is a warning; every other event is news
+    const level = event.event === 'storage' && event.state === 'failing' ? 'warn' : 'info'
+    return { ...event, time: time.toISOString(), level, component: CLI_COMPONENT, message: describe(event) }
   }
   const match = TIME_PREFIX.exec(line)
   return { time: match?.[1] ?? time.toISOString(), level: 'info', component: CLI_COMPONENT, message: match?.[2] ?? line }
@@ -85,6 +87,13 @@ export interface LogOutputInit {
   /** the human text of an event, for the message of a JSON event line */
   describe(event: CliEvent): string
   now?(): Date
+  /**
+   * Where to say that the file refuses writes (a full disk) and that it
+   * takes them again: not through the file
+   *
+   * @default process.stderr
+   */
+  notice?(text: string): void
 }
 
 /**
@@ -93,18 +102,27 @@ export interface LogOutputInit {
  * namespaces to the file (or stderr) in the format. A sink that turns text
  * into lines keeps a partial line until its end arrives. The file stays open
  * until the process exits; every line is written at once (no buffer to lose).
+ * A line the file refuses (a full disk) is dropped: the first of a spell is
+ * said on stderr, and once the file takes lines again it says how many it
+ * lost, there and on stderr. A log file never stops the node.
  */
 export class LogOutput {
   private readonly format: LogFormat
   private readonly fd?: number
+  private readonly file?: string
   private readonly describe: (event: CliEvent) => string
   private readonly now: () => Date
+  private readonly notice: (text: string) => void
+  /** lines the file refused since the last it took */
+  private dropped = 0
 
   /** fails with InvalidParametersError naming the file when it cannot be opened for appending */
   constructor (init: LogOutputInit) {
     this.format = init.format
     this.describe = init.describe
     this.now = init.now ?? (() => new Date())
+    this.notice = init.notice ?? ((text) => { process.stderr.write(text) })
+    this.file = init.file
     if (init.file != null) {
       try {
         this.fd = openSync(init.file, 'a', 0o644)
@@ -165,8 +183,28 @@ export class LogOutput {
   }
 
   private toFile (text: string): void {
-    if (this.fd != null) {
+    if (this.fd == null) {
+      return
+    }
+    try {
       writeSync(this.fd, text)
+    } catch (err: any) {
+      if (this.dropped++ === 0) {
+        this.notice(`peergate: warning: cannot write the log file ${this.file ?? ''}: ${String(err?.message ?? err)}; its lines are dropped until it takes them again\n`)
+      }
+      return
+    }
+    if (this.dropped > 0) {
+      const message = `${this.dropped} lines were dropped: the log file could not be written`
+      this.dropped = 0
+      this.notice(`peergate: the log file ${this.file ?? ''} takes lines again; ${message}\n`)
+      const line = stderrLine(`peergate: ${WARNING_PREFIX}${message}`, this.now())
+      try {
+        writeSync(this.fd, this.format === 'json' ? `${JSON.stringify(line)}\n` : `${line.time} ${message}\n`)
+      } catch {
+        // refused again: counted with the lines the next note tells of
+        this.dropped++
+      }
     }
   }
 }

@@ -1,5 +1,5 @@
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import type { NodeStatus, NodeView, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+import type { NodeStatus, NodeView, Session, SessionCloseDetail, SessionRejectDetail, StorageFailing, StorageRecoveredDetail } from '../index.js'
 
 /** What the `start` command reports, one JSON line each with `--json` */
 export type CliEvent =
@@ -8,7 +8,9 @@ export type CliEvent =
   | { event: 'session:close', peerId: string, did: string, reason: string, side: string, appCode?: number, message?: string }
   | { event: 'session:reject', peerId: string, reason: string, side: string, direction: string, message: string, appCode?: number, did?: string, chainId?: string }
   | { event: 'connections', connections: Array<{ peerId: string, role: string, direction: string, remoteAddr: string }> }
-  | { event: 'status', sessions: NodeStatus['sessions'], connections: NodeStatus['connections'], dialing: number, contacts: number }
+  | { event: 'status', sessions: NodeStatus['sessions'], connections: NodeStatus['connections'], dialing: number, contacts: number, storage?: NodeStatus['storage'] }
+  | { event: 'storage', state: 'failing', since: number, error: string, failedWrites: number }
+  | { event: 'storage', state: 'ok', since: number, until: number, failedWrites: number }
   | { event: 'stopped' }
   | { event: 'init', peerId: string, did: string, chainId: string, genesis: string, dataDir: string, config: string, configWritten: boolean }
 
@@ -64,6 +66,16 @@ export function connectionsEvent (node: NodeView): CliEvent {
   }
 }
 
+/** The datastore began to refuse writes (once per spell) */
+export function storageFailingEvent (detail: StorageFailing): CliEvent {
+  return { event: 'storage', state: 'failing', since: detail.since, error: detail.error, failedWrites: detail.failedWrites }
+}
+
+/** The datastore takes writes again */
+export function storageOkEvent (detail: StorageRecoveredDetail): CliEvent {
+  return { event: 'storage', state: 'ok', since: detail.since, until: detail.until, failedWrites: detail.failedWrites }
+}
+
 export function statusEvent (node: NodeView): CliEvent {
   return { event: 'status', ...node.status() }
 }
@@ -103,10 +115,15 @@ function textLines (event: CliEvent): string {
     case 'connections':
       return ''
     case 'status': {
-      const { sessions, connections } = event
+      const { sessions, connections, storage } = event
       return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound, ${sessions.reserved} reserved; ` +
-        `connections ${connections.auxiliary} auxiliary, ${connections.handshaking} handshaking; ${event.dialing} dialing; ${event.contacts} contacts\n`
+        `connections ${connections.auxiliary} auxiliary, ${connections.handshaking} handshaking; ${event.dialing} dialing; ${event.contacts} contacts` +
+        `${storage?.state === 'failing' ? `; storage failing since ${new Date(storage.since).toISOString()} (${storage.failedWrites} writes)` : ''}\n`
     }
+    case 'storage':
+      return event.state === 'failing'
+        ? `storage failing: the datastore refuses writes (${event.error}); the node carries on with what it holds in memory\n`
+        : `storage ok: the datastore takes writes again, after ${event.failedWrites} failed in ${Math.round((event.until - event.since) / 1000)} s; what it could not write is written now\n`
     case 'stopped':
       return 'stopped\n'
     case 'init':

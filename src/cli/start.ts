@@ -8,11 +8,11 @@ import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST,
 import { CONFIG_DATA_DIR, CONFIG_ENV, fileOrigin, optionName, parseConfigText, resolveStartConfig } from './config.js'
 import { DEFAULT_STATUS_INTERVAL_S } from './constants.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
-import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent } from './output.js'
+import { closeEvent, connectionsEvent, formatJson, formatText, openEvent, readyEvent, rejectEvent, statusEvent, storageFailingEvent, storageOkEvent } from './output.js'
 import type { ConfigFile, ResolvedStartConfig, StartConfigKey } from './config.js'
 import type { CliIo } from './io.js'
 import type { CliEvent } from './output.js'
-import type { ApiServer, BootstrapUnreachableDetail, MetricsServer, NodeMetrics, NodeView, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail } from '../index.js'
+import type { ApiServer, BootstrapUnreachableDetail, MetricsServer, NodeMetrics, NodeView, PeerNode, PeerNodeOptions, Session, SessionCloseDetail, SessionRejectDetail, StorageFailing, StorageRecoveredDetail } from '../index.js'
 
 /** a day: setInterval's limit is about 24.8 days, and a status line a day is already rare */
 const MAX_STATUS_INTERVAL_S = 86_400
@@ -255,6 +255,9 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   const onOpen = (evt: CustomEvent<Session>): void => { print(openEvent(evt.detail)) }
   const onClose = (evt: CustomEvent<SessionCloseDetail>): void => { print(closeEvent(evt.detail)) }
   const onReject = (evt: CustomEvent<SessionRejectDetail>): void => { print(rejectEvent(evt.detail)) }
+  // once per spell of refused writes, and once they work again
+  const onStorageFailing = (evt: CustomEvent<StorageFailing>): void => { print(storageFailingEvent(evt.detail)) }
+  const onStorageOk = (evt: CustomEvent<StorageRecoveredDetail>): void => { print(storageOkEvent(evt.detail)) }
 
   const dataDir = flags.dataDir ?? DEFAULT_DATA_DIR
   let api: ApiServer | undefined
@@ -319,6 +322,8 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:close', onClose)
   node.addEventListener('session:reject', onReject)
+  node.addEventListener('storage:failing', onStorageFailing)
+  node.addEventListener('storage:ok', onStorageOk)
   // sessions that opened before the listeners were added
   for (const session of node.sessions()) {
     print(openEvent(session))
@@ -352,6 +357,8 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     node.removeEventListener('session:close', onClose)
     node.removeEventListener('session:reject', onReject)
     node.removeEventListener('bootstrap:unreachable', onUnreachable)
+    node.removeEventListener('storage:failing', onStorageFailing)
+    node.removeEventListener('storage:ok', onStorageOk)
   }
   print({ event: 'stopped' })
   return EXIT_OK

@@ -64,8 +64,17 @@ export function formatStatus (status: StatusView): string {
     `connections: ${connections['outbound-session']} outbound session, ${connections['inbound-session']} inbound session, ${connections.handshaking} handshaking, ${connections.auxiliary} auxiliary`,
     `dialing:     ${status.dialing}`,
     `contacts:    ${status.contacts}`,
+    ...(status.storage == null ? [] : [`storage:     ${storageLine(status.storage)}`]),
     ''
   ].join('\n')
+}
+
+/** ok, or since when and why the datastore refuses writes */
+function storageLine (storage: NonNullable<StatusView['storage']>): string {
+  if (storage.state === 'ok') {
+    return 'ok'
+  }
+  return `failing since ${new Date(storage.since).toISOString()}, ${storage.failedWrites} writes refused: ${storage.error} (the node carries on from memory)`
 }
 
 /**

@@ -1,5 +1,5 @@
 import { InvalidParametersError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
-import { PeerMap } from '@libp2p/peer-collections'
+import { PeerMap, PeerSet } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import { TypedEventEmitter } from 'main-event'
 import { failureBackoffMs, resolveBackoff } from '../addressbook/index.js'
@@ -9,6 +9,7 @@ import { DIAL_TICK_MS, DIAL_TIMEOUT_MS, MAX_DIALS_PER_TICK, RESERVED_BACKOFF_INI
 import { Discovery } from './discovery.js'
 import { outboundLoad, planTick, type TickSnapshot } from './plan.js'
 import { deleteReservedPeer, loadReservedPeers, storeReservedPeer } from './reserved-store.js'
+import { isStorageWriteError, whenWritesRecover } from '../storage/index.js'
 import type { DialManagerComponents, DialManagerEvents, DialManagerInit, DialManagerService, DialStatus, PeerAddress, ReservedPeer } from './index.js'
 import type { SessionSlot } from './select.js'
 import type { AddressBookService, Contact } from '../addressbook/index.js'
@@ -50,6 +51,10 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
   private readonly shedding = new Set<Promise<void>>()
   /** the reserved peers: the options' and those added at runtime (`addReserved`, kept in the datastore) */
   private readonly reserved = new PeerMap<ReservedState>()
+  /** reserved peers added or removed while the datastore refused writes: their records are written once writes recover */
+  private readonly unsavedReserved = new PeerSet()
+  /** unsubscribes from the datastore's recovery */
+  private stopRecovery: () => void = () => {}
   private readonly discovery: Discovery
   private shutdown = new AbortController()
   private timer?: ReturnType<typeof setTimeout>
@@ -124,6 +129,7 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
       }
     }
     this.components.sessions.setReserved([...this.reserved.keys()])
+    this.stopRecovery = whenWritesRecover(this.components.datastore, () => { void this.saveUnsavedReserved() })
   }
 
   /** the book is loaded once every service has started: discovery puts the bootstrap peers in, then dialing starts */
@@ -149,6 +155,9 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     await this.ticking
     await Promise.allSettled([...this.dialing.values()])
     await Promise.allSettled([...this.shedding])
+    this.stopRecovery()
+    // a last try for the reserved peers whose records could not be written
+    await this.saveUnsavedReserved()
   }
 
   stop (): void {
@@ -178,10 +187,10 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     if (this.holdsNoSessions()) {
       throw new InvalidParametersError('reserved peers need sessions: a DHT-only node (session limits 0) holds none, reserved peers included')
     }
-    // written before it takes effect: a failed write leaves nothing half done
-    if (this.components.datastore != null) {
-      await storeReservedPeer(this.components.datastore, peer, options)
-    }
+    // written before it takes effect: a failed write leaves nothing half
+    // done, but one the datastore refused (a full disk) takes effect all the
+    // same and is written once writes work again
+    const saved = await this.writeReserved(peer.peerId, async (datastore) => { await storeReservedPeer(datastore, peer, options) })
     const known = this.reserved.get(peer.peerId)
     const sameAddrs = known != null && known.multiaddrs.length === peer.multiaddrs.length &&
       known.multiaddrs.every((ma, i) => ma.equals(peer.multiaddrs[i]))
@@ -190,6 +199,7 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
       : { peerId: peer.peerId, multiaddrs: [...peer.multiaddrs], failures: 0, nextAttempt: 0, stored: this.components.datastore != null }
     this.reserved.set(peer.peerId, state)
     this.components.sessions.setReserved([...this.reserved.keys()])
+    this.keptUnsaved(peer.peerId, saved)
     this.log('reserved peer %p added at %s', peer.peerId, peer.multiaddrs.map(ma => ma.toString()).join(', '))
     return reservedView(state)
   }
@@ -199,15 +209,61 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     if (state == null) {
       return undefined
     }
-    if (this.components.datastore != null) {
-      await deleteReservedPeer(this.components.datastore, peer, options)
-    }
+    const saved = await this.writeReserved(peer, async (datastore) => { await deleteReservedPeer(datastore, peer, options) })
     this.reserved.delete(peer)
     this.components.sessions.setReserved([...this.reserved.keys()])
+    this.keptUnsaved(peer, saved)
     // an ordinary contact from now on: dialed (and backed off) as the others
     await this.addressBook.add({ peerId: peer, multiaddrs: state.multiaddrs, source: 'manual' }, options)
     this.log('reserved peer %p removed; it is a contact', peer)
     return reservedView(state)
+  }
+
+  /**
+   * Writes a reserved peer's record: true once written (or with no
+   * datastore), false when the datastore refused it (StorageWriteError,
+   * reported by the monitored datastore); any other failure rejects
+   */
+  private async writeReserved (peer: PeerId, write: (datastore: NonNullable<DialManagerComponents['datastore']>) => Promise<void>): Promise<boolean> {
+    const datastore = this.components.datastore
+    if (datastore == null) {
+      return true
+    }
+    try {
+      await write(datastore)
+      return true
+    } catch (err) {
+      if (!isStorageWriteError(err)) {
+        throw err
+      }
+      this.log.trace('the record of reserved peer %p kept unsaved - %e', peer, err)
+      return false
+    }
+  }
+
+  private keptUnsaved (peer: PeerId, saved: boolean): void {
+    if (saved) {
+      this.unsavedReserved.delete(peer)
+    } else {
+      this.unsavedReserved.add(peer)
+    }
+  }
+
+  /** writes the records of the reserved peers changed while writes failed, as they are now */
+  private async saveUnsavedReserved (): Promise<void> {
+    for (const peer of [...this.unsavedReserved]) {
+      try {
+        const state = this.reserved.get(peer)
+        const saved = await this.writeReserved(peer, async (datastore) => {
+          await (state?.stored === true ? storeReservedPeer(datastore, state) : deleteReservedPeer(datastore, peer))
+        })
+        if (saved) {
+          this.unsavedReserved.delete(peer)
+        }
+      } catch (err) {
+        this.log.error('could not write the record of reserved peer %p - %e', peer, err)
+      }
+    }
   }
 
   status (): DialStatus {

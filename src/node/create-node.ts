@@ -22,6 +22,7 @@ import { checkChainRecord, checkSameChain, dhtProtocol, resolveChain } from './c
 import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from './data-dir.js'
 import { withoutKeepAlive } from './dht-keep-alive.js'
 import { loadDataDirIdentity } from './identity-files.js'
+import { monitorDatastore, resealLevel, type MonitoredDatastore } from '../storage/index.js'
 import { AddressInUseError } from './errors.js'
 import { CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_MAX_TIMEOUT_MS, CONNECTION_PING_MIN_TIMEOUT_MS, DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
@@ -59,6 +60,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
 
   const dataDir = options.dataDir ?? DEFAULT_DATA_DIR
   let ownDatastore: LevelDatastore | undefined
+  let storage: MonitoredDatastore | undefined
   try {
     let datastore: Datastore
     let privateKey: PrivateKey
@@ -87,6 +89,10 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       signer = options.did?.signer ?? files.signer as DidSigner
     }
     const logger = options.logger ?? defaultLogger()
+    // every write from here on is watched: a full disk is logged once, shown
+    // in the status, and does not stop the node (src/storage/)
+    const level = ownDatastore
+    storage = monitorDatastore(datastore, { logger, reseal: level == null ? undefined : async () => { await resealLevel(level) } })
     const self = peerIdFromPrivateKey(privateKey)
     const log = logger.forComponent('peergate:node')
     const bootstrap = parsePeerAddrs(withoutSelf(options.bootstrap, self, 'bootstrap', log), 'bootstrap address')
@@ -141,7 +147,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     }
     const libp2p = await createLibp2p<PeerNodeServices & S>({
       privateKey,
-      datastore,
+      datastore: storage,
       addresses: { listen: listen.map(ma => ma.toString()) },
       transports: options.transports ?? [tcp()],
       connectionEncrypters: [noise()],
@@ -179,8 +185,9 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     })
 
     libp2pRef = libp2p
-    return new PeerNode<S>({ libp2p, datastore, ownDatastore, metricsRegistry })
+    return new PeerNode<S>({ libp2p, storage, ownDatastore, metricsRegistry })
   } catch (err) {
+    storage?.stop()
     await ownDatastore?.close()
     throw err
   }

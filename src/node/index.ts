@@ -13,6 +13,7 @@ import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
 import type { DisconnectOptions, HandshakeInFlight, Session, SessionDirection, SessionEvents, Sessions } from '../session/index.js'
 import type { Gossip, GossipInit, GossipTopicStats } from '../gossip/index.js'
+import type { StorageEvents, StorageHealth } from '../storage/index.js'
 import type { Identify } from '@libp2p/identify'
 import type { AbortOptions, ComponentLogger, Libp2pStatus, PeerId, PrivateKey, ServiceMap, StreamHandlerOptions, TypedEventTarget } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -237,6 +238,13 @@ export interface NodeStatus {
   /** dials in flight */
   dialing: number
   contacts: number
+  /**
+   * Whether the datastore takes writes (`ok`), or since when and with what
+   * error it refuses them (`failing`; the node carries on from memory).
+   * Absent from a view that does not watch its node's datastore
+   * (`nodeView` without `storage`).
+   */
+  storage?: StorageHealth
 }
 
 export type ConnectionRole = 'outbound-session' | 'inbound-session' | 'handshaking' | 'auxiliary'
@@ -264,8 +272,8 @@ export interface NodeViewServices extends Record<string, unknown> {
   pubsub?: Gossip
 }
 
-/** A node view's events: the session manager's and the dial manager's */
-export type NodeViewEvents = SessionEvents & DialManagerEvents
+/** A node view's events: the session manager's, the dial manager's and its datastore's (`storage:failing`, `storage:ok`) */
+export type NodeViewEvents = SessionEvents & DialManagerEvents & StorageEvents
 
 /**
  * One narrow, read-mostly view of a running node: its identity, state,
@@ -287,8 +295,10 @@ export interface NodeView extends TypedEventTarget<NodeViewEvents> {
   readonly metricsRegistry?: Registry
   readonly logger: ComponentLogger
   getMultiaddrs(): Multiaddr[]
-  /** counts for an operator: sessions per direction against their limits, connections per role, dials, contacts */
+  /** counts for an operator: sessions per direction against their limits, connections per role, dials, contacts, and the storage's health */
   status(): NodeStatus
+  /** whether the node's datastore takes writes; undefined when the view does not watch it */
+  storage(): StorageHealth | undefined
   session(peer: PeerId): Session | undefined
   sessions(): Session[]
   /** sessions (of one direction), reserved peers' included */

@@ -15,11 +15,12 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
+import type { MonitoredDatastore } from '../storage/index.js'
 
 export interface PeerNodeInit<S extends ServiceMap = Record<never, never>> {
   libp2p: Libp2p<PeerNodeServices & S>
-  /** the datastore libp2p runs on */
-  datastore: Datastore
+  /** the datastore libp2p runs on, its writes watched */
+  storage: MonitoredDatastore
   /** closed on stop: the node opened it */
   ownDatastore?: LevelDatastore
   /** where libp2p's metrics go, when `createPeerNode`'s `metrics` is on */
@@ -42,14 +43,18 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Libp2
    * `/devnet-1/blocks/<hash>`), and none under the prefixes peergate and
    * libp2p use: `/peergate/` (DID key, address book, bans, reserved peers), `/pkcs8/` (the
    * libp2p key), `/peers/` (the peer store), `/dht/` (DHT records).
+   * Its writes are watched (`status().storage`): one the disk refuses
+   * rejects with a `StorageWriteError`, once reported.
    */
   readonly datastore: Datastore
   private readonly ownDatastore?: LevelDatastore
+  private readonly monitored: MonitoredDatastore
 
   /** @internal createPeerNode builds a PeerNode */
   constructor (init: PeerNodeInit<S>) {
-    super(init.libp2p, init.metricsRegistry)
-    this.datastore = init.datastore
+    super(init.libp2p, init.metricsRegistry, init.storage)
+    this.datastore = init.storage
+    this.monitored = init.storage
     this.ownDatastore = init.ownDatastore
     const log = this.libp2p.logger.forComponent('peergate:node')
     this.libp2p.services.sessions.addEventListener('session:open', (evt) => {
@@ -160,6 +165,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Libp2
 
   async stop (): Promise<void> {
     await this.libp2p.stop()
+    this.monitored.stop()
     await this.ownDatastore?.close()
   }
 }

@@ -13,10 +13,12 @@ import type { GossipTopicStats } from '../gossip/index.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Libp2pStatus, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Registry } from 'prom-client'
+import type { MonitoredDatastore, StorageHealth } from '../storage/index.js'
 
 /** The view's events, as the services that emit them name them */
 const SESSION_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse', 'ban:add', 'ban:remove'] as const
 const DIAL_EVENTS = ['dial:end', 'bootstrap:unreachable'] as const
+const STORAGE_EVENTS = ['storage:failing', 'storage:ok'] as const
 
 /** The services a view reads, by the names `createPeerNode` gives them */
 const VIEW_SERVICE_NAMES = ['sessions', 'handshake', 'addressBook', 'dial'] as const
@@ -39,8 +41,9 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
    * adds peergate's series to it.
    */
   readonly metricsRegistry?: Registry
+  private readonly watched?: MonitoredDatastore
 
-  constructor (libp2p: Libp2p<T>, metricsRegistry?: Registry) {
+  constructor (libp2p: Libp2p<T>, metricsRegistry?: Registry, storage?: MonitoredDatastore) {
     super()
     const missing = VIEW_SERVICE_NAMES.filter(name => libp2p.services[name] == null)
     if (missing.length > 0) {
@@ -50,6 +53,12 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
     this.chain = libp2p.services.handshake.chain
     this.did = libp2p.services.handshake.did
     this.metricsRegistry = metricsRegistry
+    this.watched = storage
+    for (const type of STORAGE_EVENTS) {
+      storage?.addEventListener(type, (evt: CustomEvent<any>) => {
+        this.safeDispatchEvent(type, { detail: evt.detail })
+      })
+    }
     for (const type of SESSION_EVENTS) {
       libp2p.services.sessions.addEventListener(type, (evt: CustomEvent<any>) => {
         this.safeDispatchEvent(type, { detail: evt.detail })
@@ -206,7 +215,12 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
     return this.libp2p.services.dial.dialingPeers()
   }
 
-  /** Counts for an operator: sessions per direction against their targets, connections per role, contacts */
+  /** Whether the node's datastore takes writes (see NodeStatus.storage); undefined when this view does not watch it */
+  storage (): StorageHealth | undefined {
+    return this.watched?.health()
+  }
+
+  /** Counts for an operator: sessions per direction against their targets, connections per role, contacts, the storage's health */
   status (): NodeStatus {
     const dial = this.libp2p.services.dial.status()
     const limits = this.libp2p.services.sessions.limits()
@@ -218,7 +232,8 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
       sessions: { outbound: dial.outbound, inbound: dial.inbound, reserved: dial.reserved, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
       connections,
       dialing: dial.dialing,
-      contacts: this.libp2p.services.addressBook.size
+      contacts: this.libp2p.services.addressBook.size,
+      storage: this.storage()
     }
   }
 
@@ -290,10 +305,12 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
  * The view of a libp2p node built with your own `createLibp2p` and
  * peergate's services under the names `sessions`, `handshake`, `addressBook`
  * and `dial`: what `createNodeMetrics` and `createApiServer` take. Build it
- * once per node (it listens to the services from now on).
+ * once per node (it listens to the services from now on). `storage`: the
+ * node's datastore, wrapped by `monitorDatastore` before `createLibp2p` got
+ * it, whose health the view's status then carries.
  *
  * @throws {InvalidParametersError} when one of those services is missing
  */
-export function nodeView (libp2p: Libp2p<NodeViewServices>, options: { metricsRegistry?: Registry } = {}): NodeView {
-  return new Libp2pNodeView(libp2p, options.metricsRegistry)
+export function nodeView (libp2p: Libp2p<NodeViewServices>, options: { metricsRegistry?: Registry, storage?: MonitoredDatastore } = {}): NodeView {
+  return new Libp2pNodeView(libp2p, options.metricsRegistry, options.storage)
 }

@@ -1,5 +1,6 @@
 import { Key } from 'interface-datastore'
 import { BAN_KEY_PREFIX, MAX_BAN_RECORD_BYTES } from './constants.js'
+import { isStorageWriteError } from '../storage/index.js'
 import type { AbortOptions, Logger } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
@@ -20,6 +21,13 @@ export interface BanListener {
  * kept in the node's datastore so that a ban outlives a restart. Expired
  * entries are dropped when they are next looked at, and from the datastore
  * at the next load.
+ *
+ * A ban or unban takes effect in memory first. When its write fails the
+ * target is kept unsaved and written (as memory then holds it) after the
+ * list's next successful write, or by `saveUnsaved` (when the datastore's
+ * writes recover, and at stop). A write the datastore refused
+ * (`StorageWriteError`, reported by the monitored datastore) does not fail
+ * the call; any other failure rejects it.
  */
 export class BanList {
   private readonly bans = new Map<string, Ban>()
@@ -28,6 +36,10 @@ export class BanList {
   private readonly log?: Logger
 
   private readonly changed?: BanListener
+  /** targets whose last write failed: memory holds what the datastore lacks */
+  private readonly unsaved = new Set<string>()
+  /** the write of the unsaved targets in flight */
+  private retry?: Promise<void>
 
   constructor (now: () => number, datastore?: Datastore, log?: Logger, changed?: BanListener) {
     this.now = now
@@ -83,8 +95,18 @@ export class BanList {
       this.changed?.lifted(known)
     }
     for (const key of lifted) {
-      await this.datastore?.delete(banKey(key), options)
+      await this.write(key, options)
     }
+  }
+
+  /** Writes the targets whose last write failed, as memory holds them now (one pass at a time) */
+  async saveUnsaved (options?: AbortOptions): Promise<void> {
+    this.retry ??= (async () => {
+      for (const target of [...this.unsaved]) {
+        await this.write(target, options)
+      }
+    })().finally(() => { this.retry = undefined })
+    await this.retry
   }
 
   /** When the ban of `target` ends, or undefined when it is not banned */
@@ -115,7 +137,35 @@ export class BanList {
   private async put (target: string, ban: Ban, options?: AbortOptions): Promise<void> {
     this.bans.set(target, ban)
     this.changed?.banned(target, ban.expiresAt)
-    await this.datastore?.put(banKey(target), new TextEncoder().encode(JSON.stringify(ban)), options)
+    await this.write(target, options)
+  }
+
+  /** stores the ban of `target` as memory holds it: put, or deleted when there is none */
+  private async write (target: string, options?: AbortOptions): Promise<void> {
+    if (this.datastore == null) {
+      return
+    }
+    const ban = this.bans.get(target)
+    try {
+      if (ban == null) {
+        await this.datastore.delete(banKey(target), options)
+      } else {
+        await this.datastore.put(banKey(target), new TextEncoder().encode(JSON.stringify(ban)), options)
+      }
+    } catch (err) {
+      this.unsaved.add(target)
+      if (!isStorageWriteError(err)) {
+        throw err
+      }
+      // the monitored datastore reported it; memory keeps the ban in force
+      this.log?.trace('the ban of %s kept unsaved - %e', target, err)
+      return
+    }
+    this.unsaved.delete(target)
+    if (this.unsaved.size > 0 && this.retry == null) {
+      // writes work again: what could not be written is written now
+      this.saveUnsaved().catch(err => { this.log?.error('could not write the bans kept unsaved - %e', err) })
+    }
   }
 
   isBanned (target: string): boolean {

@@ -12,6 +12,7 @@ import { GOODBYE_PROTOCOL, GOODBYE_TIMEOUT_MS, MAX_GOODBYE_STREAMS, DEFAULT_BAN_
 import { AttemptEndedError, NoSessionError, SessionEndedError } from './errors.js'
 import { readGoodbye, sendGoodbye, type Parting } from './goodbye.js'
 import { hangUp } from './hang-up.js'
+import { whenWritesRecover } from '../storage/index.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
 import type { Attempt, Failure, RemoteStatus, Verdict } from './admission.js'
 import type { DisconnectOptions, HandshakeInFlight, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
@@ -57,6 +58,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly gatedProtocols = new Set<string>()
   /** what aborts each session's signal when it ends */
   private readonly ended = new WeakMap<Session, AbortController>()
+  /** unsubscribes from the datastore's recovery */
+  private stopRecovery: () => void = () => {}
   /** connections whose session ended, being hung up (by either side), until they close */
   private readonly partingConnections = new Set<string>()
 
@@ -90,6 +93,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
   async start (): Promise<void> {
     await this.banList.load()
+    // bans set while writes failed are written once they work again
+    this.stopRecovery = whenWritesRecover(this.components.datastore, () => { void this.saveUnsavedBans() })
     this.components.events.addEventListener('connection:close', this.onConnectionClose)
     await this.components.registrar.handle(GOODBYE_PROTOCOL, this.onGoodbye, {
       maxInboundStreams: MAX_GOODBYE_STREAMS,
@@ -116,8 +121,15 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   }
 
   async stop (): Promise<void> {
+    this.stopRecovery()
     this.components.events.removeEventListener('connection:close', this.onConnectionClose)
     await this.components.registrar.unhandle(GOODBYE_PROTOCOL)
+    // a last try for the bans that could not be written
+    await this.saveUnsavedBans()
+  }
+
+  private async saveUnsavedBans (): Promise<void> {
+    await this.banList.saveUnsaved().catch(err => { this.log.error('could not write the bans kept unsaved - %e', err) })
   }
 
   get (peer: PeerId): Session | undefined {

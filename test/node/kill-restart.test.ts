@@ -171,6 +171,8 @@ test(`${KILLS} kill -9 + restart cycles: the data dir opens, keys, chain record 
   /** bans set or lifted by a step a kill interrupted: either way is right */
   const uncertain = new Set<string>()
   const during: string[] = []
+  /** steps that failed (a timeout on a busy machine, say): the victim went on */
+  let failedSteps = 0
   let next: Victim | undefined = new Victim(dataDir, Math.floor(random() * 2 ** 31))
 
   for (let cycle = 0; cycle <= KILLS; cycle++) {
@@ -205,7 +207,11 @@ test(`${KILLS} kill -9 + restart cycles: the data dir opens, keys, chain record 
     let check: Promise<void> = Promise.resolve()
     const victim = next as Victim
     next = cycle < KILLS ? new Victim(dataDir, Math.floor(random() * 2 ** 31)) : undefined
-    const result = await victim.go(target, delayMs, (loaded) => { check = opened(loaded) })
+    const result = await victim.go(target, delayMs, (loaded) => {
+      check = opened(loaded)
+      // awaited once the run is over; until then a failed check must not count as unhandled
+      check.catch(() => {})
+    })
     await check
     assert.ok(result.opened != null || target === 'start', `${what}: the data dir did not open (exit ${result.code}, ${result.signal}): ${result.stderr}`)
     assert.equal(result.signal, 'SIGKILL', `${what}: the victim ended by itself (exit ${result.code}): ${result.stderr}`)
@@ -216,6 +222,10 @@ test(`${KILLS} kill -9 + restart cycles: the data dir opens, keys, chain record 
     }
     during.push(`${killedDuring(result.lines)}${result.kill === 'fallback' ? ' (fallback)' : ''}`)
     for (const line of result.lines) {
+      if (line.failed != null) {
+        failedSteps++
+        t.diagnostic(`${what}: step ${String(line.failed)} failed: ${String(line.error)}`)
+      }
       if (line.contact != null) {
         written.add(line.contact)
       } else if (line.ban != null) {
@@ -237,6 +247,6 @@ test(`${KILLS} kill -9 + restart cycles: the data dir opens, keys, chain record 
   for (const phase of during) {
     tally.set(phase, (tally.get(phase) ?? 0) + 1)
   }
-  t.diagnostic(`${KILLS} kills in ${Date.now() - started} ms; ${written.size} contacts and ${bans.size} bans written; killed during: ${[...tally].map(([phase, n]) => `${phase} ×${n}`).join(', ')}`)
+  t.diagnostic(`${KILLS} kills in ${Date.now() - started} ms; ${written.size} contacts and ${bans.size} bans written, ${failedSteps} steps failed; killed during: ${[...tally].map(([phase, n]) => `${phase} ×${n}`).join(', ')}`)
   assert.ok(written.size > 0 && identity != null)
 })

@@ -10,7 +10,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { defaultLogger } from '@libp2p/logger'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import type { ChainIdentity, ConnectionInfo, ConnectionRole, Contact, GossipTopicStats, HandshakeInFlight, NodeStatus, NodeView, NodeViewEvents, ReservedPeer, Session, SessionDirection } from '../../src/index.js'
+import type { ChainIdentity, ConnectionInfo, ConnectionRole, Contact, GossipTopicStats, HandshakeInFlight, NodeStatus, NodeView, NodeViewEvents, ReservedPeer, Session, SessionDirection, StorageHealth } from '../../src/index.js'
 import type { ComponentLogger, Libp2pStatus, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Registry } from 'prom-client'
@@ -55,6 +55,8 @@ export class FakeNodeView extends TypedEventEmitter<NodeViewEvents> implements N
   gossip: GossipTopicStats[] = []
   targetOutbound = 16
   maxInbound = 34
+  /** the datastore's health; undefined: not watched */
+  storageHealth?: StorageHealth = { state: 'ok' }
   /** every command called, with its arguments */
   readonly calls: Array<{ command: string, args: unknown[] }> = []
   /** how often the whole book was copied (`contacts()`) */
@@ -78,8 +80,13 @@ export class FakeNodeView extends TypedEventEmitter<NodeViewEvents> implements N
       sessions: { outbound: this.sessionCount('outbound'), inbound: this.sessionCount('inbound'), reserved: 0, targetOutbound: this.targetOutbound, maxInbound: this.maxInbound },
       connections,
       dialing: this.dialing.length,
-      contacts: this.book.size
+      contacts: this.book.size,
+      storage: this.storage()
     }
+  }
+
+  storage (): StorageHealth | undefined {
+    return this.storageHealth
   }
 
   session (peer: PeerId): Session | undefined {

@@ -1,0 +1,20 @@
+/**
+ * Key prefixes of the records libp2p keeps in the datastore as caches of what
+ * the network tells: its peer store (`/peers/`) and the Kad-DHT's records
+ * (`/dht/`, kad-dht's default prefix, which peergate keeps). libp2p 3.3.11
+ * treats a failed peer store write as fatal to what caused it (a stream is
+ * aborted when the write that records its protocol fails), so a full disk
+ * would end every session; a failed write of these is reported and dropped,
+ * and libp2p carries on from memory and the network.
+ */
+export const LIBP2P_CACHE_PREFIXES = ['/peers/', '/dht/'] as const
+
+/**
+ * While writes fail, one small write every this long tells when they succeed
+ * again, also when nothing else writes (an idle node), so that the records
+ * kept unsaved meanwhile are written without waiting for the next change
+ */
+export const STORAGE_PROBE_INTERVAL_MS = 10_000
+
+/** The record the probe writes: when it last tried, ms since the epoch */
+export const STORAGE_PROBE_KEY = '/peergate/storage/probe'
