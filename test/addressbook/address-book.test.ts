@@ -17,6 +17,7 @@ import { ContactRecord, ContactSource } from '../../src/addressbook/pb/addressbo
 import { dialCandidates, NO_SESSION } from '../../src/addressbook/candidates.js'
 import { selectDials } from '../../src/dial/select.js'
 import { LocalReason, ReasonCode } from '../../src/reason/index.js'
+import { seededRandom } from '../utils/random.js'
 import type { AddressBookInit, Contact } from '../../src/addressbook/index.js'
 import type { DialCandidates } from '../../src/addressbook/candidates.js'
 import type { PeerId } from '@libp2p/interface'
@@ -108,17 +109,6 @@ function withReorderedWrites (datastore: LevelDatastore): LevelDatastore {
   })
 }
 
-/** a seeded uniform random in [0, 1) (mulberry32), so that a failing sequence replays */
-function seededRandom (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6D2B79F5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 /** the dial fields of entry `i` of the columns */
 function columnsAt (candidates: DialCandidates, i: number): unknown {

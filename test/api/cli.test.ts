@@ -2,15 +2,14 @@ import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { TestNetwork } from '../utils/nodes.js'
+import { freePort } from '../utils/processes.js'
 import { until } from './helpers.js'
 import type { ChildProcess } from 'node:child_process'
-import type { AddressInfo } from 'node:net'
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
 const CHAIN_ID = 'test-chain'
@@ -67,16 +66,6 @@ function escape (text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
-/** A port nothing listens on: one the OS gave and took back */
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as AddressInfo
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 /** `peergate start --json …` and its first stdout line, the ready event */
 async function start (args: string[]): Promise<{ child: ChildProcess, ready: any, stderr: () => string }> {
@@ -168,7 +157,7 @@ describe('peergate CLI against a running node', () => {
 
   it('commands fail clearly: no node, no token, bad input, bad duration', async () => {
     const dataDir = await net.dir()
-    const closed = await closedPort()
+    const closed = await freePort()
     const nobody = await peergate('status', '--api', `http://127.0.0.1:${closed}`)
     assert.equal(nobody.code, 1)
     assert.match(nobody.stderr, new RegExp(`no node answers at http://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\)`))
@@ -276,7 +265,7 @@ describe('peergate CLI against a running node', () => {
 
     // contacts: one at an address nobody answers at, so that no session or DHT walk brings it back after its removal
     const cId = (await net.node()).peerId.toString()
-    const contactAdded = await peergate('contacts', 'add', `/ip4/127.0.0.1/tcp/${await closedPort()}/p2p/${cId}`, ...api())
+    const contactAdded = await peergate('contacts', 'add', `/ip4/127.0.0.1/tcp/${await freePort()}/p2p/${cId}`, ...api())
     assert.equal(contactAdded.code, 0, contactAdded.stderr)
     assert.equal(contactAdded.stdout, `contact added: ${cId}\n`)
     assert.equal((await json('contacts', ...api())).find((x: any) => x.peerId === cId)?.source, 'manual')
