@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify } from '@libp2p/identify'
+import { identify, type Identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p'
 import type { ServiceMap } from '@libp2p/interface'
 import { createPeerNode, type PeerNode, type PeerNodeOptions } from '../../src/index.js'
 
@@ -39,15 +39,15 @@ export class TestNetwork {
     return node
   }
 
-  /** A plain libp2p node without any peergate service */
-  async plain (): Promise<Libp2p> {
+  /** A plain libp2p node without any peergate service: identify, and `services` (say an attacker's gossipsub) */
+  async plain<S extends ServiceMap = Record<never, never>> (services?: ServiceFactoryMap<S>): Promise<Libp2p<S & { identify: Identify }>> {
     const node = await createLibp2p({
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
       connectionManager: { inboundConnectionThreshold: Infinity },
-      services: { identify: identify() }
+      services: { identify: identify(), ...services } as ServiceFactoryMap<S & { identify: Identify }>
     })
     this.nodes.push(node)
     return node
