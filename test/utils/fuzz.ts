@@ -273,6 +273,23 @@ function varint (value: number, padding: number): Uint8Array {
   return padded
 }
 
+/**
+ * `value` as a minimal unsigned varint, written from the spec (7 bits a byte,
+ * low first, the high bit set on all but the last) rather than by the
+ * library the code under test writes with, for the models the decoders are
+ * checked against
+ */
+export function specVarint (value: number): Uint8Array {
+  const out: number[] = []
+  let rest = value
+  while (rest >= 0x80) {
+    out.push((rest % 0x80) | 0x80)
+    rest = Math.floor(rest / 0x80)
+  }
+  out.push(rest)
+  return Uint8Array.from(out)
+}
+
 /** An unsigned varint of an edge value or any safe integer, minimal or (one time in four) padded */
 export const varintBytes: fc.Arbitrary<Uint8Array> = fc.tuple(
   fc.oneof(fc.constantFrom(...EDGE_VARINTS), fc.nat(2 ** 21), fc.maxSafeNat()),

@@ -8,7 +8,7 @@ import { encodingLength } from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { readLengthPrefix } from '../../src/wire/length-prefix.js'
 import { InvalidLengthPrefixError, MAX_LENGTH_PREFIX_BYTES, MessageTooLargeError, StreamEndedError, encodeFrame, readFrames } from '../../src/wire/index.js'
-import { anyBytes, asyncProperty, chunked, concat, countingSource, cuts, decoderInput, fc, onlyThrows, pool, property, varintBytes } from '../utils/fuzz.js'
+import { anyBytes, asyncProperty, chunked, concat, countingSource, cuts, decoderInput, fc, onlyThrows, pool, property, specVarint, varintBytes } from '../utils/fuzz.js'
 
 const TOO_LARGE = MessageTooLargeError.name
 const INVALID = InvalidLengthPrefixError.name
@@ -104,17 +104,6 @@ const editedFrames: fc.Arbitrary<Uint8Array> = pool('edited frames', fc.array(fc
 
 export const frameBytes = fc.oneof(decoderInput(validFrames, 24), editedFrames)
 
-/** An unsigned varint, written here from the spec rather than by the library the reader's writer uses */
-function encodeVarintOf (value: number): Uint8Array {
-  const out: number[] = []
-  let rest = value
-  while (rest >= 0x80) {
-    out.push((rest % 0x80) | 0x80)
-    rest = Math.floor(rest / 0x80)
-  }
-  out.push(rest)
-  return Uint8Array.from(out)
-}
 
 /** Any bytes: the prefix the spec reads, else InvalidLengthPrefixError or undefined (unfinished), as the spec says */
 export const lengthPrefix = property(import.meta.url, 'readLengthPrefix', fc.oneof(anyBytes(12), varintBytes, fc.tuple(varintBytes, anyBytes(4)).map(concat)), bytes => {
@@ -131,7 +120,7 @@ export const lengthPrefix = property(import.meta.url, 'readLengthPrefix', fc.one
 
 /** The minimal prefix of any safe integer, whatever follows it, reads back as it was written */
 export const lengthPrefixRoundTrip = property(import.meta.url, 'readLengthPrefix round trip', fc.tuple(fc.oneof(fc.maxSafeNat(), fc.nat(2 ** 21)), anyBytes(4)), ([length, after]) => {
-  const prefix = encodeVarintOf(length)
+  const prefix = specVarint(length)
   assert.deepEqual(readLengthPrefix(new Uint8ArrayList(prefix, after)), { length, bytes: prefix.byteLength })
 }, { share: 0.5 })
 

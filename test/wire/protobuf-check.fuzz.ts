@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { checkEncoding, truncateUtf8, utf8Length, type FieldSpec, type FieldType, type MessageSpec } from '../../src/wire/index.js'
-import { anyBytes, decoderInput, fc, pool, property, varintBytes } from '../utils/fuzz.js'
+import { anyBytes, decoderInput, fc, pool, property, specVarint, varintBytes } from '../utils/fuzz.js'
 
 const SCALARS: FieldType[] = ['uint32', 'uint64', 'bool', 'enum', 'bytes', 'string']
 
@@ -25,20 +25,9 @@ const { spec: anySpec } = fc.letrec<{ spec: MessageSpec, field: FieldSpec }>(tie
 /** One field of any wire type (tags of known and unknown numbers, edge varints, lengths that may lie) */
 const fieldBytes = fc.tuple(fc.oneof(fc.integer({ min: 0, max: 21 }), fc.constantFrom(2 ** 29 - 1, 2 ** 29)), fc.integer({ min: 0, max: 7 }), fc.oneof(varintBytes, anyBytes(12)))
   .map(([number, wireType, payload]) => {
-    const tag = varintOf(number * 8 + wireType)
-    return wireType === 2 ? Uint8Array.of(...tag, ...varintOf(payload.byteLength), ...payload) : Uint8Array.of(...tag, ...payload)
+    const tag = specVarint(number * 8 + wireType)
+    return wireType === 2 ? Uint8Array.of(...tag, ...specVarint(payload.byteLength), ...payload) : Uint8Array.of(...tag, ...payload)
   })
-
-function varintOf (value: number): number[] {
-  const out: number[] = []
-  let rest = value
-  while (rest >= 0x80) {
-    out.push((rest % 0x80) | 0x80)
-    rest = Math.floor(rest / 0x80)
-  }
-  out.push(rest)
-  return out
-}
 
 const messages = pool('protobuf messages', fc.array(fieldBytes, { maxLength: 5 }).map(fields => Uint8Array.from(fields.flatMap(field => [...field]))), 1024)
 
