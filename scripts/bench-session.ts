@@ -42,14 +42,9 @@ const { n: N, dists, samples, gapMs, runs } = parseArgs(process.argv.slice(2))
 const WARMUP = Math.min(20, Math.ceil(N / 10))
 const now = (): number => performance.timeOrigin + performance.now()
 
-interface Target {
+/** One build's samples (ms), round by round */
+interface Samples {
   label: string
-  peergate: Peergate
-  /** the listening node's process */
-  child: ChildProcessByStdio<Writable, Readable, null>
-  addr: Multiaddr
-  /** listener's session:open by dialer peer id */
-  sessionSeen: Map<string, (at: number, cpu: number) => void>
   bare: number[]
   dialer: number[]
   listener: number[]
@@ -58,6 +53,15 @@ interface Target {
   dialerCpu: number[]
   /** CPU ms the listener spent from the connection's opening to its session:open */
   listenerCpu: number[]
+}
+
+interface Target extends Samples {
+  peergate: Peergate
+  /** the listening node's process */
+  child: ChildProcessByStdio<Writable, Readable, null>
+  addr: Multiaddr
+  /** listener's session:open by dialer peer id */
+  sessionSeen: Map<string, (at: number, cpu: number) => void>
   /** CPU ms the listener's process spent in the whole run */
   listenerRunCpu: Promise<number>
 }
@@ -177,14 +181,7 @@ async function idle (): Promise<void> {
   }
 }
 
-interface RunResult {
-  label: string
-  bare: number[]
-  dialer: number[]
-  listener: number[]
-  bareCpu: number[]
-  dialerCpu: number[]
-  listenerCpu: number[]
+interface RunResult extends Samples {
   /** the listener's CPU per round, over the whole run */
   listenerRoundCpu: number
 }

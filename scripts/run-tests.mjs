@@ -53,10 +53,13 @@ function run (files, concurrency, extra) {
   })
 }
 
+/** a test file's name as SERIAL writes it: relative to dist/test/, with forward slashes */
+const nameOf = (file) => relative(TESTS, file).split('\\').join('/')
+
 const files = testFiles(TESTS)
-const serial = files.filter(file => SERIAL.has(relative(TESTS, file).split('\\').join('/')))
+const serial = files.filter(file => SERIAL.has(nameOf(file)))
 const parallel = files.filter(file => !serial.includes(file))
-const missing = [...SERIAL].filter(name => !serial.some(file => relative(TESTS, file).split('\\').join('/') === name))
+const missing = [...SERIAL].filter(name => !serial.some(file => nameOf(file) === name))
 if (missing.length > 0) {
   console.error(`run-tests: SERIAL names files that do not exist: ${missing.join(', ')}`)
   process.exit(1)

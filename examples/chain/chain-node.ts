@@ -61,6 +61,11 @@ export interface ChainNodeOptions {
 
 export type BlockRelay = 'gossip' | 'flood'
 
+/** Whether blocks spread by gossip (the default) rather than by the flood relay */
+function gossips (options: Pick<ChainNodeOptions, 'relay'>): boolean {
+  return (options.relay ?? 'gossip') === 'gossip'
+}
+
 interface HeadJson { height: number, hash: string }
 
 /** What the node reports; `t` is ms since the epoch */
@@ -123,7 +128,7 @@ export class ChainNode {
         bootstrap: options.bootstrap,
         chain: { chainId: options.chainId, genesisHash: store.genesis.hash },
         head: { height: store.height, hash: store.headHash },
-        pubsub: (options.relay ?? 'gossip') === 'gossip',
+        pubsub: gossips(options),
         handshake: {
           // asked on both sides once the peer's signature verified, before
           // any session opens; a refusal reaches the peer as
@@ -225,7 +230,7 @@ export class ChainNode {
   }
 
   private get gossip (): boolean {
-    return (this.options.relay ?? 'gossip') === 'gossip'
+    return gossips(this.options)
   }
 
   /**
