@@ -152,6 +152,8 @@ export interface SessionEvents {
   'ban:add': CustomEvent<BanAddDetail>
   /** bans were lifted by `unban` (bans that expire are not announced) */
   'ban:remove': CustomEvent<BanRemoveDetail>
+  /** a protocol or the application reported a peer's misbehaviour (`reportPeer`) */
+  'peer:report': CustomEvent<PeerReportDetail>
 }
 
 export interface BanAddDetail {
@@ -164,6 +166,30 @@ export interface BanAddDetail {
 export interface BanRemoveDetail {
   /** the peer ids and DIDs no longer banned */
   targets: string[]
+}
+
+/**
+ * How bad a peer's misbehaviour was, for its score (Lodestar's PeerAction):
+ * one `FATAL` ends the session and bans; the others take off less, and the
+ * score decays back towards 0 with time
+ */
+export enum PeerAction {
+  /** a misbehaviour no honest peer commits: disconnect and ban at once */
+  FATAL = 'FATAL',
+  /** an honest peer does this rarely: a few disconnect it */
+  LOW_TOLERANCE = 'LOW_TOLERANCE',
+  /** an honest peer may do this now and then: a dozen or so disconnect it */
+  MID_TOLERANCE = 'MID_TOLERANCE',
+  /** an honest peer does this under load: only many of them add up */
+  HIGH_TOLERANCE = 'HIGH_TOLERANCE'
+}
+
+/** A report about a session peer's behaviour: what `reportPeer` announces for the peer score to count */
+export interface PeerReportDetail {
+  peerId: PeerId
+  action: PeerAction
+  /** what the peer did, short and stable (a metric label and a log word), e.g. `rate-limit:/chain/blocks/1` */
+  reason: string
 }
 
 export interface StreamRefuseDetail {
@@ -263,6 +289,12 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
    * ends with BANNED.
    */
   ban(target: PeerId | string, durationMs?: number): Promise<void>
+  /**
+   * Reports a peer's misbehaviour (a broken rate limit, an invalid message,
+   * the application's own judgement) as a `peer:report` event, which the peer
+   * score counts. Reports about a peer without a session are announced too.
+   */
+  reportPeer(peer: PeerId, action: PeerAction, reason: string): void
   /** Lifts the ban of a peer id or DID and the bans it covered */
   unban(target: PeerId | string): Promise<void>
   banExpiry(target: PeerId | string): number | undefined

@@ -15,7 +15,7 @@ import { hangUp } from './hang-up.js'
 import { whenWritesRecover } from '../storage/index.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
 import type { Attempt, Failure, RemoteStatus, Verdict } from './admission.js'
-import type { DisconnectOptions, HandshakeInFlight, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import type { DisconnectOptions, HandshakeInFlight, PeerAction, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { ChainHead } from '../chain/index.js'
 import type { AbortOptions, Connection, Logger, NewStreamOptions, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
@@ -453,6 +453,11 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
         await this.disconnect(session.peerId, ReasonCode.BANNED)
       }
     }
+  }
+
+  reportPeer (peer: PeerId, action: PeerAction, reason: string): void {
+    this.log('peer %p reported: %s (%s)', peer, reason, action)
+    this.safeDispatchEvent('peer:report', { detail: { peerId: peer, action, reason } })
   }
 
   async unban (target: PeerId | string): Promise<void> {

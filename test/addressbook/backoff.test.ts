@@ -168,6 +168,8 @@ test('backoff: the policy for every outcome', () => {
     [ReasonCode.UNEXPECTED_DID]: 'long',
     [ReasonCode.KEY_REVOKED]: 'failure',
     [ReasonCode.INBOUND_DISABLED]: 'long',
+    [ReasonCode.SCORE_TOO_LOW]: 'failure',
+    [ReasonCode.TOO_MANY_FROM_IP]: 'failure',
     [LocalReason.DIAL_FAILED]: 'failure',
     [LocalReason.SESSION_ENDED]: 'clean end'
   }
