@@ -45,6 +45,10 @@ export type { AddressBook, AddressBookService, DialCandidates, AddressBookInit, 
 export { dialManager } from './dial/index.js'
 export type { DialManagerService, DialManagerInit, DialManagerComponents, DialManagerEvents, DialEndDetail, BootstrapUnreachableDetail, DialStatus, DiscoveryInit, PeerAddress, ReservedPeer } from './dial/index.js'
 
+// the peer score: reports, decay, disconnect and ban thresholds
+export { peerScore, ACTION_SCORE, BAN_SCORE_THRESHOLD, DISCONNECT_SCORE_THRESHOLD, GOSSIP_SCORE_WEIGHT, MAX_GOSSIP_BONUS, MAX_GOSSIP_PENALTY, MAX_SCORE, MIN_SCORE, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS } from './score/index.js'
+export type { PeerScores, PeerScoreInfo, PeerScoreInit, PeerScoreComponents, PeerScoreEvents, ScoreEvent, ScoreDisconnectDetail, ScoreBanDetail, ScoreStore, GossipScoreSource } from './score/index.js'
+
 // gossip on sessions: gossipsub with session peers alone, topics scoped by chain
 export { gossip, MAX_TOPICS, MAX_TOPIC_BYTES, MAX_REJECTION_RECORDS, GOSSIP_SCORE_PARAMS } from './gossip/index.js'
 export type { Gossip, GossipInit, GossipComponents, GossipEvents, GossipMessage, GossipValidator, GossipVerdict, GossipRejections, GossipRejectDetail, GossipPublishResult, GossipTopicStats } from './gossip/index.js'

@@ -222,6 +222,16 @@ export class PersistentAddressBook implements AddressBook {
     return this.mutate(peer, options, (contact) => applyBackoff(contact, banBackoff(contact, until)))
   }
 
+  async recordScore (peer: PeerId, score: number, at: number, options?: AbortOptions): Promise<Contact | undefined> {
+    return this.mutate(peer, options, (contact) => {
+      if (contact.score === score && contact.scoreAt === at) {
+        return false
+      }
+      contact.score = score
+      contact.scoreAt = at
+    })
+  }
+
   async recordSession (peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined> {
     checkDid(did)
     return this.mutate(peer, options, (contact, now) => {

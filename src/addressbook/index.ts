@@ -62,6 +62,13 @@ export interface Contact {
   nextAttempt: number
   /** why nextAttempt is in the future */
   backoffReason?: Outcome
+  /**
+   * the peer score (src/score/) as last written, in [-100, 100]; it decays
+   * from `scoreAt` (the score service decays it, the book keeps it as written)
+   */
+  score?: number
+  /** ms since the epoch from which `score` decays; in the future while a ban by score holds */
+  scoreAt?: number
 }
 
 export interface NewContact {
@@ -175,6 +182,12 @@ export interface AddressBook {
    * ms since the epoch, with the reason BANNED (a longer backoff is kept)
    */
   recordBan(peer: PeerId, until: number, options?: AbortOptions): Promise<Contact | undefined>
+  /**
+   * the peer score's service wrote the contact's score: `score` as of `at`,
+   * ms since the epoch, from which it decays (nothing is written for a peer
+   * that is no contact)
+   */
+  recordScore(peer: PeerId, score: number, at: number, options?: AbortOptions): Promise<Contact | undefined>
   /** a session opened: failures reset, DID remembered */
   recordSession(peer: PeerId, did: string, options?: AbortOptions): Promise<Contact | undefined>
 }

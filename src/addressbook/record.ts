@@ -104,7 +104,9 @@ export function encodeContact (contact: Contact): Uint8Array {
     lastSession: contact.lastSession,
     failures: contact.failures,
     nextAttempt: contact.nextAttempt,
-    backoffReason: contact.backoffReason
+    backoffReason: contact.backoffReason,
+    score: contact.score,
+    scoreAt: contact.score == null ? undefined : contact.scoreAt
   })
 }
 
@@ -145,6 +147,19 @@ export function decodeContact (id: string, bytes: Uint8Array, columns: ContactCo
     failures: record.failures,
     nextAttempt: record.nextAttempt,
     // a reason this version does not know (written by a newer one) is left out; the wait stands
-    backoffReason: record.backoffReason != null && isOutcome(record.backoffReason) ? record.backoffReason : undefined
+    backoffReason: record.backoffReason != null && isOutcome(record.backoffReason) ? record.backoffReason : undefined,
+    // a score needs the time it decays from; one that is no number is as good as none
+    ...storedScore(record.score, record.scoreAt)
   }, chunks.copy(bytes))
+}
+
+/**
+ * a stored score and its time, when both are there and the score is a
+ * finite number (the score service keeps it within its range as it reads it)
+ */
+function storedScore (score: number | undefined, scoreAt: number | undefined): { score?: number, scoreAt?: number } {
+  if (score == null || scoreAt == null || !Number.isFinite(score)) {
+    return {}
+  }
+  return { score, scoreAt }
 }

@@ -24,6 +24,8 @@ export class StoredContact implements Contact {
   source: ContactSource
   firstSeen: number
   backoffReason: Outcome | undefined
+  score: number | undefined
+  scoreAt: number | undefined
   /** the columns holding this contact's dial fields: its book's, or its own once removed */
   private columns: ContactColumns
   /** its slot in `columns`; ContactColumns moves it */
@@ -40,6 +42,8 @@ export class StoredContact implements Contact {
     this.source = fields.source
     this.firstSeen = fields.firstSeen
     this.backoffReason = fields.backoffReason
+    this.score = fields.score
+    this.scoreAt = fields.scoreAt
     this.columns = columns
     this.slot = columns.append(this, fields)
     if ('chunk' in origin) {
@@ -198,7 +202,9 @@ export function copyContact (contact: Contact): Contact {
     lastSession: contact.lastSession,
     failures: contact.failures,
     nextAttempt: contact.nextAttempt,
-    backoffReason: contact.backoffReason
+    backoffReason: contact.backoffReason,
+    score: contact.score,
+    scoreAt: contact.scoreAt
   }
 }
 

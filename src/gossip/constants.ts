@@ -57,3 +57,6 @@ export const GOSSIPSUB_COUNTERS = {
 export const GOSSIP_SCORE_PARAMS = {
   IPColocationFactorWeight: 0
 } as const
+
+/** the reason of the peer report a rejected gossip message makes (a metric label: not the topic, which would multiply it) */
+export const GOSSIP_REJECT_REASON = 'gossip:reject'

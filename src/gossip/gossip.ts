@@ -2,8 +2,8 @@ import { StrictSign, TopicValidatorResult, gossipsub } from '@libp2p/gossipsub'
 import { InvalidParametersError, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
-import { gated } from '../session/index.js'
-import { GOSSIP_SCORE_PARAMS, MAX_REJECTION_RECORDS, MAX_TOPICS } from './constants.js'
+import { gated, PeerAction } from '../session/index.js'
+import { GOSSIP_REJECT_REASON, GOSSIP_SCORE_PARAMS, MAX_REJECTION_RECORDS, MAX_TOPICS } from './constants.js'
 import { TopicCounters } from './counters.js'
 import { RejectionBook } from './rejections.js'
 import { appTopic, chainTopic } from './topics.js'
@@ -12,8 +12,8 @@ import type { Sessions } from '../session/index.js'
 import type { GossipSub, GossipsubMessage, Message, TopicValidatorFn } from '@libp2p/gossipsub'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 
-/** gossipsub's router as its class has it: the interface its factory returns leaves out the mesh */
-type Router = GossipSub & Startable & { getMeshPeers(topic: string): string[] }
+/** gossipsub's router as its class has it: the interface its factory returns leaves out the mesh and the score */
+type Router = GossipSub & Startable & { getMeshPeers(topic: string): string[], getScore(peer: string): number }
 
 const RESULT_OF: Record<GossipVerdict, TopicValidatorResult> = {
   accept: TopicValidatorResult.Accept,
@@ -142,6 +142,10 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements Go
     return this.rejectionBook.get(peer)
   }
 
+  peerScore (peer: PeerId): number {
+    return this.router.getScore(peer.toString())
+  }
+
   topicStats (): GossipTopicStats[] {
     return [...this.counters.entries()].map(([scoped, count]) => ({
       ...count,
@@ -209,6 +213,10 @@ export class GossipService extends TypedEventEmitter<GossipEvents> implements Go
     }
     this.log('rejected a %s message from %p (%d in all)', message.topic, peerId, rejections.rejected)
     this.safeDispatchEvent('message:reject', { detail: { message, rejections } })
+    // a peer that sends (or forwards) a message the application rejects
+    // either did not validate it or validates otherwise: an honest peer does
+    // this rarely (Lodestar counts a gossip REJECT as LowToleranceError)
+    this.sessions.reportPeer(peerId, PeerAction.LOW_TOLERANCE, GOSSIP_REJECT_REASON)
   }
 
   private onMessage (evt: CustomEvent<GossipsubMessage>): void {

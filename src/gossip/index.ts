@@ -6,7 +6,9 @@
  * (`/peergate/<chain id>/<topic>`), messages signed by the publisher's libp2p
  * key (StrictSign), and the application's validator deciding what is
  * delivered and forwarded (accept, ignore, reject; a rejection counts
- * against the session peer that sent the message).
+ * against the session peer that sent the message: it is reported to the
+ * peer score as LOW_TOLERANCE, `gossip:reject`, so two in a few minutes end
+ * its session).
  *
  * @example
  *
@@ -142,6 +144,8 @@ export interface Gossip extends TypedEventTarget<GossipEvents> {
   rejectionsOf(peer: PeerId): GossipRejections | undefined
   /** each subscribed topic's mesh and message counts */
   topicStats(): GossipTopicStats[]
+  /** gossipsub's own score of `peer` (0 for a peer it does not know); the peer score weighs it in */
+  peerScore(peer: PeerId): number
 }
 
 export interface GossipInit {

@@ -18,6 +18,7 @@ import { handshake, MAX_INBOUND_HANDSHAKES } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
 import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
 import { gossip } from '../gossip/index.js'
+import { peerScore } from '../score/index.js'
 import { checkChainRecord, checkSameChain, dhtProtocol, resolveChain } from './chain.js'
 import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from './data-dir.js'
 import { withoutKeepAlive } from './dht-keep-alive.js'
@@ -135,6 +136,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
         now: options.dial?.now,
         random: options.dial?.random
       }),
+      // after the address book (its scores' store), before the dial manager (which reads them)
+      score: peerScore(options.score),
       dial: dialManager({
         ...options.dial,
         bootstrap,

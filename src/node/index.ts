@@ -11,7 +11,8 @@ import type { DialManagerEvents, DialManagerInit, DialManagerService, DiscoveryI
 import type { ConnectOptions, HandshakeInit, HandshakeService } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
-import type { DisconnectOptions, HandshakeInFlight, Session, SessionDirection, SessionEvents, Sessions } from '../session/index.js'
+import type { DisconnectOptions, HandshakeInFlight, PeerAction, Session, SessionDirection, SessionEvents, Sessions } from '../session/index.js'
+import type { PeerScoreEvents, PeerScoreInfo, PeerScoreInit, PeerScores } from '../score/index.js'
 import type { Gossip, GossipInit, GossipTopicStats } from '../gossip/index.js'
 import type { StorageEvents, StorageHealth } from '../storage/index.js'
 import type { Identify } from '@libp2p/identify'
@@ -24,6 +25,7 @@ import type { ConnectionManagerInit, Libp2pOptions, ServiceFactoryMap } from 'li
 import type { Registry } from 'prom-client'
 
 export interface PeerNodeServices extends NodeViewServices {
+  score: PeerScores
   identify: Identify
   ping: Ping
   dht: KadDHT
@@ -44,7 +46,7 @@ export type PeerNodeServiceFactories<S extends ServiceMap> = {
  * The names of peergate's own services, in the order libp2p starts them
  * (`pubsub` only with the `pubsub` option); your own services may not use them
  */
-export const PEERGATE_SERVICE_NAMES = ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'dial', 'pubsub'] as const
+export const PEERGATE_SERVICE_NAMES = ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'score', 'dial', 'pubsub'] as const
 
 /**
  * Options of `createPeerNode`; `S` is the map of your own services (see
@@ -103,6 +105,9 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
 
   /** the persistent address book: size bound and backoff */
   addressBook?: Omit<AddressBookInit, 'now' | 'random'>
+
+  /** the peer score (src/score/): half-life, ban duration, heartbeat, clock */
+  score?: PeerScoreInit
 
   /** Kad-DHT random walks that fill the address book; `false` turns them off */
   discovery?: DiscoveryInit | false
@@ -270,10 +275,12 @@ export interface NodeViewServices extends Record<string, unknown> {
   dial: DialManagerService
   /** peergate's gossip (`gossip()`), when the node runs it */
   pubsub?: Gossip
+  /** the peer score (`peerScore()`), when the node runs it */
+  score?: PeerScores
 }
 
-/** A node view's events: the session manager's, the dial manager's and its datastore's (`storage:failing`, `storage:ok`) */
-export type NodeViewEvents = SessionEvents & DialManagerEvents & StorageEvents
+/** A node view's events: the session manager's, the dial manager's, the peer score's and its datastore's (`storage:failing`, `storage:ok`) */
+export type NodeViewEvents = SessionEvents & DialManagerEvents & PeerScoreEvents & StorageEvents
 
 /**
  * One narrow, read-mostly view of a running node: its identity, state,
@@ -325,10 +332,20 @@ export interface NodeView extends TypedEventTarget<NodeViewEvents> {
   agent(peer: PeerId): Promise<string | undefined>
   /** each gossip topic the node subscribes to, with its mesh peers and message counts; none when it runs no gossip */
   gossipTopics(): GossipTopicStats[]
+  /** `peer`'s score and its recent events; undefined when it has none (or the node runs no peer score) */
+  peerScore(peer: PeerId): PeerScoreInfo | undefined
+  /** every peer with a score held in memory */
+  peerScores(): PeerScoreInfo[]
 
   connect(target: PeerId | Multiaddr | Multiaddr[], options?: ConnectOptions): Promise<Session>
   disconnect(peer: PeerId, reason?: ReasonCode, options?: DisconnectOptions): Promise<void>
   ban(target: PeerId | string, durationMs?: number): Promise<void>
+  /**
+   * Reports a peer's misbehaviour to its score (`Sessions.reportPeer`): the
+   * action's weight comes off, and the peer is disconnected (SCORE_TOO_LOW)
+   * or banned when the score reaches a threshold
+   */
+  reportPeer(peer: PeerId, action: PeerAction, reason: string): void
   unban(target: PeerId | string): Promise<void>
   clearBackoff(peer?: PeerId | PeerId[], options?: AbortOptions): Promise<Contact[]>
   addContact(addrs: string | Multiaddr | Array<string | Multiaddr>, source?: ContactSource): Promise<Contact[]>

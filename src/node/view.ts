@@ -8,7 +8,8 @@ import type { ReservedPeer } from '../dial/index.js'
 import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
-import type { DisconnectOptions, HandshakeInFlight, Session, SessionDirection } from '../session/index.js'
+import type { DisconnectOptions, HandshakeInFlight, PeerAction, Session, SessionDirection } from '../session/index.js'
+import type { PeerScoreInfo } from '../score/index.js'
 import type { GossipTopicStats } from '../gossip/index.js'
 import type { AbortOptions, ComponentLogger, Libp2p, Libp2pStatus, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -18,6 +19,7 @@ import type { MonitoredDatastore, StorageHealth } from '../storage/index.js'
 /** The view's events, as the services that emit them name them */
 const SESSION_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse', 'ban:add', 'ban:remove'] as const
 const DIAL_EVENTS = ['dial:end', 'bootstrap:unreachable'] as const
+const SCORE_EVENTS = ['score:disconnect', 'score:ban'] as const
 const STORAGE_EVENTS = ['storage:failing', 'storage:ok'] as const
 
 /** The services a view reads, by the names `createPeerNode` gives them */
@@ -61,6 +63,11 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
     }
     for (const type of SESSION_EVENTS) {
       libp2p.services.sessions.addEventListener(type, (evt: CustomEvent<any>) => {
+        this.safeDispatchEvent(type, { detail: evt.detail })
+      })
+    }
+    for (const type of SCORE_EVENTS) {
+      libp2p.services.score?.addEventListener(type, (evt: CustomEvent<any>) => {
         this.safeDispatchEvent(type, { detail: evt.detail })
       })
     }
@@ -263,6 +270,27 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
     const pubsub = this.libp2p.services.pubsub
     // a libp2p node of your own may run js-libp2p's gossipsub, ungated, under this name: it has no topic stats
     return typeof pubsub?.topicStats === 'function' ? pubsub.topicStats() : []
+  }
+
+  /** `peer`'s score and its recent events; undefined when it has none, or the node runs no peer score */
+  peerScore (peer: PeerId): PeerScoreInfo | undefined {
+    return this.libp2p.services.score?.get(peer)
+  }
+
+  /** Every peer with a score held in memory; none without a peer score */
+  peerScores (): PeerScoreInfo[] {
+    return this.libp2p.services.score?.list() ?? []
+  }
+
+  /**
+   * Reports a peer's misbehaviour to its score: the action's weight comes
+   * off (PeerAction: FATAL bans at once, LOW_TOLERANCE −10, MID_TOLERANCE −5,
+   * HIGH_TOLERANCE −1), and at −20 the peer is disconnected with
+   * SCORE_TOO_LOW, at −50 banned for 30 min. `reason` is short and stable: it
+   * is a log word and (up to its first `:`) a metric label.
+   */
+  reportPeer (peer: PeerId, action: PeerAction, reason: string): void {
+    this.libp2p.services.sessions.reportPeer(peer, action, reason)
   }
 
   /** identify's AgentVersion of `peer`, from the peer store; undefined until identify has run with it */

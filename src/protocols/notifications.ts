@@ -4,6 +4,7 @@ import { PeerMap } from '@libp2p/peer-collections'
 import { NoSessionError } from '../session/index.js'
 import { DEFAULT_MAX_NOTIFICATION_BYTES, DEFAULT_MAX_QUEUED_NOTIFICATIONS, MAX_INBOUND_NOTIFICATION_STREAMS, NOTIFICATION_CLOSE_TIMEOUT_MS } from './constants.js'
 import { MessageTooLargeError, QueueFullError } from './errors.js'
+import { isViolation, reportViolation } from './violations.js'
 import { readMessages, writeMessage } from './framing.js'
 import type { ProtocolSessions } from './index.js'
 import type { Session } from '../session/index.js'
@@ -155,6 +156,9 @@ class Notifications implements NotificationChannel {
       await stream.close({ signal: session.signal })
     } catch (err: any) {
       this.log('%s: inbound stream from %p ended - %e', this.protocol, session.peerId, err)
+      if (isViolation(err)) {
+        reportViolation(this.sessions, session.peerId, 'malformed-notification')
+      }
       stream.abort(err)
     } finally {
       session.signal.removeEventListener('abort', endWithSession)

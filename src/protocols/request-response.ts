@@ -5,6 +5,7 @@ import { NoSessionError } from '../session/index.js'
 import { truncateUtf8 } from '../wire/index.js'
 import { DEFAULT_MAX_IN_FLIGHT_PER_PEER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_ERROR_MESSAGE_BYTES } from './constants.js'
 import { MessageTooLargeError, RemoteResultError, TooManyRequestsError } from './errors.js'
+import { isViolation, reportViolation } from './violations.js'
 import { readFirstByte, readMessage, writeMessage, type ByteSource, type MessageOptions } from './framing.js'
 import { RESULT_BYTE, ResultCode, resultCodeOf } from './result-code.js'
 import type { ProtocolSessions } from './index.js'
@@ -160,14 +161,14 @@ export async function handleRequests (sessions: ProtocolSessions, protocol: stri
       return
     }
     try {
-      await serve(stream, protocol, session, handler, limits, log)
+      await serve(sessions, stream, protocol, session, handler, limits, log)
     } finally {
       served.release(session, protocol)
     }
   }, { maxInboundStreams })
 }
 
-async function serve (stream: Stream, protocol: string, session: Session, handler: RequestHandler, limits: ResolvedLimits, log: Logger): Promise<void> {
+async function serve (sessions: ProtocolSessions, stream: Stream, protocol: string, session: Session, handler: RequestHandler, limits: ResolvedLimits, log: Logger): Promise<void> {
   const signal = anySignal([session.signal, AbortSignal.timeout(limits.timeoutMs)])
   let request: Uint8Array
   try {
@@ -179,6 +180,9 @@ async function serve (stream: Stream, protocol: string, session: Session, handle
       return
     }
     log('%s: unreadable request from %p - %e', protocol, session.peerId, err)
+    if (isViolation(err)) {
+      reportViolation(sessions, session.peerId, 'malformed-request')
+    }
     await answer(stream, { code: ResultCode.INVALID_REQUEST, message: err.message ?? 'unreadable request' }, limits, session, log)
     return
   } finally {
@@ -264,6 +268,9 @@ export async function request (sessions: ProtocolSessions, peer: PeerId, protoco
       ? new TimeoutError(`${protocol} request to ${peer.toString()} took longer than ${limits.timeoutMs} ms`)
       : err
     stream?.abort(reason)
+    if (isViolation(reason)) {
+      reportViolation(sessions, peer, 'malformed-response')
+    }
     throw reason
   } finally {
     signal.clear()

@@ -15,7 +15,8 @@ import { hangUp } from './hang-up.js'
 import { whenWritesRecover } from '../storage/index.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
 import type { Attempt, Failure, RemoteStatus, Verdict } from './admission.js'
-import type { DisconnectOptions, HandshakeInFlight, PeerAction, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import { PeerAction } from './index.js'
+import type { DisconnectOptions, HandshakeInFlight, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { ChainHead } from '../chain/index.js'
 import type { AbortOptions, Connection, Logger, NewStreamOptions, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
@@ -536,8 +537,11 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       parting = await readGoodbye(stream)
     } catch (err: any) {
       // nothing readable (docs/PROTOCOL.md §11.1): the session ends all the
-      // same, the stream is reset, and the remote is left to hang up
+      // same, the stream is reset, and the remote is left to hang up; the
+      // peer score counts it (LOW_TOLERANCE: an honest peer's Goodbye is
+      // well formed, though a crash may cut one short)
       this.endSession(session, { reason: ReasonCode.CONNECTION_CLOSED, detail: err.message }, 'remote')
+      this.reportPeer(session.peerId, PeerAction.LOW_TOLERANCE, 'goodbye:malformed')
       stream.abort(err)
       return
     }

@@ -1,9 +1,9 @@
-import { AbortError, ProtocolError, TimeoutError, UnsupportedProtocolError } from '@libp2p/interface'
+import { AbortError, InvalidMessageError, ProtocolError, TimeoutError, UnsupportedProtocolError } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import { raceSignal } from 'race-signal'
 import { ReasonCode } from '../reason/index.js'
-import { NoSessionError } from '../session/index.js'
+import { NoSessionError, PeerAction } from '../session/index.js'
 import { MAX_STATUS_FAILURES, MAX_STATUS_STREAMS, STATUS_PROTOCOL } from './constants.js'
 import { readStatus, writeStatus } from './message.js'
 import type { LocalStatus } from './index.js'
@@ -366,6 +366,7 @@ export class StatusExchange {
       const err = deadline.aborted ? new TimeoutError(`status exchange took over ${this.init.timeout} ms`) : e
       rounds.failures++
       this.log('status exchange with %p failed (%d in a row) - %e', session.peerId, rounds.failures, err)
+      this.report(session, err)
       if (rounds.failures >= MAX_STATUS_FAILURES) {
         this.log('ending the session with %p: %d status exchanges failed in a row', session.peerId, rounds.failures)
         await this.end(session, ReasonCode.TIMEOUT)
@@ -402,9 +403,28 @@ export class StatusExchange {
     } catch (err: any) {
       // a malformed or missing request gets no answer: the stream is reset
       this.log('status request from %p on %s failed - %e', session.peerId, connection.id, err)
+      if (err?.name === InvalidMessageError.name) {
+        this.report(session, err)
+      }
       stream.abort(err)
     } finally {
       signal.clear()
+    }
+  }
+
+  /**
+   * Reports a failed exchange to the peer score: a malformed Status (over the
+   * size limit, undecodable) as LOW_TOLERANCE `status:malformed`, which no
+   * honest peer sends; any other failure of a round this node started (a
+   * timeout, a reset) as HIGH_TOLERANCE `status:failed`, which a loaded or
+   * distant peer may cause now and then (MAX_STATUS_FAILURES in a row end
+   * the session anyway)
+   */
+  private report (session: Session, err: any): void {
+    if (err?.name === InvalidMessageError.name) {
+      this.sessions.reportPeer(session.peerId, PeerAction.LOW_TOLERANCE, 'status:malformed')
+    } else {
+      this.sessions.reportPeer(session.peerId, PeerAction.HIGH_TOLERANCE, 'status:failed')
     }
   }
 

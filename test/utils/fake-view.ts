@@ -10,7 +10,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { defaultLogger } from '@libp2p/logger'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import type { ChainIdentity, ConnectionInfo, ConnectionRole, Contact, GossipTopicStats, HandshakeInFlight, NodeStatus, NodeView, NodeViewEvents, ReservedPeer, Session, SessionDirection, StorageHealth } from '../../src/index.js'
+import type { ChainIdentity, ConnectionInfo, ConnectionRole, Contact, GossipTopicStats, HandshakeInFlight, NodeStatus, NodeView, NodeViewEvents, PeerAction, PeerScoreInfo, ReservedPeer, Session, SessionDirection, StorageHealth } from '../../src/index.js'
 import type { ComponentLogger, Libp2pStatus, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Registry } from 'prom-client'
@@ -53,6 +53,7 @@ export class FakeNodeView extends TypedEventEmitter<NodeViewEvents> implements N
   reservedPeers: ReservedPeer[] = []
   readonly agents = new PeerMap<string>()
   gossip: GossipTopicStats[] = []
+  readonly scores = new PeerMap<PeerScoreInfo>()
   targetOutbound = 16
   maxInbound = 34
   /** the datastore's health; undefined: not watched */
@@ -148,6 +149,18 @@ export class FakeNodeView extends TypedEventEmitter<NodeViewEvents> implements N
 
   gossipTopics (): GossipTopicStats[] {
     return this.gossip
+  }
+
+  peerScore (peer: PeerId): PeerScoreInfo | undefined {
+    return this.scores.get(peer)
+  }
+
+  peerScores (): PeerScoreInfo[] {
+    return [...this.scores.values()]
+  }
+
+  reportPeer (peer: PeerId, action: PeerAction, reason: string): void {
+    this.calls.push({ command: 'reportPeer', args: [peer, action, reason] })
   }
 
   async connect (target: PeerId | Multiaddr | Multiaddr[]): Promise<Session> {

@@ -36,6 +36,8 @@ export interface ContactRecord {
   failures: number
   nextAttempt: number
   backoffReason?: string
+  score?: number
+  scoreAt?: number
 }
 
 export namespace ContactRecord {
@@ -98,6 +100,16 @@ export namespace ContactRecord {
         if (obj.backoffReason != null) {
           w.uint32(82)
           w.string(obj.backoffReason)
+        }
+
+        if (obj.score != null) {
+          w.uint32(89)
+          w.double(obj.score)
+        }
+
+        if (obj.scoreAt != null) {
+          w.uint32(96)
+          w.uint64Number(obj.scoreAt)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -163,6 +175,14 @@ export namespace ContactRecord {
             }
             case 10: {
               obj.backoffReason = reader.string()
+              break
+            }
+            case 11: {
+              obj.score = reader.double()
+              break
+            }
+            case 12: {
+              obj.scoreAt = reader.uint64Number()
               break
             }
             default: {
@@ -262,6 +282,20 @@ export namespace ContactRecord {
               }
               break
             }
+            case 11: {
+              yield {
+                field: `${prefix}.score`,
+                value: reader.double()
+              }
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.scoreAt`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -325,6 +359,16 @@ export namespace ContactRecord {
     value: string
   }
 
+  export interface ContactRecordScoreFieldEvent {
+    field: '$.score'
+    value: number
+  }
+
+  export interface ContactRecordScoreAtFieldEvent {
+    field: '$.scoreAt'
+    value: number
+  }
+
   export function encode (obj: Partial<ContactRecord>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ContactRecord.codec())
   }
@@ -333,7 +377,7 @@ export namespace ContactRecord {
     return decodeMessage(buf, ContactRecord.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactRecord>): Generator<ContactRecordPeerIdFieldEvent | ContactRecordMultiaddrsFieldEvent | ContactRecordDidFieldEvent | ContactRecordSourceFieldEvent | ContactRecordFirstSeenFieldEvent | ContactRecordLastSeenFieldEvent | ContactRecordLastSessionFieldEvent | ContactRecordFailuresFieldEvent | ContactRecordNextAttemptFieldEvent | ContactRecordBackoffReasonFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ContactRecord>): Generator<ContactRecordPeerIdFieldEvent | ContactRecordMultiaddrsFieldEvent | ContactRecordDidFieldEvent | ContactRecordSourceFieldEvent | ContactRecordFirstSeenFieldEvent | ContactRecordLastSeenFieldEvent | ContactRecordLastSessionFieldEvent | ContactRecordFailuresFieldEvent | ContactRecordNextAttemptFieldEvent | ContactRecordBackoffReasonFieldEvent | ContactRecordScoreFieldEvent | ContactRecordScoreAtFieldEvent> {
     return streamMessage(buf, ContactRecord.codec(), opts)
   }
 }
