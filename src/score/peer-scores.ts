@@ -63,6 +63,13 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
     this.heartbeat.unref?.()
   }
 
+  /** the scores are written out while the address book still takes writes (its own `beforeStop` flushes it) */
+  async beforeStop (): Promise<void> {
+    clearInterval(this.heartbeat)
+    this.heartbeat = undefined
+    this.saveAll()
+  }
+
   async stop (): Promise<void> {
     this.components.sessions.removeEventListener('peer:report', this.onReport)
     this.components.sessions.removeEventListener('session:open', this.onSessionOpen)
