@@ -203,8 +203,8 @@ export function copyContact (contact: Contact): Contact {
     failures: contact.failures,
     nextAttempt: contact.nextAttempt,
     backoffReason: contact.backoffReason,
-    score: contact.score,
-    scoreAt: contact.scoreAt
+    // only a scored contact has these
+    ...(contact.score == null ? {} : { score: contact.score, scoreAt: contact.scoreAt })
   }
 }
 

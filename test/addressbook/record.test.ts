@@ -86,3 +86,27 @@ describe('decodeContact', () => {
     }
   })
 })
+
+describe('a contact\'s peer score in its record', () => {
+  const base = { peerId: PEER, multiaddrs: [multiaddr('/ip4/127.0.0.1/tcp/1')], source: 'dht' as const, firstSeen: 1, lastSeen: 2, failures: 0, nextAttempt: 0 }
+  const id = PEER.toString()
+
+  it('round-trips a score with the time it decays from, a negative, a fraction and a time in the future (a ban) included', () => {
+    for (const [score, scoreAt] of [[-21.5, 1_700_000_000_000], [-100, 4_000_000_000_000], [7.25, 5]]) {
+      const loaded = load(id, encodeContact({ ...base, score, scoreAt }))
+      assert.equal(loaded.score, score)
+      assert.equal(loaded.scoreAt, scoreAt)
+    }
+  })
+
+  it('reads a record written before scores (no fields 11 and 12) as unscored, and one with a score but no time as unscored', () => {
+    const old = ContactRecord.encode({ peerId: PEER.toMultihash().bytes as Uint8Array<ArrayBuffer>, multiaddrs: [], did: '', source: ContactSource.CONTACT_SOURCE_DHT, firstSeen: 1, lastSeen: 2, failures: 0, nextAttempt: 0 })
+    assert.equal(load(id, old).score, undefined)
+    assert.equal(load(id, old).scoreAt, undefined)
+    const noTime = ContactRecord.encode({ ...ContactRecord.decode(old), score: -30 })
+    assert.equal(load(id, noTime).score, undefined)
+    // an unscored contact writes neither field: its record is byte for byte the old one
+    assert.deepEqual(encodeContact(base), encodeContact({ ...base, score: undefined, scoreAt: 123 }))
+    assert.equal(ContactRecord.decode(encodeContact(base)).score, undefined)
+  })
+})
