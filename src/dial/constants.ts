@@ -84,3 +84,11 @@ export const RESERVED_KEY_PREFIX = '/peergate/reserved'
  * multiaddrs; the API's 4 KiB request body bounds what one add can bring
  */
 export const MAX_RESERVED_RECORD_BYTES = 8192
+
+/**
+ * A contact whose peer score is below this is dialed only after every other
+ * eligible contact (the lowest first): it misbehaved lately. One point below
+ * 0, so that the last fraction of a decaying score (scores within one point
+ * of 0 are forgotten, FORGET_SCORE_BELOW) does not reorder the book.
+ */
+export const DEMOTE_BELOW_SCORE = -1

@@ -12,6 +12,7 @@ import { deleteReservedPeer, loadReservedPeers, storeReservedPeer } from './rese
 import { isStorageWriteError, whenWritesRecover } from '../storage/index.js'
 import type { DialManagerComponents, DialManagerEvents, DialManagerInit, DialManagerService, DialStatus, PeerAddress, ReservedPeer } from './index.js'
 import type { SessionSlot } from './select.js'
+import type { PeerScores } from '../score/index.js'
 import type { AddressBookService, Contact } from '../addressbook/index.js'
 import type { AbortOptions, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -337,6 +338,7 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     const now = this.now()
     return {
       now,
+      scores: this.scores(),
       budget: this.maxDialsPerTick,
       limits: { maxInbound, maxOutbound },
       sessions: slots,
@@ -354,10 +356,30 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
     }
   }
 
-  /** the sessions, each with whether its peer is reserved */
+  /** the sessions, each with whether its peer is reserved, and its score */
   private sessionSlots (): SessionSlot[] {
     const sessions = this.components.sessions
-    return sessions.list().map(s => ({ peerId: s.peerId, direction: s.direction, since: s.since, reserved: sessions.isReserved(s.peerId) }))
+    const score = this.scoreService()
+    return sessions.list().map(s => ({ peerId: s.peerId, direction: s.direction, since: s.since, reserved: sessions.isReserved(s.peerId), score: score?.scoreOf(s.peerId) ?? 0 }))
+  }
+
+  /** the scores the peer score holds, by peer id string; none without a peer score */
+  private scores (): Map<string, number> {
+    const scores = new Map<string, number>()
+    for (const info of this.scoreService()?.list() ?? []) {
+      scores.set(info.peerId.toString(), info.score)
+    }
+    return scores
+  }
+
+  /** the peer score service, registered as `score`, when the node runs one */
+  private scoreService (): Pick<PeerScores, 'scoreOf' | 'list'> | undefined {
+    try {
+      return this.components.score ?? undefined
+    } catch {
+      // libp2p's components throw for a service the node does not have
+      return undefined
+    }
   }
 
   /** dials in flight that count against the outbound target: reserved peers' do not */

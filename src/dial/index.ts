@@ -8,6 +8,7 @@
  */
 
 import { DialManager } from './dial-manager.js'
+import type { PeerScores } from '../score/index.js'
 import type { AddressBookService } from '../addressbook/index.js'
 import type { HandshakeService } from '../handshake/index.js'
 import type { Sessions } from '../session/index.js'
@@ -116,6 +117,8 @@ export interface DialManagerComponents {
   handshake: Pick<HandshakeService, 'connect'>
   /** the address book service, registered as `addressBook` */
   addressBook: AddressBookService
+  /** optional: the peer score service, registered as `score`: better peers are dialed first, the worst sessions shed first */
+  score?: Pick<PeerScores, 'scoreOf' | 'list'>
   /** the Kad-DHT service, registered as `dht` (optional) */
   dht?: KadDHT
   /** where reserved peers added at runtime are kept; without it they last until the node stops */

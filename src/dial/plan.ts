@@ -31,6 +31,8 @@ export interface TickSnapshot<R extends ReservedSlot = ReservedSlot> {
   bans: ReadonlyMap<string, number>
   /** the address book's columns (`AddressBook.candidates()`) */
   contacts: DialCandidates
+  /** peer scores by peer id string, of the peers that have one (a peer missing here scores 0) */
+  scores?: ReadonlyMap<string, number>
   /**
    * since when the node has been starved (`TickPlan.starved`) at every tick
    * and its book has not grown (a new contact restarts it), ms since the
@@ -122,7 +124,8 @@ export function planTick<R extends ReservedSlot> (snapshot: TickSnapshot<R>): Ti
     now,
     maxDials: Math.min(slots, budget),
     busy: notContacts,
-    bans: snapshot.bans
+    bans: snapshot.bans,
+    scores: snapshot.scores
   })
   const starved = slots > 0 && budget > 0 && dials.length === 0 && snapshot.dialing === 0
   return { drops, reservedDials, dials, starved, reversal: starved ? reversal(snapshot, staying, notContacts) : undefined }

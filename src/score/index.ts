@@ -123,6 +123,8 @@ export interface PeerScoreInit {
 /** Where scores are kept across restarts: the address book, registered as `addressBook` */
 export interface ScoreStore {
   get(peer: PeerId): Pick<Contact, 'score' | 'scoreAt'> | undefined
+  /** every contact, uncopied: the scored ones are taken in at start */
+  forEach(fn: (contact: Pick<Contact, 'peerId' | 'score' | 'scoreAt'>) => void): void
   recordScore(peer: PeerId, score: number, at: number, options?: AbortOptions): Promise<unknown>
 }
 

@@ -63,6 +63,27 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
     this.heartbeat.unref?.()
   }
 
+  /**
+   * Takes in the scores the address book kept (it loads in its `start`), so
+   * that the dial manager weighs them from its first tick; at most
+   * MAX_SCORED_PEERS, the rest read when asked for
+   */
+  async afterStart (): Promise<void> {
+    const book = this.book()
+    if (book == null) {
+      return
+    }
+    const stored: Array<{ peer: PeerId, score: number, at: number }> = []
+    book.forEach(contact => {
+      if (contact.score != null && contact.scoreAt != null && stored.length < MAX_SCORED_PEERS && !this.records.has(contact.peerId)) {
+        stored.push({ peer: contact.peerId, score: contact.score, at: contact.scoreAt })
+      }
+    })
+    for (const { peer, score, at } of stored) {
+      this.records.set(peer, { state: { score: clampScore(score), at }, gossip: 0, events: [], dirty: false })
+    }
+  }
+
   /** the scores are written out while the address book still takes writes (its own `beforeStop` flushes it) */
   async beforeStop (): Promise<void> {
     clearInterval(this.heartbeat)

@@ -120,3 +120,54 @@ test('selectDrops: sheds the newest sessions over each limit, never reserved one
   assert.deepEqual(names(1, 1), ['in new', 'in mid', 'out b'])
   assert.deepEqual(names(0, 2), ['in new', 'in mid', 'in old'])
 })
+
+test('selectDials: the peer score, after backoff: a low score is dialed last, the lowest last of all; at or below -20 never', async () => {
+  const now = 10_000
+  const recent = await contact('recent session, score -0.5', { lastSession: 9_000 })
+  const old = await contact('old session, score 0', { lastSession: 1_000 })
+  const never = await contact('never a session, no score')
+  const slightly = await contact('recent session, score -3', { lastSession: 9_500 })
+  const bad = await contact('recent session, score -15', { lastSession: 9_900 })
+  const refused = await contact('score -20', { lastSession: 9_950 })
+  const waiting = await contact('score 10 but backing off', { nextAttempt: now + 1 })
+  const all = [recent, old, never, slightly, bad, refused, waiting]
+  const scores = new Map([
+    [recent.peerId.toString(), -0.5],
+    [old.peerId.toString(), 0],
+    [slightly.peerId.toString(), -3],
+    [bad.peerId.toString(), -15],
+    [refused.peerId.toString(), -20],
+    [waiting.peerId.toString(), 10]
+  ])
+  const rows: Array<[number, string[]]> = [
+    [1, ['recent session, score -0.5']],
+    [3, ['recent session, score -0.5', 'old session, score 0', 'never a session, no score']],
+    [4, ['recent session, score -0.5', 'old session, score 0', 'never a session, no score', 'recent session, score -3']],
+    [10, ['recent session, score -0.5', 'old session, score 0', 'never a session, no score', 'recent session, score -3', 'recent session, score -15']]
+  ]
+  for (const [maxDials, expected] of rows) {
+    const picked = selectDials({ contacts: dialCandidates(all), now, maxDials, busy: new Set(), bans: new Map(), scores }) as Array<Contact & { name: string }>
+    assert.deepEqual(picked.map(c => c.name), expected, `maxDials ${maxDials}`)
+  }
+  // without scores, the order of old
+  const unscored = selectDials({ contacts: dialCandidates(all), now, maxDials: 3, busy: new Set(), bans: new Map() }) as Array<Contact & { name: string }>
+  assert.deepEqual(unscored.map(c => c.name), ['score -20', 'recent session, score -15', 'recent session, score -3'])
+})
+
+test('selectDrops: the lowest score goes first, then the newest; never a reserved peer, whatever its score', async () => {
+  const s = async (name: string, direction: 'inbound' | 'outbound', since: number, score: number, reserved = false) => ({ name, peerId: await peer(), direction, since, reserved, score })
+  const sessions = [
+    await s('in old, -12', 'inbound', 1, -12),
+    await s('in mid, 0', 'inbound', 2, 0),
+    await s('in new, 0', 'inbound', 3, 0),
+    await s('in reserved, -90', 'inbound', 4, -90, true),
+    await s('out old, -1', 'outbound', 1, -1),
+    await s('out new, 2', 'outbound', 2, 2)
+  ]
+  const names = (maxInbound: number, maxOutbound: number): string[] =>
+    (selectDrops({ sessions, maxInbound, maxOutbound }) as unknown as Array<{ name: string }>).map(d => d.name)
+  assert.deepEqual(names(3, 2), [])
+  assert.deepEqual(names(2, 2), ['in old, -12'])
+  assert.deepEqual(names(1, 1), ['in old, -12', 'in new, 0', 'out old, -1'])
+  assert.deepEqual(names(0, 0), ['in old, -12', 'in new, 0', 'in mid, 0', 'out old, -1', 'out new, 2'])
+})
