@@ -29,7 +29,7 @@ td.empty { color: #888; font-style: italic; }
 <div id="summary">loading…</div>
 <div id="error"></div>
 <h2>Sessions</h2>
-<table id="sessions"><thead><tr><th>peer</th><th>DID</th><th>role</th><th>remote address</th><th>agent</th><th>head</th><th>since</th><th>RTT ms</th></tr></thead><tbody></tbody></table>
+<table id="sessions"><thead><tr><th>peer</th><th>DID</th><th>role</th><th>remote address</th><th>agent</th><th>head</th><th>since</th><th>RTT ms</th><th>score</th><th>last report</th></tr></thead><tbody></tbody></table>
 <h2>Handshakes in flight</h2>
 <table id="handshakes"><thead><tr><th>peer</th><th>direction</th><th>remote address</th><th>since</th></tr></thead><tbody></tbody></table>
 <h2>Auxiliary connections</h2>
@@ -61,6 +61,11 @@ function fill (id, rows, columns) {
     }
   }
 }
+function lastReport (peer) {
+  const events = peer.scoreEvents || []
+  const e = events[events.length - 1]
+  return e ? e.reason + ' (' + e.action + ')' + (e.outcome ? ' → ' + e.outcome : '') + ' ' + time(e.at) : ''
+}
 async function get (path) {
   const res = await fetch(path, { cache: 'no-store' })
   if (!res.ok) throw new Error(path + ': HTTP ' + res.status)
@@ -75,7 +80,7 @@ async function refresh () {
       status.dialing + ' dialing · ' + status.contacts + ' contacts' +
       (status.storage && status.storage.state === 'failing' ? ' · storage failing since ' + time(status.storage.since) + ': ' + status.storage.error : '')
     const sessions = peers.filter(p => p.role === 'outbound-session' || p.role === 'inbound-session')
-    fill('sessions', sessions.map(p => [p.peerId, p.did, p.role, p.remoteAddr, p.agent, p.head ? p.head.height : '', time(p.since), p.rttMs]), 8)
+    fill('sessions', sessions.map(p => [p.peerId, p.did, p.role, p.remoteAddr, p.agent, p.head ? p.head.height : '', time(p.since), p.rttMs, p.score, lastReport(p)]), 10)
     fill('handshakes', peers.filter(p => p.role === 'handshaking').map(p => [p.peerId, p.direction, p.remoteAddr, time(p.since)]), 4)
     fill('auxiliary', peers.filter(p => p.role === 'auxiliary').map(p => [p.peerId, p.direction, p.remoteAddr, p.agent, time(p.since)]), 5)
     fill('gossip', gossip.map(t => [t.topic, t.meshPeers.length, t.meshPeers.map(p => p.did || p.peerId).join(', '), t.published, t.received, t.duplicate, t.rejected]), 7)

@@ -2,6 +2,7 @@ import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import type { ChainHead } from '../chain/index.js'
 import type { Contact } from '../addressbook/index.js'
 import type { ConnectionRole, NodeStatus, NodeView } from '../node/index.js'
+import type { PeerId } from '@libp2p/interface'
 
 /** A head as JSON: the height as a decimal string (it is a bigint), the hash in hex */
 export interface HeadView {
@@ -35,6 +36,22 @@ export interface PeerView {
   since: number
   /** the connection monitor's last ping round trip, in ms */
   rttMs?: number
+  /** the peer score (src/score/), rounded to hundredths; absent when the peer has none */
+  score?: number
+  /** the last reports that moved the score, oldest first */
+  scoreEvents?: ScoreEventView[]
+}
+
+/** One report that moved a peer's score, as `GET /peers` shows it */
+export interface ScoreEventView {
+  /** ms since the epoch */
+  at: number
+  action: string
+  reason: string
+  /** the score right after it */
+  score: number
+  /** what it led to: `disconnect` (SCORE_TOO_LOW) or `ban` */
+  outcome?: string
 }
 
 export interface ContactView {
@@ -96,11 +113,29 @@ export function statusView (node: NodeView): StatusView {
   }
 }
 
-/** Every connection with its role, DID, head and, from the peer store, agent */
+/** a score as JSON shows it: to hundredths */
+function roundScore (score: number): number {
+  return Math.round(score * 100) / 100
+}
+
+/** `peer`'s score and its recent events, as `GET /peers` shows them; nothing for a peer without a score */
+export function scoreView (node: NodeView, peer: PeerId): Pick<PeerView, 'score' | 'scoreEvents'> {
+  const info = node.peerScore(peer)
+  if (info == null) {
+    return {}
+  }
+  return {
+    score: roundScore(info.score),
+    scoreEvents: info.events.map(event => ({ at: event.at, action: event.action, reason: event.reason, score: roundScore(event.score), outcome: event.outcome }))
+  }
+}
+
+/** Every connection with its role, DID, head, score and, from the peer store, agent */
 export async function peersView (node: NodeView): Promise<PeerView[]> {
   const views = await Promise.all(node.connections().map(async (info): Promise<PeerView> => {
     const session = info.role === 'outbound-session' || info.role === 'inbound-session' ? node.session(info.peerId) : undefined
     return {
+      ...scoreView(node, info.peerId),
       peerId: info.peerId.toString(),
       connectionId: info.id,
       did: session?.did ?? node.contact(info.peerId)?.did,
@@ -122,6 +157,7 @@ export async function peersView (node: NodeView): Promise<PeerView[]> {
     }
     const contact = node.contact(peerId)
     views.push({
+      ...scoreView(node, peerId),
       peerId: id,
       connectionId: '',
       did: contact?.did,

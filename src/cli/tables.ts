@@ -82,17 +82,26 @@ function storageLine (storage: NonNullable<StatusView['storage']>): string {
  * selected the peer, a slot of its outbound target; inbound-session: the peer
  * selected this node, an inbound slot); DIALED BY says who opened the
  * connection. They differ when a session rides a connection the other side
- * opened first, for the DHT.
+ * opened first, for the DHT. SCORE, shown when a peer has one, is the peer
+ * score (empty: none, as good as 0); the wide table adds its LAST REPORT.
  */
 export function formatPeers (peers: PeerView[], options: TableOptions = {}): string {
   const short = ids(options)
   // the agent (35 columns of js-libp2p/… UserAgent=…) only in the wide table
   const agent = options.wide === true
+  // the score only when a peer has one: most nodes' peers never misbehave
+  const scored = peers.some(p => p.score != null)
   return table(
-    ['PEER', 'ROLE', 'DIALED BY', 'DID', 'REMOTE ADDRESS', ...(agent ? ['AGENT'] : []), 'HEAD', 'SINCE', 'RTT'],
-    peers.map(p => [short.peer(p.peerId), p.role, p.direction === 'outbound' ? 'this node' : 'the peer', short.did(p.did), options.wide === true ? p.remoteAddr : withoutPeerId(p.remoteAddr, p.peerId), ...(agent ? [p.agent] : []), p.head?.height, when(p.since), p.rttMs == null ? undefined : `${p.rttMs} ms`]),
+    ['PEER', 'ROLE', 'DIALED BY', 'DID', 'REMOTE ADDRESS', ...(agent ? ['AGENT'] : []), 'HEAD', 'SINCE', 'RTT', ...(scored ? ['SCORE'] : []), ...(scored && agent ? ['LAST REPORT'] : [])],
+    peers.map(p => [short.peer(p.peerId), p.role, p.direction === 'outbound' ? 'this node' : 'the peer', short.did(p.did), options.wide === true ? p.remoteAddr : withoutPeerId(p.remoteAddr, p.peerId), ...(agent ? [p.agent] : []), p.head?.height, when(p.since), p.rttMs == null ? undefined : `${p.rttMs} ms`, ...(scored ? [p.score] : []), ...(scored && agent ? [lastReport(p)] : [])]),
     'no connections'
   )
+}
+
+/** the last report that moved a peer's score, and what it led to: `gossip:reject (LOW_TOLERANCE) → disconnect` */
+function lastReport (peer: PeerView): string | undefined {
+  const event = peer.scoreEvents?.at(-1)
+  return event == null ? undefined : `${event.reason} (${event.action})${event.outcome == null ? '' : ` → ${event.outcome}`}`
 }
 
 export function formatContacts (contacts: ContactView[], now = Date.now(), options: TableOptions = {}): string {

@@ -32,8 +32,27 @@ export const METRIC_NAMES = {
   gossipPublished: 'peergate_gossip_messages_published_total',
   gossipReceived: 'peergate_gossip_messages_received_total',
   gossipDuplicate: 'peergate_gossip_messages_duplicate_total',
-  gossipRejected: 'peergate_gossip_messages_rejected_total'
+  gossipRejected: 'peergate_gossip_messages_rejected_total',
+  peerScore: 'peergate_peer_score',
+  scoreDisconnects: 'peergate_score_disconnects_total',
+  scoreBans: 'peergate_score_bans_total'
 } as const
+
+/**
+ * Buckets of the peer score histogram (`peergate_peer_score`): the
+ * thresholds (-50 ban, -20 disconnect, src/score/) and the weights of one
+ * report (-10, -5, -1) as edges, so a panel tells misbehaving peers from
+ * peers about to go
+ */
+export const PEER_SCORE_BUCKETS = [-50, -20, -10, -5, -1, 0, 5, 10]
+
+/**
+ * The `reason` label of the score counters is the report's reason up to its
+ * first `:` (`gossip`, `protocol`, `status`, `goodbye`, `rate-limit`, or the
+ * application's own word), cut to this many characters: the application
+ * words its reasons, and a label must stay a bounded set
+ */
+export const MAX_SCORE_REASON_LABEL_CHARS = 32
 
 /** The `commit` label of `peergate_build_info` when the build did not record one (not built from a git checkout) */
 export const UNKNOWN_COMMIT = 'unknown'

@@ -1,10 +1,11 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { buildInfo } from '../node/index.js'
-import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_TRACKED_HANDSHAKES, METRIC_NAMES, UNKNOWN_COMMIT } from './constants.js'
+import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_SCORE_REASON_LABEL_CHARS, MAX_TRACKED_HANDSHAKES, METRIC_NAMES, PEER_SCORE_BUCKETS, UNKNOWN_COMMIT } from './constants.js'
 import type { NodeMetrics, NodeMetricsOptions } from './index.js'
 import type { DialEndDetail } from '../dial/index.js'
 import type { ConnectionRole, NodeView } from '../node/index.js'
 import type { GossipTopicStats } from '../gossip/index.js'
+import type { ScoreDisconnectDetail } from '../score/index.js'
 import type { HandshakeInFlight, Session, SessionCloseDetail, SessionDirection, SessionRejectDetail, StreamRefuseDetail } from '../session/index.js'
 
 const DIRECTIONS: readonly SessionDirection[] = ['inbound', 'outbound']
@@ -18,6 +19,12 @@ const GOSSIP_COUNTS: ReadonlyArray<[keyof GossipTopicStats & ('published' | 'rec
   ['rejected', METRIC_NAMES.gossipRejected, 'Gossip messages the application\'s validator rejected, by topic (each counts against the session peer that sent it)']
 ]
 
+/** the label of a score report's reason: its kind, the part before the first `:`, bounded */
+export function reasonLabel (reason: string): string {
+  const colon = reason.indexOf(':')
+  return (colon < 0 ? reason : reason.slice(0, colon)).slice(0, MAX_SCORE_REASON_LABEL_CHARS)
+}
+
 /**
  * peergate's Prometheus series for one node, fed from its events
  * (`handshake:start`, `session:open`, `session:reject`, `session:close`, the
@@ -25,7 +32,8 @@ const GOSSIP_COUNTS: ReadonlyArray<[keyof GossipTopicStats & ('published' | 'rec
  * handshakes in flight, connections, address book), all read through its
  * view: a `PeerNode`, or `nodeView(libp2p)` of your own libp2p node. Every label value is a
  * reason code, a direction, a side, a result or a connection role: never a
- * peer id.
+ * peer id (the score counters' `reason` is the kind of report, bounded by
+ * `reasonLabel`).
  */
 export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions = {}): NodeMetrics {
   const registry = options.registry ?? node.metricsRegistry ?? new Registry()
@@ -151,6 +159,20 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
     })
   }
 
+  // the peer score of each session peer, as of the scrape (a peer without one scores 0)
+  new Histogram({
+    name: METRIC_NAMES.peerScore,
+    help: 'Peer scores of the session peers at scrape time (-20 and below are disconnected, -50 and below banned); the distribution, not a count of events',
+    buckets: PEER_SCORE_BUCKETS,
+    registers,
+    collect () {
+      this.reset()
+      for (const session of node.sessions()) {
+        this.observe(node.peerScore(session.peerId)?.score ?? 0)
+      }
+    }
+  })
+
   // what runs: one series of value 1, as Prometheus' own build_info metrics
   const build = buildInfo()
   new Gauge({
@@ -191,6 +213,18 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
     name: METRIC_NAMES.dials,
     help: 'Dials of the dial loop that ended, by result (opened, failed); a failed one also by reason (a handshake reason code, or DIAL_FAILED before any handshake)',
     labelNames: ['result', 'reason'] as const,
+    registers
+  })
+  const scoreDisconnects = new Counter({
+    name: METRIC_NAMES.scoreDisconnects,
+    help: 'Sessions this node ended with SCORE_TOO_LOW, by the kind of report that took the peer\'s score to -20 or below (the reason up to its first ":": gossip, protocol, status, goodbye, rate-limit, the application\'s own; gossipsub when gossipsub\'s score did)',
+    labelNames: ['reason'] as const,
+    registers
+  })
+  const scoreBans = new Counter({
+    name: METRIC_NAMES.scoreBans,
+    help: 'Peers banned because their score reached -50 or below, by the kind of report that took it there',
+    labelNames: ['reason'] as const,
     registers
   })
   /** handshake start times by connection id, for the duration histogram */
@@ -237,7 +271,16 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
     }
   }
 
+  const onScoreDisconnect = (evt: CustomEvent<ScoreDisconnectDetail>): void => {
+    scoreDisconnects.inc({ reason: reasonLabel(evt.detail.reason) })
+  }
+  const onScoreBan = (evt: CustomEvent<ScoreDisconnectDetail>): void => {
+    scoreBans.inc({ reason: reasonLabel(evt.detail.reason) })
+  }
+
   node.addEventListener('handshake:start', onStart)
+  node.addEventListener('score:disconnect', onScoreDisconnect)
+  node.addEventListener('score:ban', onScoreBan)
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:reject', onReject)
   node.addEventListener('session:close', onClose)
@@ -252,6 +295,8 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
     },
     stop () {
       node.removeEventListener('handshake:start', onStart)
+      node.removeEventListener('score:disconnect', onScoreDisconnect)
+      node.removeEventListener('score:ban', onScoreBan)
       node.removeEventListener('session:open', onOpen)
       node.removeEventListener('session:reject', onReject)
       node.removeEventListener('session:close', onClose)

@@ -70,3 +70,19 @@ describe('tables', () => {
     assert.ok(formatBans(bans, { wide: true }).includes(DID))
   })
 })
+
+describe('peers with a score', () => {
+  it('shows SCORE when a peer has one, and the last report in the wide table', () => {
+    const base = { connectionId: 'c', role: 'outbound-session' as const, direction: 'outbound' as const, remoteAddr: '/ip4/127.0.0.1/tcp/1', since: 0 }
+    const peers: PeerView[] = [
+      { ...base, peerId: 'peer-a', score: -21.73, scoreEvents: [{ at: 0, action: 'HIGH_TOLERANCE', reason: 'status:failed', score: -21.73, outcome: 'disconnect' }] },
+      { ...base, peerId: 'peer-b' }
+    ]
+    const short = formatPeers(peers)
+    assert.match(short.split('\n')[0], / SCORE$/)
+    assert.match(short.split('\n')[1], / -21\.73$/)
+    const wide = formatPeers(peers, { wide: true })
+    assert.ok(wide.includes('status:failed (HIGH_TOLERANCE) → disconnect'), wide)
+    assert.ok(!formatPeers([{ ...base, peerId: 'peer-b' }]).includes('SCORE'))
+  })
+})

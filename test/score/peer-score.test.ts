@@ -2,8 +2,9 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { DISCONNECT_SCORE_THRESHOLD, PeerAction, ReasonCode, SCORE_HALF_LIFE_MS, isHandshakeError } from '../../src/index.js'
+import { DISCONNECT_SCORE_THRESHOLD, PeerAction, createNodeMetrics, ReasonCode, SCORE_HALF_LIFE_MS, isHandshakeError } from '../../src/index.js'
 import { refusedForMs } from '../../src/score/index.js'
+import { peersView } from '../../src/api/views.js'
 import { TestClock, TestNetwork, nextEvent, until } from '../utils/nodes.js'
 import type { PeerNode, SessionCloseDetail } from '../../src/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -105,6 +106,10 @@ describe('peer score', () => {
     assert.ok(a.session(r.peerId) != null, 'the reserved peer keeps its session')
     assert.equal(a.banExpiry(r.peerId), undefined)
     assert.ok(a.peerScore(r.peerId)!.score < -99)
+    // GET /peers shows the score and its events
+    const view = (await peersView(a)).find(peer => peer.peerId === r.peerId.toString())
+    assert.ok(view?.score != null && view.score <= -99, JSON.stringify(view))
+    assert.deepEqual(view.scoreEvents?.map(event => [event.reason, event.action]), [['test:fatal', 'FATAL']])
   })
 
   it('a peer that sends invalid gossip messages is disconnected; a valid peer in the same mesh is not', async () => {
@@ -119,6 +124,8 @@ describe('peer score', () => {
     await bad.connect(hub.getMultiaddrs()[0])
     await good.connect(hub.getMultiaddrs()[0])
     await until(() => hub.pubsub.getMeshPeers('blocks').length === 2, 5_000, 'the hub\'s mesh of two')
+    await until(() => good.pubsub.getMeshPeers('blocks').length === 1 && bad.pubsub.getMeshPeers('blocks').length === 1, 5_000, 'the peers\' meshes')
+    const metrics = createNodeMetrics(hub)
     const delivered: string[] = []
     hub.pubsub.addEventListener('message', (evt) => { delivered.push(uint8ArrayToString(evt.detail.data)) })
 
@@ -129,7 +136,7 @@ describe('peer score', () => {
     }
     const closed = await badClosed
     assert.equal(closed.reason, ReasonCode.SCORE_TOO_LOW)
-    await until(() => delivered.length === 3, 5_000, 'the valid messages')
+    await until(() => delivered.length === 3, 5_000, `the valid messages (${delivered.join(', ')})`)
     await settle()
     assert.deepEqual(delivered.sort(), ['valid 0', 'valid 1', 'valid 2'])
     assert.ok(hub.session(good.peerId) != null, 'the valid peer keeps its session')
@@ -137,6 +144,12 @@ describe('peer score', () => {
     assert.ok((hub.peerScore(good.peerId)?.score ?? 0) > DISCONNECT_SCORE_THRESHOLD)
     const events = hub.peerScore(bad.peerId)!.events
     assert.ok(events.length >= 2 && events.every(event => event.reason === 'gossip:reject' && event.action === PeerAction.LOW_TOLERANCE), JSON.stringify(events))
+    const text = await metrics.text()
+    assert.match(text, /^peergate_score_disconnects_total\{reason="gossip"\} 1$/m)
+    // the good peer, the one session left, at 0
+    assert.match(text, /^peergate_peer_score_bucket\{le="-1"\} 0$/m)
+    assert.match(text, /^peergate_peer_score_bucket\{le="0"\} 1$/m)
+    metrics.stop()
   })
 
   it('after a restart a peer banned by score stays banned, and a stored score has decayed while the node was down', async () => {
