@@ -41,7 +41,7 @@ const ids = (peers: PeerId[]): string[] => peers.map(String)
  * recordOutcome is watched: `outcomes` lists every call, from the dial
  * manager or from the book's own session listener.
  */
-async function setUp (init: DialManagerInit = {}) {
+async function setUp (init: DialManagerInit = {}, extra: Partial<Pick<DialManagerComponents, 'score'>> = {}) {
   const clock = new TestClock()
   const peerId = await randomPeer()
   const logger = defaultLogger()
@@ -68,7 +68,7 @@ async function setUp (init: DialManagerInit = {}) {
     return recordOutcome(peer, reason, options)
   }
   const dial = new DialManager(
-    { peerId, peerStore, connectionManager, logger, sessions, handshake, addressBook: book },
+    { peerId, peerStore, connectionManager, logger, sessions, handshake, addressBook: book, ...extra },
     { autoDial: false, discovery: false, now: clock.now, random: () => 0, ...init }
   )
   // as libp2p does: every start, then every afterStart
@@ -236,6 +236,33 @@ describe('dial manager on in-memory components', () => {
       [inbound[2].toString(), ReasonCode.TOO_MANY_PEERS]
     ])
     assert.deepEqual(t.dialed(), [], 'the reserved peer has a session')
+    await t.stop()
+  })
+
+  it('with a peer score: sheds the lowest score first (never a reserved peer), dials a low score last and one at -20 never', async () => {
+    const [reservedPeer, ...peers] = await randomPeers(9)
+    const inbound = peers.slice(0, 4)
+    const contacts = peers.slice(4)
+    const scores = new Map<string, number>([
+      [reservedPeer.toString(), -90],
+      [inbound[0].toString(), -15],
+      [contacts[0].toString(), -25],
+      [contacts[1].toString(), -5]
+    ])
+    const score = {
+      scoreOf: (peer: PeerId) => scores.get(peer.toString()) ?? 0,
+      list: () => [...scores].map(([id]) => ({ peerId: [reservedPeer, ...peers].find(p => p.toString() === id) as PeerId, score: scores.get(id) as number, appScore: 0, gossipScore: 0, events: [] }))
+    }
+    const t = await setUp({ reserved: [{ peerId: reservedPeer, multiaddrs: [addressOf(1)] }] }, { score })
+    t.sessions.sessionLimits = { maxInbound: 2, maxOutbound: 3, inboundBurst: 2 }
+    t.sessions.open(reservedPeer, { direction: 'inbound', since: 10 })
+    inbound.forEach((peer, i) => t.sessions.open(peer, { direction: 'inbound', since: i }))
+    await t.addContacts(contacts)
+    await t.dial.tick()
+    // the oldest inbound session goes first for its score, then the newest
+    assert.deepEqual(t.sessions.disconnected.map(d => d.peerId.toString()), [inbound[0].toString(), inbound[3].toString()])
+    // three slots: the two unscored contacts, then the one at -5; never the one at -25
+    assert.deepEqual(t.dialed(), [contacts[2], contacts[3], contacts[1]].map(String))
     await t.stop()
   })
 
