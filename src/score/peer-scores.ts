@@ -275,7 +275,12 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
     }
     const now = this.now()
     for (const [peer, record] of [...this.records.entries()]) {
-      if (this.components.sessions.get(peer) == null && record.state.at <= now && Math.abs(decayedScore(record.state, now, this.halfLifeMs)) < FORGET_SCORE_BELOW) {
+      if (this.components.sessions.get(peer) != null) {
+        continue
+      }
+      // gossipsub keeps a departed peer's score a while (its retainScore): so does this
+      record.gossip = gossip?.peerScore(peer) ?? 0
+      if (record.state.at <= now && Math.abs(combinedScore(decayedScore(record.state, now, this.halfLifeMs), record.gossip)) < FORGET_SCORE_BELOW) {
         this.save(peer, record)
         this.records.delete(peer)
       }

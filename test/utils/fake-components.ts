@@ -8,7 +8,7 @@ import { PeerMap, PeerSet } from '@libp2p/peer-collections'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import { ReasonCode } from '../../src/index.js'
-import type { AddressBookComponents, DialManagerComponents, HandshakeInFlight, RejectSide, Session, SessionDirection, SessionEvents, SessionLimits } from '../../src/index.js'
+import type { AddressBookComponents, DialManagerComponents, HandshakeInFlight, PeerAction, RejectSide, Session, SessionDirection, SessionEvents, SessionLimits } from '../../src/index.js'
 import type { AbortOptions, Connection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -66,6 +66,24 @@ export class FakeSessions extends TypedEventEmitter<SessionEvents> implements Se
 
   banExpiry (target: PeerId | string): number | undefined {
     return this.banned.get(target.toString())
+  }
+
+  /** the clock of `ban`, ms since the epoch */
+  now: () => number = Date.now
+
+  /** a ban of `durationMs` from `now()`; an open session ends with BANNED */
+  async ban (target: PeerId | string, durationMs: number): Promise<void> {
+    this.banned.set(target.toString(), this.now() + durationMs)
+    for (const session of this.list()) {
+      if (session.peerId.toString() === target.toString()) {
+        this.close(session.peerId, ReasonCode.BANNED)
+      }
+    }
+  }
+
+  /** announces `peer:report`, as the real one does */
+  reportPeer (peer: PeerId, action: PeerAction, reason: string): void {
+    this.safeDispatchEvent('peer:report', { detail: { peerId: peer, action, reason } })
   }
 
   async disconnect (peer: PeerId, reason: ReasonCode = ReasonCode.DISCONNECT_REQUESTED, _options?: AbortOptions): Promise<void> {
