@@ -79,16 +79,21 @@ describe('peer score service (in memory)', () => {
     assert.deepEqual(t.service.get(peer)?.events.map(event => event.outcome), [undefined, 'disconnect', undefined, undefined, 'ban'])
     assert.equal(t.service.get(peer)?.decaysFrom, t.clock.time + SCORE_BAN_DURATION_MS)
     assert.deepEqual(t.stored.get(peer), { peerId: peer, score: -50, scoreAt: t.clock.time + SCORE_BAN_DURATION_MS }, 'written with the ban')
+    // a report during the ban counts, and bans no further
+    const until = t.sessions.banExpiry(peer)
+    t.sessions.reportPeer(peer, PeerAction.LOW_TOLERANCE, 'test:low')
+    assert.equal(t.service.scoreOf(peer), -60)
+    assert.equal(t.sessions.banExpiry(peer), until)
     // the whole ban: no decay
     t.clock.advance(SCORE_BAN_DURATION_MS)
-    assert.equal(t.service.scoreOf(peer), -50)
+    assert.equal(t.service.scoreOf(peer), -60)
     // a moment after it: decaying, still at -50 or below; a new session ends with SCORE_TOO_LOW, no new ban
     t.clock.advance(1)
     t.sessions.banned.clear()
     t.sessions.open(peer)
     assert.deepEqual(t.sessions.disconnected.map(d => d.reason), [ReasonCode.SCORE_TOO_LOW, ReasonCode.SCORE_TOO_LOW])
     assert.equal(t.sessions.banExpiry(peer), undefined)
-    // a half-life later: -25, still disconnected; two more: -12.5, kept
+    // a half-life later: -30, still disconnected; two more: -15, kept
     t.clock.advance(SCORE_HALF_LIFE_MS)
     t.sessions.open(peer)
     assert.equal(t.sessions.disconnected.length, 3)
