@@ -110,6 +110,8 @@ describe('Goodbye', () => {
     const heard = await atB
     assert.deepEqual([heard.reason, heard.side], [ReasonCode.CONNECTION_CLOSED, 'remote'])
     assert.match(heard.message ?? '', /^undecodable goodbye: tag at offset 0/)
+    // and the peer score counts it
+    assert.deepEqual(b.peerScore(a.peerId)?.events.map(event => [event.reason, event.action]), [['goodbye:malformed', 'LOW_TOLERANCE']])
 
     const node = await net.node()
     const plain = await net.plain()
