@@ -182,7 +182,7 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   /**
    * Your own libp2p services, by name, as `createLibp2p`'s `services`: they
    * are added after peergate's (sessions, handshake, identify, ping, dht,
-   * addressBook, dial, pubsub, which keep that order), so a factory finds those among
+   * addressBook, score, dial, pubsub, which keep that order), so a factory finds those among
    * its components (`components.sessions`, …). A name of peergate's is
    * refused with InvalidParametersError. Reach them as
    * `node.libp2p.services.<name>`, typed.

@@ -366,7 +366,10 @@ export class StatusExchange {
       const err = deadline.aborted ? new TimeoutError(`status exchange took over ${this.init.timeout} ms`) : e
       rounds.failures++
       this.log('status exchange with %p failed (%d in a row) - %e', session.peerId, rounds.failures, err)
-      this.report(session, err)
+      // HIGH_TOLERANCE whatever the failure (a malformed answer included):
+      // MAX_STATUS_FAILURES in a row end the session with TIMEOUT, which the
+      // score must not overtake (three LOW reports would end it at the second)
+      this.sessions.reportPeer(session.peerId, PeerAction.HIGH_TOLERANCE, 'status:failed')
       if (rounds.failures >= MAX_STATUS_FAILURES) {
         this.log('ending the session with %p: %d status exchanges failed in a row', session.peerId, rounds.failures)
         await this.end(session, ReasonCode.TIMEOUT)
@@ -404,27 +407,12 @@ export class StatusExchange {
       // a malformed or missing request gets no answer: the stream is reset
       this.log('status request from %p on %s failed - %e', session.peerId, connection.id, err)
       if (err?.name === InvalidMessageError.name) {
-        this.report(session, err)
+        // a Status no honest peer sends (over the size limit, undecodable)
+        this.sessions.reportPeer(session.peerId, PeerAction.LOW_TOLERANCE, 'status:malformed')
       }
       stream.abort(err)
     } finally {
       signal.clear()
-    }
-  }
-
-  /**
-   * Reports a failed exchange to the peer score: a malformed Status (over the
-   * size limit, undecodable) as LOW_TOLERANCE `status:malformed`, which no
-   * honest peer sends; any other failure of a round this node started (a
-   * timeout, a reset) as HIGH_TOLERANCE `status:failed`, which a loaded or
-   * distant peer may cause now and then (MAX_STATUS_FAILURES in a row end
-   * the session anyway)
-   */
-  private report (session: Session, err: any): void {
-    if (err?.name === InvalidMessageError.name) {
-      this.sessions.reportPeer(session.peerId, PeerAction.LOW_TOLERANCE, 'status:malformed')
-    } else {
-      this.sessions.reportPeer(session.peerId, PeerAction.HIGH_TOLERANCE, 'status:failed')
     }
   }
 
