@@ -76,6 +76,15 @@ describe('inbound sessions per source IP', () => {
     assert.deepEqual(await connectOutcome(honest, target), { opened: true })
     assert.equal(target.sessions().length, 5)
 
+    // a dial loop refused this way backs off as after TOO_MANY_PEERS: one more failure, a short wait
+    const dialer = await nodeFrom('127.0.0.5', { dial: { tickMs: 100 } })
+    await dialer.addContact(target.getMultiaddrs()[0].encapsulate(`/p2p/${target.peerId.toString()}`))
+    await until(() => dialer.contact(target.peerId)?.backoffReason === ReasonCode.TOO_MANY_FROM_IP, 10_000, 'the dial loop to back off')
+    const contact = dialer.contact(target.peerId)
+    assert.equal(contact?.failures, 1)
+    assert.ok(contact.nextAttempt > Date.now() && contact.nextAttempt <= Date.now() + 2_000, `next attempt in ${contact.nextAttempt - Date.now()} ms`)
+    assert.equal(target.sessions().length, 5)
+
     // a session from the crowded IP that ends frees its place
     await target.disconnect(crowd[0].peerId)
     await until(() => target.sessions().length === 4, 5_000, 'the session to end')
