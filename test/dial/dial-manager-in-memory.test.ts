@@ -265,6 +265,14 @@ describe('dial manager on in-memory components', () => {
     await t.settled()
     assert.deepEqual(ids(t.bootstrapDials), [boot.toString(), boot.toString()], 'and again after TOO_MANY_PEERS')
     assert.deepEqual(t.outcomes, [[boot.toString(), ReasonCode.TOO_MANY_PEERS]])
+
+    // one that holds enough sessions from this node's IP serves its DHT too
+    await t.book.clearBackoff([boot])
+    await t.dial.tick()
+    t.handshake.fail(boot, new HandshakeError(ReasonCode.TOO_MANY_FROM_IP, 'too many inbound sessions from 127.0.0.1 (limit 4 per IP address)', 'remote'))
+    await t.settled()
+    assert.deepEqual(ids(t.bootstrapDials), [boot.toString(), boot.toString(), boot.toString()], 'and again after TOO_MANY_FROM_IP')
+    assert.deepEqual(t.outcomes.map(([, reason]) => reason), [ReasonCode.TOO_MANY_PEERS, ReasonCode.TOO_MANY_FROM_IP])
     await t.stop()
   })
 
