@@ -7,12 +7,17 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { MemoryDatastore } from 'datastore-core'
-import { ReasonCode } from '../../src/index.js'
+import { ReasonCode, createNodeMetrics } from '../../src/index.js'
+import { sample } from '../utils/exposition.js'
 import { TestNetwork, until } from '../utils/nodes.js'
-import type { PeerNode, PeerNodeOptions, SessionRejectDetail } from '../../src/index.js'
+import type { NodeMetrics, PeerNode, PeerNodeOptions, SessionRejectDetail } from '../../src/index.js'
 
 const net = new TestNetwork()
-after(async () => { await net.cleanup() })
+const metrics: NodeMetrics[] = []
+after(async () => {
+  metrics.forEach(m => { m.stop() })
+  await net.cleanup()
+})
 
 /** A node whose connections come from `ip` (every address of 127.0.0.0/8 is loopback) */
 async function nodeFrom (ip: string, options: PeerNodeOptions = {}): Promise<PeerNode> {
@@ -43,7 +48,9 @@ async function connectOutcome (initiator: PeerNode, target: PeerNode): Promise<{
 
 describe('inbound sessions per source IP', () => {
   it('20 peers from one IP, limit 4: 4 sessions, 16 TOO_MANY_FROM_IP rejects on the wire; a peer from another IP still gets in', async () => {
-    const target = await net.node({ limits: { maxInboundSessionsPerIp: 4, ipLimitExempt: [] } })
+    const target = await net.node({ limits: { maxInboundSessionsPerIp: 4, ipLimitExempt: [] }, metrics: { collectDefaultMetrics: false } })
+    const targetMetrics = createNodeMetrics(target)
+    metrics.push(targetMetrics)
     assert.equal(target.status().sessions.maxInboundPerIp, 4)
     const localRejects: SessionRejectDetail[] = []
     target.addEventListener('session:reject', (evt) => { localRejects.push(evt.detail) })
@@ -71,6 +78,7 @@ describe('inbound sessions per source IP', () => {
     assert.ok(target.sessions().every(s => s.connection.remoteAddr.toString().startsWith('/ip4/127.0.0.5/')))
     await until(() => localRejects.length === 16, 5_000, 'the target to report its rejects')
     assert.ok(localRejects.every(r => r.reason === ReasonCode.TOO_MANY_FROM_IP && r.side === 'local' && r.direction === 'inbound'))
+    assert.equal(sample(await targetMetrics.text(), 'peergate_handshakes_total', { result: 'rejected', direction: 'inbound', reason: 'TOO_MANY_FROM_IP', side: 'local' }), 16)
 
     const honest = await nodeFrom('127.0.0.6')
     assert.deepEqual(await connectOutcome(honest, target), { opened: true })
