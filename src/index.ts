@@ -35,7 +35,7 @@ export { nodeView } from './node/index.js'
 export type { NodeView, NodeViewEvents, NodeViewServices } from './node/index.js'
 
 // the services, for your own createLibp2p
-export { sessions, gated, NoSessionError, SessionEndedError, PeerAction } from './session/index.js'
+export { sessions, gated, NoSessionError, SessionEndedError, PeerAction, DEFAULT_MAX_INBOUND_SESSIONS_PER_IP } from './session/index.js'
 export type { Sessions, Session, RemoteInfo, RemoteHello, DisconnectOptions, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, StreamRefuseDetail, BanAddDetail, BanRemoveDetail, PeerReportDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents, GatedComponents } from './session/index.js'
 export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL } from './handshake/index.js'
 export { STATUS_PROTOCOL } from './status/index.js'

@@ -55,6 +55,11 @@ export interface ChainNodeOptions {
    * `flood`, every node sending each new block to all its session peers
    */
   relay?: BlockRelay
+  /**
+   * source addresses outside the limit of inbound sessions per IP (4): the
+   * demo and its test run every node on 127.0.0.1 and exempt it
+   */
+  ipLimitExempt?: string[]
   /** every event, as the CLI prints it */
   onEvent(event: ChainEvent): void
 }
@@ -128,6 +133,7 @@ export class ChainNode {
         bootstrap: options.bootstrap,
         chain: { chainId: options.chainId, genesisHash: store.genesis.hash },
         head: { height: store.height, hash: store.headHash },
+        limits: { ipLimitExempt: options.ipLimitExempt },
         pubsub: gossips(options),
         handshake: {
           // asked on both sides once the peer's signature verified, before

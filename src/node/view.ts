@@ -229,7 +229,15 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
       connections[info.role]++
     }
     return {
-      sessions: { outbound: dial.outbound, inbound: dial.inbound, reserved: dial.reserved, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
+      sessions: {
+        outbound: dial.outbound,
+        inbound: dial.inbound,
+        reserved: dial.reserved,
+        targetOutbound: dial.targetOutbound,
+        maxInbound: limits.maxInbound,
+        maxInboundPerIp: limits.maxInboundPerIp,
+        ipLimitExempt: limits.ipLimitExempt
+      },
       connections,
       dialing: dial.dialing,
       contacts: this.libp2p.services.addressBook.size,
