@@ -73,6 +73,8 @@ export class RateLimiter {
   private readonly reporter: PeerReporter
   private readonly now: () => number
   private readonly buckets = new Map<Session, Bucket>()
+  /** what an ordinary refusal says, made once: a refusal costs no string work */
+  private readonly overLimit: string
 
   /**
    * @param now - the clock, ms; injectable for tests
@@ -83,6 +85,7 @@ export class RateLimiter {
     this.reason = rateLimitReason(protocol)
     this.reporter = reporter
     this.now = now
+    this.overLimit = `rate limited: over ${limit.limit} per ${period(limit.periodMs)}`
   }
 
   /** Buckets held: one per session that made a request and has not ended */
@@ -142,9 +145,13 @@ export class RateLimiter {
 
   /** What a refusal tells the requester, for its logs */
   describe (cost: number): string {
-    const period = this.limit.periodMs % 1000 === 0 ? `${this.limit.periodMs / 1000} s` : `${this.limit.periodMs} ms`
     return cost > this.limit.limit
-      ? `rate limited: the request counts ${cost} units, more than the limit of ${this.limit.limit} per ${period}`
-      : `rate limited: over ${this.limit.limit} per ${period}`
+      ? `rate limited: the request counts ${cost} units, more than the limit of ${this.limit.limit} per ${period(this.limit.periodMs)}`
+      : this.overLimit
   }
+}
+
+/** A period for a person: whole seconds in s, anything else in ms */
+function period (ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`
 }
