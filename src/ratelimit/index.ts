@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  *
- * Rate limits per peer and protocol (docs/APPLICATION-PROTOCOLS.md §6): a
+ * Rate limits per peer and protocol (docs/APPLICATION-PROTOCOLS.md §5): a
  * token bucket per session peer for each protocol that has one, counted in
  * units the protocol declares (requests or messages by default; the items a
  * request asks for when it says so with `cost`, as Lodestar counts blocks).
