@@ -54,8 +54,8 @@ export { handleRequests, request, notifications, readMessage, readMessages, writ
 export type { Response, SuccessResponse, RequestHandler, RequestLimits, HandleRequestsOptions, RequestOptions, NotificationChannel, NotificationsOptions, BroadcastOptions, ByteSource, MessageOptions, ProtocolSessions } from './protocols/index.js'
 
 // rate limits per peer and protocol: the protocols' `rateLimit` option, and the limiter for protocols of your own
-export { RateLimiter, resolveRateLimit, rateLimitReason, RATE_LIMIT_REASON_PREFIX, DEFAULT_RATE_LIMIT_ACTION, DEFAULT_REQUEST_RATE_LIMIT, DEFAULT_REQUEST_RATE_PERIOD_MS, DEFAULT_NOTIFICATION_RATE_LIMIT, DEFAULT_NOTIFICATION_RATE_PERIOD_MS } from './ratelimit/index.js'
-export type { RateLimit, ResolvedRateLimit, PeerReporter } from './ratelimit/index.js'
+export { RateLimiter, resolveRateLimit, rateLimitReason, fullBucket, takeTokens, waitMs, RATE_LIMIT_REASON_PREFIX, DEFAULT_RATE_LIMIT_ACTION, DEFAULT_REQUEST_RATE_LIMIT, DEFAULT_REQUEST_RATE_PERIOD_MS, DEFAULT_NOTIFICATION_RATE_LIMIT, DEFAULT_NOTIFICATION_RATE_PERIOD_MS } from './ratelimit/index.js'
+export type { RateLimit, ResolvedRateLimit, PeerReporter, Bucket, BucketRate, Take } from './ratelimit/index.js'
 
 // the chain, DIDs and reasons every layer shares
 export { isCompatibleVersion } from './chain/index.js'

@@ -49,5 +49,5 @@ export interface RateLimit {
 }
 
 export { RateLimiter, resolveRateLimit, rateLimitReason, rateLimitedProtocol, type PeerReporter, type ResolvedRateLimit } from './rate-limiter.js'
-export { takeTokens, refill, fullBucket, type Bucket, type BucketRate, type Take } from './token-bucket.js'
+export { takeTokens, refill, fullBucket, waitMs, type Bucket, type BucketRate, type Take } from './token-bucket.js'
 export { RATE_LIMIT_REASON_PREFIX, DEFAULT_RATE_LIMIT_ACTION, DEFAULT_REQUEST_RATE_LIMIT, DEFAULT_REQUEST_RATE_PERIOD_MS, DEFAULT_NOTIFICATION_RATE_LIMIT, DEFAULT_NOTIFICATION_RATE_PERIOD_MS } from './constants.js'

@@ -56,3 +56,17 @@ export function takeTokens (bucket: Bucket, cost: number, rate: BucketRate, now:
   }
   return { taken: true, bucket: { tokens: Math.max(0, refilled.tokens - cost), at: refilled.at } }
 }
+
+/**
+ * ms from `now` until the bucket holds `cost` tokens: 0 when it does now,
+ * Infinity when `cost` is over `limit` (never). A requester that waits this
+ * long before each request, and then takes the tokens from a bucket of its
+ * own with the responder's rate, is never refused.
+ */
+export function waitMs (bucket: Bucket, cost: number, rate: BucketRate, now: number): number {
+  if (cost > rate.limit) {
+    return Number.POSITIVE_INFINITY
+  }
+  const missing = cost - refill(bucket, rate, now).tokens
+  return missing <= EPSILON ? 0 : Math.ceil(missing * rate.periodMs / rate.limit)
+}

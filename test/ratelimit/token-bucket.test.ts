@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { fullBucket, refill, takeTokens } from '../../src/ratelimit/index.js'
+import { fullBucket, refill, takeTokens, waitMs } from '../../src/ratelimit/index.js'
 import type { Bucket, BucketRate } from '../../src/ratelimit/index.js'
 
 /** 10 tokens per second, at most 10 */
@@ -39,6 +39,24 @@ describe('the token bucket', () => {
       assert.equal(result.taken, taken)
       assert.ok(Math.abs(result.bucket.tokens - tokens) < 1e-9, `tokens ${result.bucket.tokens}, expected ${tokens}`)
       assert.equal(result.bucket.at, Math.max(now, bucket.at))
+    })
+  }
+
+  const waits: Array<[string, Bucket, number, number, number]> = [
+    // what, the bucket, cost, now, ms to wait
+    ['the tokens are there: none', { tokens: 5, at: 0 }, 5, 0, 0],
+    ['one token short: a token\'s time', { tokens: 4, at: 0 }, 5, 0, 100],
+    ['refilled meanwhile: the rest of it', { tokens: 4, at: 0 }, 5, 40, 60],
+    ['an empty bucket, the whole limit: the whole period', { tokens: 0, at: 0 }, 10, 0, 1000],
+    ['over the limit: never', fullBucket(TEN_PER_SECOND, 0), 11, 0, Number.POSITIVE_INFINITY]
+  ]
+  for (const [what, bucket, cost, now, expected] of waits) {
+    it(`wait: ${what}`, () => {
+      const ms = waitMs(bucket, cost, TEN_PER_SECOND, now)
+      assert.equal(ms, expected)
+      if (Number.isFinite(ms)) {
+        assert.equal(takeTokens(bucket, cost, TEN_PER_SECOND, now + ms).taken, true, 'after the wait the tokens are there')
+      }
     })
   }
 
