@@ -391,19 +391,22 @@ export class StatusExchange {
    */
   private async onStatusStream (stream: Stream, connection: Connection, session: Session): Promise<void> {
     const rounds = this.peers.get(session.peerId)
+    const now = performance.now()
     if (rounds?.session === session) {
-      const now = performance.now()
       const since = now - rounds.lastRequestAt
       if (since < this.init.minRequestGap) {
         this.log('status request from %p on %s %d ms after the last one: reset', session.peerId, connection.id, Math.round(since))
         stream.abort(new ProtocolError(`status request ${Math.round(since)} ms after the last one, under ${this.init.minRequestGap} ms`))
         return
       }
-      rounds.lastRequestAt = now
     }
     if (this.limiter?.take(session) === false) {
+      // reported by the limiter; a refused request is not the last one taken
       stream.abort(new ProtocolError(`status request over the limit of ${this.limiter.limit.limit} per ${this.limiter.limit.periodMs} ms`))
       return
+    }
+    if (rounds?.session === session) {
+      rounds.lastRequestAt = now
     }
     const signal = anySignal([this.shutdown.signal, session.signal, AbortSignal.timeout(this.init.timeout)])
     try {
