@@ -5,7 +5,8 @@
  * - `target`: a peergate node on a LevelDB data dir serving BENCH_PROTOCOL
  *   with the default rate limit. Prints `{"event":"ready","multiaddr":…}`;
  *   on the end of its stdin, what it saw: `{"event":"target",…}` (rate-limit
- *   reports per peer, sessions ended per peer with their reasons).
+ *   reports per peer, sessions ended per peer with their reasons); every
+ *   250 ms the CPU time it has used, `{"event":"cpu","at":…,"ms":…}`.
  * - `honest ADDR HOST INTERVAL_MS`: dials ADDR from HOST (a loopback address
  *   of its own) and makes one request every INTERVAL_MS until its stdin
  *   ends; prints `{"event":"ready","peerId":…}` once its session is open,
@@ -31,6 +32,8 @@ import type { PeerId } from '@libp2p/interface'
 /** The protocol the bench requests: an echo, so that the handler's cost is the framework's */
 export const BENCH_PROTOCOL = '/bench-flood/echo/1.0.0'
 const CHAIN = { chainId: 'bench-chain' }
+/** how often the target prints the CPU time it has used */
+const CPU_SAMPLE_MS = 250
 const now = (): number => performance.timeOrigin + performance.now()
 const say = (msg: object): void => { process.stdout.write(`${JSON.stringify(msg)}\n`) }
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -82,7 +85,13 @@ async function target (): Promise<void> {
   })
   const bans = (): string[] => [...node.bans().keys()]
   say({ event: 'ready', multiaddr: node.getMultiaddrs()[0].toString() })
+  // the CPU this process has used, so that the bench can say what the flood cost the node itself
+  const cpu = setInterval(() => {
+    const used = process.cpuUsage()
+    say({ event: 'cpu', at: now(), ms: (used.user + used.system) / 1000 })
+  }, CPU_SAMPLE_MS)
   await stdinEnded
+  clearInterval(cpu)
   say({ event: 'target', limited: Object.fromEntries(limited), ended, bans: bans() })
   await node.stop()
   await rm(dataDir, { recursive: true, force: true })
@@ -117,7 +126,7 @@ async function flooder (addr: string, host: string, rate: number, seconds: numbe
   node.addEventListener('session:close', (evt) => {
     sessionEnd ??= { reason: evt.detail.reason, side: evt.detail.side, at: now() }
   })
-  const counts = { sent: 0, served: 0, rateLimited: 0, inFlightRefused: 0, notSent: 0, failed: 0, otherErrors: {} as Record<string, number> }
+  const counts = { sent: 0, served: 0, rateLimited: 0, inFlightRefused: 0, notSent: 0, cutBySessionEnd: 0, failed: 0, otherErrors: {} as Record<string, number> }
   const start = now()
   say({ event: 'flooding', at: start, peerId: node.peerId.toString() })
   const gapMs = 1000 / rate
@@ -139,6 +148,9 @@ async function flooder (addr: string, host: string, rate: number, seconds: numbe
         counts.rateLimited++
       } else if (err.code === ResultCode.RESOURCE_UNAVAILABLE) {
         counts.inFlightRefused++
+      } else if (node.session(peer) == null) {
+        // in flight when the session ended (the peer score disconnected the flooder)
+        counts.cutBySessionEnd++
       } else {
         counts.failed++
         counts.otherErrors[err.name] = (counts.otherErrors[err.name] ?? 0) + 1

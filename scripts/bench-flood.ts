@@ -64,6 +64,8 @@ class Peer {
   private readonly waiting = new Map<string, (msg: any) => void>()
   private readonly seen = new Map<string, any>()
   readonly samples: Array<{ at: number, ms: number, ok: boolean, code?: string }> = []
+  /** the CPU time the process reported having used (cumulative ms), at epoch ms */
+  readonly cpu: Array<{ at: number, ms: number }> = []
   readonly exited: Promise<number | null>
 
   constructor (name: string, args: string[]) {
@@ -74,6 +76,10 @@ class Peer {
       const msg = JSON.parse(line)
       if (msg.event === 'sample') {
         this.samples.push(msg)
+        return
+      }
+      if (msg.event === 'cpu') {
+        this.cpu.push(msg)
         return
       }
       this.seen.set(msg.event, msg)
@@ -94,6 +100,17 @@ class Peer {
         resolve(msg)
       })
     })
+  }
+
+  /** The share of one core the process used from `from` to `to` (epoch ms), from its CPU reports within */
+  cpuShare (from: number, to: number): number {
+    const within = this.cpu.filter(c => c.at >= from && c.at <= to)
+    if (within.length < 2) {
+      return Number.NaN
+    }
+    const first = within[0]
+    const last = within[within.length - 1]
+    return (last.ms - first.ms) / (last.at - first.at)
   }
 
   /** Ends its stdin (it stops) and waits for it to exit */
@@ -144,13 +161,15 @@ try {
   }
   console.info(`honest request p50: ${before.p50.toFixed(2)} ms without the attack (n=${before.n}, p90 ${before.p90.toFixed(2)} ms), ${during.p50.toFixed(2)} ms under it (n=${during.n}, p90 ${during.p90.toFixed(2)} ms): ratio ${ratio.toFixed(2)} (goal ≤ ${TARGET_P50_RATIO}) ${ratio <= TARGET_P50_RATIO ? 'PASS' : 'FAIL'}`)
   console.info(`honest requests: baseline ${failedHonest(baseline)}; under the attack ${failedHonest(attack)}`)
+  const percent = (share: number): string => `${(share * 100).toFixed(0)} %`
+  console.info(`target's CPU: ${percent(target.cpuShare(baselineStart, baselineEnd))} of a core without the attack, ${percent(target.cpuShare(flood.start, flood.end))} under it`)
 
   // ---- the flooder ----
   const attackSeconds = (flood.end - flood.start) / 1000
   const allowed = Math.floor(DEFAULT_REQUEST_RATE_LIMIT + limitPerSecond * attackSeconds)
   const overLimit = Math.max(0, flood.sent - allowed)
-  console.info(`flooder: ${flood.sent} requests sent in ${attackSeconds.toFixed(1)} s, ${(flood.sent / attackSeconds).toFixed(0)}/s (${flood.notSent} more not sent: ${DEFAULT_MAX_IN_FLIGHT_PER_PEER} already in flight, or no session); served ${flood.served} (the limit allows at most ${allowed}); refused RESOURCE_UNAVAILABLE by the rate limit ${flood.rateLimited}, by the in-flight limit ${flood.inFlightRefused}; failed otherwise ${flood.failed}${flood.failed > 0 ? ` (${Object.entries(flood.otherErrors).map(([name, count]) => `${name} ×${count}`).join(', ')})` : ''}`)
-  const everyRefused = flood.served <= allowed && flood.failed === 0 && flood.served + flood.rateLimited + flood.inFlightRefused === flood.sent
+  console.info(`flooder: ${flood.sent} requests sent in ${attackSeconds.toFixed(1)} s, ${(flood.sent / attackSeconds).toFixed(0)}/s (${flood.notSent} more not sent: ${DEFAULT_MAX_IN_FLIGHT_PER_PEER} already in flight, or no session); served ${flood.served} (the limit allows at most ${allowed}); refused RESOURCE_UNAVAILABLE by the rate limit ${flood.rateLimited}, by the in-flight limit ${flood.inFlightRefused}; cut short by the session's end ${flood.cutBySessionEnd}; failed otherwise ${flood.failed}${flood.failed > 0 ? ` (${Object.entries(flood.otherErrors).map(([name, count]) => `${name} ×${count}`).join(', ')})` : ''}`)
+  const everyRefused = flood.served <= allowed && flood.failed === 0 && flood.served + flood.rateLimited + flood.inFlightRefused + flood.cutBySessionEnd === flood.sent
   console.info(`every over-limit request refused with RESOURCE_UNAVAILABLE: ${everyRefused ? 'yes' : 'no'} (${overLimit} over the limit, ${flood.rateLimited + flood.inFlightRefused} refused)`)
   const flooderId: string = flooding.peerId
   const honestIds = new Set(await Promise.all(honest.map(async peer => (await peer.next('ready')).peerId as string)))
