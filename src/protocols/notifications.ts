@@ -1,7 +1,7 @@
 import { InvalidParametersError, NotStartedError } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { PeerMap } from '@libp2p/peer-collections'
-import { DEFAULT_NOTIFICATION_RATE_LIMIT, DEFAULT_NOTIFICATION_RATE_PERIOD_MS, RateLimiter, resolveRateLimit, type RateLimit } from '../ratelimit/index.js'
+import { DEFAULT_NOTIFICATION_RATE_LIMIT, DEFAULT_NOTIFICATION_RATE_PERIOD_MS, RateLimiter, reporterOf, resolveRateLimit, type RateLimit } from '../ratelimit/index.js'
 import { NoSessionError } from '../session/index.js'
 import { DEFAULT_MAX_NOTIFICATION_BYTES, DEFAULT_MAX_QUEUED_NOTIFICATIONS, MAX_INBOUND_NOTIFICATION_STREAMS, NOTIFICATION_CLOSE_TIMEOUT_MS } from './constants.js'
 import { MessageTooLargeError, QueueFullError } from './errors.js'
@@ -146,7 +146,7 @@ class Notifications implements NotificationChannel {
     }
     this.log = (options.logger ?? defaultLogger()).forComponent('peergate:protocols:notifications')
     const rateLimit = resolveRateLimit(options.rateLimit, { limit: DEFAULT_NOTIFICATION_RATE_LIMIT, periodMs: DEFAULT_NOTIFICATION_RATE_PERIOD_MS })
-    this.limiter = rateLimit == null ? undefined : new RateLimiter(protocol, rateLimit, sessions)
+    this.limiter = rateLimit == null ? undefined : new RateLimiter(protocol, rateLimit, reporterOf(sessions))
   }
 
   /** Whether a message from `session`'s peer is within its rate limit; one over it is dropped (the peer was reported) */

@@ -1,7 +1,7 @@
 import { InvalidMessageError, InvalidParametersError, TimeoutError } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { anySignal } from 'any-signal'
-import { DEFAULT_REQUEST_RATE_LIMIT, DEFAULT_REQUEST_RATE_PERIOD_MS, RateLimiter, resolveRateLimit, type RateLimit } from '../ratelimit/index.js'
+import { DEFAULT_REQUEST_RATE_LIMIT, DEFAULT_REQUEST_RATE_PERIOD_MS, RateLimiter, reporterOf, resolveRateLimit, type RateLimit } from '../ratelimit/index.js'
 import { NoSessionError } from '../session/index.js'
 import { truncateUtf8 } from '../wire/index.js'
 import { DEFAULT_MAX_IN_FLIGHT_PER_PEER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_ERROR_MESSAGE_BYTES } from './constants.js'
@@ -160,7 +160,7 @@ export async function handleRequests (sessions: ProtocolSessions, protocol: stri
   const limits = resolveLimits(options, DEFAULT_REQUEST_READ_TIMEOUT_MS)
   const log = (options.logger ?? defaultLogger()).forComponent('peergate:protocols:responder')
   const rateLimit = resolveRateLimit(options.rateLimit, { limit: DEFAULT_REQUEST_RATE_LIMIT, periodMs: DEFAULT_REQUEST_RATE_PERIOD_MS })
-  const limiter = rateLimit == null ? undefined : new RateLimiter(protocol, rateLimit, sessions)
+  const limiter = rateLimit == null ? undefined : new RateLimiter(protocol, rateLimit, reporterOf(sessions))
   // libp2p's default (32 inbound streams per connection) would let a peer
   // park 30 streams beyond its in-flight slots; the slots plus one leaves room
   // for one stream to be answered RESOURCE_UNAVAILABLE (the rate-limit answer

@@ -48,6 +48,6 @@ export interface RateLimit {
   cost?(message: Uint8Array): number
 }
 
-export { RateLimiter, resolveRateLimit, rateLimitReason, rateLimitedProtocol, type PeerReporter, type ResolvedRateLimit } from './rate-limiter.js'
+export { RateLimiter, resolveRateLimit, rateLimitReason, rateLimitedProtocol, reporterOf, type PeerReporter, type ResolvedRateLimit } from './rate-limiter.js'
 export { takeTokens, refill, fullBucket, waitMs, type Bucket, type BucketRate, type Take } from './token-bucket.js'
 export { RATE_LIMIT_REASON_PREFIX, DEFAULT_RATE_LIMIT_ACTION, DEFAULT_REQUEST_RATE_LIMIT, DEFAULT_REQUEST_RATE_PERIOD_MS, DEFAULT_NOTIFICATION_RATE_LIMIT, DEFAULT_NOTIFICATION_RATE_PERIOD_MS } from './constants.js'

@@ -17,6 +17,13 @@ export interface ResolvedRateLimit extends BucketRate {
   cost?(message: Uint8Array): number
 }
 
+/** A reporter that passes reports on to `sessions.reportPeer` when it has one, and drops them when not */
+export function reporterOf (sessions: { reportPeer?: PeerReporter['reportPeer'] }): PeerReporter {
+  return {
+    reportPeer: (peer, action, reason) => { sessions.reportPeer?.(peer, action, reason) }
+  }
+}
+
 /** The reason a refusal on `protocol` is reported with: `rate-limit:<protocol>` */
 export function rateLimitReason (protocol: string): string {
   return `${RATE_LIMIT_REASON_PREFIX}${protocol}`
