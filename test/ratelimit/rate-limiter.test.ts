@@ -4,7 +4,7 @@ import { InvalidParametersError } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerAction } from '../../src/index.js'
-import { RateLimiter, rateLimitedProtocol, rateLimitReason, resolveRateLimit } from '../../src/ratelimit/index.js'
+import { RateLimiter, rateLimitedProtocol, rateLimitReason, reporterOf, resolveRateLimit } from '../../src/ratelimit/index.js'
 import type { RateLimit, ResolvedRateLimit } from '../../src/ratelimit/index.js'
 import type { Session } from '../../src/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -98,6 +98,16 @@ describe('the rate limit of a protocol', () => {
       assert.throws(() => limiter.costOf(new Uint8Array()), (err: Error) => err.name === InvalidParametersError.name)
     })
   }
+
+  it('refuses through sessions without reportPeer too, unreported; reports through sessions with it', async () => {
+    const { session: s } = await session()
+    const silent = new RateLimiter('/c/p/1', { limit: 1, periodMs: 60_000, action: PeerAction.LOW_TOLERANCE }, reporterOf({}), () => 0)
+    assert.deepEqual([silent.take(s), silent.take(s)], [true, false])
+    const reporter = reports()
+    const heard = new RateLimiter('/c/p/1', { limit: 1, periodMs: 60_000, action: PeerAction.LOW_TOLERANCE }, reporterOf(reporter), () => 0)
+    assert.deepEqual([heard.take(s), heard.take(s)], [true, false])
+    assert.equal(reporter.seen.length, 1)
+  })
 
   it('drops a peer\'s bucket when its session ends, and refuses an ended session without reporting it', async () => {
     const reporter = reports()
