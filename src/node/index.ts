@@ -110,7 +110,7 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   /**
    * the handshake service's options (`HandshakeInit`: deadlines, message
    * size, inbound limits, `isCompatibleVersion`, `extra`, `validateRemote`,
-   * `getStatus`, `statusInterval`), but for those `createPeerNode` gives it
+   * `getStatus`, `statusInterval`, `statusRateLimit`), but for those `createPeerNode` gives it
    * itself: `chain`, the DID's `signer` and `resolver` (`did`), `head`; the
    * clock (`now`) stays at its default
    */

@@ -16,7 +16,7 @@ import type { Registry } from 'prom-client'
 import type { MonitoredDatastore, StorageHealth } from '../storage/index.js'
 
 /** The view's events, as the services that emit them name them */
-const SESSION_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse', 'ban:add', 'ban:remove'] as const
+const SESSION_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse', 'ban:add', 'ban:remove', 'peer:report'] as const
 const DIAL_EVENTS = ['dial:end', 'bootstrap:unreachable'] as const
 const STORAGE_EVENTS = ['storage:failing', 'storage:ok'] as const
 
