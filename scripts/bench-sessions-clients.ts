@@ -9,14 +9,19 @@
  * every `statusMs`) or bare libp2p nodes (TCP + Noise + Yamux + identify).
  * Prints `{"event":"ready"}` once they are all up. On the line `go` it dials
  * the server from every node, `in flight` at a time, each as soon as the last
- * is done, until each has its session (its own `session:open`) or its
+ * is done (`go <k>`: the next `k` nodes that have not dialed yet), until
+ * each has its session (its own `session:open`) or its
  * identified connection (its own `peer:identify`); a failed dial is retried
  * at once, up to MAX_ATTEMPTS. Then prints
  * `{"event":"dialed","ok":…,"failed":…,"retries":…,"errors":{name:count}}`.
- * On the end of its stdin it prints `{"event":"ends","ends":{reason:count}}`,
- * the sessions of its peergate clients that ended before then, and stops
- * every node.
+ * On the end of its stdin it prints
+ * `{"event":"ends","ends":{reason:count},"busy":…,"loopDelayP99Ms":…,"loopDelayMaxMs":…}`:
+ * the sessions of its peergate clients that ended before then, the share of
+ * one core the process used since ready and its event loop's delay (a
+ * starved client answers pings late, and libp2p's connection monitor aborts
+ * connections whose pings time out); then it stops every node.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -115,16 +120,26 @@ for (let i = 0; i < COUNT; i++) {
   const address = clientAddress(FIRST + i)
   clients.push(kind === 'peergate' ? await peergateClient(address) : await bareClient(address))
 }
+// a client process starved of CPU answers pings late, and libp2p's
+// connection monitor then aborts its connections: what it had is reported
+const loopDelay = monitorEventLoopDelay({ resolution: 20 })
+loopDelay.enable()
+const cpuAtReady = process.cpuUsage()
+const readyAt = performance.now()
 process.stdout.write(`${JSON.stringify({ event: 'ready' })}\n`)
 
-async function dialAll (): Promise<Record<string, unknown>> {
+/** the next client to dial */
+let next = 0
+
+/** dials the next `k` clients, IN_FLIGHT at a time */
+async function dialNext (k: number): Promise<Record<string, unknown>> {
+  const end = Math.min(clients.length, next + k)
   let ok = 0
   let failed = 0
   let retries = 0
   const errors: Record<string, number> = {}
-  let next = 0
   const worker = async (): Promise<void> => {
-    while (next < clients.length) {
+    while (next < end) {
       const client = clients[next++]
       for (let attempt = 1; ; attempt++) {
         try {
@@ -143,19 +158,28 @@ async function dialAll (): Promise<Record<string, unknown>> {
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, clients.length) }, worker))
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, end - next) }, worker))
   return { event: 'dialed', ok, failed, retries, errors }
 }
 
 const lines = createInterface({ input: process.stdin })
 lines.on('line', (line) => {
-  if (line === 'go') {
-    void dialAll().then(result => { process.stdout.write(`${JSON.stringify(result)}\n`) })
+  const [command, k] = line.split(' ')
+  if (command === 'go') {
+    void dialNext(k == null ? clients.length : Number(k)).then(result => { process.stdout.write(`${JSON.stringify(result)}\n`) })
   }
 })
 lines.on('close', () => {
   stopping = true
-  process.stdout.write(`${JSON.stringify({ event: 'ends', ends })}\n`)
+  loopDelay.disable()
+  const used = process.cpuUsage(cpuAtReady)
+  process.stdout.write(`${JSON.stringify({
+    event: 'ends',
+    ends,
+    busy: (used.user + used.system) / 1000 / (performance.now() - readyAt),
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    loopDelayMaxMs: loopDelay.max / 1e6
+  })}\n`)
   void (async () => {
     await Promise.allSettled(clients.map(async client => { await client.stop() }))
     process.exit(0)

@@ -13,8 +13,7 @@
  *   identified, as the server sees it).
  *
  * Both listen on 127.0.0.1. Prints `{"event":"ready","multiaddr":…}`, then
- * `{"event":"full","at":…}` when `target` events have been counted; answers
- * each line of its stdin:
+ * answers each line of its stdin:
  *
  * - `sample`: `{"event":"sample","heap":…,"rss":…,"held":…,"connections":…,"streams":{…},"ends":{…}}`
  *   (bytes, after two GCs), `held` being the sessions or identified inbound
@@ -27,12 +26,15 @@
  *   started (`sample` gives it too)
  * - `idle <ms>`: `{"event":"idle","cpuMs":…,"wallMs":…}`, the CPU time this
  *   process used in the next `ms` milliseconds
+ * - `snapshot <file>`: after two GCs, writes a V8 heap snapshot to `file`
+ *   (`{"event":"snapshot","file":…}`), to see what a session holds
  *
  * and stops on the end of its stdin.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { writeHeapSnapshot } from 'node:v8'
 import { createInterface } from 'node:readline'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
@@ -58,15 +60,11 @@ const dataDir = await mkdtemp(join(tmpdir(), `peergate-bench-sessions-${kind}-`)
 
 let firstConnection: number | undefined
 let opens: number[] = []
-let counted = 0
 /** sessions closed and handshakes rejected, by reason, since the last `sample` */
 let ends: Record<string, number> = {}
 const tally = (counts: Record<string, number>, key: string): void => { counts[key] = (counts[key] ?? 0) + 1 }
 const opened = (): void => {
   opens.push(now())
-  if (++counted === target) {
-    write({ event: 'full', at: now() })
-  }
 }
 
 let stop: () => Promise<void>
@@ -177,6 +175,10 @@ lines.on('line', (line) => {
   } else if (command === 'opens') {
     write({ event: 'opens', firstConnection, at: opens, cpuMs: cpuMs() })
     opens = []
+    firstConnection = undefined
+  } else if (command === 'snapshot') {
+    sample()
+    write({ event: 'snapshot', file: writeHeapSnapshot(arg) })
   } else if (command === 'idle') {
     void idle(Number(arg)).then(write)
   }
