@@ -18,7 +18,7 @@
  * - `sample`: `{"event":"sample","heap":…,"rss":…,"held":…,"connections":…,"streams":{…},"ends":{…}}`
  *   (bytes, after two GCs), `held` being the sessions or identified inbound
  *   connections open now, `streams` the streams open on its connections by
- *   protocol, `ends` peergate's closed sessions and rejected
+ *   direction and protocol, `ends` peergate's closed sessions and rejected
  *   handshakes since the last sample, counted by reason
  * - `opens`: `{"event":"opens","firstConnection":…,"at":[…]}`, the time of
  *   the first inbound `connection:open` and of every event since the last
@@ -128,12 +128,12 @@ if (kind === 'peergate') {
   multiaddr = node.getMultiaddrs()[0].toString()
 }
 
-/** the streams open on the server's connections, by protocol */
+/** the streams open on the server's connections, by direction and protocol */
 function streams (): Record<string, number> {
   const counts: Record<string, number> = {}
   for (const connection of connections()) {
     for (const stream of connection.streams) {
-      tally(counts, stream.protocol ?? '(negotiating)')
+      tally(counts, `${stream.direction} ${stream.protocol === '' ? '(negotiating)' : stream.protocol}`)
     }
   }
   return counts
