@@ -1,12 +1,13 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { buildInfo } from '../node/index.js'
-import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_SCORE_REASON_LABEL_CHARS, MAX_TRACKED_HANDSHAKES, METRIC_NAMES, PEER_SCORE_BUCKETS, UNKNOWN_COMMIT } from './constants.js'
+import { rateLimitedProtocol } from '../ratelimit/index.js'
+import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_RATE_LIMITED_PROTOCOLS, MAX_SCORE_REASON_LABEL_CHARS, MAX_TRACKED_HANDSHAKES, METRIC_NAMES, OTHER_PROTOCOL, PEER_SCORE_BUCKETS, UNKNOWN_COMMIT } from './constants.js'
 import type { NodeMetrics, NodeMetricsOptions } from './index.js'
 import type { DialEndDetail } from '../dial/index.js'
 import type { ConnectionRole, NodeView } from '../node/index.js'
 import type { GossipTopicStats } from '../gossip/index.js'
 import type { ScoreDisconnectDetail } from '../score/index.js'
-import type { HandshakeInFlight, Session, SessionCloseDetail, SessionDirection, SessionRejectDetail, StreamRefuseDetail } from '../session/index.js'
+import type { HandshakeInFlight, PeerReportDetail, Session, SessionCloseDetail, SessionDirection, SessionRejectDetail, StreamRefuseDetail } from '../session/index.js'
 
 const DIRECTIONS: readonly SessionDirection[] = ['inbound', 'outbound']
 const ROLES: readonly ConnectionRole[] = ['outbound-session', 'inbound-session', 'handshaking', 'auxiliary']
@@ -27,8 +28,8 @@ export function reasonLabel (reason: string): string {
 
 /**
  * peergate's Prometheus series for one node, fed from its events
- * (`handshake:start`, `session:open`, `session:reject`, `session:close`, the
- * dial manager's `dial:end`) and, at scrape time, from its state (sessions,
+ * (`handshake:start`, `session:open`, `session:reject`, `session:close`,
+ * `peer:report`, the dial manager's `dial:end`) and, at scrape time, from its state (sessions,
  * handshakes in flight, connections, address book), all read through its
  * view: a `PeerNode`, or `nodeView(libp2p)` of your own libp2p node. Every label value is a
  * reason code, a direction, a side, a result or a connection role: never a
@@ -227,6 +228,14 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
     labelNames: ['reason'] as const,
     registers
   })
+  const rateLimited = new Counter({
+    name: METRIC_NAMES.rateLimited,
+    help: 'Requests, notifications and status requests refused for going over a session peer\'s rate limit, by protocol (each one a `rate-limit:<protocol>` peer report)',
+    labelNames: ['protocol'] as const,
+    registers
+  })
+  /** the protocols rateLimited names so far: at most MAX_RATE_LIMITED_PROTOCOLS */
+  const limitedProtocols = new Set<string>()
   /** handshake start times by connection id, for the duration histogram */
   const started = new Map<string, number>()
   const elapsedSeconds = (connectionId: string): number | undefined => {
@@ -263,6 +272,16 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
   const onRefuse = (evt: CustomEvent<StreamRefuseDetail>): void => {
     refusals.inc({ direction: evt.detail.direction })
   }
+  const onReport = (evt: CustomEvent<PeerReportDetail>): void => {
+    const protocol = rateLimitedProtocol(evt.detail.reason)
+    if (protocol == null) {
+      return
+    }
+    if (!limitedProtocols.has(protocol) && limitedProtocols.size < MAX_RATE_LIMITED_PROTOCOLS) {
+      limitedProtocols.add(protocol)
+    }
+    rateLimited.inc({ protocol: limitedProtocols.has(protocol) ? protocol : OTHER_PROTOCOL })
+  }
   const onDialEnd = (evt: CustomEvent<DialEndDetail>): void => {
     if (evt.detail.result === 'opened') {
       dials.inc({ result: 'opened' })
@@ -285,6 +304,7 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
   node.addEventListener('session:reject', onReject)
   node.addEventListener('session:close', onClose)
   node.addEventListener('stream:refuse', onRefuse)
+  node.addEventListener('peer:report', onReport)
   node.addEventListener('dial:end', onDialEnd)
 
   return {
@@ -301,8 +321,10 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
       node.removeEventListener('session:reject', onReject)
       node.removeEventListener('session:close', onClose)
       node.removeEventListener('stream:refuse', onRefuse)
+      node.removeEventListener('peer:report', onReport)
       node.removeEventListener('dial:end', onDialEnd)
       started.clear()
+      limitedProtocols.clear()
       for (const name of Object.values(METRIC_NAMES)) {
         registry.removeSingleMetric(name)
       }
