@@ -152,6 +152,29 @@ describe('peer score', () => {
     metrics.stop()
   })
 
+  it('a peer flooding over a request rate limit is disconnected with SCORE_TOO_LOW on the wire; an honest peer is served and kept', async () => {
+    const b = await net.node()
+    const flooder = await net.node()
+    const honest = await net.node()
+    const P = '/test-chain/flooded/1.0.0'
+    await b.handleRequests(P, () => uint8ArrayFromString('ok'), { rateLimit: { limit: 3, periodMs: 60_000 } })
+    await flooder.connect(b.getMultiaddrs()[0])
+    await honest.connect(b.getMultiaddrs()[0])
+    await until(() => b.session(flooder.peerId) != null && b.session(honest.peerId) != null, 5_000, 'sessions at b')
+
+    const closed = closeOf(flooder, b.peerId)
+    const answers: string[] = []
+    for (let i = 0; i < 10 && flooder.session(b.peerId) != null; i++) {
+      answers.push(await flooder.request(b.peerId, P, uint8ArrayFromString('x')).then(() => 'ok', (err: any) => String(err.code ?? err.name)))
+    }
+    assert.equal((await closed).reason, ReasonCode.SCORE_TOO_LOW)
+    // the limit served, then two refusals (-10 each) reach -20
+    assert.deepEqual(answers.slice(0, 5), ['ok', 'ok', 'ok', 'RESOURCE_UNAVAILABLE', 'RESOURCE_UNAVAILABLE'])
+    assert.deepEqual(b.peerScore(flooder.peerId)!.events.map(event => event.reason).slice(0, 2), [`rate-limit:${P}`, `rate-limit:${P}`])
+    assert.equal(uint8ArrayToString((await honest.request(b.peerId, P, uint8ArrayFromString('x'))).payload), 'ok')
+    assert.ok(b.session(honest.peerId) != null)
+  })
+
   it('after a restart a peer banned by score stays banned, and a stored score has decayed while the node was down', async () => {
     const clock = scoreClock()
     const dataDir = await net.dir()
