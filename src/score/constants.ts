@@ -103,3 +103,14 @@ export const MAX_SCORED_PEERS = 10_000
  * `peergate peers`: enough to see why a peer fell, a few hundred bytes each
  */
 export const MAX_SCORE_EVENTS = 8
+
+/**
+ * A peer whose score a report takes to the disconnect threshold again within
+ * this time of its last disconnect by score is banned (SCORE_BAN_DURATION_MS)
+ * instead: it came back and did it again (issue 21: "disconnected, then
+ * banned if it comes back and does it again"). A report-driven disconnect
+ * needs at least two LOW_TOLERANCE reports, so an honest peer that slips
+ * twice in an hour is unlikely; the time is the span over which a score
+ * decays from -20 to about -1 (four half-lives and a bit).
+ */
+export const REPEAT_DISCONNECT_WINDOW_MS = 60 * 60 * 1000

@@ -10,7 +10,8 @@
  * half-life. At or below -20 the peer's session ends with a Goodbye
  * SCORE_TOO_LOW (and a new one ends the same way until the score has decayed
  * above -20); at or below -50 the peer is banned for 30 minutes, during which
- * its score does not decay. Scores are written to the address book with the
+ * its score does not decay, and so is a peer that reports take to -20 again,
+ * in a new session, within an hour of its last disconnect by score. Scores are written to the address book with the
  * time they decay from, so they outlive a restart and decay while the node
  * is down. The dial manager reads them: better peers are dialed first, the
  * worst sessions are shed first.
@@ -154,4 +155,4 @@ export function peerScore (init: PeerScoreInit = {}): (components: PeerScoreComp
 }
 
 export { applyAction, combinedScore, decayedScore, gossipContribution, refusedForMs, scoreVerdict, type ScoreState, type ScoreVerdict } from './score.js'
-export { ACTION_SCORE, BAN_SCORE_THRESHOLD, DISCONNECT_SCORE_THRESHOLD, GOSSIP_SCORE_WEIGHT, MAX_GOSSIP_BONUS, MAX_GOSSIP_PENALTY, MAX_SCORE, MAX_SCORE_EVENTS, MIN_SCORE, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS } from './constants.js'
+export { ACTION_SCORE, BAN_SCORE_THRESHOLD, DISCONNECT_SCORE_THRESHOLD, GOSSIP_SCORE_WEIGHT, MAX_GOSSIP_BONUS, MAX_GOSSIP_PENALTY, MAX_SCORE, MAX_SCORE_EVENTS, MIN_SCORE, REPEAT_DISCONNECT_WINDOW_MS, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS } from './constants.js'

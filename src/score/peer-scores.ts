@@ -2,7 +2,7 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { TypedEventEmitter } from 'main-event'
 import { ReasonCode } from '../reason/index.js'
-import { FORGET_SCORE_BELOW, MAX_SCORE_EVENTS, MAX_SCORED_PEERS, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS, SCORE_HEARTBEAT_MS } from './constants.js'
+import { FORGET_SCORE_BELOW, MAX_SCORE_EVENTS, MAX_SCORED_PEERS, REPEAT_DISCONNECT_WINDOW_MS, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS, SCORE_HEARTBEAT_MS } from './constants.js'
 import { applyAction, clampScore, combinedScore, decayedScore, freezeUntil, scoreVerdict, type ScoreState } from './score.js'
 import type { PeerScoreComponents, PeerScoreEvents, PeerScoreInfo, PeerScoreInit, PeerScores, ScoreEvent, ScoreStore, GossipScoreSource } from './index.js'
 import type { PeerReportDetail, Session } from '../session/index.js'
@@ -16,6 +16,8 @@ interface PeerRecord {
   events: ScoreEvent[]
   /** the state differs from what the address book holds */
   dirty: boolean
+  /** when a report last took the peer to the disconnect threshold (ms since the epoch), and which session it ended (memory only) */
+  disconnected?: { at: number, session: Session }
 }
 
 /**
@@ -202,8 +204,10 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
   }
 
   /**
-   * Bans a peer that a report (`fresh`) took to or below the ban threshold
-   * (its decay frozen for the ban), ends the session of one at or below the
+   * Bans a peer that a report (`fresh`) took to or below the ban threshold,
+   * or to the disconnect threshold again within REPEAT_DISCONNECT_WINDOW_MS
+   * of its last disconnect by a report (its decay frozen for the ban), ends
+   * the session of one at or below the
    * disconnect threshold otherwise (a banned peer whose ban ended, back
    * before its score decayed above the threshold, is disconnected, not
    * banned again); reserved peers are scored but neither banned nor
@@ -222,7 +226,11 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
       return
     }
     const reason = cause?.reason ?? 'gossipsub'
-    if (verdict === 'ban' && fresh) {
+    // a peer disconnected by a report, back and at it again: banned
+    const session = sessions.get(peer)
+    const again = fresh && verdict === 'disconnect' && session != null && record.disconnected != null &&
+      record.disconnected.session !== session && now - record.disconnected.at < REPEAT_DISCONNECT_WINDOW_MS
+    if ((verdict === 'ban' || again) && fresh) {
       const banEnds = sessions.banExpiry(peer)
       if (banEnds != null && banEnds > now) {
         return
@@ -241,8 +249,11 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
       }))
       return
     }
-    if (sessions.get(peer) == null) {
+    if (session == null) {
       return
+    }
+    if (fresh && record.disconnected?.session !== session) {
+      record.disconnected = { at: now, session }
     }
     if (cause != null) {
       cause.outcome = 'disconnect'

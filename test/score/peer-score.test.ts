@@ -153,7 +153,8 @@ describe('peer score', () => {
   })
 
   it('a peer flooding over a request rate limit is disconnected with SCORE_TOO_LOW on the wire; an honest peer is served and kept', async () => {
-    const b = await net.node()
+    const clock = scoreClock()
+    const b = await net.node({ score: { now: clock.now, heartbeatMs: 60_000 } })
     const flooder = await net.node()
     const honest = await net.node()
     const P = '/test-chain/flooded/1.0.0'
@@ -172,6 +173,21 @@ describe('peer score', () => {
     assert.deepEqual(answers.slice(0, 5), ['ok', 'ok', 'ok', 'RESOURCE_UNAVAILABLE', 'RESOURCE_UNAVAILABLE'])
     assert.deepEqual(b.peerScore(flooder.peerId)!.events.map(event => event.reason).slice(0, 2), [`rate-limit:${P}`, `rate-limit:${P}`])
     assert.equal(uint8ArrayToString((await honest.request(b.peerId, P, uint8ArrayFromString('x'))).payload), 'ok')
+    assert.ok(b.session(honest.peerId) != null)
+
+    // it comes back once its score has decayed above -20 and floods again: banned, BANNED on the wire
+    await until(() => b.session(flooder.peerId) == null, 5_000, 'the session\'s end at b')
+    clock.advance(refusedForMs({ score: b.peerScore(flooder.peerId)!.score, at: clock.time }, clock.time, SCORE_HALF_LIFE_MS) + 1_000)
+    await flooder.connect(b.getMultiaddrs()[0])
+    await settle()
+    assert.ok(b.session(flooder.peerId) != null, 'accepted again')
+    const banned = closeOf(flooder, b.peerId)
+    for (let i = 0; i < 10 && flooder.session(b.peerId) != null; i++) {
+      await flooder.request(b.peerId, P, uint8ArrayFromString('x')).catch(() => {})
+    }
+    assert.equal((await banned).reason, ReasonCode.BANNED)
+    assert.ok(b.banExpiry(flooder.peerId) != null)
+    assert.equal(b.peerScore(flooder.peerId)!.events.at(-1)!.outcome, 'ban')
     assert.ok(b.session(honest.peerId) != null)
   })
 

@@ -104,6 +104,39 @@ describe('peer score service (in memory)', () => {
     await t.service.stop()
   })
 
+  it('a peer disconnected by reports that comes back and does it again within the hour is banned; reports in one session disconnect once', async () => {
+    const t = await setUp()
+    const peer = await randomPeer()
+    t.sessions.open(peer)
+    t.sessions.reportPeer(peer, PeerAction.LOW_TOLERANCE, 'test:low')
+    t.sessions.reportPeer(peer, PeerAction.LOW_TOLERANCE, 'test:low')
+    assert.deepEqual(t.sessions.disconnected.map(d => d.reason), [ReasonCode.SCORE_TOO_LOW])
+    assert.equal(t.sessions.banExpiry(peer), undefined)
+    // back a minute later, above -20 (-18.66), and kept
+    t.clock.advance(60_000)
+    t.sessions.open(peer)
+    assert.ok(t.sessions.get(peer) != null)
+    // at it again: banned, not merely disconnected
+    t.sessions.reportPeer(peer, PeerAction.MID_TOLERANCE, 'test:again')
+    assert.equal(t.sessions.banExpiry(peer), t.clock.time + SCORE_BAN_DURATION_MS)
+    assert.equal(t.sessions.get(peer), undefined)
+    assert.equal(t.service.get(peer)?.events.at(-1)?.outcome, 'ban')
+    assert.equal(t.sessions.disconnected.length, 1)
+
+    // another peer: disconnected, back more than an hour later, at it again: disconnected, not banned
+    const other = await randomPeer()
+    t.sessions.open(other)
+    t.sessions.reportPeer(other, PeerAction.LOW_TOLERANCE, 'test:low')
+    t.sessions.reportPeer(other, PeerAction.LOW_TOLERANCE, 'test:low')
+    t.clock.advance(61 * 60_000)
+    t.sessions.open(other)
+    t.sessions.reportPeer(other, PeerAction.LOW_TOLERANCE, 'test:low')
+    t.sessions.reportPeer(other, PeerAction.LOW_TOLERANCE, 'test:low')
+    assert.equal(t.sessions.banExpiry(other), undefined)
+    assert.equal(t.sessions.disconnected.filter(d => d.peerId.equals(other)).length, 2)
+    await t.service.stop()
+  })
+
   it('keeps the last 8 events of a peer; a score decayed to within 1 of 0 is forgotten once the peer has no session', async () => {
     const t = await setUp(20)
     const peer = await randomPeer()
