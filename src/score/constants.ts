@@ -114,3 +114,6 @@ export const MAX_SCORE_EVENTS = 8
  * decays from -20 to about -1 (four half-lives and a bit).
  */
 export const REPEAT_DISCONNECT_WINDOW_MS = 60 * 60 * 1000
+
+/** the reason of a disconnect that gossipsub's part of the score caused (a metric label) */
+export const GOSSIPSUB_REASON = 'gossipsub'

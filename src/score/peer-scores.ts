@@ -2,7 +2,7 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { TypedEventEmitter } from 'main-event'
 import { ReasonCode } from '../reason/index.js'
-import { FORGET_SCORE_BELOW, MAX_SCORE_EVENTS, MAX_SCORED_PEERS, REPEAT_DISCONNECT_WINDOW_MS, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS, SCORE_HEARTBEAT_MS } from './constants.js'
+import { FORGET_SCORE_BELOW, GOSSIPSUB_REASON, MAX_SCORE_EVENTS, MAX_SCORED_PEERS, REPEAT_DISCONNECT_WINDOW_MS, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS, SCORE_HEARTBEAT_MS } from './constants.js'
 import { applyAction, clampScore, combinedScore, decayedScore, freezeUntil, scoreVerdict, type ScoreState } from './score.js'
 import type { PeerScoreComponents, PeerScoreEvents, PeerScoreInfo, PeerScoreInit, PeerScores, ScoreEvent, ScoreStore, GossipScoreSource } from './index.js'
 import type { PeerReportDetail, Session } from '../session/index.js'
@@ -204,18 +204,21 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
   }
 
   /**
-   * Bans a peer that a report (`fresh`) took to or below the ban threshold,
-   * or to the disconnect threshold again within REPEAT_DISCONNECT_WINDOW_MS
-   * of its last disconnect by a report (its decay frozen for the ban), ends
-   * the session of one at or below the
+   * Bans a peer that a report (`fresh`, `cause`) took to or below the ban
+   * threshold, or to the disconnect threshold again within
+   * REPEAT_DISCONNECT_WINDOW_MS of its last disconnect by a report (its
+   * decay frozen for the ban); ends the session of one at or below the
    * disconnect threshold otherwise (a banned peer whose ban ended, back
    * before its score decayed above the threshold, is disconnected, not
-   * banned again); reserved peers are scored but neither banned nor
-   * disconnected
+   * banned again). Reserved peers are scored but neither banned nor
+   * disconnected. Without a fresh report (a session opening, the heartbeat)
+   * the reason given is the last report's, or `gossipsub` when the reports
+   * alone would not have reached the threshold.
    */
   private enforce (peer: PeerId, record: PeerRecord, cause: ScoreEvent | undefined, fresh: boolean): void {
     const now = this.now()
-    const score = combinedScore(decayedScore(record.state, now, this.halfLifeMs), record.gossip)
+    const appScore = decayedScore(record.state, now, this.halfLifeMs)
+    const score = combinedScore(appScore, record.gossip)
     const verdict = scoreVerdict(score)
     if (verdict === 'ok') {
       return
@@ -225,7 +228,7 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
       this.log('%p is reserved: kept at score %d', peer, score)
       return
     }
-    const reason = cause?.reason ?? 'gossipsub'
+    const reason = (fresh || scoreVerdict(appScore) !== 'ok') && cause != null ? cause.reason : GOSSIPSUB_REASON
     // a peer disconnected by a report, back and at it again: banned
     const session = sessions.get(peer)
     const again = fresh && verdict === 'disconnect' && session != null && record.disconnected != null &&
@@ -255,7 +258,7 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
     if (fresh && record.disconnected?.session !== session) {
       record.disconnected = { at: now, session }
     }
-    if (cause != null) {
+    if (fresh && cause != null) {
       cause.outcome = 'disconnect'
     }
     this.log('%p disconnected at score %d (%s)', peer, score, reason)
