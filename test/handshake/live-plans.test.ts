@@ -82,7 +82,10 @@ describe('live fuzz plans', () => {
       [plan('initiator', { kind: 'end', at: 'third', how: 'stall' }), { session: false, reason: ReasonCode.TIMEOUT, side: 'local' }],
       // two faults: no session unless both are harmless, and no single reason
       [plan('initiator', { kind: 'field', at: 'first', fault: 'wrong-chain' }, { kind: 'late', at: 'third' }), { session: false }],
-      [plan('responder', { kind: 'flip', at: 'fourth', byte: 2, bit: 1 }, { kind: 'field', at: 'fourth', fault: 'unknown-field' }), { session: 'either' }]
+      [plan('responder', { kind: 'field', at: 'second', fault: 'unknown-field' }, { kind: 'flip', at: 'fourth', byte: 2, bit: 1 }), { session: true }],
+      [plan('responder', { kind: 'field', at: 'second', fault: 'unknown-field' }, { kind: 'flip', at: 'fourth', byte: 2, bit: 0 }), { session: false }],
+      [plan('initiator', { kind: 'duplicate', at: 'third' }, { kind: 'field', at: 'first', fault: 'unknown-field' }), { session: true }],
+      [plan('responder', { kind: 'garbage', at: 'fourth', bytes: Uint8Array.of(1) }, { kind: 'field', at: 'second', fault: 'unknown-field' }), { session: 'either' }]
     ]
     for (const [p, expected] of table) {
       assert.deepEqual(expectationOfPlan(p), expected, JSON.stringify(p.faults))
