@@ -614,7 +614,9 @@ export class LiveFuzz {
     }
     const stranger = new KeyDidSigner(await generateKeyPair('Ed25519'))
     const strangerPeer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
-    return new LiveFuzz(target, honest, workers, chain, stranger, strangerPeer, resolved)
+    const fuzz = new LiveFuzz(target, honest, workers, chain, stranger, strangerPeer, resolved)
+    fuzz.lag.start()
+    return fuzz
   }
 
   /**
@@ -632,7 +634,6 @@ export class LiveFuzz {
     for (const role of ['initiator', 'responder'] as const) {
       await this.sequence(this.workers[0], { role, faults: [], delays: [0, 0], silent: false })
     }
-    this.lag.start()
     this.running = true
     this.honestLoop = this.honestPeer()
     const n = this.workers.length
@@ -668,7 +669,6 @@ export class LiveFuzz {
     } finally {
       this.running = false
       await this.honestLoop
-      this.lag.stop()
     }
   }
 
@@ -695,6 +695,7 @@ export class LiveFuzz {
   }
 
   async stop (): Promise<void> {
+    this.lag.stop()
     this.running = false
     await this.honestLoop
     await Promise.allSettled([this.target.stop(), this.honest.stop(), ...this.workers.map(async w => w.libp2p.stop())])

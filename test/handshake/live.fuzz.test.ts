@@ -2,7 +2,7 @@
  * The handshake fuzzed against a live node over real streams (issue 22,
  * item 1): the sequences and their expected outcomes are in live-plans.ts,
  * the scripted peers and the invariants in live-fuzz.ts. This file runs a
- * seeded slice of FUZZ_RUNS / 300 sequences (334 by default, about 15 s on a
+ * seeded slice of FUZZ_RUNS / 400 sequences (250 by default, about 12 s on a
  * loaded 2-core machine), after the named cases below; `npm run fuzz:live`
  * runs 10,000 and prints the counts.
  */
@@ -12,8 +12,8 @@ import { FUZZ_RUNS, FUZZ_SEED } from '../utils/fuzz.js'
 import { LiveFuzz } from './live-fuzz.js'
 import type { Perturbation, Plan } from './live-plans.js'
 
-/** Live sequences per decoder input: a live sequence costs about what 300 decoded frames do */
-const LIVE_SHARE = 1 / 300
+/** Live sequences per decoder input: a live sequence costs about what 400 decoded frames do */
+const LIVE_SHARE = 1 / 400
 
 const SEQUENCES = Math.max(1, Math.ceil(FUZZ_RUNS * LIVE_SHARE))
 
