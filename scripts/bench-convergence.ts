@@ -28,9 +28,10 @@ async function start (i: number, bootstrap?: string): Promise<PeerNode> {
     listen: ['/ip4/127.0.0.1/tcp/0'],
     chain: { chainId: 'bench-chain' },
     bootstrap: bootstrap == null ? [] : [bootstrap],
-    limits: { maxPeers: MAX_PEERS },
-    // fifty hosts simulated on 127.0.0.1: the per-IP handshake cap is a
-    // per-host limit, as inboundConnectionThreshold is; and fifty nodes share
+    limits: { maxPeers: MAX_PEERS, ipLimitExempt: ['127.0.0.0/8'] },
+    // fifty hosts simulated on 127.0.0.1: the limit of inbound sessions per
+    // IP (loopback exempt), the per-IP handshake cap and
+    // inboundConnectionThreshold (raised below) are per-host limits; and fifty nodes share
     // one event loop, where a hello can wait behind other nodes' work longer
     // than the 2 s first-message deadline (a node in its own process does
     // not), so the deadline gets the handshake's whole 5 s

@@ -64,6 +64,9 @@ export interface LabNodeReport {
   contacts: number
   /** bytes it sent on all its connections so far */
   sentBytes: number
+  /** connections the node opened, and that others opened to it, since it started */
+  connectionsOut: number
+  connectionsIn: number
   /** gossip copies received and duplicates, from its topic stats */
   gossipReceived: number
   gossipDuplicate: number
@@ -82,7 +85,13 @@ export function labHost (index: number): string {
   return `127.1.${Math.floor(index / 200)}.${(index % 200) + 10}`
 }
 
-interface Counted { sent: number }
+interface Counted {
+  sent: number
+  /** connections this node opened (its dial manager's and the DHT's alike) */
+  connectionsOut: number
+  /** connections other nodes opened to it */
+  connectionsIn: number
+}
 
 /**
  * `factory`'s transport, counting the bytes every connection it makes or
@@ -100,8 +109,8 @@ function counting (factory: (components: any) => Transport, counter: Counted): (
           return send(buf)
         }
       }
-      wrapped.upgradeOutbound = async (maConn: any, opts: any) => { track(maConn); return upgrader.upgradeOutbound(maConn, opts) }
-      wrapped.upgradeInbound = async (maConn: any, opts: any) => { track(maConn); return upgrader.upgradeInbound(maConn, opts) }
+      wrapped.upgradeOutbound = async (maConn: any, opts: any) => { track(maConn); counter.connectionsOut++; return upgrader.upgradeOutbound(maConn, opts) }
+      wrapped.upgradeInbound = async (maConn: any, opts: any) => { track(maConn); counter.connectionsIn++; return upgrader.upgradeInbound(maConn, opts) }
       return wrapped
     }
     const dial = transport.dial.bind(transport)
@@ -175,7 +184,7 @@ export class LabGroup {
     let bootstrap = init.bootstrap
     let ownBootstrap: string | undefined
     const startOne = async (index: number): Promise<LabNode> => {
-      const counter = { sent: 0 }
+      const counter: Counted = { sent: 0, connectionsOut: 0, connectionsIn: 0 }
       const host = labHost(index)
       const node = await createPeerNode({
         ...(init.transport === 'tcp'
@@ -271,6 +280,8 @@ export class LabGroup {
         failReasons: lab.failReasons,
         contacts: status.contacts,
         sentBytes: lab.counter.sent,
+        connectionsOut: lab.counter.connectionsOut,
+        connectionsIn: lab.counter.connectionsIn,
         gossipReceived: topic?.received ?? 0,
         gossipDuplicate: topic?.duplicate ?? 0,
         receipts: {

@@ -171,6 +171,8 @@ try {
     inboundPerNode: roundSpread(spread(nodes.map(n => n.inbound))),
     dialsPerNode: roundSpread(spread(nodes.map(n => n.dials))),
     failedDialsPerNode: roundSpread(spread(nodes.map(n => n.dialsFailed))),
+    connectionsOpenedPerNode: roundSpread(spread(nodes.map(n => n.connectionsOut))),
+    connectionsAcceptedPerNode: roundSpread(spread(nodes.map(n => n.connectionsIn))),
     failedDialReasons: nodes.reduce<Record<string, number>>((all, n) => {
       for (const [reason, count] of Object.entries(n.failReasons)) all[reason] = (all[reason] ?? 0) + count
       return all
@@ -268,7 +270,7 @@ function printSummary (r: any): void {
   console.info(`\nscale lab, ${r.mode}: ${r.nodes} nodes, ${r.limits}; ${r.date}, ${r.machine.cores} cores, load ${JSON.stringify(r.load)}`)
   if (r.convergence != null) {
     const c = r.convergence
-    console.info(`convergence: ${c.all ? `${c.seconds} s` : `only ${c.reached}/${r.nodes}`} (bar ≤ 30 s); sessions/node ${fmt(c.sessionsPerNode)}; dials/node ${fmt(c.dialsPerNode)}; address book ${fmt(c.addressBookPerNode)}`)
+    console.info(`convergence: ${c.all ? `${c.seconds} s` : `only ${c.reached}/${r.nodes}`} (bar ≤ 30 s); sessions/node ${fmt(c.sessionsPerNode)}; dials/node ${fmt(c.dialsPerNode)}; connections opened/node ${fmt(c.connectionsOpenedPerNode)}, accepted/node ${fmt(c.connectionsAcceptedPerNode)}; address book ${fmt(c.addressBookPerNode)}`)
   }
   for (const [relay, f] of Object.entries<any>(r.relays ?? {})) {
     console.info(`${relay}: ${f.delivered}/${f.expected} delivered; latency ${fmt(f.latencyMs, ' ms')}; duplicates/node/block ${fmt(f.duplicatesPerNodePerBlock)}; bytes/node/block ${fmt(f.bytesSentPerNodePerBlock)}`)

@@ -101,6 +101,8 @@ async function peer (): Promise<PeerNode> {
     chain: { chainId: 'soak-chain' },
     pubsub: true,
     handshake: { statusInterval: STATUS_MS },
+    // the peers all dial each other from 127.0.0.1
+    limits: { ipLimitExempt: ['127.0.0.0/8'] },
     connectionManager: { inboundConnectionThreshold: Infinity }
   })
   node.pubsub.subscribe(SOAK_TOPIC)

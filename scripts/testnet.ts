@@ -3,7 +3,9 @@
  *
  * A local testnet: N peergate nodes (default 4) that hold sessions, each its
  * own process running the CLI (`dist/src/cli/bin.js start --json
- * --status-interval 1`) with its own data dir in a temp dir, on 127.0.0.1,
+ * --status-interval 1 --ip-limit-exempt 127.0.0.0/8`) with its own data dir
+ * in a temp dir, on 127.0.0.1 (so its peers all connect from one address,
+ * outside the limit per IP),
  * and every one bootstrapping from node 0, which starts first. By default
  * node 0 is a DHT-only bootnode (`--max-peers 0`), as public chains run
  * theirs: it serves the DHT through which the others find each other and
@@ -46,6 +48,8 @@ import { topologySvg, type TopologyEdge, type TopologyNode } from './topology-sv
 /** the CLI, next to this script in dist/ */
 const CLI_BIN = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url))
 const CHAIN_ID = 'testnet'
+/** where every node of the testnet dials from */
+const LOOPBACK_RANGE = '127.0.0.0/8'
 /** how long a node has to print its `ready` line */
 const READY_TIMEOUT_MS = 20_000
 /** how long a node has to stop after SIGINT before it is killed */
@@ -145,6 +149,9 @@ function startNode (index: number, maxPeers: number, bootstrap?: string): Testne
   const args = [CLI_BIN, 'start', '--json', '--status-interval', '1',
     '--data-dir', join(root, `node-${index}`), '--listen', '/ip4/127.0.0.1/tcp/0',
     '--chain-id', CHAIN_ID, '--max-peers', String(maxPeers),
+    // every peer connects from 127.0.0.1: outside the limit of inbound
+    // sessions per IP, which would otherwise hold each node to 4 inbound
+    '--ip-limit-exempt', LOOPBACK_RANGE,
     // each node its own status API: the default port fits one node per machine
     '--api-port', '0']
   if (bootstrap != null) {

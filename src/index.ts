@@ -35,10 +35,10 @@ export { nodeView } from './node/index.js'
 export type { NodeView, NodeViewEvents, NodeViewServices } from './node/index.js'
 
 // the services, for your own createLibp2p
-export { sessions, gated, NoSessionError, SessionEndedError, PeerAction } from './session/index.js'
+export { sessions, gated, NoSessionError, SessionEndedError, PeerAction, DEFAULT_MAX_INBOUND_SESSIONS_PER_IP } from './session/index.js'
 export type { Sessions, Session, RemoteInfo, RemoteHello, DisconnectOptions, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, StreamRefuseDetail, BanAddDetail, BanRemoveDetail, PeerReportDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents, GatedComponents } from './session/index.js'
 export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL } from './handshake/index.js'
-export { STATUS_PROTOCOL } from './status/index.js'
+export { STATUS_PROTOCOL, STATUS_RATE_LIMIT, STATUS_RATE_PERIOD_MS } from './status/index.js'
 export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions, LocalStatus, RemoteValidator, ValidationContext, ApplicationRejection } from './handshake/index.js'
 export { addressBook } from './addressbook/index.js'
 export type { AddressBook, AddressBookService, DialCandidates, AddressBookInit, AddressBookComponents, BackoffInit, Contact, ContactSource, NewContact } from './addressbook/index.js'
@@ -52,6 +52,10 @@ export type { Gossip, GossipInit, GossipComponents, GossipEvents, GossipMessage,
 // application protocols on the gate: framing, request/response, notifications
 export { handleRequests, request, notifications, readMessage, readMessages, writeMessage, ResultCode, MessageTooLargeError, StreamEndedError, RemoteResultError, TooManyRequestsError, QueueFullError } from './protocols/index.js'
 export type { Response, SuccessResponse, RequestHandler, RequestLimits, HandleRequestsOptions, RequestOptions, NotificationChannel, NotificationsOptions, BroadcastOptions, ByteSource, MessageOptions, ProtocolSessions } from './protocols/index.js'
+
+// rate limits per peer and protocol: the protocols' `rateLimit` option, and the limiter for protocols of your own
+export { RateLimiter, resolveRateLimit, rateLimitReason, fullBucket, takeTokens, waitMs, RATE_LIMIT_REASON_PREFIX, DEFAULT_RATE_LIMIT_ACTION, DEFAULT_REQUEST_RATE_LIMIT, DEFAULT_REQUEST_RATE_PERIOD_MS, DEFAULT_NOTIFICATION_RATE_LIMIT, DEFAULT_NOTIFICATION_RATE_PERIOD_MS } from './ratelimit/index.js'
+export type { RateLimit, ResolvedRateLimit, PeerReporter, Bucket, BucketRate, Take } from './ratelimit/index.js'
 
 // the chain, DIDs and reasons every layer shares
 export { isCompatibleVersion } from './chain/index.js'

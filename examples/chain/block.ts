@@ -21,6 +21,15 @@ export const MAX_PAYLOAD_BYTES = 1024
 export const MAX_BLOCK_BYTES = HEADER_BYTES + MAX_PAYLOAD_BYTES
 /** Most blocks one sync request may ask for (and one response carry) */
 export const MAX_SYNC_BLOCKS = 64
+/**
+ * Blocks a node serves one peer by sync per SYNC_RATE_PERIOD_MS, counted in
+ * the blocks each request asks for (peergate's `rateLimit.cost`), as
+ * Lodestar limits BlocksByRange to 1,024 blocks per 10 s: 16 full requests at
+ * once, then one every 625 ms. The requester paces itself to it.
+ */
+export const SYNC_RATE_LIMIT_BLOCKS = 1024
+/** The period of SYNC_RATE_LIMIT_BLOCKS, in ms */
+export const SYNC_RATE_PERIOD_MS = 10_000
 /** A sync request: from height (uint64) ‖ count (uint32) */
 export const SYNC_REQUEST_BYTES = HEIGHT_BYTES + 4
 /** Largest sync response: a uint16 count, then each block behind a uint32 length */

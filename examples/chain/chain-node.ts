@@ -17,13 +17,13 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LevelDatastore } from 'datastore-level'
-import { createPeerNode, ReasonCode, ResultCode } from 'peergate'
+import { createPeerNode, fullBucket, ReasonCode, ResultCode, takeTokens, waitMs } from 'peergate'
 import {
   decodeBlock, decodeSyncRequest, decodeSyncResponse, encodeBlock, encodeSyncRequest, encodeSyncResponse, equalHashes,
-  forkBlock, makeBlock, toHex, MAX_BLOCK_BYTES, MAX_SYNC_BLOCKS, MAX_SYNC_RESPONSE_BYTES, SYNC_REQUEST_BYTES, type Block
+  forkBlock, makeBlock, toHex, MAX_BLOCK_BYTES, MAX_SYNC_BLOCKS, MAX_SYNC_RESPONSE_BYTES, SYNC_RATE_LIMIT_BLOCKS, SYNC_RATE_PERIOD_MS, SYNC_REQUEST_BYTES, type Block
 } from './block.js'
 import { ChainStore } from './chain-store.js'
-import type { ApplicationRejection, GossipMessage, GossipVerdict, NotificationChannel, PeerNode, RemoteInfo, Response, Session } from 'peergate'
+import type { ApplicationRejection, Bucket, BucketRate, GossipMessage, GossipVerdict, NotificationChannel, PeerNode, RemoteInfo, Response, Session } from 'peergate'
 
 /** The gossip topic of new blocks (peergate scopes it to the chain: `/peergate/<chain id>/blocks`) */
 export const BLOCKS_TOPIC = 'blocks'
@@ -55,6 +55,11 @@ export interface ChainNodeOptions {
    * `flood`, every node sending each new block to all its session peers
    */
   relay?: BlockRelay
+  /**
+   * source addresses outside the limit of inbound sessions per IP (4): the
+   * demo and its test run every node on 127.0.0.1 and exempt it
+   */
+  ipLimitExempt?: string[]
   /** every event, as the CLI prints it */
   onEvent(event: ChainEvent): void
 }
@@ -67,6 +72,9 @@ function gossips (options: Pick<ChainNodeOptions, 'relay'>): boolean {
 }
 
 interface HeadJson { height: number, hash: string }
+
+/** The sync protocol's rate limit, served and kept to: SYNC_RATE_LIMIT_BLOCKS per SYNC_RATE_PERIOD_MS */
+const SYNC_RATE: BucketRate = { limit: SYNC_RATE_LIMIT_BLOCKS, periodMs: SYNC_RATE_PERIOD_MS }
 
 /** What the node reports; `t` is ms since the epoch */
 export type ChainEvent = { t: number } & (
@@ -93,6 +101,12 @@ export class ChainNode {
   private queue: Promise<unknown> = Promise.resolve()
   /** one sync run at a time; gossip brings whatever it missed */
   private syncing = false
+  /**
+   * the blocks this node may still ask for: one bucket with the serving
+   * side's rate for every peer it syncs from, which keeps it under each
+   * peer's limit (and the runs are one at a time anyway)
+   */
+  private syncBucket: Bucket = fullBucket(SYNC_RATE, performance.now())
   /** set by `stop`: the chain takes no more changes, its datastore is closing */
   private stopping = false
 
@@ -128,6 +142,7 @@ export class ChainNode {
         bootstrap: options.bootstrap,
         chain: { chainId: options.chainId, genesisHash: store.genesis.hash },
         head: { height: store.height, hash: store.headHash },
+        limits: { ipLimitExempt: options.ipLimitExempt },
         pubsub: gossips(options),
         handshake: {
           // asked on both sides once the peer's signature verified, before
@@ -190,7 +205,9 @@ export class ChainNode {
     }
     await node.handleRequests(SYNC_PROTOCOL, async (bytes) => await this.serveSync(bytes), {
       maxRequestBytes: SYNC_REQUEST_BYTES,
-      maxResponseBytes: MAX_SYNC_RESPONSE_BYTES
+      maxResponseBytes: MAX_SYNC_RESPONSE_BYTES,
+      // counted in blocks: an undecodable request is INVALID_REQUEST before the handler
+      rateLimit: { ...SYNC_RATE, cost: (bytes) => decodeSyncRequest(bytes).count }
     })
 
     this.emit({
@@ -315,6 +332,12 @@ export class ChainNode {
       while (this.store.height < target && !session.signal.aborted) {
         const from = this.store.height + 1n
         const count = Number(target - this.store.height < BigInt(MAX_SYNC_BLOCKS) ? target - this.store.height : BigInt(MAX_SYNC_BLOCKS))
+        // kept under the peer's limit, so that it never refuses (nor reports) this node
+        await delay(waitMs(this.syncBucket, count, SYNC_RATE, performance.now()), session.signal)
+        if (session.signal.aborted) {
+          break
+        }
+        this.syncBucket = takeTokens(this.syncBucket, count, SYNC_RATE, performance.now()).bucket
         const { payload } = await this.request(session.peerId, encodeSyncRequest({ from, count }))
         const blocks = decodeSyncResponse(payload)
         if (blocks.length === 0 || blocks[0].height !== from) {
@@ -408,3 +431,19 @@ function headJson (head: { height: bigint, hash: Uint8Array } | undefined): Head
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+/** Resolves after `ms`, or at once when `signal` aborts */
+async function delay (ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) {
+    return
+  }
+  await new Promise<void>(resolve => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

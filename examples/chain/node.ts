@@ -4,6 +4,7 @@
  *
  * node dist/examples/chain/node.js --data-dir DIR [--listen MA]... [--bootstrap MA]...
  *      [--chain-id ID] [--produce] [--block-ms MS] [--fork-seed TEXT] [--relay gossip|flood]
+ *      [--ip-limit-exempt RANGE]...
  */
 
 import { parseArgs } from 'node:util'
@@ -30,7 +31,8 @@ async function main (): Promise<number> {
         produce: { type: 'boolean', default: false },
         'block-ms': { type: 'string', default: String(DEFAULT_BLOCK_MS) },
         'fork-seed': { type: 'string' },
-        relay: { type: 'string', default: 'gossip' }
+        relay: { type: 'string', default: 'gossip' },
+        'ip-limit-exempt': { type: 'string', multiple: true }
       }
     }).values
   } catch (err: any) {
@@ -39,7 +41,7 @@ async function main (): Promise<number> {
   }
   const blockMs = Number(flags['block-ms'])
   if (flags['data-dir'] == null || !Number.isInteger(blockMs) || blockMs < 1 || !['gossip', 'flood'].includes(flags.relay)) {
-    process.stderr.write('usage: node.js --data-dir DIR [--listen MA]... [--bootstrap MA]... [--chain-id ID] [--produce] [--block-ms MS] [--fork-seed TEXT] [--relay gossip|flood]\n')
+    process.stderr.write('usage: node.js --data-dir DIR [--listen MA]... [--bootstrap MA]... [--chain-id ID] [--produce] [--block-ms MS] [--fork-seed TEXT] [--relay gossip|flood] [--ip-limit-exempt RANGE]...\n')
     return EXIT_USAGE
   }
 
@@ -52,6 +54,7 @@ async function main (): Promise<number> {
     blockMs,
     forkSeed: flags['fork-seed'],
     relay: flags.relay as BlockRelay,
+    ipLimitExempt: flags['ip-limit-exempt'],
     onEvent: print
   })
 

@@ -71,7 +71,7 @@ async function refresh () {
     const [status, peers, contacts, rejects, gossip] = await Promise.all([get('/status'), get('/peers'), get('/contacts'), get('/rejects'), get('/gossip')])
     const s = status.sessions
     document.getElementById('summary').textContent = status.peerId + ' · ' + status.did + ' · chain ' + status.chain.chainId +
-      ' · sessions ' + s.outbound + '/' + s.targetOutbound + ' out, ' + s.inbound + '/' + s.maxInbound + ' in · ' +
+      ' · sessions ' + s.outbound + '/' + s.targetOutbound + ' out, ' + s.inbound + '/' + s.maxInbound + ' in (' + s.maxInboundPerIp + ' per IP) · ' +
       status.dialing + ' dialing · ' + status.contacts + ' contacts' +
       (status.storage && status.storage.state === 'failing' ? ' · storage failing since ' + time(status.storage.since) + ': ' + status.storage.error : '')
     const sessions = peers.filter(p => p.role === 'outbound-session' || p.role === 'inbound-session')

@@ -33,6 +33,8 @@ export const START_CONFIG_KEYS = {
   maxPeers: 'number',
   maxOutbound: 'number',
   maxInbound: 'number',
+  maxSessionsPerIp: 'number',
+  ipLimitExempt: 'list',
   statusInterval: 'number',
   json: 'boolean',
   apiPort: 'number',

@@ -12,6 +12,7 @@ import { Command, CommanderError, Option } from 'commander'
 // node (libp2p, LevelDB) when they run, so that the client commands start fast
 import { buildInfo } from '../node/build-info.js'
 import { DEFAULT_CHAIN_ID, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT } from '../node/constants.js'
+import { DEFAULT_MAX_INBOUND_SESSIONS_PER_IP } from '../session/constants.js'
 import { EXIT_OK, EXIT_USAGE, describeError, processIo } from './io.js'
 import { LOG_FORMATS, LogOutput, type LogFormat } from './log-output.js'
 import { eventText } from './output.js'
@@ -93,6 +94,8 @@ export async function runCli (argv: readonly string[], io: Partial<CliIo> = {}):
     .option('--max-peers <n>', `sessions in all, 0 to ${MAX_SESSIONS_LIMIT}; one third of them outbound, at least 1; 0: a DHT-only node, no sessions (default: ${DEFAULT_MAX_PEERS})`)
     .option('--max-outbound <n>', 'sessions this node dials (its target); the rest of --max-peers are inbound')
     .option('--max-inbound <n>', 'sessions remote peers start; the rest of --max-peers are outbound')
+    .option('--max-sessions-per-ip <n>', `inbound sessions from one source IP address (an IPv6 one by its /64), 1 to ${MAX_SESSIONS_LIMIT}; more are refused with TOO_MANY_FROM_IP (default: ${DEFAULT_MAX_INBOUND_SESSIONS_PER_IP})`)
+    .option('--ip-limit-exempt <range>', 'source addresses outside --max-sessions-per-ip, a CIDR block (127.0.0.0/8) or an address, repeatable', collect)
     .option('--status-interval <seconds>', `print a status line every so many seconds, 0 for never (default: ${DEFAULT_STATUS_INTERVAL_S})`)
     .option('--json', 'print one JSON object per line')
     .option('--api-port <n>', `port of the status API on 127.0.0.1, 0 for one the OS picks (default: ${DEFAULT_API_PORT}); its URL goes into the data dir's ${API_URL_FILE}, where the subcommands find it`)

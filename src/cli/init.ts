@@ -44,6 +44,8 @@ export function exampleConfig (values: { dataDir: string, chainId: string, genes
     option('maxPeers', DEFAULT_MAX_PEERS, 'sessions in all'),
     option('maxOutbound', limits.maxOutboundSessions, 'sessions this node dials'),
     option('maxInbound', limits.maxInboundSessions, 'sessions remote peers start'),
+    option('maxSessionsPerIp', limits.maxInboundSessionsPerIp, 'inbound sessions from one source IP (IPv6: its /64)'),
+    option('ipLimitExempt', ['127.0.0.0/8'], 'source ranges outside maxSessionsPerIp (none by default)'),
     option('statusInterval', DEFAULT_STATUS_INTERVAL_S, 'seconds between status lines, 0 for none'),
     option('json', false, 'one JSON object per stdout line'),
     option('apiPort', DEFAULT_API_PORT, 'status API port, 0 for any (its URL goes into the data dir)'),

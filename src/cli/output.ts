@@ -16,6 +16,12 @@ export type CliEvent =
 
 export type Formatter = (event: CliEvent) => string
 
+/** The limit of inbound sessions per source IP, for a status line: `4 per IP`, `4 per IP, 127.0.0.0/8 exempt` */
+export function perIp (sessions: Pick<NodeStatus['sessions'], 'maxInboundPerIp' | 'ipLimitExempt'>): string {
+  const exempt = sessions.ipLimitExempt
+  return `${sessions.maxInboundPerIp} per IP${exempt.length > 0 ? `, ${exempt.join(' ')} exempt` : ''}`
+}
+
 /** A node's genesis hash as the CLI prints it, `0x` and hex, as `--genesis` takes it */
 export function genesisHex (node: NodeView): string {
   return `0x${uint8ArrayToString(node.chain.genesisHash, 'base16')}`
@@ -116,7 +122,7 @@ function textLines (event: CliEvent): string {
       return ''
     case 'status': {
       const { sessions, connections, storage } = event
-      return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound, ${sessions.reserved} reserved; ` +
+      return `status: sessions ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound (${perIp(sessions)}), ${sessions.reserved} reserved; ` +
         `connections ${connections.auxiliary} auxiliary, ${connections.handshaking} handshaking; ${event.dialing} dialing; ${event.contacts} contacts` +
         `${storage?.state === 'failing' ? `; storage failing since ${new Date(storage.since).toISOString()} (${storage.failedWrites} writes)` : ''}\n`
     }

@@ -4,6 +4,7 @@ import { dirname, isAbsolute, join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
 import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken, removeApiUrl, writeApiUrl } from '../index.js'
 import { AddressInUseError, DamagedDataDirError, DATASTORE_DIR, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT, isSelfAddress, parseHex } from '../node/index.js'
+import { IpRanges } from '../session/index.js'
 import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST, createMetricsServer, isLoopbackHost } from '../api/index.js'
 import { CONFIG_DATA_DIR, CONFIG_ENV, fileOrigin, optionName, parseConfigText, resolveStartConfig } from './config.js'
 import { DEFAULT_STATUS_INTERVAL_S } from './constants.js'
@@ -35,6 +36,10 @@ export interface StartFlags {
   maxPeers?: string
   maxInbound?: string
   maxOutbound?: string
+  /** `--max-sessions-per-ip <n>`: inbound sessions from one source IP */
+  maxSessionsPerIp?: string
+  /** `--ip-limit-exempt <range>`: source ranges outside that limit */
+  ipLimitExempt?: string[]
   statusInterval?: string
   json?: boolean
   /** `--api-port <n>` */
@@ -82,7 +87,9 @@ export function startOptions (flags: StartFlags, origins: ResolvedStartConfig['o
     limits: {
       maxPeers: wholeNumber(flags.maxPeers, name('maxPeers'), 0, MAX_SESSIONS_LIMIT),
       maxInboundSessions: wholeNumber(flags.maxInbound, name('maxInbound'), 0, MAX_SESSIONS_LIMIT),
-      maxOutboundSessions: wholeNumber(flags.maxOutbound, name('maxOutbound'), 0, MAX_SESSIONS_LIMIT)
+      maxOutboundSessions: wholeNumber(flags.maxOutbound, name('maxOutbound'), 0, MAX_SESSIONS_LIMIT),
+      maxInboundSessionsPerIp: wholeNumber(flags.maxSessionsPerIp, name('maxSessionsPerIp'), 1, MAX_SESSIONS_LIMIT),
+      ipLimitExempt: flags.ipLimitExempt == null ? undefined : [...new IpRanges(flags.ipLimitExempt, name('ipLimitExempt')).list]
     },
     chain: { chainId: flags.chainId, genesisHash: genesisHash(flags.genesis, name('genesis')) }
   }

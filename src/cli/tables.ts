@@ -1,3 +1,4 @@
+import { perIp } from './output.js'
 import type { BanView, ContactView, PeerView, RejectRecord, ReservedView, StatusView } from '../index.js'
 
 /** Columns padded to their widest cell, two spaces apart; `empty` when there are no rows */
@@ -60,7 +61,7 @@ export function formatStatus (status: StatusView): string {
     `did:         ${status.did}`,
     `chain:       ${status.chain.chainId} ${status.chain.version} (genesis ${status.chain.genesisHash})`,
     ...status.multiaddrs.map(ma => `listening:   ${ma}`),
-    `sessions:    ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound`,
+    `sessions:    ${sessions.outbound}/${sessions.targetOutbound} outbound, ${sessions.inbound}/${sessions.maxInbound} inbound (${perIp(sessions)})`,
     `connections: ${connections['outbound-session']} outbound session, ${connections['inbound-session']} inbound session, ${connections.handshaking} handshaking, ${connections.auxiliary} auxiliary`,
     `dialing:     ${status.dialing}`,
     `contacts:    ${status.contacts}`,

@@ -24,6 +24,12 @@ interface ReservedState extends PeerAddress {
 }
 
 /**
+ * A bootstrap node that refuses a session with these still serves its DHT:
+ * it is full, holds no sessions at all, or holds enough from this node's IP
+ */
+const REFUSALS_KEEPING_THE_DHT = new Set<string>([ReasonCode.TOO_MANY_PEERS, ReasonCode.INBOUND_DISABLED, ReasonCode.TOO_MANY_FROM_IP])
+
+/**
  * Keeps the node at its target number of outbound sessions, from the address
  * book service (`components.addressBook`) and its per-contact backoff. Every
  * tick it sheds sessions over the limits, dials reserved peers that are down,
@@ -406,8 +412,9 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
       } else {
         this.log('dial of %p failed (%s) - %e', contact.peerId, reason, err)
       }
-      if (contact.source === 'bootstrap' && (reason === ReasonCode.TOO_MANY_PEERS || reason === ReasonCode.INBOUND_DISABLED)) {
-        // a full or DHT-only bootstrap node hung up on us: keep its DHT within reach
+      if (contact.source === 'bootstrap' && REFUSALS_KEEPING_THE_DHT.has(reason)) {
+        // a full or DHT-only bootstrap node, or one with enough sessions from
+        // our IP, hung up on us: keep its DHT within reach
         this.discovery.reseed()
       }
       // the book's backoff policy decides what the reason means (DUPLICATE: nothing)

@@ -9,7 +9,8 @@ import { KeyDidResolver } from '../did/did-key.js'
 import { ReasonCode, isAppCode, isOtherChain } from '../reason/index.js'
 import { admissionOf } from '../session/admission.js'
 import { HANG_UP_TIMEOUT_MS, hangUp, isAttemptEnded } from '../session/index.js'
-import { STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_TIMEOUT_MS } from '../status/index.js'
+import { resolveRateLimit } from '../ratelimit/index.js'
+import { STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_RATE_LIMIT, STATUS_RATE_PERIOD_MS, STATUS_TIMEOUT_MS } from '../status/index.js'
 import { StatusExchange } from '../status/status-exchange.js'
 import { endOnRemoteClose, errorText } from '../stream/index.js'
 import { HandshakeChannel } from './channel.js'
@@ -102,6 +103,7 @@ export class Handshake implements HandshakeService, Startable {
       minInterval: STATUS_MIN_INTERVAL_MS,
       minRoundGap: STATUS_MIN_ROUND_GAP_MS,
       minRequestGap: STATUS_MIN_REQUEST_GAP_MS,
+      rateLimit: resolveRateLimit(init.statusRateLimit, { limit: STATUS_RATE_LIMIT, periodMs: STATUS_RATE_PERIOD_MS }),
       timeout: STATUS_TIMEOUT_MS,
       maxMessageSize: this.maxMessageSize,
       resolver,

@@ -29,6 +29,7 @@ import type { ChainHead, ChainIdentity, VersionCompatibility } from '../chain/in
 import type { DidResolver, DidSigner } from '../did/index.js'
 import type { RemoteInfo, Session, SessionDirection, Sessions } from '../session/index.js'
 import type { LocalStatus } from '../status/index.js'
+import type { RateLimit } from '../ratelimit/index.js'
 import type { AbortOptions, ComponentLogger, Libp2pEvents, PeerId, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -128,6 +129,16 @@ export interface HandshakeInit {
    * @default 300000 (5 minutes)
    */
   statusInterval?: number | false
+
+  /**
+   * Each session peer's rate limit on status requests (a token bucket): a
+   * request over it is reset and the peer reported
+   * (`rate-limit:/peergate/status/1.0.0`, `action`). `cost` is not used here
+   * (one request, one unit); `false` for no limit.
+   *
+   * @default 20 per 10 s (STATUS_RATE_LIMIT per STATUS_RATE_PERIOD_MS), reported LOW_TOLERANCE
+   */
+  statusRateLimit?: Partial<Omit<RateLimit, 'cost'>> | false
 
   /** clock for hello timestamps, ms since the epoch */
   now?(): number

@@ -27,6 +27,7 @@ export const METRIC_NAMES = {
   sessionCloses: 'peergate_session_closes_total',
   dials: 'peergate_dials_total',
   gatedStreamRefusals: 'peergate_gated_stream_refusals_total',
+  rateLimited: 'peergate_rate_limited_total',
   buildInfo: 'peergate_build_info',
   gossipMeshPeers: 'peergate_gossip_mesh_peers',
   gossipPublished: 'peergate_gossip_messages_published_total',
@@ -34,6 +35,17 @@ export const METRIC_NAMES = {
   gossipDuplicate: 'peergate_gossip_messages_duplicate_total',
   gossipRejected: 'peergate_gossip_messages_rejected_total'
 } as const
+
+/**
+ * Protocols `peergate_rate_limited_total` names in its `protocol` label: the
+ * protocols a node serves are few and its own, but the label comes from
+ * report reasons, which the application may write too; beyond this many the
+ * rest are counted under {@link OTHER_PROTOCOL}
+ */
+export const MAX_RATE_LIMITED_PROTOCOLS = 64
+
+/** The `protocol` label of rate-limit refusals beyond {@link MAX_RATE_LIMITED_PROTOCOLS} protocols */
+export const OTHER_PROTOCOL = 'other'
 
 /** The `commit` label of `peergate_build_info` when the build did not record one (not built from a git checkout) */
 export const UNKNOWN_COMMIT = 'unknown'

@@ -1,11 +1,12 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { buildInfo } from '../node/index.js'
-import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_TRACKED_HANDSHAKES, METRIC_NAMES, UNKNOWN_COMMIT } from './constants.js'
+import { rateLimitedProtocol } from '../ratelimit/index.js'
+import { HANDSHAKE_DURATION_BUCKETS_SECONDS, MAX_RATE_LIMITED_PROTOCOLS, MAX_TRACKED_HANDSHAKES, METRIC_NAMES, OTHER_PROTOCOL, UNKNOWN_COMMIT } from './constants.js'
 import type { NodeMetrics, NodeMetricsOptions } from './index.js'
 import type { DialEndDetail } from '../dial/index.js'
 import type { ConnectionRole, NodeView } from '../node/index.js'
 import type { GossipTopicStats } from '../gossip/index.js'
-import type { HandshakeInFlight, Session, SessionCloseDetail, SessionDirection, SessionRejectDetail, StreamRefuseDetail } from '../session/index.js'
+import type { HandshakeInFlight, PeerReportDetail, Session, SessionCloseDetail, SessionDirection, SessionRejectDetail, StreamRefuseDetail } from '../session/index.js'
 
 const DIRECTIONS: readonly SessionDirection[] = ['inbound', 'outbound']
 const ROLES: readonly ConnectionRole[] = ['outbound-session', 'inbound-session', 'handshaking', 'auxiliary']
@@ -20,8 +21,8 @@ const GOSSIP_COUNTS: ReadonlyArray<[keyof GossipTopicStats & ('published' | 'rec
 
 /**
  * peergate's Prometheus series for one node, fed from its events
- * (`handshake:start`, `session:open`, `session:reject`, `session:close`, the
- * dial manager's `dial:end`) and, at scrape time, from its state (sessions,
+ * (`handshake:start`, `session:open`, `session:reject`, `session:close`,
+ * `peer:report`, the dial manager's `dial:end`) and, at scrape time, from its state (sessions,
  * handshakes in flight, connections, address book), all read through its
  * view: a `PeerNode`, or `nodeView(libp2p)` of your own libp2p node. Every label value is a
  * reason code, a direction, a side, a result or a connection role: never a
@@ -193,6 +194,14 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
     labelNames: ['result', 'reason'] as const,
     registers
   })
+  const rateLimited = new Counter({
+    name: METRIC_NAMES.rateLimited,
+    help: 'Requests, notifications and status requests refused for going over a session peer\'s rate limit, by protocol (each one a `rate-limit:<protocol>` peer report)',
+    labelNames: ['protocol'] as const,
+    registers
+  })
+  /** the protocols rateLimited names so far: at most MAX_RATE_LIMITED_PROTOCOLS */
+  const limitedProtocols = new Set<string>()
   /** handshake start times by connection id, for the duration histogram */
   const started = new Map<string, number>()
   const elapsedSeconds = (connectionId: string): number | undefined => {
@@ -229,6 +238,16 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
   const onRefuse = (evt: CustomEvent<StreamRefuseDetail>): void => {
     refusals.inc({ direction: evt.detail.direction })
   }
+  const onReport = (evt: CustomEvent<PeerReportDetail>): void => {
+    const protocol = rateLimitedProtocol(evt.detail.reason)
+    if (protocol == null) {
+      return
+    }
+    if (!limitedProtocols.has(protocol) && limitedProtocols.size < MAX_RATE_LIMITED_PROTOCOLS) {
+      limitedProtocols.add(protocol)
+    }
+    rateLimited.inc({ protocol: limitedProtocols.has(protocol) ? protocol : OTHER_PROTOCOL })
+  }
   const onDialEnd = (evt: CustomEvent<DialEndDetail>): void => {
     if (evt.detail.result === 'opened') {
       dials.inc({ result: 'opened' })
@@ -242,6 +261,7 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
   node.addEventListener('session:reject', onReject)
   node.addEventListener('session:close', onClose)
   node.addEventListener('stream:refuse', onRefuse)
+  node.addEventListener('peer:report', onReport)
   node.addEventListener('dial:end', onDialEnd)
 
   return {
@@ -256,8 +276,10 @@ export function createNodeMetrics (node: NodeView, options: NodeMetricsOptions =
       node.removeEventListener('session:reject', onReject)
       node.removeEventListener('session:close', onClose)
       node.removeEventListener('stream:refuse', onRefuse)
+      node.removeEventListener('peer:report', onReport)
       node.removeEventListener('dial:end', onDialEnd)
       started.clear()
+      limitedProtocols.clear()
       for (const name of Object.values(METRIC_NAMES)) {
         registry.removeSingleMetric(name)
       }

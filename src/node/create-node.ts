@@ -16,7 +16,7 @@ import { loadOrCreateDidSigner } from '../did/identity.js'
 import { addressBook } from '../addressbook/index.js'
 import { handshake, MAX_INBOUND_HANDSHAKES } from '../handshake/index.js'
 import { dialManager, OUTBOUND_FRACTION } from '../dial/index.js'
-import { defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
+import { DEFAULT_MAX_INBOUND_SESSIONS_PER_IP, IpRanges, defaultInboundBurst, sessions, type SessionManagerInit } from '../session/index.js'
 import { gossip } from '../gossip/index.js'
 import { checkChainRecord, checkSameChain, dhtProtocol, resolveChain } from './chain.js'
 import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from './data-dir.js'
@@ -240,8 +240,9 @@ function checkServiceNames<S extends ServiceMap> (services: PeerNodeServiceFacto
  * (an outbound-only or inbound-only node); both 0 (`maxPeers: 0`) is a
  * DHT-only node, which serves the chain's DHT, holds no session and refuses
  * every handshake with INBOUND_DISABLED (so it takes no inbound burst).
+ * The limit per source IP and its exempt ranges are checked and passed on.
  */
-export function resolveLimits (limits: PeerNodeLimits = {}): Required<Pick<SessionManagerInit, 'maxInboundSessions' | 'maxOutboundSessions' | 'inboundBurst'>> {
+export function resolveLimits (limits: PeerNodeLimits = {}): Required<Pick<SessionManagerInit, 'maxInboundSessions' | 'maxOutboundSessions' | 'inboundBurst' | 'maxInboundSessionsPerIp' | 'ipLimitExempt'>> {
   const given = { maxPeers: limits.maxPeers, maxOutboundSessions: limits.maxOutboundSessions, maxInboundSessions: limits.maxInboundSessions }
   for (const [name, value] of Object.entries(given)) {
     if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_SESSIONS_LIMIT)) {
@@ -276,7 +277,13 @@ export function resolveLimits (limits: PeerNodeLimits = {}): Required<Pick<Sessi
   if (maxOutboundSessions + maxInboundSessions === 0 && inboundBurst > 0) {
     throw new InvalidParametersError(`limits.inboundBurst must be 0 on a DHT-only node (no session limits), got ${inboundBurst}`)
   }
-  return { maxInboundSessions, maxOutboundSessions, inboundBurst }
+  const maxInboundSessionsPerIp = limits.maxInboundSessionsPerIp ?? DEFAULT_MAX_INBOUND_SESSIONS_PER_IP
+  if (!Number.isInteger(maxInboundSessionsPerIp) || maxInboundSessionsPerIp < 1 || maxInboundSessionsPerIp > MAX_SESSIONS_LIMIT) {
+    throw new InvalidParametersError(`limits.maxInboundSessionsPerIp must be a whole number from 1 to ${MAX_SESSIONS_LIMIT}, got ${maxInboundSessionsPerIp}`)
+  }
+  // refused here, under the option's name, rather than when the service is built
+  const ipLimitExempt = [...new IpRanges(limits.ipLimitExempt, 'limits.ipLimitExempt').list]
+  return { maxInboundSessions, maxOutboundSessions, inboundBurst, maxInboundSessionsPerIp, ipLimitExempt }
 }
 
 /** one third of the sessions, as go-ethereum's dial ratio, but at least one: a node that selects no peer only waits to be found */

@@ -110,7 +110,7 @@ export interface PeerNodeOptions<S extends ServiceMap = Record<never, never>> {
   /**
    * the handshake service's options (`HandshakeInit`: deadlines, message
    * size, inbound limits, `isCompatibleVersion`, `extra`, `validateRemote`,
-   * `getStatus`, `statusInterval`), but for those `createPeerNode` gives it
+   * `getStatus`, `statusInterval`, `statusRateLimit`), but for those `createPeerNode` gives it
    * itself: `chain`, the DID's `signer` and `resolver` (`did`), `head`; the
    * clock (`now`) stays at its default
    */
@@ -221,6 +221,22 @@ export interface PeerNodeLimits {
    * @default 10 % of maxInboundSessions, rounded up
    */
   inboundBurst?: number
+  /**
+   * Inbound sessions from one source IP address (an IPv6 source by its /64),
+   * from 1 to MAX_SESSIONS_LIMIT; one more is refused with TOO_MANY_FROM_IP.
+   * Reserved peers are outside it and not counted.
+   *
+   * @default 4 (DEFAULT_MAX_INBOUND_SESSIONS_PER_IP)
+   */
+  maxInboundSessionsPerIp?: number
+  /**
+   * Source address ranges outside `maxInboundSessionsPerIp`: CIDR blocks or
+   * single addresses (`['127.0.0.0/8']` for many nodes on one host, as the
+   * testnet runs them)
+   *
+   * @default []
+   */
+  ipLimitExempt?: string[]
 }
 
 export interface HandleOptions extends StreamHandlerOptions {
@@ -233,7 +249,17 @@ export interface NodeStatus {
    * Sessions per direction against their limits; reserved peers are outside
    * the limits and counted apart (`reserved`), whichever side dialed
    */
-  sessions: { outbound: number, inbound: number, reserved: number, targetOutbound: number, maxInbound: number }
+  sessions: {
+    outbound: number
+    inbound: number
+    reserved: number
+    targetOutbound: number
+    maxInbound: number
+    /** inbound sessions allowed from one source IP address (an IPv6 source by its /64) */
+    maxInboundPerIp: number
+    /** the source ranges outside that limit */
+    ipLimitExempt: string[]
+  }
   connections: Record<ConnectionRole, number>
   /** dials in flight */
   dialing: number

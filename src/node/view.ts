@@ -16,7 +16,7 @@ import type { Registry } from 'prom-client'
 import type { MonitoredDatastore, StorageHealth } from '../storage/index.js'
 
 /** The view's events, as the services that emit them name them */
-const SESSION_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse', 'ban:add', 'ban:remove'] as const
+const SESSION_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status', 'stream:refuse', 'ban:add', 'ban:remove', 'peer:report'] as const
 const DIAL_EVENTS = ['dial:end', 'bootstrap:unreachable'] as const
 const STORAGE_EVENTS = ['storage:failing', 'storage:ok'] as const
 
@@ -229,7 +229,15 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
       connections[info.role]++
     }
     return {
-      sessions: { outbound: dial.outbound, inbound: dial.inbound, reserved: dial.reserved, targetOutbound: dial.targetOutbound, maxInbound: limits.maxInbound },
+      sessions: {
+        outbound: dial.outbound,
+        inbound: dial.inbound,
+        reserved: dial.reserved,
+        targetOutbound: dial.targetOutbound,
+        maxInbound: limits.maxInbound,
+        maxInboundPerIp: limits.maxInboundPerIp,
+        ipLimitExempt: limits.ipLimitExempt
+      },
       connections,
       dialing: dial.dialing,
       contacts: this.libp2p.services.addressBook.size,

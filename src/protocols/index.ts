@@ -33,9 +33,12 @@ import type { Sessions } from '../session/index.js'
 /**
  * What the protocols need of the session manager: its sessions, its gate
  * (gated handlers, streams opened only to session peers) and the wait for a
- * handshake in flight. `Sessions` is one; so is a test's in-memory stand-in.
+ * handshake in flight, and the peer score's port (`reportPeer`: a peer over
+ * a rate limit is reported; optional, so that a stand-in of your own without
+ * it still serves, unreported). `Sessions` is one; so is a test's in-memory
+ * stand-in.
  */
-export type ProtocolSessions = Pick<Sessions, 'get' | 'list' | 'handle' | 'unhandle' | 'openStream' | 'waitForSession'>
+export type ProtocolSessions = Pick<Sessions, 'get' | 'list' | 'handle' | 'unhandle' | 'openStream' | 'waitForSession'> & Partial<Pick<Sessions, 'reportPeer'>>
 
 export { handleRequests, request } from './request-response.js'
 export type { Response, SuccessResponse, RequestHandler, RequestLimits, HandleRequestsOptions, RequestOptions } from './request-response.js'

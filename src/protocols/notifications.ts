@@ -1,6 +1,7 @@
 import { InvalidParametersError, NotStartedError } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { PeerMap } from '@libp2p/peer-collections'
+import { DEFAULT_NOTIFICATION_RATE_LIMIT, DEFAULT_NOTIFICATION_RATE_PERIOD_MS, RateLimiter, reporterOf, resolveRateLimit, type RateLimit } from '../ratelimit/index.js'
 import { NoSessionError } from '../session/index.js'
 import { DEFAULT_MAX_NOTIFICATION_BYTES, DEFAULT_MAX_QUEUED_NOTIFICATIONS, MAX_INBOUND_NOTIFICATION_STREAMS, NOTIFICATION_CLOSE_TIMEOUT_MS } from './constants.js'
 import { MessageTooLargeError, QueueFullError } from './errors.js'
@@ -27,6 +28,16 @@ export interface NotificationsOptions {
    * @default 64 (DEFAULT_MAX_QUEUED_NOTIFICATIONS)
    */
   maxQueuedMessages?: number
+  /**
+   * Each session peer's rate limit on this protocol, a token bucket counted
+   * in messages, or in the units `cost` reads from each message. A message
+   * over it is dropped before `onMessage` (the stream stays), and the peer is
+   * reported (`rate-limit:<protocol>`, `action`), which the metrics count.
+   * Fields left out take the defaults; `false` for no limit.
+   *
+   * @default 1000 messages per 10 s (DEFAULT_NOTIFICATION_RATE_LIMIT per DEFAULT_NOTIFICATION_RATE_PERIOD_MS), reported LOW_TOLERANCE
+   */
+  rateLimit?: Partial<RateLimit> | false
   logger?: ComponentLogger
 }
 
@@ -112,6 +123,7 @@ class Notifications implements NotificationChannel {
   private readonly maxMessageBytes: number
   private readonly maxQueuedMessages: number
   private readonly log: Logger
+  private readonly limiter?: RateLimiter
   private readonly outbound = new Map<Session, Outbound>()
   /** sends waiting for a peer's handshake, which go on in the order of their calls */
   private readonly handshaking = new PeerMap<HandshakeWait>()
@@ -133,6 +145,23 @@ class Notifications implements NotificationChannel {
       throw new InvalidParametersError('onMessage must be a function')
     }
     this.log = (options.logger ?? defaultLogger()).forComponent('peergate:protocols:notifications')
+    const rateLimit = resolveRateLimit(options.rateLimit, { limit: DEFAULT_NOTIFICATION_RATE_LIMIT, periodMs: DEFAULT_NOTIFICATION_RATE_PERIOD_MS })
+    this.limiter = rateLimit == null ? undefined : new RateLimiter(protocol, rateLimit, reporterOf(sessions))
+  }
+
+  /** Whether a message from `session`'s peer is within its rate limit; one over it is dropped (the peer was reported) */
+  private admit (message: Uint8Array, session: Session): boolean {
+    if (this.limiter == null) {
+      return true
+    }
+    let cost: number
+    try {
+      cost = this.limiter.costOf(message)
+    } catch (err) {
+      this.log('%s: could not count a message from %p, dropped - %e', this.protocol, session.peerId, err)
+      return false
+    }
+    return this.limiter.take(session, cost)
   }
 
   /** Reads a session peer's stream to its end; a message over the limit aborts the stream */
@@ -146,6 +175,9 @@ class Notifications implements NotificationChannel {
     session.signal.addEventListener('abort', endWithSession, { once: true })
     try {
       for await (const message of readMessages(stream, this.maxMessageBytes)) {
+        if (!this.admit(message, session)) {
+          continue
+        }
         try {
           await this.onMessage(message, session)
         } catch (err) {
@@ -224,6 +256,7 @@ class Notifications implements NotificationChannel {
       }
     }
     this.outbound.clear()
+    this.limiter?.clear()
     for (const stream of this.inbound) {
       stream.abort(new NotStartedError('notification channel closed'))
     }

@@ -1,6 +1,7 @@
 import { InvalidMessageError, InvalidParametersError, TimeoutError } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import { anySignal } from 'any-signal'
+import { DEFAULT_REQUEST_RATE_LIMIT, DEFAULT_REQUEST_RATE_PERIOD_MS, RateLimiter, reporterOf, resolveRateLimit, type RateLimit } from '../ratelimit/index.js'
 import { NoSessionError } from '../session/index.js'
 import { truncateUtf8 } from '../wire/index.js'
 import { DEFAULT_MAX_IN_FLIGHT_PER_PEER, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, MAX_ERROR_MESSAGE_BYTES } from './constants.js'
@@ -68,6 +69,16 @@ export interface HandleRequestsOptions extends RequestLimits {
    * @default 5000 (DEFAULT_REQUEST_READ_TIMEOUT_MS)
    */
   timeoutMs?: number
+  /**
+   * Each session peer's rate limit on this protocol, a token bucket counted in
+   * requests, or in the units `cost` reads from each request (the items it
+   * asks for). A request over it is answered RESOURCE_UNAVAILABLE without
+   * calling the handler, and the peer is reported (`rate-limit:<protocol>`,
+   * `action`). Fields left out take the defaults; `false` for no limit.
+   *
+   * @default 100 requests per 10 s (DEFAULT_REQUEST_RATE_LIMIT per DEFAULT_REQUEST_RATE_PERIOD_MS), reported LOW_TOLERANCE
+   */
+  rateLimit?: Partial<RateLimit> | false
 }
 
 export interface RequestOptions extends RequestLimits, AbortOptions {
@@ -148,6 +159,8 @@ const requested = new InFlight()
 export async function handleRequests (sessions: ProtocolSessions, protocol: string, handler: RequestHandler, options: HandleRequestsOptions = {}): Promise<void> {
   const limits = resolveLimits(options, DEFAULT_REQUEST_READ_TIMEOUT_MS)
   const log = (options.logger ?? defaultLogger()).forComponent('peergate:protocols:responder')
+  const rateLimit = resolveRateLimit(options.rateLimit, { limit: DEFAULT_REQUEST_RATE_LIMIT, periodMs: DEFAULT_REQUEST_RATE_PERIOD_MS })
+  const limiter = rateLimit == null ? undefined : new RateLimiter(protocol, rateLimit, reporterOf(sessions))
   // libp2p's default (32 inbound streams per connection) would let a peer
   // park 30 streams beyond its in-flight slots; the slots plus one leaves room
   // for one stream to be answered RESOURCE_UNAVAILABLE (the rate-limit answer
@@ -160,14 +173,19 @@ export async function handleRequests (sessions: ProtocolSessions, protocol: stri
       return
     }
     try {
-      await serve(stream, protocol, session, handler, limits, log)
+      // counted in requests: refused before the request is read, the cheapest answer
+      if (limiter?.limit.cost == null && limiter?.take(session) === false) {
+        await answer(stream, { code: ResultCode.RESOURCE_UNAVAILABLE, message: limiter.describe(1) }, limits, session, log)
+        return
+      }
+      await serve(stream, protocol, session, handler, limits, log, limiter)
     } finally {
       served.release(session, protocol)
     }
   }, { maxInboundStreams })
 }
 
-async function serve (stream: Stream, protocol: string, session: Session, handler: RequestHandler, limits: ResolvedLimits, log: Logger): Promise<void> {
+async function serve (stream: Stream, protocol: string, session: Session, handler: RequestHandler, limits: ResolvedLimits, log: Logger, limiter?: RateLimiter): Promise<void> {
   const signal = anySignal([session.signal, AbortSignal.timeout(limits.timeoutMs)])
   let request: Uint8Array
   try {
@@ -183,6 +201,22 @@ async function serve (stream: Stream, protocol: string, session: Session, handle
     return
   } finally {
     signal.clear()
+  }
+
+  if (limiter?.limit.cost != null) {
+    // counted in the units the request asks for: known once it is read
+    let cost: number
+    try {
+      cost = limiter.costOf(request)
+    } catch (err: any) {
+      log('%s: could not count the request of %p - %e', protocol, session.peerId, err)
+      await answer(stream, { code: ResultCode.INVALID_REQUEST, message: err.message }, limits, session, log)
+      return
+    }
+    if (!limiter.take(session, cost)) {
+      await answer(stream, { code: ResultCode.RESOURCE_UNAVAILABLE, message: limiter.describe(cost) }, limits, session, log)
+      return
+    }
   }
 
   let response: Response

@@ -20,6 +20,28 @@ export const INBOUND_BURST_FRACTION = 0.1
 export const DEFAULT_MAX_OUTBOUND_SESSIONS = 16
 
 /**
+ * Inbound sessions from one source IP address (an IPv6 source by its /64),
+ * docs/PROTOCOL.md §8.1 check 6. CometBFT allows one peer per IP
+ * (`AllowDuplicateIP = false`), which refuses a second validator behind the
+ * same NAT or cloud gateway; gossipsub starts penalising peers beyond an IP
+ * colocation threshold (3 in Lodestar) instead of refusing them. 4 lets a
+ * small office or a few nodes on one host in, while one address holds at most
+ * 4 of the default 34 + 4 inbound slots: filling them takes 10 addresses.
+ * Operators exempt their own ranges (`ipLimitExempt`), reserved peers are
+ * outside the limit.
+ */
+export const DEFAULT_MAX_INBOUND_SESSIONS_PER_IP = 4
+
+/**
+ * An IPv6 source counts by its first 64 bits: a host or a subscriber is
+ * handed at least a /64 and may use any address in it (SLAAC, privacy
+ * addresses), so one address per session would not limit anyone.
+ * go-libp2p-pubsub's IP colocation score counts an IPv6 peer under its /64
+ * too (js-gossipsub counts exact addresses).
+ */
+export const IPV6_SOURCE_PREFIX_BITS = 64
+
+/**
  * Peer-store tag on every session peer. kad-dht tags its closest peers
  * `kad-close` with 50 (its keep-alive tag is not written in a peergate node:
  * src/node/dht-keep-alive.ts); libp2p's pruner closes the lowest summed tag

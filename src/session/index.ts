@@ -203,6 +203,10 @@ export interface SessionLimits {
   maxInbound: number
   maxOutbound: number
   inboundBurst: number
+  /** inbound sessions from one source IP address (an IPv6 source by its /64) */
+  maxInboundPerIp: number
+  /** the address ranges outside the limit per IP, as configured */
+  ipLimitExempt: string[]
 }
 
 export interface SessionManagerInit {
@@ -231,6 +235,27 @@ export interface SessionManagerInit {
    */
   inboundBurst?: number
 
+  /**
+   * Inbound sessions from one source IP address, an IPv6 source counted by
+   * its /64 (docs/PROTOCOL.md §8.1 check 6); one more is refused with
+   * TOO_MANY_FROM_IP. Reserved peers are outside the limit and not counted;
+   * so are sources in `ipLimitExempt`, and connections without an IP of
+   * their own (relayed, in memory).
+   *
+   * @default 4
+   */
+  maxInboundSessionsPerIp?: number
+
+  /**
+   * Source address ranges outside `maxInboundSessionsPerIp`: CIDR blocks
+   * (`127.0.0.0/8`, `fd00::/8`) or single addresses, such as the loopback
+   * of a testnet that runs many nodes on one host, or an operator's own
+   * sentry nodes behind one gateway
+   *
+   * @default []
+   */
+  ipLimitExempt?: string[]
+
   /** Clock, ms since the epoch; injectable for tests */
   now?(): number
 }
@@ -257,7 +282,7 @@ export interface Sessions extends TypedEventTarget<SessionEvents> {
   count(direction?: SessionDirection): number
   isHandshaking(peer: PeerId): boolean
   limits(): SessionLimits
-  /** reserved peers are outside the session limits */
+  /** reserved peers are outside the session limits and the limit per IP */
   setReserved(peers: PeerId[]): void
   isReserved(peer: PeerId): boolean
   /** the handshakes in flight, one per connection */
@@ -352,4 +377,5 @@ export { NoSessionError, SessionEndedError } from './errors.js'
 export { isAttemptEnded } from './errors.js'
 export { hangUp } from './hang-up.js'
 export { defaultInboundBurst } from './session-manager.js'
-export { HANG_UP_TIMEOUT_MS } from './constants.js'
+export { HANG_UP_TIMEOUT_MS, DEFAULT_MAX_INBOUND_SESSIONS_PER_IP } from './constants.js'
+export { IpRanges } from './ip-limit.js'

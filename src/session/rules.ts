@@ -33,7 +33,7 @@ export interface SlotCounts {
  * never counts a handshake: a handshake that has proven nothing holds no
  * slot.
  */
-export function limitReached (direction: SessionDirection, reserved: boolean, counts: SlotCounts, limits: SessionLimits): Rejection | undefined {
+export function limitReached (direction: SessionDirection, reserved: boolean, counts: SlotCounts, limits: Pick<SessionLimits, 'maxInbound' | 'maxOutbound' | 'inboundBurst'>): Rejection | undefined {
   if (direction === 'inbound' && limits.maxInbound + limits.inboundBurst === 0) {
     return { reason: ReasonCode.INBOUND_DISABLED, message: limits.maxOutbound === 0 ? 'this node holds no sessions (DHT only)' : 'this node accepts no inbound sessions' }
   }
@@ -47,6 +47,33 @@ export function limitReached (direction: SessionDirection, reserved: boolean, co
   }
   return counts.outbound + counts.initiating >= limits.maxOutbound
     ? { reason: ReasonCode.TOO_MANY_PEERS, message: `outbound session limit ${limits.maxOutbound} reached` }
+    : undefined
+}
+
+/** Where an inbound handshake comes from, for the limit per source IP */
+export interface SourceFacts {
+  /**
+   * the source the limit counts (an IPv4 address, an IPv6 /64: ip-limit.ts);
+   * undefined when the connection has no IP of its own (relayed, in memory)
+   */
+  group?: string
+  /** the source address lies in a range the operator exempted (`ipLimitExempt`) */
+  exempt: boolean
+  /** inbound sessions from `group` now, reserved peers' not counted */
+  sessions: number
+}
+
+/**
+ * Why one more inbound session from this source would exceed the limit per
+ * source IP, if it would: TOO_MANY_FROM_IP. Reserved peers, exempt sources
+ * and connections without an IP are outside the limit.
+ */
+export function sourceLimitReached (reserved: boolean, source: SourceFacts, maxPerIp: number): Rejection | undefined {
+  if (reserved || source.exempt || source.group == null) {
+    return undefined
+  }
+  return source.sessions >= maxPerIp
+    ? { reason: ReasonCode.TOO_MANY_FROM_IP, message: `too many inbound sessions from ${source.group} (limit ${maxPerIp} per IP address)` }
     : undefined
 }
 
@@ -67,9 +94,11 @@ export interface BeginFacts {
   losesToExisting: boolean
   /** limitReached() for this handshake */
   full?: Rejection
+  /** sourceLimitReached() for an inbound handshake */
+  sourceFull?: Rejection
 }
 
-/** §8.1: bans, then duplicates, then limits; undefined lets the handshake begin */
+/** §8.1: bans, then duplicates, then the session limits, then the limit per source IP; undefined lets the handshake begin */
 export function beginVerdict (facts: BeginFacts): Rejection | undefined {
   if (facts.peerBanned) {
     return { reason: ReasonCode.BANNED, message: 'peer id is banned' }
@@ -80,10 +109,7 @@ export function beginVerdict (facts: BeginFacts): Rejection | undefined {
   if (facts.losesToExisting) {
     return { reason: ReasonCode.DUPLICATE, message: 'a simultaneous handshake with this peer wins' }
   }
-  if (facts.full != null) {
-    return facts.full
-  }
-  return undefined
+  return facts.full ?? facts.sourceFull
 }
 
 /** What the remote's hello reveals: its DID */
@@ -110,6 +136,8 @@ export interface CommitFacts extends RemoteFacts {
   hasSession: boolean
   /** limitReached() again, for inbound handshakes only (they held no slot) */
   full?: Rejection
+  /** sourceLimitReached() again, for inbound handshakes only */
+  sourceFull?: Rejection
 }
 
 /** §8.3: the last checks before the session is announced */
@@ -125,8 +153,5 @@ export function commitVerdict (facts: CommitFacts): Rejection | undefined {
   if (facts.hasSession) {
     return { reason: ReasonCode.DUPLICATE, message: 'peer already has a session' }
   }
-  if (facts.full != null) {
-    return facts.full
-  }
-  return undefined
+  return facts.full ?? facts.sourceFull
 }

@@ -8,12 +8,13 @@ import { ReasonCode, isAppCode } from '../reason/index.js'
 import { endOnRemoteClose } from '../stream/index.js'
 import { registerAdmission } from './admission.js'
 import { BanList } from './ban-list.js'
-import { GOODBYE_PROTOCOL, GOODBYE_TIMEOUT_MS, MAX_GOODBYE_STREAMS, DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, INBOUND_BURST_FRACTION, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
+import { GOODBYE_PROTOCOL, GOODBYE_TIMEOUT_MS, MAX_GOODBYE_STREAMS, DEFAULT_BAN_DURATION_MS, DEFAULT_MAX_INBOUND_SESSIONS, DEFAULT_MAX_INBOUND_SESSIONS_PER_IP, INBOUND_BURST_FRACTION, DEFAULT_MAX_OUTBOUND_SESSIONS, SESSION_TAG, SESSION_TAG_VALUE } from './constants.js'
 import { AttemptEndedError, NoSessionError, SessionEndedError } from './errors.js'
 import { readGoodbye, sendGoodbye, type Parting } from './goodbye.js'
 import { hangUp } from './hang-up.js'
 import { whenWritesRecover } from '../storage/index.js'
-import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict } from './rules.js'
+import { IpRanges, sourceGroup, sourceIp } from './ip-limit.js'
+import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict, sourceLimitReached } from './rules.js'
 import type { Attempt, Failure, RemoteStatus, Verdict } from './admission.js'
 import type { DisconnectOptions, HandshakeInFlight, PeerAction, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Rejection, RemoteFacts, SlotCounts } from './rules.js'
@@ -49,6 +50,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly maxInbound: number
   private readonly maxOutbound: number
   private readonly inboundBurst: number
+  private readonly maxInboundPerIp: number
+  private readonly ipLimitExempt: IpRanges
   private readonly reserved = new PeerSet()
   private readonly now: () => number
   private readonly banList: BanList
@@ -70,6 +73,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     this.maxInbound = init.maxInboundSessions ?? DEFAULT_MAX_INBOUND_SESSIONS
     this.maxOutbound = init.maxOutboundSessions ?? DEFAULT_MAX_OUTBOUND_SESSIONS
     this.inboundBurst = init.inboundBurst ?? defaultInboundBurst(this.maxInbound)
+    this.maxInboundPerIp = init.maxInboundSessionsPerIp ?? DEFAULT_MAX_INBOUND_SESSIONS_PER_IP
+    this.ipLimitExempt = new IpRanges(init.ipLimitExempt)
     this.now = init.now ?? Date.now
     this.banList = new BanList(this.now, components.datastore, this.log.newScope('bans'), {
       banned: (target, until) => { this.safeDispatchEvent('ban:add', { detail: { target, until } }) },
@@ -77,6 +82,9 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     })
     if (!(this.maxInbound >= 0) || !(this.maxOutbound >= 0) || !(this.inboundBurst >= 0)) {
       throw new InvalidParametersError('maxInboundSessions, maxOutboundSessions and inboundBurst must be numbers >= 0')
+    }
+    if (!(this.maxInboundPerIp >= 1)) {
+      throw new InvalidParametersError(`maxInboundSessionsPerIp must be a number >= 1, got ${this.maxInboundPerIp}`)
     }
     this.onConnectionClose = this.onConnectionClose.bind(this)
     this.onGoodbye = this.onGoodbye.bind(this)
@@ -154,7 +162,13 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   }
 
   limits (): SessionLimits {
-    return { maxInbound: this.maxInbound, maxOutbound: this.maxOutbound, inboundBurst: this.inboundBurst }
+    return {
+      maxInbound: this.maxInbound,
+      maxOutbound: this.maxOutbound,
+      inboundBurst: this.inboundBurst,
+      maxInboundPerIp: this.maxInboundPerIp,
+      ipLimitExempt: [...this.ipLimitExempt.list]
+    }
   }
 
   setReserved (peers: PeerId[]): void {
@@ -192,7 +206,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       peerBanned: this.banList.isBanned(peer.toString()),
       hasSession: this.sessions.has(peer),
       losesToExisting: [...existing].some(other => !incomingWins(this.initiatorOf(peer, other.direction), incoming)),
-      full: this.slotsFull(direction, peer)
+      full: this.slotsFull(direction, peer),
+      sourceFull: direction === 'inbound' ? this.sourceFull(connection) : undefined
     })
     if (rejection != null) {
       return { rejected: rejection }
@@ -227,7 +242,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       hasSession: this.sessions.has(attempt.peerId),
       // inbound handshakes hold no slot while in flight: the limit is checked
       // again now that this one has earned a session
-      full: attempt.direction === 'inbound' ? this.slotsFull('inbound', attempt.peerId) : undefined
+      full: attempt.direction === 'inbound' ? this.slotsFull('inbound', attempt.peerId) : undefined,
+      sourceFull: attempt.direction === 'inbound' ? this.sourceFull(attempt.connection) : undefined
     })
     if (rejection != null) {
       this.extendDidBan(attempt, remote.did, rejection)
@@ -562,6 +578,32 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
       }
     }
     return limitReached(direction, this.reserved.has(peer), counts, this.limits())
+  }
+
+  /**
+   * Why one more inbound session on `connection` would exceed the limit per
+   * source IP, if it would (rules.ts): the inbound sessions from the same
+   * source (IPv4 address, IPv6 /64) are counted, reserved peers' not
+   */
+  private sourceFull (connection: Connection): Rejection | undefined {
+    const reserved = this.reserved.has(connection.remotePeer)
+    const ip = sourceIp(connection.remoteAddr)
+    const group = this.sourceGroupOf(connection)
+    const exempt = ip != null && this.ipLimitExempt.contains(ip)
+    let sessions = 0
+    if (!reserved && !exempt && group != null) {
+      for (const session of this.sessions.values()) {
+        if (session.direction === 'inbound' && !this.reserved.has(session.peerId) && this.sourceGroupOf(session.connection) === group) {
+          sessions++
+        }
+      }
+    }
+    return sourceLimitReached(reserved, { group, exempt, sessions }, this.maxInboundPerIp)
+  }
+
+  private sourceGroupOf (connection: Connection): string | undefined {
+    const ip = sourceIp(connection.remoteAddr)
+    return ip == null ? undefined : sourceGroup(ip)
   }
 
   /** For the tie-break: who initiated a handshake of `direction` with `peer` (multihash bytes) */

@@ -58,3 +58,18 @@ export const MAX_STATUS_FAILURES = 3
 
 /** Inbound and outbound status streams per connection: one round each way at a time, plus one overlapping */
 export const MAX_STATUS_STREAMS = 2
+
+/**
+ * Status requests a responder takes from one peer per
+ * {@link STATUS_RATE_PERIOD_MS} (a token bucket, docs/APPLICATION-PROTOCOLS.md
+ * §5): 20 per 10 s, two a second, the fastest an honest requester goes (its
+ * rounds start {@link STATUS_MIN_ROUND_GAP_MS} apart), with 20 at once for a
+ * burst of on-demand refreshes. Lodestar allows 5 per 15 s because eth2
+ * peers exchange Status rarely; ours push a round at each new head (at most
+ * one a second), which its limit would refuse. A request over it is reset
+ * and the peer reported `rate-limit:/peergate/status/1.0.0`.
+ */
+export const STATUS_RATE_LIMIT = 20
+
+/** The period over which {@link STATUS_RATE_LIMIT} status requests come back, in ms */
+export const STATUS_RATE_PERIOD_MS = 10_000

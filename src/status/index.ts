@@ -23,4 +23,4 @@ export interface LocalStatus {
 // ./status-exchange.js, as it imports the session manager's admission port
 export { revalidationVerdict, type Revalidation } from './status-exchange.js'
 export { decodeStatus, encodeStatus } from './message.js'
-export { MAX_STATUS_FAILURES, MAX_STATUS_STREAMS, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_PROTOCOL, STATUS_TIMEOUT_MS } from './constants.js'
+export { MAX_STATUS_FAILURES, MAX_STATUS_STREAMS, STATUS_INTERVAL_MS, STATUS_MIN_INTERVAL_MS, STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_PROTOCOL, STATUS_RATE_LIMIT, STATUS_RATE_PERIOD_MS, STATUS_TIMEOUT_MS } from './constants.js'

@@ -2,12 +2,14 @@ import { AbortError, ProtocolError, TimeoutError, UnsupportedProtocolError } fro
 import { PeerMap } from '@libp2p/peer-collections'
 import { anySignal } from 'any-signal'
 import { raceSignal } from 'race-signal'
+import { RateLimiter } from '../ratelimit/index.js'
 import { ReasonCode } from '../reason/index.js'
 import { NoSessionError } from '../session/index.js'
 import { MAX_STATUS_FAILURES, MAX_STATUS_STREAMS, STATUS_PROTOCOL } from './constants.js'
 import { readStatus, writeStatus } from './message.js'
 import type { LocalStatus } from './index.js'
 import type { DidResolver } from '../did/index.js'
+import type { ResolvedRateLimit } from '../ratelimit/index.js'
 import type { Admission, RemoteStatus } from '../session/admission.js'
 import type { Session, Sessions } from '../session/index.js'
 import type { AbortOptions, ComponentLogger, Connection, Logger, PublicKey, Stream } from '@libp2p/interface'
@@ -37,6 +39,8 @@ export interface StatusExchangeInit {
   minRoundGap: number
   /** ms: a request from a peer this soon after the last one taken from it is reset */
   minRequestGap: number
+  /** each peer's token bucket of requests: one over it is reset and the peer reported; none when undefined */
+  rateLimit?: ResolvedRateLimit
   /** ms: deadline of one exchange, and of one DID resolution */
   timeout: number
   /** largest Status accepted, in bytes, checked on the length prefix */
@@ -132,10 +136,12 @@ export class StatusExchange {
   private readonly inFlight = new Set<Promise<unknown>>()
   private shutdown = new AbortController()
   private admission?: Admission
+  private readonly limiter?: RateLimiter
 
   constructor (components: StatusExchangeComponents, init: StatusExchangeInit) {
     this.components = components
     this.init = init
+    this.limiter = init.rateLimit == null ? undefined : new RateLimiter(STATUS_PROTOCOL, init.rateLimit, components.sessions)
     this.log = components.logger.forComponent('peergate:handshake:status')
     this.onStatusStream = this.onStatusStream.bind(this)
     this.onSessionOpen = this.onSessionOpen.bind(this)
@@ -164,6 +170,7 @@ export class StatusExchange {
       this.clearTimers(rounds)
     }
     this.peers.clear()
+    this.limiter?.clear()
     await Promise.allSettled([...this.inFlight])
     this.admission = undefined
     await this.sessions.unhandle(STATUS_PROTOCOL)
@@ -379,18 +386,26 @@ export class StatusExchange {
   /**
    * The responder: reads the peer's Status, answers with ours, closes. A
    * request that comes sooner than `minRequestGap` after the last one taken
-   * from the peer is reset unread.
+   * from the peer is reset unread; so is one over the peer's rate limit,
+   * which reports the peer.
    */
   private async onStatusStream (stream: Stream, connection: Connection, session: Session): Promise<void> {
     const rounds = this.peers.get(session.peerId)
+    const now = performance.now()
     if (rounds?.session === session) {
-      const now = performance.now()
       const since = now - rounds.lastRequestAt
       if (since < this.init.minRequestGap) {
         this.log('status request from %p on %s %d ms after the last one: reset', session.peerId, connection.id, Math.round(since))
         stream.abort(new ProtocolError(`status request ${Math.round(since)} ms after the last one, under ${this.init.minRequestGap} ms`))
         return
       }
+    }
+    if (this.limiter?.take(session) === false) {
+      // reported by the limiter; a refused request is not the last one taken
+      stream.abort(new ProtocolError(`status request over the limit of ${this.limiter.limit.limit} per ${this.limiter.limit.periodMs} ms`))
+      return
+    }
+    if (rounds?.session === session) {
       rounds.lastRequestAt = now
     }
     const signal = anySignal([this.shutdown.signal, session.signal, AbortSignal.timeout(this.init.timeout)])

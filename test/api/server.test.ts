@@ -40,7 +40,7 @@ describe('status API', () => {
     assert.equal(await loadOrCreateApiToken(dataDir), token)
   })
 
-  it('GET /status: identity, chain, addresses and counts', async () => {
+  it('GET /status: identity, chain, addresses, counts and the limit per IP', async () => {
     const { status, body } = await call(`${api.url}/status`, 'GET')
     assert.equal(status, 200)
     assert.equal(body.peerId, a.peerId.toString())
@@ -49,6 +49,8 @@ describe('status API', () => {
     assert.match(body.chain.genesisHash, /^[0-9a-f]{64}$/)
     assert.deepEqual(body.multiaddrs, a.getMultiaddrs().map(ma => ma.toString()))
     assert.equal(body.sessions.outbound, 1)
+    assert.equal(body.sessions.maxInboundPerIp, 4)
+    assert.deepEqual(body.sessions.ipLimitExempt, ['127.0.0.0/8'])
     assert.equal(body.connections['outbound-session'], 1)
   })
 

@@ -197,7 +197,7 @@ test('--status-interval prints the session and connection counts', async () => {
   const node = await net.node({ chain: { chainId: CHAIN_ID } })
   await node.connect(multiaddr(ready.multiaddrs[0]))
   const status = await proc.event('status', value => value.sessions.inbound === 1)
-  assert.deepEqual(status.sessions, { outbound: 0, inbound: 1, reserved: 0, targetOutbound: 3, maxInbound: 6 })
+  assert.deepEqual(status.sessions, { outbound: 0, inbound: 1, reserved: 0, targetOutbound: 3, maxInbound: 6, maxInboundPerIp: 4, ipLimitExempt: [] })
   assert.deepEqual(Object.keys(status.connections).sort(), ['auxiliary', 'handshaking', 'inbound-session', 'outbound-session'])
   assert.equal(status.connections['inbound-session'], 1)
   assert.equal(status.contacts, 1, 'the inbound peer became a contact')
@@ -318,6 +318,7 @@ test('bad flags exit with a usage error on stderr and no stack trace', async () 
     { args: ['--max-peers', '1000000000'], message: /--max-peers must be a whole number from 0 to 10000, got "1000000000"/ },
     { args: ['--max-peers', '0', '--max-inbound', '3'], message: /maxPeers is 0 \(a DHT-only node\) but maxOutboundSessions is 0 and maxInboundSessions 3/ },
     { args: ['--max-peers', '4', '--max-outbound', '5'], message: /maxOutboundSessions \(5\) must be at most limits\.maxPeers \(4\)/ },
+    { args: ['--ip-limit-exempt', 'localhost'], message: /--ip-limit-exempt: an IP range is an address or a CIDR block such as 127\.0\.0\.0\/8 or fd00::\/8, got "localhost"/ },
     { args: ['--status-interval', '-1'], message: /--status-interval must be a whole number/ },
     { args: ['--bogus'], message: /unknown option '--bogus'/ }
   ]
@@ -339,17 +340,18 @@ test('--version prints the package version, then the commit the build recorded, 
   assert.deepEqual(proc.lines, [version, ...(commit == null ? [] : [`commit: ${commit as string}`]), `libp2p: ${libp2pVersion}`, `node: ${process.versions.node}`])
 })
 
-test('--max-peers 2 keeps an outbound slot; --max-outbound and --max-inbound set the split; a reserved peer is counted apart', async () => {
-  const small = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--max-peers', '2')
+test('--max-peers 2 keeps an outbound slot; --max-outbound and --max-inbound set the split; a reserved peer is counted apart; --max-sessions-per-ip and --ip-limit-exempt set the limit per IP', async () => {
+  const small = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1', '--max-peers', '2',
+    '--max-sessions-per-ip', '2', '--ip-limit-exempt', '127.0.0.0/8', '--ip-limit-exempt', 'fd00::/8')
   const smallStatus = await small.event('status')
-  assert.deepEqual(smallStatus.sessions, { outbound: 0, inbound: 0, reserved: 0, targetOutbound: 1, maxInbound: 1 })
+  assert.deepEqual(smallStatus.sessions, { outbound: 0, inbound: 0, reserved: 0, targetOutbound: 1, maxInbound: 1, maxInboundPerIp: 2, ipLimitExempt: ['127.0.0.0/8', 'fd00::/8'] })
   assert.deepEqual(await stop(small, 'SIGINT'), { code: 0, signal: null })
 
   const peer = await net.node({ chain: { chainId: CHAIN_ID } })
   const proc = cli('start', '--json', '--data-dir', await net.dir(), '--listen', '/ip4/127.0.0.1/tcp/0', '--chain-id', CHAIN_ID, '--status-interval', '1',
     '--max-outbound', '2', '--max-inbound', '5', '--reserved', peer.getMultiaddrs()[0].toString())
   const status = await proc.event('status', value => value.sessions.reserved === 1)
-  assert.deepEqual(status.sessions, { outbound: 0, inbound: 0, reserved: 1, targetOutbound: 2, maxInbound: 5 })
+  assert.deepEqual(status.sessions, { outbound: 0, inbound: 0, reserved: 1, targetOutbound: 2, maxInbound: 5, maxInboundPerIp: 4, ipLimitExempt: [] })
   assert.deepEqual(await stop(proc, 'SIGINT'), { code: 0, signal: null })
 })
 

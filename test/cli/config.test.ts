@@ -50,6 +50,12 @@ test('flags win over the environment, which wins over the config file', () => {
       origins: { api: '--no-api' }
     },
     {
+      name: 'the limit per IP and its exempt ranges, from the file and the environment',
+      sources: { flags: {}, env: { PEERGATE_IP_LIMIT_EXEMPT: '127.0.0.0/8, ::1' }, file: file({ maxSessionsPerIp: 2, ipLimitExempt: ['10.0.0.0/8'] }) },
+      flags: { maxSessionsPerIp: '2', ipLimitExempt: ['127.0.0.0/8', '::1'] },
+      origins: { maxSessionsPerIp: `maxSessionsPerIp in ${FILE}`, ipLimitExempt: 'PEERGATE_IP_LIMIT_EXEMPT' }
+    },
+    {
       name: 'other variables are not peergate\'s options',
       sources: { flags: {}, env: { PEERGATE_CHROMIUM: '/usr/bin/chromium', PATH: '/bin' } },
       flags: {},
@@ -63,7 +69,7 @@ test('flags win over the environment, which wins over the config file', () => {
 
 test('a bad config file or variable is refused, naming the field and where it is', () => {
   const cases: Array<{ sources: StartConfigSources, message: string }> = [
-    { sources: { flags: {}, env: {}, file: file({ maxPeer: 5 }) }, message: `config file ${FILE}: unknown key "maxPeer" (known: dataDir, listen, bootstrap, reserved, chainId, genesis, maxPeers, maxOutbound, maxInbound, statusInterval, json, apiPort, apiHost, api, metricsPort, metricsHost)` },
+    { sources: { flags: {}, env: {}, file: file({ maxPeer: 5 }) }, message: `config file ${FILE}: unknown key "maxPeer" (known: dataDir, listen, bootstrap, reserved, chainId, genesis, maxPeers, maxOutbound, maxInbound, maxSessionsPerIp, ipLimitExempt, statusInterval, json, apiPort, apiHost, api, metricsPort, metricsHost)` },
     { sources: { flags: {}, env: {}, file: file({ maxPeers: '50' }) }, message: `config file ${FILE}: "maxPeers" must be a number, got "50"` },
     { sources: { flags: {}, env: {}, file: file({ listen: '/ip4/127.0.0.1/tcp/1' }) }, message: `config file ${FILE}: "listen" must be an array of strings, got "/ip4/127.0.0.1/tcp/1"` },
     { sources: { flags: {}, env: {}, file: file({ bootstrap: [1] }) }, message: `config file ${FILE}: "bootstrap" must be an array of strings, got [1]` },
@@ -85,7 +91,10 @@ test('ranges are checked under the name of where the value came from', () => {
     { sources: { flags: {}, env: {}, file: file({ maxInbound: 2.5 }) }, message: /^maxInbound in peergate\.json must be a whole number/ },
     { sources: { flags: {}, env: { PEERGATE_MAX_OUTBOUND: 'many' } }, message: /^PEERGATE_MAX_OUTBOUND must be a whole number/ },
     { sources: { flags: { genesis: 'zz' }, env: {} }, message: /^--genesis must be a 32-byte hash/ },
-    { sources: { flags: {}, env: { PEERGATE_GENESIS: 'zz' } }, message: /^PEERGATE_GENESIS must be a 32-byte hash/ }
+    { sources: { flags: {}, env: { PEERGATE_GENESIS: 'zz' } }, message: /^PEERGATE_GENESIS must be a 32-byte hash/ },
+    { sources: { flags: {}, env: {}, file: file({ maxSessionsPerIp: 0 }) }, message: /^maxSessionsPerIp in peergate\.json must be a whole number from 1 to 10000, got "0"$/ },
+    { sources: { flags: {}, env: {}, file: file({ ipLimitExempt: ['127.0.0.0/8', 'loopback'] }) }, message: /^ipLimitExempt in peergate\.json: an IP range is an address or a CIDR block .*, got "loopback"$/ },
+    { sources: { flags: {}, env: { PEERGATE_IP_LIMIT_EXEMPT: '10.0.0.0/33' } }, message: /^PEERGATE_IP_LIMIT_EXEMPT: an IP range/ }
   ]
   for (const { sources, message } of cases) {
     const { flags, origins } = resolveStartConfig(sources)

@@ -171,7 +171,7 @@ describe('dial manager on in-memory components', () => {
     const reservedPeers = await randomPeers(2)
     const reserved: PeerAddress[] = reservedPeers.map((peerId, i) => ({ peerId, multiaddrs: [addressOf(100 + i)] }))
     const t = await setUp({ reserved, maxDialsPerTick: 3 })
-    t.sessions.sessionLimits = { maxInbound: 0, maxOutbound: 5, inboundBurst: 0 }
+    t.sessions.sessionLimits = { ...t.sessions.sessionLimits, maxInbound: 0, maxOutbound: 5, inboundBurst: 0 }
     const contacts = await randomPeers(4)
     await t.addContacts(contacts)
 
@@ -183,7 +183,7 @@ describe('dial manager on in-memory components', () => {
     assert.equal(t.dial.status().dialing, 3)
 
     // no outbound slot at all: reserved peers are still dialed
-    t.sessions.sessionLimits = { maxInbound: 0, maxOutbound: 0, inboundBurst: 0 }
+    t.sessions.sessionLimits = { ...t.sessions.sessionLimits, maxInbound: 0, maxOutbound: 0, inboundBurst: 0 }
     t.handshake.fail(reservedPeers[0], new Error('ECONNREFUSED'))
     await until(() => t.dial.status().dialing === 2, 5_000, 'the failed dial to end')
     await t.dial.tick()
@@ -197,7 +197,7 @@ describe('dial manager on in-memory components', () => {
 
   it('leaves out banned peers, peers with a handshake in flight and this node, however good their record', async () => {
     const t = await setUp()
-    t.sessions.sessionLimits = { maxInbound: 0, maxOutbound: 1, inboundBurst: 0 }
+    t.sessions.sessionLimits = { ...t.sessions.sessionLimits, maxInbound: 0, maxOutbound: 1, inboundBurst: 0 }
     const [banned, handshaking, plain] = await randomPeers(3)
     await t.addContacts([banned, handshaking, plain])
     await t.book.add({ peerId: t.peerId, multiaddrs: [addressOf(99)], source: 'manual' })
@@ -227,7 +227,7 @@ describe('dial manager on in-memory components', () => {
   it('sheds inbound sessions over the limit, newest first, never a reserved peer', async () => {
     const [reservedPeer, ...inbound] = await randomPeers(5)
     const t = await setUp({ reserved: [{ peerId: reservedPeer, multiaddrs: [addressOf(1)] }] })
-    t.sessions.sessionLimits = { maxInbound: 2, maxOutbound: 0, inboundBurst: 2 }
+    t.sessions.sessionLimits = { ...t.sessions.sessionLimits, maxInbound: 2, maxOutbound: 0, inboundBurst: 2 }
     t.sessions.open(reservedPeer, { direction: 'inbound', since: 10 })
     inbound.forEach((peer, i) => t.sessions.open(peer, { direction: 'inbound', since: i }))
     await t.dial.tick()
@@ -265,6 +265,14 @@ describe('dial manager on in-memory components', () => {
     await t.settled()
     assert.deepEqual(ids(t.bootstrapDials), [boot.toString(), boot.toString()], 'and again after TOO_MANY_PEERS')
     assert.deepEqual(t.outcomes, [[boot.toString(), ReasonCode.TOO_MANY_PEERS]])
+
+    // one that holds enough sessions from this node's IP serves its DHT too
+    await t.book.clearBackoff([boot])
+    await t.dial.tick()
+    t.handshake.fail(boot, new HandshakeError(ReasonCode.TOO_MANY_FROM_IP, 'too many inbound sessions from 127.0.0.1 (limit 4 per IP address)', 'remote'))
+    await t.settled()
+    assert.deepEqual(ids(t.bootstrapDials), [boot.toString(), boot.toString(), boot.toString()], 'and again after TOO_MANY_FROM_IP')
+    assert.deepEqual(t.outcomes.map(([, reason]) => reason), [ReasonCode.TOO_MANY_PEERS, ReasonCode.TOO_MANY_FROM_IP])
     await t.stop()
   })
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { REVERSAL_DETAIL } from '../../src/dial/constants.js'
 import { createPeerNode } from '../../src/index.js'
-import { TestNetwork, until } from '../utils/nodes.js'
+import { LOOPBACK_RANGE, TestNetwork, until } from '../utils/nodes.js'
 import type { PeerNode, PeerNodeOptions, SessionCloseDetail } from '../../src/index.js'
 
 const OUTBOUND_TARGET = 3
@@ -117,6 +117,8 @@ describe('a network that only knows one bootstrap node', () => {
 
     const restarted = await createPeerNode({
       ...options,
+      // as TestNetwork.node gives its nodes: every peer dials from 127.0.0.1
+      limits: { ...options.limits, ipLimitExempt: [LOOPBACK_RANGE] },
       dataDir,
       listen: ['/ip4/127.0.0.1/tcp/0'],
       chain: { chainId: 'test-chain' },

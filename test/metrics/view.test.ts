@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
-import { LocalReason, ReasonCode, createNodeMetrics } from '../../src/index.js'
+import { LocalReason, PeerAction, ReasonCode, createNodeMetrics } from '../../src/index.js'
 import { testContact } from '../utils/contacts.js'
 import { sample } from '../utils/exposition.js'
 import { FakeNodeView, testPeerId, testSession } from '../utils/fake-view.js'
@@ -111,8 +111,32 @@ describe('metrics over an in-memory node view', () => {
     assert.equal(sample(text, 'peergate_dials_total', { result: 'failed', reason: 'DIAL_FAILED' }), 1)
 
     metrics.stop()
-    for (const type of ['handshake:start', 'session:open', 'session:reject', 'session:close', 'stream:refuse', 'dial:end']) {
+    for (const type of ['handshake:start', 'session:open', 'session:reject', 'session:close', 'stream:refuse', 'peer:report', 'dial:end']) {
       assert.equal(view.listenerCount(type), 0, `no ${type} listener left`)
+    }
+  })
+
+  it('count rate-limit refusals per protocol from peer:report, other reports not at all, and past 64 protocols the rest as other', async () => {
+    const view = new FakeNodeView(await testPeerId())
+    const peer = await testPeerId()
+    const metrics = createNodeMetrics(view)
+    const report = (reason: string): void => { view.safeDispatchEvent('peer:report', { detail: { peerId: peer, action: PeerAction.LOW_TOLERANCE, reason } }) }
+    try {
+      report('rate-limit:/c/blocks/1')
+      report('rate-limit:/c/blocks/1')
+      report('invalid-gossip')
+      for (let i = 0; i < 70; i++) {
+        report(`rate-limit:/c/p${i}/1`)
+      }
+      const text = await metrics.text()
+      assert.equal(sample(text, 'peergate_rate_limited_total', { protocol: '/c/blocks/1' }), 2)
+      assert.equal(sample(text, 'peergate_rate_limited_total', { protocol: '/c/p62/1' }), 1)
+      assert.equal(sample(text, 'peergate_rate_limited_total', { protocol: '/c/p63/1' }), undefined, 'the 65th protocol has no series of its own')
+      assert.equal(sample(text, 'peergate_rate_limited_total', { protocol: 'other' }), 7)
+      assert.equal([...text.matchAll(/^peergate_rate_limited_total\{/gm)].length, 65)
+      assert.doesNotMatch(text, /invalid-gossip/)
+    } finally {
+      metrics.stop()
     }
   })
 })

@@ -24,7 +24,7 @@ describe('a DHT-only node (maxPeers 0)', () => {
     // its own dial loop runs (every 100 ms), as it would in production
     const boot = await net.node({ limits: { maxPeers: 0 }, dial: { tickMs: 100 }, discovery: { intervalBelowTargetMs: 200, intervalAtTargetMs: 200 } })
     const atBoot = record(boot)
-    assert.deepEqual(boot.status().sessions, { outbound: 0, inbound: 0, reserved: 0, targetOutbound: 0, maxInbound: 0 })
+    assert.deepEqual(boot.status().sessions, { outbound: 0, inbound: 0, reserved: 0, targetOutbound: 0, maxInbound: 0, maxInboundPerIp: 4, ipLimitExempt: ['127.0.0.0/8'] })
 
     // two nodes that know only the DHT-only node; their loops are driven by hand
     const bootAddr = boot.getMultiaddrs()[0]

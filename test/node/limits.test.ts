@@ -28,6 +28,12 @@ test('resolveLimits: maxPeers splits one third outbound, at least 1, the rest in
   }
 })
 
+test('resolveLimits: the limit per IP is 4 by default with nothing exempt; both are passed on as given', () => {
+  assert.deepEqual([resolveLimits().maxInboundSessionsPerIp, resolveLimits().ipLimitExempt], [4, []])
+  const given = resolveLimits({ maxInboundSessionsPerIp: 1, ipLimitExempt: ['127.0.0.0/8', '::1'] })
+  assert.deepEqual([given.maxInboundSessionsPerIp, given.ipLimitExempt], [1, ['127.0.0.0/8', '::1']])
+})
+
 test('resolveLimits: limits that make a useless node are refused, naming the range', () => {
   const table: Array<[PeerNodeLimits, RegExp]> = [
     [{ maxPeers: -1 }, /limits\.maxPeers must be a whole number from 0 to 10000, got -1/],
@@ -38,7 +44,10 @@ test('resolveLimits: limits that make a useless node are refused, naming the ran
     [{ maxPeers: 0, inboundBurst: 1 }, /inboundBurst must be 0 on a DHT-only node/],
     [{ maxPeers: 5, maxOutboundSessions: 6 }, /maxOutboundSessions \(6\) must be at most limits\.maxPeers \(5\)/],
     [{ maxPeers: 5, maxOutboundSessions: 2, maxInboundSessions: 2 }, /must be maxOutboundSessions \+ maxInboundSessions/],
-    [{ inboundBurst: -1 }, /limits\.inboundBurst must be a whole number/]
+    [{ inboundBurst: -1 }, /limits\.inboundBurst must be a whole number/],
+    [{ maxInboundSessionsPerIp: 0 }, /limits\.maxInboundSessionsPerIp must be a whole number from 1 to 10000, got 0/],
+    [{ maxInboundSessionsPerIp: 1.5 }, /limits\.maxInboundSessionsPerIp must be a whole number/],
+    [{ ipLimitExempt: ['127.0.0.0/8', '127.0.0.1/40'] }, /limits\.ipLimitExempt: an IP range is an address or a CIDR block .*, got "127\.0\.0\.1\/40"/]
   ]
   for (const [limits, message] of table) {
     assert.throws(() => resolveLimits(limits), (err: Error) => err.name === 'InvalidParametersError' && message.test(err.message), JSON.stringify(limits))

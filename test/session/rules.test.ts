@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ReasonCode } from '../../src/reason/index.js'
-import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict, type BeginFacts, type CommitFacts, type SlotCounts } from '../../src/session/rules.js'
+import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict, sourceLimitReached, type BeginFacts, type CommitFacts, type SlotCounts, type SourceFacts } from '../../src/session/rules.js'
 import type { SessionDirection } from '../../src/session/index.js'
 
 const limits = { maxInbound: 4, maxOutbound: 2, inboundBurst: 1 }
 const FULL = { reason: ReasonCode.TOO_MANY_PEERS, message: 'inbound session limit 4 (+1) reached' }
+const FROM_IP = { reason: ReasonCode.TOO_MANY_FROM_IP, message: 'too many inbound sessions from 192.0.2.7 (limit 4 per IP address)' }
 
 describe('session rules', () => {
   it('limitReached: inbound counts sessions up to limit + burst, outbound counts sessions and own handshakes, reserved peers pass', () => {
@@ -51,6 +52,29 @@ describe('session rules', () => {
     assert.equal(limitReached('outbound', false, none, { maxInbound: 0, maxOutbound: 0, inboundBurst: 0 })?.reason, ReasonCode.TOO_MANY_PEERS)
   })
 
+  it('sourceLimitReached: inbound sessions per source up to the limit; reserved peers, exempt sources and sources without an IP pass', () => {
+    const table: Array<[boolean, SourceFacts, number, boolean]> = [
+      // reserved, source, limit, full?
+      [false, { group: '192.0.2.7', exempt: false, sessions: 0 }, 4, false],
+      [false, { group: '192.0.2.7', exempt: false, sessions: 3 }, 4, false],
+      [false, { group: '192.0.2.7', exempt: false, sessions: 4 }, 4, true],
+      [false, { group: '192.0.2.7', exempt: false, sessions: 9 }, 4, true],
+      [false, { group: '192.0.2.7', exempt: false, sessions: 1 }, 1, true],
+      [false, { group: '2001:db8:0:1::/64', exempt: false, sessions: 4 }, 4, true],
+      [true, { group: '192.0.2.7', exempt: false, sessions: 9 }, 4, false],
+      [false, { group: '127.0.0.1', exempt: true, sessions: 9 }, 4, false],
+      [false, { group: undefined, exempt: false, sessions: 9 }, 4, false] // relayed, in memory
+    ]
+    for (const [reserved, source, limit, full] of table) {
+      const why = sourceLimitReached(reserved, source, limit)
+      assert.equal(why != null, full, `reserved=${reserved} ${JSON.stringify(source)} limit ${limit}`)
+      if (why != null) {
+        assert.equal(why.reason, ReasonCode.TOO_MANY_FROM_IP)
+        assert.equal(why.message, `too many inbound sessions from ${source.group} (limit ${limit} per IP address)`)
+      }
+    }
+  })
+
   it('incomingWins: the lower initiator peer id wins; the same initiator keeps the older handshake', () => {
     const low = Uint8Array.of(1, 2, 3)
     const high = Uint8Array.of(1, 2, 4)
@@ -67,7 +91,7 @@ describe('session rules', () => {
     }
   })
 
-  it('beginVerdict checks bans, then duplicates, then limits (PROTOCOL.md §8.1)', () => {
+  it('beginVerdict checks bans, then duplicates, then the session limits, then the limit per IP (PROTOCOL.md §8.1)', () => {
     const clear: BeginFacts = { peerBanned: false, hasSession: false, losesToExisting: false }
     const table: Array<[Partial<BeginFacts>, ReasonCode | undefined]> = [
       [{}, undefined],
@@ -75,7 +99,12 @@ describe('session rules', () => {
       [{ hasSession: true, losesToExisting: true, full: FULL }, ReasonCode.DUPLICATE],
       [{ losesToExisting: true, full: FULL }, ReasonCode.DUPLICATE],
       [{ full: FULL }, ReasonCode.TOO_MANY_PEERS],
-      [{ full: { reason: ReasonCode.INBOUND_DISABLED, message: 'this node accepts no inbound sessions' } }, ReasonCode.INBOUND_DISABLED]
+      [{ full: { reason: ReasonCode.INBOUND_DISABLED, message: 'this node accepts no inbound sessions' } }, ReasonCode.INBOUND_DISABLED],
+      [{ full: { reason: ReasonCode.INBOUND_DISABLED, message: 'this node accepts no inbound sessions' }, sourceFull: FROM_IP }, ReasonCode.INBOUND_DISABLED],
+      [{ full: FULL, sourceFull: FROM_IP }, ReasonCode.TOO_MANY_PEERS],
+      [{ losesToExisting: true, sourceFull: FROM_IP }, ReasonCode.DUPLICATE],
+      [{ peerBanned: true, sourceFull: FROM_IP }, ReasonCode.BANNED],
+      [{ sourceFull: FROM_IP }, ReasonCode.TOO_MANY_FROM_IP]
     ]
     for (const [facts, reason] of table) {
       assert.equal(beginVerdict({ ...clear, ...facts })?.reason, reason, JSON.stringify(facts))
@@ -95,7 +124,7 @@ describe('session rules', () => {
     }
   })
 
-  it('commitVerdict: closed connection, then the DID, then a session that won meanwhile, then the inbound limit (§8.3)', () => {
+  it('commitVerdict: closed connection, then the DID, then a session that won meanwhile, then the inbound limit, then the limit per IP (§8.3)', () => {
     const clear: CommitFacts = { connectionOpen: true, didBanned: false, didInUse: false, hasSession: false }
     const table: Array<[Partial<CommitFacts>, ReasonCode | undefined]> = [
       [{}, undefined],
@@ -103,7 +132,11 @@ describe('session rules', () => {
       [{ didBanned: true, hasSession: true, full: FULL }, ReasonCode.BANNED],
       [{ didInUse: true, hasSession: true }, ReasonCode.DUPLICATE],
       [{ hasSession: true, full: FULL }, ReasonCode.DUPLICATE],
-      [{ full: FULL }, ReasonCode.TOO_MANY_PEERS]
+      [{ full: FULL }, ReasonCode.TOO_MANY_PEERS],
+      [{ full: FULL, sourceFull: FROM_IP }, ReasonCode.TOO_MANY_PEERS],
+      [{ hasSession: true, sourceFull: FROM_IP }, ReasonCode.DUPLICATE],
+      [{ didBanned: true, sourceFull: FROM_IP }, ReasonCode.BANNED],
+      [{ sourceFull: FROM_IP }, ReasonCode.TOO_MANY_FROM_IP]
     ]
     for (const [facts, reason] of table) {
       assert.equal(commitVerdict({ ...clear, ...facts })?.reason, reason, JSON.stringify(facts))

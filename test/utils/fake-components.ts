@@ -24,7 +24,7 @@ export class FakeSessions extends TypedEventEmitter<SessionEvents> implements Se
   readonly banned = new Map<string, number>()
   /** every disconnect() call, in order */
   readonly disconnected: Array<{ peerId: PeerId, reason: ReasonCode }> = []
-  sessionLimits: SessionLimits = { maxInbound: 10, maxOutbound: 3, inboundBurst: 0 }
+  sessionLimits: SessionLimits = { maxInbound: 10, maxOutbound: 3, inboundBurst: 0, maxInboundPerIp: 4, ipLimitExempt: [] }
   private reserved = new Set<string>()
 
   get (peer: PeerId): Session | undefined {

@@ -77,7 +77,7 @@ export class FakeNodeView extends TypedEventEmitter<NodeViewEvents> implements N
       connections[info.role]++
     }
     return {
-      sessions: { outbound: this.sessionCount('outbound'), inbound: this.sessionCount('inbound'), reserved: 0, targetOutbound: this.targetOutbound, maxInbound: this.maxInbound },
+      sessions: { outbound: this.sessionCount('outbound'), inbound: this.sessionCount('inbound'), reserved: 0, targetOutbound: this.targetOutbound, maxInbound: this.maxInbound, maxInboundPerIp: 4, ipLimitExempt: [] },
       connections,
       dialing: this.dialing.length,
       contacts: this.book.size,

@@ -20,7 +20,7 @@ import pDefer, { type DeferredPromise } from 'p-defer'
 import { NoSessionError, ReasonCode, SessionEndedError, handleRequests, notifications, request } from '../../src/index.js'
 import { endOnRemoteClose } from '../../src/stream/index.js'
 import type { ProtocolSessions } from '../../src/protocols/index.js'
-import type { HandleRequestsOptions, NotificationChannel, NotificationsOptions, RequestHandler, RequestOptions, Session, SessionEvents, SessionStreamHandler, SuccessResponse } from '../../src/index.js'
+import type { HandleRequestsOptions, PeerAction, NotificationChannel, NotificationsOptions, RequestHandler, RequestOptions, Session, SessionEvents, SessionStreamHandler, SuccessResponse } from '../../src/index.js'
 import type { AbortOptions, Connection, PeerId, Stream } from '@libp2p/interface'
 
 /** One node's session manager, in memory */
@@ -94,6 +94,11 @@ export class MemorySessions extends TypedEventEmitter<SessionEvents> implements 
     Promise.resolve(handler(endOnRemoteClose(stream), session.connection, session)).catch(err => {
       stream.abort(err)
     })
+  }
+
+  /** announces a report as the session manager does (`peer:report`) */
+  reportPeer (peer: PeerId, action: PeerAction, reason: string): void {
+    this.safeDispatchEvent('peer:report', { detail: { peerId: peer, action, reason } })
   }
 
   /** holds `peer`'s handshake open: waitForSession waits until `connect` or `refuse` */

@@ -9,6 +9,15 @@ import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p'
 import type { ServiceMap } from '@libp2p/interface'
 import { createPeerNode, type PeerNode, type PeerNodeOptions } from '../../src/index.js'
 
+/**
+ * The whole loopback block, where every test node lives: test nodes put it
+ * in `limits.ipLimitExempt`, as the testnet does, since all their peers
+ * connect from 127.0.0.1 (or another loopback address), while a real node's
+ * peers would come from as many addresses. A test of the limit per IP sets
+ * its own `ipLimitExempt`.
+ */
+export const LOOPBACK_RANGE = '127.0.0.0/8'
+
 /** Nodes and directories made by one test file; `cleanup()` in `after` */
 export class TestNetwork {
   private readonly nodes: Array<{ stop(): void | Promise<void> }> = []
@@ -23,7 +32,9 @@ export class TestNetwork {
   /**
    * A peergate node on 127.0.0.1 with its own LevelDB data dir. Its dial loop
    * and DHT random walks are off unless `options` turn them on, so that a test
-   * of something else sees only the sessions it makes.
+   * of something else sees only the sessions it makes. Loopback sources are
+   * outside its limit per IP unless `options.limits.ipLimitExempt` says
+   * otherwise (LOOPBACK_RANGE).
    */
   async node<S extends ServiceMap = Record<never, never>> (options: PeerNodeOptions<S> = {}): Promise<PeerNode<S>> {
     const node = await createPeerNode<S>({
@@ -33,6 +44,7 @@ export class TestNetwork {
       dial: { autoDial: false },
       discovery: false,
       ...options,
+      limits: { ipLimitExempt: [LOOPBACK_RANGE], ...options.limits },
       connectionManager: { inboundConnectionThreshold: Infinity, ...options.connectionManager }
     })
     this.nodes.push(node)
