@@ -65,11 +65,13 @@ export const LIVE_FIRST_MESSAGE_TIMEOUT_MS = 500
 export const HANG_UP_SLACK_MS = 2_000
 
 /**
- * How close to the node's deadline a scripted peer's last write may go out
- * for the node's TIMEOUT to count as the deadline passing under load rather
- * than a message the node missed, in ms. On a loaded machine the node's
- * answer, and so the peer's next message, can come late; a TIMEOUT after a
- * write that left earlier than this before the deadline is a violation.
+ * How close to the node's deadline (from its handshake start) a scripted
+ * peer's last write may go out for the node's TIMEOUT to count as the
+ * deadline passing under load rather than a message the node missed, in ms;
+ * at most half the deadline (the first message's is 500 ms). On a loaded
+ * machine the node's answer, and so the peer's next message, can come late;
+ * a TIMEOUT after a write that left earlier than this before the deadline
+ * is a violation.
  */
 export const DEADLINE_MARGIN_MS = 500
 
@@ -223,6 +225,8 @@ interface Played {
   sentReject?: number
   /** the script stopped reading (a reset) */
   stoppedReading: boolean
+  /** when the script first wrote, performance.now() */
+  firstWriteAt?: number
   /** when the script last wrote, performance.now() */
   lastWriteAt?: number
   /** writes the stream did not take (it was no longer writable) */
@@ -265,7 +269,7 @@ class Script {
       }
       switch (action.do) {
         case 'send':
-          if (!this.write(await this.frame(action))) {
+          if (!await this.writePieces(await this.frame(action), action.pieces ?? 1)) {
             return
           }
           break
@@ -325,9 +329,24 @@ class Script {
     }
   }
 
+  /** `bytes` in `pieces` chunks of about equal size, each in a turn of the event loop of its own; false when the stream no longer takes data */
+  private async writePieces (bytes: Uint8Array, pieces: number): Promise<boolean> {
+    const size = Math.max(1, Math.ceil(bytes.byteLength / pieces))
+    for (let at = 0; at < bytes.byteLength || at === 0; at += size) {
+      if (at > 0) {
+        await new Promise(resolve => setImmediate(resolve))
+      }
+      if (!this.write(bytes.subarray(at, at + size))) {
+        return false
+      }
+    }
+    return true
+  }
+
   /** false when the stream no longer takes data */
   private write (bytes: Uint8Array): boolean {
     this.played.lastWriteAt = performance.now()
+    this.played.firstWriteAt ??= this.played.lastWriteAt
     if (this.stream.writeStatus !== 'writable') {
       this.played.unwritten++
       return false
@@ -721,7 +740,7 @@ export class LiveFuzz {
       `hang-up max: ${Math.round(s.hangUpMaxMs)} ms from the node's handshake start (bound ${this.hangUpBoundMs} ms: deadline ${this.timeout} + hang-up wait ${HANG_UP_TIMEOUT_MS} + slack ${HANG_UP_SLACK_MS}), ${Math.round(s.hangUpAfterRejectMaxMs)} ms from its reject, at most ${Math.round(s.lagAddedMaxMs)} ms of lag added to a bound`,
       `event-loop lag: max ${Math.round(this.lag.max)} ms (added to the bounds of the sequences it fell in)`,
       `honest handshakes: ${s.honestHandshakes} (max ${Math.round(s.honestMaxMs)} ms)`,
-      `TIMEOUT in place of the expected outcome, the last message within ${DEADLINE_MARGIN_MS} ms of the deadline (load): ${s.deadlineUnderLoad}`,
+      `TIMEOUT in place of the expected outcome, the peer's last write within ${DEADLINE_MARGIN_MS} ms (half the deadline at most) of the node's deadline (load): ${s.deadlineUnderLoad}`,
       `violations: ${s.violations.length === 0 ? 'none' : s.violations.join('; ')}`,
       ...(this.firstViolation == null ? [] : [`first failure, before shrinking: ${this.firstViolation}`])
     ].join('\n')
@@ -802,7 +821,8 @@ export class LiveFuzz {
     const describe = (): string => `${JSON.stringify(plan, (_, v) => v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v)}; expected ${JSON.stringify(expected)}; ` +
       `handshakes started at the node ${(this.started.get(key) ?? 0) - startedBefore}, ` +
       `node connections ${this.target.libp2p.getConnections(worker.libp2p.peerId).map(c => `${c.direction}/${c.status}/${c.streams.map(s => `${s.protocol ?? '?'}:${s.status}`).join('+')}`).join(' ') || 'none'}, ` +
-      `last write at ${Math.round((script?.played.lastWriteAt ?? t0) - t0)} ms, ${script?.played.unwritten ?? 0} writes not taken, ${Math.round(performance.now() - t0)} ms since the start, ` +
+      `node's handshake started at ${Math.round((this.startedAt.get(key) ?? t0) - t0)} ms, first write at ${Math.round((script?.played.firstWriteAt ?? t0) - t0)} ms, last write at ${Math.round((script?.played.lastWriteAt ?? t0) - t0)} ms, ` +
+      `node rejected at ${rejects.map(r => Math.round(r.at - t0)).join(', ') || '-'} ms, ${script?.played.unwritten ?? 0} writes not taken, ${Math.round(performance.now() - t0)} ms since the start, ` +
       `session ${sessionOpened}, node rejects ${rejects.map(r => `${r.reason}/${r.side} (${r.message})`).join(', ') || 'none'}, wire reject ${script?.played.wireReject ?? 'none'}`
 
     if (!decided) {
@@ -836,9 +856,13 @@ export class LiveFuzz {
       throw new Violation(`${rejects.length} session:reject events for one handshake: ${describe()}`)
     }
     const reject = rejects[0]
-    const lastWrite = script.played.lastWriteAt == null ? 0 : script.played.lastWriteAt - t0
+    // the deadline the node's TIMEOUT names (the first message's, or the
+    // whole handshake's), and how long after the node's start the peer last wrote
+    const startedAt = this.startedAt.get(key) ?? t0
+    const deadline = /^no hello within/.test(reject.message) ? this.firstMessageTimeout : this.timeout
+    const lastWrite = script.played.lastWriteAt == null ? 0 : script.played.lastWriteAt - startedAt
     const deadlineUnderLoad = reject.reason === ReasonCode.TIMEOUT && reject.side === 'local' &&
-      lastWrite > this.timeout - DEADLINE_MARGIN_MS
+      lastWrite > deadline - Math.min(DEADLINE_MARGIN_MS, deadline / 2)
     if (deadlineUnderLoad) {
       this.stats.deadlineUnderLoad++
     } else if (expected.session === true) {
@@ -870,7 +894,6 @@ export class LiveFuzz {
     } else {
       // the node's deadline runs from its handshake's start: the stream reaching it
       // (plus the event-loop lag meanwhile: a timer cannot fire while the process does not run)
-      const startedAt = this.startedAt.get(key) ?? t0
       const rejectLag = this.lag.maxSince(startedAt)
       if (reject.at - startedAt > this.timeout + HANG_UP_SLACK_MS + rejectLag) {
         throw new Violation(`the node rejected ${Math.round(reject.at - startedAt)} ms after its handshake started, past its deadline of ${this.timeout} ms (+${HANG_UP_SLACK_MS} slack, +${Math.round(rejectLag)} lag): ${describe()}`)

@@ -18,7 +18,7 @@ function words (p: Plan): string[] {
   return actionsOf(p, 9_999).map(a => {
     switch (a.do) {
       case 'send':
-        return `s${['first', 'second', 'third', 'fourth'].indexOf(a.message) + 1}${a.early === true ? '!' : ''}${a.fault == null ? '' : `:${a.fault}`}${a.keep == null ? '' : `[${a.keep}]`}${a.delayMs === 9_999 ? '+late' : ''}`
+        return `s${['first', 'second', 'third', 'fourth'].indexOf(a.message) + 1}${a.early === true ? '!' : ''}${a.pieces == null ? '' : `/${a.pieces}`}${a.fault == null ? '' : `:${a.fault}`}${a.keep == null ? '' : `[${a.keep}]`}${a.delayMs === 9_999 ? '+late' : ''}`
       case 'read':
         return 'r'
       case 'raw':
@@ -42,6 +42,7 @@ describe('live fuzz plans', () => {
       [plan('responder', { kind: 'reorder', how: 'early' }), ['s2!', 'r', 'r', 's4']],
       [plan('initiator', { kind: 'duplicate', at: 'first' }), ['s1', 's1', 'r', 's3', 'r']],
       [plan('responder', { kind: 'drop', at: 'second' }), ['r', 'r', 's4']],
+      [plan('initiator', { kind: 'split', at: 'first', pieces: 3 }), ['s1/3', 'r', 's3', 'r']],
       [plan('initiator', { kind: 'late', at: 'third' }), ['s1', 'r', 's3+late', 'r']],
       [plan('initiator', { kind: 'truncate', at: 'third', keep: 5, then: 'stall' }), ['s1', 'r', 's3[5]', 'end:stall']],
       [plan('responder', { kind: 'reject', at: 'fourth', code: 4 }), ['r', 's2', 'r', 'reject:4']],
@@ -74,6 +75,8 @@ describe('live fuzz plans', () => {
       [plan('initiator', { kind: 'reorder', how: 'swap' }), { session: false, reason: ReasonCode.MALFORMED, side: 'local' }],
       [plan('responder', { kind: 'reorder', how: 'early' }), { session: false, reason: ReasonCode.BAD_SIGNATURE, side: 'local' }],
       [plan('initiator', { kind: 'duplicate', at: 'third' }), { session: true }],
+      [plan('responder', { kind: 'split', at: 'second', pieces: 5 }), { session: true }],
+      [plan('responder', { kind: 'split', at: 'second', pieces: 5 }, { kind: 'field', at: 'fourth', fault: 'accept-false' }), { session: false }],
       [plan('responder', { kind: 'duplicate', at: 'second' }), { session: false, reason: ReasonCode.MALFORMED, side: 'local' }],
       [plan('responder', { kind: 'drop', at: 'fourth' }), { session: false, reason: ReasonCode.TIMEOUT, side: 'local' }],
       [plan('initiator', { kind: 'reject', at: 'first', code: 9 }), { session: false, reason: ReasonCode.DUPLICATE, side: 'remote' }],

@@ -103,6 +103,8 @@ export type Perturbation =
   | { kind: 'late', at: MessageName }
   /** a reject (any number, defined or not) in place of a message */
   | { kind: 'reject', at: MessageName, code: number }
+  /** a message written in `pieces` chunks, a moment apart: harmless, frames may arrive in any pieces */
+  | { kind: 'split', at: MessageName, pieces: number }
   /** arbitrary bytes on the stream before a message */
   | { kind: 'garbage', at: MessageName, bytes: Uint8Array }
   /** the script ends before a message */
@@ -199,6 +201,8 @@ function expectationOf (p: Perturbation, role: FuzzRole): Expectation {
         ? { session: false, reason: ReasonCode.MALFORMED, side: 'local' }
         : { session: false, reason, side: 'remote' }
     }
+    case 'split':
+      return { session: true }
     case 'garbage':
       // garbage in place of 1, 2 or 3 cannot carry a signature that verifies;
       // in place of 4 it may happen to say accept
@@ -229,7 +233,7 @@ export function expectationOfPlan (plan: Plan): Expectation {
 
 /** Everything a scripted peer does, in order */
 export type Action =
-  | { do: 'send', message: MessageName, delayMs: number, fault?: FieldFault, flip?: { byte: number, bit: number }, keep?: number, early?: boolean }
+  | { do: 'send', message: MessageName, delayMs: number, fault?: FieldFault, flip?: { byte: number, bit: number }, keep?: number, early?: boolean, pieces?: number }
   | { do: 'raw', bytes: Uint8Array, delayMs: number }
   | { do: 'reject', code: number, delayMs: number }
   | { do: 'read' }
@@ -282,6 +286,9 @@ export function actionsOf (plan: Plan, lateMs: number): Action[] {
       case 'flip':
         actions[i] = { ...action, flip: action.flip ?? { byte: p.byte, bit: p.bit } }
         break
+      case 'split':
+        actions[i] = { ...action, pieces: p.pieces }
+        break
       case 'truncate':
         actions = [...actions.slice(0, i), { ...action, keep: p.keep }, { do: 'end', how: p.then }]
         break
@@ -319,6 +326,7 @@ function perturbation (role: FuzzRole, at?: MessageName): fc.Arbitrary<Perturbat
     { weight: 5, arbitrary: fc.record({ kind: fc.constant('flip' as const), at: message, byte: fc.nat(255), bit: fc.nat(7) }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: message, keep: fc.nat(255), then: endHow }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), at: message }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('split' as const), at: message, pieces: fc.integer({ min: 2, max: 6 }) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), at: message }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('late' as const), at: message }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('reject' as const), at: message, code: fc.oneof(fc.nat(DEFINED_REASON_NUMBERS - 1), fc.integer({ min: DEFINED_REASON_NUMBERS, max: 1000 })) }) },

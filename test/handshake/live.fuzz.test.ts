@@ -39,6 +39,8 @@ const NAMED: Array<[string, Plan]> = [
   ['the initiator\'s signature sent before message 2 (signed over a made-up transcript) is BAD_SIGNATURE', plan('initiator', [{ kind: 'reorder', how: 'early' }])],
   ['the responder\'s hello and signature sent before message 1 is BAD_SIGNATURE', plan('responder', [{ kind: 'reorder', how: 'early' }])],
   ['a signature over a transcript naming another peer id is BAD_SIGNATURE', plan('initiator', [{ kind: 'field', at: 'third', fault: 'sig-other-peer' }])],
+  // a frame may reach the node in any pieces
+  ['the responder\'s hello and signature in 6 pieces, a moment apart, open a session', plan('responder', [{ kind: 'split', at: 'second', pieces: 6 }])],
   ['a hello presenting the node\'s own DID is SELF', plan('responder', [{ kind: 'field', at: 'second', fault: 'self-did' }])],
   // found by a run: two faults on one message, the second undoing the first in the model (now one fault per message)
   ['accept missing in message 4, and a valid variant of message 2', plan('responder', [{ kind: 'field', at: 'second', fault: 'unknown-field' }, { kind: 'field', at: 'fourth', fault: 'accept-missing' }])]
