@@ -1,5 +1,5 @@
 /**
- * npm run bench:flood [-- SECONDS] [--honest K] [--interval MS]
+ * npm run bench:flood [-- SECONDS] [--honest K] [--interval MS] [--sustained]
  *
  * The flood bar of issue 21, measured from outside: a peergate node serves a
  * request/response protocol with the default rate limit
@@ -14,12 +14,17 @@
  * over the limit was refused with RESOURCE_UNAVAILABLE (served ≤ the bucket
  * plus the rate over the attack, nothing else failed); and whether the
  * flooder's session ended, with which reason (the peer score ends it; a
- * build without one leaves it open, and says so).
+ * build without one leaves it open, and says so). `--sustained` makes the
+ * flooder a reserved peer of the target, so that only the rate limit holds
+ * it back for the whole run.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { DEFAULT_REQUEST_RATE_LIMIT, DEFAULT_REQUEST_RATE_PERIOD_MS } from '../src/index.js'
 import { DEFAULT_MAX_IN_FLIGHT_PER_PEER } from '../src/protocols/index.js'
 import { summarize } from './stats.js'
@@ -37,24 +42,51 @@ const PEER_SCRIPT = fileURLToPath(new URL('./bench-flood-peer.js', import.meta.u
 const now = (): number => performance.timeOrigin + performance.now()
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-const { seconds, honestPeers, intervalMs } = parseArgs(process.argv.slice(2))
+const { seconds, honestPeers, intervalMs, sustained } = parseArgs(process.argv.slice(2))
 
-function parseArgs (args: string[]): { seconds: number, honestPeers: number, intervalMs: number } {
+function parseArgs (args: string[]): { seconds: number, honestPeers: number, intervalMs: number, sustained: boolean } {
   let seconds = 30
   let honestPeers = 3
   let intervalMs = 200
+  let sustained = false
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--honest' && /^[1-9]\d*$/.test(args[i + 1] ?? '')) {
+    if (args[i] === '--sustained') {
+      sustained = true
+    } else if (args[i] === '--honest' && /^[1-9]\d*$/.test(args[i + 1] ?? '')) {
       honestPeers = Number(args[++i])
     } else if (args[i] === '--interval' && /^[1-9]\d*$/.test(args[i + 1] ?? '')) {
       intervalMs = Number(args[++i])
     } else if (/^[1-9]\d*$/.test(args[i])) {
       seconds = Number(args[i])
     } else {
-      throw new Error(`usage: bench-flood [SECONDS] [--honest K] [--interval MS] (unknown argument ${args[i]})`)
+      throw new Error(`usage: bench-flood [SECONDS] [--honest K] [--interval MS] [--sustained] (unknown argument ${args[i]})`)
     }
   }
-  return { seconds, honestPeers, intervalMs }
+  return { seconds, honestPeers, intervalMs, sustained }
+}
+
+/** the flooder's session ends and returns, in order, with times from the flood's start: `1.1 s ended SCORE_TOO_LOW, 2.1 s back, …` (repeats of one refusal folded) */
+function describeHistory (history: Array<{ at: number, event: string, reason?: string }>, start: number): string {
+  const parts: string[] = []
+  let last = ''
+  let repeats = 0
+  for (const entry of history) {
+    const what = `${entry.event}${entry.reason != null ? ` ${entry.reason}` : ''}`
+    if (what === last && entry.event === 'refused') {
+      repeats++
+      continue
+    }
+    if (repeats > 0) {
+      parts[parts.length - 1] += ` (×${repeats + 1} to the end)`
+      repeats = 0
+    }
+    parts.push(`${((entry.at - start) / 1000).toFixed(1)} s ${what}`)
+    last = what
+  }
+  if (repeats > 0) {
+    parts[parts.length - 1] += ` (×${repeats + 1} to the end)`
+  }
+  return parts.length === 0 ? 'never cut off' : parts.join(', ')
 }
 
 /** One peer process and the JSON lines it prints */
@@ -122,9 +154,14 @@ class Peer {
 
 const limitPerSecond = DEFAULT_REQUEST_RATE_LIMIT * 1000 / DEFAULT_REQUEST_RATE_PERIOD_MS
 const floodRate = FLOOD_FACTOR * limitPerSecond
-console.info(`bench-flood: ${seconds} s baseline, then ${seconds} s with a flooder at ${floodRate} requests/s (${FLOOD_FACTOR}× the limit of ${DEFAULT_REQUEST_RATE_LIMIT} per ${DEFAULT_REQUEST_RATE_PERIOD_MS / 1000} s); ${honestPeers} honest peers, one request each per ${intervalMs} ms; every peer in its own process`)
+console.info(`bench-flood: ${seconds} s baseline, then ${seconds} s with a flooder at ${floodRate} requests/s (${FLOOD_FACTOR}× the limit of ${DEFAULT_REQUEST_RATE_LIMIT} per ${DEFAULT_REQUEST_RATE_PERIOD_MS / 1000} s)${sustained ? ' that the target holds as a reserved peer (--sustained: the score never ends its session; the rate limit alone stands)' : ''}; ${honestPeers} honest peers, one request each per ${intervalMs} ms; every peer in its own process`)
 
-const target = new Peer('target', ['target'])
+// --sustained: the flooder is a reserved peer of the target, which the peer
+// score never disconnects, so that the flood lasts the whole run and the rate
+// limit alone stands between it and the node
+const flooderKey = sustained ? await generateKeyPair('Ed25519') : undefined
+const flooderKeyHex = flooderKey == null ? '-' : uint8ArrayToString(privateKeyToProtobuf(flooderKey), 'base16')
+const target = new Peer('target', ['target', flooderKey == null ? '-' : peerIdFromPrivateKey(flooderKey).toString()])
 const peers: Peer[] = [target]
 try {
   const { multiaddr: addr } = await target.next('ready')
@@ -136,7 +173,7 @@ try {
   await sleep(seconds * 1000)
   const baselineEnd = now()
 
-  const flooder = new Peer('flooder', ['flooder', addr, '127.0.0.10', String(floodRate), String(seconds)])
+  const flooder = new Peer('flooder', ['flooder', addr, '127.0.0.10', String(floodRate), String(seconds), flooderKeyHex])
   peers.push(flooder)
   const flooding = await flooder.next('flooding')
   const flood = await flooder.next('flooder', seconds * 1000 + CHILD_TIMEOUT_MS)
@@ -181,8 +218,9 @@ try {
   const ended = (seen.ended as Array<{ peerId: string, reason: string, side: string, at: number }>).find(end => end.peerId === flooderId && end.at <= flood.end)
   if (flood.sessionEnd != null) {
     console.info(`flooder's session: ended ${((flood.sessionEnd.at - flood.start) / 1000).toFixed(1)} s into the flood, reason ${flood.sessionEnd.reason} (on the flooder's side: ${flood.sessionEnd.side}; the target says ${ended?.reason ?? 'nothing'})${(seen.bans as string[]).includes(flooderId) ? '; the target banned it' : ''}`)
+    console.info(`flooder coming back: ${describeHistory(flood.history, flood.start)}`)
   } else {
-    console.info(`flooder's session: still open when the flood ended (this build does not end a session for rate-limit reports)${ended != null ? `; yet the target saw it end: ${ended.reason} (${ended.side})` : ''}`)
+    console.info(`flooder's session: still open when the flood ended (${sustained ? 'a reserved peer: --sustained' : 'this build does not end a session for rate-limit reports'})${ended != null ? `; yet the target saw it end: ${ended.reason} (${ended.side})` : ''}`)
   }
 } finally {
   for (const peer of peers) {

@@ -36,7 +36,7 @@ export type { NodeView, NodeViewEvents, NodeViewServices } from './node/index.js
 
 // the services, for your own createLibp2p
 export { sessions, gated, NoSessionError, SessionEndedError, PeerAction, DEFAULT_MAX_INBOUND_SESSIONS_PER_IP } from './session/index.js'
-export type { Sessions, Session, RemoteInfo, RemoteHello, DisconnectOptions, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, StreamRefuseDetail, BanAddDetail, BanRemoveDetail, PeerReportDetail, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents, GatedComponents } from './session/index.js'
+export type { Sessions, Session, RemoteInfo, RemoteHello, DisconnectOptions, SessionStreamHandler, SessionDirection, SessionEvents, SessionCloseDetail, SessionRejectDetail, SessionStatusDetail, StreamRefuseDetail, BanAddDetail, BanRemoveDetail, PeerReportDetail, AdmissionScore, HandshakeInFlight, RejectSide, SessionLimits, SessionManagerInit, SessionManagerComponents, GatedComponents } from './session/index.js'
 export { handshake, HandshakeError, HandshakeStage, isHandshakeError, HANDSHAKE_PROTOCOL } from './handshake/index.js'
 export { STATUS_PROTOCOL, STATUS_RATE_LIMIT, STATUS_RATE_PERIOD_MS } from './status/index.js'
 export type { HandshakeService, HandshakeInit, HandshakeComponents, ConnectOptions, LocalStatus, RemoteValidator, ValidationContext, ApplicationRejection } from './handshake/index.js'
@@ -82,4 +82,4 @@ export type { NodeMetrics, NodeMetricsOptions, MetricsProvider } from './metrics
 
 // the status API of a running node
 export { createApiServer, createMetricsServer, loadOrCreateApiToken, readApiToken, apiTokenPath, writeApiUrl, readApiUrl, removeApiUrl, apiUrlPath, DEFAULT_API_PORT, DEFAULT_API_HOST, DEFAULT_METRICS_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE, API_URL_FILE } from './api/index.js'
-export type { ApiServer, ApiServerInit, MetricsServer, MetricsServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView, ReservedView, GossipTopicView } from './api/index.js'
+export type { ApiServer, ApiServerInit, MetricsServer, MetricsServerInit, RejectRecord, StatusView, PeerView, ContactView, BanView, HeadView, ReservedView, GossipTopicView, ScoreEventView } from './api/index.js'

@@ -97,4 +97,4 @@ export { writeApiUrl, readApiUrl, removeApiUrl, apiUrlPath, clientUrl } from './
 export { DEFAULT_API_PORT, DEFAULT_API_HOST, DEFAULT_METRICS_HOST, REJECT_HISTORY_SIZE, API_TOKEN_FILE, API_URL_FILE } from './constants.js'
 export type { MetricsProvider } from '../metrics/index.js'
 export type { RejectRecord } from './reject-log.js'
-export type { StatusView, PeerView, ContactView, BanView, HeadView, ReservedView, GossipTopicView } from './views.js'
+export type { StatusView, PeerView, ContactView, BanView, HeadView, ReservedView, GossipTopicView, ScoreEventView } from './views.js'

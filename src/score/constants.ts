@@ -18,7 +18,7 @@ export const SCORE_HALF_LIFE_MS = 10 * 60 * 1000
 
 /**
  * At or below this score a peer's session ends with a Goodbye SCORE_TOO_LOW,
- * and a new session with it ends the same way as soon as it opens, until the
+ * and its handshakes are refused at admission with SCORE_TOO_LOW until the
  * score has decayed above it: a peer left at score s < -20 waits
  * `SCORE_HALF_LIFE_MS × log2(s / -20)` (42 s from -21, 10 min from -40)
  */

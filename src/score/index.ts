@@ -8,8 +8,8 @@
  * (ACTION_SCORE); gossipsub's own score adds a weighted, capped part
  * (`gossipContribution`); the score decays towards 0 with a 10-minute
  * half-life. At or below -20 the peer's session ends with a Goodbye
- * SCORE_TOO_LOW (and a new one ends the same way until the score has decayed
- * above -20); at or below -50 the peer is banned for 30 minutes, during which
+ * SCORE_TOO_LOW (and its handshakes are refused at admission with
+ * SCORE_TOO_LOW until the score has decayed above -20); at or below -50 the peer is banned for 30 minutes, during which
  * its score does not decay, and so is a peer that reports take to -20 again,
  * in a new session, within an hour of its last disconnect by score. Scores are written to the address book with the
  * time they decay from, so they outlive a restart and decay while the node
@@ -37,6 +37,7 @@
  */
 
 import { PeerScoreService } from './peer-scores.js'
+import type { AdmissionScore } from '../session/index.js'
 import type { Contact } from '../addressbook/index.js'
 import type { PeerAction, Sessions } from '../session/index.js'
 import type { AbortOptions, ComponentLogger, PeerId, TypedEventTarget } from '@libp2p/interface'
@@ -89,7 +90,7 @@ export interface PeerScoreEvents {
 }
 
 /** The public face of the peer score service */
-export interface PeerScores extends TypedEventTarget<PeerScoreEvents> {
+export interface PeerScores extends TypedEventTarget<PeerScoreEvents>, AdmissionScore {
   /** `peer`'s score now, in [-100, 100]; 0 for a peer never reported */
   scoreOf(peer: PeerId): number
   /** `peer`'s score and its recent events, when it has a score */

@@ -2,8 +2,8 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { TypedEventEmitter } from 'main-event'
 import { ReasonCode } from '../reason/index.js'
-import { FORGET_SCORE_BELOW, GOSSIPSUB_REASON, MAX_SCORE_EVENTS, MAX_SCORED_PEERS, REPEAT_DISCONNECT_WINDOW_MS, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS, SCORE_HEARTBEAT_MS } from './constants.js'
-import { applyAction, clampScore, combinedScore, decayedScore, freezeUntil, scoreVerdict, type ScoreState } from './score.js'
+import { DISCONNECT_SCORE_THRESHOLD, FORGET_SCORE_BELOW, GOSSIPSUB_REASON, MAX_SCORE_EVENTS, MAX_SCORED_PEERS, REPEAT_DISCONNECT_WINDOW_MS, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS, SCORE_HEARTBEAT_MS } from './constants.js'
+import { applyAction, clampScore, combinedScore, decayedScore, freezeUntil, refusedForMs, scoreVerdict, type ScoreState } from './score.js'
 import type { PeerScoreComponents, PeerScoreEvents, PeerScoreInfo, PeerScoreInit, PeerScores, ScoreEvent, ScoreStore, GossipScoreSource } from './index.js'
 import type { PeerReportDetail, Session } from '../session/index.js'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
@@ -109,6 +109,26 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
       return 0
     }
     return combinedScore(decayedScore(record.state, this.now(), this.halfLifeMs), record.gossip)
+  }
+
+  /**
+   * A peer at or below the disconnect threshold is refused at admission
+   * (SCORE_TOO_LOW in the handshake's reject) until its score has decayed
+   * above it: it learns why before a session opens, its dialer backs off,
+   * and this node's application never sees a session that would end at once
+   */
+  admissionRefusal (peer: PeerId): { reason: ReasonCode, message: string } | undefined {
+    const record = this.recordOf(peer, false)
+    if (record == null) {
+      return undefined
+    }
+    const now = this.now()
+    const score = combinedScore(decayedScore(record.state, now, this.halfLifeMs), record.gossip)
+    if (scoreVerdict(score) === 'ok') {
+      return undefined
+    }
+    const waitS = Math.ceil(refusedForMs(record.state, now, this.halfLifeMs) / 1000)
+    return { reason: ReasonCode.SCORE_TOO_LOW, message: `score ${score.toFixed(1)} is at or below ${DISCONNECT_SCORE_THRESHOLD}${waitS > 0 ? `: refused for about ${waitS} s more` : ''}` }
   }
 
   get (peer: PeerId): PeerScoreInfo | undefined {

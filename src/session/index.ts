@@ -260,10 +260,28 @@ export interface SessionManagerInit {
   now?(): number
 }
 
+/**
+ * What the session manager asks of a peer score at admission: the `score`
+ * service, when the node runs one (peergate's `peerScore()` does)
+ */
+export interface AdmissionScore {
+  /**
+   * Why `peer` may not begin a session now (its score is at or below the
+   * disconnect threshold: SCORE_TOO_LOW), or undefined
+   */
+  admissionRefusal(peer: PeerId): { reason: ReasonCode, message: string } | undefined
+}
+
 export interface SessionManagerComponents {
   peerId: PeerId
   /** bans are kept here (optional: without it they last until the node stops) */
   datastore?: Datastore
+  /**
+   * the peer score, looked up by this name when a handshake begins (it is
+   * made after the session manager); without one no peer is refused for its
+   * score
+   */
+  score?: AdmissionScore
   registrar: Registrar
   peerStore: PeerStore
   events: TypedEventTarget<Libp2pEvents>

@@ -89,6 +89,8 @@ export function incomingWins (existingInitiator: Uint8Array, incomingInitiator: 
 /** What the session manager knows when a handshake asks to begin (before any message) */
 export interface BeginFacts {
   peerBanned: boolean
+  /** the peer score refuses the peer for now (SCORE_TOO_LOW); never for a reserved peer */
+  lowScore?: Rejection
   hasSession: boolean
   /** a simultaneous handshake with the peer is in flight and wins the tie-break */
   losesToExisting: boolean
@@ -98,10 +100,13 @@ export interface BeginFacts {
   sourceFull?: Rejection
 }
 
-/** §8.1: bans, then duplicates, then the session limits, then the limit per source IP; undefined lets the handshake begin */
+/** §8.1: bans, then a score too low, then duplicates, then the session limits, then the limit per source IP; undefined lets the handshake begin */
 export function beginVerdict (facts: BeginFacts): Rejection | undefined {
   if (facts.peerBanned) {
     return { reason: ReasonCode.BANNED, message: 'peer id is banned' }
+  }
+  if (facts.lowScore != null) {
+    return facts.lowScore
   }
   if (facts.hasSession) {
     return { reason: ReasonCode.DUPLICATE, message: 'peer already has a session' }

@@ -17,7 +17,7 @@ import { IpRanges, sourceGroup, sourceIp } from './ip-limit.js'
 import { beginVerdict, commitVerdict, incomingWins, limitReached, remoteVerdict, sourceLimitReached } from './rules.js'
 import type { Attempt, Failure, RemoteStatus, Verdict } from './admission.js'
 import { PeerAction } from './index.js'
-import type { DisconnectOptions, HandshakeInFlight, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
+import type { AdmissionScore, DisconnectOptions, HandshakeInFlight, RejectSide, RemoteInfo, Session, SessionStreamHandler, SessionDirection, SessionLimits, SessionEvents, SessionManagerComponents, SessionManagerInit, SessionRejectDetail, Sessions } from './index.js'
 import type { Rejection, RemoteFacts, SlotCounts } from './rules.js'
 import type { ChainHead } from '../chain/index.js'
 import type { AbortOptions, Connection, Logger, NewStreamOptions, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
@@ -205,6 +205,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     const incoming = this.initiatorOf(peer, direction)
     const rejection = beginVerdict({
       peerBanned: this.banList.isBanned(peer.toString()),
+      lowScore: this.isReserved(peer) ? undefined : this.score()?.admissionRefusal(peer),
       hasSession: this.sessions.has(peer),
       losesToExisting: [...existing].some(other => !incomingWins(this.initiatorOf(peer, other.direction), incoming)),
       full: this.slotsFull(direction, peer),
@@ -589,6 +590,16 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
    * source IP, if it would (rules.ts): the inbound sessions from the same
    * source (IPv4 address, IPv6 /64) are counted, reserved peers' not
    */
+  /** the node's peer score, made after this service: looked up when a handshake begins */
+  private score (): AdmissionScore | undefined {
+    try {
+      return this.components.score
+    } catch {
+      // libp2p's components throw for a service the node does not run
+      return undefined
+    }
+  }
+
   private sourceFull (connection: Connection): Rejection | undefined {
     const reserved = this.reserved.has(connection.remotePeer)
     const ip = sourceIp(connection.remoteAddr)

@@ -63,7 +63,7 @@ export const MAX_STATUS_STREAMS = 2
  * Status requests a responder takes from one peer per
  * {@link STATUS_RATE_PERIOD_MS} (a token bucket, docs/APPLICATION-PROTOCOLS.md
  * §5): 20 per 10 s, two a second, the fastest an honest requester goes (its
- * rounds start {@link STATUS_MIN_ROUND_GAP_MS} apart), with 20 at once for a
+ * rounds start STATUS_MIN_ROUND_GAP_MS apart), with 20 at once for a
  * burst of on-demand refreshes. Lodestar allows 5 per 15 s because eth2
  * peers exchange Status rarely; ours push a round at each new head (at most
  * one a second), which its limit would refuse. A request over it is reset

@@ -63,6 +63,7 @@ const VECTORS = {
   rejectUnexpectedDid: '22180f2a1e74686520706565722070726573656e74656420616e6f7468657220444944',
   rejectApplication: '1718102a11666f726b20617420686569676874203132302a',
   rejectInboundDisabled: '2a18122a2674686973206e6f646520686f6c6473206e6f2073657373696f6e732028444854206f6e6c7929',
+  rejectScoreTooLow: '2218132a1e73636f7265202d32302e37206973206174206f722062656c6f77202d3230',
   rejectTooManyFromIp: '3218142a2e746f6f206d616e7920696e626f756e642073657373696f6e732066726f6d20746869732049502061646472657373',
   goodbyeBanned: '020807',
   goodbyeShutdown: '02080c',
@@ -88,6 +89,7 @@ const REJECTS: Array<[VectorName, ReasonCode, string, number?]> = [
   ['rejectUnexpectedDid', ReasonCode.UNEXPECTED_DID, 'the peer presented another DID'],
   ['rejectApplication', ReasonCode.APPLICATION_REJECTED, 'fork at height 12', 42],
   ['rejectInboundDisabled', ReasonCode.INBOUND_DISABLED, 'this node holds no sessions (DHT only)'],
+  ['rejectScoreTooLow', ReasonCode.SCORE_TOO_LOW, 'score -20.7 is at or below -20'],
   ['rejectTooManyFromIp', ReasonCode.TOO_MANY_FROM_IP, 'too many inbound sessions from this IP address']
 ]
 
@@ -264,7 +266,7 @@ test('vectors: a reject of every code that may be sent, and a detail cut on a ch
 
   // every code but UNSPECIFIED and the codes never sent (PROTOCOL.md §12)
   const sendable = REASON_CODES.filter(code =>
-    ![ReasonCode.UNSPECIFIED, ReasonCode.CONNECTION_CLOSED, ReasonCode.DISCONNECT_REQUESTED, ReasonCode.KEY_REVOKED, ReasonCode.SCORE_TOO_LOW].includes(code))
+    ![ReasonCode.UNSPECIFIED, ReasonCode.CONNECTION_CLOSED, ReasonCode.DISCONNECT_REQUESTED, ReasonCode.KEY_REVOKED].includes(code))
   assert.deepEqual(REJECTS.map(([, reason]) => reason).sort(), sendable.sort())
 
   // each reads back, through a channel, as the remote's reject with its detail

@@ -30,7 +30,7 @@ async function settle (): Promise<void> {
 }
 
 describe('peer score', () => {
-  it('a peer pushed just below the disconnect threshold gets Goodbye SCORE_TOO_LOW, and its sessions end at once until its score has decayed above it', async () => {
+  it('a peer pushed just below the disconnect threshold gets Goodbye SCORE_TOO_LOW, and is refused at admission with SCORE_TOO_LOW until its score has decayed above it', async () => {
     const clock = scoreClock()
     // no heartbeat during the test: the refusal comes from the session's opening
     const a = await net.node({ score: { now: clock.now, heartbeatMs: 60_000 } })
@@ -69,13 +69,20 @@ describe('peer score', () => {
     assert.ok(Math.abs(wait - SCORE_HALF_LIFE_MS * Math.log2(score / -20)) < 1)
     assert.ok(wait > 30_000 && wait < 32_000, `wait ${wait}`)
 
-    // a second before it: the session opens and ends at once, SCORE_TOO_LOW on the wire
+    // a second before it: refused at admission, SCORE_TOO_LOW in the handshake's reject; a never opens a session
     clock.advance(wait - 1_000)
     assert.ok(a.peerScore(b.peerId)!.score <= DISCONNECT_SCORE_THRESHOLD)
-    const refused = closeOf(b, a.peerId)
-    await b.connect(a.getMultiaddrs()[0])
-    assert.equal((await refused).reason, ReasonCode.SCORE_TOO_LOW)
-    await until(() => a.session(b.peerId) == null, 5_000, 'the refused session\'s end at a')
+    let opened = 0
+    const onOpen = (evt: CustomEvent<{ peerId: PeerId }>): void => { if (evt.detail.peerId.equals(b.peerId)) opened++ }
+    a.addEventListener('session:open', onOpen)
+    await assert.rejects(b.connect(a.getMultiaddrs()[0]), (err: any) => {
+      assert.equal(err.reason, ReasonCode.SCORE_TOO_LOW, 'the reason on the wire')
+      assert.equal(err.side, 'remote')
+      assert.match(err.message, /score -20\.\d is at or below -20: refused for about [12] s more/)
+      return true
+    })
+    a.removeEventListener('session:open', onOpen)
+    assert.equal(opened, 0, 'no session opened at a')
 
     // a second after it: the session stays
     clock.advance(2_000)

@@ -91,8 +91,9 @@ describe('session rules', () => {
     }
   })
 
-  it('beginVerdict checks bans, then duplicates, then the session limits, then the limit per IP (PROTOCOL.md §8.1)', () => {
+  it('beginVerdict checks bans, then a score too low, then duplicates, then the session limits, then the limit per IP (PROTOCOL.md §8.1)', () => {
     const clear: BeginFacts = { peerBanned: false, hasSession: false, losesToExisting: false }
+    const LOW = { reason: ReasonCode.SCORE_TOO_LOW, message: 'score -20.7 is at or below -20' }
     const table: Array<[Partial<BeginFacts>, ReasonCode | undefined]> = [
       [{}, undefined],
       [{ peerBanned: true, hasSession: true, losesToExisting: true, full: FULL }, ReasonCode.BANNED],
@@ -104,7 +105,10 @@ describe('session rules', () => {
       [{ full: FULL, sourceFull: FROM_IP }, ReasonCode.TOO_MANY_PEERS],
       [{ losesToExisting: true, sourceFull: FROM_IP }, ReasonCode.DUPLICATE],
       [{ peerBanned: true, sourceFull: FROM_IP }, ReasonCode.BANNED],
-      [{ sourceFull: FROM_IP }, ReasonCode.TOO_MANY_FROM_IP]
+      [{ sourceFull: FROM_IP }, ReasonCode.TOO_MANY_FROM_IP],
+      [{ lowScore: LOW }, ReasonCode.SCORE_TOO_LOW],
+      [{ peerBanned: true, lowScore: LOW }, ReasonCode.BANNED],
+      [{ lowScore: LOW, hasSession: true, losesToExisting: true, full: FULL, sourceFull: FROM_IP }, ReasonCode.SCORE_TOO_LOW]
     ]
     for (const [facts, reason] of table) {
       assert.equal(beginVerdict({ ...clear, ...facts })?.reason, reason, JSON.stringify(facts))
