@@ -1,12 +1,15 @@
 /**
- * npm run soak [-- --minutes 30] [--peers 19] [--churn-ms 3000] [--publish-ms 500] [--status-ms 5000] [--sample-s 10] [--out FILE.json]
+ * npm run soak [-- --minutes 30] [--peers 19] [--churn-ms 3000] [--publish-ms 500] [--status-ms 5000] [--sample-s 10] [--identities K] [--out FILE.json]
  *
  * A soak of one node (issue 22 item 3): the observed peergate node runs in
  * its own process (scripts/soak-node.ts: LevelDB data dir, gossip on, status
  * rounds sped up to `--status-ms`); this process runs `--peers` peergate
  * nodes that connect to it and to each other (they bootstrap from it), and
  * churns them: every `--churn-ms` one peer stops (with its Goodbye) and a new
- * one, with a new identity, joins. One peer publishes a gossip message every
+ * one, with a new identity, joins; with `--identities K` the joiners are K
+ * nodes that come and go (each keeps its data, and so its peer id and DID,
+ * between its visits), so that what the observed node holds per identity it
+ * ever met stays put and any growth left is a leak. One peer publishes a gossip message every
  * `--publish-ms`. Every `--sample-s` the observed node reports its heap (after
  * a GC), RSS, timers, sessions, handshakes, connections and session-event
  * listeners.
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     'publish-ms': { type: 'string', default: '500' },
     'status-ms': { type: 'string', default: '5000' },
     'sample-s': { type: 'string', default: '10' },
+    identities: { type: 'string', default: '0' },
     out: { type: 'string' }
   }
 })
@@ -44,6 +48,10 @@ const CHURN_MS = Number(values['churn-ms'])
 const PUBLISH_MS = Number(values['publish-ms'])
 const STATUS_MS = Number(values['status-ms'])
 const SAMPLE_MS = Number(values['sample-s']) * 1000
+const IDENTITIES = Number(values.identities)
+if (!Number.isInteger(IDENTITIES) || IDENTITIES < 0 || (IDENTITIES > 0 && IDENTITIES < PEERS + 2)) {
+  throw new Error(`--identities must be 0 (a new identity per join) or at least --peers + 2 (${PEERS + 2}): a joiner starts before the peer it replaces stops`)
+}
 for (const [name, value] of Object.entries({ minutes: MINUTES, peers: PEERS, 'churn-ms': CHURN_MS, 'publish-ms': PUBLISH_MS, 'status-ms': STATUS_MS, 'sample-s': SAMPLE_MS })) {
   if (!Number.isFinite(value) || value <= 0) {
     throw new Error(`--${name} must be a positive number`)
@@ -92,10 +100,24 @@ async function delay (ms: number): Promise<void> {
 }
 
 let joined = 0
+/** --identities: the joiners' data, by identity, and which are in the network now */
+const pool = Array.from({ length: IDENTITIES }, () => new MemoryDatastore())
+const inUse = new Set<MemoryDatastore>()
+function identity (): MemoryDatastore {
+  if (pool.length === 0) {
+    return new MemoryDatastore()
+  }
+  const free = pool.filter(store => !inUse.has(store))
+  const store = free[Math.floor(Math.random() * free.length)]
+  inUse.add(store)
+  return store
+}
+const storeOf = new Map<PeerNode, MemoryDatastore>()
 async function peer (): Promise<PeerNode> {
   joined++
+  const datastore = identity()
   const node = await createPeerNode({
-    datastore: new MemoryDatastore(),
+    datastore,
     listen: ['/ip4/127.0.0.1/tcp/0'],
     bootstrap: [addr],
     chain: { chainId: 'soak-chain' },
@@ -106,12 +128,23 @@ async function peer (): Promise<PeerNode> {
     connectionManager: { inboundConnectionThreshold: Infinity }
   })
   node.pubsub.subscribe(SOAK_TOPIC)
+  storeOf.set(node, datastore)
   return node
+}
+
+/** stops a peer; its identity may join again */
+async function leave (node: PeerNode): Promise<void> {
+  await node.stop()
+  const store = storeOf.get(node)
+  storeOf.delete(node)
+  if (store != null) {
+    inUse.delete(store)
+  }
 }
 
 await delay(2_000)
 const baseline = await sample()
-console.info(`soak: ${MINUTES} min, ${PEERS} peers churned every ${CHURN_MS} ms, a gossip message every ${PUBLISH_MS} ms, status rounds every ${STATUS_MS} ms; baseline ${JSON.stringify(baseline)}`)
+console.info(`soak: ${MINUTES} min, ${PEERS} peers churned every ${CHURN_MS} ms, a gossip message every ${PUBLISH_MS} ms, status rounds every ${STATUS_MS} ms; ${IDENTITIES === 0 ? 'a new identity per join' : `joiners from ${IDENTITIES} identities that come and go`}; baseline ${JSON.stringify(baseline)}`)
 
 const peers: PeerNode[] = []
 for (let i = 0; i < PEERS; i++) {
@@ -126,12 +159,16 @@ const publisher = setInterval(() => {
   from?.pubsub.publish(SOAK_TOPIC, new TextEncoder().encode(`soak message ${published++} at ${Date.now()}`)).catch(() => {})
 }, PUBLISH_MS)
 const churn = setInterval(() => {
+  if (pool.length > 0 && pool.every(store => inUse.has(store))) {
+    // every identity is in the network or still joining: this round skips
+    return
+  }
   const k = Math.floor(Math.random() * peers.length)
   const leaving = peers[k]
   void (async () => {
     const next = await peer()
     peers[k] = next
-    await leaving.stop()
+    await leave(leaving)
   })().catch(err => { console.error('churn failed:', err) })
 }, CHURN_MS)
 
@@ -164,6 +201,6 @@ for (const key of ['sessions', 'handshakes', 'connections', 'timers', 'listeners
   console.info(`  ${key.padEnd(12)} ${String(final[key]).padStart(4)} (baseline ${baseline[key]})${final[key] > baseline[key] ? '  ← above the baseline' : ''}`)
 }
 if (values.out != null) {
-  await writeFile(values.out, JSON.stringify({ minutes: MINUTES, peers: PEERS, churnMs: CHURN_MS, publishMs: PUBLISH_MS, statusMs: STATUS_MS, baseline, final, samples, heap, rss }, null, 1))
+  await writeFile(values.out, JSON.stringify({ minutes: MINUTES, peers: PEERS, identities: IDENTITIES, churnMs: CHURN_MS, publishMs: PUBLISH_MS, statusMs: STATUS_MS, baseline, final, samples, heap, rss }, null, 1))
 }
 process.exit(0)
