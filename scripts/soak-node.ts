@@ -3,7 +3,7 @@
  * a peergate node on a LevelDB data dir with gossip on, status rounds every
  * `statusInterval` ms, subscribed to the soak topic. Prints
  * `{"event":"ready","multiaddr":…}` once, then on every line of its stdin a
- * sample: `{"event":"sample","at":…,"heapMB":…,"rssMB":…,"timers":…,
+ * sample: `{"event":"sample","at":…,"heapMB":…,"rssMB":…,"arrayBuffersMB":…,"timers":…,
  * "sessions":…,"handshakes":…,"connections":…,"listeners":…,"received":…}`
  * (after a GC when node runs with --expose-gc); stops on the end of stdin.
  *
@@ -44,6 +44,8 @@ function sample (): Record<string, unknown> {
     at: Date.now(),
     heapMB: memory.heapUsed / 2 ** 20,
     rssMB: memory.rss / 2 ** 20,
+    // ArrayBuffers live outside the heap: a small view kept for long holds its whole buffer here
+    arrayBuffersMB: memory.arrayBuffers / 2 ** 20,
     timers: process.getActiveResourcesInfo().filter(r => r === 'Timeout').length,
     sessions: node.sessions().length,
     handshakes: node.libp2p.services.sessions.handshakes().length,

@@ -65,6 +65,7 @@ interface Sample {
   at: number
   heapMB: number
   rssMB: number
+  arrayBuffersMB: number
   timers: number
   sessions: number
   handshakes: number
@@ -179,7 +180,7 @@ while (Date.now() < end) {
   const s = await sample()
   samples.push(s)
   const minute = ((s.at - start) / 60_000).toFixed(1)
-  console.info(`  ${minute.padStart(5)} min  heap ${s.heapMB.toFixed(1)} MB  rss ${s.rssMB.toFixed(1)} MB  sessions ${s.sessions}  connections ${s.connections}  handshakes ${s.handshakes}  timers ${s.timers}  listeners ${s.listeners}  received ${s.received}`)
+  console.info(`  ${minute.padStart(5)} min  heap ${s.heapMB.toFixed(1)} MB  rss ${s.rssMB.toFixed(1)} MB  array buffers ${s.arrayBuffersMB.toFixed(1)} MB  sessions ${s.sessions}  connections ${s.connections}  handshakes ${s.handshakes}  timers ${s.timers}  listeners ${s.listeners}  received ${s.received}`)
 }
 clearInterval(publisher)
 clearInterval(churn)
@@ -192,15 +193,17 @@ const warm = samples.filter(s => s.at >= start + (end - start) / 5)
 const hours = (s: Sample): number => (s.at - start) / 3_600_000
 const heap = linearFit(warm.map(s => [hours(s), s.heapMB]))
 const rss = linearFit(warm.map(s => [hours(s), s.rssMB]))
+const arrayBuffers = linearFit(warm.map(s => [hours(s), s.arrayBuffersMB]))
 console.info(`\nafter the warm-up (${warm.length} samples, the first fifth dropped), least squares:`)
 console.info(`  heap: ${heap.slope.toFixed(2)} MB/hour (residuals' spread ${heap.residualSd.toFixed(2)} MB; over the run ${(heap.slope * MINUTES / 60).toFixed(2)} MB)`)
 console.info(`  RSS:  ${rss.slope.toFixed(2)} MB/hour (residuals' spread ${rss.residualSd.toFixed(2)} MB; over the run ${(rss.slope * MINUTES / 60).toFixed(2)} MB)`)
+console.info(`  array buffers (outside the heap): ${arrayBuffers.slope.toFixed(2)} MB/hour (residuals' spread ${arrayBuffers.residualSd.toFixed(2)} MB; over the run ${(arrayBuffers.slope * MINUTES / 60).toFixed(2)} MB)`)
 console.info(`peers joined ${joined}, messages published ${published}, received by the observed node ${final.received}`)
 console.info(`at the end, ${SETTLE_MS / 1000} s after the last peer stopped, against the baseline before any peer:`)
 for (const key of ['sessions', 'handshakes', 'connections', 'timers', 'listeners'] as const) {
   console.info(`  ${key.padEnd(12)} ${String(final[key]).padStart(4)} (baseline ${baseline[key]})${final[key] > baseline[key] ? '  ← above the baseline' : ''}`)
 }
 if (values.out != null) {
-  await writeFile(values.out, JSON.stringify({ minutes: MINUTES, peers: PEERS, identities: IDENTITIES, churnMs: CHURN_MS, publishMs: PUBLISH_MS, statusMs: STATUS_MS, baseline, final, samples, heap, rss }, null, 1))
+  await writeFile(values.out, JSON.stringify({ minutes: MINUTES, peers: PEERS, identities: IDENTITIES, churnMs: CHURN_MS, publishMs: PUBLISH_MS, statusMs: STATUS_MS, baseline, final, samples, heap, rss, arrayBuffers }, null, 1))
 }
 process.exit(0)

@@ -31,7 +31,12 @@ export class StoredContact implements Contact {
   /** its slot in `columns`; ContactColumns moves it */
   slot: number
   private peerIdValue: PeerId | undefined
-  private multiaddrsValue: Multiaddr[] | undefined
+  /**
+   * the addresses' bytes, each in a buffer of its own: a Multiaddr kept here
+   * would pin whatever its bytes were cut from (see ownBytes), so `multiaddrs`
+   * makes new ones on each read
+   */
+  private addressBytes: Uint8Array[] | undefined
   /** the record this contact was loaded from, while its peer id or addresses are undecoded */
   private record: Uint8Array | undefined
   private recordOffset: number
@@ -51,8 +56,8 @@ export class StoredContact implements Contact {
       this.recordOffset = origin.offset
       this.recordLength = origin.length
     } else {
-      this.peerIdValue = origin.peerId
-      this.multiaddrsValue = origin.multiaddrs
+      this.peerIdValue = ownPeerId(origin.peerId)
+      this.addressBytes = origin.multiaddrs.map(ma => ownBytes(ma.bytes))
       this.recordOffset = 0
       this.recordLength = 0
     }
@@ -114,15 +119,15 @@ export class StoredContact implements Contact {
   }
 
   get multiaddrs (): Multiaddr[] {
-    if (this.multiaddrsValue == null) {
-      this.multiaddrsValue = decodeMultiaddrs(this.loadedRecord().multiaddrs)
+    if (this.addressBytes == null) {
+      this.addressBytes = this.loadedRecord().multiaddrs.map(ownBytes)
       this.dropRecordOnceDecoded()
     }
-    return this.multiaddrsValue
+    return decodeMultiaddrs(this.addressBytes)
   }
 
   set multiaddrs (multiaddrs: Multiaddr[]) {
-    this.multiaddrsValue = multiaddrs
+    this.addressBytes = multiaddrs.map(ma => ownBytes(ma.bytes))
     this.dropRecordOnceDecoded()
   }
 
@@ -133,7 +138,7 @@ export class StoredContact implements Contact {
   }
 
   private dropRecordOnceDecoded (): void {
-    if (this.peerIdValue != null && this.multiaddrsValue != null) {
+    if (this.peerIdValue != null && this.addressBytes != null) {
       this.record = undefined
     }
   }
@@ -184,6 +189,31 @@ function decodeMultiaddrs (stored: Uint8Array[]): Multiaddr[] {
     }
   }
   return out
+}
+
+/**
+ * `bytes` in an ArrayBuffer of their own. What libp2p hands over is mostly a
+ * view into something larger: a peer id or an address decoded from a
+ * network read, and every Multiaddr's `bytes`, which it concatenates into a
+ * slice of Node's shared Buffer pool (64 KiB slabs). One small view kept for
+ * long keeps its whole buffer: in a soak, the book's addresses and peer ids
+ * held a 64 KiB slab each, growing the process by megabytes per hundred
+ * contacts (docs/BENCHMARKS.md, "Soak"). A copy that is already exact is not
+ * made again.
+ */
+function ownBytes (bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
+    return bytes
+  }
+  // Uint8Array's slice copies (a Buffer's would be another view)
+  return Uint8Array.prototype.slice.call(bytes)
+}
+
+/** `peer`, made again from bytes of its own when its multihash is a view into a larger buffer */
+export function ownPeerId (peer: PeerId): PeerId {
+  const bytes = peer.toMultihash().bytes
+  const own = ownBytes(bytes)
+  return own === bytes ? peer : peerIdFromMultihash(Digest.decode(own))
 }
 
 /** every contact added to the book is built here or by decodeContact, so that all share one class shape */

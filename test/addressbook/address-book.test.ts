@@ -2,13 +2,16 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromMultihash, peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { LevelDatastore } from 'datastore-level'
 import { base58btc } from 'multiformats/bases/base58'
+import * as Digest from 'multiformats/hashes/digest'
 import { Key } from 'interface-datastore'
 import { PersistentAddressBook } from '../../src/addressbook/address-book.js'
 import { cleanCloseBackoffMs, failureBackoffMs, resolveBackoff, type ResolvedBackoff } from '../../src/addressbook/backoff.js'
@@ -23,6 +26,12 @@ import type { DialCandidates } from '../../src/addressbook/candidates.js'
 import type { PeerId } from '@libp2p/interface'
 
 const T0 = 1_700_000_000_000
+
+/** V8's garbage collector, callable without --expose-gc */
+function collectGarbage (): () => void {
+  setFlagsFromString('--expose-gc')
+  return runInNewContext('gc') as () => void
+}
 
 async function newPeerId (): Promise<PeerId> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
@@ -296,6 +305,34 @@ describe('address book', () => {
     const refreshed = await book.add({ peerId: a, multiaddrs: [many[5], many[5]], source: 'dht' })
     assert.equal(refreshed.multiaddrs.length, MAX_MULTIADDRS_PER_CONTACT)
     assert.equal(refreshed.multiaddrs.at(-1)?.toString(), many[5].toString(), 'a refreshed address becomes the newest')
+  })
+
+  it('keeps a contact\'s peer id and addresses in bytes of their own, not the large buffers libp2p decoded them from', async () => {
+    const book = await h.book(await h.open(await h.dir()))
+    const gc = collectGarbage()
+    const CONTACTS = 200
+    const BUFFER_BYTES = 64 * 1024
+    gc()
+    const before = process.memoryUsage().arrayBuffers
+    const added: PeerId[] = []
+    for (let i = 0; i < CONTACTS; i++) {
+      // as libp2p hands them over: views into one large read each (an identify message, a DHT response, a pool slab)
+      const read = new Uint8Array(BUFFER_BYTES)
+      const idBytes = (await newPeerId()).toMultihash().bytes
+      const addrBytes = addr(8000 + i).bytes
+      read.set(idBytes, 100)
+      read.set(addrBytes, 200)
+      const peer = peerIdFromMultihash(Digest.decode(read.subarray(100, 100 + idBytes.byteLength)))
+      await book.add({ peerId: peer, multiaddrs: [multiaddr(read.subarray(200, 200 + addrBytes.byteLength))], source: 'dht' })
+      added.push(peerIdFromString(peer.toString()))
+    }
+    gc()
+    const held = process.memoryUsage().arrayBuffers - before
+    // without copies the book would hold every read: CONTACTS × 64 KiB = 12.5 MiB
+    assert.ok(held < CONTACTS * BUFFER_BYTES / 8, `the book holds ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${CONTACTS} contacts`)
+    for (const [i, peer] of added.entries()) {
+      assert.deepEqual(book.get(peer)?.multiaddrs.map(String), [addr(8000 + i).toString()])
+    }
   })
 
   it('records survive close, reopen and load', async () => {
