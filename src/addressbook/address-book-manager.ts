@@ -209,7 +209,9 @@ export class AddressBookManager extends PersistentAddressBook implements Address
 
 /** the contact already holds every one of these addresses */
 function knowsAll (contact: Contact, multiaddrs: Multiaddr[]): boolean {
-  return multiaddrs.every(ma => contact.multiaddrs.some(known => known.equals(ma)))
+  // a stored contact makes its Multiaddrs on each read: read them once
+  const known = contact.multiaddrs
+  return multiaddrs.every(ma => known.some(k => k.equals(ma)))
 }
 
 /** the peer id a ban target names, or undefined for a DID (or anything else) */
