@@ -585,11 +585,6 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return limitReached(direction, this.reserved.has(peer), counts, this.limits())
   }
 
-  /**
-   * Why one more inbound session on `connection` would exceed the limit per
-   * source IP, if it would (rules.ts): the inbound sessions from the same
-   * source (IPv4 address, IPv6 /64) are counted, reserved peers' not
-   */
   /** the node's peer score, made after this service: looked up when a handshake begins */
   private score (): AdmissionScore | undefined {
     try {
@@ -600,10 +595,15 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
   }
 
+  /**
+   * Why one more inbound session on `connection` would exceed the limit per
+   * source IP, if it would (rules.ts): the inbound sessions from the same
+   * source (IPv4 address, IPv6 /64) are counted, reserved peers' not
+   */
   private sourceFull (connection: Connection): Rejection | undefined {
     const reserved = this.reserved.has(connection.remotePeer)
     const ip = sourceIp(connection.remoteAddr)
-    const group = this.sourceGroupOf(connection)
+    const group = ip == null ? undefined : sourceGroup(ip)
     const exempt = ip != null && this.ipLimitExempt.contains(ip)
     let sessions = 0
     if (!reserved && !exempt && group != null) {
