@@ -406,7 +406,7 @@ export class StatusExchange {
     }
     if (this.limiter?.take(session) === false) {
       // reported by the limiter; a refused request is not the last one taken
-      stream.abort(new ProtocolError(`status request over the limit of ${this.limiter.limit.limit} per ${this.limiter.limit.periodMs} ms`))
+      stream.abort(new ProtocolError(`status request ${this.limiter.describe(1)}`))
       return
     }
     if (rounds?.session === session) {
