@@ -108,7 +108,7 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
     if (record == null) {
       return 0
     }
-    return combinedScore(decayedScore(record.state, this.now(), this.halfLifeMs), record.gossip)
+    return this.scoreAt(record, this.now())
   }
 
   /**
@@ -123,7 +123,7 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
       return undefined
     }
     const now = this.now()
-    const score = combinedScore(decayedScore(record.state, now, this.halfLifeMs), record.gossip)
+    const score = this.scoreAt(record, now)
     if (scoreVerdict(score) === 'ok') {
       return undefined
     }
@@ -138,6 +138,11 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
 
   list (): PeerScoreInfo[] {
     return [...this.records.entries()].map(([peer, record]) => this.infoOf(peer, record))
+  }
+
+  /** `record`'s score at `now`: its decayed application score plus gossipsub's part */
+  private scoreAt (record: PeerRecord, now: number): number {
+    return combinedScore(decayedScore(record.state, now, this.halfLifeMs), record.gossip)
   }
 
   private infoOf (peer: PeerId, record: PeerRecord): PeerScoreInfo {
@@ -196,7 +201,7 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
     const record = this.recordOf(peerId, true)
     record.state = applyAction(record.state, action, now, this.halfLifeMs)
     record.dirty = true
-    const score = combinedScore(decayedScore(record.state, now, this.halfLifeMs), record.gossip)
+    const score = this.scoreAt(record, now)
     const event: ScoreEvent = { at: now, action, reason, score }
     record.events.push(event)
     if (record.events.length > MAX_SCORE_EVENTS) {
@@ -314,7 +319,7 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
       }
       // gossipsub keeps a departed peer's score a while (its retainScore): so does this
       record.gossip = gossip?.peerScore(peer) ?? 0
-      if (record.state.at <= now && Math.abs(combinedScore(decayedScore(record.state, now, this.halfLifeMs), record.gossip)) < FORGET_SCORE_BELOW) {
+      if (record.state.at <= now && Math.abs(this.scoreAt(record, now)) < FORGET_SCORE_BELOW) {
         this.save(peer, record)
         this.records.delete(peer)
       }
