@@ -57,6 +57,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly now: () => number
   private readonly banList: BanList
   private readonly sessions = new PeerMap<Session>()
+  /** the inbound sessions by source group (sourceGroup: an IPv4 address, an IPv6 /64), for the limit per source IP */
+  private readonly inboundBySource = new Map<string, Set<Session>>()
   private readonly attempts = new PeerMap<Set<TrackedAttempt>>()
   private readonly waiters = new PeerMap<Array<() => void>>()
   private readonly gatedProtocols = new Set<string>()
@@ -268,6 +270,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
     this.ended.set(session, ended)
     this.sessions.set(session.peerId, session)
+    this.indexSource(session, true)
     this.log('session open with %p (%s, %s)', session.peerId, session.direction, session.did)
     this.safeDispatchEvent('session:open', { detail: session })
     this.notify(session.peerId)
@@ -510,6 +513,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
     const { reason, appCode, detail } = parting
     this.sessions.delete(session.peerId)
+    this.indexSource(session, false)
     // whoever ended it hangs up: a listener that connects again gets a new connection
     if (session.connection.status === 'open') {
       this.partingConnections.add(session.connection.id)
@@ -607,8 +611,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     const exempt = ip != null && this.ipLimitExempt.contains(ip)
     let sessions = 0
     if (!reserved && !exempt && group != null) {
-      for (const session of this.sessions.values()) {
-        if (session.direction === 'inbound' && !this.reserved.has(session.peerId) && this.sourceGroupOf(session.connection) === group) {
+      for (const session of this.inboundBySource.get(group) ?? []) {
+        if (!this.reserved.has(session.peerId)) {
           sessions++
         }
       }
@@ -616,9 +620,31 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     return sourceLimitReached(reserved, { group, exempt, sessions }, this.maxInboundPerIp)
   }
 
-  private sourceGroupOf (connection: Connection): string | undefined {
-    const ip = sourceIp(connection.remoteAddr)
-    return ip == null ? undefined : sourceGroup(ip)
+  /**
+   * Adds an inbound session to (or removes it from) the index by source
+   * group, so that an admission counts the sessions of its own source and
+   * does not parse every session's address (a thousand per admission on a
+   * node holding a thousand)
+   */
+  private indexSource (session: Session, open: boolean): void {
+    const ip = session.direction === 'inbound' ? sourceIp(session.connection.remoteAddr) : undefined
+    if (ip == null) {
+      return
+    }
+    const group = sourceGroup(ip)
+    let sessions = this.inboundBySource.get(group)
+    if (open) {
+      if (sessions == null) {
+        sessions = new Set()
+        this.inboundBySource.set(group, sessions)
+      }
+      sessions.add(session)
+    } else if (sessions != null) {
+      sessions.delete(session)
+      if (sessions.size === 0) {
+        this.inboundBySource.delete(group)
+      }
+    }
   }
 
   /** For the tie-break: who initiated a handshake of `direction` with `peer` (multihash bytes) */
