@@ -18,8 +18,8 @@ const PING_PROTOCOL_PREFIX = 'ipfs'
  * each answered ping keeps its closed stream (its buffers, listeners and
  * logger, about 7 KB) for the full 10 s. The peers' connection monitors ping
  * every connection every 10 s, so a node held about one such stream per
- * session at all times, a quarter of what a session costs it
- * (docs/BENCHMARKS.md, issue 22). This responder answers the same way, with
+ * session at all times, a quarter of the heap a session cost it
+ * (`npm run bench:sessions`, issue 22). This responder answers the same way, with
  * the same deadline, and clears its timer once the stream is done. It also
  * reads through `endOnRemoteClose`, so that a ping whose close-write arrived
  * before the handler began to read ends with the echo rather than at the
