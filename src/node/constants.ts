@@ -53,6 +53,16 @@ export const PING_MAX_OUTBOUND_STREAMS = 3
 export const PING_MAX_INBOUND_STREAMS = 4
 
 /**
+ * The ping service's defaults (ping-service.ts), @libp2p/ping 3's, which its
+ * package does not export: how long the responder gives an inbound ping
+ * stream before aborting it, and the ping spec's streams per connection (a
+ * dialer keeps at most one, a listener accepts two)
+ */
+export const PING_RESPONDER_TIMEOUT_MS = 10_000
+export const LIBP2P_PING_MAX_OUTBOUND_STREAMS = 1
+export const LIBP2P_PING_MAX_INBOUND_STREAMS = 2
+
+/**
  * The datastore record of the chain a datastore belongs to (chain id and
  * genesis hash), written on the node's first start when the caller gives the
  * datastore (a data dir keeps it in CHAIN_FILE, and older data dirs here):

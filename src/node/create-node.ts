@@ -7,7 +7,6 @@ import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { InvalidParametersError } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
-import { ping } from '@libp2p/ping'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
@@ -27,6 +26,7 @@ import { monitorDatastore, resealLevel, type MonitoredDatastore } from '../stora
 import { AddressInUseError } from './errors.js'
 import { CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_MAX_TIMEOUT_MS, CONNECTION_PING_MIN_TIMEOUT_MS, DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
+import { pingService } from './ping-service.js'
 import { isSelfAddress, parseAddrs, parsePeerAddrs } from './peers.js'
 import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
 import type { DidSigner } from '../did/index.js'
@@ -121,7 +121,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       // 10 s timeout; with the default of one outbound ping stream the
       // connection monitor's next heartbeat then fails and aborts a healthy
       // connection. A few streams of headroom keep sessions alive.
-      ping: ping({ maxOutboundStreams: PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: PING_MAX_INBOUND_STREAMS }),
+      // libp2p's ping, with a responder that lets go of each stream it answered (ping-service.ts)
+      ping: pingService({ maxOutboundStreams: PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: PING_MAX_INBOUND_STREAMS }),
       // the DHT dials its peers when a query needs them; it does not have
       // libp2p redial them whenever a session ends (dht-keep-alive.ts)
       dht: withoutKeepAlive(kadDHT({
