@@ -2,7 +2,6 @@ import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { loadOrCreateSelfKey } from '@libp2p/config'
-import { identify } from '@libp2p/identify'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { InvalidParametersError } from '@libp2p/interface'
@@ -22,6 +21,7 @@ import { checkChainRecord, checkSameChain, dhtProtocol, resolveChain } from './c
 import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from './data-dir.js'
 import { withoutKeepAlive } from './dht-keep-alive.js'
 import { loadDataDirIdentity } from './identity-files.js'
+import { identifyAfterHandshake } from './identify-after-handshake.js'
 import { monitorDatastore, resealLevel, type MonitoredDatastore } from '../storage/index.js'
 import { AddressInUseError } from './errors.js'
 import { CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_MAX_TIMEOUT_MS, CONNECTION_PING_MIN_TIMEOUT_MS, DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
@@ -105,7 +105,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     let libp2pRef: Libp2p<PeerNodeServices & S> | undefined
     const services: ServiceFactoryMap<PeerNodeServices> = {
       // peergate's services first: the handshake's connection:open listener
-      // then runs before identify's (see Handshake's constructor)
+      // then runs before identify's, which finds the handshake begun (see
+      // Handshake's constructor and identify-after-handshake.ts)
       sessions: sessions(limits),
       handshake: handshake({
         ...options.handshake,
@@ -114,7 +115,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
         resolver: options.did?.resolver,
         head: options.head
       }),
-      identify: identify(),
+      // on a connection this node dialed to handshake on, once the handshake is over
+      identify: identifyAfterHandshake(),
       // libp2p 3.3.11 loses a remote close-write that arrives before an
       // inbound handler starts reading (it starts late when the peer store
       // is busy), so a ping stream can stay open until the ping handler's
