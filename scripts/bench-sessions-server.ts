@@ -15,11 +15,16 @@
  * Both listen on 127.0.0.1. Prints `{"event":"ready","multiaddr":…}`, then
  * answers each line of its stdin:
  *
- * - `sample`: `{"event":"sample","heap":…,"rss":…,"held":…,"connections":…,"streams":{…},"ends":{…}}`
+ * - `sample`: `{"event":"sample","heap":…,"rss":…,"held":…,"connections":…,"streams":{…},"ends":{…},"waitedMs":…}`
  *   (bytes, after two GCs), `held` being the sessions or identified inbound
  *   connections open now, `streams` the streams open on its connections by
  *   direction and protocol, `ends` peergate's closed sessions and rejected
- *   handshakes since the last sample, counted by reason
+ *   handshakes since the last sample, counted by reason. Taken between two
+ *   of the connection monitor's rounds (waiting up to QUIET_WAIT_MS for at
+ *   most QUIET_STREAMS_SHARE of `held` streams to be open, `waitedMs`): the
+ *   monitor pings every connection at once every 10 s, and a sample in the
+ *   middle of that burst counted a thousand pings in flight (924 outbound
+ *   ping streams open at 1,000 sessions) as what each session holds
  * - `opens`: `{"event":"opens","firstConnection":…,"at":[…]}`, the time of
  *   the first inbound `connection:open` and of every event since the last
  *   `opens` (epoch ms, µs precision), then forgets them, and `cpuMs`, the CPU time this process has used since it
@@ -145,6 +150,20 @@ function cpuMs (): number {
   return (used.user + used.system) / 1000
 }
 
+/** what a memory sample waits for: at most this share of the held connections with a stream open… */
+const QUIET_STREAMS_SHARE = 0.02
+/** …for at most this long */
+const QUIET_WAIT_MS = 15_000
+
+async function quietSample (): Promise<Record<string, unknown>> {
+  const start = now()
+  const open = (): number => Object.values(streams()).reduce((sum, n) => sum + n, 0)
+  while (open() > Math.max(5, held() * QUIET_STREAMS_SHARE) && now() - start < QUIET_WAIT_MS) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  return { ...sample(), waitedMs: Math.round(now() - start) }
+}
+
 function sample (): Record<string, unknown> {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc == null) {
@@ -171,7 +190,7 @@ const lines = createInterface({ input: process.stdin })
 lines.on('line', (line) => {
   const [command, arg] = line.split(' ')
   if (command === 'sample') {
-    write(sample())
+    void quietSample().then(write)
   } else if (command === 'opens') {
     write({ event: 'opens', firstConnection, at: opens, cpuMs: cpuMs() })
     opens = []

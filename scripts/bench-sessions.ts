@@ -30,7 +30,9 @@
  * 4. memory per session: the heap and RSS after two GCs, `--settle-s` after
  *    the last one opened, less those of step 2, divided by the sessions the
  *    second half added (and, beside it, less those of step 1 divided by all
- *    the sessions held, which counts the warm-up as well);
+ *    the sessions held, which counts the warm-up as well); every sample is
+ *    taken between two rounds of libp2p's connection monitor, which pings
+ *    every connection at once every 10 s (bench-sessions-server.ts);
  * 5. CPU at idle: the server's CPU time over `--idle-s` with every session
  *    held, status rounds every `--status-s` on both sides (by default
  *    peergate's own, 5 minutes: with 1,000 sessions about 3 rounds a second
@@ -188,7 +190,7 @@ class Child {
   }
 }
 
-interface Sample { heap: number, rss: number, held: number, connections: number, streams: Record<string, number>, ends: Record<string, number>, cpuMs: number }
+interface Sample { heap: number, rss: number, held: number, connections: number, streams: Record<string, number>, ends: Record<string, number>, cpuMs: number, waitedMs: number }
 interface Idle { cpuMs: number, wallMs: number }
 interface ClientLoad { busy: number, loopDelayP99Ms: number, loopDelayMaxMs: number }
 interface Dialed { ok: number, failed: number, retries: number, errors: Record<string, number> }
@@ -395,7 +397,7 @@ for (let round = 0; round < ROUNDS; round++) {
     if (Object.keys(run.full.ends).length > 0) {
       say(`    the server's sessions closed and handshakes rejected by the time all were held: ${JSON.stringify(run.full.ends)}`)
     }
-    say(`    streams open on the server's connections when all were held: ${JSON.stringify(run.full.streams)}`)
+    say(`    streams open on the server's connections when all were held (sampled ${run.full.waitedMs} ms after asked, between the connection monitor's rounds): ${JSON.stringify(run.full.streams)}`)
     say(`    client processes: ${run.clientLoad.map(l => `${(l.busy * 100).toFixed(0)} % busy, loop delay p99 ${l.loopDelayP99Ms.toFixed(0)} ms max ${l.loopDelayMaxMs.toFixed(0)} ms`).join('; ')}`)
     if (!run.valid) {
       say(`    INVALID: the server held ${run.full.held} of ${SESSIONS} sessions (fewer than ${VALID_HELD * 100} %); this run is left out of the medians`)
