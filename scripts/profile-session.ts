@@ -7,7 +7,8 @@
  * dialing it from a fresh bare libp2p node (dial → `peer:identify`) and from a
  * fresh peergate node (dial → its `session:open`), `--gap` ms apart (default
  * 20), set-up not counted. Both processes sample their CPU all along with
- * node:inspector's profiler (every `--interval` µs, default 500) and note the
+ * node:inspector's profiler (every `--interval` µs, default 500; 0: no
+ * profiler, for the CPU and wall time without one) and note the
  * monotonic µs of each window:
  *
  * - dialer, bare and peergate: dial → `connection:open` (TCP, Noise, yamux),
@@ -161,6 +162,7 @@ function figures (samples: ReturnType<typeof categorise>, column: Column): Figur
   const mainUs = mean(column.main)
   const labels: Record<string, number> = { 'other threads': cpuUs - mainUs }
   for (const [label, count] of counts) labels[label] = mainUs * count / total
+  if (total === 0) labels['main thread (not sampled)'] = mainUs
   return { name: column.name, n: column.windows.length, wallUs: mean(column.windows.map(([a, b]) => b - a)), cpuUs, samples: total / column.windows.length, labels }
 }
 /** two columns' sum, or difference with sign -1 */
