@@ -23,7 +23,7 @@
  * libuv's pool, the profiler's thread), so that a column adds up to it.
  * Prints the tables (markdown, ms) and writes every label's figures as JSON;
  * `--keep DIR` keeps both profiles there (dialer.cpuprofile, listener.cpuprofile:
- * open them in Chrome DevTools).
+ * open them in Chrome DevTools) and puts each column's windows in the JSON.
  */
 import { spawn } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
@@ -153,7 +153,7 @@ const before = (rounds: Round[], name: string): Column => span(name, rounds.map(
 const after = (rounds: Round[], name: string): Column => span(name, rounds.map(r => [r.open, r.end]))
 const inListener = sessionRounds.map(r => listenerWindows.get(r.peerId)).filter(w => w != null)
 
-interface Figures { name: string, n: number, wallUs: number, cpuUs: number, samples: number, labels: Record<string, number> }
+interface Figures { name: string, n: number, wallUs: number, cpuUs: number, samples: number, labels: Record<string, number>, windows?: Array<[number, number]> }
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
 function figures (samples: ReturnType<typeof categorise>, column: Column): Figures {
   const counts = attribute(samples, column.windows)
@@ -163,13 +163,13 @@ function figures (samples: ReturnType<typeof categorise>, column: Column): Figur
   const labels: Record<string, number> = { 'other threads': cpuUs - mainUs }
   for (const [label, count] of counts) labels[label] = mainUs * count / total
   if (total === 0) labels['main thread (not sampled)'] = mainUs
-  return { name: column.name, n: column.windows.length, wallUs: mean(column.windows.map(([a, b]) => b - a)), cpuUs, samples: total / column.windows.length, labels }
+  return { name: column.name, n: column.windows.length, wallUs: mean(column.windows.map(([a, b]) => b - a)), cpuUs, samples: total / column.windows.length, labels, windows: keep != null ? column.windows : undefined }
 }
 /** two columns' sum, or difference with sign -1 */
 function combine (name: string, a: Figures, b: Figures, sign = 1): Figures {
   const labels: Record<string, number> = { ...a.labels }
   for (const [label, us] of Object.entries(b.labels)) labels[label] = (labels[label] ?? 0) + sign * us
-  return { name, n: a.n, wallUs: a.wallUs + sign * b.wallUs, cpuUs: a.cpuUs + sign * b.cpuUs, samples: a.samples + sign * b.samples, labels }
+  return { name, n: a.n, windows: undefined, wallUs: a.wallUs + sign * b.wallUs, cpuUs: a.cpuUs + sign * b.cpuUs, samples: a.samples + sign * b.samples, labels }
 }
 
 const dialerSamples = categorise(dialerProfile)
