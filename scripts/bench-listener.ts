@@ -4,14 +4,24 @@
  * peergate of another checkout's `dist/` (default: this one). Prints
  * `{"event":"ready","multiaddr":…}` once, then one line per session it opens:
  * `{"event":"session","peerId":…,"at":<epoch ms, µs precision>,"cpu":<CPU ms
- * this process spent from the connection's opening to the session>}`; on the end
- * of its stdin, the CPU time it used since ready: `{"event":"cpu","ms":…}`.
+ * this process spent from the connection's opening to the session>,"mainCpu":<the
+ * same, µs, of its main thread alone>,"window":[<µs on the monotonic clock of the
+ * connection's opening and of the session>]}`; on
+ * the end of its stdin, the CPU time it used since ready: `{"event":"cpu","ms":…}`.
+ * With `PEERGATE_PROFILE=FILE` (`npm run profile:session`) it samples its CPU
+ * from before ready and writes the profile to FILE, and the result of a clock
+ * check (see cpu-profile.ts) in the `cpu` line, before it exits.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MAX_SESSIONS_LIMIT } from '../src/node/constants.js'
 import { loadPeergate } from './bench-dist.js'
+import { clockCheck, clockCheckSpin, nowUs, startProfiler } from './cpu-profile.js'
+
+const profileFile = process.env.PEERGATE_PROFILE
+const stopProfiler = profileFile == null ? undefined : await startProfiler(Number(process.env.PEERGATE_PROFILE_INTERVAL ?? 500))
+const spin = profileFile == null ? undefined : clockCheckSpin(100)
 
 const { createPeerNode } = await loadPeergate(process.argv[2])
 const dataDir = await mkdtemp(join(tmpdir(), 'peergate-bench-listener-'))
@@ -26,27 +36,43 @@ const node = await createPeerNode({
 })
 
 const now = (): number => performance.timeOrigin + performance.now()
-/** CPU time at each connection's opening, by remote peer */
+/** CPU time and monotonic µs at each connection's opening, by remote peer */
 const cpuAtOpen = new Map<string, NodeJS.CpuUsage>()
+const usAtOpen = new Map<string, number>()
+const mainCpuAtOpen = new Map<string, NodeJS.CpuUsage>()
 node.libp2p.addEventListener('connection:open', (evt) => {
+  usAtOpen.set(evt.detail.remotePeer.toString(), nowUs())
+  mainCpuAtOpen.set(evt.detail.remotePeer.toString(), process.threadCpuUsage())
   cpuAtOpen.set(evt.detail.remotePeer.toString(), process.cpuUsage())
 })
 node.libp2p.addEventListener('connection:close', (evt) => {
   cpuAtOpen.delete(evt.detail.remotePeer.toString())
+  usAtOpen.delete(evt.detail.remotePeer.toString())
+  mainCpuAtOpen.delete(evt.detail.remotePeer.toString())
 })
 node.addEventListener('session:open', (evt) => {
   const peerId = evt.detail.peerId.toString()
   const since = cpuAtOpen.get(peerId)
   const used = since == null ? undefined : process.cpuUsage(since)
   const cpu = used == null ? undefined : (used.user + used.system) / 1000
-  process.stdout.write(`${JSON.stringify({ event: 'session', peerId, at: now(), cpu })}\n`)
+  const window = [usAtOpen.get(peerId), nowUs()]
+  const mainSince = mainCpuAtOpen.get(peerId)
+  const mainUsed = mainSince == null ? undefined : process.threadCpuUsage(mainSince)
+  const mainCpu = mainUsed == null ? undefined : mainUsed.user + mainUsed.system
+  process.stdout.write(`${JSON.stringify({ event: 'session', peerId, at: now(), cpu, mainCpu, window })}\n`)
 })
 process.stdout.write(`${JSON.stringify({ event: 'ready', multiaddr: node.getMultiaddrs()[0].toString() })}\n`)
 
 const cpu = process.cpuUsage()
 const stop = async (): Promise<void> => {
   const used = process.cpuUsage(cpu)
-  process.stdout.write(`${JSON.stringify({ event: 'cpu', ms: (used.user + used.system) / 1000 })}\n`)
+  let clock: string | undefined
+  if (stopProfiler != null && profileFile != null && spin != null) {
+    const profile = await stopProfiler()
+    await writeFile(profileFile, JSON.stringify(profile))
+    clock = clockCheck(profile, spin)
+  }
+  process.stdout.write(`${JSON.stringify({ event: 'cpu', ms: (used.user + used.system) / 1000, clock })}\n`)
   await node.stop()
   await rm(dataDir, { recursive: true, force: true })
   process.exit(0)
