@@ -22,7 +22,7 @@ import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from 
 import { withoutKeepAlive } from './dht-keep-alive.js'
 import { loadDataDirIdentity } from './identity-files.js'
 import { identifyAfterHandshake } from './identify-after-handshake.js'
-import { monitorDatastore, resealLevel, type MonitoredDatastore } from '../storage/index.js'
+import { cachePeerStore, monitorDatastore, resealLevel, type MonitoredDatastore } from '../storage/index.js'
 import { AddressInUseError } from './errors.js'
 import { CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_MAX_TIMEOUT_MS, CONNECTION_PING_MIN_TIMEOUT_MS, DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
@@ -94,6 +94,10 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     // in the status, and does not stop the node (src/storage/)
     const level = ownDatastore
     storage = monitorDatastore(datastore, { logger, reseal: level == null ? undefined : async () => { await resealLevel(level) } })
+    // libp2p's peer store rewrites a peer's record on every stream: in
+    // memory, written behind (at most a second of it is lost to a crash, and
+    // what peers said comes back when they reconnect)
+    const cached = cachePeerStore(storage, { logger })
     const self = peerIdFromPrivateKey(privateKey)
     const log = logger.forComponent('peergate:node')
     const bootstrap = parsePeerAddrs(withoutSelf(options.bootstrap, self, 'bootstrap', log), 'bootstrap address')
@@ -153,7 +157,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     }
     const libp2p = await createLibp2p<PeerNodeServices & S>({
       privateKey,
-      datastore: storage,
+      datastore: cached,
       addresses: { listen: listen.map(ma => ma.toString()) },
       transports: options.transports ?? [tcp()],
       connectionEncrypters: [noise()],
@@ -191,7 +195,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
     })
 
     libp2pRef = libp2p
-    return new PeerNode<S>({ libp2p, storage, ownDatastore, metricsRegistry })
+    return new PeerNode<S>({ libp2p, datastore: cached, storage, ownDatastore, metricsRegistry })
   } catch (err) {
     storage?.stop()
     await ownDatastore?.close()

@@ -15,11 +15,13 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { LevelDatastore } from 'datastore-level'
 import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
-import type { MonitoredDatastore } from '../storage/index.js'
+import type { MonitoredDatastore, WriteBehindDatastore } from '../storage/index.js'
 
 export interface PeerNodeInit<S extends ServiceMap = Record<never, never>> {
   libp2p: Libp2p<PeerNodeServices & S>
-  /** the datastore libp2p runs on, its writes watched */
+  /** the datastore libp2p runs on: the peer store's cache in front of `storage` */
+  datastore: WriteBehindDatastore
+  /** the datastore's writes, watched */
   storage: MonitoredDatastore
   /** closed on stop: the node opened it */
   ownDatastore?: LevelDatastore
@@ -48,12 +50,14 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Libp2
    */
   readonly datastore: Datastore
   private readonly ownDatastore?: LevelDatastore
+  private readonly cache: WriteBehindDatastore
   private readonly monitored: MonitoredDatastore
 
   /** @internal createPeerNode builds a PeerNode */
   constructor (init: PeerNodeInit<S>) {
     super(init.libp2p, init.metricsRegistry, init.storage)
-    this.datastore = init.storage
+    this.datastore = init.datastore
+    this.cache = init.datastore
     this.monitored = init.storage
     this.ownDatastore = init.ownDatastore
     const log = this.libp2p.logger.forComponent('peergate:node')
@@ -165,6 +169,7 @@ export class PeerNode<S extends ServiceMap = Record<never, never>> extends Libp2
 
   async stop (): Promise<void> {
     await this.libp2p.stop()
+    await this.cache.close()
     this.monitored.stop()
     await this.ownDatastore?.close()
   }

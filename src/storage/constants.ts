@@ -18,3 +18,20 @@ export const STORAGE_PROBE_INTERVAL_MS = 10_000
 
 /** The record the probe writes: when it last tried, ms since the epoch */
 export const STORAGE_PROBE_KEY = '/peergate/storage/probe'
+
+/** The key prefix of libp2p's peer store (`@libp2p/peer-store`'s NAMESPACE_COMMON) */
+export const PEER_STORE_PREFIX = '/peers/'
+
+/**
+ * How long a peer store record's write may wait before it reaches the
+ * datastore (WriteBehindDatastore): a second coalesces the dozen rewrites of
+ * one session's opening, and the pings and status rounds of many sessions,
+ * into one batch
+ */
+export const WRITE_BEHIND_FLUSH_INTERVAL_MS = 1_000
+
+/** Clean records kept in memory for reads: a few hundred bytes each, a busy node's recent peers */
+export const WRITE_BEHIND_MAX_CLEAN = 4_096
+
+/** Pending writes that start a flush before the interval is up, so that a burst stays bounded */
+export const WRITE_BEHIND_MAX_DIRTY = 1_024

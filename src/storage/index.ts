@@ -26,7 +26,9 @@
  * ```
  */
 
+import { PEER_STORE_PREFIX } from './constants.js'
 import { MonitoredDatastore } from './monitored-datastore.js'
+import { WriteBehindDatastore, type WriteBehindInit } from './write-behind.js'
 import type { ComponentLogger } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 
@@ -119,13 +121,26 @@ export async function resealLevel (datastore: { db: object }): Promise<void> {
  * stores write then what they kept unsaved. Returns what unsubscribes.
  */
 export function whenWritesRecover (datastore: Datastore | undefined, retry: () => void): () => void {
-  if (!(datastore instanceof MonitoredDatastore)) {
+  // a node's datastore is the peer store's cache in front of the monitored one
+  const watched = datastore instanceof WriteBehindDatastore ? datastore.inner : datastore
+  if (!(watched instanceof MonitoredDatastore)) {
     return () => {}
   }
-  datastore.addEventListener('storage:ok', retry)
-  return () => { datastore.removeEventListener('storage:ok', retry) }
+  watched.addEventListener('storage:ok', retry)
+  return () => { watched.removeEventListener('storage:ok', retry) }
+}
+
+/**
+ * `datastore` with libp2p's peer store records cached and written behind
+ * (WriteBehindDatastore): libp2p 3.3.11 reads and rewrites a peer's record
+ * on every stream it opens, and a node's stop closes it (flushing what is
+ * pending) before closing the datastore
+ */
+export function cachePeerStore (datastore: Datastore, init: Omit<WriteBehindInit, 'prefixes'>): WriteBehindDatastore {
+  return new WriteBehindDatastore(datastore, { ...init, prefixes: [PEER_STORE_PREFIX] })
 }
 
 export { MonitoredDatastore } from './monitored-datastore.js'
+export { WriteBehindDatastore, type WriteBehindInit } from './write-behind.js'
 export { StorageWriteError, isStorageWriteError } from './errors.js'
-export { LIBP2P_CACHE_PREFIXES, STORAGE_PROBE_INTERVAL_MS, STORAGE_PROBE_KEY } from './constants.js'
+export { LIBP2P_CACHE_PREFIXES, PEER_STORE_PREFIX, STORAGE_PROBE_INTERVAL_MS, STORAGE_PROBE_KEY } from './constants.js'
