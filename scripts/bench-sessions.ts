@@ -81,10 +81,9 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '64' },
     'idle-s': { type: 'string', default: '30' },
     'status-s': { type: 'string', default: '300' },
-    // past the ping handler's 10 s timeout: the ping each peergate client
-    // sends when its session opens leaves an inbound ping stream open on the
-    // server until then (libp2p 3.3.11 loses the client's close-write when it
-    // arrives before the handler reads, as it does with the peer store busy)
+    // past a ping handler's 10 s timeout: @libp2p/ping's responder keeps a
+    // stream until then when libp2p 3.3.11 loses a close-write that came
+    // before the handler read (peergate's own responder does not)
     'settle-s': { type: 'string', default: '12' },
     out: { type: 'string', default: 'bench-sessions.json' }
   }
