@@ -326,6 +326,10 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
     io.stderr.write(`peergate: warning: bootstrap peer ${peerId.toString()} (${multiaddrs.map(ma => ma.toString()).join(', ')}) cannot be reached: ${describeError(error)}\n`)
   }
   node.addEventListener('bootstrap:unreachable', onUnreachable)
+  // the first attempt comes during the node's start, before this listener
+  for (const detail of node.unreachableBootstrapPeers()) {
+    onUnreachable(new CustomEvent('bootstrap:unreachable', { detail }))
+  }
   node.addEventListener('session:open', onOpen)
   node.addEventListener('session:close', onClose)
   node.addEventListener('session:reject', onReject)

@@ -10,7 +10,7 @@ import { Discovery } from './discovery.js'
 import { outboundLoad, planTick, type TickSnapshot } from './plan.js'
 import { deleteReservedPeer, loadReservedPeers, storeReservedPeer } from './reserved-store.js'
 import { isStorageWriteError, whenWritesRecover } from '../storage/index.js'
-import type { DialManagerComponents, DialManagerEvents, DialManagerInit, DialManagerService, DialStatus, PeerAddress, ReservedPeer } from './index.js'
+import type { BootstrapUnreachableDetail, DialManagerComponents, DialManagerEvents, DialManagerInit, DialManagerService, DialStatus, PeerAddress, ReservedPeer } from './index.js'
 import type { SessionSlot } from './select.js'
 import type { PeerScores } from '../score/index.js'
 import type { AddressBookService, Contact } from '../addressbook/index.js'
@@ -54,6 +54,8 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
   private readonly now: () => number
   private readonly random: () => number
   private readonly dialing = new PeerMap<Promise<void>>()
+  /** the last failure of each bootstrap peer's connection for the DHT */
+  private readonly unreachable = new PeerMap<BootstrapUnreachableDetail>()
   /** sheds under way (Goodbye and hang-up), awaited before the node stops */
   private readonly shedding = new Set<Promise<void>>()
   /** the reserved peers: the options' and those added at runtime (`addReserved`, kept in the datastore) */
@@ -101,7 +103,9 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
       belowTarget: () => this.belowTarget(),
       now: this.now,
       onUnreachable: (peer, error) => {
-        this.safeDispatchEvent('bootstrap:unreachable', { detail: { peerId: peer.peerId, multiaddrs: peer.multiaddrs, error } })
+        const detail = { peerId: peer.peerId, multiaddrs: peer.multiaddrs, error }
+        this.unreachable.set(peer.peerId, detail)
+        this.safeDispatchEvent('bootstrap:unreachable', { detail })
       }
     })
   }
@@ -178,6 +182,11 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
 
   dialingPeers (): PeerId[] {
     return [...this.dialing.keys()]
+  }
+
+  unreachableBootstrapPeers (): BootstrapUnreachableDetail[] {
+    return [...this.unreachable.values()].filter(detail =>
+      !this.components.connectionManager.getConnections(detail.peerId).some(c => c.status === 'open'))
   }
 
   reservedPeers (): ReservedPeer[] {

@@ -165,6 +165,13 @@ export interface DialManagerService extends TypedEventTarget<DialManagerEvents> 
   status(): DialStatus
   /** the peers the loop is dialing now (no session yet) */
   dialingPeers(): PeerId[]
+  /**
+   * The bootstrap peers whose last connection for the DHT failed and that
+   * have no open connection now, with that failure: what
+   * `bootstrap:unreachable` told as it happened, for whoever began to listen
+   * after (a node's first attempt comes during its start)
+   */
+  unreachableBootstrapPeers(): BootstrapUnreachableDetail[]
   /** the reserved peers: the options' and those added at runtime */
   reservedPeers(): ReservedPeer[]
   /**

@@ -7,7 +7,7 @@
 import type { ChainOptions } from './chain.js'
 import type { AddressBookInit, AddressBookService, Contact, ContactSource } from '../addressbook/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
-import type { DialManagerEvents, DialManagerInit, DialManagerService, DiscoveryInit, ReservedPeer } from '../dial/index.js'
+import type { BootstrapUnreachableDetail, DialManagerEvents, DialManagerInit, DialManagerService, DiscoveryInit, ReservedPeer } from '../dial/index.js'
 import type { ConnectOptions, HandshakeInit, HandshakeService } from '../handshake/index.js'
 import type { ChainHead, ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
@@ -353,6 +353,8 @@ export interface NodeView extends TypedEventTarget<NodeViewEvents> {
   banExpiry(target: PeerId | string): number | undefined
   /** the peers the dial loop is dialing now (no connection or session yet) */
   dialingPeers(): PeerId[]
+  /** the bootstrap peers this node could not reach and has no connection to now, with the error (`bootstrap:unreachable` as it happens) */
+  unreachableBootstrapPeers(): BootstrapUnreachableDetail[]
   reserved(): ReservedPeer[]
   /** identify's AgentVersion of `peer`, from the peer store */
   agent(peer: PeerId): Promise<string | undefined>

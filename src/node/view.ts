@@ -4,7 +4,7 @@ import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { parsePeerAddrs } from './peers.js'
 import type { ConnectionInfo, ConnectionRole, NodeStatus, NodeView, NodeViewEvents, NodeViewServices } from './index.js'
 import type { Contact, ContactSource } from '../addressbook/index.js'
-import type { ReservedPeer } from '../dial/index.js'
+import type { BootstrapUnreachableDetail, ReservedPeer } from '../dial/index.js'
 import type { ConnectOptions } from '../handshake/index.js'
 import type { ChainIdentity } from '../chain/index.js'
 import type { ReasonCode } from '../reason/index.js'
@@ -220,6 +220,11 @@ export class Libp2pNodeView<T extends NodeViewServices = NodeViewServices> exten
   /** The peers the dial loop is dialing now (no session yet) */
   dialingPeers (): PeerId[] {
     return this.libp2p.services.dial.dialingPeers()
+  }
+
+  /** The bootstrap peers this node could not reach and has no connection to now (`bootstrap:unreachable` told of each as it happened) */
+  unreachableBootstrapPeers (): BootstrapUnreachableDetail[] {
+    return this.libp2p.services.dial.unreachableBootstrapPeers()
   }
 
   /** Whether the node's datastore takes writes (see NodeStatus.storage); undefined when this view does not watch it */

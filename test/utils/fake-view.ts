@@ -10,7 +10,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { defaultLogger } from '@libp2p/logger'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
-import type { ChainIdentity, ConnectionInfo, ConnectionRole, Contact, GossipTopicStats, HandshakeInFlight, NodeStatus, NodeView, NodeViewEvents, PeerAction, PeerScoreInfo, ReservedPeer, Session, SessionDirection, StorageHealth } from '../../src/index.js'
+import type { BootstrapUnreachableDetail, ChainIdentity, ConnectionInfo, ConnectionRole, Contact, GossipTopicStats, HandshakeInFlight, NodeStatus, NodeView, NodeViewEvents, PeerAction, PeerScoreInfo, ReservedPeer, Session, SessionDirection, StorageHealth } from '../../src/index.js'
 import type { ComponentLogger, Libp2pStatus, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Registry } from 'prom-client'
@@ -137,6 +137,10 @@ export class FakeNodeView extends TypedEventEmitter<NodeViewEvents> implements N
 
   dialingPeers (): PeerId[] {
     return this.dialing
+  }
+
+  unreachableBootstrapPeers (): BootstrapUnreachableDetail[] {
+    return []
   }
 
   reserved (): ReservedPeer[] {
