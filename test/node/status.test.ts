@@ -10,6 +10,7 @@ import { DidUnresolvableError, KeyDidResolver, NoSessionError, ReasonCode, STATU
 import { STATUS_MIN_REQUEST_GAP_MS, STATUS_MIN_ROUND_GAP_MS, STATUS_TIMEOUT_MS, encodeStatus } from '../../src/status/index.js'
 import { encodeFrame } from '../../src/wire/index.js'
 import { TestNetwork, nextEvent, until } from '../utils/nodes.js'
+import { sendUnlessRefused } from '../utils/protocols.js'
 import type { ChainHead, DidResolver, LocalStatus, PeerNode, SessionCloseDetail, SessionStatusDetail } from '../../src/index.js'
 import type { AbortOptions, PublicKey, Stream } from '@libp2p/interface'
 
@@ -402,7 +403,7 @@ describe('live status', () => {
     const events = statusEvents(node)
     const plain = await net.plain()
     const stream = await plain.dialProtocol(node.getMultiaddrs()[0], STATUS_PROTOCOL)
-    stream.send(encodeStatus({ head: head(9) }))
+    sendUnlessRefused(stream, encodeStatus({ head: head(9) }))
     const reply = await (async () => {
       const received: Uint8Array[] = []
       for await (const chunk of stream) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { NoSessionError, ResultCode, readMessages, writeMessage } from '../../src/index.js'
 import { TestNetwork, until } from '../utils/nodes.js'
-import { drain, rejection, sessionPair, sleep, str, streamsOf, text } from '../utils/protocols.js'
+import { drain, rejection, sendUnlessRefused, sessionPair, sleep, str, streamsOf, text } from '../utils/protocols.js'
 import type { Session } from '../../src/index.js'
 
 const net = new TestNetwork()
@@ -147,7 +147,7 @@ describe('request/response', async () => {
       const plain = await net.plain()
       const stream = await plain.dialProtocol(b.getMultiaddrs()[0], P).catch((err: Error) => err)
       if (!(stream instanceof Error)) {
-        stream.send(Uint8Array.from([1, 65]))
+        sendUnlessRefused(stream, Uint8Array.from([1, 65]))
         await stream.close().catch(() => {})
         const reply = await drain(stream)
         assert.deepEqual(reply.bytes, [])

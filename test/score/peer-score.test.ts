@@ -194,7 +194,8 @@ describe('peer score', () => {
     }
     assert.equal((await banned).reason, ReasonCode.BANNED)
     assert.ok(b.banExpiry(flooder.peerId) != null)
-    assert.equal(b.peerScore(flooder.peerId)!.events.at(-1)!.outcome, 'ban')
+    // the report that banned it (a request already in flight may be reported after it)
+    assert.equal(b.peerScore(flooder.peerId)!.events.filter(event => event.outcome === 'ban').length, 1)
     assert.ok(b.session(honest.peerId) != null)
   })
 

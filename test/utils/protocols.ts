@@ -3,6 +3,7 @@ import { until } from './nodes.js'
 import type { TestNetwork } from './nodes.js'
 import type { NotificationChannel, NotificationsOptions, PeerNode, Session } from '../../src/index.js'
 import type { Connection, Stream } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** Two nodes with a session: `a` selected `b` */
 export async function sessionPair (net: TestNetwork): Promise<{ a: PeerNode, b: PeerNode }> {
@@ -69,4 +70,23 @@ export async function recorder (node: NotifyingNode, P: string, options: Partial
     }
   })
   return { channel, got, sessions }
+}
+
+/**
+ * Writes `data` on a stream that a peer without a session opened to a gated
+ * protocol, unless the node refused the stream already: it may reset it as
+ * soon as it is negotiated, before this write, and a closed stream refuses
+ * writes (StreamStateError, the only error let through). Returns whether it wrote.
+ */
+export function sendUnlessRefused (stream: Stream, data: Uint8Array | Uint8ArrayList): boolean {
+  if (stream.status !== 'open') {
+    return false
+  }
+  try {
+    stream.send(data)
+    return true
+  } catch (err: any) {
+    assert.equal(err.name, 'StreamStateError', `a refused stream refuses the write, got ${String(err)}`)
+    return false
+  }
 }
