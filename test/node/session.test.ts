@@ -99,6 +99,8 @@ describe('sessions', () => {
       const b = await net.node()
       const aux = await a.libp2p.dial(b.getMultiaddrs()[0])
       assert.deepEqual(a.connections().map(c => c.role), ['auxiliary'])
+      // b selects a by peer id: the connection must be b's too (its upgrade may end after a's dial returned)
+      await until(() => b.connections().length === 1, 5_000, 'the connection at b')
       const [sa, sb] = await Promise.all([a.connect(b.peerId), b.connect(a.peerId)])
       assert.equal(sa.connection.id, aux.id, 'the auxiliary connection was promoted')
       assert.notEqual(sa.direction, sb.direction)

@@ -131,7 +131,14 @@ describe('streams end when the remote closes them', () => {
     // if this starts failing, libp2p fixed it upstream and endOnRemoteClose can go
     const server = await net.plain()
     const client = await net.plain()
-    await server.handle(SLOW_ECHO, echoHandler(HANDLER_DELAY_MS))
+    // the handler starts reading only once the request's close-write is in
+    // (a handler that waits a fixed time lets a loaded requester close later)
+    await server.handle(SLOW_ECHO, async (stream, connection) => {
+      if (stream.remoteWriteStatus !== 'closed') {
+        await new Promise(resolve => { stream.addEventListener('remoteCloseWrite', resolve, { once: true }) })
+      }
+      await echoHandler(0)(stream, connection)
+    })
     const hung = await plainHangs(client, server, 5)
     assert.equal(hung, 5, 'plain libp2p streams whose handler waited before reading')
   })
