@@ -1,13 +1,18 @@
+/** The key prefix of libp2p's peer store (`@libp2p/peer-store`'s NAMESPACE_COMMON) */
+export const PEER_STORE_PREFIX = '/peers/'
+
+/** The key prefix of the Kad-DHT's records (kad-dht's default, which peergate keeps) */
+export const DHT_PREFIX = '/dht/'
+
 /**
  * Key prefixes of the records libp2p keeps in the datastore as caches of what
- * the network tells: its peer store (`/peers/`) and the Kad-DHT's records
- * (`/dht/`, kad-dht's default prefix, which peergate keeps). libp2p 3.3.11
+ * the network tells: its peer store and the Kad-DHT's records. libp2p 3.3.11
  * treats a failed peer store write as fatal to what caused it (a stream is
  * aborted when the write that records its protocol fails), so a full disk
  * would end every session; a failed write of these is reported and dropped,
  * and libp2p carries on from memory and the network.
  */
-export const LIBP2P_CACHE_PREFIXES = ['/peers/', '/dht/'] as const
+export const LIBP2P_CACHE_PREFIXES = [PEER_STORE_PREFIX, DHT_PREFIX] as const
 
 /**
  * While writes fail, one small write every this long tells when they succeed
@@ -18,9 +23,6 @@ export const STORAGE_PROBE_INTERVAL_MS = 10_000
 
 /** The record the probe writes: when it last tried, ms since the epoch */
 export const STORAGE_PROBE_KEY = '/peergate/storage/probe'
-
-/** The key prefix of libp2p's peer store (`@libp2p/peer-store`'s NAMESPACE_COMMON) */
-export const PEER_STORE_PREFIX = '/peers/'
 
 /**
  * How long a peer store record's write may wait before it reaches the
