@@ -37,9 +37,8 @@
  */
 
 import { PeerScoreService } from './peer-scores.js'
-import type { AdmissionScore } from '../session/index.js'
 import type { Contact } from '../addressbook/index.js'
-import type { PeerAction, Sessions } from '../session/index.js'
+import type { AdmissionScore, PeerAction, Sessions } from '../session/index.js'
 import type { AbortOptions, ComponentLogger, PeerId, TypedEventTarget } from '@libp2p/interface'
 
 /** One report that moved a peer's score, as the score service keeps the last few (MAX_SCORE_EVENTS) */
