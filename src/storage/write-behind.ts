@@ -195,6 +195,11 @@ export class WriteBehindDatastore implements Datastore {
   async close (): Promise<void> {
     await this.flush()
     this.closed = true
+    // what a failed last flush kept is dropped with the rest: no timer may
+    // write after the inner datastore is closed
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.dirty.clear()
     this.entries.clear()
   }
 
