@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MAX_SESSIONS_LIMIT } from '../src/node/constants.js'
 import { loadPeergate } from './bench-dist.js'
-import { clockCheck, clockCheckSpin, nowUs, startProfiler } from './cpu-profile.js'
+import { clockCheck, clockCheckSpin, moment, startProfiler, type Moment } from './cpu-profile.js'
 
 const profileFile = process.env.PEERGATE_PROFILE
 const stopProfiler = profileFile == null ? undefined : await startProfiler(Number(process.env.PEERGATE_PROFILE_INTERVAL ?? 500))
@@ -36,29 +36,21 @@ const node = await createPeerNode({
 })
 
 const now = (): number => performance.timeOrigin + performance.now()
-/** CPU time and monotonic µs at each connection's opening, by remote peer */
-const cpuAtOpen = new Map<string, NodeJS.CpuUsage>()
-const usAtOpen = new Map<string, number>()
-const mainCpuAtOpen = new Map<string, NodeJS.CpuUsage>()
+/** the moment of each connection's opening (monotonic µs, CPU µs), by remote peer */
+const atOpen = new Map<string, Moment>()
 node.libp2p.addEventListener('connection:open', (evt) => {
-  usAtOpen.set(evt.detail.remotePeer.toString(), nowUs())
-  mainCpuAtOpen.set(evt.detail.remotePeer.toString(), process.threadCpuUsage())
-  cpuAtOpen.set(evt.detail.remotePeer.toString(), process.cpuUsage())
+  atOpen.set(evt.detail.remotePeer.toString(), moment())
 })
 node.libp2p.addEventListener('connection:close', (evt) => {
-  cpuAtOpen.delete(evt.detail.remotePeer.toString())
-  usAtOpen.delete(evt.detail.remotePeer.toString())
-  mainCpuAtOpen.delete(evt.detail.remotePeer.toString())
+  atOpen.delete(evt.detail.remotePeer.toString())
 })
 node.addEventListener('session:open', (evt) => {
   const peerId = evt.detail.peerId.toString()
-  const since = cpuAtOpen.get(peerId)
-  const used = since == null ? undefined : process.cpuUsage(since)
-  const cpu = used == null ? undefined : (used.user + used.system) / 1000
-  const window = [usAtOpen.get(peerId), nowUs()]
-  const mainSince = mainCpuAtOpen.get(peerId)
-  const mainUsed = mainSince == null ? undefined : process.threadCpuUsage(mainSince)
-  const mainCpu = mainUsed == null ? undefined : mainUsed.user + mainUsed.system
+  const since = atOpen.get(peerId)
+  const end = moment()
+  const cpu = since == null ? undefined : (end.cpu - since.cpu) / 1000
+  const window = [since?.at, end.at]
+  const mainCpu = since == null ? undefined : end.main - since.main
   process.stdout.write(`${JSON.stringify({ event: 'session', peerId, at: now(), cpu, mainCpu, window })}\n`)
 })
 process.stdout.write(`${JSON.stringify({ event: 'ready', multiaddr: node.getMultiaddrs()[0].toString() })}\n`)

@@ -34,6 +34,16 @@ export interface Profile {
 /** Monotonic clock in µs, the clock of a profile's timestamps */
 export const nowUs = (): number => Number(process.hrtime.bigint() / 1000n)
 
+/** A moment: monotonic µs, process CPU µs, main thread CPU µs */
+export interface Moment { at: number, cpu: number, main: number }
+
+export function moment (): Moment {
+  const at = nowUs()
+  const u = process.cpuUsage()
+  const m = process.threadCpuUsage()
+  return { at, cpu: u.user + u.system, main: m.user + m.system }
+}
+
 /** Starts sampling this process every `intervalUs`; returns its stop. 0: no profiler, an empty profile (the CPU and wall time without it) */
 export async function startProfiler (intervalUs: number): Promise<() => Promise<Profile>> {
   if (intervalUs === 0) {

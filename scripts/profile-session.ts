@@ -40,7 +40,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { createLibp2p } from 'libp2p'
 import { buildInfo } from '../src/node/build-info.js'
 import { loadPeergate } from './bench-dist.js'
-import { attribute, categorise, CATEGORIES, clockCheck, clockCheckSpin, nowUs, startProfiler, type Profile } from './cpu-profile.js'
+import { attribute, categorise, CATEGORIES, clockCheck, clockCheckSpin, moment, startProfiler, type Moment, type Profile } from './cpu-profile.js'
 
 const { n: N, intervalUs, gapMs, out, keep } = parseArgs(process.argv.slice(2))
 const WARMUP = Math.min(20, Math.ceil(N / 10))
@@ -60,16 +60,8 @@ function parseArgs (args: string[]): { n: number, intervalUs: number, gapMs: num
   return opts
 }
 
-/** A moment: monotonic µs, process CPU µs, main thread CPU µs */
-interface Moment { at: number, cpu: number, main: number }
 /** One round of one dial: its start, its `connection:open`, its end */
 interface Round { start: Moment, open: Moment, end: Moment }
-const moment = (): Moment => {
-  const at = nowUs()
-  const u = process.cpuUsage()
-  const m = process.threadCpuUsage()
-  return { at, cpu: u.user + u.system, main: m.user + m.system }
-}
 
 // the listener, profiled in its own process
 const listenerProfile = keep != null ? join(keep, 'listener.cpuprofile') : join(tmpdir(), `peergate-profile-listener-${process.pid}.cpuprofile`)
