@@ -33,10 +33,13 @@
  *   process used in the next `ms` milliseconds
  * - `snapshot <file>`: after two GCs, writes a V8 heap snapshot to `file`
  *   (`{"event":"snapshot","file":…}`), to see what a session holds
+ * - `profile-start` / `profile-stop <file>`: samples this process's CPU
+ *   (every 1 ms) between the two, and writes the profile to `file`
+ *   (`{"event":"profile","file":…}`), to see where an accept's CPU goes
  *
  * and stops on the end of its stdin.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writeHeapSnapshot } from 'node:v8'
@@ -51,6 +54,7 @@ import { createLibp2p } from 'libp2p'
 import { MAX_INBOUND_HANDSHAKES } from '../src/handshake/index.js'
 import { createPeerNode, ReasonCode } from '../src/index.js'
 import { BENCH_CHAIN_ID, connectionLimits, type BenchKind } from './bench-sessions-setup.js'
+import { startProfiler, type Profile } from './cpu-profile.js'
 
 const kind = process.argv[2] as BenchKind
 const target = Number(process.argv[3])
@@ -185,6 +189,10 @@ async function idle (ms: number): Promise<Record<string, unknown>> {
   return { event: 'idle', cpuMs: (used.user + used.system) / 1000, wallMs: now() - start }
 }
 
+/** `profile-start`'s sampling interval: coarse, so that the profiler costs little beside the fill */
+const PROFILE_INTERVAL_US = 1000
+let stopProfiler: (() => Promise<Profile>) | undefined
+
 write({ event: 'ready', multiaddr })
 const lines = createInterface({ input: process.stdin })
 lines.on('line', (line) => {
@@ -198,6 +206,15 @@ lines.on('line', (line) => {
   } else if (command === 'snapshot') {
     sample()
     write({ event: 'snapshot', file: writeHeapSnapshot(arg) })
+  } else if (command === 'profile-start') {
+    void startProfiler(PROFILE_INTERVAL_US).then(stop => { stopProfiler = stop })
+  } else if (command === 'profile-stop') {
+    const stopping = stopProfiler
+    stopProfiler = undefined
+    void stopping?.().then(async (profile: Profile) => {
+      await writeFile(arg, JSON.stringify(profile))
+      write({ event: 'profile', file: arg })
+    })
   } else if (command === 'idle') {
     void idle(Number(arg)).then(write)
   }

@@ -1,5 +1,5 @@
 /**
- * npm run bench:sessions [-- --sessions 1000] [--processes 8] [--rounds 2] [--in-flight 64] [--idle-s 30] [--status-s 300] [--settle-s 12] [--out FILE.json]
+ * npm run bench:sessions [-- --sessions 1000] [--processes 8] [--rounds 2] [--in-flight 64] [--idle-s 30] [--status-s 300] [--settle-s 12] [--out FILE.json] [--profile DIR]
  *
  * 1,000 sessions on one node (issue 22 item 3), measured from outside. The
  * node under test runs in its own process (bench-sessions-server.ts, with
@@ -41,6 +41,10 @@
  *    sessions during the fill, their connections closed under both ends,
  *    and that run was invalid) and libp2p's connection monitor pinging every
  *    connection every 10 s (both kinds);
+ * With `--profile DIR`, the server samples its CPU (every 1 ms) over step 3
+ * and over step 5 and writes `DIR/<kind>-<round>-fill.cpuprofile` and
+ * `…-idle.cpuprofile` (the profiler's cost is in that run's figures).
+ *
  * 6. the clients stop (peergate's with their Goodbye), and `--settle-s` later
  *    the heap after two GCs, against step 1's: what stays when they are gone.
  *
@@ -56,6 +60,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { writeFile } from 'node:fs/promises'
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os'
 import { createInterface } from 'node:readline'
@@ -85,7 +90,9 @@ const { values } = parseArgs({
     // stream until then when libp2p 3.3.11 loses a close-write that came
     // before the handler read (peergate's own responder does not)
     'settle-s': { type: 'string', default: '12' },
-    out: { type: 'string', default: 'bench-sessions.json' }
+    out: { type: 'string', default: 'bench-sessions.json' },
+    // where the server's CPU profiles of the second half of the fill and of the idle window go
+    profile: { type: 'string' }
   }
 })
 const SESSIONS = Number(values.sessions)
@@ -287,17 +294,31 @@ async function runKind (kind: BenchKind, round: number): Promise<KindRun> {
     await delay(SETTLE_MS)
     server.send('sample')
     const half: Sample = await server.next('sample')
+    const profile = async (name: string): Promise<void> => {
+      if (values.profile != null) {
+        server.send(`profile-stop ${join(values.profile, `${kind}-${round + 1}-${name}.cpuprofile`)}`)
+        await server.next('profile')
+      }
+    }
+    if (values.profile != null) {
+      server.send('profile-start')
+    }
     const go = performance.timeOrigin + performance.now()
     const secondHalf = await fill(server, clients, shares().map(share => share.count - Math.floor(share.count / 2)))
     const { at, firstConnection, cpuMs } = secondHalf.opens
     const { steady, whole } = rates(at, firstConnection)
     const dialed = [...firstHalf.dialed, ...secondHalf.dialed]
+    await profile('fill')
 
     await delay(SETTLE_MS)
     server.send('sample')
     const full: Sample = await server.next('sample')
+    if (values.profile != null) {
+      server.send('profile-start')
+    }
     server.send(`idle ${IDLE_MS}`)
     const idle: Idle = await server.next('idle', IDLE_MS + 60_000)
+    await profile('idle')
 
     await Promise.all(clients.map(async c => { await c.end() }))
     const clientEnds: Record<string, number> = {}

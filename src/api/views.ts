@@ -34,7 +34,7 @@ export interface PeerView {
   head?: HeadView
   /** when the session opened, else when the connection did; ms since the epoch */
   since: number
-  /** the connection monitor's last ping round trip, in ms */
+  /** the keep-alive's last round trip (or the ping at session open), in ms */
   rttMs?: number
   /** the peer score (src/score/), rounded to hundredths; absent when the peer has none */
   score?: number

@@ -48,7 +48,7 @@ export const DEFAULT_MAX_PEERS = 50
  */
 export const MAX_SESSIONS_LIMIT = 10_000
 
-/** Ping streams per connection; above libp2p's defaults (1 out, 2 in), see create-node.ts */
+/** Ping streams per connection (`node.libp2p.services.ping`, plain libp2p peers' monitors); above libp2p's defaults (1 out, 2 in), see create-node.ts */
 export const PING_MAX_OUTBOUND_STREAMS = 3
 export const PING_MAX_INBOUND_STREAMS = 4
 
@@ -72,10 +72,10 @@ export const LIBP2P_PING_MAX_INBOUND_STREAMS = 2
 export const CHAIN_RECORD_KEY = '/peergate/chain'
 
 /**
- * One ping at session open fills the connection's RTT before libp2p's
- * connection monitor measures it (its first round comes after its 10 s
- * interval); given up after this long, as the monitor's own ping deadline
- * (a slow answer says nothing the monitor will not say later)
+ * One ping at session open fills the connection's RTT before the keep-alive
+ * measures it (its first round comes within its 10 s interval); given up
+ * after this long, the keep-alive's least deadline (a slow answer says
+ * nothing the keep-alive will not say later)
  */
 export const SESSION_PING_TIMEOUT_MS = 5_000
 
@@ -91,14 +91,15 @@ export const SESSION_PING_RESPONDER_DELAY_MS = 1_000
 
 /**
  * How a node finds a peer that vanished without closing its connection (its
- * host lost power or network, its process froze): libp2p's connection
- * monitor pings every connection every CONNECTION_PING_INTERVAL_MS and aborts
- * one whose ping has not answered within its timeout, which adapts to the
- * pings' round trips (1.2 × their recent average) between
+ * host lost power or network, its process froze): the keep-alive
+ * (keep-alive.ts) measures a round trip on every connection every
+ * CONNECTION_PING_INTERVAL_MS, by a ping frame of the connection's muxer,
+ * and aborts one whose round trip has not come back within its deadline,
+ * which adapts to the recent round trips (1.2 × their average) between
  * CONNECTION_PING_MIN_TIMEOUT_MS and CONNECTION_PING_MAX_TIMEOUT_MS. The
  * session on it then ends (CONNECTION_CLOSED): within PEER_LOSS_BOUND_MS on a
- * link whose pings take less than the minimum timeout. libp2p 3.3.11's own
- * defaults, set here so that the bound the README states is peergate's.
+ * link whose round trips take less than the minimum deadline. The figures
+ * are libp2p 3.3.11's connection monitor's, which the keep-alive replaces.
  * A peer whose process ends (a crash, kill -9) is seen at once: its OS
  * closes the TCP connection.
  */

@@ -26,6 +26,7 @@ import { cachePeerStore, monitorDatastore, resealLevel, type MonitoredDatastore 
 import { AddressInUseError } from './errors.js'
 import { CONNECTION_PING_INTERVAL_MS, CONNECTION_PING_MAX_TIMEOUT_MS, CONNECTION_PING_MIN_TIMEOUT_MS, DATASTORE_DIR, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_PEERS, MAX_SESSIONS_LIMIT, PING_MAX_INBOUND_STREAMS, PING_MAX_OUTBOUND_STREAMS } from './constants.js'
 import { PeerNode } from './peer-node.js'
+import { keepAlive } from './keep-alive.js'
 import { pingService } from './ping-service.js'
 import { isSelfAddress, parseAddrs, parsePeerAddrs } from './peers.js'
 import { PEERGATE_SERVICE_NAMES, type PeerNodeLimits, type PeerNodeOptions, type PeerNodeServiceFactories, type PeerNodeServices } from './index.js'
@@ -121,14 +122,18 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       }),
       // on a connection this node dialed to handshake on, once the handshake is over
       identify: identifyAfterHandshake(),
-      // libp2p 3.3.11 loses a remote close-write that arrives before an
-      // inbound handler starts reading (it starts late when the peer store
-      // is busy), so a ping stream can stay open until the ping handler's
-      // 10 s timeout; with the default of one outbound ping stream the
-      // connection monitor's next heartbeat then fails and aborts a healthy
-      // connection. A few streams of headroom keep sessions alive.
-      // libp2p's ping, with a responder that lets go of each stream it answered (ping-service.ts)
+      // libp2p's ping, with a responder that lets go of each stream it
+      // answered (ping-service.ts); plain libp2p peers' connection monitors
+      // ping through it. A few streams above libp2p's defaults: a ping
+      // stream whose handler starts late (a busy node) is still open when
+      // the next one comes, and a monitor that is refused one aborts a
+      // healthy connection
       ping: pingService({ maxOutboundStreams: PING_MAX_OUTBOUND_STREAMS, maxInboundStreams: PING_MAX_INBOUND_STREAMS }),
+      // a peer that vanished without closing its connection is found within PEER_LOSS_BOUND_MS
+      keepAlive: keepAlive({
+        interval: CONNECTION_PING_INTERVAL_MS,
+        timeout: { minTimeout: CONNECTION_PING_MIN_TIMEOUT_MS, maxTimeout: CONNECTION_PING_MAX_TIMEOUT_MS }
+      }),
       // the DHT dials its peers when a query needs them; it does not have
       // libp2p redial them whenever a session ends (dht-keep-alive.ts)
       dht: withoutKeepAlive(kadDHT({
@@ -161,7 +166,9 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       addresses: { listen: listen.map(ma => ma.toString()) },
       transports: options.transports ?? [tcp()],
       connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      // yamux's own keep-alive pings every 30 s and only logs a missing
+      // answer: the keep-alive service pings through it and acts on one
+      streamMuxers: [yamux({ enableKeepAlive: false })],
       connectionManager: {
         // libp2p upgrades at most 10 inbound connections at once (all hosts
         // together) and resets the rest before they reach the handshake, whose
@@ -172,11 +179,10 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
         maxIncomingPendingConnections: options.handshake?.maxInboundHandshakes ?? MAX_INBOUND_HANDSHAKES,
         ...options.connectionManager
       },
-      // a peer that vanished without closing its connection is found within PEER_LOSS_BOUND_MS
-      connectionMonitor: {
-        pingInterval: CONNECTION_PING_INTERVAL_MS,
-        pingTimeout: { minTimeout: CONNECTION_PING_MIN_TIMEOUT_MS, maxTimeout: CONNECTION_PING_MAX_TIMEOUT_MS }
-      },
+      // peergate's keep-alive (a service above) finds a peer that vanished
+      // without closing its connection, with a ping frame where libp2p's
+      // monitor would open a ping stream
+      connectionMonitor: { enabled: false },
       // banned peers are never dialed, by us or by the DHT; inbound they still
       // reach the handshake, which tells them BANNED
       connectionGater: {

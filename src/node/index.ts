@@ -4,6 +4,7 @@
  * `createPeerNode`: a ready peergate node for standalone use.
  */
 
+import type { KeepAlive } from './keep-alive.js'
 import type { ChainOptions } from './chain.js'
 import type { AddressBookInit, AddressBookService, Contact, ContactSource } from '../addressbook/index.js'
 import type { DidResolver, DidSigner } from '../did/index.js'
@@ -28,6 +29,7 @@ export interface PeerNodeServices extends NodeViewServices {
   score: PeerScores
   identify: Identify
   ping: Ping
+  keepAlive: KeepAlive
   dht: KadDHT
 }
 
@@ -46,7 +48,7 @@ export type PeerNodeServiceFactories<S extends ServiceMap> = {
  * The names of peergate's own services, in the order libp2p starts them
  * (`pubsub` only with the `pubsub` option); your own services may not use them
  */
-export const PEERGATE_SERVICE_NAMES = ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'score', 'dial', 'pubsub'] as const
+export const PEERGATE_SERVICE_NAMES = ['sessions', 'handshake', 'identify', 'ping', 'keepAlive', 'dht', 'addressBook', 'score', 'dial', 'pubsub'] as const
 
 /**
  * Options of `createPeerNode`; `S` is the map of your own services (see
@@ -289,7 +291,7 @@ export interface ConnectionInfo {
   role: ConnectionRole
   /** when the connection opened, ms since the epoch */
   opened: number
-  /** the last ping round trip on the connection, in ms (libp2p's connection monitor, or the ping at session open) */
+  /** the last round trip on the connection, in ms (the keep-alive's, or the ping at session open) */
   rtt?: number
 }
 

@@ -84,7 +84,7 @@ describe('a network that only knows one bootstrap node', () => {
     assert.ok(auxiliary > 0, 'DHT queries left auxiliary connections that are not sessions')
   })
 
-  it('sessions outlive libp2p\'s connection monitor heartbeat (every 10 s)', async () => {
+  it('sessions outlive the keep-alive\'s round (every 10 s)', async () => {
     await until(() => Date.now() - startedAt > 11_000, 15_000, 'a heartbeat to pass')
     // but for sessions turned around by design (README, "Turning a session
     // around"): the bootstrap node takes 8 nodes inbound first and may know
