@@ -10,11 +10,13 @@
  * (TCP + Noise + Yamux + identify).
  * Prints `{"event":"ready"}` once they are all up. On the line `go` it dials
  * the server from every node, `in flight` at a time, each as soon as the last
- * is done (`go <k>`: the next `k` nodes that have not dialed yet), until
+ * is done (`go <k> [profile file]`: the next `k` nodes that have not dialed
+ * yet; with a file, this process's CPU profile of those dials goes there), until
  * each has its session (its own `session:open`) or its
  * identified connection (its own `peer:identify`); a failed dial is retried
  * at once, up to MAX_ATTEMPTS. Then prints
- * `{"event":"dialed","ok":…,"failed":…,"retries":…,"errors":{name:count}}`.
+ * `{"event":"dialed","ok":…,"failed":…,"retries":…,"errors":{name:count},"cpuMs":…}`
+ * (`cpuMs`: the CPU time this process used for those dials).
  * On the end of its stdin it prints
  * `{"event":"ends","ends":{reason:count},"busy":…,"loopDelayP99Ms":…,"loopDelayMaxMs":…}`:
  * the sessions of its peergate clients that ended before then, the share of
@@ -22,6 +24,7 @@
  * starved client answers pings late, and libp2p's connection monitor aborts
  * connections whose pings time out); then it stops every node.
  */
+import { writeFile } from 'node:fs/promises'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -33,6 +36,10 @@ import { MemoryDatastore } from 'datastore-core'
 import { createLibp2p } from 'libp2p'
 import { createPeerNode } from '../src/index.js'
 import { BENCH_CHAIN_ID, clientAddress, type BenchKind } from './bench-sessions-setup.js'
+import { startProfiler } from './cpu-profile.js'
+
+/** `go`'s profiler's sampling interval, as the server's */
+const PROFILE_INTERVAL_US = 1000
 
 /** attempts per client before it counts as failed */
 const MAX_ATTEMPTS = 5
@@ -139,8 +146,10 @@ process.stdout.write(`${JSON.stringify({ event: 'ready' })}\n`)
 /** the next client to dial */
 let next = 0
 
-/** dials the next `k` clients, IN_FLIGHT at a time */
-async function dialNext (k: number): Promise<Record<string, unknown>> {
+/** dials the next `k` clients, IN_FLIGHT at a time; with `profileFile`, samples this process's CPU meanwhile and writes the profile there */
+async function dialNext (k: number, profileFile?: string): Promise<Record<string, unknown>> {
+  const stopProfiler = profileFile == null ? undefined : await startProfiler(PROFILE_INTERVAL_US)
+  const cpuAtGo = process.cpuUsage()
   const end = Math.min(clients.length, next + k)
   let ok = 0
   let failed = 0
@@ -167,14 +176,18 @@ async function dialNext (k: number): Promise<Record<string, unknown>> {
     }
   }
   await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, end - next) }, worker))
-  return { event: 'dialed', ok, failed, retries, errors }
+  const used = process.cpuUsage(cpuAtGo)
+  if (stopProfiler != null && profileFile != null) {
+    await writeFile(profileFile, JSON.stringify(await stopProfiler()))
+  }
+  return { event: 'dialed', ok, failed, retries, errors, cpuMs: (used.user + used.system) / 1000 }
 }
 
 const lines = createInterface({ input: process.stdin })
 lines.on('line', (line) => {
-  const [command, k] = line.split(' ')
+  const [command, k, profileFile] = line.split(' ')
   if (command === 'go') {
-    void dialNext(k == null ? clients.length : Number(k)).then(result => { process.stdout.write(`${JSON.stringify(result)}\n`) })
+    void dialNext(k == null ? clients.length : Number(k), profileFile).then(result => { process.stdout.write(`${JSON.stringify(result)}\n`) })
   }
 })
 lines.on('close', () => {

@@ -199,7 +199,7 @@ class Child {
 interface Sample { heap: number, rss: number, held: number, connections: number, streams: Record<string, number>, ends: Record<string, number>, cpuMs: number, waitedMs: number }
 interface Idle { cpuMs: number, wallMs: number }
 interface ClientLoad { busy: number, loopDelayP99Ms: number, loopDelayMaxMs: number }
-interface Dialed { ok: number, failed: number, retries: number, errors: Record<string, number> }
+interface Dialed { ok: number, failed: number, retries: number, errors: Record<string, number>, cpuMs: number }
 
 interface KindRun {
   kind: BenchKind
@@ -229,6 +229,10 @@ interface KindRun {
   fillCpuPerSession: number
   /** the share of one core the server used during the fill */
   fillBusy: number
+  /** the client processes' CPU ms per event during the fill, all together */
+  clientFillCpuPerSession: number
+  /** the cores the client processes used during the fill, all together */
+  clientFillBusy: number
   /** what the second half of the sessions added, per session */
   heapPerSession: number
   rssPerSession: number
@@ -263,9 +267,9 @@ function rates (times: number[], firstConnection: number): { steady: number, who
 interface Opens { firstConnection: number, at: number[], cpuMs: number }
 
 /** each client process dials its next `counts[p]` clients; resolves with their results and the server's events */
-async function fill (server: Child, clients: Child[], counts: number[]): Promise<{ dialed: Dialed[], opens: Opens }> {
+async function fill (server: Child, clients: Child[], counts: number[], profileFile?: string): Promise<{ dialed: Dialed[], opens: Opens }> {
   for (const [p, c] of clients.entries()) {
-    c.send(`go ${counts[p]}`)
+    c.send(`go ${counts[p]}${p === 0 && profileFile != null ? ` ${profileFile}` : ''}`)
   }
   const dialed: Dialed[] = await Promise.all(clients.map(async c => c.next('dialed', FILL_TIMEOUT_MS)))
   // the server's last event may come a moment after its client's
@@ -304,7 +308,8 @@ async function runKind (kind: BenchKind, round: number): Promise<KindRun> {
       server.send('profile-start')
     }
     const go = performance.timeOrigin + performance.now()
-    const secondHalf = await fill(server, clients, shares().map(share => share.count - Math.floor(share.count / 2)))
+    const secondHalf = await fill(server, clients, shares().map(share => share.count - Math.floor(share.count / 2)),
+      values.profile == null ? undefined : join(values.profile, `${kind}-${round + 1}-fill-client0.cpuprofile`))
     const { at, firstConnection, cpuMs } = secondHalf.opens
     const { steady, whole } = rates(at, firstConnection)
     const dialed = [...firstHalf.dialed, ...secondHalf.dialed]
@@ -354,7 +359,8 @@ async function runKind (kind: BenchKind, round: number): Promise<KindRun> {
             all[name] = (all[name] ?? 0) + count
           }
           return all
-        }, {})
+        }, {}),
+        cpuMs: dialed.reduce((n, d) => n + d.cpuMs, 0)
       },
       clientEnds,
       clientLoad,
@@ -365,6 +371,8 @@ async function runKind (kind: BenchKind, round: number): Promise<KindRun> {
       fillMs: Math.max(...at) - go,
       fillCpuPerSession: (cpuMs - half.cpuMs) / Math.max(1, at.length),
       fillBusy: (cpuMs - half.cpuMs) / (Math.max(...at) - firstConnection),
+      clientFillCpuPerSession: secondHalf.dialed.reduce((sum, d) => sum + d.cpuMs, 0) / Math.max(1, at.length),
+      clientFillBusy: secondHalf.dialed.reduce((sum, d) => sum + d.cpuMs, 0) / (Math.max(...at) - go),
       heapPerSession: (full.heap - half.heap) / added,
       rssPerSession: (full.rss - half.rss) / added,
       heapPerSessionFromEmpty: (full.heap - before.heap) / held,
@@ -410,7 +418,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const run = await runKind(kind, round)
     runs.push(run)
     say(`  round ${round + 1} ${kind.padEnd(8)} held ${run.full.held}/${SESSIONS} (clients ok ${run.clients.ok}, failed ${run.clients.failed}, retries ${run.clients.retries}${Object.keys(run.clients.errors).length > 0 ? ` ${JSON.stringify(run.clients.errors)}` : ''}); ` +
-      `accept ${run.steadyRate.toFixed(1)}/s steady, ${run.wholeRate.toFixed(1)}/s whole, fill ${(run.fillMs / 1000).toFixed(1)} s, the server ${(run.fillBusy * 100).toFixed(0)} % busy, ${run.fillCpuPerSession.toFixed(2)} ms CPU/session; ` +
+      `accept ${run.steadyRate.toFixed(1)}/s steady, ${run.wholeRate.toFixed(1)}/s whole, fill ${(run.fillMs / 1000).toFixed(1)} s, the server ${(run.fillBusy * 100).toFixed(0)} % busy, ${run.fillCpuPerSession.toFixed(2)} ms CPU/session, the clients ${run.clientFillBusy.toFixed(2)} cores, ${run.clientFillCpuPerSession.toFixed(2)} ms CPU/session; ` +
       `heap ${mib(run.before.heap)} → ${mib(run.half.heap)} (${run.half.held} held) → ${mib(run.full.heap)} (${run.full.held}) → ${mib(run.after.heap)} after they left, ${kib(run.heapPerSession)}/session (${kib(run.heapPerSessionFromEmpty)} from empty); ` +
       `RSS ${mib(run.before.rss)} → ${mib(run.half.rss)} → ${mib(run.full.rss)}, ${kib(run.rssPerSession)}/session (${kib(run.rssPerSessionFromEmpty)} from empty); ` +
       `idle CPU ${run.idleCpuMsPerS.toFixed(1)} ms/s`)
@@ -428,7 +436,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-interface KindSummary { heapPerSession: number, rssPerSession: number, idleCpuMsPerS: number, steadyRate: number, wholeRate: number, fillCpuPerSession: number, heapLeft: number }
+interface KindSummary { heapPerSession: number, rssPerSession: number, idleCpuMsPerS: number, steadyRate: number, wholeRate: number, fillCpuPerSession: number, clientFillCpuPerSession: number, heapLeft: number }
 function summary (kind: BenchKind): KindSummary {
   const of = runs.filter(r => r.kind === kind && r.valid)
   return {
@@ -438,6 +446,7 @@ function summary (kind: BenchKind): KindSummary {
     steadyRate: median(of.map(r => r.steadyRate)),
     wholeRate: median(of.map(r => r.wholeRate)),
     fillCpuPerSession: median(of.map(r => r.fillCpuPerSession)),
+    clientFillCpuPerSession: median(of.map(r => r.clientFillCpuPerSession)),
     heapLeft: median(of.map(r => r.after.heap - r.before.heap))
   }
 }
@@ -449,7 +458,8 @@ const ratios = {
   idleCpu: peergate.idleCpuMsPerS / bare.idleCpuMsPerS,
   steadyRate: peergate.steadyRate / bare.steadyRate,
   wholeRate: peergate.wholeRate / bare.wholeRate,
-  fillCpuPerSession: peergate.fillCpuPerSession / bare.fillCpuPerSession
+  fillCpuPerSession: peergate.fillCpuPerSession / bare.fillCpuPerSession,
+  clientFillCpuPerSession: peergate.clientFillCpuPerSession / bare.clientFillCpuPerSession
 }
 const loadAfter = loadavg()
 const verdict = (ok: boolean): string => Number.isNaN(ratios.heapPerSession) || Number.isNaN(ratios.steadyRate) ? 'not measured (no valid run)' : ok ? 'met' : 'NOT met'
@@ -461,6 +471,7 @@ say(`  CPU at idle (ms per s)      ${bare.idleCpuMsPerS.toFixed(1).padEnd(15)} $
 say(`  accept rate, steady (/s)    ${bare.steadyRate.toFixed(1).padEnd(15)} ${peergate.steadyRate.toFixed(1).padEnd(15)} ${ratios.steadyRate.toFixed(2)}  (goal ≥ ${MIN_ACCEPT_RATIO}: ${verdict(ratios.steadyRate >= MIN_ACCEPT_RATIO)})`)
 say(`  accept rate, whole (/s)     ${bare.wholeRate.toFixed(1).padEnd(15)} ${peergate.wholeRate.toFixed(1).padEnd(15)} ${ratios.wholeRate.toFixed(2)}`)
 say(`  server CPU per accept (ms)  ${bare.fillCpuPerSession.toFixed(2).padEnd(15)} ${peergate.fillCpuPerSession.toFixed(2).padEnd(15)} ${ratios.fillCpuPerSession.toFixed(2)}`)
+say(`  clients' CPU per accept (ms) ${bare.clientFillCpuPerSession.toFixed(2).padEnd(15)} ${peergate.clientFillCpuPerSession.toFixed(2).padEnd(15)} ${ratios.clientFillCpuPerSession.toFixed(2)}`)
 say(`  heap left after all left    ${mib(bare.heapLeft).padEnd(15)} ${mib(peergate.heapLeft).padEnd(15)}`)
 say(`load average after: ${loadAfter.map(l => l.toFixed(2)).join(' ')}; ended ${new Date().toISOString()}`)
 

@@ -59,6 +59,10 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly sessions = new PeerMap<Session>()
   /** the inbound sessions by source group (sourceGroup: an IPv4 address, an IPv6 /64), for the limit per source IP */
   private readonly inboundBySource = new Map<string, Set<Session>>()
+  /** the sessions by their DID, for DUPLICATE_DID */
+  private readonly byDid = new Map<string, Set<Session>>()
+  /** the sessions by direction, reserved peers' included, for the limits */
+  private readonly openCounts: Record<SessionDirection, number> = { inbound: 0, outbound: 0 }
   private readonly attempts = new PeerMap<Set<TrackedAttempt>>()
   private readonly waiters = new PeerMap<Array<() => void>>()
   private readonly gatedProtocols = new Set<string>()
@@ -270,7 +274,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
     this.ended.set(session, ended)
     this.sessions.set(session.peerId, session)
-    this.indexSource(session, true)
+    this.index(session, true)
     this.log('session open with %p (%s, %s)', session.peerId, session.direction, session.did)
     this.safeDispatchEvent('session:open', { detail: session })
     this.notify(session.peerId)
@@ -323,8 +327,8 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
   private remoteFacts (peer: PeerId, did: string): RemoteFacts {
     let didInUse = false
-    for (const session of this.sessions.values()) {
-      if (session.did === did && !session.peerId.equals(peer)) {
+    for (const session of this.byDid.get(did) ?? []) {
+      if (!session.peerId.equals(peer)) {
         didInUse = true
       }
     }
@@ -513,7 +517,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
     }
     const { reason, appCode, detail } = parting
     this.sessions.delete(session.peerId)
-    this.indexSource(session, false)
+    this.index(session, false)
     // whoever ended it hangs up: a listener that connects again gets a new connection
     if (session.connection.status === 'open') {
       this.partingConnections.add(session.connection.id)
@@ -573,12 +577,15 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
 
   /** Why a new session of `direction` with `peer` would exceed its limit, if it would (rules.ts) */
   private slotsFull (direction: SessionDirection, peer: PeerId): Rejection | undefined {
-    const counts: SlotCounts = { inbound: 0, outbound: 0, initiating: 0 }
-    for (const session of this.sessions.values()) {
-      if (!this.reserved.has(session.peerId)) {
-        counts[session.direction]++
+    // the reserved peers are few, the sessions may be thousands
+    const counts: SlotCounts = { ...this.openCounts, initiating: 0 }
+    for (const peer of this.reserved) {
+      const session = this.sessions.get(peer)
+      if (session != null) {
+        counts[session.direction]--
       }
     }
+    // handshakes in flight: a few dozen at most
     for (const attempts of this.attempts.values()) {
       for (const attempt of attempts) {
         if (attempt.direction === 'outbound' && !this.reserved.has(attempt.peerId)) {
@@ -621,29 +628,17 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   }
 
   /**
-   * Adds an inbound session to (or removes it from) the index by source
-   * group, so that an admission counts the sessions of its own source and
-   * does not parse every session's address (a thousand per admission on a
-   * node holding a thousand)
+   * Adds a session to (or removes it from) the counts by direction and the
+   * indexes by DID and by source group, so that an admission reads the few
+   * sessions it is about rather than every session (a thousand per admission
+   * on a node holding a thousand)
    */
-  private indexSource (session: Session, open: boolean): void {
+  private index (session: Session, open: boolean): void {
+    this.openCounts[session.direction] += open ? 1 : -1
+    indexBy(this.byDid, session.did, session, open)
     const ip = session.direction === 'inbound' ? sourceIp(session.connection.remoteAddr) : undefined
-    if (ip == null) {
-      return
-    }
-    const group = sourceGroup(ip)
-    let sessions = this.inboundBySource.get(group)
-    if (open) {
-      if (sessions == null) {
-        sessions = new Set()
-        this.inboundBySource.set(group, sessions)
-      }
-      sessions.add(session)
-    } else if (sessions != null) {
-      sessions.delete(session)
-      if (sessions.size === 0) {
-        this.inboundBySource.delete(group)
-      }
+    if (ip != null) {
+      indexBy(this.inboundBySource, sourceGroup(ip), session, open)
     }
   }
 
@@ -689,4 +684,21 @@ function sameHead (a: ChainHead | undefined, b: ChainHead | undefined): boolean 
     return a == null && b == null
   }
   return a.height === b.height && uint8ArrayEquals(a.hash, b.hash)
+}
+
+/** Adds `session` to (or removes it from) `index`'s set under `key`; an empty set goes */
+function indexBy (index: Map<string, Set<Session>>, key: string, session: Session, open: boolean): void {
+  let sessions = index.get(key)
+  if (open) {
+    if (sessions == null) {
+      sessions = new Set()
+      index.set(key, sessions)
+    }
+    sessions.add(session)
+  } else if (sessions != null) {
+    sessions.delete(session)
+    if (sessions.size === 0) {
+      index.delete(key)
+    }
+  }
 }

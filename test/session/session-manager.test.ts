@@ -161,6 +161,30 @@ describe('session manager (in memory)', () => {
     assert.equal(manager.count('inbound'), 2, 'a reserved peer is outside the limit')
   })
 
+  it('a session that ends gives back its slot and its DID; a reserved peer\'s session holds a slot only once it is reserved no more', async () => {
+    const { manager, admission, events } = await harness({ maxInboundSessions: 1, inboundBurst: 0 })
+    const [a, b, c, d] = await Promise.all([newPeer(), newPeer(), newPeer(), newPeer()])
+    const connectionA = fakeConnection(a)
+    opened(admission.open(begun(admission.begin(connectionA, 'inbound')), remote('did:key:a')))
+    assert.equal(rejected(admission.begin(fakeConnection(b), 'inbound')), ReasonCode.TOO_MANY_PEERS)
+    events.safeDispatchEvent('connection:close', { detail: connectionA })
+    // a's slot and DID are free again: b takes both
+    const withB = begun(admission.begin(fakeConnection(b), 'inbound'))
+    assert.equal(admission.checkRemote(withB, 'did:key:a'), undefined)
+    opened(admission.open(withB, remote('did:key:a')))
+
+    manager.setReserved([c])
+    opened(admission.open(begun(admission.begin(fakeConnection(c), 'inbound')), remote('did:key:c')))
+    assert.equal(rejected(admission.begin(fakeConnection(d), 'inbound')), ReasonCode.TOO_MANY_PEERS, 'b holds the one slot')
+    manager.setReserved([])
+    // c's session, no longer reserved, counts now: still full
+    assert.equal(rejected(admission.begin(fakeConnection(d), 'inbound')), ReasonCode.TOO_MANY_PEERS)
+    manager.setReserved([b, c])
+    // with b reserved too, no session holds a slot
+    opened(admission.open(begun(admission.begin(fakeConnection(d), 'inbound')), remote('did:key:d')))
+    assert.equal(manager.count('inbound'), 3)
+  })
+
   it('outbound handshakes in flight hold their slot', async () => {
     const { admission } = await harness({ maxOutboundSessions: 1 })
     const [a, b] = await Promise.all([newPeer(), newPeer()])
