@@ -43,6 +43,8 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
   private readonly records = new PeerMap<PeerRecord>()
   private heartbeat?: ReturnType<typeof setInterval>
   private readonly writes = new Set<Promise<void>>()
+  /** the optional components, looked up once started (every service exists by then) */
+  private optionals?: Optionals
 
   constructor (components: PeerScoreComponents, init: PeerScoreInit = {}) {
     super()
@@ -58,6 +60,7 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
   }
 
   async start (): Promise<void> {
+    this.optionals = this.lookUpOptionals()
     this.components.sessions.addEventListener('peer:report', this.onReport)
     this.components.sessions.addEventListener('session:open', this.onSessionOpen)
     this.components.sessions.addEventListener('session:close', this.onSessionClose)
@@ -351,12 +354,27 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
   }
 
   private book (): ScoreStore | undefined {
-    return optional(() => this.components.addressBook)
+    return (this.optionals ?? this.lookUpOptionals()).book
   }
 
   private gossip (): GossipScoreSource | undefined {
-    return optional(() => this.components.pubsub)
+    return (this.optionals ?? this.lookUpOptionals()).gossip
   }
+
+  /**
+   * The address book and gossipsub, where the node runs them. libp2p's
+   * components throw for a missing service, and the error's stack trace cost
+   * a node without gossip one per heartbeat (125 such nodes in a process
+   * showed it in a profile)
+   */
+  private lookUpOptionals (): Optionals {
+    return { book: optional(() => this.components.addressBook), gossip: optional(() => this.components.pubsub) }
+  }
+}
+
+interface Optionals {
+  book?: ScoreStore
+  gossip?: GossipScoreSource
 }
 
 /** A component libp2p may not have: its proxy throws for a missing service */
