@@ -61,6 +61,8 @@ export interface LabNodeReport {
   dials: number
   dialsFailed: number
   failReasons: Record<string, number>
+  /** DIAL_FAILED dials by their error (name: message, addresses and ids left out) */
+  failErrors: Record<string, number>
   contacts: number
   /** bytes it sent on all its connections so far */
   sentBytes: number
@@ -130,6 +132,7 @@ class LabNode {
   dialsFailed = 0
   /** failed dials by reason (the handshake's reason code, or DIAL_FAILED) */
   readonly failReasons: Record<string, number> = {}
+  readonly failErrors: Record<string, number> = {}
   flood?: NotificationChannel
   readonly receipts: Record<LabRelay, Map<number, { at: number, copies: number }>> = { gossip: new Map(), flood: new Map() }
 
@@ -146,6 +149,10 @@ class LabNode {
         this.dialsFailed++
         const reason = String(evt.detail.reason ?? 'unknown')
         this.failReasons[reason] = (this.failReasons[reason] ?? 0) + 1
+        if (reason === 'DIAL_FAILED') {
+          const error = errorKind(evt.detail.error)
+          this.failErrors[error] = (this.failErrors[error] ?? 0) + 1
+        }
       }
     })
   }
@@ -278,6 +285,7 @@ export class LabGroup {
         dials: lab.dials,
         dialsFailed: lab.dialsFailed,
         failReasons: lab.failReasons,
+        failErrors: lab.failErrors,
         contacts: status.contacts,
         sentBytes: lab.counter.sent,
         connectionsOut: lab.counter.connectionsOut,
@@ -305,4 +313,18 @@ export class LabGroup {
       await lab.node.stop()
     }))
   }
+}
+
+/** An error's name and message without what differs from dial to dial (addresses, peer ids, numbers), to count like errors together */
+function errorKind (error: Error | undefined): string {
+  if (error == null) {
+    return 'unknown'
+  }
+  const message = error.message
+    .replace(/\/[a-z0-9]+\/[^\s,)]+/gi, '<multiaddr>')
+    .replace(/\b(12D3Koo|Qm)[1-9A-HJ-NP-Za-km-z]+/g, '<peer>')
+    .replace(/\d+(\.\d+)*/g, 'N')
+    .slice(0, 120)
+  const cause = (error as { cause?: unknown }).cause
+  return `${error.name}: ${message}${cause instanceof Error ? ` (cause ${cause.name})` : ''}`
 }

@@ -177,6 +177,10 @@ try {
       for (const [reason, count] of Object.entries(n.failReasons)) all[reason] = (all[reason] ?? 0) + count
       return all
     }, {}),
+    failedDialErrors: nodes.reduce<Record<string, number>>((all, n) => {
+      for (const [error, count] of Object.entries(n.failErrors)) all[error] = (all[error] ?? 0) + count
+      return all
+    }, {}),
     addressBookPerNode: roundSpread(spread(nodes.map(n => n.contacts))),
     loadAtConvergence: loadavg().map(l => round(l, 2))
   }
@@ -271,6 +275,7 @@ function printSummary (r: any): void {
   if (r.convergence != null) {
     const c = r.convergence
     console.info(`convergence: ${c.all ? `${c.seconds} s` : `only ${c.reached}/${r.nodes}`} (bar ≤ 30 s); sessions/node ${fmt(c.sessionsPerNode)}; dials/node ${fmt(c.dialsPerNode)}; connections opened/node ${fmt(c.connectionsOpenedPerNode)}, accepted/node ${fmt(c.connectionsAcceptedPerNode)}; address book ${fmt(c.addressBookPerNode)}`)
+    console.info(`failed dials by reason: ${JSON.stringify(c.failedDialReasons)}; DIAL_FAILED by error: ${JSON.stringify(c.failedDialErrors)}`)
   }
   for (const [relay, f] of Object.entries<any>(r.relays ?? {})) {
     console.info(`${relay}: ${f.delivered}/${f.expected} delivered; latency ${fmt(f.latencyMs, ' ms')}; duplicates/node/block ${fmt(f.duplicatesPerNodePerBlock)}; bytes/node/block ${fmt(f.bytesSentPerNodePerBlock)}`)

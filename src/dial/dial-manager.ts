@@ -481,7 +481,8 @@ export class DialManager extends TypedEventEmitter<DialManagerEvents> implements
           return
         }
         const reason = isHandshakeError(err) ? err.reason : LocalReason.DIAL_FAILED
-        this.safeDispatchEvent('dial:end', { detail: { peerId: peer, result: 'failed', reason, reserved: this.components.sessions.isReserved(peer) } })
+        const error = err instanceof Error ? err : new Error(String(err))
+        this.safeDispatchEvent('dial:end', { detail: { peerId: peer, result: 'failed', reason, error, reserved: this.components.sessions.isReserved(peer) } })
         await onFailure(err).catch(e => { this.log.error('could not record the failed dial of %p - %e', peer, e) })
       } finally {
         signal.clear()

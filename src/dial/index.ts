@@ -143,6 +143,8 @@ export interface DialEndDetail {
   result: 'opened' | 'failed'
   /** why a failed dial failed: the handshake's reason code, or DIAL_FAILED before any handshake */
   reason?: Outcome
+  /** what a failed dial failed with (for DIAL_FAILED, libp2p's error: refused, reset, timed out, …) */
+  error?: Error
   /** the peer is a reserved peer (dialed outside the outbound target) */
   reserved: boolean
 }

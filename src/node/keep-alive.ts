@@ -120,8 +120,9 @@ export class KeepAlive implements Startable {
     this.log = components.logger.forComponent('peergate:keep-alive')
     this.timeout = new AdaptiveTimeout({
       ...init.timeout,
+      // the series libp2p's connection monitor kept: dashboards built on it read on
       metrics: components.metrics,
-      metricName: 'peergate_keep_alive_round_trip_milliseconds'
+      metricName: 'libp2p_connection_monitor_ping_time_milliseconds'
     })
   }
 

@@ -84,11 +84,15 @@ describe('a peer lost mid-session', () => {
 
     // while it is away, each failed dial waits out a longer backoff
     const failed: number[] = []
+    const errors: Array<Error | undefined> = []
     await peer.exited
     await new Promise<void>((resolve, reject) => {
       // the clean end's wait, then 1 s and 2 s (less jitter), and the ticks
       const timer = setTimeout(() => { reject(new Error(`${failed.length} failed dials of the peer while it was away`)) }, 15_000)
       const onDialEnd = (evt: CustomEvent<DialEndDetail>): void => {
+        if (evt.detail.peerId.toString() === peerId && evt.detail.result === 'failed') {
+          errors.push(evt.detail.error)
+        }
         if (evt.detail.peerId.toString() === peerId && evt.detail.result === 'failed' && failed.push(Date.now()) === FAILED_DIALS_AWAY) {
           clearTimeout(timer)
           node.removeEventListener('dial:end', onDialEnd)
@@ -98,6 +102,10 @@ describe('a peer lost mid-session', () => {
       node.addEventListener('dial:end', onDialEnd)
     })
     assert.ok(failed[0] >= clean.nextAttempt, 'the first dial waited out the clean end\'s wait')
+    // each failed dial says what it failed with: nothing listens on the port
+    for (const error of errors) {
+      assert.ok(error instanceof Error, 'dial:end carries the error')
+    }
     for (let i = 1; i < failed.length; i++) {
       assert.ok(failed[i] - failed[i - 1] >= MIN_FIRST_FAILURE_WAIT_MS * 2 ** (i - 1), `dial ${i + 1} came ${failed[i] - failed[i - 1]} ms after dial ${i}`)
     }

@@ -34,16 +34,16 @@ describe('createPeerNode with your own services', () => {
     const service: Greeter = node.libp2p.services.greeter
     assert.equal(service.greet(), `hello from ${node.peerId.toString()}`)
     assert.equal(service.sessions, node.libp2p.services.sessions)
-    assert.deepEqual(Object.keys(node.libp2p.services), ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'score', 'dial', 'greeter'])
+    assert.deepEqual(Object.keys(node.libp2p.services), ['sessions', 'handshake', 'identify', 'ping', 'keepAlive', 'dht', 'addressBook', 'score', 'dial', 'greeter'])
   })
 
   it('puts gossip (the pubsub option) after peergate\'s other services and before yours', async () => {
     const node = await net.node({ pubsub: true, services: { greeter: greeter() } })
-    assert.deepEqual(Object.keys(node.libp2p.services), ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'score', 'dial', 'pubsub', 'greeter'])
+    assert.deepEqual(Object.keys(node.libp2p.services), ['sessions', 'handshake', 'identify', 'ping', 'keepAlive', 'dht', 'addressBook', 'score', 'dial', 'pubsub', 'greeter'])
     assert.equal(node.pubsub, node.libp2p.services.pubsub)
   })
 
-  for (const name of ['sessions', 'handshake', 'identify', 'ping', 'dht', 'addressBook', 'score', 'dial', 'pubsub']) {
+  for (const name of ['sessions', 'handshake', 'identify', 'ping', 'keepAlive', 'dht', 'addressBook', 'score', 'dial', 'pubsub']) {
     it(`refuses a service named ${name}`, async () => {
       // as any: a computed name widens the services' type to an index signature
       await assert.rejects(net.node({ services: { [name]: greeter() } as any }), (err: Error) => {
