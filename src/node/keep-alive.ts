@@ -21,11 +21,20 @@ type MuxerPing = (options: AbortOptions) => Promise<number>
  * frame, which every yamux implementation answers at once. libp2p 3.3.11
  * keeps the muxer in the connection's `muxer` field, outside its interface;
  * where that changes, there is none and `roundTrip` uses the ping protocol.
+ *
+ * Only the wait is given up on `options.signal`, never the ping itself:
+ * yamux forgets a ping whose signal aborted, and then takes its answer, if
+ * it comes after all, for an unrequested one and aborts the connection. So
+ * a late answer would have cost the connection wherever a caller had given
+ * up waiting (a session that ended while its first ping was out).
  */
 function muxerPing (connection: Connection): MuxerPing | undefined {
   const muxer = (connection as unknown as { muxer?: { ping?: unknown } }).muxer
   const ping = muxer?.ping
-  return typeof ping === 'function' ? (options) => ping.call(muxer, options) : undefined
+  if (typeof ping !== 'function') {
+    return undefined
+  }
+  return async (options) => raceSignal(ping.call(muxer) as Promise<number>, options.signal)
 }
 
 /**

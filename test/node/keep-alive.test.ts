@@ -86,6 +86,19 @@ describe('keep-alive', () => {
     assert.ok(connection.rtt! >= 0 && connection.rtt! < MIN_TIMEOUT_MS, `rtt ${connection.rtt} ms`)
   })
 
+  it('a caller that gives up waiting does not cost the connection when the answer comes after all', async () => {
+    const a = await monitored()
+    const b = await monitored()
+    const connection = await a.dial(b.getMultiaddrs()[0])
+    // given up before the answer can come back
+    await assert.rejects(roundTrip(connection, { signal: AbortSignal.abort() }))
+    // the answer comes; the next round trip still works on the same connection
+    await new Promise(resolve => setTimeout(resolve, 100))
+    assert.equal(connection.status, 'open')
+    assert.ok(await roundTrip(connection, { signal: AbortSignal.timeout(5_000) }) >= 0)
+    assert.equal(connection.status, 'open')
+  })
+
   it('falls back to a ping stream where the connection shows no muxer ping', async () => {
     const a = await monitored()
     const b = await monitored()
