@@ -5,7 +5,8 @@
  * `{"event":"ready","multiaddr":…}` once, then on every line of its stdin a
  * sample: `{"event":"sample","at":…,"heapMB":…,"rssMB":…,"arrayBuffersMB":…,"timers":…,
  * "sessions":…,"handshakes":…,"connections":…,"listeners":…,"received":…}`
- * (after a GC when node runs with --expose-gc); stops on the end of stdin.
+ * (after a GC when node runs with --expose-gc), and on `sample FILE` writes
+ * a heap snapshot to FILE as well; stops on the end of stdin.
  *
  * node soak-node.js <statusIntervalMs>
  */
@@ -13,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { writeHeapSnapshot } from 'node:v8'
 import { createPeerNode } from '../src/index.js'
 
 const SOAK_TOPIC = 'soak'
@@ -57,7 +59,15 @@ function sample (): Record<string, unknown> {
 
 process.stdout.write(`${JSON.stringify({ event: 'ready', multiaddr: node.getMultiaddrs()[0].toString() })}\n`)
 const lines = createInterface({ input: process.stdin })
-lines.on('line', () => { process.stdout.write(`${JSON.stringify(sample())}\n`) })
+lines.on('line', (line) => {
+  const [, snapshot] = line.split(' ')
+  const s = sample()
+  if (snapshot != null) {
+    // after the sample's GC
+    writeHeapSnapshot(snapshot)
+  }
+  process.stdout.write(`${JSON.stringify(s)}\n`)
+})
 lines.on('close', () => {
   void (async () => {
     await node.stop()

@@ -1,5 +1,5 @@
 /**
- * npm run soak [-- --minutes 30] [--peers 19] [--churn-ms 3000] [--publish-ms 500] [--status-ms 5000] [--sample-s 10] [--identities K] [--out FILE.json]
+ * npm run soak [-- --minutes 30] [--peers 19] [--churn-ms 3000] [--publish-ms 500] [--status-ms 5000] [--sample-s 10] [--identities K] [--out FILE.json] [--snapshots DIR]
  *
  * A soak of one node (issue 22 item 3): the observed peergate node runs in
  * its own process (scripts/soak-node.ts: LevelDB data dir, gossip on, status
@@ -19,11 +19,14 @@
  * heap and RSS slopes after the warm-up (the first fifth), in MB per hour by
  * least squares, with the residuals' spread as the noise they are judged
  * against, and the end counts against the baseline. `--out` writes every
- * sample as JSON.
+ * sample as JSON. `--snapshots DIR` has the observed node write a heap
+ * snapshot with its sample at the end of the warm-up and with its last
+ * sample (`soak-warm.heapsnapshot`, `soak-end.heapsnapshot`), to see what grew.
  */
 import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { MemoryDatastore } from 'datastore-core'
@@ -38,6 +41,8 @@ const { values } = parseArgs({
     'publish-ms': { type: 'string', default: '500' },
     'status-ms': { type: 'string', default: '5000' },
     'sample-s': { type: 'string', default: '10' },
+    // heap snapshots of the observed node at the end of the warm-up and at the end of the run
+    snapshots: { type: 'string' },
     identities: { type: 'string', default: '0' },
     out: { type: 'string' }
   }
@@ -89,10 +94,10 @@ const addr = await new Promise<string>((resolve, reject) => {
   })
 })
 
-async function sample (): Promise<Sample> {
+async function sample (snapshot?: string): Promise<Sample> {
   return new Promise(resolve => {
     onSample = resolve
-    child.stdin.write('sample\n')
+    child.stdin.write(snapshot == null ? 'sample\n' : `sample ${snapshot}\n`)
   })
 }
 
@@ -174,10 +179,16 @@ const churn = setInterval(() => {
 }, CHURN_MS)
 
 let nextSample = start + SAMPLE_MS
+let warmSnapshot = values.snapshots == null ? undefined : join(values.snapshots, 'soak-warm.heapsnapshot')
 while (Date.now() < end) {
   await delay(Math.max(0, nextSample - Date.now()))
   nextSample += SAMPLE_MS
-  const s = await sample()
+  const last = nextSample >= end
+  const snapshot = last && values.snapshots != null ? join(values.snapshots, 'soak-end.heapsnapshot') : Date.now() >= start + (end - start) / 5 ? warmSnapshot : undefined
+  if (snapshot === warmSnapshot) {
+    warmSnapshot = undefined
+  }
+  const s = await sample(snapshot)
   samples.push(s)
   const minute = ((s.at - start) / 60_000).toFixed(1)
   console.info(`  ${minute.padStart(5)} min  heap ${s.heapMB.toFixed(1)} MB  rss ${s.rssMB.toFixed(1)} MB  array buffers ${s.arrayBuffersMB.toFixed(1)} MB  sessions ${s.sessions}  connections ${s.connections}  handshakes ${s.handshakes}  timers ${s.timers}  listeners ${s.listeners}  received ${s.received}`)

@@ -8,6 +8,16 @@ const ABSENT = Symbol('absent')
 
 type Cached = Uint8Array | typeof ABSENT
 
+/**
+ * A value in bytes of its own. libp2p's peer store encodes a record of a few
+ * dozen bytes as a view into a 64 KiB slab that protons allocates from (and
+ * a read may be a view into a larger one): kept as it came, each cached
+ * record kept its whole slab alive, up to WRITE_BEHIND_MAX_CLEAN of them.
+ */
+function own (value: Cached): Cached {
+  return value === ABSENT || value.byteLength === value.buffer.byteLength ? value : value.slice()
+}
+
 export interface WriteBehindInit {
   /** the keys cached and written behind: those starting with one of these */
   prefixes: string[]
@@ -273,6 +283,7 @@ export class WriteBehindDatastore implements Datastore {
     }
     // a write that landed while the inner read was under way wins
     if (!this.entries.has(text)) {
+      value = own(value)
       this.entries.set(text, { key, value })
       this.trim()
     }
@@ -282,7 +293,7 @@ export class WriteBehindDatastore implements Datastore {
   private write (key: Key, value: Cached): void {
     const text = key.toString()
     this.entries.delete(text)
-    this.entries.set(text, { key, value })
+    this.entries.set(text, { key, value: own(value) })
     this.dirty.set(text, ++this.sequence)
     if (this.dirty.size >= this.maxDirty) {
       void this.flush().catch(() => {})

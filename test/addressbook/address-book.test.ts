@@ -2,8 +2,6 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
@@ -20,34 +18,13 @@ import { ContactRecord, ContactSource } from '../../src/addressbook/pb/addressbo
 import { dialCandidates, NO_SESSION } from '../../src/addressbook/candidates.js'
 import { selectDials } from '../../src/dial/select.js'
 import { LocalReason, ReasonCode } from '../../src/reason/index.js'
+import { collectGarbage, settledArrayBuffers } from '../utils/memory.js'
 import { seededRandom } from '../utils/random.js'
 import type { AddressBookInit, Contact } from '../../src/addressbook/index.js'
 import type { DialCandidates } from '../../src/addressbook/candidates.js'
 import type { PeerId } from '@libp2p/interface'
 
 const T0 = 1_700_000_000_000
-
-/** V8's garbage collector, callable without --expose-gc */
-function collectGarbage (): () => void {
-  setFlagsFromString('--expose-gc')
-  return runInNewContext('gc') as () => void
-}
-
-/**
- * The process's ArrayBuffer bytes once garbage is collected: V8 frees the
- * backing stores of collected ArrayBuffers on a background thread, so the
- * figure settles a little after gc() returns (later on a loaded machine); the
- * least of a few rounds of gc() and a turn of the event loop
- */
-async function settledArrayBuffers (gc: () => void, rounds = 10): Promise<number> {
-  let least = Infinity
-  for (let i = 0; i < rounds; i++) {
-    gc()
-    await new Promise(resolve => setImmediate(resolve))
-    least = Math.min(least, process.memoryUsage().arrayBuffers)
-  }
-  return least
-}
 
 async function newPeerId (): Promise<PeerId> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))

@@ -4,6 +4,7 @@ import { MemoryDatastore } from 'datastore-core'
 import { Key, type Batch, type Datastore } from 'interface-datastore'
 import { cachePeerStore, monitorDatastore, PEER_STORE_PREFIX, type WriteBehindDatastore } from '../../src/storage/index.js'
 import { captureLogger } from '../utils/capture-logger.js'
+import { collectGarbage, settledArrayBuffers } from '../utils/memory.js'
 import { faultyDatastore } from '../utils/faulty-datastore.js'
 import { TestNetwork, until } from '../utils/nodes.js'
 
@@ -112,6 +113,37 @@ describe('write-behind cache of the peer store', () => {
     await inner.put(peerKey(22), bytes(99))
     assert.deepEqual(await cache.get(peerKey(20)), bytes(99), 'the oldest was dropped: read from the datastore')
     assert.deepEqual(await cache.get(peerKey(22)), bytes(2), 'the newest is still cached')
+  })
+
+  it('keeps each record in bytes of its own, not the large buffer it was a view into', async () => {
+    const RECORDS = 200
+    const BUFFER_BYTES = 64 * 1024
+    const { inner, cache } = setup({ maxClean: 2 * RECORDS })
+    const gc = collectGarbage()
+    const before = await settledArrayBuffers(gc)
+    // as libp2p's peer store hands them over: a record of a few dozen bytes
+    // encoded into a 64 KiB slab; and, read from the datastore, a view into a larger read
+    const view = (n: number): Uint8Array => {
+      const slab = new Uint8Array(BUFFER_BYTES)
+      slab.fill(n, 1000, 1040)
+      return slab.subarray(1000, 1040)
+    }
+    for (let i = 0; i < RECORDS; i++) {
+      await cache.put(peerKey(1000 + i), view(i))
+      await inner.put(peerKey(2000 + i), view(i))
+    }
+    await cache.flush()
+    // the records written through are the cache's copies; now they are cached clean, and so are the reads
+    for (let i = 0; i < RECORDS; i++) {
+      assert.deepEqual(await cache.get(peerKey(2000 + i)), view(i))
+      // only the cache holds them now
+      await inner.delete(peerKey(1000 + i))
+      await inner.delete(peerKey(2000 + i))
+    }
+    const held = await settledArrayBuffers(gc) - before
+    // without copies the cache would hold 2 × RECORDS slabs: 25 MiB
+    assert.ok(held < RECORDS * BUFFER_BYTES / 8, `the cache holds ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${2 * RECORDS} records`)
+    assert.deepEqual(await cache.get(peerKey(1000 + 7)), view(7))
   })
 
   it('a failed flush keeps its records for the next one; the monitored datastore behind it reports the failure', async () => {
