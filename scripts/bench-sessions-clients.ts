@@ -35,11 +35,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import { createLibp2p } from 'libp2p'
 import { createPeerNode } from '../src/index.js'
-import { BENCH_CHAIN_ID, clientAddress, type BenchKind } from './bench-sessions-setup.js'
+import { BENCH_CHAIN_ID, clientAddress, PROFILE_INTERVAL_US, type BenchKind } from './bench-sessions-setup.js'
 import { startProfiler } from './cpu-profile.js'
-
-/** `go`'s profiler's sampling interval, as the server's */
-const PROFILE_INTERVAL_US = 1000
 
 /** attempts per client before it counts as failed */
 const MAX_ATTEMPTS = 5

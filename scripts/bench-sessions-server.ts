@@ -53,7 +53,7 @@ import type { Connection } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 import { MAX_INBOUND_HANDSHAKES } from '../src/handshake/index.js'
 import { createPeerNode, ReasonCode } from '../src/index.js'
-import { BENCH_CHAIN_ID, connectionLimits, type BenchKind } from './bench-sessions-setup.js'
+import { BENCH_CHAIN_ID, connectionLimits, PROFILE_INTERVAL_US, type BenchKind } from './bench-sessions-setup.js'
 import { startProfiler, type Profile } from './cpu-profile.js'
 
 const kind = process.argv[2] as BenchKind
@@ -189,8 +189,6 @@ async function idle (ms: number): Promise<Record<string, unknown>> {
   return { event: 'idle', cpuMs: (used.user + used.system) / 1000, wallMs: now() - start }
 }
 
-/** `profile-start`'s sampling interval: coarse, so that the profiler costs little beside the fill */
-const PROFILE_INTERVAL_US = 1000
 let stopProfiler: (() => Promise<Profile>) | undefined
 
 write({ event: 'ready', multiaddr })

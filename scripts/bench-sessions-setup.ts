@@ -10,6 +10,9 @@ export type BenchKind = 'peergate' | 'bare'
 
 export const BENCH_CHAIN_ID = 'bench-sessions'
 
+/** `--profile`'s sampling interval in the server and the clients: coarse, so that the profiler costs little beside the fill */
+export const PROFILE_INTERVAL_US = 1000
+
 /**
  * Connections the server may keep beside its `target` held ones: the
  * handshakes and upgrades in flight (peergate runs at most 64 inbound

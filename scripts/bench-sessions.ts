@@ -39,19 +39,22 @@
  *    each way, some 100 in the window; sped up to 10 s, 200 status streams a
  *    second, a load no deployment runs, the server lost 356 of 1,000
  *    sessions during the fill, their connections closed under both ends,
- *    and that run was invalid) and libp2p's connection monitor pinging every
- *    connection every 10 s (both kinds);
- * With `--profile DIR`, the server samples its CPU (every 1 ms) over step 3
- * and over step 5 and writes `DIR/<kind>-<round>-fill.cpuprofile` and
- * `…-idle.cpuprofile` (the profiler's cost is in that run's figures).
- *
+ *    and that run was invalid) and a round trip on every connection every
+ *    10 s from both ends (bare: libp2p's connection monitor, a ping stream
+ *    each; peergate: its keep-alive, a yamux ping frame each);
  * 6. the clients stop (peergate's with their Goodbye), and `--settle-s` later
  *    the heap after two GCs, against step 1's: what stays when they are gone.
  *
+ * With `--profile DIR`, the server samples its CPU (every 1 ms) over step 3
+ * and over step 5 and writes `DIR/<kind>-<round>-fill.cpuprofile` and
+ * `…-idle.cpuprofile`, and client process 0 its own over step 3
+ * (`…-fill-client0.cpuprofile`); the profiler's cost is in that run's
+ * figures.
+ *
  * A run in which the server held fewer than 95 % of the sessions (sessions
  * that closed while held: the client processes print their event loop's
- * delay, since libp2p's connection monitor aborts a connection whose ping
- * is not answered within 5 s) is printed as invalid and left out.
+ * delay, since a round trip not answered within 5 s aborts the connection)
+ * is printed as invalid and left out.
  *
  * Prints, per kind, the median over the valid rounds and the ratios peergate/bare
  * (goals of issue 22: memory per session ≤ 1.2×, accept rate ≥ 0.85×), with

@@ -59,7 +59,7 @@ export class SessionManager extends TypedEventEmitter<SessionEvents> implements 
   private readonly sessions = new PeerMap<Session>()
   /** the inbound sessions by source group (sourceGroup: an IPv4 address, an IPv6 /64), for the limit per source IP */
   private readonly inboundBySource = new Map<string, Set<Session>>()
-  /** the sessions by their DID, for DUPLICATE_DID */
+  /** the sessions by their DID, for DUPLICATE (a DID in a session under another peer id) */
   private readonly byDid = new Map<string, Set<Session>>()
   /** the sessions by direction, reserved peers' included, for the limits */
   private readonly openCounts: Record<SessionDirection, number> = { inbound: 0, outbound: 0 }
