@@ -1,5 +1,5 @@
 /**
- * npm run lab -- [--nodes 100] [--procs 10] [--sim] [--relay gossip,flood]
+ * npm run lab -- [--nodes 100] [--procs 10] [--sim [--dilation K]] [--relay gossip,flood]
  *                [--blocks 50] [--interval-ms 200] [--timeout-s 120]
  *                [--settle-s 5] [--pubsub on|off] [--max-pending N] [--out FILE]
  *
@@ -10,7 +10,13 @@
  *   TCP on loopback, each node with its own data dir and its own 127.x address
  *   to listen on and dial from (one host per node, so libp2p's per-host
  *   inbound connection threshold sees what it would see on a network);
- * - `--sim`: the same node code in this process over `@libp2p/memory`.
+ * - `--sim`: the same node code in this process over `@libp2p/memory`;
+ *   `--dilation K` runs this process's clocks and timers K times slower than
+ *   the wall clock (time-dilation.ts), so that each of the N nodes sharing its
+ *   one event loop gets K times the CPU per simulated second. Every time the
+ *   lab reports is then simulated time, and the JSON gives the CPU each node
+ *   had per simulated second and the event loop's delay, to show whether the
+ *   nodes were starved.
  *
  * `--pubsub off` runs the nodes without gossip (the flood relay only), to
  * tell gossip's cost in convergence from the dial loop's. `--max-pending N`
@@ -30,15 +36,18 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { bytesPerBlock, convergenceFigures, duplicatesPerBlock, propagationFigures, spread, type Spread } from './lab-figures.js'
 import { LabGroup, now, type LabGroupInit, type LabNodeReport, type LabRelay } from './lab-nodes.js'
+import { dilateTime } from './time-dilation.js'
 
 const { values: args } = parseArgs({
   options: {
     nodes: { type: 'string', default: '100' },
     procs: { type: 'string' },
     sim: { type: 'boolean', default: false },
+    dilation: { type: 'string', default: '1' },
     relay: { type: 'string', default: 'gossip,flood' },
     blocks: { type: 'string', default: '50' },
     'interval-ms': { type: 'string', default: '200' },
@@ -51,6 +60,12 @@ const { values: args } = parseArgs({
 })
 const N = Number(args.nodes)
 const SIM = args.sim === true
+const DILATION = Number(args.dilation)
+if (DILATION !== 1 && !SIM) {
+  console.error('--dilation is for the simulation (--sim): real processes keep the wall clock')
+  process.exit(2)
+}
+dilateTime(DILATION)
 const PROCS = Number(args.procs ?? (SIM ? 1 : Math.max(1, Math.ceil(N / 10))))
 const PUBSUB = args.pubsub !== 'off'
 const MAX_PENDING = args['max-pending'] == null ? undefined : Number(args['max-pending'])
@@ -127,7 +142,8 @@ const result: Record<string, unknown> = {
   command: `npm run lab -- ${process.argv.slice(2).join(' ')}`.trim(),
   date,
   machine: { cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: round(totalmem() / 2 ** 30), node: process.version, platform: process.platform },
-  mode: SIM ? 'sim (@libp2p/memory, one process)' : `real (TCP on loopback, ${PROCS} processes)`,
+  mode: SIM ? `sim (@libp2p/memory, one process${DILATION === 1 ? '' : `, time dilated ${DILATION}×`})` : `real (TCP on loopback, ${PROCS} processes)`,
+  dilation: DILATION,
   nodes: N,
   processes: SIM ? 1 : PROCS,
   limits: 'default (maxPeers 50: 16 outbound, 34 inbound)',
@@ -144,6 +160,9 @@ try {
   // the workers load their modules first: the clock starts at the bootstrap node's start
   await Promise.all(groups.map(async g => g.call('report')))
   t0 = now()
+  const cpuAtStart = process.cpuUsage()
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  loopDelay.enable()
   const base: Omit<LabGroupInit, 'indexes'> = { dataRoot: root, transport: SIM ? 'memory' : 'tcp', chainId: 'lab-chain', pubsub: PUBSUB, maxIncomingPendingConnections: MAX_PENDING }
   const bootstrap = await groups[0].call<string>('start', { ...base, indexes: slices[0] })
   await Promise.all(groups.slice(1).map(async (g, i) => g.call('start', { ...base, indexes: slices[i + 1], bootstrap })))
@@ -182,7 +201,8 @@ try {
       return all
     }, {}),
     addressBookPerNode: roundSpread(spread(nodes.map(n => n.contacts))),
-    loadAtConvergence: loadavg().map(l => round(l, 2))
+    loadAtConvergence: loadavg().map(l => round(l, 2)),
+    ...(SIM ? { simulation: starvation(cpuAtStart, loopDelay, (now() - t0) / 1000) } : {})
   }
 
   await sleep(SETTLE_MS)
@@ -197,6 +217,8 @@ try {
     const idleEnd = await reports(groups)
     const idleMs = now() - idleT
     const phaseT = now()
+    const cpuAtPhase = process.cpuUsage()
+    loopDelay.reset()
     const publishedAt: Record<number, number> = {}
     for (let b = 0; b < BLOCKS; b++) {
       publishedAt[b] = await producerGroup.call<number>('publish', producer, relay, b)
@@ -246,6 +268,7 @@ try {
       bytesSentPerNodePerBlock: roundSpread(spread(bytes), 0),
       idleBytesSentPerNodePerSecond: roundSpread(spread(idleBytesPerS), 0),
       meshPeersPerNode: relay === 'gossip' ? roundSpread(spread(after.map(r => r.meshPeers))) : undefined,
+      simulation: SIM ? starvation(cpuAtPhase, loopDelay, phaseMs / 1000) : undefined,
       phaseSeconds: round(phaseMs / 1000),
       load: loadavg().map(l => round(l, 2))
     }
@@ -270,12 +293,35 @@ printSummary(result)
 console.info(`figures written to ${OUT}`)
 process.exit()
 
+/**
+ * Whether the simulation's nodes were starved: the CPU each node had per
+ * simulated second (its share of this process's), and the event loop's
+ * delay in simulated ms (what a node's timer was late by). Resets the
+ * histogram.
+ */
+function starvation (cpuSince: NodeJS.CpuUsage, loopDelay: ReturnType<typeof monitorEventLoopDelay>, simSeconds: number): Record<string, number> {
+  const cpu = process.cpuUsage(cpuSince)
+  const cpuMs = (cpu.user + cpu.system) / 1000
+  const figures = {
+    cpuMsPerNodePerSimulatedSecond: round(cpuMs / N / simSeconds, 2),
+    processCoresBusy: round(cpuMs / (simSeconds * DILATION * 1000), 2),
+    loopDelayP50SimulatedMs: round(loopDelay.percentile(50) / 1e6 / DILATION, 2),
+    loopDelayP99SimulatedMs: round(loopDelay.percentile(99) / 1e6 / DILATION, 2),
+    loopDelayMaxSimulatedMs: round(loopDelay.max / 1e6 / DILATION, 2)
+  }
+  loopDelay.reset()
+  return figures
+}
+
 function printSummary (r: any): void {
   console.info(`\nscale lab, ${r.mode}: ${r.nodes} nodes, ${r.limits}; ${r.date}, ${r.machine.cores} cores, load ${JSON.stringify(r.load)}`)
   if (r.convergence != null) {
     const c = r.convergence
     console.info(`convergence: ${c.all ? `${c.seconds} s` : `only ${c.reached}/${r.nodes}`} (bar ≤ 30 s); sessions/node ${fmt(c.sessionsPerNode)}; dials/node ${fmt(c.dialsPerNode)}; connections opened/node ${fmt(c.connectionsOpenedPerNode)}, accepted/node ${fmt(c.connectionsAcceptedPerNode)}; address book ${fmt(c.addressBookPerNode)}`)
     console.info(`failed dials by reason: ${JSON.stringify(c.failedDialReasons)}; DIAL_FAILED by error: ${JSON.stringify(c.failedDialErrors)}`)
+    if (c.simulation != null) {
+      console.info(`simulation (time dilated ${r.dilation}×): ${JSON.stringify(c.simulation)}`)
+    }
   }
   for (const [relay, f] of Object.entries<any>(r.relays ?? {})) {
     console.info(`${relay}: ${f.delivered}/${f.expected} delivered; latency ${fmt(f.latencyMs, ' ms')}; duplicates/node/block ${fmt(f.duplicatesPerNodePerBlock)}; bytes/node/block ${fmt(f.bytesSentPerNodePerBlock)}`)
