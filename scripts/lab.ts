@@ -324,6 +324,6 @@ function printSummary (r: any): void {
     }
   }
   for (const [relay, f] of Object.entries<any>(r.relays ?? {})) {
-    console.info(`${relay}: ${f.delivered}/${f.expected} delivered; latency ${fmt(f.latencyMs, ' ms')}; duplicates/node/block ${fmt(f.duplicatesPerNodePerBlock)}; bytes/node/block ${fmt(f.bytesSentPerNodePerBlock)}`)
+    console.info(`${relay}: ${f.delivered}/${f.expected} delivered; latency ${fmt(f.latencyMs, ' ms')}; duplicates/node/block ${fmt(f.duplicatesPerNodePerBlock)}; bytes/node/block ${fmt(f.bytesSentPerNodePerBlock)}${f.simulation == null ? '' : `; simulation ${JSON.stringify(f.simulation)}`}`)
   }
 }
