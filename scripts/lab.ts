@@ -10,13 +10,14 @@
  *   TCP on loopback, each node with its own data dir and its own 127.x address
  *   to listen on and dial from (one host per node, so libp2p's per-host
  *   inbound connection threshold sees what it would see on a network);
- * - `--sim`: the same node code in this process over `@libp2p/memory`;
- *   `--dilation K` runs this process's clocks and timers K times slower than
- *   the wall clock (time-dilation.ts), so that each of the N nodes sharing its
- *   one event loop gets K times the CPU per simulated second. Every time the
- *   lab reports is then simulated time, and the JSON gives the CPU each node
- *   had per simulated second and the event loop's delay, to show whether the
- *   nodes were starved.
+ * - `--sim`: the same node code in this process over `@libp2p/memory`, on
+ *   a simulated clock (time-dilation.ts): while the event loop works it runs
+ *   `--dilation K` times slower than the wall clock (default K = N: each node
+ *   has at least a core of its own, however many are busy at once), and
+ *   while the loop only waits for a timer it jumps to that timer. Every time
+ *   the lab reports is then simulated time; the JSON gives the CPU each node
+ *   used per simulated second and the loop's delay in simulated ms, to show
+ *   the nodes were not starved. `--dilation 1` is the wall clock.
  *
  * `--pubsub off` runs the nodes without gossip (the flood relay only), to
  * tell gossip's cost in convergence from the dial loop's. `--max-pending N`
@@ -40,14 +41,14 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { bytesPerBlock, convergenceFigures, duplicatesPerBlock, propagationFigures, spread, type Spread } from './lab-figures.js'
 import { LabGroup, now, type LabGroupInit, type LabNodeReport, type LabRelay } from './lab-nodes.js'
-import { dilateTime } from './time-dilation.js'
+import { dilateTime, skippedMs } from './time-dilation.js'
 
 const { values: args } = parseArgs({
   options: {
     nodes: { type: 'string', default: '100' },
     procs: { type: 'string' },
     sim: { type: 'boolean', default: false },
-    dilation: { type: 'string', default: '1' },
+    dilation: { type: 'string' },
     relay: { type: 'string', default: 'gossip,flood' },
     blocks: { type: 'string', default: '50' },
     'interval-ms': { type: 'string', default: '200' },
@@ -60,12 +61,14 @@ const { values: args } = parseArgs({
 })
 const N = Number(args.nodes)
 const SIM = args.sim === true
-const DILATION = Number(args.dilation)
+const DILATION = Number(args.dilation ?? (SIM ? N : 1))
 if (DILATION !== 1 && !SIM) {
   console.error('--dilation is for the simulation (--sim): real processes keep the wall clock')
   process.exit(2)
 }
-dilateTime(DILATION)
+if (DILATION !== 1) {
+  dilateTime(DILATION)
+}
 const PROCS = Number(args.procs ?? (SIM ? 1 : Math.max(1, Math.ceil(N / 10))))
 const PUBSUB = args.pubsub !== 'off'
 const MAX_PENDING = args['max-pending'] == null ? undefined : Number(args['max-pending'])
@@ -160,7 +163,7 @@ try {
   // the workers load their modules first: the clock starts at the bootstrap node's start
   await Promise.all(groups.map(async g => g.call('report')))
   t0 = now()
-  const cpuAtStart = process.cpuUsage()
+  const cpuAtStart = { cpu: process.cpuUsage(), wall: wallMs(), skipped: skippedMs() }
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   loopDelay.enable()
   const base: Omit<LabGroupInit, 'indexes'> = { dataRoot: root, transport: SIM ? 'memory' : 'tcp', chainId: 'lab-chain', pubsub: PUBSUB, maxIncomingPendingConnections: MAX_PENDING }
@@ -202,6 +205,7 @@ try {
     }, {}),
     addressBookPerNode: roundSpread(spread(nodes.map(n => n.contacts))),
     loadAtConvergence: loadavg().map(l => round(l, 2)),
+    ...(SIM ? { memoryMiBAtConvergence: memoryMiB() } : {}),
     ...(SIM ? { simulation: starvation(cpuAtStart, loopDelay, (now() - t0) / 1000) } : {})
   }
 
@@ -217,7 +221,7 @@ try {
     const idleEnd = await reports(groups)
     const idleMs = now() - idleT
     const phaseT = now()
-    const cpuAtPhase = process.cpuUsage()
+    const cpuAtPhase = { cpu: process.cpuUsage(), wall: wallMs(), skipped: skippedMs() }
     loopDelay.reset()
     const publishedAt: Record<number, number> = {}
     for (let b = 0; b < BLOCKS; b++) {
@@ -293,18 +297,32 @@ printSummary(result)
 console.info(`figures written to ${OUT}`)
 process.exit()
 
+/** this process's memory (the simulation's nodes), in MiB */
+function memoryMiB (): Record<string, number> {
+  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
+  return { rss: round(rss / 2 ** 20, 0), heapUsed: round(heapUsed / 2 ** 20, 0), external: round(external / 2 ** 20, 0), arrayBuffers: round(arrayBuffers / 2 ** 20, 0) }
+}
+
+/** the wall clock, which the simulation's clock leaves alone */
+function wallMs (): number {
+  return Number(process.hrtime.bigint()) / 1e6
+}
+
 /**
  * Whether the simulation's nodes were starved: the CPU each node had per
- * simulated second (its share of this process's), and the event loop's
- * delay in simulated ms (what a node's timer was late by). Resets the
- * histogram.
+ * simulated second (its share of this process's), how busy the process was,
+ * the event loop's delay in simulated ms (what a node's timer was late by
+ * while the loop worked) and the simulated time skipped while it was idle.
+ * Resets the histogram.
  */
-function starvation (cpuSince: NodeJS.CpuUsage, loopDelay: ReturnType<typeof monitorEventLoopDelay>, simSeconds: number): Record<string, number> {
-  const cpu = process.cpuUsage(cpuSince)
+function starvation (since: { cpu: NodeJS.CpuUsage, wall: number, skipped: number }, loopDelay: ReturnType<typeof monitorEventLoopDelay>, simSeconds: number): Record<string, number> {
+  const cpu = process.cpuUsage(since.cpu)
   const cpuMs = (cpu.user + cpu.system) / 1000
   const figures = {
     cpuMsPerNodePerSimulatedSecond: round(cpuMs / N / simSeconds, 2),
-    processCoresBusy: round(cpuMs / (simSeconds * DILATION * 1000), 2),
+    wallSeconds: round((wallMs() - since.wall) / 1000),
+    processCoresBusy: round(cpuMs / (wallMs() - since.wall), 2),
+    idleSkippedSimulatedSeconds: round((skippedMs() - since.skipped) / 1000, 2),
     loopDelayP50SimulatedMs: round(loopDelay.percentile(50) / 1e6 / DILATION, 2),
     loopDelayP99SimulatedMs: round(loopDelay.percentile(99) / 1e6 / DILATION, 2),
     loopDelayMaxSimulatedMs: round(loopDelay.max / 1e6 / DILATION, 2)
