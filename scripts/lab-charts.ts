@@ -2,24 +2,29 @@
  * npm run lab:charts [-- DIR]
  *
  * Draws the scale lab's charts (docs/scale-*.svg) from its JSON figures in
- * DIR (default docs/lab: real-<N>.json and sim-<N>.json, as `npm run lab`
- * writes them): convergence time, propagation p50/p99, duplicates and bytes
- * per node per block, each against N, gossip against flood, real processes
- * against the simulation.
+ * DIR (default docs/lab: real-<N>[-tag].json and sim-<N>[-tag].json, the
+ * newest run of each kind and N; simulations on the wall clock are left
+ * out): convergence time, propagation p50/p99, duplicates and bytes per node
+ * per block, each against N, gossip against flood, real processes against
+ * the simulation.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { lineChart, type Series } from './svg-chart.js'
 
 const dir = process.argv[2] ?? join('docs', 'lab')
-const runs: any[] = []
-for (const file of (await readdir(dir)).filter(f => /^(real|sim)-\d+\.json$/.test(f))) {
+/** per kind and N, the newest run; simulations on the wall clock are left out (they measure one core, not the network) */
+const newest = new Map<string, any>()
+for (const file of (await readdir(dir)).filter(f => /^(real|sim)-\d+(-[\w-]+)?\.json$/.test(f))) {
   const run = JSON.parse(await readFile(join(dir, file), 'utf8'))
   run.kind = file.startsWith('real') ? 'real' : 'sim'
-  runs.push(run)
+  if (run.kind === 'sim' && !(run.dilation > 1)) continue
+  const key = `${run.kind} ${run.nodes}`
+  if (newest.get(key) == null || newest.get(key).date < run.date) newest.set(key, run)
 }
+const runs: any[] = [...newest.values()]
 const kinds = ['real', 'sim'] as const
-const kindName = { real: 'real processes (TCP)', sim: 'simulation (memory)' }
+const kindName = { real: 'real processes (TCP)', sim: 'simulation (memory, a core per node)' }
 const colors = { gossip: { real: '#1f77b4', sim: '#6baed6' }, flood: { real: '#d62728', sim: '#fc9272' } }
 
 function series (name: string, kind: 'real' | 'sim', pick: (run: any) => number | undefined, color: string, dashed = false): Series {

@@ -79,6 +79,8 @@ const TIMEOUT_MS = Number(args['timeout-s']) * 1000
 const SETTLE_MS = Number(args['settle-s']) * 1000
 /** after the last block, how long the lab waits for every node to have every block */
 const DRAIN_MS = 10_000
+/** how often the lab says how many nodes are at their target while it waits */
+const PROGRESS_MS = 5_000
 const OUT = args.out ?? join('docs', 'lab', `${SIM ? 'sim' : 'real'}-${N}.json`)
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -163,6 +165,7 @@ try {
   // the workers load their modules first: the clock starts at the bootstrap node's start
   await Promise.all(groups.map(async g => g.call('report')))
   t0 = now()
+  const wallT0 = wallMs()
   const cpuAtStart = { cpu: process.cpuUsage(), wall: wallMs(), skipped: skippedMs() }
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
   loopDelay.enable()
@@ -174,9 +177,14 @@ try {
 
   // convergence
   let nodes = await reports(groups)
+  let progressAt = now()
   while (nodes.some(n => n.reachedAt == null) && now() - t0 < TIMEOUT_MS) {
     await sleep(500)
     nodes = await reports(groups)
+    if (now() - progressAt >= PROGRESS_MS) {
+      progressAt = now()
+      log(`${nodes.filter(n => n.reachedAt != null).length}/${N} nodes at their outbound target${SIM ? ` (wall clock ${((wallMs() - wallT0) / 1000).toFixed(0)} s)` : ''}`)
+    }
   }
   const convergence = convergenceFigures(t0, nodes.map(n => n.reachedAt))
   log(`converged: ${convergence.reached}/${N} nodes at their outbound target${convergence.all ? ` after ${convergence.seconds.toFixed(1)} s` : ` within ${TIMEOUT_MS / 1000} s`}`)

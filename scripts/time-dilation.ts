@@ -154,6 +154,8 @@ class SimClock {
   private running = false
   /** simulated ms skipped by idle jumps, for the lab's report */
   skipped = 0
+  /** immediates queued by the code under simulation and not yet run */
+  pendingImmediates = 0
 
   constructor (
     readonly factor: number,
@@ -246,22 +248,36 @@ class SimClock {
     const window = perfHooks.eventLoopUtilization(this.probeFrom)
     const next = this.nextLive()
     if (next != null && window.utilization < IDLE_UTILISATION) {
-      const now = this.now()
-      if (next.deadline > now) {
-        this.skipped += next.deadline - now
-        this.simBase = next.deadline
-        this.realBase = this.realNow()
-      }
-      this.clearWake()
+      this.jumpTo(next.deadline)
       this.runDue()
       return
     }
     this.schedule()
   }
 
-  /** runs the due timers one per turn of the loop, microtasks drained between them */
+  private jumpTo (deadline: number): void {
+    const now = this.now()
+    if (deadline > now) {
+      this.skipped += deadline - now
+      this.simBase = deadline
+      this.realBase = this.realNow()
+    }
+    this.clearWake()
+  }
+
+  /**
+   * Runs the due timers one per turn of the loop, microtasks drained between
+   * them. When none is due and nothing else is queued (no immediate; the
+   * microtasks of the last timer have run, and a memory transport has no
+   * I/O), the loop has nothing to do but wait: the clock jumps to the next
+   * deadline at once.
+   */
   private runDue (): void {
-    const next = this.nextLive()
+    let next = this.nextLive()
+    if (next != null && next.deadline > this.now() && this.pendingImmediates === 0) {
+      this.jumpTo(next.deadline)
+    }
+    next = this.nextLive()
     if (next == null || next.deadline > this.now()) {
       this.schedule()
       return
@@ -304,6 +320,23 @@ export function dilateTime (factor: number): void {
     if (timer instanceof SimTimer) timer.close()
     else real(timer as any)
   }
+  // immediates are left on the loop, counted: the clock never jumps over one
+  const realSetImmediate = globalThis.setImmediate
+  const realClearImmediate = globalThis.clearImmediate
+  const queued = new WeakSet<object>()
+  globalThis.setImmediate = Object.assign((callback: (...args: any[]) => void, ...args: unknown[]) => {
+    sim.pendingImmediates++
+    const immediate = realSetImmediate((...callbackArgs: unknown[]) => {
+      if (queued.delete(immediate)) sim.pendingImmediates--
+      callback(...callbackArgs)
+    }, ...args)
+    queued.add(immediate)
+    return immediate
+  }, { __promisify__: (realSetImmediate as any).__promisify__ }) as typeof setImmediate
+  globalThis.clearImmediate = (immediate?: NodeJS.Immediate): void => {
+    if (immediate != null && queued.delete(immediate)) sim.pendingImmediates--
+    realClearImmediate(immediate)
+  }
   globalThis.setTimeout = simTimeout
   globalThis.setInterval = simInterval
   globalThis.clearTimeout = clear(realClearTimeout)
@@ -313,6 +346,8 @@ export function dilateTime (factor: number): void {
   timers.setInterval = globalThis.setInterval
   timers.clearTimeout = globalThis.clearTimeout
   timers.clearInterval = globalThis.clearInterval
+  timers.setImmediate = globalThis.setImmediate
+  timers.clearImmediate = globalThis.clearImmediate
   const timersPromises = require('node:timers/promises')
   timersPromises.setTimeout = async <T>(ms?: number, value?: T, options: { signal?: AbortSignal, ref?: boolean } = {}): Promise<T | undefined> =>
     await new Promise((resolve, reject) => {

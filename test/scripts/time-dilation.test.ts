@@ -75,8 +75,8 @@ test('waiting: an idle loop jumps to the next deadline, and every clock jumps wi
   assert.equal(await sleep(30_000, 'value'), 'value')
   assert.ok(performance.now() - promised0 >= 30_000, 'timers/promises waits on the simulated clock')
 
-  const signal = AbortSignal.timeout(20_000)
   const aborted0 = performance.now()
+  const signal = AbortSignal.timeout(20_000)
   await new Promise(resolve => signal.addEventListener('abort', resolve, { once: true }))
   assert.ok(performance.now() - aborted0 >= 20_000, 'AbortSignal.timeout aborts on the simulated clock')
   assert.equal(signal.reason.name, 'TimeoutError')
@@ -102,6 +102,24 @@ test('timers fire in deadline order, one at a time with microtasks between; clea
   refreshed.refresh() // now due at 1,100
   await new Promise(resolve => setTimeout(resolve, 5_000))
   assert.deepEqual(order, ['tick 1', 'a1', 'a1 microtask', 'a2', 'refreshed', 'tick 2', 'b', 'tick 3'])
+})
+
+test('a queued immediate holds the clock: no jump while work is queued', async () => {
+  const started = performance.now()
+  let ranAt = 0
+  setTimeout(() => { ranAt = performance.now() }, 10_000)
+  // a chain of immediates keeps the loop working for 50 wall ms, no longer than 10 simulated ms
+  const wall0 = wallMs()
+  await new Promise<void>(resolve => {
+    const again = (): void => { if (wallMs() - wall0 < 50) setImmediate(again); else resolve() }
+    setImmediate(again)
+    // a timer due meanwhile: after its turn the loop is still working, and the clock must not jump to the next deadline
+    setTimeout(() => {}, 1)
+  })
+  assert.equal(ranAt, 0, 'the timer did not run while immediates were queued')
+  assert.ok(performance.now() - started < 10 + 50 / FACTOR, `the clock advanced ${(performance.now() - started).toFixed(1)} ms while the loop worked`)
+  await new Promise(resolve => setTimeout(resolve, 20_000))
+  assert.ok(ranAt - started >= 10_000, 'then it ran at its deadline')
 })
 
 test('timers/promises: an aborted wait rejects with AbortError', async () => {
