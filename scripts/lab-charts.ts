@@ -55,10 +55,11 @@ const charts: Record<string, string> = {
     series: nonEmpty(kinds.map(k => series(kindName[k], k, r => r.convergence?.all === true ? r.convergence.seconds : undefined, k === 'real' ? '#333' : '#999', k === 'sim')))
   }),
   'scale-propagation.svg': lineChart({
-    title: 'Block propagation to every node (ms from publish)',
+    title: 'Block propagation to every node (ms from publish, log scale)',
     xLabel: 'nodes (N)',
     yLabel: 'ms',
     logX,
+    logY: true,
     bar: { y: 1000, label: 'bar: gossip p99 1 s' },
     series: nonEmpty(kinds.flatMap(k => (['gossip', 'flood'] as const).flatMap(relay => [
       series(`${relay} p50, ${k}`, k, r => r.relays?.[relay]?.latencyMs.p50, colors[relay][k], true),

@@ -22,6 +22,8 @@ export interface LineChart {
   bar?: { y: number, label: string }
   /** x on a log scale (N from 100 to 1,000) */
   logX?: boolean
+  /** y on a log scale, ticks at powers of 10 (latencies from ms to s); points at or under 0 are left out */
+  logY?: boolean
   width?: number
   height?: number
   /** what the chart says when no series has a point */
@@ -57,13 +59,28 @@ export function ticks (max: number, count = 5, min = 0): number[] {
   return out
 }
 
+/** powers of 10 from at or under `min` to at or over `max` (both > 0) */
+export function logTicks (min: number, max: number): number[] {
+  if (!(min > 0) || !(max > 0)) {
+    return [1, 10]
+  }
+  const lo = Math.floor(Math.log10(Math.min(min, max)))
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(min, max))))
+  const out: number[] = []
+  for (let k = lo; k <= hi; k++) {
+    out.push(Number((10 ** k).toPrecision(12)))
+  }
+  return out
+}
+
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 const label = (v: number): string => Math.abs(v) >= 10_000 ? `${v / 1000}k` : String(v)
 
 export function lineChart (chart: LineChart): string {
   const width = chart.width ?? 560
   const height = chart.height ?? 320
-  const all = chart.series.flatMap(s => s.points).filter(p => Number.isFinite(p[1]))
+  const plotted = (p: [number, number]): boolean => Number.isFinite(p[1]) && (chart.logY !== true || p[1] > 0)
+  const all = chart.series.flatMap(s => s.points).filter(plotted)
   if (all.length === 0) {
     return [
       `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
@@ -76,9 +93,9 @@ export function lineChart (chart: LineChart): string {
   const xs = all.map(p => p[0])
   const ys = all.map(p => p[1]).concat(chart.bar != null ? [chart.bar.y] : [])
   const xDomain: [number, number] = [Math.min(...xs), Math.max(...xs)]
-  const yTicks = ticks(Math.max(...ys), 5, Math.min(...ys))
+  const yTicks = chart.logY === true ? logTicks(Math.min(...ys), Math.max(...ys)) : ticks(Math.max(...ys), 5, Math.min(...ys))
   const x = scale(xDomain, [MARGIN.left, width - MARGIN.right], chart.logX)
-  const y = scale([yTicks[0], yTicks[yTicks.length - 1]], [height - MARGIN.bottom, MARGIN.top])
+  const y = scale([yTicks[0], yTicks[yTicks.length - 1]], [height - MARGIN.bottom, MARGIN.top], chart.logY)
   const xTicks = [...new Set(xs)].sort((a, b) => a - b)
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
@@ -103,7 +120,7 @@ export function lineChart (chart: LineChart): string {
   }
   chart.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length]
-    const points = [...s.points].sort((a, b) => a[0] - b[0]).filter(p => Number.isFinite(p[1]))
+    const points = [...s.points].sort((a, b) => a[0] - b[0]).filter(plotted)
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="5 3"' : ''} points="${points.map(p => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ')}"/>`)
     for (const p of points) {
       parts.push(`<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="3" fill="${color}"/>`)

@@ -13,10 +13,13 @@
  *   the wall clock, so a node's CPU work takes 1/K of its wall time. With
  *   K = N each node has at least a core of its own, however many of the N
  *   are busy at once;
- * - **while the event loop has nothing to do but wait for a timer**, the
- *   clock jumps to that timer's deadline, so no wall time is spent waiting
- *   out a backoff or an interval (a discrete-event simulation's step; a
- *   memory transport has no I/O to wait for).
+ * - **while the event loop has nothing to do but wait for a timer** (no
+ *   timer due, no immediate queued, the last timer's microtasks run), the
+ *   clock jumps to the next timer's deadline, so no wall time is spent
+ *   waiting out a backoff or an interval (a discrete-event simulation's
+ *   step). A memory transport and an in-memory datastore have no I/O to wait
+ *   for; as a fallback for work on other threads, a 2 ms window in which the
+ *   loop was idle also lets the clock jump.
  *
  * The code, its timeouts, intervals and backoffs and the order of events are
  * unchanged: time is the only thing that differs, and every time the lab

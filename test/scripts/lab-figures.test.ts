@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { bytesPerBlock, convergenceFigures, duplicatesPerBlock, propagationFigures, spread, type Receipts } from '../../scripts/lab-figures.js'
-import { lineChart, scale, ticks } from '../../scripts/svg-chart.js'
+import { lineChart, logTicks, scale, ticks } from '../../scripts/svg-chart.js'
 
 test('spread: min, median, p99 (nearest rank), max and mean', () => {
   const table: Array<[number[], { min: number, p50: number, p99: number, max: number, mean: number }]> = [
@@ -106,6 +106,28 @@ test('chart ticks: 1, 2 or 5 × 10^k from 0 to at least the maximum', () => {
   ]
   for (const [max, expected] of table) {
     assert.deepEqual(ticks(max), expected, `ticks(${max})`)
+  }
+})
+
+test('chart log ticks: powers of 10 around the values, at least one decade; nonsense gives one decade', () => {
+  const table: Array<[min: number, max: number, expected: number[]]> = [
+    [2.2, 14_868, [1, 10, 100, 1000, 10_000, 100_000]],
+    [10, 1000, [10, 100, 1000]],
+    [0.5, 0.9, [0.1, 1]],
+    [5, 5, [1, 10]],
+    [0, 100, [1, 10]],
+    [Number.NaN, 100, [1, 10]]
+  ]
+  for (const [min, max, expected] of table) {
+    assert.deepEqual(logTicks(min, max), expected, `logTicks(${min}, ${max})`)
+  }
+})
+
+test('line chart on a log y axis: points at or under 0 are left out, ticks at powers of 10', () => {
+  const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', logY: true, series: [{ name: 's', points: [[100, 2], [300, 0], [1000, 2000]] }] })
+  assert.equal(svg.match(/<circle /g)?.length, 2, 'the point at 0 is left out')
+  for (const tick of ['1', '10', '100', '1000', '10k']) {
+    assert.ok(svg.includes(`>${tick}</text>`), `tick ${tick}`)
   }
 })
 
