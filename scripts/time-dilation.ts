@@ -344,13 +344,8 @@ export function dilateTime (factor: number): void {
   globalThis.setInterval = simInterval
   globalThis.clearTimeout = clear(realClearTimeout)
   globalThis.clearInterval = clear(realClearInterval)
-  const timers = require('node:timers')
-  timers.setTimeout = globalThis.setTimeout
-  timers.setInterval = globalThis.setInterval
-  timers.clearTimeout = globalThis.clearTimeout
-  timers.clearInterval = globalThis.clearInterval
-  timers.setImmediate = globalThis.setImmediate
-  timers.clearImmediate = globalThis.clearImmediate
+  const { setTimeout, setInterval, clearTimeout, clearInterval, setImmediate, clearImmediate } = globalThis
+  Object.assign(require('node:timers'), { setTimeout, setInterval, clearTimeout, clearInterval, setImmediate, clearImmediate })
   const timersPromises = require('node:timers/promises')
   timersPromises.setTimeout = async <T>(ms?: number, value?: T, options: { signal?: AbortSignal, ref?: boolean } = {}): Promise<T | undefined> =>
     await new Promise((resolve, reject) => {
