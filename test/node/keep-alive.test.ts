@@ -92,9 +92,8 @@ describe('keep-alive', () => {
     const connection = await a.dial(b.getMultiaddrs()[0])
     // given up before the answer can come back
     await assert.rejects(roundTrip(connection, { signal: AbortSignal.abort() }))
-    // the answer comes; the next round trip still works on the same connection
-    await new Promise(resolve => setTimeout(resolve, 100))
-    assert.equal(connection.status, 'open')
+    // the late answer comes back before the next one (the frames arrive in
+    // order on the connection), and the next round trip works on the same connection
     assert.ok(await roundTrip(connection, { signal: AbortSignal.timeout(5_000) }) >= 0)
     assert.equal(connection.status, 'open')
   })
