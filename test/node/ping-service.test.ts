@@ -80,6 +80,32 @@ describe('ping service', () => {
     }
   })
 
+  it('pings a peer it has a connection to by a frame of that connection\'s muxer, with no stream', async () => {
+    const responder = await pingNode()
+    const initiator = await pingNode()
+    await initiator.dial(responder.getMultiaddrs()[0])
+    // a ping stream would now be refused (UnsupportedProtocolError); yamux answers its ping frame itself
+    await responder.unhandle('/ipfs/ping/1.0.0')
+    const rtt = await initiator.services.ping.ping(responder.peerId)
+    assert.ok(rtt >= 0)
+    assert.deepEqual(initiator.getConnections(responder.peerId).flatMap(c => c.streams.map(s => s.protocol)), [])
+  })
+
+  it('dials a peer it has no connection to and pings it over a stream of the ping protocol', async () => {
+    const timeoutMs = 7_778
+    const responder = await pingNode(timeoutMs)
+    const initiator = await pingNode()
+    await initiator.peerStore.merge(responder.peerId, { multiaddrs: responder.getMultiaddrs() })
+    const timers = pendingTimers(timeoutMs)
+    try {
+      assert.ok(await initiator.services.ping.ping(responder.peerId) >= 0)
+      // the responder's handler ran: it set its deadline
+      assert.equal(timers.created(), 1)
+    } finally {
+      timers.stop()
+    }
+  })
+
   it('aborts a ping stream that stays open past the timeout', async () => {
     const responder = await pingNode(300)
     const initiator = await pingNode()
