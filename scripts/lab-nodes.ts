@@ -61,7 +61,7 @@ export interface LabNodeReport {
   dials: number
   dialsFailed: number
   failReasons: Record<string, number>
-  /** DIAL_FAILED dials by their error (name: message, addresses and ids left out) */
+  /** failed dials by reason and error (`REASON side name: message`, addresses and ids left out) */
   failErrors: Record<string, number>
   contacts: number
   /** bytes it sent on all its connections so far */
@@ -149,10 +149,8 @@ class LabNode {
         this.dialsFailed++
         const reason = String(evt.detail.reason ?? 'unknown')
         this.failReasons[reason] = (this.failReasons[reason] ?? 0) + 1
-        if (reason === 'DIAL_FAILED') {
-          const error = errorKind(evt.detail.error)
-          this.failErrors[error] = (this.failErrors[error] ?? 0) + 1
-        }
+        const error = `${reason} ${errorKind(evt.detail.error)}`
+        this.failErrors[error] = (this.failErrors[error] ?? 0) + 1
       }
     })
   }
@@ -326,5 +324,7 @@ function errorKind (error: Error | undefined): string {
     .replace(/\d+(\.\d+)*/g, 'N')
     .slice(0, 120)
   const cause = (error as { cause?: unknown }).cause
-  return `${error.name}: ${message}${cause instanceof Error ? ` (cause ${cause.name})` : ''}`
+  // a handshake's error says which side ended it: this node ('local') or the peer ('remote')
+  const side = (error as { side?: unknown }).side
+  return `${typeof side === 'string' ? `${side} ` : ''}${error.name}: ${message}${cause instanceof Error ? ` (cause ${cause.name})` : ''}`
 }

@@ -344,7 +344,7 @@ function printSummary (r: any): void {
   if (r.convergence != null) {
     const c = r.convergence
     console.info(`convergence: ${c.all ? `${c.seconds} s` : `only ${c.reached}/${r.nodes}`} (bar ≤ 30 s); sessions/node ${fmt(c.sessionsPerNode)}; dials/node ${fmt(c.dialsPerNode)}; connections opened/node ${fmt(c.connectionsOpenedPerNode)}, accepted/node ${fmt(c.connectionsAcceptedPerNode)}; address book ${fmt(c.addressBookPerNode)}`)
-    console.info(`failed dials by reason: ${JSON.stringify(c.failedDialReasons)}; DIAL_FAILED by error: ${JSON.stringify(c.failedDialErrors)}`)
+    console.info(`failed dials by reason: ${JSON.stringify(c.failedDialReasons)}; by error: ${JSON.stringify(c.failedDialErrors)}`)
     if (c.simulation != null) {
       console.info(`simulation (time dilated ${r.dilation}×): ${JSON.stringify(c.simulation)}`)
     }
