@@ -30,7 +30,9 @@
  * apart, and it measures propagation to every node, duplicates received per
  * node per block and bytes sent per node per block (net of each node's idle
  * traffic, measured just before). Writes every figure to a JSON file
- * (default docs/lab/<real|sim>-<N>.json) and prints a summary.
+ * (default docs/lab/<real|sim>-<N>.json) after the convergence and after each
+ * relay (`"partial": true` until the end, so that a run stopped midway keeps
+ * what it measured), and prints a summary.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
@@ -216,11 +218,13 @@ try {
     ...(SIM ? { memoryMiBAtConvergence: memoryMiB() } : {}),
     ...(SIM ? { simulation: starvation(cpuAtStart, loopDelay, (now() - t0) / 1000) } : {})
   }
+  await saveFigures(true)
 
   await sleep(SETTLE_MS)
   const producer = N - 1
   const producerGroup = groups[slices.findIndex(s => s.includes(producer))]
   const relays: Record<string, unknown> = {}
+  result.relays = relays
   for (const relay of RELAYS) {
     // the nodes' idle traffic, then the blocks
     const idleStart = await reports(groups)
@@ -285,8 +289,8 @@ try {
       load: loadavg().map(l => round(l, 2))
     }
     log(`${relay}: ${propagation.delivered}/${propagation.expected} deliveries; latency ${fmt(propagation.latencyMs, ' ms')}; duplicates/node/block ${fmt(spread(duplicates))}; bytes/node/block p50 ${round(spread(bytes).p50, 0)}`)
+    await saveFigures(true)
   }
-  result.relays = relays
   load.end = loadavg().map(l => round(l, 2))
   result.load = load
   result.peakRssMiB = round(process.resourceUsage().maxRSS / 1024, 0)
@@ -299,11 +303,20 @@ try {
   await rm(root, { recursive: true, force: true })
 }
 
-await mkdir(dirname(OUT), { recursive: true })
-await writeFile(OUT, JSON.stringify(result, null, 2) + '\n')
+await saveFigures(false)
 printSummary(result)
 console.info(`figures written to ${OUT}`)
 process.exit()
+
+/**
+ * Writes the figures so far to `--out`, after the convergence and after each
+ * relay, marked `partial` until the end: a long run (1,000 simulated nodes
+ * take hours) that is stopped keeps what it measured
+ */
+async function saveFigures (partial: boolean): Promise<void> {
+  await mkdir(dirname(OUT), { recursive: true })
+  await writeFile(OUT, JSON.stringify({ ...result, ...(partial ? { partial: true } : {}) }, null, 2) + '\n')
+}
 
 /** this process's memory (the simulation's nodes), in MiB */
 function memoryMiB (): Record<string, number> {
