@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { memory } from '@libp2p/memory'
 import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { MemoryDatastore } from 'datastore-core'
-import { createPeerNode, type NotificationChannel, type PeerNode } from '../src/index.js'
+import { createPeerNode, isHandshakeError, type NotificationChannel, type PeerNode } from '../src/index.js'
 import { InvalidParametersError, type Transport } from '@libp2p/interface'
 
 /** the lab's gossip topic */
@@ -325,6 +325,6 @@ function errorKind (error: Error | undefined): string {
     .slice(0, 120)
   const cause = (error as { cause?: unknown }).cause
   // a handshake's error says which side ended it: this node ('local') or the peer ('remote')
-  const side = (error as { side?: unknown }).side
-  return `${typeof side === 'string' ? `${side} ` : ''}${error.name}: ${message}${cause instanceof Error ? ` (cause ${cause.name})` : ''}`
+  const side = isHandshakeError(error) ? `${error.side} ` : ''
+  return `${side}${error.name}: ${message}${cause instanceof Error ? ` (cause ${cause.name})` : ''}`
 }
