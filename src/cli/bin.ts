@@ -13,6 +13,10 @@ async function main (): Promise<number> {
     process.stderr.write(`peergate: ${unsupported}\n`)
     return 1
   }
+  // Node's on-disk cache of compiled modules (in the OS temp dir; Node 22.1+):
+  // a command that loads the node starts 10-20 % sooner from its second run
+  const { enableCompileCache } = await import('node:module')
+  enableCompileCache?.()
   const { EXIT_FAILURE, describeError } = await import('./io.js')
   const { runCli } = await import('./index.js')
   try {

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -53,4 +53,15 @@ test('start loads the node (the hook sees what it should)', async () => {
   // a usage error after the node's modules loaded: --max-peers is checked by start itself
   const { urls } = await loadedBy(['start', '--max-peers', 'many', '--data-dir', join(tmpdir(), 'peergate-never-made')])
   assert.ok(urls.some(url => url.includes('/node_modules/libp2p/dist/src/index.js')), 'start did not load libp2p: the check above would pass for nothing')
+})
+
+test('the CLI keeps Node\'s compile cache in the temp dir, so a second run compiles less', async () => {
+  const temp = await mkdtemp(join(tmpdir(), 'peergate-cli-cache-'))
+  dirs.push(temp)
+  const { NODE_COMPILE_CACHE: _, NODE_DISABLE_COMPILE_CACHE: __, ...env } = process.env
+  await new Promise<void>((resolve, reject) => {
+    execFile(process.execPath, [BIN, '--version'], { env: { ...env, TMPDIR: temp } }, (err) => { err == null ? resolve() : reject(err) })
+  })
+  const entries = await readdir(join(temp, 'node-compile-cache'), { recursive: true })
+  assert.ok(entries.some(entry => entry.includes('/')), `no compiled module in ${temp}/node-compile-cache: ${entries.join(', ')}`)
 })
