@@ -2,10 +2,15 @@ import { readFile, stat } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { dirname, isAbsolute, join } from 'node:path'
 import { InvalidParametersError } from '@libp2p/interface'
-import { createApiServer, createNodeMetrics, createPeerNode, loadOrCreateApiToken, removeApiUrl, writeApiUrl } from '../index.js'
-import { AddressInUseError, DamagedDataDirError, DATASTORE_DIR, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT, isSelfAddress, parseHex } from '../node/index.js'
-import { IpRanges } from '../session/index.js'
-import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST, createMetricsServer, isLoopbackHost } from '../api/index.js'
+// what the flags' checks need, module by module, without libp2p: the node
+// itself (../index.js) loads once they pass, so that a usage error is quick
+import { AddressInUseError, DamagedDataDirError } from '../node/errors.js'
+import { DATASTORE_DIR, DEFAULT_DATA_DIR, MAX_SESSIONS_LIMIT } from '../node/constants.js'
+import { parseHex } from '../node/chain.js'
+import { isSelfAddress } from '../node/peers.js'
+import { IpRanges } from '../session/ip-limit.js'
+import { API_URL_FILE, DEFAULT_API_HOST, DEFAULT_API_PORT, DEFAULT_METRICS_HOST } from '../api/constants.js'
+import { isLoopbackHost } from '../api/listen.js'
 import { CONFIG_DATA_DIR, CONFIG_ENV, fileOrigin, optionName, parseConfigText, resolveStartConfig } from './config.js'
 import { DEFAULT_STATUS_INTERVAL_S } from './constants.js'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError } from './io.js'
@@ -199,6 +204,7 @@ async function exists (path: string): Promise<boolean> {
  * the subcommands find it
  */
 async function startApi (node: NodeView, dataDir: string, { host, port }: ListenAddress, metrics: NodeMetrics): Promise<ApiServer> {
+  const { createApiServer, loadOrCreateApiToken, writeApiUrl } = await import('../index.js')
   const api = createApiServer(node, { host, port, token: await loadOrCreateApiToken(dataDir), metrics })
   await api.start()
   try {
@@ -244,11 +250,14 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   let node: PeerNode
   let statusIntervalS: number
   let listeners: StartListeners
+  let peergate: typeof import('../index.js')
   try {
     statusIntervalS = wholeNumber(flags.statusInterval, name('statusInterval'), 0, MAX_STATUS_INTERVAL_S) ?? DEFAULT_STATUS_INTERVAL_S
     listeners = startListeners(flags, origins)
+    const options = startOptions(flags, origins)
+    peergate = await import('../index.js')
     // the API and the metrics listener serve GET /metrics: libp2p's series and peergate's
-    node = await createPeerNode({ ...startOptions(flags, origins), metrics: listeners.api != null || listeners.metrics != null })
+    node = await peergate.createPeerNode({ ...options, metrics: listeners.api != null || listeners.metrics != null })
   } catch (err) {
     unsubscribe()
     if (err instanceof Error && (err.name === InvalidParametersError.name || err.name === DamagedDataDirError.name)) {
@@ -269,6 +278,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   const dataDir = flags.dataDir ?? DEFAULT_DATA_DIR
   let api: ApiServer | undefined
   let metricsServer: MetricsServer | undefined
+  const { createMetricsServer, createNodeMetrics, removeApiUrl } = peergate
   const metrics = listeners.api != null || listeners.metrics != null ? createNodeMetrics(node) : undefined
   /** a listener could not start: undo the rest, say why */
   const failStart = async (message: string): Promise<number> => {
