@@ -198,13 +198,15 @@ async function exists (path: string): Promise<boolean> {
   }
 }
 
+/** peergate's public API, loaded by `runStart` once the flags passed their checks */
+type Peergate = typeof import('../index.js')
+
 /**
  * The status API on `host`:`port`, with the data dir's token (made at
  * first start) and the node's metrics; its URL goes into the data dir, where
  * the subcommands find it
  */
-async function startApi (node: NodeView, dataDir: string, { host, port }: ListenAddress, metrics: NodeMetrics): Promise<ApiServer> {
-  const { createApiServer, loadOrCreateApiToken, writeApiUrl } = await import('../index.js')
+async function startApi ({ createApiServer, loadOrCreateApiToken, writeApiUrl }: Peergate, node: NodeView, dataDir: string, { host, port }: ListenAddress, metrics: NodeMetrics): Promise<ApiServer> {
   const api = createApiServer(node, { host, port, token: await loadOrCreateApiToken(dataDir), metrics })
   await api.start()
   try {
@@ -250,7 +252,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   let node: PeerNode
   let statusIntervalS: number
   let listeners: StartListeners
-  let peergate: typeof import('../index.js')
+  let peergate: Peergate
   try {
     statusIntervalS = wholeNumber(flags.statusInterval, name('statusInterval'), 0, MAX_STATUS_INTERVAL_S) ?? DEFAULT_STATUS_INTERVAL_S
     listeners = startListeners(flags, origins)
@@ -295,7 +297,7 @@ export async function runStart (cliFlags: StartFlags, io: CliIo): Promise<number
   if (listeners.api != null && metrics != null) {
     const { host, port } = listeners.api
     try {
-      api = await startApi(node, dataDir, listeners.api, metrics)
+      api = await startApi(peergate, node, dataDir, listeners.api, metrics)
     } catch (err) {
       return failStart(`could not start the API on ${host} port ${port}: ${describeError(err)} (choose another with --api-port, 0 for any, or turn it off with --no-api)`)
     }
