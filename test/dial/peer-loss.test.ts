@@ -57,22 +57,23 @@ describe('a peer lost mid-session', { concurrency: true }, () => {
   async function lostPeer (): Promise<LostPeer> {
     const dataDir = await net.dir()
     const port = await freePort()
-    const start = async (): Promise<CliNode> => {
+    const run = async (): Promise<CliNode> => {
       const started = await startCli(['--data-dir', dataDir, '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--chain-id', 'test-chain', '--no-api', '--status-interval', '0', '--max-outbound', '0'])
       processes.push(started)
-      peer.process = started
       return started
     }
+    const first = await run()
+    const peerId = first.ready.peerId
     const peer: LostPeer = {
-      peerId: '',
-      address: '',
-      process: undefined as unknown as CliNode,
-      start,
-      isPeer: (session) => session.peerId.toString() === peer.peerId
+      peerId,
+      address: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`,
+      process: first,
+      start: async () => {
+        peer.process = await run()
+        return peer.process
+      },
+      isPeer: (session) => session.peerId.toString() === peerId
     }
-    await start()
-    peer.peerId = peer.process.ready.peerId
-    peer.address = `/ip4/127.0.0.1/tcp/${port}/p2p/${peer.peerId}`
     const opened = nextEvent<Session>(node, 'session:open', peer.isPeer, 10_000)
     await node.addContact(peer.address)
     await opened
