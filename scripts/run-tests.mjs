@@ -7,10 +7,12 @@
  * timers and child processes. Two at a time, a 2-core machine was busy 1.24
  * cores on average (420 s of CPU in 340 s); the parallel part took 255 s two
  * at a time, 208 s three at a time and 187 s four at a time, where its 333 s
- * of CPU make the cores the limit (2026-12-04, issue 19). One at a time: a file listed in SERIAL measures how fast
- * a node serves an honest peer while it is attacked, or waits for a network
- * of real processes to converge within a deadline (a second file's load would
- * measure the machine, not the node), or may rebuild dist/.
+ * of CPU make the cores the limit (2026-12-04, issue 19).
+ *
+ * One at a time: a file listed in SERIAL measures how fast a node serves an
+ * honest peer while it is attacked, or waits for a network of real processes
+ * to converge within a deadline (a second file's load would measure the
+ * machine, not the node), or may rebuild dist/.
  *
  * Extra arguments go to `node --test` (e.g. `-- --test-name-pattern=ban`).
  */
