@@ -5,6 +5,7 @@ import { NO_SESSION } from './candidates.js'
 import { MAX_MULTIADDRS_PER_CONTACT } from './constants.js'
 import { ContactRecord } from './pb/addressbook.js'
 import { ContactColumns } from './columns.js'
+import { ownBytes, ownPeerId } from '../wire/index.js'
 import type { Contact, ContactSource } from './index.js'
 import type { Outcome } from '../reason/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -111,8 +112,9 @@ export class StoredContact implements Contact {
 
   get peerId (): PeerId {
     if (this.peerIdValue == null) {
-      // checked at load (decodeContact): the bytes are a peer id that names the record's key
-      this.peerIdValue = peerIdFromMultihash(Digest.decode(this.loadedRecord().peerId))
+      // checked at load (decodeContact): the bytes are a peer id that names the record's key;
+      // copied, so that the chunk can go once its contacts are all decoded
+      this.peerIdValue = peerIdFromMultihash(Digest.decode(ownBytes(this.loadedRecord().peerId)))
       this.dropRecordOnceDecoded()
     }
     return this.peerIdValue
@@ -189,31 +191,6 @@ function decodeMultiaddrs (stored: Uint8Array[]): Multiaddr[] {
     }
   }
   return out
-}
-
-/**
- * `bytes` in an ArrayBuffer of their own. What libp2p hands over is mostly a
- * view into something larger: a peer id or an address decoded from a
- * network read, and every Multiaddr's `bytes`, which it concatenates into a
- * slice of Node's shared Buffer pool (64 KiB slabs). One small view kept for
- * long keeps its whole buffer: in a soak, the book's addresses and peer ids
- * held a 64 KiB slab each, growing the process by megabytes per hundred
- * contacts (docs/BENCHMARKS.md, "Soak"). A copy that is already exact is not
- * made again.
- */
-function ownBytes (bytes: Uint8Array): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) {
-    return bytes
-  }
-  // Uint8Array's slice copies (a Buffer's would be another view)
-  return Uint8Array.prototype.slice.call(bytes)
-}
-
-/** `peer`, made again from bytes of its own when its multihash is a view into a larger buffer */
-export function ownPeerId (peer: PeerId): PeerId {
-  const bytes = peer.toMultihash().bytes
-  const own = ownBytes(bytes)
-  return own === bytes ? peer : peerIdFromMultihash(Digest.decode(own))
 }
 
 /** every contact added to the book is built here or by decodeContact, so that all share one class shape */

@@ -2,6 +2,7 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { PeerMap } from '@libp2p/peer-collections'
 import { TypedEventEmitter } from 'main-event'
 import { ReasonCode } from '../reason/index.js'
+import { ownPeerId } from '../wire/index.js'
 import { DISCONNECT_SCORE_THRESHOLD, FORGET_SCORE_BELOW, GOSSIPSUB_REASON, MAX_SCORE_EVENTS, MAX_SCORED_PEERS, REPEAT_DISCONNECT_WINDOW_MS, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS, SCORE_HEARTBEAT_MS } from './constants.js'
 import { applyAction, clampScore, combinedScore, decayedScore, freezeUntil, refusedForMs, scoreVerdict, type ScoreState } from './score.js'
 import type { PeerScoreComponents, PeerScoreEvents, PeerScoreInfo, PeerScoreInit, PeerScores, ScoreEvent, ScoreStore, GossipScoreSource } from './index.js'
@@ -188,7 +189,8 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
   /** holds `record` as the most recently changed, forgetting the oldest past MAX_SCORED_PEERS */
   private keep (peer: PeerId, record: PeerRecord): void {
     this.records.delete(peer)
-    this.records.set(peer, record)
+    // a record outlives the connection whose peer id (a view into a read) named it
+    this.records.set(ownPeerId(peer), record)
     if (this.records.size > MAX_SCORED_PEERS) {
       for (const [oldest, old] of this.records.entries()) {
         this.save(oldest, old)

@@ -1,7 +1,9 @@
 import { NotFoundError } from '@libp2p/interface'
 import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
-import type { Batch, Datastore, Key, KeyQuery, Pair, Query } from 'interface-datastore'
+import { Key } from 'interface-datastore'
 import { WRITE_BEHIND_FLUSH_INTERVAL_MS, WRITE_BEHIND_MAX_CLEAN, WRITE_BEHIND_MAX_DIRTY } from './constants.js'
+import { ownBytes } from '../wire/index.js'
+import type { Batch, Datastore, KeyQuery, Pair, Query } from 'interface-datastore'
 
 /** a key the cache knows is absent from the datastore */
 const ABSENT = Symbol('absent')
@@ -15,7 +17,14 @@ type Cached = Uint8Array | typeof ABSENT
  * record kept its whole slab alive, up to WRITE_BEHIND_MAX_CLEAN of them.
  */
 function own (value: Cached): Cached {
-  return value === ABSENT || value.byteLength === value.buffer.byteLength ? value : value.slice()
+  return value === ABSENT ? value : ownBytes(value)
+}
+
+/** A key in bytes of its own, for the same reason: a Key's bytes are often a slice of Node's shared Buffer pool */
+function ownKey (key: Key): Key {
+  const bytes = key.uint8Array()
+  const owned = ownBytes(bytes)
+  return owned === bytes ? key : new Key(owned, false)
 }
 
 export interface WriteBehindInit {
@@ -284,7 +293,7 @@ export class WriteBehindDatastore implements Datastore {
     // a write that landed while the inner read was under way wins
     if (!this.entries.has(text)) {
       value = own(value)
-      this.entries.set(text, { key, value })
+      this.entries.set(text, { key: ownKey(key), value })
       this.trim()
     }
     return this.entries.get(text)?.value ?? value
@@ -292,8 +301,9 @@ export class WriteBehindDatastore implements Datastore {
 
   private write (key: Key, value: Cached): void {
     const text = key.toString()
+    const held = this.entries.get(text)?.key ?? ownKey(key)
     this.entries.delete(text)
-    this.entries.set(text, { key, value: own(value) })
+    this.entries.set(text, { key: held, value: own(value) })
     this.dirty.set(text, ++this.sequence)
     if (this.dirty.size >= this.maxDirty) {
       void this.flush().catch(() => {})

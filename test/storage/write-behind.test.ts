@@ -146,6 +146,35 @@ describe('write-behind cache of the peer store', () => {
     assert.deepEqual(await cache.get(peerKey(1000 + 7)), view(7))
   })
 
+  it('keeps each key in bytes of its own, not the large buffer it was a view into', async () => {
+    const KEYS = 200
+    const BUFFER_BYTES = 64 * 1024
+    const { inner, cache } = setup({ maxClean: 2 * KEYS })
+    const gc = collectGarbage()
+    const before = await settledArrayBuffers(gc)
+    // a key whose bytes are a slice of a larger buffer, as Node's Buffer pool hands them out
+    const viewKey = (n: number): Key => {
+      const text = new TextEncoder().encode(peerKey(n).toString())
+      const buffer = new Uint8Array(BUFFER_BYTES)
+      buffer.set(text, 500)
+      return new Key(buffer.subarray(500, 500 + text.byteLength), false)
+    }
+    for (let i = 0; i < KEYS; i++) {
+      await cache.put(viewKey(3000 + i), bytes(i))
+      await inner.put(peerKey(4000 + i), bytes(i))
+      assert.deepEqual(await cache.get(viewKey(4000 + i)), bytes(i))
+    }
+    await cache.flush()
+    for (let i = 0; i < KEYS; i++) {
+      await inner.delete(peerKey(3000 + i))
+      await inner.delete(peerKey(4000 + i))
+    }
+    const held = await settledArrayBuffers(gc) - before
+    // kept as they came, the cache's keys would hold 2 × KEYS buffers: 25 MiB
+    assert.ok(held < KEYS * BUFFER_BYTES / 8, `the cache holds ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${2 * KEYS} keys`)
+    assert.deepEqual(await cache.get(peerKey(3000 + 7)), bytes(7))
+  })
+
   it('a failed flush keeps its records for the next one; the monitored datastore behind it reports the failure', async () => {
     const faulty = faultyDatastore(new MemoryDatastore())
     const { logger } = captureLogger()
