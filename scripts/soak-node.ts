@@ -4,7 +4,8 @@
  * `statusInterval` ms, subscribed to the soak topic. Prints
  * `{"event":"ready","multiaddr":…}` once, then on every line of its stdin a
  * sample: `{"event":"sample","at":…,"heapMB":…,"rssMB":…,"arrayBuffersMB":…,"timers":…,
- * "sessions":…,"handshakes":…,"connections":…,"listeners":…,"received":…}`
+ * "sessions":…,"handshakes":…,"connections":…,"listeners":…,"received":…,
+ * "codeMB":…,"bookAddrs":…,"storeAddrs":…}`
  * (after a GC when node runs with --expose-gc), and on `sample FILE` writes
  * a heap snapshot to FILE as well; stops on the end of stdin.
  *
@@ -14,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { writeHeapSnapshot } from 'node:v8'
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8'
 import { createPeerNode } from '../src/index.js'
 
 const SOAK_TOPIC = 'soak'
@@ -37,7 +38,23 @@ node.pubsub.subscribe(SOAK_TOPIC)
 const SESSION_EVENTS = ['handshake:start', 'session:open', 'session:close', 'session:reject', 'session:status']
 const sessions = node.libp2p.services.sessions as unknown as { listenerCount(type: string): number }
 
-function sample (): Record<string, unknown> {
+/**
+ * the addresses the node keeps for the peers it has met: in its address book
+ * and in libp2p's peer store (which drops an address an hour after it was
+ * last seen). A peer that comes back on a new port brings a new one.
+ */
+async function addresses (): Promise<{ bookAddrs: number, storeAddrs: number }> {
+  let bookAddrs = 0
+  node.libp2p.services.addressBook.forEach(contact => { bookAddrs += contact.multiaddrs.length })
+  let storeAddrs = 0
+  for (const peer of await node.libp2p.peerStore.all()) {
+    storeAddrs += peer.addresses.length
+  }
+  return { bookAddrs, storeAddrs }
+}
+
+async function sample (): Promise<Record<string, unknown>> {
+  const counted = await addresses()
   const gc = (globalThis as { gc?: () => void }).gc
   gc?.()
   const memory = process.memoryUsage()
@@ -45,6 +62,11 @@ function sample (): Record<string, unknown> {
     event: 'sample',
     at: Date.now(),
     heapMB: memory.heapUsed / 2 ** 20,
+    // of which V8's compiled code and bytecode (its code and trusted spaces): it
+    // grows as more of the program gets hot and is optimized, not with what the node holds
+    codeMB: getHeapSpaceStatistics()
+      .filter(space => /code|trusted/.test(space.space_name))
+      .reduce((sum, space) => sum + space.space_used_size, 0) / 2 ** 20,
     rssMB: memory.rss / 2 ** 20,
     // ArrayBuffers live outside the heap: a small view kept for long holds its whole buffer here
     arrayBuffersMB: memory.arrayBuffers / 2 ** 20,
@@ -53,7 +75,8 @@ function sample (): Record<string, unknown> {
     handshakes: node.libp2p.services.sessions.handshakes().length,
     connections: node.libp2p.getConnections().length,
     listeners: SESSION_EVENTS.reduce((n, type) => n + sessions.listenerCount(type), 0),
-    received
+    received,
+    ...counted
   }
 }
 
@@ -61,12 +84,13 @@ process.stdout.write(`${JSON.stringify({ event: 'ready', multiaddr: node.getMult
 const lines = createInterface({ input: process.stdin })
 lines.on('line', (line) => {
   const [, snapshot] = line.split(' ')
-  const s = sample()
-  if (snapshot != null) {
-    // after the sample's GC
-    writeHeapSnapshot(snapshot)
-  }
-  process.stdout.write(`${JSON.stringify(s)}\n`)
+  void sample().then(s => {
+    if (snapshot != null) {
+      // after the sample's GC
+      writeHeapSnapshot(snapshot)
+    }
+    process.stdout.write(`${JSON.stringify(s)}\n`)
+  })
 })
 lines.on('close', () => {
   void (async () => {

@@ -18,7 +18,10 @@
  * are compared with the baseline it had before any peer came. The report:
  * heap and RSS slopes after the warm-up (the first fifth), in MB per hour by
  * least squares, with the residuals' spread as the noise they are judged
- * against, and the end counts against the baseline. `--out` writes every
+ * against; the heap's split into V8's compiled code and bytecode (which grow
+ * as more of the program is optimized) and the rest, what the node's objects
+ * hold; the addresses it keeps for peers (a joiner listens on a new port at
+ * each visit); and the end counts against the baseline. `--out` writes every
  * sample as JSON. `--snapshots DIR` has the observed node write a heap
  * snapshot with its sample at the end of the warm-up and with its last
  * sample (`soak-warm.heapsnapshot`, `soak-end.heapsnapshot`), to see what grew.
@@ -69,6 +72,7 @@ const SOAK_TOPIC = 'soak'
 interface Sample {
   at: number
   heapMB: number
+  codeMB: number
   rssMB: number
   arrayBuffersMB: number
   timers: number
@@ -77,6 +81,8 @@ interface Sample {
   connections: number
   listeners: number
   received: number
+  bookAddrs: number
+  storeAddrs: number
 }
 
 const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./soak-node.js', import.meta.url)), String(STATUS_MS)], { stdio: ['pipe', 'pipe', 'inherit'] })
@@ -191,7 +197,7 @@ while (Date.now() < end) {
   const s = await sample(snapshot)
   samples.push(s)
   const minute = ((s.at - start) / 60_000).toFixed(1)
-  console.info(`  ${minute.padStart(5)} min  heap ${s.heapMB.toFixed(1)} MB  rss ${s.rssMB.toFixed(1)} MB  array buffers ${s.arrayBuffersMB.toFixed(1)} MB  sessions ${s.sessions}  connections ${s.connections}  handshakes ${s.handshakes}  timers ${s.timers}  listeners ${s.listeners}  received ${s.received}`)
+  console.info(`  ${minute.padStart(5)} min  heap ${s.heapMB.toFixed(1)} MB (code ${s.codeMB.toFixed(1)})  rss ${s.rssMB.toFixed(1)} MB  array buffers ${s.arrayBuffersMB.toFixed(1)} MB  sessions ${s.sessions}  connections ${s.connections}  handshakes ${s.handshakes}  timers ${s.timers}  listeners ${s.listeners}  received ${s.received}  addresses: book ${s.bookAddrs} peer store ${s.storeAddrs}`)
 }
 clearInterval(publisher)
 clearInterval(churn)
@@ -203,10 +209,14 @@ child.stdin.end()
 const warm = samples.filter(s => s.at >= start + (end - start) / 5)
 const hours = (s: Sample): number => (s.at - start) / 3_600_000
 const heap = linearFit(warm.map(s => [hours(s), s.heapMB]))
+const code = linearFit(warm.map(s => [hours(s), s.codeMB]))
+const data = linearFit(warm.map(s => [hours(s), s.heapMB - s.codeMB]))
 const rss = linearFit(warm.map(s => [hours(s), s.rssMB]))
 const arrayBuffers = linearFit(warm.map(s => [hours(s), s.arrayBuffersMB]))
 console.info(`\nafter the warm-up (${warm.length} samples, the first fifth dropped), least squares:`)
 console.info(`  heap: ${heap.slope.toFixed(2)} MB/hour (residuals' spread ${heap.residualSd.toFixed(2)} MB; over the run ${(heap.slope * MINUTES / 60).toFixed(2)} MB)`)
+console.info(`    of which compiled code and bytecode: ${code.slope.toFixed(2)} MB/hour (residuals' spread ${code.residualSd.toFixed(2)} MB; over the run ${(code.slope * MINUTES / 60).toFixed(2)} MB)`)
+console.info(`    the rest (what the node's objects hold): ${data.slope.toFixed(2)} MB/hour (residuals' spread ${data.residualSd.toFixed(2)} MB; over the run ${(data.slope * MINUTES / 60).toFixed(2)} MB)`)
 console.info(`  RSS:  ${rss.slope.toFixed(2)} MB/hour (residuals' spread ${rss.residualSd.toFixed(2)} MB; over the run ${(rss.slope * MINUTES / 60).toFixed(2)} MB)`)
 console.info(`  array buffers (outside the heap): ${arrayBuffers.slope.toFixed(2)} MB/hour (residuals' spread ${arrayBuffers.residualSd.toFixed(2)} MB; over the run ${(arrayBuffers.slope * MINUTES / 60).toFixed(2)} MB)`)
 console.info(`peers joined ${joined}, messages published ${published}, received by the observed node ${final.received}`)
@@ -215,6 +225,6 @@ for (const key of ['sessions', 'handshakes', 'connections', 'timers', 'listeners
   console.info(`  ${key.padEnd(12)} ${String(final[key]).padStart(4)} (baseline ${baseline[key]})${final[key] > baseline[key] ? '  ← above the baseline' : ''}`)
 }
 if (values.out != null) {
-  await writeFile(values.out, JSON.stringify({ minutes: MINUTES, peers: PEERS, identities: IDENTITIES, churnMs: CHURN_MS, publishMs: PUBLISH_MS, statusMs: STATUS_MS, baseline, final, samples, heap, rss, arrayBuffers }, null, 1))
+  await writeFile(values.out, JSON.stringify({ minutes: MINUTES, peers: PEERS, identities: IDENTITIES, churnMs: CHURN_MS, publishMs: PUBLISH_MS, statusMs: STATUS_MS, baseline, final, samples, heap, code, data, rss, arrayBuffers }, null, 1))
 }
 process.exit(0)
