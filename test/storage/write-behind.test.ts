@@ -11,6 +11,16 @@ import { TestNetwork, until } from '../utils/nodes.js'
 const peerKey = (n: number): Key => new Key(`${PEER_STORE_PREFIX}peer-${n}`)
 const bytes = (n: number): Uint8Array => Uint8Array.of(n)
 
+/** the size of the buffers libp2p's small records and keys are often views into (protons' slabs, socket reads) */
+const LARGE_BUFFER_BYTES = 64 * 1024
+
+/** `content` as a view into a buffer of LARGE_BUFFER_BYTES of its own */
+function inLargeBuffer (content: Uint8Array): Uint8Array {
+  const buffer = new Uint8Array(LARGE_BUFFER_BYTES)
+  buffer.set(content, 1000)
+  return buffer.subarray(1000, 1000 + content.byteLength)
+}
+
 /** The keys written to `inner` (put, delete, or in a committed batch), in order */
 function recording (inner: Datastore): { datastore: Datastore, writes: string[] } {
   const writes: string[] = []
@@ -117,17 +127,12 @@ describe('write-behind cache of the peer store', () => {
 
   it('keeps each record in bytes of its own, not the large buffer it was a view into', async () => {
     const RECORDS = 200
-    const BUFFER_BYTES = 64 * 1024
     const { inner, cache } = setup({ maxClean: 2 * RECORDS })
     const gc = collectGarbage()
     const before = await settledArrayBuffers(gc)
     // as libp2p's peer store hands them over: a record of a few dozen bytes
     // encoded into a 64 KiB slab; and, read from the datastore, a view into a larger read
-    const view = (n: number): Uint8Array => {
-      const slab = new Uint8Array(BUFFER_BYTES)
-      slab.fill(n, 1000, 1040)
-      return slab.subarray(1000, 1040)
-    }
+    const view = (n: number): Uint8Array => inLargeBuffer(new Uint8Array(40).fill(n))
     for (let i = 0; i < RECORDS; i++) {
       await cache.put(peerKey(1000 + i), view(i))
       await inner.put(peerKey(2000 + i), view(i))
@@ -142,23 +147,17 @@ describe('write-behind cache of the peer store', () => {
     }
     const held = await settledArrayBuffers(gc) - before
     // without copies the cache would hold 2 × RECORDS slabs: 25 MiB
-    assert.ok(held < RECORDS * BUFFER_BYTES / 8, `the cache holds ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${2 * RECORDS} records`)
+    assert.ok(held < RECORDS * LARGE_BUFFER_BYTES / 8, `the cache holds ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${2 * RECORDS} records`)
     assert.deepEqual(await cache.get(peerKey(1000 + 7)), view(7))
   })
 
   it('keeps each key in bytes of its own, not the large buffer it was a view into', async () => {
     const KEYS = 200
-    const BUFFER_BYTES = 64 * 1024
     const { inner, cache } = setup({ maxClean: 2 * KEYS })
     const gc = collectGarbage()
     const before = await settledArrayBuffers(gc)
     // a key whose bytes are a slice of a larger buffer, as Node's Buffer pool hands them out
-    const viewKey = (n: number): Key => {
-      const text = new TextEncoder().encode(peerKey(n).toString())
-      const buffer = new Uint8Array(BUFFER_BYTES)
-      buffer.set(text, 500)
-      return new Key(buffer.subarray(500, 500 + text.byteLength), false)
-    }
+    const viewKey = (n: number): Key => new Key(inLargeBuffer(new TextEncoder().encode(peerKey(n).toString())), false)
     for (let i = 0; i < KEYS; i++) {
       await cache.put(viewKey(3000 + i), bytes(i))
       await inner.put(peerKey(4000 + i), bytes(i))
@@ -171,7 +170,7 @@ describe('write-behind cache of the peer store', () => {
     }
     const held = await settledArrayBuffers(gc) - before
     // kept as they came, the cache's keys would hold 2 × KEYS buffers: 25 MiB
-    assert.ok(held < KEYS * BUFFER_BYTES / 8, `the cache holds ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${2 * KEYS} keys`)
+    assert.ok(held < KEYS * LARGE_BUFFER_BYTES / 8, `the cache holds ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${2 * KEYS} keys`)
     assert.deepEqual(await cache.get(peerKey(3000 + 7)), bytes(7))
   })
 
