@@ -189,7 +189,7 @@ export class PeerScoreService extends TypedEventEmitter<PeerScoreEvents> impleme
   /** holds `record` as the most recently changed, forgetting the oldest past MAX_SCORED_PEERS */
   private keep (peer: PeerId, record: PeerRecord): void {
     this.records.delete(peer)
-    // a record outlives the connection whose peer id (a view into a read) named it
+    // a record outlives the connection that named it, whose peer id's multihash may be a view into a 64 KiB buffer
     this.records.set(ownPeerId(peer), record)
     if (this.records.size > MAX_SCORED_PEERS) {
       for (const [oldest, old] of this.records.entries()) {

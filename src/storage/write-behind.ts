@@ -1,8 +1,8 @@
 import { NotFoundError } from '@libp2p/interface'
-import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 import { Key } from 'interface-datastore'
 import { WRITE_BEHIND_FLUSH_INTERVAL_MS, WRITE_BEHIND_MAX_CLEAN, WRITE_BEHIND_MAX_DIRTY } from './constants.js'
 import { ownBytes } from '../wire/index.js'
+import type { AbortOptions, ComponentLogger, Logger } from '@libp2p/interface'
 import type { Batch, Datastore, KeyQuery, Pair, Query } from 'interface-datastore'
 
 /** a key the cache knows is absent from the datastore */
