@@ -170,6 +170,8 @@ const publisher = setInterval(() => {
   const from = peers[Math.floor(Math.random() * peers.length)]
   from?.pubsub.publish(SOAK_TOPIC, new TextEncoder().encode(`soak message ${published++} at ${Date.now()}`)).catch(() => {})
 }, PUBLISH_MS)
+/** churn steps under way: the end waits for them, so that a joiner they start is stopped with the rest */
+const churning = new Set<Promise<void>>()
 const churn = setInterval(() => {
   if (pool.length > 0 && pool.every(store => inUse.has(store))) {
     // every identity is in the network or still joining: this round skips
@@ -177,11 +179,13 @@ const churn = setInterval(() => {
   }
   const k = Math.floor(Math.random() * peers.length)
   const leaving = peers[k]
-  void (async () => {
+  const step = (async () => {
     const next = await peer()
     peers[k] = next
     await leave(leaving)
   })().catch(err => { console.error('churn failed:', err) })
+  churning.add(step)
+  void step.finally(() => churning.delete(step))
 }, CHURN_MS)
 
 let nextSample = start + SAMPLE_MS
@@ -201,6 +205,7 @@ while (Date.now() < end) {
 }
 clearInterval(publisher)
 clearInterval(churn)
+await Promise.allSettled([...churning])
 await Promise.all(peers.map(async p => { await p.stop() }))
 await delay(SETTLE_MS)
 const final = await sample()
