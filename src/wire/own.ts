@@ -25,9 +25,9 @@ export function ownBytes (bytes: Uint8Array): Uint8Array {
  * `peer`, made again from bytes of its own when its multihash holds a view
  * into a larger buffer. Both halves of the multihash count: multiformats'
  * `Digest.create` copies the digest into new `bytes` but keeps the digest it
- * was given, so an Ed25519 peer id made from a key read off the wire (as
- * Noise makes every connection's remote peer) has exact `bytes` and a
- * `digest` that is a 32-byte view into the read.
+ * was given. So an Ed25519 peer id made from a public key (as Noise makes
+ * every connection's remote peer) has exact `bytes` and a `digest` that is
+ * a view into the 64 KiB slab protons encoded the key into.
  */
 export function ownPeerId (peer: PeerId): PeerId {
   const multihash = peer.toMultihash()
