@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromMultihash, peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -18,7 +18,7 @@ import { ContactRecord, ContactSource } from '../../src/addressbook/pb/addressbo
 import { dialCandidates, NO_SESSION } from '../../src/addressbook/candidates.js'
 import { selectDials } from '../../src/dial/select.js'
 import { LocalReason, ReasonCode } from '../../src/reason/index.js'
-import { collectGarbage, settledArrayBuffers } from '../utils/memory.js'
+import { collectGarbage, LARGE_BUFFER_BYTES, peerIdWithDigestInLargeBuffer, settledArrayBuffers } from '../utils/memory.js'
 import { seededRandom } from '../utils/random.js'
 import type { AddressBookInit, Contact } from '../../src/addressbook/index.js'
 import type { DialCandidates } from '../../src/addressbook/candidates.js'
@@ -28,18 +28,6 @@ const T0 = 1_700_000_000_000
 
 async function newPeerId (): Promise<PeerId> {
   return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
-}
-
-/**
- * a new peer id as libp2p makes one from a public key: Digest.create(identity,
- * the key's protobuf) copies it into exact bytes but keeps as its digest the
- * view it was given, here into `read` (at offset 300; in a node, a slab that
- * protons encodes into)
- */
-async function peerFromKeyIn (read: Uint8Array): Promise<PeerId> {
-  const key = publicKeyToProtobuf((await generateKeyPair('Ed25519')).publicKey)
-  read.set(key, 300)
-  return peerIdFromMultihash(Digest.create(0x00, read.subarray(300, 300 + key.byteLength)))
 }
 
 function addr (port: number): ReturnType<typeof multiaddr> {
@@ -316,27 +304,26 @@ describe('address book', () => {
     const book = await h.book(await h.open(await h.dir()))
     const gc = collectGarbage()
     const CONTACTS = 200
-    const BUFFER_BYTES = 64 * 1024
     const before = await settledArrayBuffers(gc)
     const added: PeerId[] = []
     for (let i = 0; i < CONTACTS; i++) {
       // as libp2p hands them over: views into one large read each (an identify message, a DHT response, a pool slab)
-      const read = new Uint8Array(BUFFER_BYTES)
+      const read = new Uint8Array(LARGE_BUFFER_BYTES)
       const idBytes = (await newPeerId()).toMultihash().bytes
       const addrBytes = addr(8000 + i).bytes
       read.set(idBytes, 100)
       read.set(addrBytes, 200)
       // half decoded from a multihash; half made from a public key (exact
-      // multihash bytes, but a digest that is a view into the read)
+      // multihash bytes, but a digest that is a view into a 64 KiB buffer)
       const peer = i % 2 === 0
         ? peerIdFromMultihash(Digest.decode(read.subarray(100, 100 + idBytes.byteLength)))
-        : await peerFromKeyIn(read)
+        : await peerIdWithDigestInLargeBuffer()
       await book.add({ peerId: peer, multiaddrs: [multiaddr(read.subarray(200, 200 + addrBytes.byteLength))], source: 'dht' })
       added.push(peerIdFromString(peer.toString()))
     }
     const held = await settledArrayBuffers(gc) - before
     // without copies the book would hold every read: CONTACTS × 64 KiB = 12.5 MiB
-    assert.ok(held < CONTACTS * BUFFER_BYTES / 8, `the book holds ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${CONTACTS} contacts`)
+    assert.ok(held < CONTACTS * LARGE_BUFFER_BYTES / 8, `the book holds ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${CONTACTS} contacts`)
     for (const [i, peer] of added.entries()) {
       assert.deepEqual(book.get(peer)?.multiaddrs.map(String), [addr(8000 + i).toString()])
     }

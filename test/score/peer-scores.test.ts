@@ -6,15 +6,14 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { generateKeyPair, publicKeyToProtobuf } from '@libp2p/crypto/keys'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { defaultLogger } from '@libp2p/logger'
 import { PeerMap } from '@libp2p/peer-collections'
-import { peerIdFromMultihash, peerIdFromPrivateKey } from '@libp2p/peer-id'
-import * as Digest from 'multiformats/hashes/digest'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerAction, ReasonCode, SCORE_BAN_DURATION_MS, SCORE_HALF_LIFE_MS } from '../../src/index.js'
 import { PeerScoreService } from '../../src/score/peer-scores.js'
 import { FakeSessions } from '../utils/fake-components.js'
-import { collectGarbage, settledArrayBuffers } from '../utils/memory.js'
+import { collectGarbage, LARGE_BUFFER_BYTES, peerIdWithDigestInLargeBuffer, settledArrayBuffers } from '../utils/memory.js'
 import { TestClock, until } from '../utils/nodes.js'
 import type { ScoreStore } from '../../src/index.js'
 import type { PeerId } from '@libp2p/interface'
@@ -158,22 +157,16 @@ describe('peer score service (in memory)', () => {
   it('keeps a peer\'s record under a peer id of its own, not the connection\'s view into a 64 KiB read', async () => {
     const t = await setUp()
     const PEERS = 200
-    const READ_BYTES = 64 * 1024
     const gc = collectGarbage()
     const before = await settledArrayBuffers(gc)
     for (let i = 0; i < PEERS; i++) {
-      // as libp2p makes a connection's remote peer from its public key:
-      // Digest.create keeps the view it was given as the digest (in a node,
-      // into a slab that protons encodes into)
-      const key = publicKeyToProtobuf((await generateKeyPair('Ed25519')).publicKey)
-      const read = new Uint8Array(READ_BYTES)
-      read.set(key, 100)
-      t.sessions.reportPeer(peerIdFromMultihash(Digest.create(0x00, read.subarray(100, 100 + key.byteLength))), PeerAction.HIGH_TOLERANCE, 'test')
+      // as libp2p makes a connection's remote peer from its public key
+      t.sessions.reportPeer(await peerIdWithDigestInLargeBuffer(), PeerAction.HIGH_TOLERANCE, 'test')
     }
     assert.equal(t.service.list().length, PEERS)
     const held = await settledArrayBuffers(gc) - before
     // kept as they came, the records would hold every read: PEERS × 64 KiB = 12.5 MiB
-    assert.ok(held < PEERS * READ_BYTES / 8, `the scores hold ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${PEERS} peers`)
+    assert.ok(held < PEERS * LARGE_BUFFER_BYTES / 8, `the scores hold ${(held / 2 ** 20).toFixed(1)} MiB of buffers for ${PEERS} peers`)
     await t.service.stop()
   })
 

@@ -4,22 +4,12 @@ import { MemoryDatastore } from 'datastore-core'
 import { Key, type Batch, type Datastore } from 'interface-datastore'
 import { cachePeerStore, monitorDatastore, PEER_STORE_PREFIX, type WriteBehindDatastore } from '../../src/storage/index.js'
 import { captureLogger } from '../utils/capture-logger.js'
-import { collectGarbage, settledArrayBuffers } from '../utils/memory.js'
+import { collectGarbage, inLargeBuffer, LARGE_BUFFER_BYTES, settledArrayBuffers } from '../utils/memory.js'
 import { faultyDatastore } from '../utils/faulty-datastore.js'
 import { TestNetwork, until } from '../utils/nodes.js'
 
 const peerKey = (n: number): Key => new Key(`${PEER_STORE_PREFIX}peer-${n}`)
 const bytes = (n: number): Uint8Array => Uint8Array.of(n)
-
-/** the size of the buffers libp2p's small records and keys are often views into (protons' slabs, socket reads) */
-const LARGE_BUFFER_BYTES = 64 * 1024
-
-/** `content` as a view into a buffer of LARGE_BUFFER_BYTES of its own */
-function inLargeBuffer (content: Uint8Array): Uint8Array {
-  const buffer = new Uint8Array(LARGE_BUFFER_BYTES)
-  buffer.set(content, 1000)
-  return buffer.subarray(1000, 1000 + content.byteLength)
-}
 
 /** The keys written to `inner` (put, delete, or in a committed batch), in order */
 function recording (inner: Datastore): { datastore: Datastore, writes: string[] } {

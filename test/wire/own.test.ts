@@ -8,16 +8,8 @@ import { generateKeyPair, publicKeyFromProtobuf, publicKeyToProtobuf } from '@li
 import { peerIdFromMultihash, peerIdFromPrivateKey, peerIdFromPublicKey } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'
 import { ownBytes, ownPeerId } from '../../src/wire/index.js'
+import { inLargeBuffer, LARGE_BUFFER_BYTES, peerIdWithDigestInLargeBuffer } from '../utils/memory.js'
 import type { PeerId } from '@libp2p/interface'
-
-const READ_BYTES = 64 * 1024
-
-/** `bytes` placed in a 64 KiB read, as a socket's data hands them over */
-function inRead (bytes: Uint8Array, offset = 100): Uint8Array {
-  const read = new Uint8Array(READ_BYTES)
-  read.set(bytes, offset)
-  return read.subarray(offset, offset + bytes.byteLength)
-}
 
 /** the sizes of the buffers behind a peer id's multihash bytes and digest */
 function buffersOf (peer: PeerId): [number, number] {
@@ -29,8 +21,8 @@ describe('ownBytes', () => {
   const exact = new Uint8Array([1, 2, 3])
   const cases: Array<[string, Uint8Array, boolean]> = [
     ['exact bytes: kept as they are', exact, true],
-    ['a view into a 64 KiB read: copied', inRead(exact), false],
-    ['a view at offset 0 of a larger buffer: copied', new Uint8Array(READ_BYTES).subarray(0, 3), false],
+    ['a view into a 64 KiB read: copied', inLargeBuffer(exact), false],
+    ['a view at offset 0 of a larger buffer: copied', new Uint8Array(LARGE_BUFFER_BYTES).subarray(0, 3), false],
     ['a Buffer cut from Node\'s pool: copied (a Buffer\'s slice would be another view)', Buffer.from('abc'), false],
     ['empty bytes of their own: kept', new Uint8Array(0), true]
   ]
@@ -47,21 +39,21 @@ describe('ownBytes', () => {
 
 describe('ownPeerId', () => {
   it('a peer id made from a public key: exact multihash bytes, a digest that is a view into a slab, both made its own', async () => {
-    const key = publicKeyToProtobuf((await generateKeyPair('Ed25519')).publicKey)
     // libp2p makes an Ed25519 peer id with Digest.create(identity, key's protobuf):
     // create copies the digest into new bytes but keeps the digest it was given
-    const peer = peerIdFromMultihash(Digest.create(0x00, inRead(key)))
-    assert.deepEqual(buffersOf(peer), [key.byteLength + 2, READ_BYTES])
+    const peer = await peerIdWithDigestInLargeBuffer()
+    const multihashBytes = peer.toMultihash().bytes.byteLength
+    assert.deepEqual(buffersOf(peer), [multihashBytes, LARGE_BUFFER_BYTES])
     const owned = ownPeerId(peer)
     assert.ok(owned.equals(peer))
     assert.equal(owned.toString(), peer.toString())
-    assert.deepEqual(buffersOf(owned), [key.byteLength + 2, key.byteLength + 2])
+    assert.deepEqual(buffersOf(owned), [multihashBytes, multihashBytes])
   })
 
   it('a peer id as Noise makes one, from a public key read off the wire: made its own', async () => {
     const key = (await generateKeyPair('Ed25519')).publicKey
     // protons encodes the key (for the digest) into a slab it shares out
-    const peer = peerIdFromPublicKey(publicKeyFromProtobuf(inRead(publicKeyToProtobuf(key))))
+    const peer = peerIdFromPublicKey(publicKeyFromProtobuf(inLargeBuffer(publicKeyToProtobuf(key))))
     const owned = ownPeerId(peer)
     assert.ok(owned.equals(peer))
     assert.deepEqual(buffersOf(owned).map(size => size < 100), [true, true], `owned: ${buffersOf(owned).join(', ')}`)
@@ -69,8 +61,8 @@ describe('ownPeerId', () => {
 
   it('a peer id decoded from a multihash inside a read: made its own', async () => {
     const bytes = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toMultihash().bytes
-    const peer = peerIdFromMultihash(Digest.decode(inRead(bytes)))
-    assert.deepEqual(buffersOf(peer), [READ_BYTES, READ_BYTES])
+    const peer = peerIdFromMultihash(Digest.decode(inLargeBuffer(bytes)))
+    assert.deepEqual(buffersOf(peer), [LARGE_BUFFER_BYTES, LARGE_BUFFER_BYTES])
     const owned = ownPeerId(peer)
     assert.ok(owned.equals(peer))
     assert.deepEqual(buffersOf(owned), [bytes.byteLength, bytes.byteLength])
@@ -80,7 +72,7 @@ describe('ownPeerId', () => {
     const bytes = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toMultihash().bytes
     const peer = peerIdFromMultihash(Digest.decode(Uint8Array.prototype.slice.call(bytes)))
     assert.equal(ownPeerId(peer), peer)
-    const owned = ownPeerId(peerIdFromMultihash(Digest.decode(inRead(bytes))))
+    const owned = ownPeerId(peerIdFromMultihash(Digest.decode(inLargeBuffer(bytes))))
     assert.equal(ownPeerId(owned), owned, 'copied once, never again')
   })
 })
