@@ -19,6 +19,7 @@ import { gossip } from '../gossip/index.js'
 import { peerScore } from '../score/index.js'
 import { checkChainRecord, checkSameChain, dhtProtocol, resolveChain } from './chain.js'
 import { damagedDatastore, isCorruption, makeDataDir, openLevelDatastore } from './data-dir.js'
+import { coalesceWrites } from './coalesce-writes.js'
 import { withoutKeepAlive } from './dht-keep-alive.js'
 import { loadDataDirIdentity } from './identity-files.js'
 import { identifyAfterHandshake } from './identify-after-handshake.js'
@@ -164,7 +165,8 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       privateKey,
       datastore: cached,
       addresses: { listen: listen.map(ma => ma.toString()) },
-      transports: options.transports ?? [tcp()],
+      // one socket write per tick instead of two per frame (coalesce-writes.ts)
+      transports: (options.transports ?? [tcp()]).map(coalesceWrites),
       connectionEncrypters: [noise()],
       // yamux's own keep-alive pings every 30 s and only logs a missing
       // answer: the keep-alive service pings through it and acts on one
