@@ -21,7 +21,7 @@
  * `net.Socket` under it) is left as it is.
  */
 import { Socket } from 'node:net'
-import type { AbortOptions, Connection, MultiaddrConnection, Transport, Upgrader } from '@libp2p/interface'
+import type { AbortOptions, MultiaddrConnection, Upgrader } from '@libp2p/interface'
 import type { Libp2pOptions } from 'libp2p'
 
 type TransportFactory = NonNullable<Libp2pOptions['transports']>[number]
@@ -38,36 +38,30 @@ interface SocketConnection {
 export function coalesceWrites (factory: TransportFactory): TransportFactory {
   return (components) => {
     const transport = factory(components)
-    const dial: Transport['dial'] = async (ma, options) => transport.dial(ma, { ...options, upgrader: coalescingUpgrader(options.upgrader) })
-    const createListener: Transport['createListener'] = (options) => transport.createListener({ ...options, upgrader: coalescingUpgrader(options.upgrader) })
-    // everything else (its name, symbols, filters) is the transport's own
-    return new Proxy(transport, {
-      get: (target, property) => {
-        if (property === 'dial') {
-          return dial
-        }
-        if (property === 'createListener') {
-          return createListener
-        }
-        const value = Reflect.get(target, property, target)
-        return typeof value === 'function' ? value.bind(target) : value
-      }
+    return withOverrides(transport, {
+      dial: async (ma, options) => transport.dial(ma, { ...options, upgrader: coalescingUpgrader(options.upgrader) }),
+      createListener: (options) => transport.createListener({ ...options, upgrader: coalescingUpgrader(options.upgrader) })
     })
   }
 }
 
 /** the upgrader a transport is given, which corks each connection before upgrading it */
 function coalescingUpgrader (upgrader: Upgrader): Upgrader {
-  return new Proxy(upgrader, {
-    get: (target, property) => {
-      if (property === 'upgradeInbound') {
-        return async (maConn: MultiaddrConnection, options: any): Promise<void> => { await target.upgradeInbound(corkPerTick(maConn), options) }
+  return withOverrides(upgrader, {
+    upgradeInbound: async (maConn: MultiaddrConnection, options: Parameters<Upgrader['upgradeInbound']>[1]) => { await upgrader.upgradeInbound(corkWrites(maConn), options) },
+    upgradeOutbound: async (maConn: MultiaddrConnection, options: Parameters<Upgrader['upgradeOutbound']>[1]) => upgrader.upgradeOutbound(corkWrites(maConn), options)
+  })
+}
+
+/** `target` with `overrides` in place of those members; every other (its name, symbols, methods) is the target's own */
+function withOverrides<T extends object> (target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get: (self, property) => {
+      if (Object.hasOwn(overrides, property)) {
+        return overrides[property as keyof T]
       }
-      if (property === 'upgradeOutbound') {
-        return async (maConn: MultiaddrConnection, options: any): Promise<Connection> => target.upgradeOutbound(corkPerTick(maConn), options)
-      }
-      const value = Reflect.get(target, property, target)
-      return typeof value === 'function' ? value.bind(target) : value
+      const value = Reflect.get(self, property, self)
+      return typeof value === 'function' ? value.bind(self) : value
     }
   })
 }
@@ -76,7 +70,7 @@ function coalescingUpgrader (upgrader: Upgrader): Upgrader {
  * `maConn`, its socket corked from a write to the next microtask; unchanged
  * without a `net.Socket` under it
  */
-export function corkPerTick (maConn: MultiaddrConnection): MultiaddrConnection {
+export function corkWrites (maConn: MultiaddrConnection): MultiaddrConnection {
   const conn = maConn as MultiaddrConnection & Partial<SocketConnection>
   const socket = conn.socket
   if (!(socket instanceof Socket) || conn.sendData == null || conn.sendClose == null || conn.sendReset == null) {

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { defaultLogger } from '@libp2p/logger'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
-import { coalesceWrites, corkPerTick } from '../../src/node/coalesce-writes.js'
+import { coalesceWrites, corkWrites } from '../../src/node/coalesce-writes.js'
 import { TestNetwork, until } from '../utils/nodes.js'
 import type { Connection, MultiaddrConnection, Transport, Upgrader } from '@libp2p/interface'
 
@@ -63,7 +63,7 @@ async function dialServer (coalesce: boolean): Promise<{ maConn: MultiaddrConnec
   return { maConn, writes, far: received[received.length - 1] }
 }
 
-describe('corkPerTick: a TCP connection sends what one run of code writes as one write', () => {
+describe('corkWrites: a TCP connection sends what one run of code writes as one write', () => {
   it('three sends in one run make one system call (three without it), and arrive whole and in order', async () => {
     for (const [coalesce, expected] of [[true, { write: 0, writev: 1 }], [false, { write: 3, writev: 0 }]] as const) {
       const { maConn, writes, far } = await dialServer(coalesce)
@@ -113,7 +113,7 @@ describe('corkPerTick: a TCP connection sends what one run of code writes as one
     for (const conn of [{}, { socket: undefined }, { socket: { cork () {}, uncork () {} } }]) {
       const sendData = (): void => {}
       const maConn = { ...conn, sendData } as unknown as MultiaddrConnection
-      assert.equal(corkPerTick(maConn), maConn)
+      assert.equal(corkWrites(maConn), maConn)
       assert.equal((maConn as any).sendData, sendData)
     }
   })
