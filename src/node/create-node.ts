@@ -165,7 +165,7 @@ export async function createPeerNode<S extends ServiceMap = Record<never, never>
       privateKey,
       datastore: cached,
       addresses: { listen: listen.map(ma => ma.toString()) },
-      // one socket write per tick instead of two per frame (coalesce-writes.ts)
+      // what one run of code writes leaves as one socket write, not two per frame (coalesce-writes.ts)
       transports: (options.transports ?? [tcp()]).map(coalesceWrites),
       connectionEncrypters: [noise()],
       // yamux's own keep-alive pings every 30 s and only logs a missing
