@@ -21,6 +21,7 @@
  * `net.Socket` under it) is left as it is.
  */
 import { Socket } from 'node:net'
+import { withOverrides } from '../proxy/index.js'
 import type { AbortOptions, MultiaddrConnection, Upgrader } from '@libp2p/interface'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -50,19 +51,6 @@ function coalescingUpgrader (upgrader: Upgrader): Upgrader {
   return withOverrides(upgrader, {
     upgradeInbound: async (maConn: MultiaddrConnection, options: Parameters<Upgrader['upgradeInbound']>[1]) => { await upgrader.upgradeInbound(corkWrites(maConn), options) },
     upgradeOutbound: async (maConn: MultiaddrConnection, options: Parameters<Upgrader['upgradeOutbound']>[1]) => upgrader.upgradeOutbound(corkWrites(maConn), options)
-  })
-}
-
-/** `target` with `overrides` in place of those members; every other (its name, symbols, methods) is the target's own */
-function withOverrides<T extends object> (target: T, overrides: Partial<T>): T {
-  return new Proxy(target, {
-    get: (self, property) => {
-      if (Object.hasOwn(overrides, property)) {
-        return overrides[property as keyof T]
-      }
-      const value = Reflect.get(self, property, self)
-      return typeof value === 'function' ? value.bind(self) : value
-    }
   })
 }
 

@@ -1,6 +1,7 @@
 import { InvalidParametersError, UnsupportedOperationError, isPeerId } from '@libp2p/interface'
 import { PeerSet } from '@libp2p/peer-collections'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { withOverrides } from '../proxy/index.js'
 import { NoSessionError } from './errors.js'
 import type { GatedComponents, Session, SessionCloseDetail, Sessions } from './index.js'
 import type { Connection, Logger, NewStreamOptions, PeerId, PeerUpdate, Stream, StreamHandler, StreamHandlerOptions, StreamHandlerRecord, StreamMiddleware, Topology, AbortOptions } from '@libp2p/interface'
@@ -92,16 +93,7 @@ export class ServiceGate {
     if (view == null) {
       const newStream = async (protocols: string | string[], options?: NewStreamOptions): Promise<Stream> =>
         this.sessions.openStream(connection.remotePeer, protocols, options)
-      view = new Proxy(connection, {
-        get (target, prop) {
-          if (prop === 'newStream') {
-            return newStream
-          }
-          const value = Reflect.get(target, prop, target)
-          // libp2p's connection keeps private state: its methods run on it, not on the view
-          return typeof value === 'function' ? value.bind(target) : value
-        }
-      })
+      view = withOverrides(connection, { newStream })
       this.views.set(connection, view)
     }
     return view
@@ -170,17 +162,7 @@ export class ServiceGate {
       return this.sessions.openStream(peer, protocols, options)
     }
     const getConnections = (peer?: PeerId): Connection[] => manager.getConnections(peer).map(connection => this.connection(connection))
-    return new Proxy(manager, {
-      get (target, prop) {
-        switch (prop) {
-          case 'openConnection': return openConnection
-          case 'openStream': return openStream
-          case 'getConnections': return getConnections
-        }
-        const value = Reflect.get(target, prop, target)
-        return typeof value === 'function' ? value.bind(target) : value
-      }
-    })
+    return withOverrides(manager, { openConnection, openStream, getConnections })
   }
 
   private listen (on: boolean): void {
