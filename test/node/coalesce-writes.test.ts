@@ -24,8 +24,7 @@ let port = 0
 const received: Received[] = []
 before(async () => {
   server = createServer((socket) => {
-    const entry: Received = { data: '', reset: false, closed: undefined as unknown as Promise<void> }
-    entry.closed = new Promise(resolve => { socket.once('close', () => { resolve() }) })
+    const entry: Received = { data: '', reset: false, closed: new Promise(resolve => { socket.once('close', () => { resolve() }) }) }
     socket.setEncoding('utf8')
     socket.on('data', (chunk: string) => { entry.data += chunk })
     socket.on('error', () => { entry.reset = true })
@@ -41,6 +40,23 @@ after(async () => {
 /** the socket's system calls: `_write` for one chunk, `_writev` for what a cork held */
 interface Writes { write: number, writev: number }
 
+/**
+ * Calls `count` on each system call of `target` (one socket, or
+ * `Socket.prototype` for every socket): the two methods through which a Node
+ * socket writes; returns what puts them back
+ */
+function countWrites (target: Socket, count: (socket: Socket, call: keyof Writes) => void): () => void {
+  const methods = target as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>
+  const write = methods._write
+  const writev = methods._writev
+  methods._write = function (this: Socket, ...args: unknown[]) { count(this, 'write'); return write.apply(this, args) }
+  methods._writev = function (this: Socket, ...args: unknown[]) { count(this, 'writev'); return writev.apply(this, args) }
+  return () => {
+    methods._write = write
+    methods._writev = writev
+  }
+}
+
 /** An outbound @libp2p/tcp connection to the server, through `coalesceWrites` or not, with its socket's writes counted */
 async function dialServer (coalesce: boolean): Promise<{ maConn: MultiaddrConnection, writes: Writes, far: Received }> {
   const factory = coalesce ? coalesceWrites(tcp()) : tcp()
@@ -53,12 +69,7 @@ async function dialServer (coalesce: boolean): Promise<{ maConn: MultiaddrConnec
   const socket = (maConn as unknown as { socket: Socket }).socket
   assert.ok(socket instanceof Socket)
   const writes: Writes = { write: 0, writev: 0 }
-  const write = (socket as any)._write.bind(socket)
-  const writev = (socket as any)._writev.bind(socket)
-  Object.assign(socket, {
-    _write: (...args: unknown[]) => { writes.write++; return write(...args) },
-    _writev: (...args: unknown[]) => { writes.writev++; return writev(...args) }
-  })
+  countWrites(socket, (_, call) => { writes[call]++ })
   await until(() => received.length > count, 5_000, 'the server to accept')
   return { maConn, writes, far: received[received.length - 1] }
 }
@@ -128,15 +139,10 @@ describe('coalesceWrites on peergate nodes', () => {
     const serverPort = Number(server.getMultiaddrs()[0].getComponents().find(c => c.name === 'tcp')?.value)
     const counts = { server: 0, client: 0 }
     // every socket in this process, counted by which end of the server's port it is
-    const proto = Socket.prototype as any
-    const write = proto._write
-    const writev = proto._writev
-    const count = (socket: Socket): void => {
+    const restore = countWrites(Socket.prototype, (socket) => {
       if (socket.localPort === serverPort) counts.server++
       else if (socket.remotePort === serverPort) counts.client++
-    }
-    proto._write = function (this: Socket, ...args: unknown[]) { count(this); return write.apply(this, args) }
-    proto._writev = function (this: Socket, ...args: unknown[]) { count(this); return writev.apply(this, args) }
+    })
     const SESSIONS = 4
     try {
       for (let i = 0; i < SESSIONS; i++) {
@@ -148,8 +154,7 @@ describe('coalesceWrites on peergate nodes', () => {
         await new Promise(resolve => setTimeout(resolve, 100))
       }
     } finally {
-      proto._write = write
-      proto._writev = writev
+      restore()
     }
     const perSession = { server: counts.server / SESSIONS, client: counts.client / SESSIONS }
     assert.ok(perSession.server > 0 && perSession.client > 0, JSON.stringify(perSession))
