@@ -7,13 +7,15 @@
  * (`clientAddress(first index + i)`): peergate nodes (createPeerNode on a
  * memory datastore, their dial loop and random walks off, their DHT in
  * client mode, status rounds every `statusMs`) or bare libp2p nodes
- * (TCP + Noise + Yamux + identify).
+ * (TCP + Noise + Yamux + identify), or bare nodes on peergate's stack that
+ * play the floor's stand-in for the handshake (bench-sessions-floor.ts).
  * Prints `{"event":"ready"}` once they are all up. On the line `go` it dials
  * the server from every node, `in flight` at a time, each as soon as the last
  * is done (`go <k> [profile file]`: the next `k` nodes that have not dialed
  * yet; with a file, this process's CPU profile of those dials goes there), until
- * each has its session (its own `session:open`) or its
- * identified connection (its own `peer:identify`); a failed dial is retried
+ * each has its session (its own `session:open`), its
+ * identified connection (its own `peer:identify`) or, floor, the handshake
+ * stand-in's last message; a failed dial is retried
  * at once, up to MAX_ATTEMPTS. Then prints
  * `{"event":"dialed","ok":…,"failed":…,"retries":…,"errors":{name:count},"cpuMs":…}`
  * (`cpuMs`: the CPU time this process used for those dials).
@@ -35,6 +37,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
 import { createLibp2p } from 'libp2p'
 import { createPeerNode } from '../src/index.js'
+import { exchange, floorOptions, FLOOR_HANDSHAKE, HANDSHAKE_FRAMES } from './bench-sessions-floor.js'
 import { BENCH_CHAIN_ID, clientAddress, PROFILE_INTERVAL_US, type BenchKind } from './bench-sessions-setup.js'
 import { startProfiler } from './cpu-profile.js'
 
@@ -48,8 +51,8 @@ const FIRST = Number(first)
 const COUNT = Number(count)
 const IN_FLIGHT = Number(inFlight)
 const STATUS_MS = Number(statusMs)
-if ((kind !== 'peergate' && kind !== 'bare') || server == null || !(FIRST >= 0) || !(COUNT > 0) || !(IN_FLIGHT > 0) || !(STATUS_MS > 0)) {
-  throw new Error('usage: bench-sessions-clients.js peergate|bare <server multiaddr> <first index> <count> <in flight> <statusMs>')
+if ((kind !== 'peergate' && kind !== 'bare' && kind !== 'floor') || server == null || !(FIRST >= 0) || !(COUNT > 0) || !(IN_FLIGHT > 0) || !(STATUS_MS > 0)) {
+  throw new Error('usage: bench-sessions-clients.js peergate|bare|floor <server multiaddr> <first index> <count> <in flight> <statusMs>')
 }
 const target = multiaddr(server)
 
@@ -127,10 +130,27 @@ async function bareClient (address: string): Promise<Client> {
   }
 }
 
+async function floorClient (address: string): Promise<Client> {
+  const node = await createLibp2p(floorOptions('client', {
+    addresses: { listen: [`/ip4/${address}/tcp/0`] },
+    transports: [fromAddress(address)],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify() }
+  }))
+  return {
+    dial: async (signal) => {
+      const connection = await node.dial(target, { signal })
+      await exchange(await connection.newStream(FLOOR_HANDSHAKE, { signal }), HANDSHAKE_FRAMES, 'dialer')
+    },
+    stop: async () => { await node.stop() }
+  }
+}
+
+const makeClient = { peergate: peergateClient, bare: bareClient, floor: floorClient }[kind]
 const clients: Client[] = []
 for (let i = 0; i < COUNT; i++) {
-  const address = clientAddress(FIRST + i)
-  clients.push(kind === 'peergate' ? await peergateClient(address) : await bareClient(address))
+  clients.push(await makeClient(clientAddress(FIRST + i)))
 }
 // a client process starved of CPU answers pings late, and libp2p's
 // connection monitor then aborts its connections: what it had is reported

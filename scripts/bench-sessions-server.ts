@@ -11,6 +11,11 @@
  *   heap and the other not), the same connection limits. Its event:
  *   `peer:identify` of an inbound connection (the connection open and
  *   identified, as the server sees it).
+ * - `floor`: the bare node on peergate's stack (its DHT, coalesced writes,
+ *   its peer store cached and written behind, no connection monitor) with a
+ *   stand-in for the handshake (bench-sessions-floor.ts). Its event: the
+ *   stand-in's third message read, where peergate's responder announces
+ *   its session.
  *
  * Both listen on 127.0.0.1. Prints `{"event":"ready","multiaddr":…}`, then
  * answers each line of its stdin:
@@ -47,20 +52,23 @@ import { createInterface } from 'node:readline'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
+import { defaultLogger } from '@libp2p/logger'
 import { tcp } from '@libp2p/tcp'
 import { LevelDatastore } from 'datastore-level'
 import type { Connection } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 import { MAX_INBOUND_HANDSHAKES } from '../src/handshake/index.js'
 import { createPeerNode, ReasonCode } from '../src/index.js'
+import { cachePeerStore } from '../src/storage/index.js'
+import { exchange, floorOptions, FLOOR_HANDSHAKE, HANDSHAKE_FRAMES } from './bench-sessions-floor.js'
 import { BENCH_CHAIN_ID, connectionLimits, PROFILE_INTERVAL_US, type BenchKind } from './bench-sessions-setup.js'
 import { startProfiler, type Profile } from './cpu-profile.js'
 
 const kind = process.argv[2] as BenchKind
 const target = Number(process.argv[3])
 const statusInterval = Number(process.argv[4])
-if ((kind !== 'peergate' && kind !== 'bare') || !(target > 0) || !(statusInterval > 0)) {
-  throw new Error('usage: bench-sessions-server.js peergate|bare <target> <statusMs>')
+if ((kind !== 'peergate' && kind !== 'bare' && kind !== 'floor') || !(target > 0) || !(statusInterval > 0)) {
+  throw new Error('usage: bench-sessions-server.js peergate|bare|floor <target> <statusMs>')
 }
 
 const now = (): number => performance.timeOrigin + performance.now()
@@ -105,8 +113,10 @@ if (kind === 'peergate') {
 } else {
   const datastore = new LevelDatastore(join(dataDir, 'datastore'))
   await datastore.open()
-  const node = await createLibp2p({
-    datastore,
+  // the floor's peer store as peergate's: cached and written behind
+  const cache = kind === 'floor' ? cachePeerStore(datastore, { logger: defaultLogger() }) : undefined
+  const options = {
+    datastore: cache ?? datastore,
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
@@ -114,22 +124,33 @@ if (kind === 'peergate') {
     services: { identify: identify() },
     // as many connections upgrading at once as peergate lets handshake (its default)
     connectionManager: { maxIncomingPendingConnections: MAX_INBOUND_HANDSHAKES, ...connectionLimits(target) }
-  })
+  }
+  const node = kind === 'floor' ? await createLibp2p(floorOptions('server', options)) : await createLibp2p(options)
+  /** inbound connections identified (bare) or past the handshake stand-in (floor) */
   const identified = new Set<string>()
+  const arrived = (connection: Connection): void => {
+    if (connection.direction === 'inbound' && !identified.has(connection.id)) {
+      identified.add(connection.id)
+      opened()
+    }
+  }
   node.addEventListener('connection:open', (evt) => {
     if (evt.detail.direction === 'inbound') {
       firstConnection ??= now()
     }
   })
-  node.addEventListener('peer:identify', (evt) => {
-    if (evt.detail.connection.direction === 'inbound' && !identified.has(evt.detail.connection.id)) {
-      identified.add(evt.detail.connection.id)
-      opened()
-    }
-  })
+  if (kind === 'floor') {
+    const failed = (err: any): void => { tally(ends, `floor stream: ${err?.message ?? err}`) }
+    await node.handle(FLOOR_HANDSHAKE, async (stream, connection) => {
+      await exchange(stream, HANDSHAKE_FRAMES, 'listener', () => { arrived(connection) }).catch(failed)
+    })
+  } else {
+    node.addEventListener('peer:identify', (evt) => { arrived(evt.detail.connection) })
+  }
   node.addEventListener('connection:close', (evt) => { identified.delete(evt.detail.id) })
   stop = async () => {
     await node.stop()
+    await cache?.close()
     await datastore.close()
   }
   held = () => identified.size

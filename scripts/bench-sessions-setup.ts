@@ -5,8 +5,12 @@
  */
 import type { ConnectionManagerInit } from 'libp2p'
 
-/** `peergate`: sessions (createPeerNode); `bare`: libp2p with TCP + Noise + Yamux + identify */
-export type BenchKind = 'peergate' | 'bare'
+/**
+ * `peergate`: sessions (createPeerNode); `bare`: libp2p with TCP + Noise +
+ * Yamux + identify; `floor`: bare with the streams a session adds, their
+ * messages' sizes and nothing else (bench-sessions-floor.ts)
+ */
+export type BenchKind = 'peergate' | 'bare' | 'floor'
 
 export const BENCH_CHAIN_ID = 'bench-sessions'
 

@@ -11,8 +11,14 @@
  * node dialing from and listening on its own address in 127.0.0.0/8, so that
  * per-host limits see one client per host, as on a real network.
  *
- * Each round runs the bare node and the peergate node one after the other
- * (which goes first alternates from round to round), each with a fresh
+ * A third kind, the floor (bench-sessions-floor.ts), is the bare node on
+ * peergate's stack (its DHT, coalesced writes, its peer store written behind,
+ * no connection monitor) with a stand-in for the handshake (its messages'
+ * sizes, nothing else): what libp2p and kad-dht charge for a session's
+ * streams and a newcomer's DHT traffic, the best peergate could do on them.
+ *
+ * Each round runs the bare node, the floor and the peergate node one after
+ * the other (each kind first in turn from round to round), each with a fresh
  * server process and fresh client processes:
  *
  * 1. the server's heap and RSS after two GCs, before any client;
@@ -57,7 +63,8 @@
  * is printed as invalid and left out.
  *
  * Prints, per kind, the median over the valid rounds and the ratios peergate/bare
- * (goals of issue 22: memory per session ≤ 1.2×, accept rate ≥ 0.85×), with
+ * (goals of issue 22: memory per session ≤ 1.2×, accept rate ≥ 0.85×), the
+ * floor's accept rate and CPU against bare's and peergate's against the floor's, with
  * the command, the machine, the commit, the date and the load average; writes
  * every figure to `--out` (JSON) and the summary beside it (.txt).
  */
@@ -73,6 +80,8 @@ import { parseArgs } from 'node:util'
 import { buildInfo } from '../src/node/build-info.js'
 import type { BenchKind } from './bench-sessions-setup.js'
 
+/** run in each round, each kind first in turn */
+const KINDS: BenchKind[] = ['bare', 'floor', 'peergate']
 /** the bars of issue 22 item 3 */
 const MAX_MEMORY_RATIO = 1.2
 const MIN_ACCEPT_RATIO = 0.85
@@ -407,7 +416,7 @@ const say = (line: string): void => {
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${osType()} ${release()}, Node ${process.versions.node}`
 const build = buildInfo()
 
-say(`bench-sessions: ${SESSIONS} sessions on one node against ${SESSIONS} bare connections (TCP + Noise + Yamux + identify), ${ROUNDS} round(s) alternated`)
+say(`bench-sessions: ${SESSIONS} sessions on one node against ${SESSIONS} bare connections (TCP + Noise + Yamux + identify) and the floor's, ${ROUNDS} round(s), each kind first in turn`)
 say(`command: ${command}`)
 say(`machine: ${machine}`)
 say(`peergate ${build.version} (${build.commit ?? 'no commit recorded'}), libp2p ${build.libp2p}`)
@@ -416,7 +425,8 @@ say(`clients: ${PROCESSES} processes, one node and one 127.0.0.0/8 address per c
 
 const runs: KindRun[] = []
 for (let round = 0; round < ROUNDS; round++) {
-  const order: BenchKind[] = round % 2 === 0 ? ['bare', 'peergate'] : ['peergate', 'bare']
+  // each kind first, second and last in turn
+  const order: BenchKind[] = KINDS.map((_, i) => KINDS[(i + round) % KINDS.length])
   for (const kind of order) {
     const run = await runKind(kind, round)
     runs.push(run)
@@ -454,7 +464,15 @@ function summary (kind: BenchKind): KindSummary {
   }
 }
 const bare = summary('bare')
+const floor = summary('floor')
 const peergate = summary('peergate')
+/** the floor against bare: what libp2p and kad-dht charge for a session's streams and a newcomer's DHT traffic */
+const floorRatios = {
+  steadyRate: floor.steadyRate / bare.steadyRate,
+  wholeRate: floor.wholeRate / bare.wholeRate,
+  fillCpuPerSession: floor.fillCpuPerSession / bare.fillCpuPerSession,
+  clientFillCpuPerSession: floor.clientFillCpuPerSession / bare.clientFillCpuPerSession
+}
 const ratios = {
   heapPerSession: peergate.heapPerSession / bare.heapPerSession,
   rssPerSession: peergate.rssPerSession / bare.rssPerSession,
@@ -476,6 +494,12 @@ say(`  accept rate, whole (/s)     ${bare.wholeRate.toFixed(1).padEnd(15)} ${pee
 say(`  server CPU per accept (ms)  ${bare.fillCpuPerSession.toFixed(2).padEnd(15)} ${peergate.fillCpuPerSession.toFixed(2).padEnd(15)} ${ratios.fillCpuPerSession.toFixed(2)}`)
 say(`  clients' CPU per accept (ms) ${bare.clientFillCpuPerSession.toFixed(2).padEnd(15)} ${peergate.clientFillCpuPerSession.toFixed(2).padEnd(15)} ${ratios.clientFillCpuPerSession.toFixed(2)}`)
 say(`  heap left after all left    ${mib(bare.heapLeft).padEnd(15)} ${mib(peergate.heapLeft).padEnd(15)}`)
+say(`\nthe floor: bare on peergate's stack (its DHT, coalesced writes, peer store written behind) with a stand-in for the handshake, its messages' sizes and nothing else (bench-sessions-floor.ts)`)
+say(`                              bare            floor           floor/bare      peergate/floor`)
+say(`  accept rate, steady (/s)    ${bare.steadyRate.toFixed(1).padEnd(15)} ${floor.steadyRate.toFixed(1).padEnd(15)} ${floorRatios.steadyRate.toFixed(2).padEnd(15)} ${(peergate.steadyRate / floor.steadyRate).toFixed(2)}`)
+say(`  accept rate, whole (/s)     ${bare.wholeRate.toFixed(1).padEnd(15)} ${floor.wholeRate.toFixed(1).padEnd(15)} ${floorRatios.wholeRate.toFixed(2).padEnd(15)} ${(peergate.wholeRate / floor.wholeRate).toFixed(2)}`)
+say(`  server CPU per accept (ms)  ${bare.fillCpuPerSession.toFixed(2).padEnd(15)} ${floor.fillCpuPerSession.toFixed(2).padEnd(15)} ${floorRatios.fillCpuPerSession.toFixed(2).padEnd(15)} ${(peergate.fillCpuPerSession / floor.fillCpuPerSession).toFixed(2)}`)
+say(`  clients' CPU per accept (ms) ${bare.clientFillCpuPerSession.toFixed(2).padEnd(15)} ${floor.clientFillCpuPerSession.toFixed(2).padEnd(15)} ${floorRatios.clientFillCpuPerSession.toFixed(2).padEnd(15)} ${(peergate.clientFillCpuPerSession / floor.clientFillCpuPerSession).toFixed(2)}`)
 say(`load average after: ${loadAfter.map(l => l.toFixed(2)).join(' ')}; ended ${new Date().toISOString()}`)
 
 const txt = OUT.endsWith('.json') ? `${OUT.slice(0, -'.json'.length)}.txt` : `${OUT}.txt`
@@ -489,8 +513,9 @@ await writeFile(OUT, JSON.stringify({
   loadAfter,
   settings: { sessions: SESSIONS, processes: PROCESSES, rounds: ROUNDS, inFlight: IN_FLIGHT, idleMs: IDLE_MS, statusMs: STATUS_MS, settleMs: SETTLE_MS },
   runs,
-  medians: { bare, peergate },
+  medians: { bare, floor, peergate },
   ratios,
+  floorRatios,
   goals: { maxMemoryRatio: MAX_MEMORY_RATIO, minAcceptRatio: MIN_ACCEPT_RATIO }
 }, null, 1))
 await writeFile(txt, `${lines.join('\n')}\n`)
