@@ -34,6 +34,7 @@ import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { dhtProtocol } from '../src/node/chain.js'
 import { coalesceWrites } from '../src/node/coalesce-writes.js'
 import { roundTrip } from '../src/node/keep-alive.js'
+import { endOnRemoteClose } from '../src/stream/index.js'
 import { BENCH_CHAIN_ID } from './bench-sessions-setup.js'
 import type { DialProtocolOptions, DialTarget, Stream } from '@libp2p/interface'
 import type { Ping, PingComponents } from '@libp2p/ping'
@@ -91,7 +92,8 @@ export async function exchange (stream: Stream, frames: number[], side: 'dialer'
   const mine = side === 'dialer' ? 0 : 1
   // the remote's last message: the last one, or the one before it when the last is this side's
   const lastTheirs = (frames.length - 1) % 2 === mine ? frames.length - 2 : frames.length - 1
-  const reader = stream[Symbol.asyncIterator]()
+  // ends on a remote close that came before this side began to read (libp2p 3.3.11, src/stream/)
+  const reader = endOnRemoteClose(stream)[Symbol.asyncIterator]()
   for (let i = 0; i < frames.length; i++) {
     if (i % 2 === mine) {
       stream.send(new Uint8Array(frames[i]))

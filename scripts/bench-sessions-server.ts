@@ -17,7 +17,7 @@
  *   stand-in's third message read, where peergate's responder announces
  *   its session.
  *
- * Both listen on 127.0.0.1. Prints `{"event":"ready","multiaddr":…}`, then
+ * All listen on 127.0.0.1. Prints `{"event":"ready","multiaddr":…}`, then
  * answers each line of its stdin:
  *
  * - `sample`: `{"event":"sample","heap":…,"rss":…,"held":…,"connections":…,"streams":{…},"ends":{…},"waitedMs":…}`

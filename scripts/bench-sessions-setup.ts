@@ -7,8 +7,8 @@ import type { ConnectionManagerInit } from 'libp2p'
 
 /**
  * `peergate`: sessions (createPeerNode); `bare`: libp2p with TCP + Noise +
- * Yamux + identify; `floor`: bare with the streams a session adds, their
- * messages' sizes and nothing else (bench-sessions-floor.ts)
+ * Yamux + identify; `floor`: libp2p on peergate's stack with a stand-in for
+ * the handshake, its messages' sizes and nothing else (bench-sessions-floor.ts)
  */
 export type BenchKind = 'peergate' | 'bare' | 'floor'
 
