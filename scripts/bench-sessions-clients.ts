@@ -31,11 +31,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify } from '@libp2p/identify'
+import { identify, type Identify } from '@libp2p/identify'
 import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
-import { createLibp2p } from 'libp2p'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { createPeerNode } from '../src/index.js'
 import { exchange, floorOptions, FLOOR_HANDSHAKE, HANDSHAKE_FRAMES } from './bench-sessions-floor.js'
 import { BENCH_CHAIN_ID, clientAddress, PROFILE_INTERVAL_US, type BenchKind } from './bench-sessions-setup.js'
@@ -100,14 +100,19 @@ async function peergateClient (address: string): Promise<Client> {
   }
 }
 
-async function bareClient (address: string): Promise<Client> {
-  const node = await createLibp2p({
+/** a bare node's options (TCP + Noise + Yamux + identify), dialing from and listening on `address` */
+function bareOptions (address: string): Libp2pOptions<{ identify: Identify }> {
+  return {
     addresses: { listen: [`/ip4/${address}/tcp/0`] },
     transports: [fromAddress(address)],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     services: { identify: identify() }
-  })
+  }
+}
+
+async function bareClient (address: string): Promise<Client> {
+  const node = await createLibp2p(bareOptions(address))
   return {
     dial: async (signal) => {
       const identified = new Promise<void>((resolve, reject) => {
@@ -131,13 +136,7 @@ async function bareClient (address: string): Promise<Client> {
 }
 
 async function floorClient (address: string): Promise<Client> {
-  const node = await createLibp2p(floorOptions('client', {
-    addresses: { listen: [`/ip4/${address}/tcp/0`] },
-    transports: [fromAddress(address)],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify() }
-  }))
+  const node = await createLibp2p(floorOptions('client', bareOptions(address)))
   return {
     dial: async (signal) => {
       const connection = await node.dial(target, { signal })
