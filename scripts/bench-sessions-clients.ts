@@ -31,13 +31,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify, type Identify } from '@libp2p/identify'
+import { identify } from '@libp2p/identify'
 import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core'
-import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import { createLibp2p } from 'libp2p'
 import { createPeerNode } from '../src/index.js'
-import { exchange, floorOptions, FLOOR_HANDSHAKE, HANDSHAKE_FRAMES } from './bench-sessions-floor.js'
+import { exchange, floorOptions, FLOOR_HANDSHAKE, HANDSHAKE_FRAMES, type BareOptions } from './bench-sessions-floor.js'
 import { BENCH_CHAIN_ID, clientAddress, PROFILE_INTERVAL_US, type BenchKind } from './bench-sessions-setup.js'
 import { startProfiler } from './cpu-profile.js'
 
@@ -101,7 +101,7 @@ async function peergateClient (address: string): Promise<Client> {
 }
 
 /** a bare node's options (TCP + Noise + Yamux + identify), dialing from and listening on `address` */
-function bareOptions (address: string): Libp2pOptions<{ identify: Identify }> {
+function bareOptions (address: string): BareOptions {
   return {
     addresses: { listen: [`/ip4/${address}/tcp/0`] },
     transports: [fromAddress(address)],

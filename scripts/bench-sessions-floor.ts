@@ -28,7 +28,7 @@
  * for a session's streams and a newcomer's DHT traffic on peergate's stack;
  * what peergate costs beside the floor is its own work.
  */
-import { identify, type Identify } from '@libp2p/identify'
+import type { Identify } from '@libp2p/identify'
 import { isPeerId, serviceCapabilities } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { dhtProtocol } from '../src/node/chain.js'
@@ -38,25 +38,28 @@ import { endOnRemoteClose } from '../src/stream/index.js'
 import { BENCH_CHAIN_ID } from './bench-sessions-setup.js'
 import type { DialProtocolOptions, DialTarget, Stream } from '@libp2p/interface'
 import type { Ping, PingComponents } from '@libp2p/ping'
-import type { Libp2pOptions } from 'libp2p'
+import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 
 export const FLOOR_HANDSHAKE = '/bench-floor/handshake/1.0.0'
 
 /** bytes on the wire of each message, dialer first (PROTOCOL.md §14.6: 2 + 197, 2 + 263, 1 + 66, 1 + 2) */
 export const HANDSHAKE_FRAMES = [199, 265, 67, 3]
 
+/** a bare node's options: its services are identify's */
+export type BareOptions = Libp2pOptions<{ identify: Identify }> & { services: ServiceFactoryMap<{ identify: Identify }> }
+
 /**
  * A bare node's options with what the floor adds: the DHT, coalesced writes,
  * no connection monitor (the server's peer store is cached by the server's
  * own code, which closes the cache before its datastore: `cachePeerStore`)
  */
-export function floorOptions (role: 'server' | 'client', base: Libp2pOptions<{ identify: Identify }>): Libp2pOptions<{ identify: Identify, dht: KadDHT, ping: Ping }> {
+export function floorOptions (role: 'server' | 'client', base: BareOptions): Libp2pOptions<{ identify: Identify, dht: KadDHT, ping: Ping }> {
   return {
     ...base,
     transports: base.transports?.map(coalesceWrites),
     connectionMonitor: { enabled: false },
     services: {
-      identify: identify(),
+      ...base.services,
       dht: kadDHT({ protocol: dhtProtocol(BENCH_CHAIN_ID), clientMode: role === 'client', peerInfoMapper: passthroughMapper }),
       ping: (components: PingComponents) => new FrameOnlyPing(components)
     }
