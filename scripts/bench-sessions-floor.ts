@@ -6,8 +6,8 @@
  *
  * - the DHT peergate runs: kad-dht on the chain's protocol, in server mode on
  *   the server and client mode on the clients (as the bench's peergate
- *   nodes), with the ping it needs as peergate's (a muxer ping frame on the
- *   open connection);
+ *   nodes), with the ping service it needs, peergate's (a muxer ping frame
+ *   on the open connection);
  * - socket writes coalesced (src/node/coalesce-writes.ts);
  * - the server's peer store cached and written behind
  *   (src/storage/write-behind.ts, as `cachePeerStore`);
@@ -29,15 +29,14 @@
  * what peergate costs beside the floor is its own work.
  */
 import type { Identify } from '@libp2p/identify'
-import { isPeerId, serviceCapabilities } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { dhtProtocol } from '../src/node/chain.js'
 import { coalesceWrites } from '../src/node/coalesce-writes.js'
-import { roundTrip } from '../src/node/keep-alive.js'
+import { pingService } from '../src/node/ping-service.js'
 import { endOnRemoteClose } from '../src/stream/index.js'
 import { BENCH_CHAIN_ID } from './bench-sessions-setup.js'
-import type { DialProtocolOptions, DialTarget, Stream } from '@libp2p/interface'
-import type { Ping, PingComponents } from '@libp2p/ping'
+import type { Stream } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
 import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 
 export const FLOOR_HANDSHAKE = '/bench-floor/handshake/1.0.0'
@@ -61,27 +60,9 @@ export function floorOptions (role: 'server' | 'client', base: BareOptions): Lib
     services: {
       ...base.services,
       dht: kadDHT({ protocol: dhtProtocol(BENCH_CHAIN_ID), clientMode: role === 'client', peerInfoMapper: passthroughMapper }),
-      ping: (components: PingComponents) => new FrameOnlyPing(components)
+      // peergate's own: a peer with an open connection is pinged by a muxer frame on it
+      ping: pingService()
     }
-  }
-}
-
-/**
- * kad-dht's ping (it pings a peer before adding it to its routing table) as
- * peergate's does it on an open connection: a muxer ping frame
- */
-class FrameOnlyPing implements Ping {
-  readonly [Symbol.toStringTag] = 'bench-floor-ping'
-  readonly [serviceCapabilities]: string[] = ['@libp2p/ping']
-
-  constructor (private readonly components: PingComponents) {}
-
-  async ping (peer: DialTarget, options: DialProtocolOptions = {}): Promise<number> {
-    const connection = isPeerId(peer) ? this.components.connectionManager.getConnections(peer).find(c => c.status === 'open') : undefined
-    if (connection == null) {
-      throw new Error('the floor pings only peers it has a connection to')
-    }
-    return roundTrip(connection, options)
   }
 }
 
